@@ -1,0 +1,146 @@
+"""Input checks shared by every public function.
+
+The public functions of analogfe validate and convert their input here, once;
+the Cython kernels behind them trust what they are given. Every error names
+the argument it is about.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "check_array",
+    "check_image",
+    "check_int",
+    "check_float",
+    "check_choice",
+    "as_generator",
+]
+
+
+def check_array(
+    arr,
+    name,
+    *,
+    ndim=None,
+    dtype=None,
+    kinds="biuf",
+    finite=True,
+    nonnegative=False,
+    allow_empty=False,
+    copy=False,
+):
+    """Validate an array argument and return it C-contiguous.
+
+    Parameters
+    ----------
+    arr : array_like
+        The argument.
+    name : str
+        Its name, used in every error message.
+    ndim : int or tuple of int, optional
+        Allowed numbers of dimensions.
+    dtype : numpy dtype, optional
+        Convert to this dtype (after the kind check).
+    kinds : str
+        Allowed dtype kinds (numpy ``dtype.kind`` letters): ``b`` bool,
+        ``i`` signed, ``u`` unsigned, ``f`` float.
+    finite : bool
+        Reject NaN and infinity.
+    nonnegative : bool
+        Reject negative values (e.g. negative light).
+    allow_empty : bool
+        Accept an array with zero elements.
+    copy : bool
+        Always return a new array.
+
+    Returns
+    -------
+    out : ndarray
+        C-contiguous, of ``dtype`` when given.
+
+    Raises
+    ------
+    TypeError
+        If ``arr`` is not array-like or its dtype kind is not allowed.
+    ValueError
+        Wrong number of dimensions, empty, non-finite or negative values.
+    """
+    if arr is None:
+        raise TypeError(f"{name} must be an array, got None")
+    try:
+        a = np.asarray(arr)
+    except Exception as exc:  # pragma: no cover - exotic objects
+        raise TypeError(f"{name} must be array-like: {exc}") from None
+    if a.dtype.kind not in kinds:
+        raise TypeError(
+            f"{name} must have a numeric dtype of kind {kinds!r}, got {a.dtype}"
+        )
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if a.ndim not in allowed:
+            want = " or ".join(str(n) for n in allowed)
+            raise ValueError(
+                f"{name} must have {want} dimensions, got shape {a.shape}"
+            )
+    if a.size == 0 and not allow_empty:
+        raise ValueError(f"{name} must not be empty, got shape {a.shape}")
+    if finite and a.dtype.kind == "f" and a.size and not np.isfinite(a).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+    if nonnegative and a.size and a.dtype.kind in "if" and a.min() < 0:
+        raise ValueError(f"{name} must be non-negative, minimum is {a.min()}")
+    if dtype is not None:
+        a = a.astype(dtype, copy=False)
+    a = np.ascontiguousarray(a)
+    if copy and np.shares_memory(a, arr if isinstance(arr, np.ndarray) else a):
+        a = a.copy()
+    return a
+
+
+def check_image(image, name="image", *, ndim=(2, 3), dtype=np.float32, **kw):
+    """An image or a stack of images: ``(H, W)`` or ``(N, H, W)``."""
+    return check_array(image, name, ndim=ndim, dtype=dtype, **kw)
+
+
+def check_int(value, name, *, low=None, high=None):
+    """An integer in ``[low, high]``; bools are rejected."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
+    return value
+
+
+def check_float(value, name, *, low=None, high=None, low_open=False):
+    """A finite real number in ``[low, high]`` (``(low, high]`` if ``low_open``)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if low is not None and (value < low or (low_open and value == low)):
+        op = ">" if low_open else ">="
+        raise ValueError(f"{name} must be {op} {low}, got {value}")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}, got {value}")
+    return value
+
+
+def check_choice(value, name, choices):
+    """One of ``choices``; the error lists the valid names."""
+    if value not in choices:
+        valid = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"unknown {name} {value!r}; valid: {valid}")
+    return value
+
+
+def as_generator(seed):
+    """A ``numpy.random.Generator`` from ``None``, an int, a SeedSequence or a Generator."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None and not isinstance(seed, (numbers.Integral, np.random.SeedSequence)):
+        raise TypeError(f"seed must be None, an int or a Generator, got {seed!r}")
+    return np.random.default_rng(seed)
