@@ -11,7 +11,7 @@ fi
 STAMP="$VENV/.analogfe-deps"
 WANT="$(cat "$ROOT/pyproject.toml" "$ROOT/constraints.txt" | sha1sum | cut -c1-40)"
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
-    "$VENV/bin/pip" install -q --upgrade pip setuptools wheel "Cython>=3.0"
+    "$VENV/bin/pip" install -q --upgrade pip setuptools wheel "Cython>=3.0" numpy
     # constraints.txt pins the CPU build of torch and OpenCV 4 (HOG benchmark).
     "$VENV/bin/pip" install -q -c "$ROOT/constraints.txt" -e "$ROOT[test,bench]" --no-build-isolation
     echo "$WANT" > "$STAMP"
