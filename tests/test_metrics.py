@@ -1,0 +1,237 @@
+"""Tests of analogfe.metrics: IoU, NMS and PASCAL VOC average precision."""
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score, precision_recall_curve
+
+from analogfe.metrics import (box_iou, classification_metrics, evaluate_detections,
+                              match_detections, nms, voc_ap)
+
+
+# ---------------------------------------------------------------- IoU
+@pytest.mark.parametrize("a, b, expected", [
+    ([0, 0, 2, 2], [1, 1, 3, 3], 1 / 7),          # overlap 1, union 7
+    ([0, 0, 4, 4], [1, 1, 3, 3], 4 / 16),         # contained
+    ([0, 0, 2, 2], [0, 0, 2, 2], 1.0),            # identical
+    ([0, 0, 2, 2], [2, 0, 4, 2], 0.0),            # touching edge
+    ([0, 0, 2, 2], [5, 5, 6, 6], 0.0),            # disjoint
+    ([0, 0, 10, 10], [5, 0, 15, 10], 50 / 150),   # half shifted
+    ([0.5, 0.5, 1.5, 2.5], [0, 0, 1, 1], 0.25 / 2.75),
+])
+def test_box_iou_hand_values(a, b, expected):
+    assert box_iou([a], [b])[0, 0] == pytest.approx(expected, abs=1e-12)
+    assert box_iou([b], [a])[0, 0] == pytest.approx(expected, abs=1e-12)
+
+
+def test_box_iou_matrix_shape_and_empty():
+    a = np.array([[0, 0, 2, 2], [1, 1, 3, 3], [0, 0, 0, 0]], float)
+    b = np.array([[0, 0, 2, 2], [10, 10, 12, 12]], float)
+    m = box_iou(a, b)
+    assert m.shape == (3, 2)
+    assert m[0, 0] == 1.0 and m[1, 0] == pytest.approx(1 / 7) and m[2].tolist() == [0, 0]
+    assert box_iou(np.zeros((0, 4)), b).shape == (0, 2)
+
+
+def test_box_iou_bad_input():
+    with pytest.raises(ValueError, match="boxes_a"):
+        box_iou([[0, 0, 1]], [[0, 0, 1, 1]])
+    with pytest.raises(ValueError, match="boxes_b"):
+        box_iou([[0, 0, 1, 1]], [[2, 0, 1, 1]])  # x1 < x0
+
+
+# ---------------------------------------------------------------- NMS
+def test_nms_hand_case():
+    boxes = [[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30], [0, 0, 10, 5]]
+    scores = [0.8, 0.9, 0.7, 0.95]
+    # box 3 (0.95) first; IoU(3, 1) = 36/(50+100-36) < 0.3? 36/114 = 0.316 -> dropped;
+    # IoU(3, 0) = 50/100 -> dropped; box 2 survives.
+    assert nms(boxes, scores, 0.3).tolist() == [3, 2]
+    assert nms(boxes, scores, 0.5).tolist() == [3, 1, 2]  # 0.316 <= 0.5 keeps box 1; IoU(1,0)=0.68
+    assert nms(boxes, scores, 1.0).tolist() == [3, 1, 0, 2]
+    assert nms(np.zeros((0, 4)), np.zeros(0)).tolist() == []
+
+
+def _nms_reference(boxes, scores, thr):
+    # O(n^2) transcription of the greedy rule, independent of analogfe.metrics.
+    def iou(a, b):
+        iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+        ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+        inter = iw * ih
+        u = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+        return inter / u if u > 0 else 0.0
+    remaining = sorted(range(len(scores)), key=lambda i: -scores[i])
+    keep = []
+    while remaining:
+        i = remaining.pop(0)
+        keep.append(i)
+        remaining = [j for j in remaining if iou(boxes[i], boxes[j]) <= thr]
+    return keep
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_nms_matches_reference_and_opencv(seed):
+    rng = np.random.default_rng(seed)
+    n = 60
+    xy = rng.uniform(0, 50, (n, 2))
+    wh = rng.uniform(5, 20, (n, 2))
+    boxes = np.hstack([xy, xy + wh])
+    scores = rng.permutation(n) / n + 0.01  # distinct
+    keep = nms(boxes, scores, 0.3)
+    assert keep.tolist() == _nms_reference(boxes.tolist(), scores.tolist(), 0.3)
+    cv2 = pytest.importorskip("cv2")
+    rects = [[float(x0), float(y0), float(x1 - x0), float(y1 - y0)] for x0, y0, x1, y1 in boxes]
+    ref = np.asarray(cv2.dnn.NMSBoxes(rects, scores.tolist(), 0.0, 0.3)).reshape(-1)
+    assert sorted(keep.tolist()) == sorted(ref.tolist())
+
+
+def test_nms_bad_input():
+    with pytest.raises(ValueError, match="scores"):
+        nms([[0, 0, 1, 1]], [0.1, 0.2])
+    with pytest.raises(ValueError, match="iou_threshold"):
+        nms([[0, 0, 1, 1]], [0.1], iou_threshold=1.5)
+
+
+# ---------------------------------------------------------------- AP
+def test_voc_ap_hand_cases():
+    # ranking TP, FP, TP of 2 positives: recall .5 .5 1, precision 1 .5 2/3
+    r, p = [0.5, 0.5, 1.0], [1.0, 0.5, 2 / 3]
+    assert voc_ap(r, p, "area") == pytest.approx(0.5 * 1 + 0.5 * 2 / 3)
+    # 11 points: t = 0..0.5 -> 1 (6 points), t = 0.6..1 -> 2/3 (5 points)
+    assert voc_ap(r, p, "11point") == pytest.approx((6 + 5 * 2 / 3) / 11)
+    # FP, TP, TP: the envelope lifts precision at recall .5 to 2/3
+    r, p = [0.0, 0.5, 1.0], [0.0, 0.5, 2 / 3]
+    assert voc_ap(r, p, "area") == pytest.approx(2 / 3)
+    assert voc_ap(r, p, "11point") == pytest.approx(2 / 3)
+    # one TP of two positives (one object never found)
+    assert voc_ap([0.5], [1.0], "area") == pytest.approx(0.5)
+    assert voc_ap([0.5], [1.0], "11point") == pytest.approx(6 / 11)
+    # recall 0.45: the 11-point rule sees t = 0..0.4 only
+    assert voc_ap([0.45], [1.0], "11point") == pytest.approx(5 / 11)
+    assert voc_ap([], [], "area") == 0.0
+
+
+def test_voc_ap_bad_input():
+    with pytest.raises(ValueError, match="method"):
+        voc_ap([1.0], [1.0], "12point")
+    with pytest.raises(ValueError, match="precision"):
+        voc_ap([0.5, 1.0], [1.0])
+    with pytest.raises(ValueError, match="recall"):
+        voc_ap([1.0, 0.5], [1.0, 1.0])
+    with pytest.raises(ValueError, match="precision"):
+        voc_ap([0.5], [1.5])
+
+
+def _voc_ranking(y, s):
+    order = np.argsort(-s, kind="stable")
+    ctp = np.cumsum(y[order])
+    return ctp / y.sum(), ctp / np.arange(1, len(y) + 1)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_voc_area_against_sklearn(seed):
+    rng = np.random.default_rng(seed)
+    n = 40
+    y = rng.random(n) < 0.4
+    y[:2] = [True, False]
+    s = rng.normal(size=n) + 1.2 * y  # distinct scores, every positive ranked
+    rec, prec = _voc_ranking(y, s)
+    ap_area = voc_ap(rec, prec, "area")
+    ap_sk = average_precision_score(y, s)
+    # sklearn's AP is the step sum of precision at each recall step; the VOC
+    # area uses the non-increasing envelope instead. Apply the envelope to the
+    # sklearn curve and integrate: the two must then agree exactly.
+    p_sk, r_sk, _ = precision_recall_curve(y, s)
+    p_sk, r_sk = p_sk[::-1], r_sk[::-1]  # increasing recall
+    env = np.maximum.accumulate(p_sk[::-1])[::-1]
+    ap_env = np.sum(np.diff(r_sk) * env[1:])
+    assert ap_area == pytest.approx(ap_env, abs=1e-12)
+    assert ap_area >= ap_sk - 1e-12
+    # where precision at each true positive does not increase along the
+    # ranking, the envelope changes nothing and the plain AP values coincide
+    order = np.argsort(-s, kind="stable")
+    p_at_tp = prec[y[order]]
+    if np.all(np.diff(p_at_tp) <= 0):
+        assert ap_area == pytest.approx(ap_sk, abs=1e-12)
+    else:
+        assert ap_area > ap_sk
+
+
+def test_voc_area_equals_sklearn_when_monotone():
+    # TP TP FP TP FP FP TP: precision at the TPs 1, 1, 3/4, 4/7 is non-increasing
+    y = np.array([1, 1, 0, 1, 0, 0, 1], bool)
+    s = np.linspace(1, 0, len(y))
+    rec, prec = _voc_ranking(y, s)
+    expected = 0.25 * (1 + 1 + 0.75 + 4 / 7)
+    assert voc_ap(rec, prec, "area") == pytest.approx(expected)
+    assert average_precision_score(y, s) == pytest.approx(expected)
+
+
+# ---------------------------------------------------------------- matching
+def test_match_detections_voc_rules():
+    gt = [np.array([[0, 0, 10, 10], [20, 0, 30, 10], [40, 0, 50, 10]], float),
+          np.zeros((0, 4))]
+    difficult = [np.array([False, False, True]), np.zeros(0, bool)]
+    dets = [np.array([
+        [0, 0, 10, 10],    # 0.9 TP on gt0
+        [1, 0, 11, 10],    # 0.8 duplicate of gt0 -> FP
+        [40, 0, 50, 10],   # 0.7 on a difficult object -> ignored
+        [20, 0, 25, 10],   # 0.6 IoU exactly 0.5 with gt1 -> TP (>=)
+        [60, 0, 70, 10],   # 0.5 no overlap -> FP
+    ], float), np.array([[0, 0, 5, 5]], float)]  # 0.65 image without objects -> FP
+    scores = [np.array([0.9, 0.8, 0.7, 0.6, 0.5]), np.array([0.65])]
+    s, tp, npos = match_detections(dets, scores, gt, difficult)
+    assert npos == 2
+    assert s.tolist() == [0.9, 0.8, 0.65, 0.6, 0.5]
+    assert tp.tolist() == [True, False, False, True, False]
+    ev = evaluate_detections(dets, scores, gt, difficult, method="area")
+    # precision 1, 1/2, 1/3, 2/4, 2/5 at recall .5 .5 .5 1 1 -> envelope 1 then 1/2
+    assert ev.ap == pytest.approx(0.5 * 1 + 0.5 * 0.5)
+    ev11 = evaluate_detections(dets, scores, gt, difficult, method="11point")
+    assert ev11.ap == pytest.approx((6 * 1 + 5 * 0.5) / 11)
+    # without the difficult flag, the third object counts: recall tops at 3/3
+    ev_nd = evaluate_detections(dets, scores, gt)
+    assert ev_nd.n_positives == 3 and ev_nd.tp.sum() == 3
+
+
+def test_match_uses_best_overlap_only():
+    # the second detection overlaps the already matched gt0 best (IoU 9/11)
+    # and gt1 less (8/12): VOC counts it as a duplicate, it does not fall back.
+    gt = [np.array([[0, 0, 10, 10], [3, 0, 13, 10]], float)]
+    dets = [np.array([[0, 0, 10, 10], [1, 0, 11, 10]], float)]
+    s, tp, npos = match_detections(dets, [np.array([0.9, 0.8])], gt)
+    iou = box_iou(dets[0][1:], gt[0])[0]
+    assert iou[0] > iou[1] >= 0.5
+    assert tp.tolist() == [True, False] and npos == 2
+
+
+def test_match_detections_bad_input():
+    gt = [np.array([[0, 0, 1, 1]], float)]
+    with pytest.raises(ValueError, match="gt_boxes"):
+        match_detections([np.zeros((0, 4)), np.zeros((0, 4))], [np.zeros(0)] * 2, gt)
+    with pytest.raises(ValueError, match=r"det_scores\[0\]"):
+        match_detections([np.array([[0, 0, 1, 1]], float)], [np.zeros(2)], gt)
+    with pytest.raises(ValueError, match=r"difficult\[0\]"):
+        match_detections([np.zeros((0, 4))], [np.zeros(0)], gt, [np.zeros(2, bool)])
+
+
+def test_evaluate_no_positives_is_nan():
+    ev = evaluate_detections([np.array([[0, 0, 1, 1]], float)], [np.array([0.5])],
+                             [np.zeros((0, 4))])
+    assert np.isnan(ev.ap) and ev.tp.tolist() == [False]
+
+
+# ---------------------------------------------------------------- classification
+def test_classification_metrics_hand_case():
+    y = np.array([0, 0, 1, 1, 1])
+    s = np.array([-2.0, 0.5, 1.0, -0.5, 2.0])
+    m = classification_metrics(y, s)
+    assert m["accuracy"] == pytest.approx(3 / 5)  # predictions 0 1 1 0 1
+    # pairs (pos, neg) ranked right: pos 1.0 > both; -0.5 > -2 only; 2.0 > both -> 5/6
+    assert m["roc_auc"] == pytest.approx(5 / 6)
+    # ranking: TP(2.0) TP(1.0) FP(0.5) TP(-0.5) FP(-2.0)
+    assert m["average_precision"] == pytest.approx((1 + 1 + 0.75) / 3)
+    assert m["ap_voc_area"] == pytest.approx((1 + 1 + 0.75) / 3)
+    assert len(m["precision"]) == len(m["recall"]) == len(m["thresholds"]) + 1
+    with pytest.raises(ValueError, match="y_true"):
+        classification_metrics([1, 1], [0.1, 0.2])
+    with pytest.raises(ValueError, match="scores"):
+        classification_metrics([0, 1], [0.1, 0.2, 0.3])
