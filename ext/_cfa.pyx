@@ -1,0 +1,58 @@
+"""Bayer colour filter array kernels: mosaic and bilinear demosaic.
+
+The Python wrappers in ``analogfe.isp`` validate the input; these kernels
+trust it (contiguous float32, a (2, 2) int32 channel map with values 0..2,
+demosaic input at least 2x2) and write into caller-allocated outputs.
+"""
+cimport cython
+
+
+def mosaic(const float[:, :, ::1] rgb,      # IN  (H, W, 3) linear RGB
+           const int[:, ::1] cfa,           # IN  (2, 2) channel of each tile site
+           float[:, ::1] out):              # OUT (H, W) mosaic
+    cdef Py_ssize_t h = rgb.shape[0], w = rgb.shape[1], y, x
+    with nogil:
+        for y in range(h):
+            for x in range(w):
+                out[y, x] = rgb[y, x, cfa[y & 1, x & 1]]
+
+
+cdef inline Py_ssize_t _mirror(Py_ssize_t i, Py_ssize_t n) noexcept nogil:
+    # reflect about the edge pixel: d c b | a b c d | c b a
+    if i < 0:
+        return -i
+    if i >= n:
+        return 2 * n - 2 - i
+    return i
+
+
+def demosaic_bilinear(const float[:, ::1] raw,   # IN  (H, W) mosaic, H, W >= 2
+                      const int[:, ::1] cfa,     # IN  (2, 2) channel map
+                      float[:, :, ::1] out):     # OUT (H, W, 3)
+    """Normalised 3x3 convolution with weights [[1,2,1],[2,4,2],[1,2,1]] per
+    colour, sums in double in row-major window order; known samples kept."""
+    cdef Py_ssize_t h = raw.shape[0], w = raw.shape[1]
+    cdef Py_ssize_t y, x, dy, dx, yy, xx
+    cdef int c, cc, wgt
+    cdef double num[3]
+    cdef double den[3]
+    with nogil:
+        for y in range(h):
+            for x in range(w):
+                for c in range(3):
+                    num[c] = 0.0
+                    den[c] = 0.0
+                for dy in range(-1, 2):
+                    yy = _mirror(y + dy, h)
+                    for dx in range(-1, 2):
+                        xx = _mirror(x + dx, w)
+                        wgt = (2 - (dy if dy >= 0 else -dy)) * (2 - (dx if dx >= 0 else -dx))
+                        cc = cfa[yy & 1, xx & 1]
+                        num[cc] += wgt * <double>raw[yy, xx]
+                        den[cc] += wgt
+                cc = cfa[y & 1, x & 1]
+                for c in range(3):
+                    if c == cc:
+                        out[y, x, c] = raw[y, x]
+                    else:
+                        out[y, x, c] = <float>(num[c] / den[c])
