@@ -1,0 +1,135 @@
+"""Tests of analogfe.train: the loop, checkpoints, resume, metrics, comparison."""
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from analogfe import models as M
+from analogfe import train as T
+
+
+def _toy(n=48, seed=0, channels=2, size=8):
+    """Two separable classes: the sign of the mean of channel 0."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, channels, size, size, generator=g)
+    y = torch.arange(n) % 2
+    x[:, 0] += (2 * y - 1).view(-1, 1, 1).float()
+    return x, y
+
+
+def _net(seed=0):
+    torch.manual_seed(seed)
+    return M.ResNet(blocks=(1, 1), width=4, in_channels=2, num_classes=2)
+
+
+def _same_weights(a, b):
+    sa, sb = a.state_dict(), b.state_dict()
+    assert sa.keys() == sb.keys()
+    for k in sa:
+        torch.testing.assert_close(sa[k], sb[k], rtol=0, atol=0, msg=k)
+
+
+KW = dict(batch_size=16, lr=1e-2, progress=False, device="cpu")
+
+
+def test_fit_learns_and_is_repeatable():
+    train, val = _toy(seed=0), _toy(24, seed=1)
+    a = T.fit(_net(), train, val, epochs=3, seed=5, **KW)
+    b = T.fit(_net(), train, val, epochs=3, seed=5, **KW)
+    _same_weights(a.model, b.model)
+    assert a.history == b.history
+    assert a.metrics["accuracy"] >= 0.75
+    assert [h["epoch"] for h in a.history] == [1, 2, 3]
+    c = T.fit(_net(), train, val, epochs=3, seed=6, **KW)  # another shuffling
+    assert c.history != a.history
+
+
+def test_resume_after_interrupt_gives_same_weights(tmp_path):
+    train, val = _toy(), _toy(24, seed=1)
+    full = T.fit(_net(), train, val, epochs=3, seed=1, patience=5, **KW)
+
+    def interrupt(epoch, logs):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    ck = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        T.fit(_net(), train, val, epochs=3, seed=1, patience=5, checkpoint_dir=str(ck),
+              callbacks=[interrupt], **KW)
+    saved = torch.load(ck / T.CHECKPOINT_NAME, weights_only=False)
+    assert saved["epoch"] == 1
+    assert not [p for p in os.listdir(ck) if p.startswith(".tmp")]
+    # a fresh model object (other initial weights) resumes from the file
+    resumed = T.fit(_net(seed=99), train, val, epochs=3, seed=1, patience=5,
+                    checkpoint_dir=str(ck), **KW)
+    _same_weights(full.model, resumed.model)
+    assert resumed.history == full.history
+    metrics = json.loads((ck / T.METRICS_NAME).read_text())
+    assert metrics["epochs_run"] == 3
+    assert metrics["accuracy"] == pytest.approx(full.metrics["accuracy"])
+    assert np.array(metrics["confusion_matrix"]).sum() == 24
+
+
+def test_checkpoint_from_other_configuration(tmp_path):
+    train = _toy()
+    T.fit(_net(), train, epochs=1, checkpoint_dir=str(tmp_path), **KW)
+    with pytest.raises(ValueError, match=r"another configuration.*lr: checkpoint 0.01 != now 0.02"):
+        T.fit(_net(), train, epochs=2, checkpoint_dir=str(tmp_path),
+              **{**KW, "lr": 2e-2})
+    other = M.ResNet(blocks=(1, 1), width=8, in_channels=2, num_classes=2)
+    with pytest.raises(ValueError, match="model: checkpoint"):
+        T.fit(other, train, epochs=2, checkpoint_dir=str(tmp_path), **KW)
+    # resume=False starts over
+    r = T.fit(other, train, epochs=1, checkpoint_dir=str(tmp_path), resume=False, **KW)
+    assert r.epochs_run == 1
+
+
+class _Linear(nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.fc = nn.Linear(2 * 8 * 8, 2)
+
+    def forward(self, x):
+        return self.fc(x.flatten(1))
+
+
+def test_early_stopping():
+    train, val = _toy(), _toy(24, seed=1)
+    # a learning rate this small leaves predictions, so val accuracy, unchanged
+    r = T.fit(_Linear(), train, val, epochs=20, seed=0, patience=2, monitor="val_accuracy",
+              **{**KW, "lr": 1e-12})
+    assert r.stopped_early and r.epochs_run == 3
+    with pytest.raises(ValueError, match="patience needs val_data"):
+        T.fit(_Linear(), train, epochs=2, patience=2, **KW)
+
+
+def test_confusion_metrics_by_hand():
+    m = T.confusion_metrics([0, 0, 1, 1, 2], [0, 1, 1, 1, 0], classes=["a", "b", "c"])
+    assert m["accuracy"] == pytest.approx(3 / 5)
+    assert m["per_class_accuracy"] == {"a": 0.5, "b": 1.0, "c": 0.0}
+    assert m["confusion_matrix"] == [[1, 1, 0], [0, 2, 0], [1, 0, 0]]
+
+
+def test_progress_bar_shows_loss_and_accuracy(capsys):
+    T.fit(_net(), _toy(16), epochs=1, **{**KW, "progress": True})
+    err = capsys.readouterr().err
+    assert "loss=" in err and "acc=" in err
+
+
+def test_pick_device():
+    assert T.pick_device("cpu").type == "cpu"
+    want = "cuda" if torch.cuda.is_available() else "cpu"
+    assert T.pick_device().type == want
+
+
+def test_fit_argument_errors():
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        T.fit(_net(), _toy(), optimizer="rmsprop", **KW)
+    with pytest.raises(ValueError, match="train_data: 4 inputs but 3 labels"):
+        T.fit(_net(), (torch.zeros(4, 2, 8, 8), [0, 1, 0]), **KW)
+    with pytest.raises(ValueError, match="3 channels"):
+        T.fit(_net(), (torch.zeros(4, 3, 8, 8), [0, 1, 0, 1]), **KW)
