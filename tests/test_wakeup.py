@@ -1,0 +1,206 @@
+"""Tests of analogfe.wakeup: the wake-up classifier, the detector, the LFW evidence."""
+import dataclasses
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.estimator_checks import (check_get_params_invariance,
+                                            check_no_attributes_set_in_init,
+                                            check_parameters_default_constructible,
+                                            check_set_params)
+
+from analogfe.data import load_lfw, make_wakeup_scenes
+from analogfe.frontend import emulate
+from analogfe.metrics import box_iou
+from analogfe.wakeup import (SlidingWindowDetector, WakeUpClassifier, compare_frontends_lfw,
+                             format_comparison)
+
+FRONTENDS = ("rgb8", "gray8", "lg1.5", "lg2.75")
+
+
+@pytest.fixture(scope="module")
+def lfw():
+    return load_lfw(seed=0)
+
+
+@pytest.fixture(scope="module")
+def fitted(lfw):
+    return WakeUpClassifier("lg1.5", cell_size=5).fit(lfw.X_train, lfw.y_train)
+
+
+# ---------------------------------------------------------------- classifier
+@pytest.mark.parametrize("frontend", FRONTENDS)
+def test_classifier_learns_faces(lfw, frontend):
+    clf = WakeUpClassifier(frontend, cell_size=5, C=0.01).fit(lfw.X_train, lfw.y_train)
+    # chance is 0.5 on the balanced 50-image test split
+    assert clf.score(lfw.X_test, lfw.y_test) >= 0.8
+    assert set(clf.predict(lfw.X_test)) <= {0, 1}
+    assert clf.classes_.tolist() == [0, 1]
+
+
+def test_decision_function_is_linear_in_raw_hog(lfw, fitted):
+    F = fitted.features(lfw.X_test)
+    assert F.dtype == np.float32 and F.shape == (len(lfw.X_test), fitted.n_hog_features_)
+    d = fitted.decision_function(lfw.X_test)
+    np.testing.assert_allclose(F.astype(np.float64) @ fitted.coef_[0] + fitted.intercept_[0],
+                               d, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(fitted.predict(lfw.X_test), fitted.classes_[(d > 0).astype(int)])
+
+
+def test_fit_is_reproducible_and_frontends_differ(lfw):
+    X, y = lfw.X_train[:60], lfw.y_train[:60]
+    a = WakeUpClassifier("lg1.5", cell_size=5, seed=3).fit(X, y)
+    b = WakeUpClassifier("lg1.5", cell_size=5, seed=3).fit(X, y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    c = WakeUpClassifier("lg2.75", cell_size=5, seed=3).fit(X, y)
+    assert not np.allclose(a.features(X[:5]), c.features(X[:5]))
+
+
+def test_params_and_clone():
+    clf = WakeUpClassifier("gray8", C=0.5, cell_size=4)
+    p = clf.get_params()
+    assert p["frontend"] == "gray8" and p["C"] == 0.5 and p["cell_size"] == 4
+    c2 = clone(clf).set_params(C=2.0, frontend="lg2.75")
+    assert c2.C == 2.0 and c2.frontend == "lg2.75" and clf.C == 0.5
+    name = "WakeUpClassifier"
+    check_no_attributes_set_in_init(name, WakeUpClassifier())
+    check_parameters_default_constructible(name, WakeUpClassifier())
+    check_get_params_invariance(name, WakeUpClassifier())
+    check_set_params(name, WakeUpClassifier())
+
+
+def _to_uint8(X):
+    return np.clip(np.rint(np.asarray(X) * 255.0), 0, 255).astype(np.uint8)
+
+
+def test_pipeline_and_grid_search(lfw):
+    X, y = lfw.X_train, lfw.y_train
+    pipe = Pipeline([("srgb8", FunctionTransformer(_to_uint8)),
+                     ("wake", WakeUpClassifier("lg1.5", cell_size=5))])
+    pipe.fit(X / 255.0, y)
+    assert pipe.score(lfw.X_test / 255.0, lfw.y_test) >= 0.8
+    grid = GridSearchCV(WakeUpClassifier(cell_size=5),
+                        {"frontend": ["gray8", "lg1.5"], "C": [0.01, 1.0]}, cv=3)
+    grid.fit(X, y)
+    assert grid.best_params_["frontend"] in ("gray8", "lg1.5")
+    assert len(grid.cv_results_["mean_test_score"]) == 4
+    assert grid.score(lfw.X_test, lfw.y_test) >= 0.8
+    assert cross_val_score(WakeUpClassifier("rgb8", cell_size=5), X, y, cv=3).mean() >= 0.8
+
+
+def test_evaluate_metrics(lfw, fitted):
+    m = fitted.evaluate(lfw.X_test, lfw.y_test)
+    assert m["accuracy"] == pytest.approx(fitted.score(lfw.X_test, lfw.y_test))
+    assert 0.8 <= m["roc_auc"] <= 1.0 and 0.8 <= m["ap_voc_area"] <= 1.0
+
+
+def test_classifier_bad_input(lfw, fitted):
+    X, y = lfw.X_train[:20], lfw.y_train[:20]
+    with pytest.raises(ValueError, match="X"):
+        WakeUpClassifier().fit(X[0], y[:1])  # one (H, W) image, not a stack
+    with pytest.raises(ValueError, match="X"):
+        WakeUpClassifier().fit(np.zeros((4, 8, 8, 4), np.uint8), [0, 1, 0, 1])
+    with pytest.raises(ValueError, match="y"):
+        WakeUpClassifier().fit(X, y[:-1])
+    with pytest.raises(ValueError, match="y"):
+        WakeUpClassifier().fit(X, np.ones(len(X), int))
+    with pytest.raises(ValueError, match="frontend"):
+        WakeUpClassifier(frontend="lg9").fit(X, y)
+    with pytest.raises(ValueError, match="cell_size"):
+        WakeUpClassifier(cell_size=0).fit(X, y)
+    with pytest.raises(ValueError, match="X"):
+        WakeUpClassifier().fit(X / 100.0, y)  # floats beyond [0, 1]
+    with pytest.raises(ValueError, match="X"):
+        fitted.predict(np.zeros((2, 30, 30), np.uint8))  # other image size
+    with pytest.raises(TypeError, match="X"):
+        WakeUpClassifier().fit(np.array([["a"]] * 2), [0, 1])
+
+
+# ---------------------------------------------------------------- detector
+def test_detector_windows_match_classifier_features(fitted):
+    rng = np.random.default_rng(0)
+    scene = rng.integers(0, 256, (52, 64), dtype=np.uint8)
+    det = SlidingWindowDetector(fitted, stride=5, scales=(1, 2), threshold=None)
+    boxes, scores = det.window_scores(scene)
+    # level 1: windows at y = 0, 5, ..., 25 (6) and x = 0, 5, ..., 35 (8); level 2
+    # (26 x 32 px): y = 0, x = 0, 5, the last covering (10, 0, 60, 50) in the image
+    assert len(boxes) == 6 * 8 + 2
+    assert boxes[-1].tolist() == [10, 0, 60, 50]
+    assert boxes[9].tolist() == [5, 5, 30, 30]
+    # the score of a window is the classifier's decision on that crop of the
+    # same emulated frame
+    out = emulate(scene[None], "lg1.5", seed=fitted.seed)
+    crop = dataclasses.replace(out, dx=[out.dx[0][:, 5:30, 5:30]],
+                               dy=[out.dy[0][:, 5:30, 5:30]], scales=(1,))
+    F = fitted.features_from_output(crop)
+    assert scores[9] == pytest.approx(fitted.decision_function_from_features(F)[0], abs=1e-9)
+    # raw weights give the same scores
+    raw = SlidingWindowDetector((fitted.coef_, fitted.intercept_), frontend="lg1.5",
+                                window=(25, 25), cell_size=5, stride=5, scales=(1, 2),
+                                threshold=None, seed=fitted.seed)
+    np.testing.assert_allclose(raw.window_scores(scene)[1], scores, atol=1e-9)
+
+
+def test_detector_nms_and_threshold(fitted):
+    rng = np.random.default_rng(1)
+    scene = rng.integers(0, 256, (50, 60), dtype=np.uint8)
+    det = SlidingWindowDetector(fitted, stride=2, scales=(1,), threshold=None, nms_iou=0.3)
+    found = det.detect(scene)
+    assert len(found) >= 1 and np.all(np.diff(found.scores) <= 0)
+    iou = box_iou(found.boxes, found.boxes)
+    np.fill_diagonal(iou, 0)
+    assert iou.max() <= 0.3
+    _, all_scores = det.window_scores(scene)
+    assert found.scores[0] == all_scores.max()
+    high = SlidingWindowDetector(fitted, stride=2, scales=(1,), threshold=all_scores.max())
+    assert len(high.detect(scene)) == 0
+
+
+def test_detector_finds_faces_in_scenes():
+    kw = dict(size=(64, 80), target_size=(24, 27), max_targets=1)
+    train = make_wakeup_scenes(30, seed=0, p_empty=0.0, **kw)
+    X, y, _ = train.crops(window=24, negatives_per_image=6, seed=0)
+    clf = WakeUpClassifier("lg1.5", cell_size=4, C=0.01).fit(X, y)
+    test = make_wakeup_scenes(8, seed=100, p_empty=0.25, **kw)
+    det = SlidingWindowDetector(clf, stride=2, scales=(1,), threshold=-0.5)
+    ev = det.evaluate(test.images, test.boxes)
+    n_targets = sum(len(b) for b in test.boxes)
+    assert ev.n_positives == n_targets >= 4
+    # a detector that finds nothing, or boxes at random, scores near 0
+    assert ev.ap >= 0.5
+    ev11 = det.evaluate(test.images, test.boxes, method="11point")
+    assert ev11.ap >= 0.5
+
+
+def test_detector_bad_input(fitted):
+    det = SlidingWindowDetector(fitted, scales=(1,))
+    with pytest.raises(ValueError, match="larger than image"):
+        det.detect(np.zeros((20, 40), np.uint8))
+    with pytest.raises(ValueError, match="image"):
+        det.detect(np.zeros((2, 40, 40, 2), np.uint8))
+    with pytest.raises(ValueError, match="scales"):
+        SlidingWindowDetector(fitted, scales=(3,)).detect(np.zeros((90, 90), np.uint8))
+    with pytest.raises(ValueError, match="window"):
+        SlidingWindowDetector(fitted, window=(30, 30))
+    with pytest.raises(ValueError, match="frontend"):
+        SlidingWindowDetector((np.ones(10), 0.0), window=(8, 8), cell_size=4)
+    with pytest.raises(ValueError, match="nms_iou"):
+        SlidingWindowDetector(fitted, nms_iou=2.0)
+    with pytest.raises(TypeError, match="classifier"):
+        SlidingWindowDetector("lg1.5")
+    with pytest.raises(ValueError, match="frontend"):
+        SlidingWindowDetector((np.ones(10), 0.0), frontend="lg7", window=(8, 8), cell_size=4)
+
+
+# ---------------------------------------------------------------- evidence
+def test_compare_frontends_lfw_table():
+    rows = compare_frontends_lfw(seed=0, C=0.01)
+    assert [r["frontend"] for r in rows] == list(FRONTENDS)
+    for r in rows:
+        assert r["n_train"] == 150 and r["n_test"] == 50 and r["cell_size"] == 5
+        assert 0.8 <= r["accuracy"] <= 1.0 and 0.8 <= r["roc_auc"] <= 1.0
+    text = format_comparison(rows)
+    assert "lg1.5" in text and len(text.splitlines()) == 5
