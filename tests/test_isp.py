@@ -1,0 +1,230 @@
+"""Tests of analogfe.isp: transfer functions, unprocessing, CFA kernels, minimal ISP."""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from analogfe import isp
+from analogfe.sensor import SensorConfig
+
+sys.path.insert(0, str(Path(__file__).parent))
+from reference_isp import demosaic_reference, mosaic_reference  # noqa: E402
+
+
+def _smooth_rgb(h=48, w=64, seed=0):
+    """A smooth colourful test image (gradients, no pixel noise), uint8."""
+    y, x = np.mgrid[0:h, 0:w] / max(h, w)
+    r = 0.5 + 0.4 * np.sin(3 * x + 1)
+    g = 0.5 + 0.4 * np.cos(2 * y + 2 * x)
+    b = 0.5 + 0.4 * np.sin(4 * y)
+    return np.round(np.stack([r, g, b], -1) * 255).astype(np.uint8)
+
+
+# ----------------------------------------------------------------- transfer --
+def test_srgb_to_linear_known_values():
+    # IEC 61966-2-1: 0.5 -> ((0.5 + 0.055) / 1.055) ** 2.4 = 0.21404114
+    v = isp.srgb_to_linear(np.array([0.0, 0.04045, 0.5, 1.0]))
+    np.testing.assert_allclose(v, [0.0, 0.04045 / 12.92, 0.21404114, 1.0], rtol=1e-6)
+    assert v.dtype == np.float32
+    u8 = isp.srgb_to_linear(np.array([0, 128, 255], np.uint8))
+    u16 = isp.srgb_to_linear(np.array([0, 128 * 257, 65535], np.uint16))
+    np.testing.assert_allclose(u8, u16, rtol=1e-6)
+
+
+def test_srgb_round_trip():
+    x = np.linspace(0, 1, 1001)
+    np.testing.assert_allclose(isp.linear_to_srgb(isp.srgb_to_linear(x)), x, atol=2e-6)
+
+
+def test_rgb_to_gray_rec709_and_skimage():
+    from skimage.color import rgb2gray
+
+    rgb = np.random.default_rng(0).random((5, 6, 3))
+    g = isp.rgb_to_gray(rgb)
+    np.testing.assert_allclose(g, rgb @ [0.2126, 0.7152, 0.0722], rtol=1e-6)
+    np.testing.assert_allclose(g, rgb2gray(rgb), atol=1e-3)  # skimage: 0.2125/0.7154/0.0721
+
+
+@pytest.mark.parametrize("bad, err", [
+    (np.array(["a"]), TypeError), (np.zeros(0, np.uint8), ValueError),
+    (np.array([np.nan]), ValueError), (np.array([1, 2], np.int64), TypeError),
+    (None, TypeError)])
+def test_srgb_to_linear_bad_input(bad, err):
+    with pytest.raises(err, match="image_srgb"):
+        isp.srgb_to_linear(bad)
+
+
+def test_rgb_to_gray_bad_input():
+    with pytest.raises(ValueError, match="rgb"):
+        isp.rgb_to_gray(np.zeros((4, 4, 4)))
+
+
+# ---------------------------------------------------------------------- CFA --
+@settings(max_examples=40, deadline=None)
+@given(h=st.integers(2, 11), w=st.integers(2, 11), cfa=st.sampled_from(isp.CFA_PATTERNS),
+       seed=st.integers(0, 2**32 - 1))
+def test_cfa_kernels_equal_reference(h, w, cfa, seed):
+    rgb = np.random.default_rng(seed).random((h, w, 3), dtype=np.float32)
+    raw = isp.mosaic(rgb, cfa)
+    np.testing.assert_array_equal(raw, mosaic_reference(rgb, cfa))
+    np.testing.assert_array_equal(isp.demosaic(raw, cfa), demosaic_reference(raw, cfa))
+
+
+def test_demosaic_properties():
+    rng = np.random.default_rng(1)
+    raw = rng.random((10, 12), dtype=np.float32)
+    for cfa in isp.CFA_PATTERNS:
+        rgb = isp.demosaic(raw, cfa)
+        np.testing.assert_array_equal(isp.mosaic(rgb, cfa), raw)  # samples kept
+    flat = isp.demosaic(np.full((6, 8), 0.25, np.float32), "RGGB")
+    np.testing.assert_array_equal(flat, 0.25)
+    # a linear ramp is reproduced exactly by bilinear interpolation (interior)
+    ramp = np.tile(np.arange(12, dtype=np.float32), (10, 1))
+    rgb = isp.demosaic(isp.mosaic(np.repeat(ramp[..., None], 3, -1), "GRBG"), "GRBG")
+    np.testing.assert_allclose(rgb[1:-1, 1:-1], np.repeat(ramp[1:-1, 1:-1, None], 3, -1))
+
+
+def test_cfa_stacks_and_bad_input():
+    rgb = np.random.default_rng(2).random((3, 6, 8, 3), dtype=np.float32)
+    raw = isp.mosaic(rgb, "BGGR")
+    assert raw.shape == (3, 6, 8)
+    np.testing.assert_array_equal(raw[1], isp.mosaic(rgb[1], "BGGR"))
+    assert isp.demosaic(raw, "BGGR").shape == (3, 6, 8, 3)
+    with pytest.raises(ValueError, match="cfa.*'RGGB'"):
+        isp.mosaic(rgb, "RGBG")
+    with pytest.raises(ValueError, match="rgb"):
+        isp.mosaic(rgb[..., :2], "RGGB")
+    with pytest.raises(ValueError, match="raw"):
+        isp.demosaic(np.zeros((1, 5), np.float32), "RGGB")
+    with pytest.raises(ValueError, match="raw"):
+        isp.demosaic(np.zeros(5, np.float32), "RGGB")
+    with pytest.raises(TypeError, match="raw"):
+        isp.demosaic(np.zeros((4, 4), np.uint8), "RGGB")
+    with pytest.raises(ValueError, match="raw"):
+        isp.demosaic(np.full((4, 4), np.inf, np.float32), "RGGB")
+    nc = np.asfortranarray(rgb[0])
+    np.testing.assert_array_equal(isp.mosaic(nc, "RGGB"), isp.mosaic(rgb[0], "RGGB"))
+
+
+# --------------------------------------------------------------- unprocess --
+def test_unprocess_monochrome_is_luminance():
+    img = _smooth_rgb()
+    raw = isp.unprocess(img)
+    assert raw.shape == img.shape[:2] and raw.dtype == np.float32
+    np.testing.assert_allclose(raw, isp.rgb_to_gray(isp.srgb_to_linear(img)), rtol=1e-6)
+    gray = img[..., 1]
+    np.testing.assert_array_equal(isp.unprocess(gray), isp.srgb_to_linear(gray))
+
+
+def test_unprocess_bayer_steps():
+    img = _smooth_rgb()
+    raw = isp.unprocess(img, cfa="RGGB")
+    assert raw.shape == img.shape[:2] and 0.0 <= raw.min() and raw.max() <= 1.0
+    # undo by hand: the mosaic of (ccm @ linear) / (wb * rgb_gain) away from highlights
+    p = isp.unprocess_params(None)
+    cam = isp.srgb_to_linear(img).astype(np.float64) @ p["rgb_to_cam"].T
+    cam = np.clip(cam / (p["wb_gains"] * p["rgb_gain"]), 0, 1)
+    np.testing.assert_allclose(raw, mosaic_reference(cam.astype(np.float32), "RGGB"),
+                               atol=1e-6)
+    # white stays white: the colour matrix rows sum to 1
+    np.testing.assert_allclose(p["rgb_to_cam"].sum(1), 1.0)
+
+
+def test_unprocess_seed_and_stacks():
+    img = _smooth_rgb(16, 20)
+    a = isp.unprocess(img, "GBRG", seed=3)
+    np.testing.assert_array_equal(a, isp.unprocess(img, "GBRG", seed=3))
+    assert not np.array_equal(a, isp.unprocess(img, "GBRG", seed=4))
+    np.testing.assert_array_equal(isp.unprocess(img, "GBRG"), isp.unprocess(img, "GBRG"))
+    stack = np.stack([img, img[::-1]])
+    out = isp.unprocess(stack, "GBRG")
+    assert out.shape == (2, 16, 20)
+    np.testing.assert_array_equal(out[1], isp.unprocess(img[::-1], "GBRG"))
+    assert isp.unprocess(stack[..., 0]).shape == (2, 16, 20)  # gray stack
+    assert isp.unprocess(stack[..., 0], "RGGB").shape == (2, 16, 20)
+
+
+def test_unprocess_bad_input():
+    with pytest.raises(ValueError, match="cfa"):
+        isp.unprocess(np.zeros((4, 4), np.uint8), cfa="XYZW")
+    with pytest.raises(ValueError, match="image_srgb"):
+        isp.unprocess(np.zeros((2, 3, 4, 5), np.uint8))
+    with pytest.raises(ValueError, match="image_srgb"):
+        isp.unprocess(np.zeros(7, np.uint8))
+    with pytest.raises(ValueError, match="image_srgb"):
+        isp.unprocess(np.full((4, 4), np.nan))
+    with pytest.raises(TypeError, match="image_srgb"):
+        isp.unprocess(np.zeros((4, 4), np.int32))
+    with pytest.raises(TypeError, match="seed"):
+        isp.unprocess(np.zeros((4, 4, 3), np.uint8), "RGGB", seed="x")
+
+
+# ------------------------------------------------------------------ process --
+def _ideal_dn(raw, cfg):
+    """Noise-free DN of a linear raw image (scene 1.0 = white level)."""
+    white = cfg.saturation_dn
+    return np.floor(raw * (white - cfg.black_level_dn) + cfg.black_level_dn + 0.5).astype(
+        np.uint16)
+
+
+def test_process_inverts_unprocess():
+    img = _smooth_rgb()
+    for cfa in isp.CFA_PATTERNS:
+        cfg = SensorConfig(height=48, width=64, cfa=cfa, adc_bits=16, gain_dn_per_e=4.0,
+                           black_level_dn=256)
+        out = isp.process(_ideal_dn(isp.unprocess(img, cfa), cfg), cfg,
+                          digital_gain=isp.DEFAULT_RGB_GAIN)
+        assert out.shape == img.shape and out.dtype == np.uint8
+        err = np.abs(out.astype(float) - img)[2:-2, 2:-2]
+        assert err.mean() < 1.0 and err.max() <= 6, (cfa, err.mean(), err.max())
+        gray = isp.process(_ideal_dn(isp.unprocess(img, cfa), cfg), cfg, output="gray",
+                           digital_gain=isp.DEFAULT_RGB_GAIN)
+        assert gray.shape == img.shape[:2]
+
+
+def test_process_monochrome():
+    img = _smooth_rgb()[..., 0]
+    cfg = SensorConfig(height=48, width=64, adc_bits=16, gain_dn_per_e=4.0)
+    dn = _ideal_dn(isp.unprocess(img), cfg)
+    gray = isp.process(dn, cfg, output="gray")
+    assert np.abs(gray.astype(int) - img).max() <= 1
+    rgb = isp.process(dn, cfg)
+    assert rgb.shape == img.shape + (3,)
+    np.testing.assert_array_equal(rgb[..., 2], gray)
+    stack = isp.process(np.stack([dn, dn]), cfg, output="gray")
+    np.testing.assert_array_equal(stack[1], gray)
+
+
+def test_process_black_and_white_levels():
+    cfg = SensorConfig(height=2, width=2, adc_bits=10, black_level_dn=64)
+    dn = np.array([[0, 64], [600, 1023]], np.uint16)
+    out = isp.process(dn, cfg, output="gray")
+    assert out[0, 0] == 0 and out[0, 1] == 0 and out[1, 1] == 255
+    # 600 DN: (600 - 64) / (1023 - 64) linear, sRGB encoded
+    want = np.floor(isp.linear_to_srgb(np.array([(600 - 64) / 959])) * 255 + 0.5)
+    assert out[1, 0] == want[0]
+
+
+def test_process_bad_input():
+    cfg = SensorConfig(height=4, width=4, cfa="RGGB")
+    dn = np.zeros((4, 4), np.uint16)
+    with pytest.raises(ValueError, match="output.*'rgb'"):
+        isp.process(dn, cfg, output="yuv")
+    with pytest.raises(ValueError, match="dn"):
+        isp.process(np.zeros((4, 5), np.uint16), cfg)
+    with pytest.raises(ValueError, match="dn"):
+        isp.process(np.zeros((2, 2, 4, 4, 1), np.uint16), cfg)
+    with pytest.raises(TypeError, match="dn"):
+        isp.process(np.zeros((4, 4), np.float32), cfg)
+    with pytest.raises(TypeError, match="config"):
+        isp.process(dn, {"cfa": None})
+    with pytest.raises(ValueError, match="white_balance"):
+        isp.process(dn, cfg, white_balance=[1.0, -1.0, 1.0])
+    with pytest.raises(ValueError, match="ccm"):
+        isp.process(dn, cfg, ccm=np.eye(2))
+    with pytest.raises(ValueError, match="white_level_dn"):
+        isp.process(dn, cfg, white_level_dn=10.0)
+    nc = np.zeros((4, 8), np.uint16)[:, ::2]
+    np.testing.assert_array_equal(isp.process(nc, cfg), isp.process(dn, cfg))

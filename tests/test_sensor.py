@@ -1,0 +1,277 @@
+"""Tests of analogfe.sensor: config, the noise kernels against their references,
+reproducibility, the physics, and bad input."""
+import copy
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from scipy import stats
+
+from analogfe import sensor as sn
+from analogfe._ext import _sensor
+from analogfe.sensor import Sensor, SensorConfig, electrons_from_lux
+
+sys.path.insert(0, str(Path(__file__).parent))
+import reference_sensor as ref  # noqa: E402
+
+SMALL = SensorConfig(height=12, width=16)
+
+
+# ------------------------------------------------------------------- config --
+def test_config_dict_round_trip_and_replace():
+    c = SensorConfig(height=8, width=10, cfa="RGGB", adc_dnl_lsb=0.2)
+    assert SensorConfig.from_dict(c.to_dict()) == c
+    c2 = c.replace(read_noise_e=3.0)
+    assert c2.read_noise_e == 3.0 and c.read_noise_e == 2.0
+    with pytest.raises(ValueError, match="unknown SensorConfig key 'gain'.*gain_dn_per_e"):
+        SensorConfig.from_dict({"gain": 1})
+    with pytest.raises(ValueError, match="valid:"):
+        c.replace(colour="x")
+    with pytest.raises(Exception):
+        c.height = 3  # frozen
+    assert c.shape == (8, 10) and c.max_dn == 1023
+
+
+@pytest.mark.parametrize("field, value, err", [
+    ("height", 0, ValueError), ("height", 2.5, TypeError), ("width", -3, ValueError),
+    ("full_well_e", 0.0, ValueError), ("full_well_e", math.inf, ValueError),
+    ("read_noise_e", -1.0, ValueError), ("dark_current_e_per_s", -0.1, ValueError),
+    ("prnu", 1.5, ValueError), ("dsnu_e", -1.0, ValueError),
+    ("gain_dn_per_e", 0.0, ValueError), ("gain_dn_per_e", "1", TypeError),
+    ("adc_bits", 17, ValueError), ("adc_bits", True, TypeError),
+    ("black_level_dn", 1023, ValueError), ("black_level_dn", -1, ValueError),
+    ("cfa", "RGBW", ValueError), ("adc_inl_lsb", -0.5, ValueError),
+    ("adc_dnl_lsb", 2.0, ValueError), ("read_noise_e", math.nan, ValueError),
+])
+def test_config_validation_names_field(field, value, err):
+    with pytest.raises(err, match=field):
+        SensorConfig(**{field: value})
+
+
+# ------------------------------------------------- kernels vs the references --
+def test_rng_stream_matches_reference():
+    out = np.empty(500)
+    _sensor.uniforms(2**64 - 1, out)
+    r = ref.XoshiroRef(2**64 - 1)
+    assert [r.uniform() for _ in range(500)] == out.tolist()
+    _sensor.normal(11, out)
+    r = ref.XoshiroRef(11)
+    assert [r.normal() for _ in range(500)] == out.tolist()
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**64 - 1), scale=st.sampled_from([0.0, 3.0, 30.0, 3e3, 3e5]))
+def test_poisson_sampler_same_draws_as_reference(seed, scale):
+    lam = np.random.default_rng(seed % 2**32).random(60) * scale
+    out = np.empty(60)
+    _sensor.poisson(lam, seed, out)
+    r = ref.XoshiroRef(seed)
+    assert [r.poisson(v) for v in lam] == out.tolist()
+
+
+@settings(max_examples=25, deadline=None)
+@given(h=st.integers(1, 5), w=st.integers(1, 6), seed=st.integers(0, 2**64 - 1),
+       signal_e=st.floats(0.0, 5e4), dark=st.floats(0.0, 20.0),
+       full_well=st.floats(10.0, 2e4))
+def test_expose_kernel_same_draws_as_reference(h, w, seed, signal_e, dark, full_well):
+    g = np.random.default_rng(seed % 2**32)
+    scene = g.random((h, w), dtype=np.float32)
+    prnu = (1 + 0.05 * g.standard_normal((h, w))).astype(np.float32)
+    dsnu = (3 * g.standard_normal((h, w))).astype(np.float32)
+    out = np.empty((h, w), np.float32)
+    _sensor.expose(scene, prnu, dsnu, signal_e, dark, full_well, seed, out)
+    want = ref.expose_exact(scene, prnu, dsnu, signal_e, dark, full_well, seed)
+    np.testing.assert_array_equal(out, want)
+
+
+@settings(max_examples=25, deadline=None)
+@given(h=st.integers(1, 5), w=st.integers(1, 6), seed=st.integers(0, 2**64 - 1),
+       read_noise=st.sampled_from([0.0, 0.7, 5.0]), gain=st.floats(0.01, 4.0),
+       bits=st.integers(4, 12), nonlinear=st.booleans())
+def test_readout_kernel_same_draws_as_reference(h, w, seed, read_noise, gain, bits,
+                                                nonlinear):
+    cfg = SensorConfig(height=h, width=w, adc_bits=bits, black_level_dn=3,
+                       adc_inl_lsb=1.5 * nonlinear, adc_dnl_lsb=0.4 * nonlinear)
+    thr = Sensor(cfg, seed=seed % 97).adc_thresholds_dn
+    e = (np.random.default_rng(seed % 2**32).random((h, w)) * 1.2 * cfg.max_dn / gain)
+    e = e.astype(np.float32)
+    out = np.empty((h, w), np.uint16)
+    _sensor.readout(e, read_noise, gain, 3.0, thr, cfg.max_dn, seed, out)
+    want = ref.readout_exact(e, read_noise, gain, 3.0, thr, cfg.max_dn, seed)
+    np.testing.assert_array_equal(out, want)
+
+
+def test_sensor_uses_the_kernels_with_its_frame_seeds():
+    s = Sensor(SMALL, seed=4)
+    scene = np.random.default_rng(0).random(SMALL.shape, dtype=np.float32)
+    rng = copy.deepcopy(s._rng)
+    e = s.expose(scene, signal_e=800.0, exposure_s=0.5)
+    seed = int(rng.integers(0, 2**64, dtype=np.uint64))
+    want = ref.expose_exact(scene, s.prnu_gain, s.dsnu_offset_e, 800.0,
+                            SMALL.dark_current_e_per_s * 0.5, SMALL.full_well_e, seed)
+    np.testing.assert_array_equal(e, want)
+    dn = s.readout(e)
+    seed = int(rng.integers(0, 2**64, dtype=np.uint64))  # the next frame seed
+    want = ref.readout_exact(e, 2.0, 0.1, 64.0, s.adc_thresholds_dn, 1023, seed)
+    np.testing.assert_array_equal(dn, want)
+
+
+# ---------------------------------------------------------- statistical tests --
+@pytest.mark.parametrize("lam", [0.2, 3.0, 9.99, 10.0, 47.0, 1234.5])
+def test_poisson_sampler_chi_square(lam):
+    n = 40000
+    out = np.empty(n)
+    _sensor.poisson(np.full(n, lam), 12345, out)
+    lo, hi = stats.poisson.ppf([1e-4, 1 - 1e-4], lam)
+    edges = np.arange(lo, hi + 2) - 0.5
+    edges[0], edges[-1] = -np.inf, np.inf
+    observed = np.histogram(out, edges)[0]
+    expected = n * np.diff(stats.poisson.cdf(edges, lam))
+    keep = expected > 5
+    chi2 = ((observed[keep] - expected[keep]) ** 2 / expected[keep]).sum()
+    p = stats.chi2.sf(chi2, keep.sum() - 1)
+    assert p > 1e-3, (lam, chi2, p)
+    assert abs(out.mean() - lam) < 5 * math.sqrt(lam / n)
+
+
+def test_normal_sampler_ks():
+    out = np.empty(50000)
+    _sensor.normal(99, out)
+    assert stats.kstest(out, "norm").pvalue > 1e-3
+    assert abs(out.mean()) < 0.02 and abs(out.std() - 1) < 0.01
+
+
+def test_expose_readout_statistics_match_numpy_reference():
+    cfg = SensorConfig(height=64, width=64, prnu=0.02, dsnu_e=2.0, read_noise_e=3.0,
+                       gain_dn_per_e=0.5, adc_bits=12)
+    s = Sensor(cfg, seed=1)
+    scene = np.full((8,) + cfg.shape, 0.4, np.float32)
+    dn = s.capture(scene, signal_e=5000.0, exposure_s=0.1).astype(np.float64)
+    want = np.stack([ref.capture_numpy(s, scene[0], 5000.0, 0.1, np.random.default_rng(i))
+                     for i in range(8)]).astype(np.float64)
+    # mean and temporal variance: same model, independent draws
+    mu_e = 0.4 * 5000 + cfg.dark_current_e_per_s * 0.1
+    mean_dn = 64 + 0.5 * (0.4 * 5000 * s.prnu_gain.mean() + 0.5 + s.dsnu_offset_e.mean())
+    sigma_mean = math.sqrt(0.25 * mu_e / dn.size)
+    assert abs(dn.mean() - mean_dn) < 5 * sigma_mean
+    assert abs(want.mean() - mean_dn) < 5 * sigma_mean
+    np.testing.assert_allclose(dn.var(0, ddof=1).mean(), want.var(0, ddof=1).mean(),
+                               rtol=0.03)
+    # the model's temporal variance: K^2 (mu_e + sigma_read^2) + 1/12
+    model = 0.25 * (mu_e * np.mean(s.prnu_gain) + 9.0) + 1 / 12
+    np.testing.assert_allclose(dn.var(0, ddof=1).mean(), model, rtol=0.03)
+
+
+# ---------------------------------------------------------- reproducibility --
+def test_seeds_fixed_pattern_and_temporal_noise():
+    scene = np.full(SMALL.shape, 0.5, np.float32)
+    a, b, c = Sensor(SMALL, seed=7), Sensor(SMALL, seed=7), Sensor(SMALL, seed=8)
+    np.testing.assert_array_equal(a.prnu_gain, b.prnu_gain)
+    np.testing.assert_array_equal(a.dsnu_offset_e, b.dsnu_offset_e)
+    assert not np.array_equal(a.prnu_gain, c.prnu_gain)
+    fa, fb = a.capture(scene), b.capture(scene)
+    np.testing.assert_array_equal(fa, fb)  # same seed, same frames
+    assert not np.array_equal(a.capture(scene), fa)  # next frame: new temporal noise
+    stack = a.expose(np.stack([scene, scene]))
+    assert stack.shape == (2,) + SMALL.shape and not np.array_equal(stack[0], stack[1])
+    # the fixed pattern does not depend on the ADC settings
+    d = Sensor(SMALL.replace(adc_dnl_lsb=0.3), seed=7)
+    np.testing.assert_array_equal(d.prnu_gain, a.prnu_gain)
+
+
+# ------------------------------------------------------------------ physics --
+def test_full_well_dark_and_adc_clipping():
+    cfg = SMALL.replace(dsnu_e=0.0, prnu=0.0)
+    s = Sensor(cfg, seed=0)
+    e = s.expose(np.full(cfg.shape, 5.0, np.float32), signal_e=1e4)
+    np.testing.assert_array_equal(e, cfg.full_well_e)
+    assert (s.readout(e) == cfg.max_dn).all()  # 64 + 0.1 * 1e4 > 1023: ADC clips
+    dark = s.expose(np.zeros((50,) + cfg.shape, np.float32), exposure_s=2.0)
+    assert abs(dark.mean() - 10.0) < 0.3 and abs(dark.var() - 10.0) < 1.0
+    quiet = Sensor(cfg.replace(read_noise_e=0.0), seed=0)
+    e = np.random.default_rng(0).random(cfg.shape).astype(np.float32) * 5000
+    np.testing.assert_array_equal(quiet.readout(e),
+                                  np.minimum(np.floor(e * 0.1 + 64.5), 1023))
+
+
+def test_prnu_and_dsnu_are_fixed_and_sized():
+    cfg = SensorConfig(height=100, width=100, prnu=0.03, dsnu_e=4.0)
+    s = Sensor(cfg, seed=3)
+    assert abs(s.prnu_gain.std() - 0.03) < 0.002 and abs(s.prnu_gain.mean() - 1) < 0.002
+    assert abs(s.dsnu_offset_e.std() - 4.0) < 0.2
+
+
+def test_adc_inl_dnl():
+    cfg = SensorConfig(height=4, width=4, adc_bits=10, adc_inl_lsb=2.0, adc_dnl_lsb=0.3)
+    t = Sensor(cfg, seed=0).adc_thresholds_dn
+    assert t.shape == (1023,) and (np.diff(t) >= 0).all()
+    dnl = np.diff(t) - 1
+    assert abs(dnl.std() - 0.3) < 0.03
+    inl = t - (np.arange(1, 1024) - 0.5)
+    assert abs(inl.max() - 2.0) < 1.0 and abs(inl[:20].mean()) < 0.5
+    assert Sensor(SensorConfig(), seed=0).adc_thresholds_dn.size == 0
+
+
+def test_electrons_from_lux():
+    assert sn.PHOTONS_PER_LUX_S_M2 == pytest.approx(4.09e15, rel=1e-3)
+    e = electrons_from_lux(1000.0, 2.0, 5.0, 0.6, 0.033)
+    want = 1000.0 / 16.0 * 4.0913e15 * 25e-12 * 0.6 * 0.033
+    assert e == pytest.approx(want, rel=1e-3)
+    assert electrons_from_lux(500.0, 4.0, 5.0, 0.6, 0.033) == pytest.approx(e / 8)
+    assert electrons_from_lux(1000.0, 2.0, 5.0, 0.6, 0.033, reflectance=0.18) == \
+        pytest.approx(0.18 * e)
+    for kw, name in [({"f_number": 0.0}, "f_number"), ({"lux": -1.0}, "lux"),
+                     ({"quantum_efficiency": 1.5}, "quantum_efficiency"),
+                     ({"pixel_pitch_um": -2.0}, "pixel_pitch_um")]:
+        args = dict(lux=10.0, f_number=2.0, pixel_pitch_um=5.0, quantum_efficiency=0.5,
+                    exposure_s=0.01)
+        args.update(kw)
+        with pytest.raises(ValueError, match=name):
+            electrons_from_lux(**args)
+
+
+# ---------------------------------------------------------------- bad input --
+@pytest.mark.parametrize("scene, err", [
+    (np.zeros((12, 15), np.float32), ValueError),         # shape mismatch
+    (np.zeros((1, 1, 12, 16), np.float32), ValueError),   # ndim
+    (np.zeros(16, np.float32), ValueError),               # ndim
+    (np.zeros((0, 12, 16), np.float32), ValueError),      # empty
+    (np.full((12, 16), np.nan, np.float32), ValueError),
+    (np.full((12, 16), np.inf, np.float32), ValueError),
+    (np.full((12, 16), -0.1, np.float32), ValueError),    # negative light
+    (np.zeros((12, 16), np.uint8), TypeError),            # dtype
+    (None, TypeError),
+])
+def test_expose_bad_scene(scene, err):
+    with pytest.raises(err, match="scene"):
+        Sensor(SMALL, seed=0).expose(scene)
+
+
+def test_bad_arguments():
+    s = Sensor(SMALL, seed=0)
+    ok = np.zeros(SMALL.shape, np.float32)
+    with pytest.raises(ValueError, match="signal_e"):
+        s.expose(ok, signal_e=-1.0)
+    with pytest.raises(ValueError, match="exposure_s"):
+        s.expose(ok, exposure_s=math.nan)
+    with pytest.raises(ValueError, match="electrons"):
+        s.readout(np.full(SMALL.shape, -1.0, np.float32))
+    with pytest.raises(ValueError, match="electrons"):
+        s.readout(np.zeros((3, 3), np.float32))
+    with pytest.raises(TypeError, match="electrons"):
+        s.readout(np.zeros(SMALL.shape, np.int16))
+    with pytest.raises(TypeError, match="config"):
+        Sensor({"height": 3}, seed=0)
+    with pytest.raises(TypeError, match="seed"):
+        Sensor(SMALL, seed=1.5)
+
+
+def test_non_contiguous_input_gives_the_same_frames():
+    scene = np.random.default_rng(0).random((16, 12), dtype=np.float32).T  # F-order
+    a, b = Sensor(SMALL, seed=5), Sensor(SMALL, seed=5)
+    np.testing.assert_array_equal(a.expose(scene), b.expose(np.ascontiguousarray(scene)))
+    big = np.zeros((24, 32), np.float64)[::2, ::2]  # strided float64
+    np.testing.assert_array_equal(a.capture(big), b.capture(np.zeros(SMALL.shape)))
