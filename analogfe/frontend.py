@@ -1,61 +1,598 @@
-"""Front ends: the digital baseline and the analog log-gradient front end.
+"""Front ends: the analog log-gradient front end and the digital RGB baseline.
 
-(Skeleton in plain numpy; binning and the converter move to ``ext/``.)
+Both take the electrons of :meth:`analogfe.sensor.Sensor.expose` (the analog
+domain) and know what they send off chip (:meth:`bits_per_frame`) and what
+the conversion costs (:meth:`operation_counts`), so the cost model never
+guesses.
+
+* :class:`LogGradientFrontEnd` -- k x k charge binning per scale (the analog
+  cyclic row buffers of the log-gradient sensor), then the log-ratio converter
+  of :mod:`analogfe.adc` on neighbour pairs: int8 codes ``dx``, ``dy`` per scale.
+* :class:`DigitalFrontEnd` -- read noise + linear ADC (:meth:`Sensor.readout`)
+  and the minimal ISP (:func:`analogfe.isp.process`): 8-bit RGB or gray.
+
+:data:`FRONTENDS` names the standard front ends, :func:`make_frontend` builds
+one by name and :func:`emulate` runs sRGB images through the whole path.
+
+References
+----------
+C. Young, A. Omid-Zohoor, P. Lajevardi, B. Murmann, "A Data-Compressive
+1.5/2.75-bit Log-Gradient QVGA Image Sensor With Multi-Scale Readout for
+Always-On Object Detection", IEEE JSSC 54(11):2932-2946, 2019.
+doi:10.1109/JSSC.2019.2937437
 """
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_array
+from . import adc, isp
+from ._ext import _binning, _logratio
+from ._validation import as_generator, check_array, check_choice, check_float, check_int
+from .sensor import Sensor, SensorConfig
 
-LN8 = float(np.log(8.0))
-EPS = 1e-4
+__all__ = [
+    "GradientCodes",
+    "bin_image",
+    "LogGradientFrontEnd",
+    "DigitalFrontEnd",
+    "FRONTENDS",
+    "PAIRS",
+    "make_frontend",
+    "emulate",
+]
+
+#: Neighbour pairs of the converter: ``centred`` (x+1 vs x-1, REFERENCES sec. 1)
+#: or ``adjacent`` (x+1 vs x).
+PAIRS = ("centred", "adjacent")
 
 
 @dataclass
 class GradientCodes:
-    """Output of a log-gradient front end: int8 codes per scale."""
+    """Output of a log-gradient front end: int8 codes per scale.
+
+    Attributes
+    ----------
+    dx, dy : list of ndarray, int8
+        One per scale, (H_s, W_s) or (N, H_s, W_s): the quantised log ratio of
+        the right/left (``dx``) and lower/upper (``dy``) neighbours. Border
+        codes that have no pair are 0 (see :class:`LogGradientFrontEnd`).
+    scales : tuple of int
+        Binning factor of each entry (in pixels, or in 2x2 quads on a Bayer sensor).
+    levels : int
+        Number of code levels (3 for the 1.5-bit code, 7 for the 2.75-bit code).
+    bits : int
+        ``ceil(log2(levels))``, the converter's resolution ``b``.
+    pairs : {"centred", "adjacent"}
+    """
 
     dx: list
     dy: list
     scales: tuple
+    levels: int
     bits: int
+    pairs: str = "centred"
+
+    @property
+    def stacked(self):
+        """True when the codes hold a stack of frames, (N, H_s, W_s)."""
+        return self.dx[0].ndim == 3
+
+    def __len__(self):
+        return self.dx[0].shape[0] if self.stacked else 1
+
+    def frame(self, i):
+        """The codes of frame ``i`` of a stack."""
+        if not self.stacked:
+            raise ValueError("frame() needs stacked codes (N, H_s, W_s)")
+        return dataclasses.replace(self, dx=[d[i] for d in self.dx], dy=[d[i] for d in self.dy])
 
 
 def bin_image(image, k):
-    """k x k charge averaging (crop to a multiple of k)."""
-    image = check_array(image, "image", ndim=(2, 3), dtype=np.float32)
-    h, w = image.shape[-2] // k * k, image.shape[-1] // k * k
-    a = image[..., :h, :w]
-    return a.reshape(a.shape[:-2] + (h // k, k, w // k, k)).mean(axis=(-3, -1)).astype(np.float32)
+    """k x k charge binning: the mean of each k x k block (the analog row buffers).
+
+    Parameters
+    ----------
+    image : (H, W) or (N, H, W) array_like, float
+        Electrons (or any linear quantity).
+    k : int >= 1
+        Bin size; rows and columns beyond a multiple of ``k`` are dropped.
+
+    Returns
+    -------
+    binned : (H // k, W // k) or (N, H // k, W // k) ndarray, float32
+        Summed in float64 (in row-major order within each block) and stored
+        in float32.
+    """
+    x = check_array(image, "image", ndim=(2, 3), dtype=np.float32)
+    k = check_int(k, "k", low=1)
+    if x.shape[-1] < k or x.shape[-2] < k:
+        raise ValueError(f"k={k} is larger than the image {x.shape[-2:]}")
+    return _bin(x[None] if x.ndim == 2 else x, k)[0 if x.ndim == 2 else slice(None)]
+
+
+def _bin(x, k):
+    """(N, H, W) float32 contiguous -> (N, H//k, W//k) float32 (trusted input)."""
+    if k == 1:
+        return x
+    out = np.empty((x.shape[0], x.shape[1] // k, x.shape[2] // k), dtype=np.float32)
+    _binning.bin_mean(x, k, out)
+    return out
 
 
 class LogGradientFrontEnd:
-    def __init__(self, bits=2, scales=(1, 2, 4), full_well_e=10000.0):
-        self.bits = bits
-        self.scales = tuple(scales)
-        self.full_well_e = full_well_e
+    """The analog log-gradient front end: binning + log-ratio converter.
+
+    Electrons are binned k x k per scale (the mean, as the sensor's analog
+    cyclic row buffers average charge), turned into linear intensity
+    ``I = electrons / full_well_e`` and converted on neighbour pairs by the
+    log-ratio converter (:mod:`analogfe.adc`)::
+
+        L = ln(I + eps);  dx = L[y, x+1] - L[y, x-1];  dy = L[y+1, x] - L[y-1, x]
+        q = round(clip(d, -ln 8, ln 8) * (2**(b-1) - 0.5 - 1e-4) / ln 8)
+
+    With every non-ideality off, the codes equal this formula of the released
+    log-HOG code exactly (float64, C library ``log``, ``round`` half away
+    from zero).
+
+    **Colour.** On a Bayer sensor (``cfa`` set) each 2x2 quad (R, G, G, B) is
+    first binned to one value: colour is discarded and the quad is the unit
+    pixel (an odd last row/column is dropped). ``scales`` then count quads:
+    scale 1 is (H // 2, W // 2), scale 2 bins 2x2 quads, and so on.
+
+    **Borders.** Every scale's ``dx`` and ``dy`` have the binned shape
+    (H_s, W_s) = (H // k, W // k). A code whose pair leaves the image is 0 and
+    is not converted or sent off chip: centred pairs leave the first and last
+    column of ``dx`` and the first and last row of ``dy`` at 0; adjacent pairs
+    (``dx = L[y, x+1] - L[y, x]``) leave the last column / row at 0.
+
+    Parameters
+    ----------
+    bits : {2, 3}
+        ``b`` of the formula: 2 -> 3 levels (1.5 bit), 3 -> 7 levels (2.75 bit).
+        Ignored when ``thresholds`` is given.
+    scales : sequence of int
+        Distinct bin factors >= 1, e.g. (1, 2, 4).
+    thresholds : sequence of float, optional
+        Ascending ratio thresholds in (1, 8] instead of the formula; ``m``
+        thresholds give ``2m + 1`` levels.
+    pairs : {"centred", "adjacent"}
+    packing : str, optional
+        How codes leave the chip, a name in :data:`analogfe.adc.PACKINGS`
+        (e.g. ``"2bit"``, ``"base3-5in8"``); default the narrowest fixed width.
+    full_well_e : float
+        Electrons that map to intensity 1.0 (the sensor's full well).
+    cfa : None or {"RGGB", "BGGR", "GRBG", "GBRG"}
+    eps : float
+        Offset inside the log, intensity units (1e-4 in the released code).
+    comparator_offset_ln : float
+        Std of a fixed offset per column converter (one for dx, one for dy),
+        natural-log units (nepers; 0.01 is about a 1 % ratio error).
+    comparator_noise_ln : float
+        Std of temporal Gaussian noise added to each decision, new every frame.
+    threshold_mismatch_ln : float
+        Std of a fixed error of each threshold of each column converter.
+    seed : None, int or numpy.random.Generator
+        Draws the fixed pattern (offsets, mismatch) and the temporal noise.
+
+    Notes
+    -----
+    A super-pixel at scale k, column x, uses the converter of its first
+    sensor column (x * k, counted in quads on a Bayer sensor); the fixed
+    offsets and mismatch of a column do not depend on the image width.
+    With any non-ideality on, the formula's decision thresholds
+    (:func:`analogfe.adc.formula_thresholds_ln`) are compared against
+    ``clip(d) + offset + noise``. Converter decisions per code are counted as
+    ``ceil(log2(levels))`` (a successive-approximation search over the levels).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fe = LogGradientFrontEnd(bits=2, scales=(1, 2))
+    >>> e = np.full((8, 8), 1000.0, np.float32); e[:, 4:] = 4000.0
+    >>> out = fe(e)
+    >>> out.dx[0][0]
+    array([0, 0, 0, 1, 1, 0, 0, 0], dtype=int8)
+    """
+
+    def __init__(self, bits=2, scales=(1, 2, 4), thresholds=None, pairs="centred",
+                 packing=None, full_well_e=10000.0, cfa=None, *, eps=adc.EPS,
+                 comparator_offset_ln=0.0, comparator_noise_ln=0.0,
+                 threshold_mismatch_ln=0.0, seed=None):
+        if thresholds is None:
+            self.levels = adc.levels_for_bits(bits)
+            self.bits = int(bits)
+            self._t_ln = adc.formula_thresholds_ln(bits)
+        else:
+            self._t_ln = adc.check_ratio_thresholds(thresholds)
+            self.levels = 2 * self._t_ln.size + 1
+            self.bits = math.ceil(math.log2(self.levels))
+        self.thresholds = None if thresholds is None else tuple(np.exp(self._t_ln).tolist())
+        if isinstance(scales, (str, bytes)) or not hasattr(scales, "__iter__"):
+            raise TypeError(f"scales must be a sequence of ints, got {scales!r}")
+        self.scales = tuple(check_int(k, "scales", low=1) for k in scales)
+        if not self.scales or len(set(self.scales)) != len(self.scales):
+            raise ValueError(f"scales must be distinct positive ints, got {scales!r}")
+        self.pairs = check_choice(pairs, "pairs", PAIRS)
+        self.packing = adc.default_packing(self.levels) if packing is None else packing
+        adc.get_packing(self.packing, self.levels)
+        self.full_well_e = check_float(full_well_e, "full_well_e", low=0.0, low_open=True)
+        self.cfa = None if cfa is None else check_choice(cfa, "cfa", isp.CFA_PATTERNS)
+        self.eps = check_float(eps, "eps", low=0.0, low_open=True)
+        self.comparator_offset_ln = check_float(comparator_offset_ln, "comparator_offset_ln", low=0.0)
+        self.comparator_noise_ln = check_float(comparator_noise_ln, "comparator_noise_ln", low=0.0)
+        self.threshold_mismatch_ln = check_float(threshold_mismatch_ln, "threshold_mismatch_ln",
+                                                 low=0.0)
+        ss = np.random.SeedSequence(as_generator(seed).integers(2**63))
+        self._fixed_seeds = ss.spawn(2)
+        self._noise_rng = np.random.default_rng(ss.spawn(1)[0])
+
+    # ------------------------------------------------------------ naming --
+    @property
+    def name(self):
+        """``"lg1.5"``, ``"lg2.75"`` or ``"lg<levels>L"`` for explicit thresholds."""
+        if self.thresholds is None:
+            return {3: "lg1.5", 7: "lg2.75"}[self.levels]
+        return f"lg{self.levels}L"
 
     @property
-    def levels(self):
-        return 2 ** self.bits - 1
+    def ideal(self):
+        """True when no non-ideality is on (the exact formula path)."""
+        return not (self.comparator_offset_ln or self.comparator_noise_ln
+                    or self.threshold_mismatch_ln)
 
-    def __call__(self, electrons):
-        e = check_array(electrons, "electrons", ndim=(2, 3), dtype=np.float32)
-        dxs, dys = [], []
+    def __repr__(self):
+        return (f"LogGradientFrontEnd(name={self.name!r}, scales={self.scales}, "
+                f"pairs={self.pairs!r}, packing={self.packing!r}, cfa={self.cfa!r})")
+
+    # ------------------------------------------------------------ shapes --
+    def code_shapes(self, height, width):
+        """(H_s, W_s) of the codes of each scale for a (height, width) sensor.
+
+        Raises
+        ------
+        ValueError
+            If a scale bins the image to fewer than 3 (centred) or 2 (adjacent)
+            super-pixels along an axis.
+        """
+        height = check_int(height, "height", low=1)
+        width = check_int(width, "width", low=1)
+        hb, wb = (height // 2, width // 2) if self.cfa else (height, width)
+        need = 3 if self.pairs == "centred" else 2
+        shapes = []
         for k in self.scales:
-            L = np.log(bin_image(e, k) / self.full_well_e + EPS)
-            dx = np.zeros_like(L)
-            dy = np.zeros_like(L)
-            dx[..., :, 1:-1] = L[..., :, 2:] - L[..., :, :-2]
-            dy[..., 1:-1, :] = L[..., 2:, :] - L[..., :-2, :]
-            s = (2 ** (self.bits - 1) - 0.5 - 1e-4) / LN8
-            dxs.append(np.round(np.clip(dx, -LN8, LN8) * s).astype(np.int8))
-            dys.append(np.round(np.clip(dy, -LN8, LN8) * s).astype(np.int8))
-        return GradientCodes(dxs, dys, self.scales, self.bits)
+            hs, ws = hb // k, wb // k
+            if hs < need or ws < need:
+                unit = "quads" if self.cfa else "pixels"
+                raise ValueError(
+                    f"scales: scale {k} bins the {(hb, wb)} {unit} of a {(height, width)} "
+                    f"image to {(hs, ws)}; {self.pairs} pairs need at least {need} per axis"
+                )
+            shapes.append((hs, ws))
+        return shapes
+
+    def _interior(self):
+        return (slice(1, -1), slice(None)) if self.pairs == "centred" else (slice(0, -1), slice(None))
+
+    def codes_per_frame(self, height, width):
+        """Codes the converter produces per frame (border codes excluded)."""
+        o = 2 if self.pairs == "centred" else 1
+        return sum(hs * (ws - o) + (hs - o) * ws for hs, ws in self.code_shapes(height, width))
+
+    @property
+    def comparisons_per_code(self):
+        """Converter decisions per code, ``ceil(log2(levels))``."""
+        return math.ceil(math.log2(self.levels))
 
     def bits_per_frame(self, height, width):
-        n = sum((height // k) * (width // k) * 2 for k in self.scales)
-        return n * 2 if self.bits == 2 else n * 3
+        """Bits sent off chip per frame: every converted code in :attr:`packing`
+        (one stream per frame, before padding to a whole byte)."""
+        return adc.packed_bits(self.codes_per_frame(height, width), self.packing, self.levels)
+
+    def operation_counts(self, height, width):
+        """Per-frame work of the front end.
+
+        Returns
+        -------
+        counts : dict of int
+            ``pixels`` (pixels read), ``binned_pixels`` (super-pixels read at
+            bin factors > 1, including the Bayer quads), ``linear_adc_conversions``
+            and ``linear_adc_bits`` (0: no linear ADC), ``codes``,
+            ``log_comparisons`` (codes x decisions per code), ``bits_off_chip``.
+        """
+        shapes = self.code_shapes(height, width)
+        binned = sum(hs * ws for (hs, ws), k in zip(shapes, self.scales) if k > 1 or self.cfa)
+        codes = self.codes_per_frame(height, width)
+        return {
+            "pixels": int(height) * int(width),
+            "binned_pixels": binned,
+            "linear_adc_conversions": 0,
+            "linear_adc_bits": 0,
+            "codes": codes,
+            "log_comparisons": codes * self.comparisons_per_code,
+            "bits_off_chip": self.bits_per_frame(height, width),
+        }
+
+    # ----------------------------------------------------- fixed pattern --
+    def _fixed(self, index, n_cols, per_col):
+        """Fixed standard-normal draws of the first ``n_cols`` columns, (n_cols, per_col);
+        column c gets the same values whatever the width asked for."""
+        z = np.random.default_rng(self._fixed_seeds[index]).standard_normal(n_cols * per_col)
+        return z.reshape(n_cols, per_col)
+
+    def _converter(self, k, w_base, w_s):
+        """Per-column thresholds (4, W_s, m) and offsets (2, W_s) at scale k."""
+        m = self._t_ln.size
+        cols = np.arange(w_s) * k
+        thr = np.broadcast_to(self._t_ln, (4, w_s, m)).copy()
+        if self.threshold_mismatch_ln:
+            mis = self._fixed(1, w_base, 4 * m).reshape(w_base, 4, m)[cols]
+            thr += self.threshold_mismatch_ln * mis.transpose(1, 0, 2)
+        off = np.zeros((2, w_s))
+        if self.comparator_offset_ln:
+            off += self.comparator_offset_ln * self._fixed(0, w_base, 2)[cols].T
+        return np.ascontiguousarray(thr), off
+
+    # -------------------------------------------------------------- call --
+    def __call__(self, electrons):
+        """Convert electrons to codes.
+
+        Parameters
+        ----------
+        electrons : (H, W) or (N, H, W) array_like, float, >= 0
+            From :meth:`analogfe.sensor.Sensor.expose`.
+
+        Returns
+        -------
+        codes : GradientCodes
+            ``dx``/``dy`` of shape (H_s, W_s) or (N, H_s, W_s) per scale.
+        """
+        e = check_array(electrons, "electrons", ndim=(2, 3), kinds="iuf", dtype=np.float32,
+                        nonnegative=True)
+        shapes = self.code_shapes(*e.shape[-2:])
+        x = e[None] if e.ndim == 2 else e
+        base = _bin(x, 2) if self.cfa else x
+        centred = self.pairs == "centred"
+        s = adc.quantiser_scale(self.bits) if self.thresholds is None else 0.0
+        dxs, dys = [], []
+        for k, (hs, ws) in zip(self.scales, shapes):
+            plane = _bin(base, k)
+            dx = np.empty(plane.shape, dtype=np.int8)
+            dy = np.empty(plane.shape, dtype=np.int8)
+            if self.ideal and self.thresholds is None:
+                _logratio.codes_batch(plane, self.full_well_e, self.eps, adc.LN8, s, centred, dx, dy)
+            else:
+                thr, off = self._converter(k, base.shape[2], ws)
+                pert = np.empty((plane.shape[0], 2, hs, ws))
+                pert[:] = off[None, :, None, :]
+                if self.comparator_noise_ln:
+                    pert += self.comparator_noise_ln * self._noise_rng.standard_normal(pert.shape)
+                _logratio.codes_thresholds_batch(plane, self.full_well_e, self.eps, adc.LN8,
+                                                 centred, pert, thr, dx, dy)
+            dxs.append(dx if e.ndim == 3 else dx[0])
+            dys.append(dy if e.ndim == 3 else dy[0])
+        return GradientCodes(dxs, dys, self.scales, self.levels, self.bits, self.pairs)
+
+    # ----------------------------------------------------------- packing --
+    def pack(self, codes):
+        """Pack the converted codes of one frame (border codes dropped) into bytes.
+
+        Order: for each scale, the interior of ``dx`` then of ``dy``, row-major.
+
+        Returns
+        -------
+        data : (ceil(bits_per_frame / 8),) uint8
+        """
+        if not isinstance(codes, GradientCodes):
+            raise TypeError(f"codes must be GradientCodes, got {type(codes).__name__}")
+        if codes.stacked:
+            raise ValueError("codes must hold one frame; pack each of codes.frame(i)")
+        if codes.levels != self.levels or codes.pairs != self.pairs:
+            raise ValueError("codes were not produced by a front end of this configuration")
+        inner, full = self._interior()
+        parts = []
+        for dx, dy in zip(codes.dx, codes.dy):
+            parts.append(dx[full, inner].ravel())
+            parts.append(dy[inner, full].ravel())
+        return adc.pack_codes(np.concatenate(parts), self.packing, self.levels)
+
+    def unpack(self, data, height, width):
+        """Inverse of :meth:`pack` for a (height, width) sensor: GradientCodes of one frame."""
+        shapes = self.code_shapes(height, width)
+        flat = adc.unpack_codes(data, self.packing, self.levels,
+                                self.codes_per_frame(height, width))
+        inner, full = self._interior()
+        dxs, dys, pos = [], [], 0
+        for hs, ws in shapes:
+            for lst, sl in ((dxs, (full, inner)), (dys, (inner, full))):
+                c = np.zeros((hs, ws), dtype=np.int8)
+                n = c[sl].size
+                c[sl] = flat[pos:pos + n].reshape(c[sl].shape)
+                pos += n
+                lst.append(c)
+        return GradientCodes(dxs, dys, self.scales, self.levels, self.bits, self.pairs)
+
+
+class DigitalFrontEnd:
+    """The digital baseline: linear readout + minimal ISP -> 8-bit image.
+
+    ``fe(electrons)`` = ``isp.process(sensor.readout(electrons), sensor.config,
+    output=output)``: read noise, gain, black level and the sensor's N-bit
+    linear ADC, then black level, white balance, demosaic, colour matrix,
+    sRGB gamma and 8-bit rounding.
+
+    Parameters
+    ----------
+    sensor : Sensor
+        Gives the readout (its temporal noise and ADC) and the ISP's config.
+    output : {"rgb", "gray"}
+        8-bit RGB (24 bits per pixel off chip) or gray (8 bits per pixel).
+    """
+
+    def __init__(self, sensor, output="rgb"):
+        if not isinstance(sensor, Sensor):
+            raise TypeError(f"sensor must be a Sensor, got {type(sensor).__name__}")
+        self.sensor = sensor
+        self.output = check_choice(output, "output", isp.OUTPUTS)
+
+    @property
+    def name(self):
+        """``"rgb8"`` or ``"gray8"``."""
+        return f"{self.output}8"
+
+    @property
+    def channels(self):
+        return 3 if self.output == "rgb" else 1
+
+    def __repr__(self):
+        return f"DigitalFrontEnd(name={self.name!r}, sensor={self.sensor!r})"
+
+    def __call__(self, electrons):
+        """Electrons (H, W) or (N, H, W) -> uint8 (H, W[, 3]) or (N, H, W[, 3])."""
+        dn = self.sensor.readout(electrons)
+        return isp.process(dn, self.sensor.config, output=self.output)
+
+    def bits_per_frame(self, height, width):
+        """8 bits per channel per pixel."""
+        return check_int(height, "height", low=1) * check_int(width, "width", low=1) \
+            * 8 * self.channels
+
+    def operation_counts(self, height, width):
+        """Per-frame work: every pixel read and converted by the linear ADC.
+
+        Returns
+        -------
+        counts : dict of int
+            Keys as :meth:`LogGradientFrontEnd.operation_counts`; ``codes`` are
+            the 8-bit values sent (pixels x channels).
+        """
+        n = check_int(height, "height", low=1) * check_int(width, "width", low=1)
+        return {
+            "pixels": n,
+            "binned_pixels": 0,
+            "linear_adc_conversions": n,
+            "linear_adc_bits": n * int(self.sensor.config.adc_bits),
+            "codes": n * self.channels,
+            "log_comparisons": 0,
+            "bits_off_chip": self.bits_per_frame(height, width),
+        }
+
+
+#: Standard front ends: name -> (kind, keyword arguments, default sensor CFA).
+FRONTENDS = {
+    "rgb8": ("digital", {"output": "rgb"}, "RGGB"),
+    "gray8": ("digital", {"output": "gray"}, None),
+    "lg1.5": ("log-gradient", {"bits": 2}, None),
+    "lg2.75": ("log-gradient", {"bits": 3}, None),
+}
+
+
+def make_frontend(name, sensor_config=None, seed=0, **kw):
+    """Build a standard front end by name.
+
+    Parameters
+    ----------
+    name : {"rgb8", "gray8", "lg1.5", "lg2.75"}
+    sensor_config : SensorConfig, optional
+        Default ``SensorConfig(cfa="RGGB")`` for ``"rgb8"``, else
+        ``SensorConfig()`` (monochrome). A log-gradient front end takes its
+        ``full_well_e`` and ``cfa`` from it.
+    seed : None, int or Generator
+        Seed of the digital front end's Sensor or of the converter's
+        non-idealities.
+    **kw
+        Passed to :class:`LogGradientFrontEnd` (e.g. ``scales``, ``packing``,
+        ``comparator_noise_ln``) or :class:`DigitalFrontEnd`.
+    """
+    check_choice(name, "name", tuple(FRONTENDS))
+    kind, base_kw, cfa = FRONTENDS[name]
+    if sensor_config is None:
+        sensor_config = SensorConfig(cfa=cfa)
+    if not isinstance(sensor_config, SensorConfig):
+        raise TypeError(f"sensor_config must be a SensorConfig, got {type(sensor_config).__name__}")
+    if kind == "digital":
+        return DigitalFrontEnd(Sensor(sensor_config, seed=seed), **{**base_kw, **kw})
+    args = {"full_well_e": sensor_config.full_well_e, "cfa": sensor_config.cfa, "seed": seed}
+    return LogGradientFrontEnd(**{**args, **base_kw, **kw})
+
+
+def emulate(images_srgb, frontend, *, sensor_config=None, seed=0, signal_e=None,
+            brightness=1.0):
+    """Run sRGB image(s) through a sensor and a front end.
+
+    sRGB -> :func:`analogfe.isp.unprocess` (default camera) ->
+    :meth:`Sensor.expose` with ``signal_e * brightness`` electrons for a raw
+    value of 1.0 (clipped at the full well) -> front end.
+
+    Parameters
+    ----------
+    images_srgb : ndarray, uint8, uint16 or float in [0, 1]
+        (H, W), (H, W, 3), (N, H, W) or (N, H, W, 3); a 3-D array whose last
+        axis is 3 is one RGB image.
+    frontend : str or front end
+        A name in :data:`FRONTENDS` or an object (``LogGradientFrontEnd``,
+        ``DigitalFrontEnd``).
+    sensor_config : SensorConfig, optional
+        The sensor; its height and width are set to the images'. Default: the
+        front end's (a ``DigitalFrontEnd``'s sensor, whose size must then
+        match), or ``SensorConfig`` with the CFA of the named front end / the
+        ``cfa`` and ``full_well_e`` of a ``LogGradientFrontEnd``.
+    seed : None or int
+        Seed of the sensor (fixed pattern and temporal noise) and of a named
+        front end.
+    signal_e : float, optional
+        Electrons of a raw value of 1.0 at ``brightness=1``; default the full well.
+    brightness : float > 0
+        Scales the light (e.g. ``2.0 ** k``), as in the brightness sweeps of
+        Lu & Murmann (2022).
+
+    Returns
+    -------
+    output : GradientCodes or uint8 ndarray
+        Stacked (N first) when the input is a stack.
+    """
+    imgs = check_array(images_srgb, "images_srgb", ndim=(2, 3, 4), kinds="uif",
+                       nonnegative=True)
+    colour = imgs.ndim == 4 or (imgs.ndim == 3 and imgs.shape[-1] == 3)
+    if imgs.ndim == 4 and imgs.shape[-1] != 3:
+        raise ValueError(f"images_srgb must be (N, H, W, 3) when 4-D, got {imgs.shape}")
+    h, w = imgs.shape[-3:-1] if colour else imgs.shape[-2:]
+    brightness = check_float(brightness, "brightness", low=0.0, low_open=True)
+    sensor = None
+    if isinstance(frontend, str):
+        check_choice(frontend, "frontend", tuple(FRONTENDS))
+        cfg = sensor_config if sensor_config is not None else SensorConfig(cfa=FRONTENDS[frontend][2])
+        if not isinstance(cfg, SensorConfig):
+            raise TypeError(f"sensor_config must be a SensorConfig, got {type(cfg).__name__}")
+        cfg = cfg.replace(height=h, width=w)
+        fe = make_frontend(frontend, sensor_config=cfg, seed=seed)
+    elif isinstance(frontend, DigitalFrontEnd):
+        fe = frontend
+        cfg = fe.sensor.config
+        if sensor_config is not None and sensor_config != cfg:
+            raise ValueError("sensor_config must be left out for a DigitalFrontEnd (it has its sensor)")
+        if cfg.shape != (h, w):
+            raise ValueError(f"images_srgb of {(h, w)} do not match the front end's sensor {cfg.shape}")
+        sensor = fe.sensor
+    elif isinstance(frontend, LogGradientFrontEnd):
+        fe = frontend
+        cfg = sensor_config if sensor_config is not None else SensorConfig(
+            full_well_e=fe.full_well_e, cfa=fe.cfa)
+        if not isinstance(cfg, SensorConfig):
+            raise TypeError(f"sensor_config must be a SensorConfig, got {type(cfg).__name__}")
+        if cfg.cfa != fe.cfa:
+            raise ValueError(f"frontend has cfa={fe.cfa!r} but sensor_config has cfa={cfg.cfa!r}")
+        cfg = cfg.replace(height=h, width=w)
+    else:
+        raise TypeError("frontend must be a name in FRONTENDS or a front end object, "
+                        f"got {type(frontend).__name__}")
+    if sensor is None:
+        sensor = Sensor(cfg, seed=seed)
+    signal_e = cfg.full_well_e if signal_e is None else check_float(
+        signal_e, "signal_e", low=0.0, low_open=True)
+    raw = isp.unprocess(imgs, cfa=cfg.cfa)
+    electrons = sensor.expose(raw, signal_e=signal_e * brightness)
+    return fe(electrons)

@@ -1,0 +1,172 @@
+"""The log-ratio converter and the packing of its codes (analogfe.adc)."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from analogfe import adc
+from reference_frontend import LN8, libm_log, quantise_reference, quantise_thresholds_reference
+
+
+def _ref_pairs(a, b, bits, eps=1e-4):
+    d = libm_log(np.asarray(a, np.float64) + eps) - libm_log(np.asarray(b, np.float64) + eps)
+    return quantise_reference(d, bits)
+
+
+# ------------------------------------------------------------ formula ----
+def test_scale_and_levels():
+    assert adc.levels_for_bits(2) == 3 and adc.levels_for_bits(3) == 7
+    assert adc.quantiser_scale(2) == (1.5 - 1e-4) / math.log(8)
+
+
+def test_one_point_five_bit_threshold_is_two_to_one():
+    r = adc.formula_ratio_thresholds(2)
+    assert r.shape == (1,) and abs(r[0] - 2.0) < 1e-3 and r[0] > 2.0
+    eps = 1e-12
+    b = np.full(4, 0.1)
+    a = b * np.array([2.0, 2.0005, 1 / 2.0005, 1.99])
+    q = adc.log_ratio_codes(a, b, bits=2, eps=eps)
+    # exactly 2:1 stays 0 because of the 1e-4 guard; just above 2:1 is a full level
+    assert q.tolist() == [0, 1, -1, 0]
+
+
+def test_two_point_seven_five_bit_thresholds():
+    np.testing.assert_allclose(adc.formula_ratio_thresholds(3), [1.346, 2.438, 4.416], atol=2e-3)
+
+
+def test_reachable_levels_and_clipping():
+    ratios = np.geomspace(1 / 100, 100, 401)
+    b = np.full(ratios.size, 0.01)
+    for bits, levels in ((2, 3), (3, 7)):
+        q = adc.log_ratio_codes(b * ratios, b, bits=bits, eps=1e-12)
+        half = (levels - 1) // 2
+        assert sorted(set(q.tolist())) == list(range(-half, half + 1))
+        assert q[0] == -half and q[-1] == half  # clipped at ln 8, never one level too far
+        assert (np.diff(q) >= 0).all()
+
+
+def test_clip_guard_keeps_top_level():
+    # a difference clipped to exactly ln 8 rounds to the top level, not beyond
+    for bits in (2, 3):
+        assert quantise_reference(np.array([LN8, -LN8]), bits).tolist() == [
+            2 ** (bits - 1) - 1, -(2 ** (bits - 1) - 1)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=1, max_size=50),
+       st.sampled_from([2, 3]))
+def test_pair_codes_equal_released_formula(pairs, bits):
+    a, b = np.array(pairs).T
+    np.testing.assert_array_equal(adc.log_ratio_codes(a, b, bits=bits), _ref_pairs(a, b, bits))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(1e-3, 0.1), st.sampled_from([0, 1, 2]),
+       st.sampled_from([-1e-9, -1e-12, 0.0, 1e-12, 1e-9]), st.sampled_from([2, 3]))
+def test_pair_codes_near_thresholds(b, level, rel, bits):
+    t = adc.formula_thresholds_ln(bits)
+    level = min(level, t.size - 1)
+    r = math.exp(t[level]) * (1 + rel)
+    eps = 1e-4
+    a = np.array([(b + eps) * r - eps, b])
+    bb = np.array([b, (b + eps) * r - eps])
+    np.testing.assert_array_equal(adc.log_ratio_codes(a, bb, bits=bits), _ref_pairs(a, bb, bits))
+
+
+def test_explicit_thresholds():
+    b = np.full(6, 0.2)
+    ratios = np.array([1.1, 1.3, 1.6, 3.5, 1 / 1.3, 1 / 7.0])
+    q = adc.log_ratio_codes(b * ratios, b, thresholds=[1.25, 1.5, 3.0], eps=1e-12)
+    assert q.tolist() == [0, 1, 2, 3, -1, -3]
+    d = np.log(ratios)
+    t = np.log([1.25, 1.5, 3.0])
+    np.testing.assert_array_equal(q, quantise_thresholds_reference(d, t, t))
+
+
+def test_offset_and_noise_are_seeded_and_off_by_default():
+    rng = np.random.default_rng(1)
+    a, b = rng.random(2000), rng.random(2000)
+    base = adc.log_ratio_codes(a, b)
+    np.testing.assert_array_equal(base, adc.log_ratio_codes(a, b, offset_ln=0.0, noise_ln=0.0))
+    n1 = adc.log_ratio_codes(a, b, noise_ln=0.2, seed=3)
+    n2 = adc.log_ratio_codes(a, b, noise_ln=0.2, seed=3)
+    n3 = adc.log_ratio_codes(a, b, noise_ln=0.2, seed=4)
+    np.testing.assert_array_equal(n1, n2)
+    assert (n1 != n3).any() and (n1 != base).any()
+    shifted = adc.log_ratio_codes(a, b, offset_ln=0.3)
+    assert (shifted >= base).all() and (shifted > base).any()
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"bits": 4}, "bits"), ({"bits": 2.0}, "bits"), ({"thresholds": [2.0, 1.5]}, "thresholds"),
+    ({"thresholds": [0.5]}, "thresholds"), ({"thresholds": [9.0]}, "thresholds"),
+    ({"eps": 0.0}, "eps"), ({"noise_ln": -1.0}, "noise_ln"), ({"offset_ln": [1.0, 2.0]}, "offset_ln"),
+])
+def test_bad_arguments(kw, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        adc.log_ratio_codes(np.ones(3), np.ones(3), **kw)
+
+
+def test_bad_intensities():
+    with pytest.raises(ValueError, match="a"):
+        adc.log_ratio_codes([np.nan], [1.0])
+    with pytest.raises(ValueError, match="b"):
+        adc.log_ratio_codes([1.0], [-1.0])
+    with pytest.raises(ValueError, match="b must have the shape"):
+        adc.log_ratio_codes([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="a"):
+        adc.log_ratio_codes([], [])
+
+
+# ------------------------------------------------------------ packing ----
+@pytest.mark.parametrize("packing, levels, bits_per_code", [
+    ("2bit", 3, 2), ("3bit", 7, 3), ("3bit", 3, 3), ("4bit", 7, 4), ("8bit", 3, 8),
+    ("base3-5in8", 3, 1.6), ("base7-6in17", 7, 17 / 6),
+])
+def test_packing_bits(packing, levels, bits_per_code):
+    assert adc.PACKINGS[packing].bits_per_code == bits_per_code
+    for count in (0, 1, 5, 6, 7, 31, 1000):
+        n = adc.packed_bits(count, packing, levels)
+        g = adc.PACKINGS[packing].codes_per_group
+        assert n == math.ceil(count / g) * adc.PACKINGS[packing].bits_per_group
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from([("2bit", 3), ("3bit", 7), ("3bit", 3), ("4bit", 7), ("8bit", 7),
+                        ("base3-5in8", 3), ("base7-6in17", 7)]),
+       st.integers(0, 200), st.integers(0, 2**32 - 1))
+def test_pack_round_trip(spec, count, seed):
+    packing, levels = spec
+    half = (levels - 1) // 2
+    codes = np.random.default_rng(seed).integers(-half, half + 1, count).astype(np.int8)
+    data = adc.pack_codes(codes, packing, levels)
+    assert data.dtype == np.uint8
+    assert data.size == math.ceil(adc.packed_bits(count, packing, levels) / 8)
+    np.testing.assert_array_equal(adc.unpack_codes(data, packing, levels, count), codes)
+
+
+def test_pack_known_bytes():
+    # 2bit: codes -1, 0, 1, 1 -> digits 0, 1, 2, 2 -> 00 01 10 10
+    assert adc.pack_codes(np.array([-1, 0, 1, 1], np.int8), "2bit", 3).tolist() == [0b00011010]
+    # base3: digits 2, 0, 0, 0, 1 -> 2 + 1 * 81 = 83
+    assert adc.pack_codes(np.array([1, -1, -1, -1, 0], np.int8), "base3-5in8", 3).tolist() == [83]
+
+
+def test_packing_errors():
+    with pytest.raises(ValueError, match="packing"):
+        adc.pack_codes(np.zeros(3, np.int8), "zip", 3)
+    with pytest.raises(ValueError, match="packing"):
+        adc.pack_codes(np.zeros(3, np.int8), "2bit", 7)
+    with pytest.raises(ValueError, match="packing"):
+        adc.pack_codes(np.zeros(3, np.int8), "base3-5in8", 7)
+    with pytest.raises(ValueError, match="codes"):
+        adc.pack_codes(np.array([2], np.int8), "2bit", 3)
+    with pytest.raises(TypeError, match="codes"):
+        adc.pack_codes(np.array([0.5]), "2bit", 3)
+    with pytest.raises(ValueError, match="levels"):
+        adc.pack_codes(np.zeros(3, np.int8), "2bit", 4)
+    with pytest.raises(ValueError, match="data"):
+        adc.unpack_codes(np.zeros(1, np.uint8), "2bit", 3, 5)
+    with pytest.raises(TypeError, match="data"):
+        adc.unpack_codes(np.zeros(1, np.uint16), "2bit", 3, 1)
