@@ -1,0 +1,395 @@
+"""The log-gradient and digital front ends (analogfe.frontend)."""
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+from analogfe import adc, frontend
+from analogfe.frontend import (DigitalFrontEnd, GradientCodes, LogGradientFrontEnd, bin_image,
+                               emulate, make_frontend)
+from analogfe.sensor import Sensor, SensorConfig
+from reference_frontend import (bin_reference, differences_reference, frontend_reference,
+                                libm_log, log_image_reference, quantise_thresholds_reference)
+
+FW = 10000.0
+
+
+def _assert_codes_equal(out, dxs, dys):
+    assert len(out.dx) == len(dxs)
+    for a, b in zip(out.dx + out.dy, dxs + dys):
+        assert a.dtype == np.int8
+        np.testing.assert_array_equal(a, b)
+
+
+def _scene(h=24, w=32, seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.random((h, w)) ** 3 * FW).astype(np.float32)
+
+
+# --------------------------------------------------------------- binning ----
+@settings(max_examples=40, deadline=None)
+@given(hnp.arrays(np.float32, st.tuples(st.integers(1, 3), st.integers(1, 17), st.integers(1, 17)),
+                  elements=st.floats(0, 1e6, width=32)),
+       st.integers(1, 5))
+def test_binning_equals_reference(x, k):
+    if k > min(x.shape[1:]):
+        with pytest.raises(ValueError, match="k"):
+            bin_image(x, k)
+        return
+    np.testing.assert_array_equal(bin_image(x, k), bin_reference(x, k))
+    np.testing.assert_array_equal(bin_image(x[0], k), bin_reference(x[0], k))
+
+
+def test_binning_is_the_block_mean():
+    x = np.arange(24, dtype=np.float32).reshape(4, 6)
+    np.testing.assert_array_equal(bin_image(x, 2), [[3.5, 5.5, 7.5], [15.5, 17.5, 19.5]])
+    assert bin_image(x, 3).shape == (1, 2)
+
+
+# ------------------------------------------------- exactness vs formula ----
+_values = st.floats(0, 2 * FW, width=32)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2), st.integers(3, 20), st.integers(3, 20), st.sampled_from([2, 3]),
+       st.sampled_from([(1,), (1, 2), (2, 3), (1, 2, 4)]), st.sampled_from(["centred", "adjacent"]),
+       st.sampled_from([None, "RGGB"]), st.data())
+def test_codes_equal_released_formula(n, h, w, bits, scales, pairs, cfa, data):
+    unit = 2 if cfa else 1
+    h, w = h * unit * max(scales), w * unit * max(scales)
+    shape = (h, w) if n == 0 else (n, h, w)
+    e = data.draw(hnp.arrays(np.float32, shape, elements=_values))
+    fe = LogGradientFrontEnd(bits=bits, scales=scales, pairs=pairs, cfa=cfa, full_well_e=FW)
+    out = fe(e)
+    dxs, dys = frontend_reference(e, bits, scales, FW, pairs, cfa, log=libm_log)
+    _assert_codes_equal(out, dxs, dys)
+    assert out.scales == scales and out.levels == 2 ** bits - 1 and out.bits == bits
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.floats(1.0, 0.3 * FW), st.sampled_from([2, 3]), st.integers(0, 2),
+       st.sampled_from(["centred", "adjacent"]))
+def test_codes_exact_at_ratios_near_thresholds(base_e, bits, level, pairs):
+    # pixel pairs whose ratio sits on a decision threshold, to the float32 grid:
+    # the exact-threshold value and its float32 neighbours on either side
+    t = adc.formula_thresholds_ln(bits)
+    r = math.exp(t[min(level, t.size - 1)])
+    eps_e = 1e-4 * FW
+    base = np.float32(base_e)
+    hi = np.float32((float(base) + eps_e) * r - eps_e)
+    ladder = [hi]
+    for _ in range(3):
+        ladder = [np.nextafter(ladder[0], np.float32(0))] + ladder + [np.nextafter(ladder[-1], np.float32(np.inf))]
+    row = np.ravel([[base, base, v, v] for v in ladder]).astype(np.float32)
+    e = np.stack([row, row[::-1], np.roll(row, 1), row, row])
+    e = np.concatenate([e, e[:, ::-1]], 0)
+    fe = LogGradientFrontEnd(bits=bits, scales=(1,), pairs=pairs)
+    dxs, dys = frontend_reference(e, bits, (1,), FW, pairs, log=libm_log)
+    out = fe(e)
+    _assert_codes_equal(out, dxs, dys)
+    assert len(set(np.abs(out.dx[0]).ravel().tolist())) >= 2  # the ladder straddles the threshold
+
+
+def test_numpy_log_reference_agrees_on_a_scene():
+    # what a user writes (np.log) agrees with the kernel except within 1 ulp of a decision
+    e = _scene(48, 64)
+    dxs, dys = frontend_reference(e, 2, (1, 2, 4), FW)
+    _assert_codes_equal(LogGradientFrontEnd()(e), dxs, dys)
+
+
+def test_stack_equals_frames():
+    e = np.stack([_scene(seed=s) for s in range(3)])
+    fe = LogGradientFrontEnd(bits=3)
+    out = fe(e)
+    assert out.stacked and len(out) == 3 and out.dx[1].shape == (3, 12, 16)
+    for i in range(3):
+        one = fe(e[i])
+        _assert_codes_equal(out.frame(i), one.dx, one.dy)
+
+
+def test_border_convention_and_shapes():
+    e = _scene(24, 32)
+    c = LogGradientFrontEnd(scales=(1, 2, 4))(e)
+    assert [d.shape for d in c.dx] == [(24, 32), (12, 16), (6, 8)]
+    for dx, dy in zip(c.dx, c.dy):
+        assert not dx[:, [0, -1]].any() and not dy[[0, -1], :].any()
+    a = LogGradientFrontEnd(scales=(1,), pairs="adjacent")(e)
+    assert not a.dx[0][:, -1].any() and not a.dy[0][-1, :].any()
+    assert a.dx[0][:, 0].any()
+
+
+def test_bayer_quads_are_the_unit_pixel():
+    rng = np.random.default_rng(0)
+    e = (rng.random((25, 33)) * FW).astype(np.float32)
+    c = LogGradientFrontEnd(scales=(1, 2), cfa="GRBG")(e)
+    assert [d.shape for d in c.dx] == [(12, 16), (6, 8)]
+    quads = bin_reference(e, 2)
+    mono = LogGradientFrontEnd(scales=(1, 2))(quads)
+    _assert_codes_equal(c, mono.dx, mono.dy)
+    # colour is discarded: permuting the pixels inside each quad changes nothing
+    swapped = e[:24, :32].reshape(12, 2, 16, 2)[:, ::-1, :, ::-1].reshape(24, 32)
+    c2 = LogGradientFrontEnd(scales=(1, 2), cfa="GRBG")(np.ascontiguousarray(swapped))
+    for a, b in zip(c.dx, c2.dx):
+        np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------------------ physics ----
+@pytest.mark.parametrize("gain", [0.125, 0.5, 4.0])
+def test_illumination_invariance(gain):
+    rng = np.random.default_rng(2)
+    e = (rng.uniform(0.01, 0.2, (32, 40)) * FW).astype(np.float32)
+    fe = LogGradientFrontEnd(bits=3, eps=1e-12)
+    a, b = fe(e), fe((e * np.float32(gain)).astype(np.float32))
+    for x, y in zip(a.dx + a.dy, b.dx + b.dy):
+        np.testing.assert_array_equal(x, y)
+    # with the released eps, dark regions lose their gradients instead
+    dim = LogGradientFrontEnd(bits=3)(e * np.float32(1e-4))
+    assert np.abs(dim.dx[0]).sum() < np.abs(a.dx[0]).sum() / 4
+
+
+def test_reachable_levels():
+    # pairs of contrast 1.1:1 .. 50:1 (and their inverses) reach every level, no more
+    row = []
+    for r in (1.1, 1.5, 2.6, 4.6, 50.0):
+        row += [100.0, 100.0 * r]
+    e = np.tile(np.array(row, np.float32)[None], (5, 1))
+    for bits, levels in ((2, 3), (3, 7)):
+        c = LogGradientFrontEnd(bits=bits, scales=(1,), pairs="adjacent")(e)
+        half = (levels - 1) // 2
+        assert set(np.unique(c.dx[0]).tolist()) == set(range(-half, half + 1))
+
+
+def test_two_to_one_threshold_of_one_point_five_bit():
+    eps_e = 1e-4 * FW
+    lo = 1000.0
+    fe = LogGradientFrontEnd(bits=2, scales=(1,), pairs="adjacent")
+    for ratio, code in ((2.001, 1), (1.999, 0), (1.9, 0), (2.1, 1)):
+        hi = (lo + eps_e) * ratio - eps_e
+        e = np.array([[lo, hi, lo]] * 3, np.float32)
+        assert fe(e).dx[0][0, :2].tolist() == [code, -code], ratio
+
+
+# ------------------------------------------------------- non-idealities ----
+def test_non_idealities_off_by_default():
+    fe = LogGradientFrontEnd()
+    assert fe.ideal and fe.comparator_offset_ln == 0 and fe.comparator_noise_ln == 0
+    assert fe.threshold_mismatch_ln == 0
+    e = _scene()
+    _assert_codes_equal(fe(e), *frontend_reference(e, log=libm_log))
+
+
+def test_fixed_non_idealities_match_threshold_reference():
+    e = _scene(24, 32)
+    fe = LogGradientFrontEnd(bits=3, scales=(1, 2), comparator_offset_ln=0.05,
+                             threshold_mismatch_ln=0.05, seed=7)
+    out = fe(e)
+    for i, k in enumerate((1, 2)):
+        L = log_image_reference(bin_reference(e, k), FW, 1e-4, libm_log)
+        dx, dy = differences_reference(L)
+        thr, off = fe._converter(k, 32, L.shape[1])
+        np.testing.assert_array_equal(
+            out.dx[i] * (np.arange(L.shape[1]) % (L.shape[1] - 1) != 0),
+            quantise_thresholds_reference(dx, thr[0], thr[1], off[0]) *
+            (np.arange(L.shape[1]) % (L.shape[1] - 1) != 0))
+        np.testing.assert_array_equal(
+            out.dy[i][1:-1], quantise_thresholds_reference(dy, thr[2], thr[3], off[1])[1:-1])
+    # fixed pattern: the same instance gives the same codes every frame, a new seed not
+    _assert_codes_equal(fe(e), out.dx, out.dy)
+    other = LogGradientFrontEnd(bits=3, scales=(1, 2), comparator_offset_ln=0.05,
+                                threshold_mismatch_ln=0.05, seed=8)(e)
+    assert any((a != b).any() for a, b in zip(other.dx, out.dx))
+
+
+def test_column_pattern_does_not_depend_on_width():
+    fe = LogGradientFrontEnd(comparator_offset_ln=0.1, threshold_mismatch_ln=0.1, seed=3)
+    t1, o1 = fe._converter(1, 40, 40)
+    t2, o2 = fe._converter(1, 80, 80)
+    np.testing.assert_array_equal(o1, o2[:, :40])
+    np.testing.assert_array_equal(t1, t2[:, :40])
+    t4, o4 = fe._converter(4, 80, 20)
+    np.testing.assert_array_equal(o4, o2[:, ::4])
+
+
+def test_comparator_noise_is_temporal_and_seeded():
+    e = _scene()
+    kw = dict(bits=3, comparator_noise_ln=0.2)
+    a = LogGradientFrontEnd(seed=5, **kw)
+    b = LogGradientFrontEnd(seed=5, **kw)
+    f1, f2 = a(e), a(e)
+    g1 = b(e)
+    _assert_codes_equal(f1, g1.dx, g1.dy)  # seeded
+    assert (f1.dx[0] != f2.dx[0]).any()  # new every frame
+    ideal = LogGradientFrontEnd(bits=3)(e)
+    frac = np.mean(f1.dx[0] != ideal.dx[0])
+    assert 0.01 < frac < 0.6
+
+
+# ---------------------------------------------------------- thresholds ----
+def test_explicit_thresholds_match_reference():
+    e = _scene(24, 32)
+    ratios = [1.2, 1.8, 3.0, 6.0]
+    fe = LogGradientFrontEnd(thresholds=ratios, scales=(1,))
+    out = fe(e)
+    assert out.levels == 9 and out.bits == 4 and fe.name == "lg9L" and fe.packing == "4bit"
+    t = np.log(ratios)
+    L = log_image_reference(e, FW, 1e-4, libm_log)
+    dx, dy = differences_reference(L)
+    np.testing.assert_array_equal(out.dx[0], quantise_thresholds_reference(dx, t, t))
+    np.testing.assert_array_equal(out.dy[0], quantise_thresholds_reference(dy, t, t))
+
+
+# ------------------------------------------------ bits, packing, counts ----
+@pytest.mark.parametrize("bits, packing, per_code", [
+    (2, None, 2), (2, "2bit", 2), (2, "base3-5in8", 1.6), (3, None, 3), (3, "base7-6in17", 17 / 6),
+    (2, "8bit", 8),
+])
+def test_bits_per_frame_and_pack_round_trip(bits, packing, per_code):
+    h, w = 40, 48
+    fe = LogGradientFrontEnd(bits=bits, scales=(1, 2, 4), packing=packing)
+    n = sum(hs * (ws - 2) + (hs - 2) * ws for hs, ws in [(40, 48), (20, 24), (10, 12)])
+    assert fe.codes_per_frame(h, w) == n
+    assert fe.bits_per_frame(h, w) == adc.packed_bits(n, fe.packing, fe.levels)
+    assert abs(fe.bits_per_frame(h, w) - n * per_code) <= adc.PACKINGS[fe.packing].bits_per_group
+    c = fe(_scene(h, w))
+    data = fe.pack(c)
+    assert data.size == math.ceil(fe.bits_per_frame(h, w) / 8)
+    _assert_codes_equal(fe.unpack(data, h, w), c.dx, c.dy)
+
+
+def test_operation_counts():
+    fe = LogGradientFrontEnd(bits=2, scales=(1, 2, 4))
+    oc = fe.operation_counts(240, 320)
+    assert oc["pixels"] == 76800 and oc["binned_pixels"] == 120 * 160 + 60 * 80
+    assert oc["linear_adc_conversions"] == 0 and oc["linear_adc_bits"] == 0
+    assert oc["codes"] == fe.codes_per_frame(240, 320)
+    assert oc["log_comparisons"] == 2 * oc["codes"]
+    assert oc["bits_off_chip"] == fe.bits_per_frame(240, 320) == 2 * oc["codes"]
+    bayer = LogGradientFrontEnd(bits=3, scales=(1,), cfa="RGGB").operation_counts(240, 320)
+    assert bayer["binned_pixels"] == 120 * 160 and bayer["log_comparisons"] == 3 * bayer["codes"]
+    d = DigitalFrontEnd(Sensor(SensorConfig(height=8, width=8, cfa="RGGB")), "rgb")
+    oc = d.operation_counts(240, 320)
+    assert oc == {"pixels": 76800, "binned_pixels": 0, "linear_adc_conversions": 76800,
+                  "linear_adc_bits": 768000, "codes": 230400, "log_comparisons": 0,
+                  "bits_off_chip": 1843200}
+    assert DigitalFrontEnd(Sensor(SensorConfig(height=8, width=8)), "gray").bits_per_frame(240, 320) \
+        == 614400
+
+
+# ------------------------------------------------- digital, registry, emulate ----
+def test_digital_front_end_stack_and_names():
+    cfg = SensorConfig(height=16, width=20, cfa="RGGB")
+    fe = DigitalFrontEnd(Sensor(cfg, seed=0), "rgb")
+    e = np.full((2, 16, 20), 3000.0, np.float32)
+    out = fe(e)
+    assert out.shape == (2, 16, 20, 3) and out.dtype == np.uint8 and fe.name == "rgb8"
+    g = DigitalFrontEnd(Sensor(cfg, seed=0), "gray")(e[0])
+    assert g.shape == (16, 20) and g.dtype == np.uint8
+
+
+def test_registry():
+    assert set(frontend.FRONTENDS) == {"rgb8", "gray8", "lg1.5", "lg2.75"}
+    for name in frontend.FRONTENDS:
+        assert make_frontend(name).name == name
+    fe = make_frontend("lg2.75", SensorConfig(cfa="BGGR", full_well_e=5000.0), scales=(1, 2))
+    assert fe.cfa == "BGGR" and fe.full_well_e == 5000.0 and fe.scales == (1, 2)
+    with pytest.raises(ValueError, match="lg1.5"):
+        make_frontend("lg3")
+
+
+def test_emulate_paths():
+    rng = np.random.default_rng(0)
+    imgs = (rng.random((2, 24, 32, 3)) * 255).astype(np.uint8)
+    out = emulate(imgs, "lg1.5", seed=1)
+    assert isinstance(out, GradientCodes) and out.dx[0].shape == (2, 24, 32)
+    again = emulate(imgs, "lg1.5", seed=1)
+    _assert_codes_equal(out, again.dx, again.dy)
+    one = emulate(imgs[0], "rgb8")
+    assert one.shape == (24, 32, 3) and one.dtype == np.uint8
+    gray = emulate(imgs[..., 0], "gray8")
+    assert gray.shape == (2, 24, 32)
+    # brightness scales the light: dark frames lose codes, white clips at full well
+    dark = emulate(imgs[0], "lg1.5", brightness=2.0 ** -12)
+    assert np.abs(dark.dx[0]).sum() < np.abs(emulate(imgs[0], "lg1.5").dx[0]).sum()
+    fe = LogGradientFrontEnd(scales=(1, 2), cfa="RGGB")
+    assert emulate(imgs[0], fe).dx[0].shape == (12, 16)
+    with pytest.raises(ValueError, match="cfa"):
+        emulate(imgs[0], fe, sensor_config=SensorConfig())
+    d = DigitalFrontEnd(Sensor(SensorConfig(height=10, width=10)), "gray")
+    with pytest.raises(ValueError, match="images_srgb"):
+        emulate(imgs[0], d)
+
+
+def test_emulate_brightness_invariance_of_codes():
+    # one stop up or down barely changes 1.5-bit codes of a well-lit scene (eps, noise aside)
+    from skimage import data as skdata
+    img = skdata.camera()[::4, ::4]
+    ref = emulate(img, "lg1.5", signal_e=4000.0)
+    for b in (0.5, 2.0):
+        c = emulate(img, "lg1.5", signal_e=4000.0, brightness=b)
+        assert np.mean(c.dx[0] != ref.dx[0]) < 0.1
+
+
+# ------------------------------------------------------------ bad input ----
+@pytest.mark.parametrize("kw, exc, match", [
+    ({"bits": 4}, ValueError, "bits"), ({"bits": "2"}, TypeError, "bits"),
+    ({"scales": (0, 1)}, ValueError, "scales"), ({"scales": (1.5,)}, TypeError, "scales"),
+    ({"scales": ()}, ValueError, "scales"), ({"scales": (1, 1)}, ValueError, "scales"),
+    ({"scales": 2}, TypeError, "scales"),
+    ({"pairs": "diagonal"}, ValueError, "pairs"), ({"packing": "zip"}, ValueError, "packing"),
+    ({"packing": "base3-5in8", "bits": 3}, ValueError, "packing"),
+    ({"cfa": "RGBW"}, ValueError, "cfa"), ({"full_well_e": 0.0}, ValueError, "full_well_e"),
+    ({"eps": -1.0}, ValueError, "eps"), ({"comparator_noise_ln": -0.1}, ValueError, "comparator_noise_ln"),
+    ({"comparator_offset_ln": float("nan")}, ValueError, "comparator_offset_ln"),
+    ({"threshold_mismatch_ln": -1}, ValueError, "threshold_mismatch_ln"),
+    ({"thresholds": [3.0, 2.0]}, ValueError, "thresholds"),
+])
+def test_bad_constructor_arguments(kw, exc, match):
+    with pytest.raises(exc, match=match):
+        LogGradientFrontEnd(**kw)
+
+
+@pytest.mark.parametrize("e, exc, match", [
+    (np.zeros(10, np.float32), ValueError, "electrons"),
+    (np.zeros((1, 2, 3, 4), np.float32), ValueError, "electrons"),
+    (np.zeros((0, 8), np.float32), ValueError, "electrons"),
+    (np.full((8, 8), np.nan, np.float32), ValueError, "electrons"),
+    (np.full((8, 8), -1.0, np.float32), ValueError, "electrons"),
+    (np.full((8, 8), "a"), TypeError, "electrons"),
+    (np.zeros((8, 8), np.float32), ValueError, "scales"),  # scale 4 of 8 pixels is 2 < 3
+])
+def test_bad_electrons(e, exc, match):
+    with pytest.raises(exc, match=match):
+        LogGradientFrontEnd()(e)
+
+
+def test_non_contiguous_input_is_accepted():
+    e = _scene(24, 64)
+    fe = LogGradientFrontEnd(scales=(1, 2))
+    _assert_codes_equal(fe(e[:, ::2]), *frontend_reference(np.ascontiguousarray(e[:, ::2]),
+                                                           scales=(1, 2), log=libm_log))
+
+
+def test_bad_sizes_and_emulate_arguments():
+    fe = LogGradientFrontEnd()
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="height"):
+            fe.bits_per_frame(bad, 10)
+    with pytest.raises(TypeError, match="width"):
+        fe.operation_counts(10, 2.5)
+    img = np.zeros((16, 16), np.uint8)
+    with pytest.raises(ValueError, match="frontend"):
+        emulate(img, "lg9")
+    with pytest.raises(TypeError, match="frontend"):
+        emulate(img, 3)
+    with pytest.raises(ValueError, match="brightness"):
+        emulate(img, "lg1.5", brightness=0.0)
+    with pytest.raises(ValueError, match="images_srgb"):
+        emulate(np.zeros((2, 8, 8, 4), np.uint8), "lg1.5")
+    with pytest.raises(ValueError, match="images_srgb"):
+        emulate(np.zeros(8, np.uint8), "lg1.5")
+    with pytest.raises(ValueError, match="signal_e"):
+        emulate(img, "lg1.5", signal_e=-1.0)
+    with pytest.raises(TypeError, match="codes"):
+        fe.pack(np.zeros(3))
