@@ -1,0 +1,934 @@
+"""System cost: I/O bandwidth, memory and energy of a front end + back end.
+
+:func:`cost` adds up, per frame, what a front end (the digital RGB baseline
+or the analog log-gradient front end) and a back end (a HOG + linear-SVM
+sliding-window detector, a small CNN, or nothing) cost:
+
+========================  ===================================================
+component                 model
+========================  ===================================================
+pixel readout             pixels x ``pixel_readout_pj`` + binned super-pixel
+                          reads x ``binned_read_pj`` (multi-scale readout)
+linear ADC                conversions x ``FoM_W 2^ENOB`` (Walden)
+log-ratio converter       comparator decisions x ``rdc_pj_per_comparison``
+                          (a ternary code needs 2, a 7-level code 3)
+link                      bits off chip x ``link_pj_per_bit``
+ISP compute / line buf.   adds and multiplies per pixel; 3 raw rows buffered
+frame buffer              the ISP output written once and read once
+HOG compute / line buf.   FHOG operations per pixel; rows of pixels or codes
+detector features         the sliding window's cell rows; every window reads
+                          its cells' descriptors
+detector weights / MACs   one linear filter per window position
+CNN MACs / weights / act  from :func:`analogfe.models.model_profile`
+========================  ===================================================
+
+Every constant is a keyword default (see :class:`CostParams` and
+:mod:`analogfe.energy`, which gives each one its source) and can be
+overridden from Python (``cost(..., link_pj_per_bit=4.0)``) or from a TOML
+file (:func:`load_config`). Digital energies come from the 45 nm table of
+Horowitz and are moved to another node with :func:`analogfe.energy.node_scale`.
+
+HOG descriptor compression (Young et al., JSSC 2019, reproduced by
+:func:`hog_compression`): one 8 x 8 cell of 8-bit pixels is 512 bits. A
+log-gradient code pair can only point in a few directions: at 1.5 bits
+(codes in {-1, 0, 1}) the FHOG nearest-orientation rule reaches 4 of the 9
+unsigned bins (0, 40, 80, 140 degrees), at 2.75 bits all 9. With 5-bit bins
+at 1.5 b and 6-bit bins at 2.75 b (the word lengths are an estimate that
+fits the paper's figures; the paper does not state them) a cell's
+descriptor is 4 x 5 = 20 bits (512 / 20 = 25.6x, paper: 25x) or
+9 x 6 = 54 bits (512 / 54 = 9.5x, paper: 9.5x).
+
+References
+----------
+.. [1] C. Young, A. Omid-Zohoor, P. Lajevardi, B. Murmann, IEEE JSSC
+   54(11):2932-2946, 2019. doi:10.1109/JSSC.2019.2937437
+.. [2] A. Omid-Zohoor et al., IEEE TCSVT 28(5):1102-1115, 2018.
+.. [3] M. Horowitz, ISSCC 2014. doi:10.1109/ISSCC.2014.6757323
+.. [4] P. Felzenszwalb et al., "Object detection with discriminatively
+   trained part-based models", IEEE TPAMI 32(9), 2010 (FHOG, features.cc).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import numbers
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+
+from . import energy as E
+from ._validation import check_choice, check_float, check_int
+from .energy import hog_compression, hog_descriptor_bits, reachable_bins, code_bits
+
+__all__ = [
+    "STAGES",
+    "CostParams",
+    "Component",
+    "CostResult",
+    "DutyCycle",
+    "BACKENDS",
+    "PRESETS",
+    "cost",
+    "cost_preset",
+    "cost_cli",
+    "compare",
+    "plot_breakdown",
+    "always_on",
+    "load_config",
+    "reachable_bins",
+    "hog_descriptor_bits",
+    "hog_compression",
+]
+
+COUNT_KEYS = ("pixels", "linear_adc_conversions", "linear_adc_bits", "log_comparisons",
+              "binned_pixels", "codes", "bits_off_chip")
+BACKENDS = ("none", "hog-svm", "cnn")
+ISP_LOCATIONS = ("soc", "sensor")
+
+
+@dataclass(frozen=True)
+class CostParams:
+    """Every constant of the cost model; each is a keyword of :func:`cost`.
+
+    Energies in pJ, FoM in fJ/conversion-step. The sources are in
+    :mod:`analogfe.energy`; the operation counts are estimates stated here.
+
+    Attributes
+    ----------
+    node_nm, vdd_v : float
+        Process node (nm) and supply (V) of the digital back end; digital
+        energies are scaled from 45 nm / 0.9 V by ``(node/45) (V/0.9)^2``.
+    pixel_readout_pj : float
+        One pixel read onto the column line (estimate, 10 pJ).
+    binned_read_pj : float or None
+        One binned super-pixel read at a scale > 1 (None: ``pixel_readout_pj``;
+        the analog row buffer moves one charge packet per binned read).
+    adc_fom_fj : float
+        Walden FoM of the linear ADC (30 fJ/step: survey median).
+    adc_enob : float or None
+        ENOB of the linear ADC (None: nominal bits - 1).
+    rdc_pj_per_comparison : float
+        One ratio-to-digital converter decision (12.25 pJ, calibrated to the
+        99 pJ/pixel of [1]).
+    link_pj_per_bit : float
+        Off-chip link energy (10 pJ/bit, Horowitz's optimised DRAM I/O).
+    dram_pj_per_64bit : float
+        DRAM access (2.0 nJ per 64 bits, middle of Horowitz's 1.3-2.6 nJ).
+    isp_location : {"soc", "sensor"}
+        Where the ISP of a digital front end runs. "soc" (mobile practice):
+        the link carries the raw ADC words; "sensor": the link carries the
+        front end's own output (``bits_off_chip``).
+    isp_adds_per_pixel, isp_mults_per_pixel, isp_word_bits : int
+        Operations of the minimal ISP per pixel (black level 1 add, white
+        balance 1 mult, bilinear demosaic about 6 adds, gamma LUT 3 lookups
+        counted as adds, colour scaling 3 mults; an estimate) at 16 bits.
+    isp_line_rows : int
+        Raw rows the demosaic keeps (3 for a 3 x 3 neighbourhood).
+    frame_buffer : bool
+        Whether the ISP output is written to a frame buffer and read back.
+    cell_size, hog_orientations : int
+        HOG cell (8 pixels) and unsigned orientation bins (9).
+    hog_bin_bits : int or None
+        Word length of a histogram bin of a log-gradient descriptor
+        (None: code bits + 3, i.e. 5 at 1.5 b, 6 at 2.75 b; an estimate).
+    feature_bits : int
+        Word length of a digital (8-bit image) HOG feature (8).
+    weight_bits : int
+        Word length of the detector's filter weights (8).
+    window_cells : tuple of int
+        Detection window in cells, (rows, columns); (16, 8) is the 128 x 64
+        pixel Dalal-Triggs person window.
+    window_stride_cells : int
+        Window step in cells (1).
+    weight_stationary : bool
+        True: the filter stays in registers and its weights are read once per
+        frame; False (default): they are read from SRAM for every window.
+    cnn : mapping, torch.nn.Module or None
+        The CNN back end: a profile ``{params, weight_bits, macs,
+        activation_bits}`` or a model passed to
+        :func:`analogfe.models.model_profile`.
+    cnn_input_shape : tuple or None
+        Input shape for :func:`analogfe.models.model_profile` (C, H, W).
+    cnn_activation_word_bits : int
+        Activation word length used by a CNN MAC (8).
+    """
+
+    node_nm: float = E.REFERENCE_NODE_NM
+    vdd_v: float = E.REFERENCE_VDD_V
+    pixel_readout_pj: float = E.PIXEL_READOUT_PJ
+    binned_read_pj: float | None = None
+    adc_fom_fj: float = E.ADC_FOM_FJ
+    adc_enob: float | None = None
+    rdc_pj_per_comparison: float = E.RDC_PJ_PER_COMPARISON
+    link_pj_per_bit: float = E.LINK_PJ_PER_BIT
+    dram_pj_per_64bit: float = E.DRAM_ACCESS64_PJ
+    isp_location: str = "soc"
+    isp_adds_per_pixel: int = 10
+    isp_mults_per_pixel: int = 4
+    isp_word_bits: int = 16
+    isp_line_rows: int = 3
+    frame_buffer: bool = True
+    cell_size: int = 8
+    hog_orientations: int = 9
+    hog_bin_bits: int | None = None
+    feature_bits: int = 8
+    weight_bits: int = 8
+    window_cells: tuple = (16, 8)
+    window_stride_cells: int = 1
+    weight_stationary: bool = False
+    cnn: object = None
+    cnn_input_shape: tuple | None = None
+    cnn_activation_word_bits: int = 8
+
+    @classmethod
+    def keys(cls):
+        return tuple(f.name for f in fields(cls))
+
+    def replace(self, **kw):
+        """A copy with some constants changed (unknown key -> ValueError)."""
+        _check_keys(kw, self.keys(), "CostParams")
+        return _validated(dataclasses.replace(self, **kw))
+
+    def to_dict(self):
+        d = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            d[f.name] = v if v is None or isinstance(v, (int, float, str, bool, tuple)) \
+                else type(v).__name__
+        return d
+
+
+def _check_keys(kw, valid, what):
+    bad = [k for k in kw if k not in valid]
+    if bad:
+        raise ValueError(f"unknown {what} key(s) {', '.join(map(repr, bad))}; "
+                         f"valid keys: {', '.join(valid)}")
+
+
+def _validated(p):
+    for name in ("node_nm", "vdd_v", "pixel_readout_pj", "adc_fom_fj", "rdc_pj_per_comparison",
+                 "link_pj_per_bit", "dram_pj_per_64bit"):
+        check_float(getattr(p, name), name, low=0.0)
+    for name in ("binned_read_pj", "adc_enob"):
+        if getattr(p, name) is not None:
+            check_float(getattr(p, name), name, low=0.0)
+    for name in ("isp_adds_per_pixel", "isp_mults_per_pixel", "isp_line_rows"):
+        check_int(getattr(p, name), name, low=0)
+    for name in ("isp_word_bits", "cell_size", "hog_orientations", "feature_bits", "weight_bits",
+                 "window_stride_cells", "cnn_activation_word_bits"):
+        check_int(getattr(p, name), name, low=1)
+    if p.hog_bin_bits is not None:
+        check_int(p.hog_bin_bits, "hog_bin_bits", low=1)
+    check_choice(p.isp_location, "isp_location", ISP_LOCATIONS)
+    wc = tuple(p.window_cells)
+    if len(wc) != 2:
+        raise ValueError(f"window_cells must be (rows, columns), got {p.window_cells!r}")
+    for v in wc:
+        check_int(v, "window_cells", low=1)
+    return p if wc == p.window_cells else dataclasses.replace(p, window_cells=wc)
+
+
+# --------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------
+#: Stages in pipeline order; "sensor" and "link" are the front end, the rest
+#: the back end.
+STAGES = ("sensor", "link", "ISP", "HOG", "detector", "CNN")
+
+
+@dataclass(frozen=True)
+class Component:
+    """One line of the breakdown, per frame.
+
+    Attributes
+    ----------
+    name, stage : str
+        What it is and which stage of :data:`STAGES` it belongs to.
+    energy_pj : float
+        Energy per frame, pJ.
+    bits : float
+        Bits produced or moved per frame (link bits, memory traffic, ADC output).
+    memory_bits : float
+        Storage the component needs, bits.
+    ops : float
+        Operations per frame where counted (MACs).
+    """
+
+    name: str
+    stage: str
+    energy_pj: float
+    bits: float = 0.0
+    memory_bits: float = 0.0
+    ops: float = 0.0
+
+
+def _ratio(a, b):
+    return a / b if b else (1.0 if a == b else math.inf)
+
+
+@dataclass(frozen=True)
+class CostResult:
+    """Cost of one pipeline per frame, with its breakdown.
+
+    Totals are sums over :attr:`components`; per second figures use
+    :attr:`fps`. Power in mW is ``energy_pj * fps * 1e-9``.
+    """
+
+    name: str
+    frontend: str
+    backend: str
+    height: int
+    width: int
+    fps: float
+    components: tuple
+    link_bits: float
+    params: dict = field(default_factory=dict)
+
+    @property
+    def pixels(self):
+        return self.height * self.width
+
+    @property
+    def energy_pj(self):
+        """Energy per frame, pJ (sum of the breakdown; float64)."""
+        return math.fsum(c.energy_pj for c in self.components)
+
+    @property
+    def energy_per_pixel_pj(self):
+        return self.energy_pj / self.pixels
+
+    @property
+    def power_mw(self):
+        return self.energy_pj * self.fps * 1e-9
+
+    @property
+    def data_rate_mbps(self):
+        """Off-chip link data rate, Mbit/s."""
+        return self.link_bits * self.fps * 1e-6
+
+    @property
+    def memory_bits(self):
+        """Storage of all buffers together, bits."""
+        return math.fsum(c.memory_bits for c in self.components)
+
+    def stage_energy_pj(self):
+        """Energy per frame of each stage present, pJ, in pipeline order."""
+        out = {}
+        for c in self.components:
+            out[c.stage] = out.get(c.stage, 0.0) + c.energy_pj
+        return {s: out[s] for s in STAGES if s in out}
+
+    @property
+    def sensor_energy_pj(self):
+        return self.stage_energy_pj().get("sensor", 0.0)
+
+    @property
+    def backend_energy_pj(self):
+        """Energy per frame after the link (ISP, HOG, detector, CNN), pJ."""
+        return math.fsum(v for k, v in self.stage_energy_pj().items() if k not in ("sensor", "link"))
+
+    @property
+    def detection_energy_pj(self):
+        """Energy per frame of HOG extraction and detection (the stages that
+        see the front end's output after the ISP), pJ."""
+        st = self.stage_energy_pj()
+        return st.get("HOG", 0.0) + st.get("detector", 0.0) + st.get("CNN", 0.0)
+
+    def ratio_to(self, baseline):
+        """This result's figures divided by ``baseline``'s (0.3 = 3.3x lower).
+
+        Per-frame energies are compared per pixel, so different frame sizes
+        compare fairly; power and data rate are per second.
+        """
+        if not isinstance(baseline, CostResult):
+            raise TypeError(f"baseline must be a CostResult, got {type(baseline).__name__}")
+        a, b = self, baseline
+        return {
+            "energy_per_pixel": _ratio(a.energy_per_pixel_pj, b.energy_per_pixel_pj),
+            "sensor_per_pixel": _ratio(a.sensor_energy_pj / a.pixels, b.sensor_energy_pj / b.pixels),
+            "backend_per_pixel": _ratio(a.backend_energy_pj / a.pixels, b.backend_energy_pj / b.pixels),
+            "detection_per_pixel": _ratio(a.detection_energy_pj / a.pixels,
+                                          b.detection_energy_pj / b.pixels),
+            "power": _ratio(a.power_mw, b.power_mw),
+            "link_bits_per_pixel": _ratio(a.link_bits / a.pixels, b.link_bits / b.pixels),
+            "data_rate": _ratio(a.data_rate_mbps, b.data_rate_mbps),
+            "memory_bits": _ratio(a.memory_bits, b.memory_bits),
+        }
+
+    def to_dict(self):
+        """Plain types only (JSON-ready)."""
+        return {
+            "name": self.name, "frontend": self.frontend, "backend": self.backend,
+            "height": self.height, "width": self.width, "fps": self.fps,
+            "energy_pj": self.energy_pj, "energy_per_pixel_pj": self.energy_per_pixel_pj,
+            "power_mw": self.power_mw, "link_bits": self.link_bits,
+            "data_rate_mbps": self.data_rate_mbps, "memory_bits": self.memory_bits,
+            "stages_pj": self.stage_energy_pj(),
+            "components": [dataclasses.asdict(c) for c in self.components],
+            "params": dict(self.params),
+        }
+
+    def to_json(self, **kw):
+        kw.setdefault("indent", 2)
+        return json.dumps(self.to_dict(), **kw)
+
+    def table(self):
+        """The breakdown as a text table."""
+        e = self.energy_pj or 1.0
+        head = (f"{self.name}: front end {self.frontend}, back end {self.backend}, "
+                f"{self.width}x{self.height} at {self.fps:g} fps")
+        rows = [f"{'component':<22}{'stage':<10}{'pJ/frame':>14}{'pJ/pixel':>11}{'share':>8}"
+                f"{'bits/frame':>14}{'memory bits':>13}"]
+        for c in self.components:
+            rows.append(f"{c.name:<22}{c.stage:<10}{c.energy_pj:>14.4g}{c.energy_pj / self.pixels:>11.3f}"
+                        f"{100 * c.energy_pj / e:>7.1f}%{c.bits:>14.4g}{c.memory_bits:>13.4g}")
+        rule = "-" * len(rows[0])
+        tail = [
+            f"total energy   {self.energy_pj * 1e-6:.4g} uJ/frame, {self.energy_per_pixel_pj:.4g} pJ/pixel "
+            f"(sensor {self.sensor_energy_pj / self.pixels:.4g}, back end "
+            f"{self.backend_energy_pj / self.pixels:.4g})",
+            f"power          {self.power_mw:.4g} mW at {self.fps:g} fps",
+            f"link           {self.link_bits:.6g} bits/frame, {self.data_rate_mbps:.4g} Mbit/s",
+            f"memory         {self.memory_bits:.6g} bits ({self.memory_bits / 8192:.4g} KiB)",
+        ]
+        return "\n".join([head, rule, rows[0], rule, *rows[1:], rule, *tail])
+
+
+def compare(results, baseline=0):
+    """Text table of several results and their savings against ``baseline``.
+
+    Parameters
+    ----------
+    results : sequence of CostResult
+    baseline : int or str
+        Index or name of the baseline result.
+
+    Returns
+    -------
+    str
+        One row per result; the ``x`` columns are baseline / result (how many
+        times lower), per pixel for energy and link bits.
+    """
+    results = list(results)
+    if not results or not all(isinstance(r, CostResult) for r in results):
+        raise TypeError("results must be a non-empty sequence of CostResult")
+    names = [r.name for r in results]
+    if isinstance(baseline, str):
+        check_choice(baseline, "baseline", tuple(names))
+        base = results[names.index(baseline)]
+    else:
+        base = results[check_int(baseline, "baseline", low=0, high=len(results) - 1)]
+    rows = [f"{'name':<20}{'pJ/pixel':>10}{'sensor':>9}{'back end':>10}{'mW':>9}{'Mbit/s':>9}"
+            f"{'mem kbit':>10}{'energy x':>10}{'back end x':>11}{'link x':>8}"]
+    for r in results:
+        q = r.ratio_to(base)
+        rows.append(f"{r.name:<20}{r.energy_per_pixel_pj:>10.4g}{r.sensor_energy_pj / r.pixels:>9.4g}"
+                    f"{r.backend_energy_pj / r.pixels:>10.4g}{r.power_mw:>9.4g}{r.data_rate_mbps:>9.4g}"
+                    f"{r.memory_bits / 1e3:>10.4g}{1 / q['energy_per_pixel']:>10.3g}"
+                    f"{1 / q['backend_per_pixel'] if q['backend_per_pixel'] else math.inf:>11.3g}"
+                    f"{1 / q['link_bits_per_pixel'] if q['link_bits_per_pixel'] else math.inf:>8.3g}")
+    return f"baseline: {base.name} (x = baseline / result)\n" + "\n".join(rows)
+
+
+def plot_breakdown(results, ax=None, per="pixel"):
+    """Stacked bars of energy per stage, one bar per result.
+
+    Parameters
+    ----------
+    results : CostResult or sequence of CostResult
+    ax : matplotlib Axes, optional
+        Drawn into; a new figure otherwise (works with the Agg backend).
+    per : {"pixel", "frame", "second"}
+        pJ/pixel, uJ/frame or mW.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if isinstance(results, CostResult):
+        results = [results]
+    results = list(results)
+    check_choice(per, "per", ("pixel", "frame", "second"))
+    if ax is None:
+        import matplotlib.pyplot as plt
+        _, ax = plt.subplots(figsize=(1.6 + 1.2 * len(results), 4))
+    scale = {"pixel": lambda r: 1.0 / r.pixels, "frame": lambda r: 1e-6,
+             "second": lambda r: r.fps * 1e-9}[per]
+    bottom = [0.0] * len(results)
+    x = list(range(len(results)))
+    for stage in STAGES:
+        vals = [r.stage_energy_pj().get(stage, 0.0) * scale(r) for r in results]
+        if any(vals):
+            ax.bar(x, vals, bottom=bottom, label=stage)
+            bottom = [b + v for b, v in zip(bottom, vals)]
+    ax.set_xticks(x)
+    ax.set_xticklabels([r.name for r in results], rotation=20, ha="right")
+    ax.set_ylabel({"pixel": "energy (pJ/pixel)", "frame": "energy (uJ/frame)",
+                   "second": "power (mW)"}[per])
+    ax.legend(fontsize="small")
+    return ax
+
+
+@dataclass(frozen=True)
+class DutyCycle:
+    """Average power of an always-on wake-up path plus a duty-cycled full pipeline."""
+
+    wakeup: CostResult
+    full: CostResult
+    wake_fraction: float
+
+    @property
+    def average_mw(self):
+        return self.wakeup.power_mw + self.wake_fraction * self.full.power_mw
+
+    def to_dict(self):
+        return {"wakeup_mw": self.wakeup.power_mw, "full_mw": self.full.power_mw,
+                "wake_fraction": self.wake_fraction, "average_mw": self.average_mw}
+
+    def table(self):
+        return (f"wake-up path {self.wakeup.name} at {self.wakeup.fps:g} fps: {self.wakeup.power_mw:.4g} mW\n"
+                f"full pipeline {self.full.name} at {self.full.fps:g} fps: {self.full.power_mw:.4g} mW, "
+                f"on {100 * self.wake_fraction:.3g}% of the time\n"
+                f"average power: {self.average_mw:.4g} mW")
+
+
+# --------------------------------------------------------------------------
+# Front ends
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _FrontEndInfo:
+    name: str
+    counts: dict
+    levels: int | None  # None for a linear (digital) front end
+    scales: tuple
+    out_bits_per_pixel: float  # digital: bits of the front end's output image per pixel
+
+
+def _frontend_info(frontend, height, width, adc_bits, frontend_kwargs):
+    if isinstance(frontend, str):
+        from . import frontend as fe_mod
+        from .sensor import SensorConfig
+        registry = getattr(fe_mod, "FRONTENDS", None)
+        if registry is not None:
+            check_choice(frontend, "frontend", tuple(registry))
+        entry = registry.get(frontend) if isinstance(registry, Mapping) else None
+        cfa = entry[2] if isinstance(entry, tuple) and len(entry) > 2 else None
+        cfg = SensorConfig(height=height, width=width, adc_bits=adc_bits, cfa=cfa)
+        frontend = fe_mod.make_frontend(frontend, sensor_config=cfg, **frontend_kwargs)
+    elif frontend_kwargs:
+        raise ValueError("frontend_kwargs is only used with a front end given by name")
+    if isinstance(frontend, Mapping):
+        counts = dict(frontend)
+        name = str(counts.pop("name", "custom"))
+        levels = counts.pop("levels", None)
+        scales = tuple(counts.pop("scales", (1,)))
+        channels = counts.pop("channels", 1)
+    else:
+        if not hasattr(frontend, "operation_counts"):
+            raise TypeError("frontend must be a front-end name, an object with operation_counts()"
+                            f" and bits_per_frame(), or a mapping of counts; got {frontend!r}")
+        counts = dict(frontend.operation_counts(height, width))
+        counts.setdefault("bits_off_chip", frontend.bits_per_frame(height, width))
+        name = str(getattr(frontend, "name", type(frontend).__name__))
+        levels = getattr(frontend, "levels", None)
+        if levels is None and getattr(frontend, "bits", None) is not None:
+            levels = 2 ** int(frontend.bits) - 1
+        scales = tuple(getattr(frontend, "scales", (1,)))
+        channels = getattr(frontend, "channels", None)
+        if channels is None:
+            channels = 3 if getattr(frontend, "output", "gray") == "rgb" else 1
+    missing = [k for k in COUNT_KEYS if k not in counts]
+    if missing:
+        raise ValueError(f"frontend operation counts lack {', '.join(missing)}; "
+                         f"required: {', '.join(COUNT_KEYS)}")
+    for k in COUNT_KEYS:
+        check_float(counts[k], f"operation_counts()[{k!r}]", low=0.0)
+    if counts["log_comparisons"] > 0:
+        levels = int(levels) if levels is not None else 3
+    else:
+        levels = None
+    return _FrontEndInfo(name, counts, levels, scales, 8.0 * int(channels))
+
+
+def _adc_word_bits(counts):
+    """Bits of one linear ADC word (``linear_adc_bits`` is the frame's total)."""
+    n = counts["linear_adc_conversions"]
+    return counts["linear_adc_bits"] / n if n else 0.0
+
+
+# --------------------------------------------------------------------------
+# The model, one stage at a time; each returns a list of Components.
+# --------------------------------------------------------------------------
+def _sensor(fe, p):
+    c = fe.counts
+    out = []
+    binned = p.pixel_readout_pj if p.binned_read_pj is None else p.binned_read_pj
+    out.append(Component("pixel readout", "sensor",
+                         c["pixels"] * p.pixel_readout_pj + c["binned_pixels"] * binned))
+    if c["linear_adc_conversions"]:
+        enob = p.adc_enob if p.adc_enob is not None else _adc_word_bits(c) - E.ENOB_LOSS_BITS
+        out.append(Component("linear ADC", "sensor",
+                             c["linear_adc_conversions"] * E.walden_pj(enob, p.adc_fom_fj),
+                             bits=c["linear_adc_bits"]))
+    if c["log_comparisons"]:
+        out.append(Component("log-ratio converter", "sensor",
+                             c["log_comparisons"] * p.rdc_pj_per_comparison, bits=c["log_comparisons"]))
+    return out
+
+
+def _link_bits(fe, p):
+    c = fe.counts
+    if fe.levels is None and p.isp_location == "soc":
+        return c["linear_adc_bits"]
+    return c["bits_off_chip"]
+
+
+def _mem(name, stage, size_bits, traffic_bits, p, s):
+    return Component(name, stage, traffic_bits * E.memory_pj_per_bit(size_bits, s, p.dram_pj_per_64bit),
+                     bits=traffic_bits, memory_bits=size_bits)
+
+
+def _isp(fe, height, width, p, s):
+    c = fe.counts
+    pix = height * width
+    ops = pix * (p.isp_adds_per_pixel * E.add_pj(p.isp_word_bits, s)
+                 + p.isp_mults_per_pixel * E.mult_pj(p.isp_word_bits, p.isp_word_bits, s))
+    out = [Component("ISP compute", "ISP", ops)]
+    line = p.isp_line_rows * width * _adc_word_bits(c)
+    raw = c["linear_adc_bits"]
+    out.append(_mem("ISP line buffer", "ISP", line, raw * (1 + p.isp_line_rows), p, s))
+    if p.frame_buffer:
+        frame = pix * fe.out_bits_per_pixel
+        out.append(_mem("frame buffer", "ISP", frame, 2 * frame, p, s))
+    return out
+
+
+def _hog_svm(fe, height, width, p, s):
+    """HOG + one linear filter per window position, per processed scale."""
+    digital = fe.levels is None
+    scales = (1,) if digital else fe.scales
+    wy, wx = p.window_cells
+    if digital:
+        bins, fbits = p.hog_orientations, p.feature_bits
+        ch = int(round(fe.out_bits_per_pixel / 8))
+        # FHOG (features.cc): per channel 2 differences, |g|^2 (2 mult, 1 add);
+        # channel max; 9 dot products (18 mult, 9 add), 8 compares, 1 vote.
+        mults, adds, op_bits = 2 * ch + 18, 3 * ch + (ch - 1) + 9 + 8 + 1, 9
+    else:
+        bins = reachable_bins(fe.levels, p.hog_orientations)
+        fbits = p.hog_bin_bits if p.hog_bin_bits is not None else code_bits(fe.levels) + 3
+        # The code pair indexes a levels^2-entry table (bin, L1 magnitude): one
+        # lookup and one histogram vote, counted as two adds.
+        mults, adds, op_bits = 0, 2, fbits
+    desc_bits = bins * fbits
+    # Histogram accumulator width: a cell's largest possible vote sum. Digital:
+    # L2 magnitude of two 9-bit differences (<= 255 * 2 * sqrt 2); log-gradient:
+    # L1 magnitude of a code pair (<= 2 * (levels - 1) / 2).
+    max_mag = 255 * 2 * math.sqrt(2.0) if digital else float(fe.levels - 1)
+    acc_bits = math.ceil(math.log2(p.cell_size ** 2 * max_mag + 1))
+    e = {k: 0.0 for k in ("hc", "hl", "hh", "df", "dw", "dm")}
+    t = {k: 0.0 for k in ("hl", "hh", "df", "dw")}
+    m = {k: 0.0 for k in ("hl", "hh", "df", "dw")}
+    macs = 0.0
+    for k in scales:
+        h, w = height // k, width // k
+        cy, cx = h // p.cell_size, w // p.cell_size
+        pix = h * w
+        # HOG: per-pixel operations plus FHOG normalisation per cell
+        # (|h|^2: bins mult + bins-1 adds; 4 block norms: 12 adds + 4 mults;
+        # 4 normalised copies: 4*bins mults) at 16 bits.
+        cells = cy * cx
+        e["hc"] += pix * (mults * E.mult_pj(op_bits, op_bits, s) + adds * E.add_pj(2 * op_bits, s))
+        e["hc"] += cells * ((5 * bins + 4) * E.mult_pj(16, 16, s) + (bins + 11) * E.add_pj(16, s))
+        # Streaming HOG: a digital image keeps 2 rows for the centred
+        # differences (each pixel written once, read twice); log-gradient codes
+        # arrive already differenced and vote at once (no pixel rows).
+        if digital:
+            line = 2 * w * fe.out_bits_per_pixel
+            traffic = 3 * pix * fe.out_bits_per_pixel
+            m["hl"] = max(m["hl"], line)
+            t["hl"] += traffic
+            e["hl"] += traffic * E.memory_pj_per_bit(line, s, p.dram_pj_per_64bit)
+        # One cell row of histograms; every pixel's vote is a read-modify-write.
+        hist = cx * bins * acc_bits
+        m["hh"] = max(m["hh"], hist)
+        t["hh"] += 2 * pix * acc_bits
+        e["hh"] += 2 * pix * acc_bits * E.memory_pj_per_bit(hist, s, p.dram_pj_per_64bit)
+        ny = (cy - wy) // p.window_stride_cells + 1 if cy >= wy else 0
+        nx = (cx - wx) // p.window_stride_cells + 1 if cx >= wx else 0
+        windows = ny * nx
+        fbuf = wy * cx * desc_bits
+        ftraffic = cells * desc_bits + windows * wy * wx * desc_bits
+        m["df"] = max(m["df"], fbuf)
+        t["df"] += ftraffic
+        e["df"] += ftraffic * E.memory_pj_per_bit(fbuf, s, p.dram_pj_per_64bit)
+        wbits = wy * wx * bins * p.weight_bits
+        wtraffic = wbits if p.weight_stationary else windows * wbits
+        m["dw"] = max(m["dw"], wbits)
+        t["dw"] += wtraffic
+        e["dw"] += wtraffic * E.memory_pj_per_bit(wbits, s, p.dram_pj_per_64bit)
+        n_mac = windows * wy * wx * bins
+        macs += n_mac
+        e["dm"] += n_mac * E.mac_pj(fbits, p.weight_bits, s)
+    return [
+        Component("HOG compute", "HOG", e["hc"]),
+        *([Component("HOG line buffer", "HOG", e["hl"], bits=t["hl"], memory_bits=m["hl"])]
+          if digital else []),
+        Component("HOG histograms", "HOG", e["hh"], bits=t["hh"], memory_bits=m["hh"]),
+        Component("detector features", "detector", e["df"], bits=t["df"], memory_bits=m["df"]),
+        Component("detector weights", "detector", e["dw"], bits=t["dw"], memory_bits=m["dw"]),
+        Component("detector MACs", "detector", e["dm"], bits=0.0, ops=macs),
+    ]
+
+
+def _cnn_profile(p):
+    """The CNN's profile, in the keys of :func:`analogfe.models.model_profile`:
+    ``params``, ``macs`` and ``activation_bits`` (peak working memory, bits)
+    required; ``weight_bits`` (all weights, bits; default params x
+    :attr:`CostParams.weight_bits`) and ``activation_values`` (outputs of all
+    layers per inference; default activation_bits / activation word) optional."""
+    if p.cnn is None:
+        raise ValueError("backend='cnn' needs cnn= (a profile mapping or a model)")
+    if isinstance(p.cnn, Mapping):
+        prof = dict(p.cnn)
+    else:
+        from .models import model_profile  # lazy: torch is only needed here
+        if p.cnn_input_shape is None:
+            raise ValueError("cnn_input_shape is needed to profile a CNN model")
+        prof = dict(model_profile(p.cnn, tuple(p.cnn_input_shape), weight_bits=p.weight_bits,
+                                  activation_bits=p.cnn_activation_word_bits))
+    need = ("params", "macs", "activation_bits")
+    missing = [k for k in need if k not in prof]
+    if missing:
+        raise ValueError(f"cnn profile lacks {', '.join(missing)}; required: {', '.join(need)}"
+                         " (optional: weight_bits, activation_values)")
+    prof.setdefault("weight_bits", float(prof["params"]) * p.weight_bits)
+    prof.setdefault("activation_values", float(prof["activation_bits"]) / p.cnn_activation_word_bits)
+    for k in need + ("weight_bits", "activation_values"):
+        prof[k] = check_float(float(prof[k]), f"cnn[{k!r}]", low=0.0)
+    return prof
+
+
+def _cnn(fe, link_bits, p, s):
+    """Weights read once per inference; every layer output written once and
+    read once; the peak working memory sizes the activation SRAM."""
+    prof = _cnn_profile(p)
+    weights = prof["weight_bits"]
+    wword = weights / prof["params"] if prof["params"] else p.weight_bits
+    aword = p.cnn_activation_word_bits
+    out = []
+    if fe.levels is not None:  # the codes arrive over the link and wait for the CNN
+        out.append(_mem("CNN input buffer", "CNN", link_bits, 2 * link_bits, p, s))
+    out.append(_mem("CNN weights", "CNN", weights, weights, p, s))
+    acts = prof["activation_bits"]
+    traffic = 2 * prof["activation_values"] * aword
+    out.append(Component("CNN activations", "CNN",
+                         traffic * E.memory_pj_per_bit(acts, s, p.dram_pj_per_64bit),
+                         bits=traffic, memory_bits=acts))
+    macs = prof["macs"]
+    out.append(Component("CNN MACs", "CNN", macs * E.mac_pj(wword, aword, s), ops=macs))
+    return out
+
+
+# --------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------
+def cost(frontend, height, width, fps, backend="hog-svm", *, adc_bits=10,
+         frontend_kwargs=None, name=None, **overrides):
+    """Bits, memory and energy per frame and per second of a pipeline.
+
+    Parameters
+    ----------
+    frontend : str, front-end object or mapping
+        A name of :data:`analogfe.frontend.FRONTENDS` (``"rgb8"``, ``"gray8"``,
+        ``"lg1.5"``, ``"lg2.75"``), an object with ``operation_counts(h, w)``
+        and ``bits_per_frame(h, w)``, or a mapping with those counts
+        (``pixels, linear_adc_conversions, linear_adc_bits, log_comparisons,
+        binned_pixels, codes, bits_off_chip``, all per frame, so
+        ``linear_adc_bits`` is conversions x ADC bits; optional ``name``,
+        ``levels``, ``scales``, ``channels``).
+    height, width : int
+        Frame size in pixels.
+    fps : float
+        Frame rate, 1/s.
+    backend : {"hog-svm", "cnn", "none"}
+        What runs after the front end.
+    adc_bits : int
+        Linear ADC bits of a digital front end built by name (10).
+    frontend_kwargs : dict, optional
+        Passed to :func:`analogfe.frontend.make_frontend` with a name
+        (e.g. ``{"scales": (1, 2, 4)}``).
+    name : str, optional
+        Label of the result (default: the front end's name).
+    **overrides
+        Any field of :class:`CostParams`.
+
+    Returns
+    -------
+    CostResult
+
+    Raises
+    ------
+    ValueError
+        Unknown front end, back end or override key (the message lists the
+        valid ones), or a non-positive size or frame rate.
+
+    Examples
+    --------
+    >>> r = cost({"pixels": 100, "linear_adc_conversions": 0, "linear_adc_bits": 0,
+    ...           "log_comparisons": 400, "binned_pixels": 0, "codes": 200,
+    ...           "bits_off_chip": 400, "levels": 3}, 10, 10, 30.0, backend="none")
+    >>> round(r.energy_per_pixel_pj, 2)
+    99.0
+    """
+    height = check_int(height, "height", low=1)
+    width = check_int(width, "width", low=1)
+    fps = check_float(fps, "fps", low=0.0, low_open=True)
+    check_choice(backend, "backend", BACKENDS)
+    _check_keys(overrides, CostParams.keys(), "cost parameter")
+    p = _validated(CostParams(**overrides))
+    fe = _frontend_info(frontend, height, width, check_int(adc_bits, "adc_bits", low=1),
+                        dict(frontend_kwargs or {}))
+    s = E.node_scale(p.node_nm, p.vdd_v)
+    comps = _sensor(fe, p)
+    link_bits = _link_bits(fe, p)
+    comps.append(Component("link", "link", link_bits * p.link_pj_per_bit, bits=link_bits))
+    if fe.levels is None and backend != "none":
+        comps += _isp(fe, height, width, p, s)
+    if backend == "hog-svm":
+        comps += _hog_svm(fe, height, width, p, s)
+    elif backend == "cnn":
+        comps += _cnn(fe, link_bits, p, s)
+    return CostResult(name=name or fe.name, frontend=fe.name, backend=backend, height=height,
+                      width=width, fps=fps, components=tuple(comps), link_bits=float(link_bits),
+                      params=p.to_dict())
+
+
+# --------------------------------------------------------------------------
+# Presets, TOML configuration and the command-line entry
+# --------------------------------------------------------------------------
+#: Scenario keys a preset or a TOML file may set besides the CostParams fields.
+SCENARIO_KEYS = ("frontend", "height", "width", "fps", "backend", "adc_bits", "scales")
+
+#: Published systems. "conventional": a mobile VGA sensor (10-bit raw over
+#: the link, ISP on the application processor, 8-bit RGB, digital FHOG and a
+#: linear detector), its ADC FoM calibrated to the 0.70 nJ/pixel commercial
+#: sensor of [2]. "jssc2019-*": the log-gradient QVGA sensor of [1], single
+#: scale (the paper's 99 pJ/pixel and compression figures are single scale);
+#: the "-ms" variants read the 1/2 and 1/4 binned scales too. 30 fps is an
+#: assumption: energy per pixel does not depend on it.
+PRESETS = {
+    "conventional": dict(frontend="rgb8", height=480, width=640, fps=30.0, backend="hog-svm",
+                         adc_bits=10, adc_fom_fj=E.CONVENTIONAL_ADC_FOM_FJ),
+    "jssc2019-1.5b": dict(frontend="lg1.5", height=240, width=320, fps=30.0, backend="hog-svm",
+                          scales=(1,)),
+    "jssc2019-2.75b": dict(frontend="lg2.75", height=240, width=320, fps=30.0, backend="hog-svm",
+                           scales=(1,)),
+    "jssc2019-1.5b-ms": dict(frontend="lg1.5", height=240, width=320, fps=30.0,
+                             backend="hog-svm", scales=(1, 2, 4)),
+    "jssc2019-2.75b-ms": dict(frontend="lg2.75", height=240, width=320, fps=30.0,
+                              backend="hog-svm", scales=(1, 2, 4)),
+}
+
+
+def _valid_keys():
+    return SCENARIO_KEYS + CostParams.keys()
+
+
+def cost_preset(preset, **overrides):
+    """:func:`cost` of a named preset, with any scenario key or constant changed.
+
+    Parameters
+    ----------
+    preset : str
+        A name of :data:`PRESETS`.
+    **overrides
+        ``frontend, height, width, fps, backend, adc_bits, scales`` or any
+        :class:`CostParams` field.
+
+    Raises
+    ------
+    ValueError
+        Unknown preset or key; the message lists the valid ones.
+    """
+    check_choice(preset, "preset", tuple(PRESETS))
+    _check_keys(overrides, _valid_keys(), "preset")
+    cfg = {**PRESETS[preset], **overrides}
+    scenario = {k: cfg.pop(k) for k in SCENARIO_KEYS if k in cfg}
+    scales = scenario.pop("scales", None)
+    kw = {"scales": tuple(scales)} if scales is not None else None
+    return cost(scenario["frontend"], scenario["height"], scenario["width"], scenario["fps"],
+                scenario.get("backend", "hog-svm"), adc_bits=scenario.get("adc_bits", 10),
+                frontend_kwargs=kw, name=preset, **cfg)
+
+
+def load_config(path):
+    """Read overrides from a TOML file (flat ``key = value`` pairs).
+
+    Valid keys: the scenario keys ``frontend, height, width, fps, backend,
+    adc_bits, scales`` and every :class:`CostParams` field except ``cnn``.
+    Arrays become tuples.
+
+    Raises
+    ------
+    ValueError
+        Unknown key (the message lists the valid keys) or invalid TOML.
+    """
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"config {str(path)!r} is not valid TOML: {exc}") from None
+    valid = tuple(k for k in _valid_keys() if k != "cnn")
+    _check_keys(data, valid, "config")
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+
+
+def cost_cli(preset, config=None, fps=None):
+    """The text that ``analogfe cost --preset NAME [--config FILE] [--fps N]``
+    prints: the preset's table, with the file's overrides and the frame rate
+    applied, followed by its ratios to the conventional preset.
+
+    Raises
+    ------
+    ValueError
+        Unknown preset or config key (the message lists the valid ones).
+    """
+    check_choice(preset, "preset", tuple(PRESETS))
+    overrides = load_config(config) if config is not None else {}
+    if fps is not None:
+        overrides["fps"] = check_float(fps, "fps", low=0.0, low_open=True)
+    result = cost_preset(preset, **overrides)
+    text = result.table()
+    if preset != "conventional":
+        base = cost_preset("conventional", **{k: v for k, v in overrides.items()
+                                              if k in ("fps", "height", "width")})
+        text += "\n\n" + compare([base, result], baseline="conventional")
+    return text
+
+
+def always_on(wakeup, full, wake_fraction):
+    """Average power of an always-on camera with a duty-cycled full pipeline.
+
+    The wake-up path (``wakeup``, at its own low frame rate) runs all the
+    time; the full pipeline (``full``) runs a fraction ``wake_fraction`` of
+    the time, e.g. ``wake_rate_hz * active_s`` per wake-up event.
+
+    Parameters
+    ----------
+    wakeup, full : CostResult
+        The two paths, each at its own ``fps``.
+    wake_fraction : float
+        Fraction of time the full pipeline is on, in [0, 1].
+
+    Returns
+    -------
+    DutyCycle
+        ``average_mw = wakeup.power_mw + wake_fraction * full.power_mw``.
+    """
+    for n, r in (("wakeup", wakeup), ("full", full)):
+        if not isinstance(r, CostResult):
+            raise TypeError(f"{n} must be a CostResult, got {type(r).__name__}")
+    d = check_float(wake_fraction, "wake_fraction", low=0.0, high=1.0)
+    return DutyCycle(wakeup=wakeup, full=full, wake_fraction=d)

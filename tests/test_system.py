@@ -1,0 +1,341 @@
+"""Tests of the system cost model (analogfe.system, analogfe.energy).
+
+Hand-computed values for each component, the published figures of Young et
+al. (JSSC 2019) and of the commercial-sensor survey quoted by Omid-Zohoor et
+al. (TCSVT 2018), and property tests of the bookkeeping.
+"""
+import json
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from analogfe import energy as E
+from analogfe import system as S
+
+QVGA = (240, 320)
+
+
+def counts(pixels=100, conv=0, adc_bits=0, comps=0, binned=0, codes=0, bits=0, **extra):
+    """A front end given as a mapping of per-frame counts."""
+    d = {"pixels": pixels, "linear_adc_conversions": conv, "linear_adc_bits": adc_bits,
+         "log_comparisons": comps, "binned_pixels": binned, "codes": codes, "bits_off_chip": bits}
+    d.update(extra)
+    return d
+
+
+def comp(result, name):
+    [c] = [c for c in result.components if c.name == name]
+    return c
+
+
+# ---------------------------------------------------------------- energy.py --
+def test_horowitz_op_fits():
+    assert E.add_pj(8) == pytest.approx(0.03)
+    assert E.add_pj(32) == pytest.approx(E.ADD32_PJ, rel=0.2)
+    assert E.mult_pj(8) == pytest.approx(0.2)
+    assert E.mult_pj(32) == pytest.approx(E.MULT32_PJ, rel=0.04)
+    assert E.mult_pj(5, 8) == pytest.approx(0.125)
+    assert E.mac_pj(8, 8) == pytest.approx(0.2 + 0.06)
+
+
+def test_memory_by_size():
+    kb = 8 * 1024  # one KiB in bits
+    assert E.sram_pj_per_bit(8 * kb) == pytest.approx(10 / 64)
+    assert E.sram_pj_per_bit(8 * kb + 1) == pytest.approx(20 / 64)
+    assert E.sram_pj_per_bit(1024 * kb) == pytest.approx(100 / 64)
+    assert E.sram_pj_per_bit(8 * kb, scale=2.0) == pytest.approx(20 / 64)
+    with pytest.raises(ValueError, match="size_bits"):
+        E.sram_pj_per_bit(1024 * kb + 8)
+    assert E.memory_pj_per_bit(1024 * kb + 8) == pytest.approx(2000 / 64)
+    assert E.memory_pj_per_bit(1024 * kb + 8, scale=5.0) == pytest.approx(2000 / 64)
+    assert [E.memory_level(b) for b in (8, 8 * kb + 8, 320 * kb, 8e9)] == \
+        ["8KB", "32KB", "1MB", "DRAM"]
+
+
+def test_walden_and_node_scale():
+    assert E.walden_pj(9.0, 30.0) == pytest.approx(15.36)
+    assert E.walden_pj(9.0) == pytest.approx(E.ADC_FOM_FJ * 1e-3 * 512)
+    assert E.node_scale() == 1.0
+    assert E.node_scale(90.0, 1.8) == pytest.approx(8.0)
+
+
+def test_reachable_bins_and_descriptor_bits():
+    assert E.reachable_bins(3) == 4  # 0, 40, 80, 140 degrees
+    assert E.reachable_bins(7) == 9
+    assert E.hog_descriptor_bits(3) == 20
+    assert E.hog_descriptor_bits(7) == 54
+    assert E.hog_descriptor_bits(None) == 72
+    with pytest.raises(ValueError, match="levels"):
+        E.reachable_bins(1)
+
+
+def test_hog_compression_reproduces_paper():
+    # 8x8 cell of 8-bit pixels = 512 bits; 4 bins x 5 b = 20 b; 9 bins x 6 b = 54 b.
+    from analogfe.frontend import make_frontend
+    lv15 = make_frontend("lg1.5").levels
+    lv275 = make_frontend("lg2.75").levels
+    assert E.hog_compression(lv15) == pytest.approx(25.0, rel=0.05)
+    assert E.hog_compression(lv275) == pytest.approx(9.5, rel=0.05)
+    assert E.hog_compression(3) == pytest.approx(512 / 20)
+
+
+# ------------------------------------------------------------ components --
+def test_sensor_components_by_hand():
+    r = S.cost(counts(pixels=100, binned=25, comps=400, codes=200, bits=400, levels=3),
+               10, 10, 30.0, backend="none")
+    assert comp(r, "pixel readout").energy_pj == pytest.approx(125 * 10.0)
+    assert comp(r, "log-ratio converter").energy_pj == pytest.approx(400 * 12.25)
+    assert comp(r, "link").energy_pj == pytest.approx(400 * 10.0)
+    assert r.link_bits == 400
+    r2 = S.cost(counts(pixels=100, binned=25, comps=400, codes=200, bits=400, levels=3),
+                10, 10, 30.0, backend="none", binned_read_pj=2.0, rdc_pj_per_comparison=1.0,
+                link_pj_per_bit=4.0)
+    assert comp(r2, "pixel readout").energy_pj == pytest.approx(1000 + 50)
+    assert comp(r2, "log-ratio converter").energy_pj == pytest.approx(400)
+    assert comp(r2, "link").energy_pj == pytest.approx(1600)
+    assert [c.stage for c in r.components] == ["sensor", "sensor", "link"]
+
+
+def test_linear_adc_and_isp_location():
+    fe = counts(pixels=100, conv=100, adc_bits=1000, codes=100, bits=800)
+    r = S.cost(fe, 10, 10, 30.0, backend="none", adc_fom_fj=30.0)
+    assert comp(r, "linear ADC").energy_pj == pytest.approx(100 * 30e-3 * 2 ** 9)
+    assert r.link_bits == 1000  # ISP on the SoC: raw 10-bit words leave the sensor
+    r = S.cost(fe, 10, 10, 30.0, backend="none", adc_enob=8.0, isp_location="sensor")
+    assert comp(r, "linear ADC").energy_pj == pytest.approx(100 * 30e-3 * 2 ** 8)
+    assert r.link_bits == 800  # ISP in the sensor: its 8-bit output leaves
+
+
+def test_isp_components_by_hand():
+    fe = counts(pixels=100, conv=100, adc_bits=1000, codes=100, bits=800)
+    r = S.cost(fe, 10, 10, 30.0, backend="hog-svm")
+    assert comp(r, "ISP compute").energy_pj == pytest.approx(100 * (10 * 0.06 + 4 * 0.8))
+    lb = comp(r, "ISP line buffer")
+    assert lb.memory_bits == 3 * 10 * 10 and lb.bits == 1000 * 4
+    assert lb.energy_pj == pytest.approx(4000 * 10 / 64)
+    fb = comp(r, "frame buffer")
+    assert fb.memory_bits == 800 and fb.energy_pj == pytest.approx(1600 * 10 / 64)
+    r = S.cost(fe, 10, 10, 30.0, backend="hog-svm", frame_buffer=False)
+    assert "frame buffer" not in [c.name for c in r.components]
+
+
+def test_detector_components_by_hand():
+    h, w = 136, 80  # 17 x 10 cells: (17-16+1) x (10-8+1) = 6 windows of 16 x 8 cells
+    n = h * w
+    dig = S.cost(counts(pixels=n, conv=n, adc_bits=10 * n, codes=n, bits=8 * n), h, w, 30.0)
+    assert comp(dig, "detector MACs").ops == 6 * 128 * 9
+    assert comp(dig, "detector MACs").energy_pj == pytest.approx(6 * 128 * 9 * 0.26)
+    f = comp(dig, "detector features")
+    assert f.memory_bits == 16 * 10 * 72
+    assert f.bits == 170 * 72 + 6 * 128 * 72
+    wt = comp(dig, "detector weights")
+    assert wt.memory_bits == 128 * 9 * 8 and wt.bits == 6 * 128 * 9 * 8
+    assert wt.energy_pj == pytest.approx(wt.bits * 10 / 64)
+    hist = comp(dig, "HOG histograms")
+    assert hist.memory_bits == 10 * 9 * 16  # 16-bit accumulators, one cell row
+    assert comp(dig, "HOG line buffer").memory_bits == 2 * w * 8
+    st = S.cost(counts(pixels=n, conv=n, adc_bits=10 * n, codes=n, bits=8 * n), h, w, 30.0,
+                weight_stationary=True)
+    assert comp(st, "detector weights").bits == 128 * 9 * 8
+
+    lg = S.cost(counts(pixels=n, comps=4 * n, codes=2 * n, bits=4 * n, levels=3), h, w, 30.0)
+    assert comp(lg, "detector MACs").ops == 6 * 128 * 4
+    assert comp(lg, "detector MACs").energy_pj == pytest.approx(6 * 128 * 4 * (0.125 + 0.04875))
+    assert comp(lg, "detector features").memory_bits == 16 * 10 * 20
+    assert comp(lg, "HOG histograms").memory_bits == 10 * 4 * 8  # 8-bit: 64 votes of <= 2
+    assert "HOG line buffer" not in [c.name for c in lg.components]
+
+
+def test_cnn_profile_by_hand():
+    prof = {"params": 1000, "macs": 1_000_000, "activation_bits": 80_000}
+    r = S.cost(counts(pixels=100, comps=400, codes=200, bits=400, levels=3), 10, 10, 30.0,
+               backend="cnn", cnn=prof)
+    assert comp(r, "CNN weights").energy_pj == pytest.approx(8000 * 10 / 64)
+    a = comp(r, "CNN activations")
+    assert a.memory_bits == 80_000 and a.bits == 160_000
+    assert a.energy_pj == pytest.approx(160_000 * 20 / 64)
+    assert comp(r, "CNN MACs").energy_pj == pytest.approx(1e6 * 0.26)
+    assert comp(r, "CNN input buffer").energy_pj == pytest.approx(800 * 10 / 64)
+    with pytest.raises(ValueError, match="cnn"):
+        S.cost(counts(pixels=100, comps=400, codes=200, bits=400), 10, 10, 30.0, backend="cnn")
+    with pytest.raises(ValueError, match="macs"):
+        S.cost(counts(pixels=100, comps=4, codes=2, bits=4), 10, 10, 30.0, backend="cnn",
+               cnn={"params": 1, "activation_bits": 8})
+
+
+def test_cnn_from_model_counter():
+    from analogfe import models
+    net = models.resnet10(in_channels=1, num_classes=2, width=4)
+    prof = models.model_profile(net, (1, 32, 32))
+    r = S.cost("lg1.5", 32, 32, 5.0, backend="cnn", cnn=net, cnn_input_shape=(1, 32, 32))
+    assert comp(r, "CNN MACs").ops == prof["macs"]
+    assert comp(r, "CNN weights").memory_bits == prof["weight_bits"]
+    with pytest.raises(ValueError, match="cnn_input_shape"):
+        S.cost("lg1.5", 32, 32, 5.0, backend="cnn", cnn=net)
+
+
+def test_node_scaling_applies_to_digital_only():
+    fe = counts(pixels=100, conv=100, adc_bits=1000, codes=100, bits=800)
+    a = S.cost(fe, 10, 10, 30.0)
+    b = S.cost(fe, 10, 10, 30.0, node_nm=90.0, vdd_v=1.8)
+    for ca, cb in zip(a.components, b.components):
+        k = 1.0 if ca.stage in ("sensor", "link") else 8.0
+        assert cb.energy_pj == pytest.approx(k * ca.energy_pj)
+
+
+# ----------------------------------------------------- published figures --
+def test_jssc_sensor_99_pj_per_pixel():
+    # 1.5-bit single-scale mode: one 10 pJ pixel read, 2 codes x 2 comparisons
+    # of 12.25 pJ, 2 codes x 2 bits over a 10 pJ/bit link (see energy.py).
+    r = S.cost_preset("jssc2019-1.5b")
+    chip = (r.sensor_energy_pj + r.stage_energy_pj()["link"]) / r.pixels
+    assert chip == pytest.approx(99.0, rel=0.10)
+    assert (r.height, r.width) == QVGA
+
+
+def test_conventional_sensor_shares():
+    # 0.70 nJ/pixel; ADCs 70-85 %, chip-to-chip I/O 10-15 % (TCSVT 2018).
+    r = S.cost_preset("conventional")
+    st = r.stage_energy_pj()
+    chip = st["sensor"] + st["link"]
+    assert chip / r.pixels == pytest.approx(700.0, rel=0.10)
+    assert 0.70 <= comp(r, "linear ADC").energy_pj / chip <= 0.85
+    assert 0.10 <= st["link"] / chip <= 0.15
+
+
+def test_backend_detection_energy_about_3_3x_lower():
+    # Assumes: the same HOG + 16x8-cell linear detector at QVGA on an 8-bit
+    # gray readout vs 1.5-bit codes, 45 nm memories by size; savings come from
+    # no pixel rows, narrower accumulators, 4 reachable bins of 5 bits instead
+    # of 9 of 8 bits (feature reads, weights, MAC width).
+    base = S.cost_preset("conventional", frontend="gray8", height=240, width=320)
+    lg = S.cost_preset("jssc2019-1.5b")
+    ratio = base.detection_energy_pj / lg.detection_energy_pj
+    assert ratio == pytest.approx(3.3, rel=0.15)
+    assert 1 / lg.ratio_to(base)["detection_per_pixel"] == pytest.approx(ratio)
+
+
+def test_multiscale_readout_adds_binned_reads():
+    one = S.cost_preset("jssc2019-1.5b")
+    ms = S.cost_preset("jssc2019-1.5b-ms")
+    assert comp(ms, "pixel readout").energy_pj == pytest.approx(10.0 * (76800 + 19200 + 4800))
+    assert comp(ms, "log-ratio converter").energy_pj > comp(one, "log-ratio converter").energy_pj
+    assert ms.link_bits > one.link_bits
+
+
+# --------------------------------------------------------------- registry --
+def test_unknown_names_list_valid_ones():
+    with pytest.raises(ValueError, match="conventional"):
+        S.cost_preset("nope")
+    with pytest.raises(ValueError, match="link_pj_per_bit"):
+        S.cost_preset("conventional", link_pj_per_bt=3.0)
+    with pytest.raises(ValueError, match="hog-svm"):
+        S.cost("lg1.5", 8, 8, 1.0, backend="dpm")
+    with pytest.raises(ValueError, match="lg1.5"):
+        S.cost("lg9", 8, 8, 1.0)
+    with pytest.raises(ValueError, match="fps"):
+        S.cost("lg1.5", 8, 8, 0.0)
+    with pytest.raises(ValueError, match="isp_location"):
+        S.cost("gray8", 8, 8, 1.0, isp_location="cloud")
+    with pytest.raises(ValueError, match="bits_off_chip"):
+        S.cost({"pixels": 4}, 2, 2, 1.0)
+    with pytest.raises(TypeError, match="frontend"):
+        S.cost(3.0, 2, 2, 1.0)
+
+
+def test_toml_config_and_cli(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('link_pj_per_bit = 4.0\nwindow_cells = [8, 4]\nheight = 120\nwidth = 160\n')
+    over = S.load_config(cfg)
+    assert over == {"link_pj_per_bit": 4.0, "window_cells": (8, 4), "height": 120, "width": 160}
+    text = S.cost_cli("jssc2019-1.5b", config=cfg, fps=5)
+    assert "160x120 at 5 fps" in text and "baseline: conventional" in text
+    r = S.cost_preset("jssc2019-1.5b", **over, fps=5.0)
+    assert f"{r.power_mw:.4g} mW at 5 fps" in text
+    assert r.table() in text
+    bad = tmp_path / "bad.toml"
+    bad.write_text("link_pj = 4.0\n")
+    with pytest.raises(ValueError, match="valid keys: .*link_pj_per_bit"):
+        S.cost_cli("conventional", config=bad)
+    bad.write_text("link_pj_per_bit = \n")
+    with pytest.raises(ValueError, match="TOML"):
+        S.load_config(bad)
+    with pytest.raises(ValueError, match="jssc2019-1.5b"):
+        S.cost_cli("vga")
+    assert "conventional: front end rgb8" in S.cost_cli("conventional")
+
+
+# ---------------------------------------------------------------- results --
+def test_result_outputs():
+    base = S.cost_preset("conventional")
+    lg = S.cost_preset("jssc2019-1.5b")
+    d = json.loads(lg.to_json())
+    assert d["energy_pj"] == pytest.approx(lg.energy_pj)
+    assert len(d["components"]) == len(lg.components)
+    assert d["data_rate_mbps"] == pytest.approx(lg.link_bits * 30 * 1e-6)
+    assert lg.power_mw == pytest.approx(lg.energy_pj * 30 * 1e-9)
+    q = lg.ratio_to(base)
+    assert q["link_bits_per_pixel"] == pytest.approx((lg.link_bits / 76800) / (base.link_bits / 307200))
+    text = S.compare([base, lg], baseline="conventional")
+    assert text.splitlines()[0].startswith("baseline: conventional")
+    assert len(text.splitlines()) == 4
+    with pytest.raises(ValueError, match="conventional"):
+        S.compare([base, lg], baseline="x")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots()
+    out = S.plot_breakdown([base, lg], ax=ax)
+    assert out is ax
+    stacked = sum(p.get_height() for p in ax.patches if p.get_x() < 0.5)
+    assert stacked == pytest.approx(base.energy_per_pixel_pj)
+    plt.close(fig)
+
+
+def test_always_on_duty_cycle():
+    wake = S.cost_preset("jssc2019-1.5b", fps=1.0)
+    full = S.cost_preset("conventional")
+    d = S.always_on(wake, full, 0.01)
+    assert d.average_mw == pytest.approx(wake.power_mw + 0.01 * full.power_mw)
+    assert "average power" in d.table()
+    with pytest.raises(ValueError, match="wake_fraction"):
+        S.always_on(wake, full, 1.5)
+    with pytest.raises(TypeError, match="full"):
+        S.always_on(wake, {}, 0.1)
+
+
+# ------------------------------------------------------------- properties --
+@settings(max_examples=40, deadline=None)
+@given(codes=st.integers(1, 10**6), half_bits=st.integers(1, 4))
+def test_halving_bits_per_code_halves_link_bits(codes, half_bits):
+    def run(bits_per_code):
+        fe = counts(pixels=codes, comps=2 * codes, codes=codes, bits=codes * bits_per_code, levels=3)
+        return S.cost(fe, 1, codes, 30.0, backend="none")
+
+    full, half = run(2 * half_bits), run(half_bits)
+    assert half.link_bits * 2 == full.link_bits
+    assert comp(half, "link").energy_pj * 2 == pytest.approx(comp(full, "link").energy_pj)
+    assert half.data_rate_mbps * 2 == pytest.approx(full.data_rate_mbps)
+
+
+@settings(max_examples=30, deadline=None)
+@given(h=st.integers(8, 300), w=st.integers(8, 300), levels=st.sampled_from([None, 3, 7]),
+       link=st.floats(0, 50), node=st.floats(5, 180), backend=st.sampled_from(S.BACKENDS))
+def test_totals_are_sums_of_breakdown(h, w, levels, link, node, backend):
+    n = h * w
+    if levels is None:
+        fe = counts(pixels=n, conv=n, adc_bits=10 * n, codes=n, bits=8 * n)
+    else:
+        fe = counts(pixels=n, comps=4 * n, codes=2 * n, bits=4 * n, levels=levels)
+    r = S.cost(fe, h, w, 10.0, backend=backend, link_pj_per_bit=link, node_nm=node,
+               cnn={"params": 10, "macs": n, "activation_bits": 8 * n})
+    parts = [c.energy_pj for c in r.components]
+    assert r.energy_pj == pytest.approx(math.fsum(parts), rel=1e-12)
+    assert sum(r.stage_energy_pj().values()) == pytest.approx(r.energy_pj, rel=1e-12)
+    assert r.memory_bits == pytest.approx(sum(c.memory_bits for c in r.components))
+    assert all(c.energy_pj >= 0 for c in r.components)
+    d = r.to_dict()
+    assert sum(c["energy_pj"] for c in d["components"]) == pytest.approx(d["energy_pj"])
