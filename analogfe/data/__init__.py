@@ -1,0 +1,104 @@
+"""Datasets: built-in and offline, PASCAL VOC / PASCALRAW, image folders, raw files,
+and a torch ``Dataset`` that emulates the sensor and front end with a disk cache.
+
+* :func:`load_lfw` -- the LFW face / non-face subset shipped with scikit-image.
+* :func:`make_wakeup_scenes` -- faces on natural backgrounds, 1 to 10,000 lux.
+* :func:`load_voc` -- PASCAL VOC / PASCALRAW layout (XML, splits, raw images).
+* :func:`load_image_folder` -- ``root/<class>/<image>``.
+* :class:`EmulatedDataset` -- sensor + front end per item, cached on disk
+  (imports torch on first use).
+* :func:`load_dataset` -- any of the above by name or path.
+
+Boxes are ``(x0, y0, x1, y1)``, 0-based, half-open, in pixels of their image.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .builtin import (
+    BACKGROUNDS,
+    DEFAULT_OPTICS,
+    LFW_CLASSES,
+    Split,
+    WakeupScenes,
+    load_lfw,
+    make_wakeup_scenes,
+    scene_signal_e,
+)
+from .crops import crop_box, make_crops, sample_negatives
+from .folder import ImageSet, load_image_folder
+from .voc import PASCALRAW_CLASSES, VOC_CLASSES, VOCDataset, load_voc, parse_voc_xml
+
+__all__ = [
+    "BACKGROUNDS", "DEFAULT_OPTICS", "LFW_CLASSES", "PASCALRAW_CLASSES", "VOC_CLASSES",
+    "Split", "WakeupScenes", "ImageSet", "VOCDataset",
+    "load_lfw", "make_wakeup_scenes", "scene_signal_e", "load_voc", "parse_voc_xml",
+    "load_image_folder", "crop_box", "make_crops", "sample_negatives",
+    "DATASETS", "load_dataset", "EmulatedDataset", "codes_to_array", "item_seed",
+]
+
+_TORCH_NAMES = ("EmulatedDataset", "codes_to_array", "item_seed")
+
+
+def __getattr__(name):
+    # torch takes a second to import: load the torch Dataset only when asked.
+    if name in _TORCH_NAMES:
+        from . import torch_dataset
+
+        return getattr(torch_dataset, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _wakeup_scenes(n=200, **kwargs):
+    return make_wakeup_scenes(n, **kwargs)
+
+
+#: Built-in datasets by name. A path to a folder is also accepted by
+#: :func:`load_dataset`: a VOC layout (holding ``Annotations/``) or an image
+#: folder (one sub-folder per class).
+DATASETS = {
+    "lfw": load_lfw,
+    "wakeup-scenes": _wakeup_scenes,
+}
+
+
+def load_dataset(name_or_path, **kwargs):
+    """Load a dataset by name or folder.
+
+    Parameters
+    ----------
+    name_or_path : str or path-like
+        ``"lfw"`` (:func:`load_lfw`), ``"wakeup-scenes"``
+        (:func:`make_wakeup_scenes`, ``n=200`` unless given), or a folder: a
+        PASCAL VOC / PASCALRAW layout when it holds ``Annotations/``
+        (:func:`load_voc`), else an image-folder layout
+        (:func:`load_image_folder`).
+    **kwargs
+        Passed to the loader.
+
+    Returns
+    -------
+    Split, WakeupScenes, VOCDataset or ImageSet
+
+    Raises
+    ------
+    ValueError
+        Neither a known name nor an existing folder; the message lists the
+        valid names.
+    """
+    if isinstance(name_or_path, str) and name_or_path in DATASETS:
+        return DATASETS[name_or_path](**kwargs)
+    try:
+        path = Path(os.fspath(name_or_path))
+    except TypeError:
+        raise TypeError(f"name_or_path must be a name or a path, got {name_or_path!r}") from None
+    if path.is_dir():
+        if (path / "Annotations").is_dir():
+            return load_voc(path, **kwargs)
+        return load_image_folder(path, **kwargs)
+    valid = ", ".join(repr(k) for k in DATASETS)
+    raise ValueError(
+        f"unknown dataset {str(name_or_path)!r}; valid: {valid}, or the path of an "
+        "existing VOC / PASCALRAW folder or image folder"
+    )

@@ -1,0 +1,111 @@
+"""Reading image files with errors that name the file.
+
+Shared by the VOC / PASCALRAW reader and the image-folder reader.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["IMAGE_SUFFIXES", "RAW_SUFFIXES", "read_image", "resize_image"]
+
+#: Suffixes read as ordinary image files (8-bit sRGB, or 16-bit linear raw).
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".pgm", ".ppm")
+#: Suffixes read as camera raw files through :func:`analogfe.data.raw.load_raw`.
+RAW_SUFFIXES = (".nef", ".dng", ".cr2", ".arw", ".raw")
+
+
+def read_image(path, *, raw_bits=12):
+    """Read one image file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        An 8-bit image (PNG, JPEG, TIFF, ...), a 16-bit PNG/TIFF holding a
+        linear raw mosaic of ``raw_bits`` significant bits, or a camera raw file
+        (NEF, DNG, ...).
+    raw_bits : int
+        Significant bits of 16-bit files (12 for PASCALRAW). Their values are
+        divided by ``2**raw_bits - 1``.
+
+    Returns
+    -------
+    image : ndarray
+        ``uint8`` sRGB ``(H, W)`` or ``(H, W, 3)`` for 8-bit files (an alpha
+        channel is dropped); ``float32`` linear raw in [0, 1] ``(H, W)`` for
+        16-bit files and camera raw files.
+
+    Raises
+    ------
+    FileNotFoundError
+        The file does not exist (the message names it).
+    ValueError
+        The file cannot be decoded, or a 16-bit file holds values above
+        ``2**raw_bits - 1`` (the message names the file).
+    """
+    path = Path(os.fspath(path))
+    if not path.is_file():
+        raise FileNotFoundError(f"image file not found: {path}")
+    suffix = path.suffix.lower()
+    if suffix in RAW_SUFFIXES:
+        from . import raw as _raw  # owned by the sensor module; imported lazily
+
+        try:
+            return np.ascontiguousarray(_raw.load_raw(path).data, dtype=np.float32)
+        except (FileNotFoundError, ValueError):
+            raise
+        except Exception as exc:
+            raise ValueError(f"cannot read raw file {path}: {exc}") from exc
+    import imageio.v3 as iio
+
+    try:
+        image = np.asarray(iio.imread(path))
+    except Exception as exc:
+        raise ValueError(f"cannot read image file {path}: {exc}") from exc
+    if image.ndim == 3 and image.shape[-1] in (2, 4):  # drop alpha
+        image = image[..., :-1] if image.shape[-1] == 4 else image[..., 0]
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    if image.ndim not in (2, 3) or (image.ndim == 3 and image.shape[-1] != 3):
+        raise ValueError(f"image file {path} has unsupported shape {image.shape}")
+    if image.dtype == np.uint8:
+        return np.ascontiguousarray(image)
+    if image.dtype == np.uint16:
+        white = 2 ** int(raw_bits) - 1
+        peak = int(image.max()) if image.size else 0
+        if peak > white:
+            raise ValueError(
+                f"image file {path} holds values up to {peak}, above the "
+                f"{raw_bits}-bit white level {white}; pass raw_bits=16"
+            )
+        return (image.astype(np.float32) / np.float32(white)).astype(np.float32)
+    if image.dtype == bool:
+        return (image.astype(np.uint8) * 255).astype(np.uint8)
+    raise ValueError(f"image file {path} has unsupported dtype {image.dtype}")
+
+
+def resize_image(image, shape):
+    """Resize to ``shape`` (H, W), keeping the dtype (uint8 rounds, floats stay).
+
+    Anti-aliasing is used when shrinking (skimage's Gaussian pre-filter),
+    bilinear interpolation otherwise.
+    """
+    from skimage.transform import resize
+
+    shape = (int(shape[0]), int(shape[1]))
+    if image.shape[:2] == shape:
+        return image.copy()
+    shrink = shape[0] < image.shape[0] or shape[1] < image.shape[1]
+    out = resize(
+        image.astype(np.float32),
+        shape + image.shape[2:],
+        order=1,
+        mode="edge",
+        anti_aliasing=shrink,
+        preserve_range=True,
+    )
+    if image.dtype == np.uint8:
+        return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return out.astype(image.dtype if image.dtype.kind == "f" else np.float32)
