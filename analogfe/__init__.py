@@ -1,5 +1,7 @@
 """analogfe: the mixed-signal front end of an always-on camera."""
 from .sensor import Sensor, SensorConfig
 from .frontend import LogGradientFrontEnd, GradientCodes
+from . import energy, system
+from .system import CostResult, cost
 
 __version__ = "0.1.0"

@@ -178,66 +178,73 @@ def node_scale(node_nm=REFERENCE_NODE_NM, vdd_v=REFERENCE_VDD_V):
     return (node_nm / REFERENCE_NODE_NM) * (vdd_v / REFERENCE_VDD_V) ** 2
 
 
-def add_pj(bits, scale=1.0):
+def add_pj(bits, scale=1.0, add8_pj=ADD8_PJ):
     """Energy of one integer add of ``bits`` bits, pJ.
 
     A ripple-carry adder's energy grows linearly with its width:
-    ``0.03 pJ * bits / 8`` fits the 8-bit entry of [1] exactly and its 32-bit
-    entry (0.1 pJ) within 20 %.
+    ``add8_pj * bits / 8`` (0.03 pJ at 8 bits) fits the 8-bit entry of [1]
+    exactly and its 32-bit entry (0.1 pJ) within 20 %.
     """
-    return ADD8_PJ * bits / 8.0 * scale
+    return add8_pj * bits / 8.0 * scale
 
 
-def mult_pj(bits_a, bits_b=None, scale=1.0):
+def mult_pj(bits_a, bits_b=None, scale=1.0, mult8_pj=MULT8_PJ):
     """Energy of one ``bits_a`` x ``bits_b`` integer multiply, pJ.
 
     An array multiplier's energy grows with the product of its operand
-    widths: ``0.2 pJ * a * b / 64`` fits the 8-bit entry of [1] exactly and
-    its 32-bit entry (3.1 pJ) within 4 %.
+    widths: ``mult8_pj * a * b / 64`` (0.2 pJ at 8 x 8 bits) fits the 8-bit
+    entry of [1] exactly and its 32-bit entry (3.1 pJ) within 4 %.
     """
     bits_b = bits_a if bits_b is None else bits_b
-    return MULT8_PJ * bits_a * bits_b / 64.0 * scale
+    return mult8_pj * bits_a * bits_b / 64.0 * scale
 
 
-def mac_pj(bits_a, bits_b, scale=1.0):
+def mac_pj(bits_a, bits_b, scale=1.0, add8_pj=ADD8_PJ, mult8_pj=MULT8_PJ):
     """One multiply-accumulate: a ``bits_a x bits_b`` multiply plus an add as
     wide as the product, pJ."""
-    return mult_pj(bits_a, bits_b, scale) + add_pj(bits_a + bits_b, scale)
+    return mult_pj(bits_a, bits_b, scale, mult8_pj) + add_pj(bits_a + bits_b, scale, add8_pj)
 
 
-def memory_level(size_bits):
-    """Name of the memory level a buffer of ``size_bits`` lives in.
-
-    The smallest SRAM of the table of [1] that holds it ("8KB", "32KB",
-    "1MB"), else "DRAM".
-    """
-    size_bytes = size_bits / 8.0
-    for cap in sorted(SRAM_READ64_PJ):
-        if size_bytes <= cap:
-            return f"{cap // 1024}KB" if cap < 1024 * 1024 else f"{cap // (1024 * 1024)}MB"
-    return "DRAM"
+def _sram_level(size_bits, table):
+    """The smallest array size (bytes) of ``table`` that holds the buffer, or None."""
+    fits = [cap for cap in table if size_bits / 8.0 <= cap]
+    return min(fits) if fits else None
 
 
-def sram_pj_per_bit(size_bits, scale=1.0):
+def memory_level(size_bits, table=None):
+    """Name of the memory level a buffer of ``size_bits`` lives in: the
+    smallest SRAM of the table of [1] that holds it ("8KB", "32KB", "1MB"),
+    else "DRAM"."""
+    cap = _sram_level(size_bits, SRAM_READ64_PJ if table is None else table)
+    if cap is None:
+        return "DRAM"
+    return f"{cap // 1024}KB" if cap < 1024 * 1024 else f"{cap // (1024 * 1024)}MB"
+
+
+def sram_pj_per_bit(size_bits, scale=1.0, table=None):
     """Access energy per bit of an on-chip SRAM of ``size_bits``, pJ/bit.
 
     The 64-bit read energy of the smallest array of [1] (8 KB, 32 KB, 1 MB)
     that holds the buffer, divided by 64 (a step rule, so a hand check is
-    easy). Buffers above 1 MB raise ``ValueError``: use
-    :func:`memory_pj_per_bit`, which sends them to DRAM.
+    easy). ``table`` maps array bytes to 64-bit read pJ (default
+    :data:`SRAM_READ64_PJ`). A buffer larger than every array raises
+    ``ValueError``: :func:`memory_pj_per_bit` sends it to DRAM.
     """
-    size_bytes = size_bits / 8.0
-    for cap in sorted(SRAM_READ64_PJ):
-        if size_bytes <= cap:
-            return SRAM_READ64_PJ[cap] / 64.0 * scale
-    raise ValueError(f"size_bits={size_bits} exceeds the largest SRAM of the table (1 MB)")
+    table = SRAM_READ64_PJ if table is None else table
+    cap = _sram_level(size_bits, table)
+    if cap is None:
+        raise ValueError(f"size_bits={size_bits} exceeds the largest SRAM of the table "
+                         f"({max(table)} bytes)")
+    return table[cap] / 64.0 * scale
 
 
-def memory_pj_per_bit(size_bits, scale=1.0, dram_pj_per_64bit=DRAM_ACCESS64_PJ):
+def memory_pj_per_bit(size_bits, scale=1.0, dram_pj_per_64bit=DRAM_ACCESS64_PJ, table=None):
     """Access energy per bit of a buffer of ``size_bits``: SRAM by size up to
-    1 MB (scaled by ``scale``), DRAM above (not scaled), pJ/bit."""
-    if size_bits / 8.0 <= max(SRAM_READ64_PJ):
-        return sram_pj_per_bit(size_bits, scale)
+    the largest array of ``table`` (1 MB; scaled by ``scale``), DRAM above
+    (not scaled), pJ/bit."""
+    table = SRAM_READ64_PJ if table is None else table
+    if _sram_level(size_bits, table) is not None:
+        return sram_pj_per_bit(size_bits, scale, table)
     return dram_pj_per_64bit / 64.0
 
 

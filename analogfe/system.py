@@ -22,6 +22,10 @@ detector weights / MACs   one linear filter per window position
 CNN MACs / weights / act  from :func:`analogfe.models.model_profile`
 ========================  ===================================================
 
+A digital front end is detected at one scale (an image pyramid would add
+digital resampling, which is not modelled); a log-gradient front end at each
+of the scales it reads out.
+
 Every constant is a keyword default (see :class:`CostParams` and
 :mod:`analogfe.energy`, which gives each one its source) and can be
 overridden from Python (``cost(..., link_pj_per_bit=4.0)``) or from a TOML
@@ -115,6 +119,14 @@ class CostParams:
         Off-chip link energy (10 pJ/bit, Horowitz's optimised DRAM I/O).
     dram_pj_per_64bit : float
         DRAM access (2.0 nJ per 64 bits, middle of Horowitz's 1.3-2.6 nJ).
+    enob_loss_bits : float
+        Default ENOB = nominal bits - this (1 bit).
+    add8_pj, mult8_pj : float
+        8-bit add (0.03 pJ) and multiply (0.2 pJ) at 45 nm (Horowitz); other
+        widths scale linearly (add) or with the operand product (multiply).
+    sram_8kb_pj, sram_32kb_pj, sram_1mb_pj : float
+        64-bit read of an 8 KB, 32 KB, 1 MB SRAM at 45 nm (10, 20, 100 pJ,
+        Horowitz); a buffer uses the smallest array that holds it, DRAM above.
     isp_location : {"soc", "sensor"}
         Where the ISP of a digital front end runs. "soc" (mobile practice):
         the link carries the raw ADC words; "sensor": the link carries the
@@ -163,6 +175,12 @@ class CostParams:
     rdc_pj_per_comparison: float = E.RDC_PJ_PER_COMPARISON
     link_pj_per_bit: float = E.LINK_PJ_PER_BIT
     dram_pj_per_64bit: float = E.DRAM_ACCESS64_PJ
+    enob_loss_bits: float = E.ENOB_LOSS_BITS
+    add8_pj: float = E.ADD8_PJ
+    mult8_pj: float = E.MULT8_PJ
+    sram_8kb_pj: float = E.SRAM_READ64_PJ[8 * 1024]
+    sram_32kb_pj: float = E.SRAM_READ64_PJ[32 * 1024]
+    sram_1mb_pj: float = E.SRAM_READ64_PJ[1024 * 1024]
     isp_location: str = "soc"
     isp_adds_per_pixel: int = 10
     isp_mults_per_pixel: int = 4
@@ -208,7 +226,8 @@ def _check_keys(kw, valid, what):
 
 def _validated(p):
     for name in ("node_nm", "vdd_v", "pixel_readout_pj", "adc_fom_fj", "rdc_pj_per_comparison",
-                 "link_pj_per_bit", "dram_pj_per_64bit"):
+                 "link_pj_per_bit", "dram_pj_per_64bit", "enob_loss_bits", "add8_pj", "mult8_pj",
+                 "sram_8kb_pj", "sram_32kb_pj", "sram_1mb_pj"):
         check_float(getattr(p, name), name, low=0.0)
     for name in ("binned_read_pj", "adc_enob"):
         if getattr(p, name) is not None:
@@ -567,7 +586,7 @@ def _sensor(fe, p):
     out.append(Component("pixel readout", "sensor",
                          c["pixels"] * p.pixel_readout_pj + c["binned_pixels"] * binned))
     if c["linear_adc_conversions"]:
-        enob = p.adc_enob if p.adc_enob is not None else _adc_word_bits(c) - E.ENOB_LOSS_BITS
+        enob = p.adc_enob if p.adc_enob is not None else _adc_word_bits(c) - p.enob_loss_bits
         out.append(Component("linear ADC", "sensor",
                              c["linear_adc_conversions"] * E.walden_pj(enob, p.adc_fom_fj),
                              bits=c["linear_adc_bits"]))
@@ -584,27 +603,49 @@ def _link_bits(fe, p):
     return c["bits_off_chip"]
 
 
-def _mem(name, stage, size_bits, traffic_bits, p, s):
-    return Component(name, stage, traffic_bits * E.memory_pj_per_bit(size_bits, s, p.dram_pj_per_64bit),
+class _Tech:
+    """The digital energies of one parameter set, scaled to its node."""
+
+    def __init__(self, p):
+        self.p = p
+        self.scale = E.node_scale(p.node_nm, p.vdd_v)
+        self.table = {8 * 1024: p.sram_8kb_pj, 32 * 1024: p.sram_32kb_pj,
+                      1024 * 1024: p.sram_1mb_pj}
+
+    def add(self, bits):
+        return E.add_pj(bits, self.scale, self.p.add8_pj)
+
+    def mult(self, a, b):
+        return E.mult_pj(a, b, self.scale, self.p.mult8_pj)
+
+    def mac(self, a, b):
+        return E.mac_pj(a, b, self.scale, self.p.add8_pj, self.p.mult8_pj)
+
+    def mem(self, size_bits):
+        return E.memory_pj_per_bit(size_bits, self.scale, self.p.dram_pj_per_64bit, self.table)
+
+
+def _mem(name, stage, size_bits, traffic_bits, p, t):
+    return Component(name, stage, traffic_bits * t.mem(size_bits),
                      bits=traffic_bits, memory_bits=size_bits)
 
 
-def _isp(fe, height, width, p, s):
+def _isp(fe, height, width, p, t):
     c = fe.counts
     pix = height * width
-    ops = pix * (p.isp_adds_per_pixel * E.add_pj(p.isp_word_bits, s)
-                 + p.isp_mults_per_pixel * E.mult_pj(p.isp_word_bits, p.isp_word_bits, s))
+    ops = pix * (p.isp_adds_per_pixel * t.add(p.isp_word_bits)
+                 + p.isp_mults_per_pixel * t.mult(p.isp_word_bits, p.isp_word_bits))
     out = [Component("ISP compute", "ISP", ops)]
     line = p.isp_line_rows * width * _adc_word_bits(c)
     raw = c["linear_adc_bits"]
-    out.append(_mem("ISP line buffer", "ISP", line, raw * (1 + p.isp_line_rows), p, s))
+    out.append(_mem("ISP line buffer", "ISP", line, raw * (1 + p.isp_line_rows), p, t))
     if p.frame_buffer:
         frame = pix * fe.out_bits_per_pixel
-        out.append(_mem("frame buffer", "ISP", frame, 2 * frame, p, s))
+        out.append(_mem("frame buffer", "ISP", frame, 2 * frame, p, t))
     return out
 
 
-def _hog_svm(fe, height, width, p, s):
+def _hog_svm(fe, height, width, p, t):
     """HOG + one linear filter per window position, per processed scale."""
     digital = fe.levels is None
     scales = (1,) if digital else fe.scales
@@ -628,7 +669,7 @@ def _hog_svm(fe, height, width, p, s):
     max_mag = 255 * 2 * math.sqrt(2.0) if digital else float(fe.levels - 1)
     acc_bits = math.ceil(math.log2(p.cell_size ** 2 * max_mag + 1))
     e = {k: 0.0 for k in ("hc", "hl", "hh", "df", "dw", "dm")}
-    t = {k: 0.0 for k in ("hl", "hh", "df", "dw")}
+    tr = {k: 0.0 for k in ("hl", "hh", "df", "dw")}
     m = {k: 0.0 for k in ("hl", "hh", "df", "dw")}
     macs = 0.0
     for k in scales:
@@ -639,8 +680,8 @@ def _hog_svm(fe, height, width, p, s):
         # (|h|^2: bins mult + bins-1 adds; 4 block norms: 12 adds + 4 mults;
         # 4 normalised copies: 4*bins mults) at 16 bits.
         cells = cy * cx
-        e["hc"] += pix * (mults * E.mult_pj(op_bits, op_bits, s) + adds * E.add_pj(2 * op_bits, s))
-        e["hc"] += cells * ((5 * bins + 4) * E.mult_pj(16, 16, s) + (bins + 11) * E.add_pj(16, s))
+        e["hc"] += pix * (mults * t.mult(op_bits, op_bits) + adds * t.add(2 * op_bits))
+        e["hc"] += cells * ((5 * bins + 4) * t.mult(16, 16) + (bins + 11) * t.add(16))
         # Streaming HOG: a digital image keeps 2 rows for the centred
         # differences (each pixel written once, read twice); log-gradient codes
         # arrive already differenced and vote at once (no pixel rows).
@@ -648,36 +689,36 @@ def _hog_svm(fe, height, width, p, s):
             line = 2 * w * fe.out_bits_per_pixel
             traffic = 3 * pix * fe.out_bits_per_pixel
             m["hl"] = max(m["hl"], line)
-            t["hl"] += traffic
-            e["hl"] += traffic * E.memory_pj_per_bit(line, s, p.dram_pj_per_64bit)
+            tr["hl"] += traffic
+            e["hl"] += traffic * t.mem(line)
         # One cell row of histograms; every pixel's vote is a read-modify-write.
         hist = cx * bins * acc_bits
         m["hh"] = max(m["hh"], hist)
-        t["hh"] += 2 * pix * acc_bits
-        e["hh"] += 2 * pix * acc_bits * E.memory_pj_per_bit(hist, s, p.dram_pj_per_64bit)
+        tr["hh"] += 2 * pix * acc_bits
+        e["hh"] += 2 * pix * acc_bits * t.mem(hist)
         ny = (cy - wy) // p.window_stride_cells + 1 if cy >= wy else 0
         nx = (cx - wx) // p.window_stride_cells + 1 if cx >= wx else 0
         windows = ny * nx
         fbuf = wy * cx * desc_bits
         ftraffic = cells * desc_bits + windows * wy * wx * desc_bits
         m["df"] = max(m["df"], fbuf)
-        t["df"] += ftraffic
-        e["df"] += ftraffic * E.memory_pj_per_bit(fbuf, s, p.dram_pj_per_64bit)
+        tr["df"] += ftraffic
+        e["df"] += ftraffic * t.mem(fbuf)
         wbits = wy * wx * bins * p.weight_bits
         wtraffic = wbits if p.weight_stationary else windows * wbits
         m["dw"] = max(m["dw"], wbits)
-        t["dw"] += wtraffic
-        e["dw"] += wtraffic * E.memory_pj_per_bit(wbits, s, p.dram_pj_per_64bit)
+        tr["dw"] += wtraffic
+        e["dw"] += wtraffic * t.mem(wbits)
         n_mac = windows * wy * wx * bins
         macs += n_mac
-        e["dm"] += n_mac * E.mac_pj(fbits, p.weight_bits, s)
+        e["dm"] += n_mac * t.mac(fbits, p.weight_bits)
     return [
         Component("HOG compute", "HOG", e["hc"]),
-        *([Component("HOG line buffer", "HOG", e["hl"], bits=t["hl"], memory_bits=m["hl"])]
+        *([Component("HOG line buffer", "HOG", e["hl"], bits=tr["hl"], memory_bits=m["hl"])]
           if digital else []),
-        Component("HOG histograms", "HOG", e["hh"], bits=t["hh"], memory_bits=m["hh"]),
-        Component("detector features", "detector", e["df"], bits=t["df"], memory_bits=m["df"]),
-        Component("detector weights", "detector", e["dw"], bits=t["dw"], memory_bits=m["dw"]),
+        Component("HOG histograms", "HOG", e["hh"], bits=tr["hh"], memory_bits=m["hh"]),
+        Component("detector features", "detector", e["df"], bits=tr["df"], memory_bits=m["df"]),
+        Component("detector weights", "detector", e["dw"], bits=tr["dw"], memory_bits=m["dw"]),
         Component("detector MACs", "detector", e["dm"], bits=0.0, ops=macs),
     ]
 
@@ -710,7 +751,7 @@ def _cnn_profile(p):
     return prof
 
 
-def _cnn(fe, link_bits, p, s):
+def _cnn(fe, link_bits, p, t):
     """Weights read once per inference; every layer output written once and
     read once; the peak working memory sizes the activation SRAM."""
     prof = _cnn_profile(p)
@@ -719,15 +760,15 @@ def _cnn(fe, link_bits, p, s):
     aword = p.cnn_activation_word_bits
     out = []
     if fe.levels is not None:  # the codes arrive over the link and wait for the CNN
-        out.append(_mem("CNN input buffer", "CNN", link_bits, 2 * link_bits, p, s))
-    out.append(_mem("CNN weights", "CNN", weights, weights, p, s))
+        out.append(_mem("CNN input buffer", "CNN", link_bits, 2 * link_bits, p, t))
+    out.append(_mem("CNN weights", "CNN", weights, weights, p, t))
     acts = prof["activation_bits"]
     traffic = 2 * prof["activation_values"] * aword
     out.append(Component("CNN activations", "CNN",
-                         traffic * E.memory_pj_per_bit(acts, s, p.dram_pj_per_64bit),
+                         traffic * t.mem(acts),
                          bits=traffic, memory_bits=acts))
     macs = prof["macs"]
-    out.append(Component("CNN MACs", "CNN", macs * E.mac_pj(wword, aword, s), ops=macs))
+    out.append(Component("CNN MACs", "CNN", macs * t.mac(wword, aword), ops=macs))
     return out
 
 
@@ -790,16 +831,16 @@ def cost(frontend, height, width, fps, backend="hog-svm", *, adc_bits=10,
     p = _validated(CostParams(**overrides))
     fe = _frontend_info(frontend, height, width, check_int(adc_bits, "adc_bits", low=1),
                         dict(frontend_kwargs or {}))
-    s = E.node_scale(p.node_nm, p.vdd_v)
+    t = _Tech(p)
     comps = _sensor(fe, p)
     link_bits = _link_bits(fe, p)
     comps.append(Component("link", "link", link_bits * p.link_pj_per_bit, bits=link_bits))
     if fe.levels is None and backend != "none":
-        comps += _isp(fe, height, width, p, s)
+        comps += _isp(fe, height, width, p, t)
     if backend == "hog-svm":
-        comps += _hog_svm(fe, height, width, p, s)
+        comps += _hog_svm(fe, height, width, p, t)
     elif backend == "cnn":
-        comps += _cnn(fe, link_bits, p, s)
+        comps += _cnn(fe, link_bits, p, t)
     return CostResult(name=name or fe.name, frontend=fe.name, backend=backend, height=height,
                       width=width, fps=fps, components=tuple(comps), link_bits=float(link_bits),
                       params=p.to_dict())
@@ -908,27 +949,47 @@ def cost_cli(preset, config=None, fps=None):
     return text
 
 
-def always_on(wakeup, full, wake_fraction):
+def always_on(wakeup, full, wake_fraction=None, *, wake_rate_hz=None, active_s=None):
     """Average power of an always-on camera with a duty-cycled full pipeline.
 
     The wake-up path (``wakeup``, at its own low frame rate) runs all the
-    time; the full pipeline (``full``) runs a fraction ``wake_fraction`` of
-    the time, e.g. ``wake_rate_hz * active_s`` per wake-up event.
+    time; the full pipeline (``full``) runs a fraction of the time: either
+    ``wake_fraction`` or ``min(1, wake_rate_hz * active_s)`` (wake-up events
+    per second times the seconds the full pipeline stays on per event).
 
     Parameters
     ----------
     wakeup, full : CostResult
         The two paths, each at its own ``fps``.
-    wake_fraction : float
+    wake_fraction : float, optional
         Fraction of time the full pipeline is on, in [0, 1].
+    wake_rate_hz, active_s : float, optional
+        Wake-up events per second and on-time per event, s (instead of
+        ``wake_fraction``).
 
     Returns
     -------
     DutyCycle
-        ``average_mw = wakeup.power_mw + wake_fraction * full.power_mw``.
+        ``average_mw = wakeup.power_mw + fraction * full.power_mw``.
+
+    Examples
+    --------
+    >>> wake = cost_preset("jssc2019-1.5b", fps=1.0)
+    >>> d = always_on(wake, cost_preset("conventional"), wake_rate_hz=1 / 600, active_s=10.0)
+    >>> round(d.average_mw, 3)
+    0.14
     """
     for n, r in (("wakeup", wakeup), ("full", full)):
         if not isinstance(r, CostResult):
             raise TypeError(f"{n} must be a CostResult, got {type(r).__name__}")
-    d = check_float(wake_fraction, "wake_fraction", low=0.0, high=1.0)
+    if (wake_fraction is None) == (wake_rate_hz is None):
+        raise ValueError("give either wake_fraction or wake_rate_hz (with active_s)")
+    if wake_fraction is None:
+        if active_s is None:
+            raise ValueError("active_s is needed with wake_rate_hz")
+        rate = check_float(wake_rate_hz, "wake_rate_hz", low=0.0)
+        on = check_float(active_s, "active_s", low=0.0)
+        d = min(1.0, rate * on)
+    else:
+        d = check_float(wake_fraction, "wake_fraction", low=0.0, high=1.0)
     return DutyCycle(wakeup=wakeup, full=full, wake_fraction=d)

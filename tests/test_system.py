@@ -179,6 +179,18 @@ def test_cnn_from_model_counter():
         S.cost("lg1.5", 32, 32, 5.0, backend="cnn", cnn=net)
 
 
+def test_table_constants_are_overridable():
+    fe = counts(pixels=100, conv=100, adc_bits=1000, codes=100, bits=800)
+    a = S.cost(fe, 10, 10, 30.0)
+    b = S.cost(fe, 10, 10, 30.0, add8_pj=0.06, mult8_pj=0.4, sram_8kb_pj=20.0)
+    assert comp(b, "ISP compute").energy_pj == pytest.approx(2 * comp(a, "ISP compute").energy_pj)
+    assert comp(b, "frame buffer").energy_pj == pytest.approx(2 * comp(a, "frame buffer").energy_pj)
+    c = S.cost(fe, 10, 10, 30.0, enob_loss_bits=2.0, backend="none")
+    assert comp(c, "linear ADC").energy_pj == pytest.approx(100 * 30e-3 * 2 ** 8)
+    with pytest.raises(ValueError, match="sram_1mb_pj"):
+        S.cost(fe, 10, 10, 30.0, sram_1mb_pj=-1.0)
+
+
 def test_node_scaling_applies_to_digital_only():
     fe = counts(pixels=100, conv=100, adc_bits=1000, codes=100, bits=800)
     a = S.cost(fe, 10, 10, 30.0)
@@ -303,6 +315,13 @@ def test_always_on_duty_cycle():
     assert "average power" in d.table()
     with pytest.raises(ValueError, match="wake_fraction"):
         S.always_on(wake, full, 1.5)
+    d = S.always_on(wake, full, wake_rate_hz=1 / 600, active_s=6.0)
+    assert d.wake_fraction == pytest.approx(0.01)
+    assert S.always_on(wake, full, wake_rate_hz=1.0, active_s=5.0).wake_fraction == 1.0
+    with pytest.raises(ValueError, match="active_s"):
+        S.always_on(wake, full, wake_rate_hz=1.0)
+    with pytest.raises(ValueError, match="either"):
+        S.always_on(wake, full)
     with pytest.raises(TypeError, match="full"):
         S.always_on(wake, {}, 0.1)
 
