@@ -1,0 +1,418 @@
+"""HOG kernels: cell histograms and block normalisation.
+
+Every function trusts its input (``analogfe.features`` validates it), writes
+into a caller-allocated output and releases the GIL. Histograms are
+accumulated in float64 (a cell sums up to ``cell_size**2`` votes, an image up
+to millions) and the features are stored in float32.
+
+The plain-numpy reference of every kernel is ``tests/reference_hog.py``.
+"""
+from libc.math cimport sqrt, fabs, M_PI
+from libc.stdlib cimport calloc, free
+from libc.string cimport memset
+
+from cython cimport floating
+
+ctypedef signed char int8_t
+ctypedef int int32_t
+
+
+# --------------------------------------------------------------------------
+# Cell histograms of integer codes (lookup table, no trigonometry per pixel)
+# --------------------------------------------------------------------------
+def code_cell_histograms(const int8_t[:, ::1] dx,            # IN  (H, W) codes
+                         const int8_t[:, ::1] dy,            # IN  (H, W) codes
+                         int half,                           # codes in [-half, half]
+                         const int32_t[::1] lut_bin,         # IN  ((2h+1)**2,) bin
+                         const double[::1] lut_mag,          # IN  ((2h+1)**2,) vote
+                         int cell,                           # cell side, pixels
+                         double[:, :, ::1] out):             # OUT (ny, nx, nbins)
+    """Orientation histogram of each ``cell x cell`` tile of integer codes.
+
+    A pixel with codes ``(dx, dy)`` adds ``lut_mag[k]`` to bin ``lut_bin[k]``
+    of its own cell, ``k = (dx + half) * (2 * half + 1) + (dy + half)``. The
+    kernel first counts the code pairs of each cell (one increment per pixel)
+    and folds the counts through the table once per cell.
+    """
+    cdef Py_ssize_t ny = out.shape[0], nx = out.shape[1], nb = out.shape[2]
+    cdef Py_ssize_t n_codes = lut_bin.shape[0]
+    cdef Py_ssize_t L = 2 * half + 1
+    cdef Py_ssize_t cy, cx, y, x, k, x0
+    cdef Py_ssize_t offset = half * L + half
+    cdef int32_t* counts
+    cdef int32_t* crow
+    cdef const int8_t* px
+    cdef const int8_t* py
+    cdef int32_t c
+    counts = <int32_t*> calloc(nx * n_codes, sizeof(int32_t))
+    if counts == NULL:
+        raise MemoryError()
+    with nogil:
+        for cy in range(ny):
+            memset(counts, 0, nx * n_codes * sizeof(int32_t))
+            for y in range(cy * cell, (cy + 1) * cell):
+                px = &dx[y, 0]
+                py = &dy[y, 0]
+                for cx in range(nx):
+                    crow = counts + cx * n_codes + offset
+                    x0 = cx * cell
+                    for x in range(x0, x0 + cell):
+                        crow[px[x] * L + py[x]] += 1
+            for cx in range(nx):
+                for k in range(nb):
+                    out[cy, cx, k] = 0.0
+                crow = counts + cx * n_codes
+                for k in range(n_codes):
+                    c = crow[k]
+                    if c != 0:
+                        out[cy, cx, lut_bin[k]] += c * lut_mag[k]
+    free(counts)
+
+
+# --------------------------------------------------------------------------
+# Cell histograms of float gradients
+# --------------------------------------------------------------------------
+cdef inline int fhog_bin(double gx, double gy, const double* uu,
+                         const double* vv, int n) noexcept nogil:
+    """Signed bin in [0, 2n): the direction of largest dot product.
+
+    Same result as features.cc's ``if (dot > best) ... else if (-dot > best)``
+    search (the first maximum wins a tie); a zero gradient gets bin 0.
+    Written with selects rather than branches (random gradients would
+    mispredict them).
+    """
+    cdef double best = 0.0, dot, ad
+    cdef int best_o = 0, o, cand
+    cdef bint better
+    for o in range(n):
+        dot = uu[o] * gx + vv[o] * gy
+        ad = fabs(dot)
+        better = ad > best
+        cand = o if dot > 0.0 else o + n
+        best_o = cand if better else best_o
+        best = ad if better else best
+    return best_o
+
+
+cdef inline int dt_bin(double gx, double gy, const double* ck, const double* sk,
+                       int n) noexcept nogil:
+    """Unsigned bin k in [0, n): theta in [k, k + 1) * 180 / n deg, no trigonometry.
+
+    The gradient is turned into the upper half plane (theta in [0, 180)); the
+    bin is the number of limits theta_k, k = 1 .. n-1, with theta >= theta_k,
+    each the sign test ``gy cos theta_k - gx sin theta_k >= 0``.
+    """
+    cdef int k, b = 0
+    cdef bint flip = gy < 0.0 or (gy == 0.0 and gx < 0.0)
+    cdef double s = -1.0 if flip else 1.0
+    gx = gx * s
+    gy = gy * s
+    for k in range(1, n):
+        b += (gy * ck[k] - gx * sk[k]) >= 0.0
+    return b
+
+
+def fhog_cell_histograms(const floating[:, ::1] dx,          # IN  (H, W)
+                         const floating[:, ::1] dy,          # IN  (H, W)
+                         const double[::1] uu,               # IN  (n,) cos of bin centres
+                         const double[::1] vv,               # IN  (n,) sin of bin centres
+                         int cell,
+                         double[:, :, ::1] out):             # OUT (ny, nx, 2n)
+    """Signed FHOG histograms: snap to the nearest of 2n directions, L1 vote."""
+    _float_cell_histograms(dx, dy, &uu[0], &vv[0], <int> uu.shape[0], 0, cell, out)
+
+
+def dt_cell_histograms(const floating[:, ::1] dx,            # IN  (H, W)
+                       const floating[:, ::1] dy,            # IN  (H, W)
+                       const double[::1] ck,                 # IN  (n,) cos(k pi / n)
+                       const double[::1] sk,                 # IN  (n,) sin(k pi / n)
+                       int cell,
+                       double[:, :, ::1] out):               # OUT (ny, nx, n)
+    """Unsigned histograms (bins ``[k, k+1) * 180 / n`` deg), L2 vote."""
+    _float_cell_histograms(dx, dy, &ck[0], &sk[0], <int> ck.shape[0], 1, cell, out)
+
+
+cdef void _float_cell_histograms(const floating[:, ::1] dx, const floating[:, ::1] dy,
+                                 const double* ca, const double* sa, int n, int kind,
+                                 int cell, double[:, :, ::1] out):
+    cdef Py_ssize_t ny = out.shape[0], nx = out.shape[1], nb = out.shape[2]
+    cdef Py_ssize_t cy, cx, y, x, k
+    cdef double gx, gy
+    cdef double* acc
+    cdef double* arow
+    acc = <double*> calloc(nx * nb, sizeof(double))
+    if acc == NULL:
+        raise MemoryError()
+    with nogil:
+        for cy in range(ny):
+            memset(acc, 0, nx * nb * sizeof(double))
+            for y in range(cy * cell, (cy + 1) * cell):
+                for cx in range(nx):
+                    arow = acc + cx * nb
+                    for x in range(cx * cell, (cx + 1) * cell):
+                        gx = dx[y, x]
+                        gy = dy[y, x]
+                        if kind == 0:
+                            arow[fhog_bin(gx, gy, ca, sa, n)] += fabs(gx) + fabs(gy)
+                        else:
+                            arow[dt_bin(gx, gy, ca, sa, n)] += sqrt(gx * gx + gy * gy)
+            for cx in range(nx):
+                for k in range(nb):
+                    out[cy, cx, k] = acc[cx * nb + k]
+    free(acc)
+
+
+# --------------------------------------------------------------------------
+# Normalisation of cell histograms into per-cell features
+# --------------------------------------------------------------------------
+def fhog_normalize(const double[:, :, ::1] hist,             # IN  (ny, nx, 2n)
+                   double eps,
+                   double texture_scale,
+                   float[:, :, ::1] out):                    # OUT (ny, nx, 3n + 4)
+    """FHOG features (Felzenszwalb et al. features.cc, without the 0.2 clip).
+
+    Cell energy ``E = sum_o (h[o] + h[o+n])**2``; the energy grid is padded by
+    edge replication, so every cell lies in four 2x2 blocks with gain
+    ``1 / sqrt(sum of the block's four E + eps)``. Per cell: 2n signed and n
+    unsigned sums over the four blocks, times 0.5, then 4 texture features
+    ``texture_scale * sum_o h[o] * n_b`` for the blocks
+    (-1,-1), (-1,0), (0,-1), (0,0) (offset of the block's top-left cell).
+    """
+    cdef Py_ssize_t ny = hist.shape[0], nx = hist.shape[1], nb = hist.shape[2]
+    cdef Py_ssize_t n = nb // 2
+    cdef Py_ssize_t y, x, o, i, j, yy, xx
+    cdef double* energy
+    cdef double* gain
+    cdef double s, h, n1, n2, n3, n4, t1, t2, t3, t4, e
+    cdef Py_ssize_t ey = ny + 2, ex = nx + 2
+    energy = <double*> calloc(ey * ex, sizeof(double))
+    gain = <double*> calloc((ny + 1) * (nx + 1), sizeof(double))
+    if energy == NULL or gain == NULL:
+        free(energy)
+        free(gain)
+        raise MemoryError()
+    with nogil:
+        for i in range(ey):
+            yy = min(max(i - 1, 0), ny - 1)
+            for j in range(ex):
+                xx = min(max(j - 1, 0), nx - 1)
+                e = 0.0
+                for o in range(n):
+                    s = hist[yy, xx, o] + hist[yy, xx, o + n]
+                    e = e + s * s
+                energy[i * ex + j] = e
+        for i in range(ny + 1):
+            for j in range(nx + 1):
+                gain[i * (nx + 1) + j] = 1.0 / sqrt(
+                    energy[i * ex + j] + energy[i * ex + j + 1]
+                    + energy[(i + 1) * ex + j] + energy[(i + 1) * ex + j + 1] + eps)
+        for y in range(ny):
+            for x in range(nx):
+                # block with top-left cell (y-1+a, x-1+b) has gain index (y+a, x+b)
+                n1 = gain[y * (nx + 1) + x]
+                n2 = gain[y * (nx + 1) + x + 1]
+                n3 = gain[(y + 1) * (nx + 1) + x]
+                n4 = gain[(y + 1) * (nx + 1) + x + 1]
+                s = 0.5 * (n1 + n2 + n3 + n4)
+                t1 = 0.0
+                for o in range(nb):
+                    h = hist[y, x, o]
+                    out[y, x, o] = <float> (h * s)
+                    t1 = t1 + h
+                for o in range(n):
+                    out[y, x, nb + o] = <float> ((hist[y, x, o] + hist[y, x, o + n]) * s)
+                out[y, x, nb + n] = <float> (texture_scale * t1 * n1)
+                out[y, x, nb + n + 1] = <float> (texture_scale * t1 * n2)
+                out[y, x, nb + n + 2] = <float> (texture_scale * t1 * n3)
+                out[y, x, nb + n + 3] = <float> (texture_scale * t1 * n4)
+    free(energy)
+    free(gain)
+
+
+def dt_normalize(const double[:, :, ::1] hist,               # IN  (ny, nx, n)
+                 double eps,
+                 double clip,
+                 float[:, :, ::1] out):                      # OUT (ny, nx, 4n)
+    """Dalal-Triggs L2-Hys over the four 2x2 blocks that contain each cell.
+
+    The histogram grid is padded by edge replication. For each block,
+    ``v / sqrt(|v|^2 + eps^2)``, clipped at ``clip``, renormalised the same
+    way; the cell's own n values of each block are kept, blocks in the order
+    (-1,-1), (-1,0), (0,-1), (0,0) (offset of the block's top-left cell).
+    """
+    cdef Py_ssize_t ny = hist.shape[0], nx = hist.shape[1], n = hist.shape[2]
+    cdef Py_ssize_t y, x, o, a, b, by, bx, cyy, cxx, p, q, gi
+    cdef double ss, ss2, v, g1
+    cdef double e2 = eps * eps
+    cdef Py_ssize_t gw = nx + 1
+    cdef double* gain1
+    cdef double* gain2
+    gain1 = <double*> calloc((ny + 1) * gw, sizeof(double))
+    gain2 = <double*> calloc((ny + 1) * gw, sizeof(double))
+    if gain1 == NULL or gain2 == NULL:
+        free(gain1)
+        free(gain2)
+        raise MemoryError()
+    with nogil:
+        # block (by, bx) has top-left cell (by - 1, bx - 1), clamped into the grid
+        for by in range(ny + 1):
+            for bx in range(nx + 1):
+                ss = 0.0
+                for p in range(2):
+                    cyy = min(max(by - 1 + p, 0), ny - 1)
+                    for q in range(2):
+                        cxx = min(max(bx - 1 + q, 0), nx - 1)
+                        for o in range(n):
+                            v = hist[cyy, cxx, o]
+                            ss = ss + v * v
+                g1 = 1.0 / sqrt(ss + e2)
+                ss2 = 0.0
+                for p in range(2):
+                    cyy = min(max(by - 1 + p, 0), ny - 1)
+                    for q in range(2):
+                        cxx = min(max(bx - 1 + q, 0), nx - 1)
+                        for o in range(n):
+                            v = min(hist[cyy, cxx, o] * g1, clip)
+                            ss2 = ss2 + v * v
+                gain1[by * gw + bx] = g1
+                gain2[by * gw + bx] = 1.0 / sqrt(ss2 + e2)
+        for y in range(ny):
+            for x in range(nx):
+                for a in range(2):
+                    for b in range(2):
+                        gi = (y + a) * gw + x + b
+                        for o in range(n):
+                            out[y, x, (2 * a + b) * n + o] = <float> (
+                                min(hist[y, x, o] * gain1[gi], clip) * gain2[gi])
+    free(gain1)
+    free(gain2)
+
+
+# --------------------------------------------------------------------------
+# scikit-image compatible HOG of an image
+# --------------------------------------------------------------------------
+def centred_gradients(const floating[:, ::1] image,          # IN  (H, W)
+                      double[:, ::1] g_row,                  # OUT (H, W)
+                      double[:, ::1] g_col):                 # OUT (H, W)
+    """Centred differences with a zero border, computed in the image's precision."""
+    cdef Py_ssize_t H = image.shape[0], W = image.shape[1], y, x
+    cdef floating d
+    with nogil:
+        for x in range(W):
+            g_row[0, x] = 0.0
+            g_row[H - 1, x] = 0.0
+        for y in range(H):
+            g_col[y, 0] = 0.0
+            g_col[y, W - 1] = 0.0
+            if 0 < y < H - 1:
+                for x in range(W):
+                    d = image[y + 1, x] - image[y - 1, x]
+                    g_row[y, x] = d
+            for x in range(1, W - 1):
+                d = image[y, x + 1] - image[y, x - 1]
+                g_col[y, x] = d
+
+
+def image_cell_histograms(const double[:, ::1] g_row,        # IN  (H, W)
+                          const double[:, ::1] g_col,        # IN  (H, W)
+                          const double[:, ::1] angle,        # IN  (H, W) arctan2(g_row, g_col), rad
+                          int c_row, int c_col,
+                          const double[::1] edges,           # IN  (n + 1,) bin edges, deg
+                          double[:, :, ::1] out):            # OUT (ny, nx, n)
+    """Mean gradient magnitude per cell and orientation bin, as scikit-image.
+
+    The orientation is scikit-image's ``rad2deg(angle) % 180`` evaluated as
+    numpy does (``x * (180 / pi)``, then the floored remainder). A pixel is in
+    bin ``i`` when ``edges[i] <= theta < edges[i + 1]`` (``edges`` are
+    scikit-image's float32 bin limits); a pixel outside every bin does not
+    vote. Single pass over the pixels.
+    """
+    cdef Py_ssize_t ny = out.shape[0], nx = out.shape[1], n = out.shape[2]
+    cdef Py_ssize_t cy, cx, y, x, k, i
+    cdef double inv_per = n / 180.0, o, r, c, inv_area = 1.0 / (c_row * c_col)
+    cdef double rad2deg = 180.0 / M_PI
+    cdef double* acc
+    acc = <double*> calloc(nx * n, sizeof(double))
+    if acc == NULL:
+        raise MemoryError()
+    with nogil:
+        for cy in range(ny):
+            memset(acc, 0, nx * n * sizeof(double))
+            for y in range(cy * c_row, (cy + 1) * c_row):
+                for cx in range(nx):
+                    for x in range(cx * c_col, (cx + 1) * c_col):
+                        o = angle[y, x] * rad2deg
+                        # numpy's remainder(o, 180) for o in [-180, 180]
+                        if o < 0.0:
+                            o = o + 180.0
+                        elif o >= 180.0:
+                            o = 0.0
+                        i = <Py_ssize_t> (o * inv_per)
+                        if i > n:
+                            i = n
+                        while i > 0 and o < edges[i]:
+                            i = i - 1
+                        while i < n and o >= edges[i + 1]:
+                            i = i + 1
+                        if i >= n:
+                            continue
+                        r = g_row[y, x]
+                        c = g_col[y, x]
+                        acc[cx * n + i] += sqrt(r * r + c * c)
+            for cx in range(nx):
+                for k in range(n):
+                    out[cy, cx, k] = acc[cx * n + k] * inv_area
+    free(acc)
+
+
+def block_normalize(const double[:, :, ::1] hist,            # IN  (ny, nx, n)
+                    int b_row, int b_col,
+                    int method,                              # 0 L1, 1 L1-sqrt, 2 L2, 3 L2-Hys
+                    double eps,
+                    floating[:, :, :, :, ::1] out):          # OUT (nby, nbx, b_row, b_col, n)
+    """scikit-image's block normalisation of every ``b_row x b_col`` block."""
+    cdef Py_ssize_t nby = out.shape[0], nbx = out.shape[1], n = hist.shape[2]
+    cdef Py_ssize_t by, bx, p, q, o
+    cdef double s, v, g, s2
+    with nogil:
+        for by in range(nby):
+            for bx in range(nbx):
+                s = 0.0
+                if method <= 1:
+                    for p in range(b_row):
+                        for q in range(b_col):
+                            for o in range(n):
+                                s = s + fabs(hist[by + p, bx + q, o])
+                    g = 1.0 / (s + eps)
+                    for p in range(b_row):
+                        for q in range(b_col):
+                            for o in range(n):
+                                v = hist[by + p, bx + q, o] * g
+                                if method == 1:
+                                    v = sqrt(v)
+                                out[by, bx, p, q, o] = <floating> v
+                else:
+                    for p in range(b_row):
+                        for q in range(b_col):
+                            for o in range(n):
+                                v = hist[by + p, bx + q, o]
+                                s = s + v * v
+                    g = 1.0 / sqrt(s + eps * eps)
+                    if method == 2:
+                        for p in range(b_row):
+                            for q in range(b_col):
+                                for o in range(n):
+                                    out[by, bx, p, q, o] = <floating> (hist[by + p, bx + q, o] * g)
+                    else:
+                        s2 = 0.0
+                        for p in range(b_row):
+                            for q in range(b_col):
+                                for o in range(n):
+                                    v = min(hist[by + p, bx + q, o] * g, 0.2)
+                                    s2 = s2 + v * v
+                        s2 = 1.0 / sqrt(s2 + eps * eps)
+                        for p in range(b_row):
+                            for q in range(b_col):
+                                for o in range(n):
+                                    out[by, bx, p, q, o] = <floating> (
+                                        min(hist[by + p, bx + q, o] * g, 0.2) * s2)
