@@ -239,6 +239,39 @@ def test_voc_bad_input(voc_root, tmp_path):
         data.parse_voc_xml(ann)
 
 
+def test_voc_reads_dng_through_load_raw(tmp_path):
+    from analogfe.data.raw import load_raw, write_dng
+
+    root = tmp_path / "dngvoc"
+    (root / "Annotations").mkdir(parents=True)
+    (root / "raw").mkdir()
+    rng = np.random.default_rng(0)
+    dn = rng.integers(300, 3800, size=(48, 64)).astype(np.uint16)
+    dn[8:40, 16:48] = 4000  # the object, in image pixels
+    write_dng(root / "raw" / "img_1.dng", dn, cfa="RGGB", black_level=64, white_level=4095, bits=12)
+    objects = OBJ.format(name="car", b=(9, 5, 24, 20), diff=0)  # annotation at half resolution
+    (root / "Annotations" / "img_1.xml").write_text(
+        XML.format(fid="img_1", objects=objects).replace("<width>60</width><height>40</height>",
+                                                      "<width>32</width><height>24</height>"))
+    ds = data.load_voc(root)
+    assert ds.image_paths[0].suffix == ".dng"
+    image = ds.load_image(0)
+    assert np.array_equal(image, load_raw(root / "raw" / "img_1.dng").data)
+    linear = ds.load_linear(0)  # demosaicked with the file's own Bayer pattern
+    assert linear.shape == (48, 64, 3)
+    boxes, labels, _ = ds.annotations(0, image.shape)
+    assert np.array_equal(boxes, [[16, 8, 48, 40]]) and ds.classes == ("car",)
+
+
+def test_voc_black_level_and_cfa_check(voc_root):
+    ds = data.load_voc(voc_root, split="val", black_level=202)
+    expected = (4000 - 202) / (4095 - 202)
+    assert ds.load_image(0).max() == pytest.approx(expected)
+    assert ds.load_image(0).min() == 0.0  # the background (202 DN) is black
+    with pytest.raises(ValueError, match="unknown cfa 'RGBW'"):
+        data.load_voc(voc_root, cfa="RGBW")
+
+
 def test_committed_voc_sample_reads():
     root = os.path.join(os.path.dirname(__file__), os.pardir, "datasets", "voc-sample")
     ds = data.load_voc(root, split="train", classes=data.PASCALRAW_CLASSES, cfa="RGGB")
@@ -266,6 +299,14 @@ def test_image_folder(tmp_path):
     assert s.split(test_size=0.5, seed=0).X_test.shape == (2, 20, 20)
     rgb = data.load_image_folder(tmp_path / "ok", mode="rgb", size=8)
     assert rgb.images.shape == (4, 8, 8, 3)
+
+
+def test_committed_image_folder_sample_is_lfw():
+    root = os.path.join(os.path.dirname(__file__), os.pardir, "datasets", "image-folder", "sample")
+    s = data.load_dataset(root)
+    assert s.classes == ("face", "non-face") and s.images.shape == (6, 25, 25)
+    raw = np.rint(skimage.data.lfw_subset() * 255).astype(np.uint8)
+    assert np.array_equal(s.images[:3], raw[:3]) and np.array_equal(s.images[3:], raw[100:103])
 
 
 def test_image_folder_bad_input(tmp_path):
@@ -405,6 +446,26 @@ def test_emulated_dataset_interrupted_write_leaves_no_entry(fake_emulate, tmp_pa
     monkeypatch.setattr(analogfe.frontend, "emulate", fake_emulate, raising=False)
     ds[0]
     assert path.exists() and ds.cache_misses == 2
+
+
+def test_emulated_dataset_per_item_signal(fake_emulate, tmp_path, monkeypatch):
+    seen = []
+
+    def recording(image, frontend, **kw):
+        seen.append(kw.get("signal_e"))
+        return fake_emulate(image, frontend, **kw)
+
+    import analogfe.frontend
+
+    monkeypatch.setattr(analogfe.frontend, "emulate", recording)
+    scenes = data.make_wakeup_scenes(2, seed=0, size=(40, 56), target_size=(10, 20), p_empty=0.0)
+    X, y, lux = scenes.crops(16, negatives_per_image=1)
+    signal = data.scene_signal_e(lux, max_signal_e=10000.0)
+    ds = data.EmulatedDataset(X, y, "lg1.5", signal_e=signal, cache_dir=tmp_path)
+    for i in range(len(ds)):
+        ds[i]
+    assert seen == pytest.approx(list(signal))
+    assert len({ds.cache_key(i) for i in range(len(ds))}) == len(ds)
 
 
 def test_emulated_dataset_bad_input():

@@ -17,7 +17,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".pgm", ".pp
 RAW_SUFFIXES = (".nef", ".dng", ".cr2", ".arw", ".raw")
 
 
-def read_image(path, *, raw_bits=12):
+def read_image(path, *, raw_bits=12, black_level=0):
     """Read one image file.
 
     Parameters
@@ -27,15 +27,19 @@ def read_image(path, *, raw_bits=12):
         linear raw mosaic of ``raw_bits`` significant bits, or a camera raw file
         (NEF, DNG, ...).
     raw_bits : int
-        Significant bits of 16-bit files (12 for PASCALRAW). Their values are
-        divided by ``2**raw_bits - 1``.
+        Significant bits of 16-bit files (12 for PASCALRAW).
+    black_level : int
+        DN of no light in 16-bit files. Their values map to
+        ``(dn - black_level) / (2**raw_bits - 1 - black_level)``, clipped to
+        [0, 1].
 
     Returns
     -------
     image : ndarray
         ``uint8`` sRGB ``(H, W)`` or ``(H, W, 3)`` for 8-bit files (an alpha
-        channel is dropped); ``float32`` linear raw in [0, 1] ``(H, W)`` for
-        16-bit files and camera raw files.
+        channel is dropped); ``float32`` linear raw in [0, 1] for 16-bit files
+        (``(H, W)``, or ``(H, W, 3)`` for 16-bit RGB) and camera raw files
+        (``(H, W)``, the mosaic).
 
     Raises
     ------
@@ -60,8 +64,9 @@ def read_image(path, *, raw_bits=12):
             raise ValueError(f"cannot read raw file {path}: {exc}") from exc
     import imageio.v3 as iio
 
+    plugin = "tifffile" if suffix in (".tif", ".tiff") else "pillow"
     try:
-        image = np.asarray(iio.imread(path))
+        image = np.asarray(iio.imread(path, plugin=plugin))
     except Exception as exc:
         raise ValueError(f"cannot read image file {path}: {exc}") from exc
     if image.ndim == 3 and image.shape[-1] in (2, 4):  # drop alpha
@@ -80,7 +85,8 @@ def read_image(path, *, raw_bits=12):
                 f"image file {path} holds values up to {peak}, above the "
                 f"{raw_bits}-bit white level {white}; pass raw_bits=16"
             )
-        return (image.astype(np.float32) / np.float32(white)).astype(np.float32)
+        scaled = (image.astype(np.float32) - np.float32(black_level)) / np.float32(white - black_level)
+        return np.clip(scaled, 0.0, 1.0).astype(np.float32)
     if image.dtype == bool:
         return (image.astype(np.uint8) * 255).astype(np.uint8)
     raise ValueError(f"image file {path} has unsupported dtype {image.dtype}")

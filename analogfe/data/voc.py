@@ -192,6 +192,9 @@ class VOCDataset:
         raw (NEF, DNG ...), then PNG, JPEG, TIFF.
     raw_bits : int
         Significant bits of 16-bit PNG / TIFF raw files (12 for PASCALRAW).
+    black_level : int
+        Black level of 16-bit PNG / TIFF raw files, DN; camera raw files carry
+        their own.
     cfa : str, optional
         Bayer pattern of 16-bit raw files (``"RGGB"`` for PASCALRAW), used by
         :meth:`load_linear`; camera raw files carry their own.
@@ -207,7 +210,7 @@ class VOCDataset:
     """
 
     def __init__(self, root, *, split=None, classes=None, include_difficult=True,
-                 image_dir=None, image_suffix=None, raw_bits=12, cfa=None):
+                 image_dir=None, image_suffix=None, raw_bits=12, black_level=0, cfa=None):
         self.root = Path(os.fspath(root))
         if not self.root.is_dir():
             raise FileNotFoundError(f"dataset folder not found: {self.root}")
@@ -245,6 +248,11 @@ class VOCDataset:
             for r in records
         ]
         self.raw_bits = check_int(raw_bits, "raw_bits", low=1, high=16)
+        self.black_level = check_int(black_level, "black_level", low=0, high=2**self.raw_bits - 2)
+        if cfa is not None:
+            from ..isp import CFA_PATTERNS
+
+            check_choice(cfa, "cfa", CFA_PATTERNS)
         self.cfa = cfa
         self.image_dir = self._find_image_dir(image_dir)
         self.image_paths = [self._find_image(r, image_suffix) for r in self.records]
@@ -289,7 +297,8 @@ class VOCDataset:
 
     def load_image(self, index):
         """The image file as stored: uint8 sRGB, or float32 linear raw in [0, 1]."""
-        return read_image(self.image_paths[self._index(index)], raw_bits=self.raw_bits)
+        return read_image(self.image_paths[self._index(index)], raw_bits=self.raw_bits,
+                          black_level=self.black_level)
 
     def load_linear(self, index):
         """Linear float32 in [0, 1]: raw files demosaicked (if ``cfa``), 8-bit files linearised.
@@ -300,14 +309,15 @@ class VOCDataset:
 
         i = self._index(index)
         path = self.image_paths[i]
-        image = self.load_image(i)
-        if image.dtype == np.uint8:
-            return srgb_to_linear(image)
-        cfa = self.cfa
         if path.suffix.lower() in RAW_SUFFIXES:
             from . import raw as _raw
 
-            cfa = _raw.load_raw(path).cfa
+            raw = _raw.load_raw(path)  # its own Bayer pattern, black and white levels
+            image, cfa = np.ascontiguousarray(raw.data, dtype=np.float32), raw.cfa
+        else:
+            image, cfa = self.load_image(i), self.cfa
+        if image.dtype == np.uint8:
+            return srgb_to_linear(image)
         return demosaic(image, cfa) if cfa else image
 
     def annotations(self, index, image_shape=None):
