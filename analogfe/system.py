@@ -426,8 +426,10 @@ def compare(results, baseline=0):
     Returns
     -------
     str
-        One row per result; the ``x`` columns are baseline / result (how many
-        times lower), per pixel for energy and link bits.
+        One row per result: energy per pixel (total, sensor, back end), power,
+        link data rate, memory; the ``x`` columns are baseline / result (how
+        many times lower) per pixel, for the total, the back end (ISP and
+        after), detection alone (HOG, detector, CNN) and the link bits.
     """
     results = list(results)
     if not results or not all(isinstance(r, CostResult) for r in results):
@@ -439,14 +441,18 @@ def compare(results, baseline=0):
     else:
         base = results[check_int(baseline, "baseline", low=0, high=len(results) - 1)]
     rows = [f"{'name':<20}{'pJ/pixel':>10}{'sensor':>9}{'back end':>10}{'mW':>9}{'Mbit/s':>9}"
-            f"{'mem kbit':>10}{'energy x':>10}{'back end x':>11}{'link x':>8}"]
+            f"{'mem kbit':>10}{'energy x':>10}{'back end x':>11}{'detect x':>10}{'link x':>8}"]
+
+    def inv(v):
+        return 1.0 / v if v else math.inf
+
     for r in results:
         q = r.ratio_to(base)
         rows.append(f"{r.name:<20}{r.energy_per_pixel_pj:>10.4g}{r.sensor_energy_pj / r.pixels:>9.4g}"
                     f"{r.backend_energy_pj / r.pixels:>10.4g}{r.power_mw:>9.4g}{r.data_rate_mbps:>9.4g}"
-                    f"{r.memory_bits / 1e3:>10.4g}{1 / q['energy_per_pixel']:>10.3g}"
-                    f"{1 / q['backend_per_pixel'] if q['backend_per_pixel'] else math.inf:>11.3g}"
-                    f"{1 / q['link_bits_per_pixel'] if q['link_bits_per_pixel'] else math.inf:>8.3g}")
+                    f"{r.memory_bits / 1e3:>10.4g}{inv(q['energy_per_pixel']):>10.3g}"
+                    f"{inv(q['backend_per_pixel']):>11.3g}{inv(q['detection_per_pixel']):>10.3g}"
+                    f"{inv(q['link_bits_per_pixel']):>8.3g}")
     return f"baseline: {base.name} (x = baseline / result)\n" + "\n".join(rows)
 
 

@@ -358,3 +358,23 @@ def test_totals_are_sums_of_breakdown(h, w, levels, link, node, backend):
     assert all(c.energy_pj >= 0 for c in r.components)
     d = r.to_dict()
     assert sum(c["energy_pj"] for c in d["components"]) == pytest.approx(d["energy_pj"])
+
+
+def test_frontend_object_name_and_mapping_agree():
+    from analogfe.frontend import make_frontend
+    from analogfe.sensor import SensorConfig
+    h, w = 48, 64
+    fe = make_frontend("lg2.75", scales=(1, 2))
+    by_obj = S.cost(fe, h, w, 10.0)
+    by_name = S.cost("lg2.75", h, w, 10.0, frontend_kwargs={"scales": (1, 2)})
+    m = dict(fe.operation_counts(h, w), levels=fe.levels, scales=fe.scales, name="lg2.75")
+    by_map = S.cost(m, h, w, 10.0)
+    for r in (by_name, by_map):
+        assert r.energy_pj == pytest.approx(by_obj.energy_pj)
+    assert by_obj.link_bits == fe.bits_per_frame(h, w)
+    dig = make_frontend("gray8", sensor_config=SensorConfig(height=h, width=w, adc_bits=12))
+    r = S.cost(dig, h, w, 10.0)
+    assert r.link_bits == h * w * 12  # raw 12-bit words to the SoC's ISP
+    assert comp(r, "frame buffer").memory_bits == h * w * 8
+    with pytest.raises(ValueError, match="frontend_kwargs"):
+        S.cost(fe, h, w, 10.0, frontend_kwargs={"scales": (1,)})
