@@ -54,6 +54,7 @@ __all__ = [
     "WakeUpClassifier",
     "SlidingWindowDetector",
     "Detections",
+    "DETECTOR_MODES",
     "check_images",
     "compare_frontends_lfw",
     "format_comparison",
@@ -191,6 +192,13 @@ class WakeUpClassifier(ClassifierMixin, BaseEstimator):
         self.standardize = standardize
         self.class_weight = class_weight
         self.max_iter = max_iter
+
+    def __sklearn_tags__(self):
+        # input is a stack of images (N, H, W[, 3]), not a 2-D feature table
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        return tags
 
     # -- features
     def _check_params(self):
@@ -340,84 +348,98 @@ class Detections:
         return len(self.scores)
 
 
-def _bin_mean(image, k):
-    # k x k block mean of an 8-bit image (crop to a multiple of k): the
-    # digital baseline's image pyramid, the same binning as the analog one.
-    if k == 1:
-        return image
-    h, w = image.shape[0] // k * k, image.shape[1] // k * k
-    a = image[:h, :w].astype(np.float32)
-    a = a.reshape((h // k, k, w // k, k) + a.shape[2:]).mean(axis=(1, 3))
-    return np.clip(np.round(a), 0, 255).astype(np.uint8)
-
-
 def _windows(a, wh, ww, stride):
-    # all (wh, ww) windows of the first two axes of ``a`` at ``stride``:
-    # returns (n, wh, ww, ...) and the (y, x) of each window's top left.
-    v = np.lib.stride_tricks.sliding_window_view(a, (wh, ww), axis=(0, 1))
-    v = v[::stride, ::stride]
+    # all (wh, ww) windows over the first two axes of ``a`` at ``stride``:
+    # (n, wh, ww, ...) contiguous, and the top-left (row, col) of each.
+    v = np.lib.stride_tricks.sliding_window_view(a, (wh, ww), axis=(0, 1))[::stride, ::stride]
     ny, nx = v.shape[:2]
     v = np.moveaxis(v, (-2, -1), (2, 3)).reshape((ny * nx, wh, ww) + a.shape[2:])
-    ys, xs = np.meshgrid(np.arange(ny) * stride, np.arange(nx) * stride, indexing="ij")
-    return np.ascontiguousarray(v), ys.ravel(), xs.ravel()
+    rows, cols = np.meshgrid(np.arange(ny) * stride, np.arange(nx) * stride, indexing="ij")
+    return np.ascontiguousarray(v), rows.ravel(), cols.ravel()
+
+
+def _image_levels(image, downscale):
+    # the baseline's Gaussian image pyramid, as feature_pyramid builds it
+    from skimage.transform import pyramid_gaussian
+
+    a = image.astype(np.float32) * np.float32(1.0 / 255.0) if image.dtype == np.uint8 else image
+    rgb = a.ndim == 3
+    for k, level in enumerate(pyramid_gaussian(a, downscale=downscale, preserve_range=True,
+                                               channel_axis=-1 if rgb else None)):
+        yield downscale ** k, level.astype(np.float32)
+        if min(level.shape[:2]) < 2:
+            return
+
+
+#: How window features are computed: on the cell map of a whole pyramid level
+#: (fast; :func:`analogfe.features.feature_pyramid` + ``window_features``) or
+#: by HOG of each cropped window (slow; exactly the classifier's features).
+DETECTOR_MODES = ("pyramid", "crops")
 
 
 class SlidingWindowDetector:
     """Multi-scale sliding-window detector with non-maximum suppression.
 
-    Every pyramid level is one binning factor ``k``: for a log-gradient front
-    end the codes of its scale ``k`` (the sensor's multi-scale readout, no
-    digital resampling); for an 8-bit front end the ``k x k`` block mean of
-    the image (a digital image pyramid). A window of the training size slides
-    over each level in steps of ``stride`` pixels of that level; its HOG
+    The pyramid levels are, for a log-gradient front end, the codes of its
+    scales (the sensor's multi-scale readout of binned super-pixels, no
+    digital resampling), and for an 8-bit front end a Gaussian image pyramid
+    with factor ``downscale`` (:func:`analogfe.features.feature_pyramid`). A
+    window of the classifier's training size slides over every level; its HOG
     vector is scored by the linear model; windows scoring above ``threshold``
-    are mapped to input-image coordinates (times ``k``) and thinned by greedy
-    NMS.
+    are mapped to input-image pixels (times the level's scale) and thinned by
+    greedy NMS (:func:`analogfe.metrics.nms`).
 
     Parameters
     ----------
     classifier : WakeUpClassifier or (coef, intercept)
-        A fitted :class:`WakeUpClassifier` (its front end, sensor, seed, HOG
-        settings and training image size are used), or raw linear weights on
-        the HOG vector ``(F,)`` and a float; then ``frontend``, ``window`` and
-        ``cell_size`` must be given.
+        A fitted binary :class:`WakeUpClassifier` trained at ``scale=0`` (its
+        front end, sensor, seed, HOG settings and image size are used), or
+        raw weights on the HOG vector ``(F,)`` and a float; then
+        ``frontend``, ``window`` and ``cell_size`` must be given.
     window : (int, int), optional
         Window ``(h, w)`` in pixels of a level; default: the classifier's
         training image size.
     stride : int, optional
-        Step between windows in pixels of a level; default ``cell_size``.
-    scales : tuple of int
-        Binning factors of the pyramid levels. For a log-gradient front end
-        each must be one of its ``scales``.
+        Step between windows in pixels of a level; default ``cell_size``. In
+        ``"pyramid"`` mode a multiple of ``cell_size``.
+    scales : tuple of float, optional
+        Keep only the pyramid levels of these scales (pixels of the input per
+        level pixel); default all levels into which the window fits.
     threshold : float or None
-        A reported window scores strictly above this decision value; None
-        keeps every window (NMS still applies).
+        Reported windows score strictly above this; None keeps all (before NMS).
     nms_iou : float
         IoU above which a lower-scoring box is suppressed.
     max_detections : int, optional
-        Keep at most this many boxes per image after NMS.
+        At most this many boxes per image after NMS.
+    mode : {"pyramid", "crops"}
+        ``"pyramid"``: HOG once per level, windows cut from its cell map (the
+        FHOG block normalisation of a window's border cells then sees the
+        cells around it, as in Felzenszwalb et al.). ``"crops"``: HOG of each
+        cropped window of the level, the classifier's own features; any stride.
+    downscale : float
+        Factor between the levels of the baseline's image pyramid.
     frontend, cell_size, method, sensor_config, seed, brightness, signal_e
         Override (or, with raw weights, give) the classifier's settings.
 
     Examples
     --------
-    >>> det = SlidingWindowDetector(clf, stride=4, scales=(1, 2), threshold=0.5)
-    >>> found = det.detect(scene)          # doctest: +SKIP
-    >>> found.boxes, found.scores          # doctest: +SKIP
+    >>> det = SlidingWindowDetector(clf, scales=(1, 2), threshold=0.5)  # doctest: +SKIP
+    >>> found = det.detect(scene)                                        # doctest: +SKIP
+    >>> found.boxes, found.scores                                        # doctest: +SKIP
     """
 
-    def __init__(self, classifier, window=None, stride=None, scales=(1, 2, 4),
-                 threshold=0.0, nms_iou=0.3, max_detections=None, *, frontend=None,
-                 cell_size=None, method=None, sensor_config=None, seed=None,
+    def __init__(self, classifier, window=None, stride=None, scales=None, threshold=0.0,
+                 nms_iou=0.3, max_detections=None, *, mode="pyramid", downscale=2.0,
+                 frontend=None, cell_size=None, method=None, sensor_config=None, seed=None,
                  brightness=None, signal_e=None):
         if isinstance(classifier, WakeUpClassifier):
             check_is_fitted(classifier, "svm_")
             if classifier.coef_.shape[0] != 1:
                 raise ValueError("classifier must be binary (one weight vector)")
-            coef, intercept = classifier.coef_[0], float(classifier.intercept_[0])
             if classifier.scale != 0:
-                raise ValueError("classifier must be trained at scale=0 (full resolution); "
-                                 "the detector picks the scales itself")
+                raise ValueError("classifier must be trained at scale=0; the detector "
+                                 "chooses the scales")
+            coef, intercept = classifier.coef_[0], float(classifier.intercept_[0])
             base = classifier
         elif isinstance(classifier, (tuple, list)) and len(classifier) == 2:
             coef = check_array(classifier[0], "classifier[0] (coef)", ndim=(1, 2),
@@ -428,7 +450,7 @@ class SlidingWindowDetector:
                                       ("cell_size", cell_size)) if v is None]
             if missing:
                 raise ValueError(f"with raw weights, give {', '.join(missing)}")
-            base = WakeUpClassifier(frontend=frontend, cell_size=cell_size)
+            base = WakeUpClassifier()
         else:
             raise TypeError("classifier must be a fitted WakeUpClassifier or (coef, intercept)")
 
@@ -443,118 +465,138 @@ class SlidingWindowDetector:
         self.brightness = check_float(pick(brightness, "brightness"), "brightness",
                                       low=0.0, low_open=True)
         self.signal_e = pick(signal_e, "signal_e")
-        if window is None:
-            window = base.image_shape_
-        if (not isinstance(window, (tuple, list)) or len(window) != 2):
+        window = base.image_shape_ if window is None else window
+        if not isinstance(window, (tuple, list)) or len(window) != 2:
             raise ValueError(f"window must be (h, w), got {window!r}")
         self.window = (check_int(window[0], "window[0]", low=1),
                        check_int(window[1], "window[1]", low=1))
-        if isinstance(classifier, WakeUpClassifier) and self.window != classifier.image_shape_:
+        if base is classifier and self.window != classifier.image_shape_:
             raise ValueError(f"window {self.window} differs from the classifier's training "
                              f"image size {classifier.image_shape_}")
+        self.mode = check_choice(mode, "mode", DETECTOR_MODES)
         self.stride = check_int(self.cell_size if stride is None else stride, "stride", low=1)
-        if isinstance(scales, numbers.Integral):
-            scales = (scales,)
-        self.scales = tuple(check_int(k, "scales", low=1) for k in scales)
-        if not self.scales:
-            raise ValueError("scales must name at least one binning factor")
-        self.threshold = (-np.inf if threshold is None
-                          else check_float(threshold, "threshold"))
+        if self.mode == "pyramid" and self.stride % self.cell_size:
+            raise ValueError(f"stride {self.stride} must be a multiple of cell_size "
+                             f"{self.cell_size} in 'pyramid' mode")
+        if self.mode == "pyramid" and min(self.window) < self.cell_size:
+            raise ValueError(f"window {self.window} is smaller than one cell")
+        if scales is not None:
+            scales = (scales,) if isinstance(scales, numbers.Real) else tuple(scales)
+            if not scales:
+                raise ValueError("scales must name at least one level")
+            scales = tuple(check_float(s, "scales", low=1.0) for s in scales)
+        self.scales = scales
+        self.downscale = check_float(downscale, "downscale", low=1.0, low_open=True)
+        self.threshold = -np.inf if threshold is None else check_float(threshold, "threshold")
         self.nms_iou = check_float(nms_iou, "nms_iou", low=0.0, high=1.0)
         self.max_detections = (None if max_detections is None
                                else check_int(max_detections, "max_detections", low=1))
         self.coef_ = coef
         self.intercept_ = intercept
         self._hog = WakeUpClassifier(frontend=self.frontend, cell_size=self.cell_size,
-                                     method=self.method, scale=0)
+                                     method=self.method)
 
-    # -- pyramid
+    # -- levels and windows
+    def _wanted(self, scale):
+        return self.scales is None or any(abs(scale - s) < 1e-6 for s in self.scales)
+
+    def _levels(self, output, i):
+        """(scale, level) of frame ``i`` of a stacked output: codes or an image."""
+        if _is_codes(output):
+            have = tuple(float(s) for s in output.scales)
+            missing = [s for s in (self.scales or ()) if not any(abs(s - h) < 1e-6 for h in have)]
+            if missing:
+                raise ValueError(f"scales {missing} are not among the front end's scales {have}")
+            for j, s in enumerate(have):
+                if self._wanted(s):
+                    yield s, dataclasses.replace(output, dx=[output.dx[j][i]],
+                                                 dy=[output.dy[j][i]], scales=(output.scales[j],))
+        else:
+            for s, level in _image_levels(np.asarray(output)[i], self.downscale):
+                if self._wanted(s):
+                    yield s, level
+
+    def _level_windows(self, level):
+        """HOG vectors (n, F) of every window of one level, and their (row, col) px."""
+        wh, ww = self.window
+        if _is_codes(level):
+            h, w = level.dx[0].shape
+        else:
+            h, w = level.shape[:2]
+        if h < wh or w < ww:
+            return None
+        if self.mode == "crops":
+            if _is_codes(level):
+                cdx, rows, cols = _windows(level.dx[0], wh, ww, self.stride)
+                cdy = _windows(level.dy[0], wh, ww, self.stride)[0]
+                crops = dataclasses.replace(level, dx=[cdx], dy=[cdy])
+            else:
+                crops, rows, cols = _windows(level, wh, ww, self.stride)
+            return self._hog.features_from_output(crops), rows, cols
+        c = self.cell_size
+        if _is_codes(level):
+            cell_map = _features.hog(level.dx[0], level.dy[0], method=self.method, cell_size=c,
+                                     levels=getattr(level, "levels", None))
+        else:
+            dx, dy = _features.image_gradients(level)
+            cell_map = _features.hog(dx, dy, method=self.method, cell_size=c)
+        if cell_map.shape[0] < wh // c or cell_map.shape[1] < ww // c:
+            return None
+        F, pos = _features.window_features(cell_map, (wh // c, ww // c), self.stride // c)
+        return F, pos[:, 0] * c, pos[:, 1] * c
+
+    def _scores(self, output, i):
+        wh, ww = self.window
+        if self.mode == "pyramid":  # the region the window's whole cells cover
+            wh, ww = wh // self.cell_size * self.cell_size, ww // self.cell_size * self.cell_size
+        all_boxes, all_scores = [], []
+        for s, level in self._levels(output, i):
+            got = self._level_windows(level)
+            if got is None:
+                continue
+            F, rows, cols = got
+            if F.shape[1] != self.coef_.shape[0]:
+                raise ValueError(f"window HOG has {F.shape[1]} features but the weights "
+                                 f"have {self.coef_.shape[0]}")
+            all_scores.append(F.astype(np.float64) @ self.coef_ + self.intercept_)
+            all_boxes.append(np.stack([cols * s, rows * s, (cols + ww) * s, (rows + wh) * s],
+                                      axis=1).astype(np.float64))
+        if not all_boxes:
+            return np.zeros((0, 4)), np.zeros(0)
+        return np.concatenate(all_boxes), np.concatenate(all_scores)
+
     def _emulate(self, images):
         return _frontend.emulate(images, self.frontend, sensor_config=self.sensor_config,
                                  seed=self.seed, signal_e=self.signal_e,
                                  brightness=self.brightness)
 
-    def _levels(self, output, i):
-        """(k, level of frame ``i`` of a stacked output) for every pyramid factor."""
-        if _is_codes(output):
-            have = tuple(output.scales)
-            for k in self.scales:
-                if k not in have:
-                    raise ValueError(f"scales {self.scales} must be among the front end "
-                                     f"scales {have}")
-            for k in self.scales:
-                j = have.index(k)
-                yield k, (output.dx[j][i], output.dy[j][i])
-        else:
-            img = np.asarray(output)[i]
-            for k in self.scales:
-                yield k, _bin_mean(img, k)
-
-    def _level_features(self, output, level, template):
-        wh, ww = self.window
-        if isinstance(level, tuple):
-            dx, dy = level
-            if dx.shape[0] < wh or dx.shape[1] < ww:
-                return None
-            cdx, ys, xs = _windows(dx, wh, ww, self.stride)
-            cdy, _, _ = _windows(dy, wh, ww, self.stride)
-            crops = dataclasses.replace(template, dx=[cdx], dy=[cdy], scales=(1,))
-        else:
-            if level.shape[0] < wh or level.shape[1] < ww:
-                return None
-            crops, ys, xs = _windows(level, wh, ww, self.stride)
-        return self._hog.features_from_output(crops), ys, xs
+    def _check_image(self, image, name="image"):
+        a = check_array(image, name, ndim=(2, 3), kinds="uif")
+        if a.ndim == 3 and a.shape[-1] != 3:
+            raise ValueError(f"{name} must be (H, W) or (H, W, 3), got {a.shape}; "
+                             "for a stack use detect_batch")
+        a = check_images(a[None], name)[0]
+        if a.shape[0] < self.window[0] or a.shape[1] < self.window[1]:
+            raise ValueError(f"window {self.window} is larger than {name} {a.shape[:2]}")
+        return a
 
     def window_scores(self, image):
-        """Scores of every window at every level of one image.
+        """Every window of every level of one image, before threshold and NMS.
 
         Returns
         -------
         boxes : (n, 4) ndarray of float64
-            Windows in input-image pixels ``(x0, y0, x1, y1)``.
+            Windows in input-image pixels ``(x0, y0, x1, y1)``, level by level.
         scores : (n,) ndarray of float64
             Decision values ``coef . hog + intercept``.
         """
         image = self._check_image(image)
-        output = self._emulate(image[None])
-        return self._scores(output, 0)
-
-    def _scores(self, output, i):
-        wh, ww = self.window
-        all_boxes, all_scores = [], []
-        for k, level in self._levels(output, i):
-            got = self._level_features(output, level, output)
-            if got is None:
-                continue
-            F, ys, xs = got
-            if F.shape[1] != self.coef_.shape[0]:
-                raise ValueError(f"window HOG has {F.shape[1]} features but the weights "
-                                 f"have {self.coef_.shape[0]}")
-            s = F.astype(np.float64) @ self.coef_ + self.intercept_
-            boxes = np.stack([xs * k, ys * k, (xs + ww) * k, (ys + wh) * k], axis=1)
-            all_boxes.append(boxes.astype(np.float64))
-            all_scores.append(s)
-        if not all_boxes:
-            return np.zeros((0, 4)), np.zeros(0)
-        return np.concatenate(all_boxes), np.concatenate(all_scores)
-
-    def _check_image(self, image, name="image"):
-        a = check_array(image, name, ndim=(2, 3), kinds="uif")
-        if a.ndim == 3 and a.shape[-1] != 3:
-            raise ValueError(f"{name} must be (H, W) or (H, W, 3); for a stack use detect_batch")
-        a = check_images(a[None], name)[0]
-        wh, ww = self.window
-        if a.shape[0] < wh * self.scales[0] or a.shape[1] < ww * self.scales[0]:
-            raise ValueError(f"window {self.window} at scale {self.scales[0]} is larger than "
-                             f"{name} {a.shape[:2]}")
-        return a
+        return self._scores(self._emulate(image[None]), 0)
 
     def _select(self, boxes, scores):
         keep = scores > self.threshold
         boxes, scores = boxes[keep], scores[keep]
-        idx = nms(boxes, scores, self.nms_iou)
-        if self.max_detections is not None:
-            idx = idx[: self.max_detections]
+        idx = nms(boxes, scores, self.nms_iou)[: self.max_detections]
         return Detections(boxes[idx], scores[idx])
 
     def detect(self, image):
@@ -568,13 +610,14 @@ class SlidingWindowDetector:
         Raises
         ------
         ValueError
-            Bad ``image`` or a ``window`` larger than the image.
+            Bad ``image``, a ``window`` larger than the image, ``scales`` the
+            front end does not read out.
         """
         return self._select(*self.window_scores(image))
 
     def detect_batch(self, images):
-        """Detect in a stack ``(N, H, W[, 3])`` or a list of images; one
-        :class:`Detections` per image. A stack is emulated in one call."""
+        """:meth:`detect` on a stack ``(N, H, W[, 3])`` (emulated in one call,
+        so frame ``j`` sees the sensor's ``j``-th temporal noise) or a list."""
         if isinstance(images, np.ndarray):
             stack = check_images(images, "images")
             for j in range(len(stack)):

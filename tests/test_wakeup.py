@@ -13,6 +13,7 @@ from sklearn.utils.estimator_checks import (check_get_params_invariance,
                                             check_set_params)
 
 from analogfe.data import load_lfw, make_wakeup_scenes
+from analogfe.features import hog
 from analogfe.frontend import emulate
 from analogfe.metrics import box_iou
 from analogfe.wakeup import (SlidingWindowDetector, WakeUpClassifier, compare_frontends_lfw,
@@ -123,31 +124,52 @@ def test_classifier_bad_input(lfw, fitted):
 def test_detector_windows_match_classifier_features(fitted):
     rng = np.random.default_rng(0)
     scene = rng.integers(0, 256, (52, 64), dtype=np.uint8)
-    det = SlidingWindowDetector(fitted, stride=5, scales=(1, 2), threshold=None)
+    det = SlidingWindowDetector(fitted, stride=5, scales=(1, 2), threshold=None, mode="crops")
     boxes, scores = det.window_scores(scene)
     # level 1: windows at y = 0, 5, ..., 25 (6) and x = 0, 5, ..., 35 (8); level 2
     # (26 x 32 px): y = 0, x = 0, 5, the last covering (10, 0, 60, 50) in the image
     assert len(boxes) == 6 * 8 + 2
     assert boxes[-1].tolist() == [10, 0, 60, 50]
     assert boxes[9].tolist() == [5, 5, 30, 30]
-    # the score of a window is the classifier's decision on that crop of the
-    # same emulated frame
+    # "crops": a window's score is the classifier's decision on that crop of
+    # the same emulated frame
     out = emulate(scene[None], "lg1.5", seed=fitted.seed)
     crop = dataclasses.replace(out, dx=[out.dx[0][:, 5:30, 5:30]],
                                dy=[out.dy[0][:, 5:30, 5:30]], scales=(1,))
     F = fitted.features_from_output(crop)
     assert scores[9] == pytest.approx(fitted.decision_function_from_features(F)[0], abs=1e-9)
+    # "pyramid": the same window cut from the cell map of the whole level
+    pyr = SlidingWindowDetector(fitted, stride=5, scales=(1, 2), threshold=None)
+    pboxes, pscores = pyr.window_scores(scene)
+    np.testing.assert_array_equal(pboxes, boxes)
+    cells = hog(out.dx[1][0], out.dy[1][0], cell_size=5, levels=out.levels)  # scale 2
+    w = cells[0:5, 1:6].ravel().astype(np.float64)
+    assert pscores[-1] == pytest.approx(w @ fitted.coef_[0] + fitted.intercept_[0], abs=1e-9)
+    # the two modes see the same image: their scores are strongly correlated
+    assert np.corrcoef(scores, pscores)[0, 1] > 0.8
     # raw weights give the same scores
     raw = SlidingWindowDetector((fitted.coef_, fitted.intercept_), frontend="lg1.5",
                                 window=(25, 25), cell_size=5, stride=5, scales=(1, 2),
                                 threshold=None, seed=fitted.seed)
-    np.testing.assert_allclose(raw.window_scores(scene)[1], scores, atol=1e-9)
+    np.testing.assert_allclose(raw.window_scores(scene)[1], pscores, atol=1e-9)
+
+
+@pytest.mark.parametrize("mode", ["pyramid", "crops"])
+def test_detector_image_pyramid_for_8bit(lfw, mode):
+    clf = WakeUpClassifier("gray8", cell_size=5).fit(lfw.X_train[:60], lfw.y_train[:60])
+    scene = np.random.default_rng(2).integers(0, 256, (60, 70), dtype=np.uint8)
+    det = SlidingWindowDetector(clf, stride=5, threshold=None, mode=mode, downscale=1.5)
+    boxes, scores = det.window_scores(scene)
+    sizes = sorted(set(np.round(boxes[:, 2] - boxes[:, 0], 6)))
+    # levels of scale 1, 1.5, 2.25 (60 / 2.25 = 26.7 px still holds a 25-px window)
+    assert sizes == [25.0, 37.5, 56.25]
+    assert boxes[:, 2].max() <= 70 + 1e-9 and boxes[:, 3].max() <= 60 + 1e-9
 
 
 def test_detector_nms_and_threshold(fitted):
     rng = np.random.default_rng(1)
     scene = rng.integers(0, 256, (50, 60), dtype=np.uint8)
-    det = SlidingWindowDetector(fitted, stride=2, scales=(1,), threshold=None, nms_iou=0.3)
+    det = SlidingWindowDetector(fitted, scales=(1,), threshold=None, nms_iou=0.3)
     found = det.detect(scene)
     assert len(found) >= 1 and np.all(np.diff(found.scores) <= 0)
     iou = box_iou(found.boxes, found.boxes)
@@ -155,7 +177,7 @@ def test_detector_nms_and_threshold(fitted):
     assert iou.max() <= 0.3
     _, all_scores = det.window_scores(scene)
     assert found.scores[0] == all_scores.max()
-    high = SlidingWindowDetector(fitted, stride=2, scales=(1,), threshold=all_scores.max())
+    high = SlidingWindowDetector(fitted, scales=(1,), threshold=all_scores.max())
     assert len(high.detect(scene)) == 0
 
 
@@ -165,11 +187,11 @@ def test_detector_finds_faces_in_scenes():
     X, y, _ = train.crops(window=24, negatives_per_image=6, seed=0)
     clf = WakeUpClassifier("lg1.5", cell_size=4, C=0.01).fit(X, y)
     test = make_wakeup_scenes(8, seed=100, p_empty=0.25, **kw)
-    det = SlidingWindowDetector(clf, stride=2, scales=(1,), threshold=-0.5)
+    det = SlidingWindowDetector(clf, scales=(1,), threshold=-0.5)
     ev = det.evaluate(test.images, test.boxes)
     n_targets = sum(len(b) for b in test.boxes)
     assert ev.n_positives == n_targets >= 4
-    # a detector that finds nothing, or boxes at random, scores near 0
+    # measured 0.88; a detector that finds nothing scores 0, random weights ~0.1
     assert ev.ap >= 0.5
     ev11 = det.evaluate(test.images, test.boxes, method="11point")
     assert ev11.ap >= 0.5
@@ -183,6 +205,10 @@ def test_detector_bad_input(fitted):
         det.detect(np.zeros((2, 40, 40, 2), np.uint8))
     with pytest.raises(ValueError, match="scales"):
         SlidingWindowDetector(fitted, scales=(3,)).detect(np.zeros((90, 90), np.uint8))
+    with pytest.raises(ValueError, match="stride"):
+        SlidingWindowDetector(fitted, stride=3)
+    with pytest.raises(ValueError, match="mode"):
+        SlidingWindowDetector(fitted, mode="dense")
     with pytest.raises(ValueError, match="window"):
         SlidingWindowDetector(fitted, window=(30, 30))
     with pytest.raises(ValueError, match="frontend"):
