@@ -591,7 +591,7 @@ class PyramidLevel:
 
 
 def feature_pyramid(output_or_image, *, cell_size=8, method="fhog", orientations=9,
-                    downscale=2.0, max_levels=None, min_cells=1, color="max"):
+                    downscale=2.0, max_levels=None, min_cells=1, color="max", unit_px=1.0):
     """HOG at several scales: the front end's multi-scale readout, or an image pyramid.
 
     Parameters
@@ -609,6 +609,10 @@ def feature_pyramid(output_or_image, *, cell_size=8, method="fhog", orientations
         At most this many levels.
     min_cells : int
         Levels with fewer cells than this along either axis are dropped.
+    unit_px : float
+        Size of the front end's unit pixel in frame pixels: 1, or 2 for
+        codes of a Bayer sensor, whose scales count 2x2 quads. Multiplies
+        ``scale`` and ``cell_px`` of every level.
 
     Returns
     -------
@@ -617,6 +621,7 @@ def feature_pyramid(output_or_image, *, cell_size=8, method="fhog", orientations
     """
     cell = check_int(cell_size, "cell_size", low=1, high=4096)
     min_cells = check_int(min_cells, "min_cells", low=1)
+    unit_px = check_float(unit_px, "unit_px", low=0.0, low_open=True)
     if max_levels is not None:
         max_levels = check_int(max_levels, "max_levels", low=1)
     levels = []
@@ -629,7 +634,7 @@ def feature_pyramid(output_or_image, *, cell_size=8, method="fhog", orientations
                 continue
             f = hog(codes.dx[i], codes.dy[i], method=method, cell_size=cell,
                     orientations=orientations, levels=_code_levels(codes))
-            levels.append(PyramidLevel(f, float(s), float(cell * s)))
+            levels.append(PyramidLevel(f, unit_px * s, unit_px * cell * s))
     elif isinstance(output_or_image, np.ndarray):
         from skimage.transform import pyramid_gaussian
 
@@ -647,7 +652,7 @@ def feature_pyramid(output_or_image, *, cell_size=8, method="fhog", orientations
                 break
             dx, dy = image_gradients(level.astype(np.float32), color=color)
             f = hog(dx, dy, method=method, cell_size=cell, orientations=orientations)
-            levels.append(PyramidLevel(f, downscale ** k, cell * downscale ** k))
+            levels.append(PyramidLevel(f, unit_px * downscale ** k, unit_px * cell * downscale ** k))
             if max_levels is not None and len(levels) >= max_levels:
                 break
     else:

@@ -405,6 +405,7 @@ def test_feature_pyramid_codes_and_images():
     assert [lv.features.shape[:2] for lv in levels] == [(8, 12), (4, 6), (2, 3)]
     np.testing.assert_array_equal(levels[1].features, F.hog(codes.dx[1], codes.dy[1]))
     assert len(F.feature_pyramid(codes, min_cells=3)) == 2
+    assert [lv.cell_px for lv in F.feature_pyramid(codes, unit_px=2)] == [16.0, 32.0, 64.0]
 
     from skimage import data
     img = data.camera()[:96, :128]
@@ -416,3 +417,18 @@ def test_feature_pyramid_codes_and_images():
         F.feature_pyramid(img[:4, :4])
     with pytest.raises(ValueError, match="downscale"):
         F.feature_pyramid(img, downscale=1.0)
+
+
+def test_hog_accepts_other_integer_dtypes_and_views():
+    rng = np.random.default_rng(9)
+    dx, dy = _codes(rng, (40, 48), 7)
+    want = F.hog(dx, dy)
+    np.testing.assert_array_equal(F.hog(dx.astype(np.int16), dy.astype(np.int32)), want)
+    big_x = np.zeros((40, 96), np.int8)
+    big_y = np.zeros((40, 96), np.int8)
+    big_x[:, ::2], big_y[:, ::2] = dx, dy
+    np.testing.assert_array_equal(F.hog(big_x[:, ::2], big_y[:, ::2]), want)
+    with pytest.raises(ValueError, match="orientations"):
+        F.hog(dx, dy, orientations=1)
+    with pytest.raises(ValueError, match="dx, dy"):
+        F.hog(dx.astype(np.int16) * 100, dy)
