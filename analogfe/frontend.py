@@ -363,7 +363,8 @@ class LogGradientFrontEnd:
             dx = np.empty(plane.shape, dtype=np.int8)
             dy = np.empty(plane.shape, dtype=np.int8)
             if self.ideal and self.thresholds is None:
-                _logratio.codes_batch(plane, self.full_well_e, self.eps, adc.LN8, s, centred, dx, dy)
+                _logratio.codes_batch(plane, self.full_well_e, self.eps, adc.LN8, s,
+                                      self._t_ln.size, centred, dx, dy)
             else:
                 thr, off = self._converter(k, base.shape[2], ws)
                 pert = np.empty((plane.shape[0], 2, hs, ws))

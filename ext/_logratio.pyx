@@ -15,8 +15,16 @@ Per pixel of a (binned) plane ``x`` in electrons::
         -#{i : -(d + p) >= t_neg[col, i]} otherwise   # "thresholds" quantiser
 
 with ``round`` half away from zero (C ``round``) and ``p`` the comparator
-offset plus noise. ``L`` of each row is computed once into a three-row ring
-buffer, so the log is evaluated once per pixel and the plane stays in cache.
+offset plus noise. Each row is computed once into a three-row ring buffer, so
+the plane stays in cache.
+
+The formula quantiser is evaluated on ratios: it compares ``u_hi`` with
+``u_lo * R_n`` (``u = I + eps``, ``R_n = exp((n - 0.5) / s)`` the ratio where
+the rounding steps to level n) and calls ``log`` only for the rare ratios
+within 1e-9 of a threshold, where it applies the float64 log formula itself.
+The float64 formula is off from the true log ratio by ~1e-15, so outside that
+band both decide alike: the codes equal the formula bit for bit, as the
+converter of the sensor compares ratios, not logs.
 
 Pairs: centred (``dx[y, x] = L[y, x+1] - L[y, x-1]``, zero code in the first
 and last column; ``dy`` likewise along rows) or adjacent
@@ -55,55 +63,90 @@ cdef inline signed char _q_thresholds(double d, double c, double p,
     return <signed char>q
 
 
-cdef inline void _log_row(const float[:, ::1] x, Py_ssize_t y, double full_well_e,
-                          double eps, double *dst) noexcept nogil:
+cdef inline void _fill_row(const float[:, ::1] x, Py_ssize_t y, double full_well_e,
+                           double eps, bint take_log, double *dst) noexcept nogil:
+    """``u = x / full_well_e + eps`` of row ``y`` (or ``log(u)`` if ``take_log``)."""
     cdef Py_ssize_t i
     cdef const float *src = &x[y, 0]
-    for i in range(x.shape[1]):
-        dst[i] = log(<double>src[i] / full_well_e + eps)
+    if take_log:
+        for i in range(x.shape[1]):
+            dst[i] = log(<double>src[i] / full_well_e + eps)
+    else:
+        for i in range(x.shape[1]):
+            dst[i] = <double>src[i] / full_well_e + eps
+
+
+cdef inline signed char _q_ratio(double hi, double lo, double clip, double s,
+                                 const double *r_up, const double *r_down,
+                                 Py_ssize_t m) noexcept nogil:
+    """The formula quantiser decided on the ratio ``hi / lo`` of two ``u`` values.
+
+    Level n starts where ``round(d * s)`` reaches n, at the ratio
+    ``R_n = exp((n - 0.5) / s)``. ``r_up = R_n (1 + 1e-9)`` and
+    ``r_down = R_n (1 - 1e-9)``: a ratio outside that band is decided by
+    multiplications alone (the float64 log formula is off by ~1e-15 at most,
+    far inside the band); a ratio inside it falls back to the log formula
+    itself. The result is therefore exactly ``round(clip(log(hi) - log(lo)) * s)``
+    while calling ``log`` only near a decision threshold."""
+    cdef int q = 0, amb = 0
+    cdef Py_ssize_t i
+    cdef double a, b
+    for i in range(m):
+        # branch-free: counts of thresholds clearly passed, on either side
+        a = lo * r_up[i]
+        b = hi * r_up[i]
+        q += (hi > a) - (lo > b)
+        amb |= ((hi >= lo * r_down[i]) & (hi <= a)) | ((lo >= hi * r_down[i]) & (lo <= b))
+    if amb:
+        return _q_formula(log(hi) - log(lo), clip, s)
+    return <signed char>q
 
 
 cdef void _plane(const float[:, ::1] x,             # IN  (H, W) electrons
                  double full_well_e, double eps, double clip, double s,
                  bint centred, bint formula,
+                 const double[::1] r_up,            # IN  (m,) formula: R_n (1 + 1e-9)
+                 const double[::1] r_down,          # IN  (m,) formula: R_n (1 - 1e-9)
                  const double[:, :, ::1] pert,      # IN  (2, H, W) offset + noise (thresholds only)
                  const double[:, :, ::1] thr,       # IN  (4, W, m) dx+, dx-, dy+, dy- (thresholds only)
                  signed char[:, ::1] dx,            # OUT (H, W)
                  signed char[:, ::1] dy,            # OUT (H, W)
                  double *buf) noexcept nogil:       # scratch, 3 * W doubles
     cdef Py_ssize_t h = x.shape[0], w = x.shape[1]
-    cdef Py_ssize_t m = thr.shape[2]
-    cdef Py_ssize_t y, i, first, last
+    cdef Py_ssize_t m = thr.shape[2], mr = r_up.shape[0]
+    cdef Py_ssize_t y, i, first, last, off_lo, off_hi
     cdef double *prev
     cdef double *cur
     cdef double *nxt
     cdef double *lo
-    cdef double *hi
+    cdef signed char *ox
+    cdef signed char *oy
     cdef bint has_dy
-    _log_row(x, 0, full_well_e, eps, buf)
+    # formula: rows hold u = I + eps (decided on ratios); thresholds: rows hold log(u)
+    _fill_row(x, 0, full_well_e, eps, not formula, buf)
+    if centred:
+        first, last, off_lo, off_hi = 1, w - 1, -1, 1
+    else:
+        first, last, off_lo, off_hi = 0, w - 1, 0, 1
     for y in range(h):
         if y + 1 < h:
-            _log_row(x, y + 1, full_well_e, eps, buf + ((y + 1) % 3) * w)
+            _fill_row(x, y + 1, full_well_e, eps, not formula, buf + ((y + 1) % 3) * w)
         cur = buf + (y % 3) * w
         prev = buf + ((y + 2) % 3) * w
         nxt = buf + ((y + 1) % 3) * w
-        # dx: pairs along the row
-        if centred:
-            first, last = 1, w - 1
-        else:
-            first, last = 0, w - 1
+        ox = &dx[y, 0]
+        oy = &dy[y, 0]
+        # dx: pairs along the row; no pair at the border -> 0
         for i in range(w):
-            dx[y, i] = 0
-        for i in range(first, last):
-            if centred:
-                lo, hi = cur + i - 1, cur + i + 1
-            else:
-                lo, hi = cur + i, cur + i + 1
-            if formula:
-                dx[y, i] = _q_formula(hi[0] - lo[0], clip, s)
-            else:
-                dx[y, i] = _q_thresholds(hi[0] - lo[0], clip, pert[0, y, i],
-                                         &thr[0, i, 0], &thr[1, i, 0], m)
+            ox[i] = 0
+        if formula:
+            for i in range(first, last):
+                ox[i] = _q_ratio(cur[i + off_hi], cur[i + off_lo], clip, s,
+                                 &r_up[0], &r_down[0], mr)
+        else:
+            for i in range(first, last):
+                ox[i] = _q_thresholds(cur[i + off_hi] - cur[i + off_lo], clip, pert[0, y, i],
+                                      &thr[0, i, 0], &thr[1, i, 0], m)
         # dy: pairs along the column
         if centred:
             has_dy = y >= 1 and y + 1 < h
@@ -111,52 +154,69 @@ cdef void _plane(const float[:, ::1] x,             # IN  (H, W) electrons
         else:
             has_dy = y + 1 < h
             lo = cur
-        for i in range(w):
-            if not has_dy:
-                dy[y, i] = 0
-            elif formula:
-                dy[y, i] = _q_formula(nxt[i] - lo[i], clip, s)
-            else:
-                dy[y, i] = _q_thresholds(nxt[i] - lo[i], clip, pert[1, y, i],
-                                         &thr[2, i, 0], &thr[3, i, 0], m)
+        if not has_dy:
+            for i in range(w):
+                oy[i] = 0
+        elif formula:
+            for i in range(w):
+                oy[i] = _q_ratio(nxt[i], lo[i], clip, s, &r_up[0], &r_down[0], mr)
+        else:
+            for i in range(w):
+                oy[i] = _q_thresholds(nxt[i] - lo[i], clip, pert[1, y, i],
+                                      &thr[2, i, 0], &thr[3, i, 0], m)
 
 
 def _dummy():
     import numpy as np
-    return np.zeros((2, 1, 1)), np.zeros((4, 1, 0))
+    return np.zeros((2, 1, 1)), np.zeros((4, 1, 0)), np.zeros(1)
+
+
+def _ratio_bands(double s, Py_ssize_t m):
+    """``R_n (1 +- 1e-9)`` with ``R_n = exp((n - 0.5) / s)``, n = 1..m."""
+    import numpy as np
+    r = np.exp((np.arange(1, m + 1) - 0.5) / s)
+    return r * (1.0 + 1e-9), r * (1.0 - 1e-9)
 
 
 def codes_2d(const float[:, ::1] x, double full_well_e, double eps, double clip,
-             double s, bint centred, signed char[:, ::1] dx, signed char[:, ::1] dy):
-    """Formula quantiser on one plane: ``x`` (H, W) float32 electrons ->
-    ``dx``, ``dy`` (H, W) int8, written in place."""
+             double s, Py_ssize_t m, bint centred, signed char[:, ::1] dx, signed char[:, ::1] dy):
+    """Formula quantiser (``m`` positive levels) on one plane: ``x`` (H, W)
+    float32 electrons -> ``dx``, ``dy`` (H, W) int8, written in place."""
     cdef const double[:, :, ::1] pert
     cdef const double[:, :, ::1] thr
-    pert, thr = _dummy()
+    cdef const double[::1] r_up
+    cdef const double[::1] r_down
+    pert, thr, _ = _dummy()
+    r_up, r_down = _ratio_bands(s, m)
     cdef double *buf = <double *>malloc(3 * x.shape[1] * sizeof(double))
     if buf == NULL:
         raise MemoryError()
     try:
         with nogil:
-            _plane(x, full_well_e, eps, clip, s, centred, True, pert, thr, dx, dy, buf)
+            _plane(x, full_well_e, eps, clip, s, centred, True, r_up, r_down, pert, thr,
+                   dx, dy, buf)
     finally:
         free(buf)
 
 
 def codes_batch(const float[:, :, ::1] x, double full_well_e, double eps, double clip,
-                double s, bint centred, signed char[:, :, ::1] dx, signed char[:, :, ::1] dy):
+                double s, Py_ssize_t m, bint centred, signed char[:, :, ::1] dx,
+                signed char[:, :, ::1] dy):
     """Formula quantiser on a stack: ``x`` (N, H, W) -> ``dx``, ``dy`` (N, H, W)."""
     cdef const double[:, :, ::1] pert
     cdef const double[:, :, ::1] thr
+    cdef const double[::1] r_up
+    cdef const double[::1] r_down
     cdef Py_ssize_t n
-    pert, thr = _dummy()
+    pert, thr, _ = _dummy()
+    r_up, r_down = _ratio_bands(s, m)
     cdef double *buf = <double *>malloc(3 * x.shape[2] * sizeof(double))
     if buf == NULL:
         raise MemoryError()
     try:
         with nogil:
             for n in range(x.shape[0]):
-                _plane(x[n], full_well_e, eps, clip, s, centred, True, pert, thr,
+                _plane(x[n], full_well_e, eps, clip, s, centred, True, r_up, r_down, pert, thr,
                        dx[n], dy[n], buf)
     finally:
         free(buf)
@@ -172,13 +232,16 @@ def codes_thresholds_batch(const float[:, :, ::1] x, double full_well_e, double 
     natural-log units) to each difference; ``thr`` holds the per-column
     thresholds of the dx and dy converters, positive and negative side."""
     cdef Py_ssize_t n
+    cdef const double[::1] none_r
+    _, _, none_r = _dummy()
     cdef double *buf = <double *>malloc(3 * x.shape[2] * sizeof(double))
     if buf == NULL:
         raise MemoryError()
     try:
         with nogil:
             for n in range(x.shape[0]):
-                _plane(x[n], full_well_e, eps, clip, 0.0, centred, False, pert[n], thr,
+                _plane(x[n], full_well_e, eps, clip, 0.0, centred, False, none_r, none_r,
+                       pert[n], thr,
                        dx[n], dy[n], buf)
     finally:
         free(buf)
@@ -189,16 +252,21 @@ def pair_codes(const double[::1] a, const double[::1] b, double eps, double clip
                const double[::1] t_pos, const double[::1] t_neg, signed char[::1] out):
     """Codes of ``ln(a + eps) - ln(b + eps)`` for flat arrays of intensities.
 
-    ``formula`` picks ``round(clip(d) * s)``; otherwise the thresholds
+    ``formula`` picks ``round(clip(d) * s)`` (decided on ratios, with ``m``
+    levels per side, ``m`` the length of ``t_pos``); otherwise the thresholds
     ``t_pos``/``t_neg`` (ascending, natural-log units) with ``pert`` (same
     length as ``a``) added to each clipped difference."""
     cdef Py_ssize_t i, m = t_pos.shape[0]
     cdef double d
+    cdef const double[::1] r_up
+    cdef const double[::1] r_down
+    if formula:
+        r_up, r_down = _ratio_bands(s, m)
     with nogil:
         for i in range(a.shape[0]):
-            d = log(b[i] + eps)
-            d = log(a[i] + eps) - d
             if formula:
-                out[i] = _q_formula(d, clip, s)
+                out[i] = _q_ratio(a[i] + eps, b[i] + eps, clip, s, &r_up[0], &r_down[0], m)
             else:
+                d = log(b[i] + eps)
+                d = log(a[i] + eps) - d
                 out[i] = _q_thresholds(d, clip, pert[i], &t_pos[0], &t_neg[0], m)

@@ -92,6 +92,33 @@ def test_codes_exact_at_ratios_near_thresholds(base_e, bits, level, pairs):
     assert len(set(np.abs(out.dx[0]).ravel().tolist())) >= 2  # the ladder straddles the threshold
 
 
+@pytest.mark.parametrize("bits", [2, 3])
+def test_codes_exact_within_1e9_of_a_threshold(bits):
+    # the kernel decides on ratios and falls back to the log formula within
+    # 1e-9 of a threshold: find float32 pixel pairs that land in that band
+    eps_e = 1e-4 * FW
+    base = np.arange(100.0, 3000.0, 0.37, dtype=np.float32)
+    picked = []
+    for r in np.exp(adc.formula_thresholds_ln(bits)):
+        hi = ((base.astype(np.float64) + eps_e) * r - eps_e).astype(np.float32)
+        u_hi = hi.astype(np.float64) / FW + 1e-4
+        u_lo = base.astype(np.float64) / FW + 1e-4
+        band = np.abs(u_hi / u_lo / r - 1) < 1e-9
+        picked += list(zip(base[band][:20], hi[band][:20]))
+    assert len(picked) >= 10
+    row = np.ravel([[b, b, h, h] for b, h in picked]).astype(np.float32)
+    e = np.stack([row, row[::-1], row, row])
+    fe = LogGradientFrontEnd(bits=bits, scales=(1,))
+    _assert_codes_equal(fe(e), *frontend_reference(e, bits, (1,), FW, log=libm_log))
+    a, b = np.array(picked, np.float64).T / FW
+    np.testing.assert_array_equal(adc.log_ratio_codes(a, b, bits=bits), _pair_reference(a, b, bits))
+
+
+def _pair_reference(a, b, bits):
+    from reference_frontend import quantise_reference
+    return quantise_reference(libm_log(a + 1e-4) - libm_log(b + 1e-4), bits)
+
+
 def test_numpy_log_reference_agrees_on_a_scene():
     # what a user writes (np.log) agrees with the kernel except within 1 ulp of a decision
     e = _scene(48, 64)
