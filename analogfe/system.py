@@ -15,7 +15,10 @@ log-ratio converter       comparator decisions x ``rdc_pj_per_comparison``
 link                      bits off chip x ``link_pj_per_bit``
 ISP compute / line buf.   adds and multiplies per pixel; 3 raw rows buffered
 frame buffer              the ISP output written once and read once
-HOG compute / line buf.   FHOG operations per pixel; rows of pixels or codes
+HOG compute               FHOG operations per pixel, normalisation per cell
+HOG line buffer           2 rows of an 8-bit image (codes need none)
+HOG histograms            one cell row of accumulators, a read-modify-write
+                          per pixel
 detector features         the sliding window's cell rows; every window reads
                           its cells' descriptors
 detector weights / MACs   one linear filter per window position
@@ -42,6 +45,23 @@ fits the paper's figures; the paper does not state them) a cell's
 descriptor is 4 x 5 = 20 bits (512 / 20 = 25.6x, paper: 25x) or
 9 x 6 = 54 bits (512 / 54 = 9.5x, paper: 9.5x).
 
+What the presets reproduce (tests/test_system.py checks each):
+
+- ``jssc2019-1.5b``: sensor + link 98.4 pJ/pixel (paper: 99 pJ/pixel [1];
+  the converter's energy per decision is calibrated to it, see
+  :data:`analogfe.energy.RDC_PJ_PER_COMPARISON`).
+- ``conventional``: sensor + link 700 pJ/pixel, of which the ADCs take 84 %
+  and the I/O 14 % (published: 0.70 nJ/pixel, 70-85 % and 10-15 % [2]; the
+  column ADC FoM is calibrated to it).
+- Back-end detection energy (HOG + detector) 3.6x lower with 1.5-bit codes
+  than with an 8-bit gray image at QVGA (paper: an estimated 3.3x [1, 2]).
+  Assumed: the same streaming FHOG and 16 x 8-cell linear detector on both,
+  memories costed by size from the 45 nm table. The savings come from what
+  the codes remove: no pixel rows to buffer, narrower histogram
+  accumulators, 4 reachable bins of 5 bits instead of 9 of 8 bits (feature
+  reads per window, weights, MAC width), and no per-pixel orientation
+  arithmetic (a table lookup).
+
 References
 ----------
 .. [1] C. Young, A. Omid-Zohoor, P. Lajevardi, B. Murmann, IEEE JSSC
@@ -56,14 +76,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import numbers
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
 from . import energy as E
 from ._validation import check_choice, check_float, check_int
-from .energy import hog_compression, hog_descriptor_bits, reachable_bins, code_bits
+from .energy import code_bits, hog_compression, hog_descriptor_bits, reachable_bins
 
 __all__ = [
     "STAGES",
@@ -134,7 +153,8 @@ class CostParams:
     isp_adds_per_pixel, isp_mults_per_pixel, isp_word_bits : int
         Operations of the minimal ISP per pixel (black level 1 add, white
         balance 1 mult, bilinear demosaic about 6 adds, gamma LUT 3 lookups
-        counted as adds, colour scaling 3 mults; an estimate) at 16 bits.
+        counted as adds, scaling to 8 bits 3 mults: the steps of
+        :func:`analogfe.isp.process`; an estimate) at 16 bits.
     isp_line_rows : int
         Raw rows the demosaic keeps (3 for a 3 x 3 neighbourhood).
     frame_buffer : bool
@@ -157,9 +177,10 @@ class CostParams:
         True: the filter stays in registers and its weights are read once per
         frame; False (default): they are read from SRAM for every window.
     cnn : mapping, torch.nn.Module or None
-        The CNN back end: a profile ``{params, weight_bits, macs,
-        activation_bits}`` or a model passed to
-        :func:`analogfe.models.model_profile`.
+        The CNN back end: a model passed to
+        :func:`analogfe.models.model_profile`, or its result (``params``,
+        ``macs``, ``activation_bits`` = peak working memory in bits; optional
+        ``weight_bits`` = all weights in bits, ``activation_values``).
     cnn_input_shape : tuple or None
         Input shape for :func:`analogfe.models.model_profile` (C, H, W).
     cnn_activation_word_bits : int
@@ -794,7 +815,8 @@ def cost(frontend, height, width, fps, backend="hog-svm", *, adc_bits=10,
         (``pixels, linear_adc_conversions, linear_adc_bits, log_comparisons,
         binned_pixels, codes, bits_off_chip``, all per frame, so
         ``linear_adc_bits`` is conversions x ADC bits; optional ``name``,
-        ``levels``, ``scales``, ``channels``).
+        ``levels`` (3 if absent and the counts have log comparisons),
+        ``scales``, ``channels`` of a digital output image).
     height, width : int
         Frame size in pixels.
     fps : float
@@ -940,13 +962,17 @@ def cost_cli(preset, config=None, fps=None):
     Raises
     ------
     ValueError
-        Unknown preset or config key (the message lists the valid ones).
+        Unknown preset or config key (the message lists the valid ones), or
+        a value of the wrong type or range (the message names the key).
     """
     check_choice(preset, "preset", tuple(PRESETS))
     overrides = load_config(config) if config is not None else {}
-    if fps is not None:
-        overrides["fps"] = check_float(fps, "fps", low=0.0, low_open=True)
-    result = cost_preset(preset, **overrides)
+    try:
+        if fps is not None:
+            overrides["fps"] = check_float(fps, "fps", low=0.0, low_open=True)
+        result = cost_preset(preset, **overrides)
+    except TypeError as exc:  # a wrongly typed value in the file: a usage error too
+        raise ValueError(str(exc)) from None
     text = result.table()
     if preset != "conventional":
         base = cost_preset("conventional", **{k: v for k, v in overrides.items()

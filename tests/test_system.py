@@ -274,6 +274,12 @@ def test_toml_config_and_cli(tmp_path):
     bad.write_text("link_pj = 4.0\n")
     with pytest.raises(ValueError, match="valid keys: .*link_pj_per_bit"):
         S.cost_cli("conventional", config=bad)
+    bad.write_text('link_pj_per_bit = "fast"\n')
+    with pytest.raises(ValueError, match="link_pj_per_bit"):
+        S.cost_cli("conventional", config=bad)
+    bad.write_text("link_pj_per_bit = -1.0\n")
+    with pytest.raises(ValueError, match="link_pj_per_bit"):
+        S.cost_cli("conventional", config=bad)
     bad.write_text("link_pj_per_bit = \n")
     with pytest.raises(ValueError, match="TOML"):
         S.load_config(bad)
