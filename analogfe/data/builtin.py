@@ -164,16 +164,20 @@ BACKGROUNDS = (
 
 
 @functools.lru_cache(maxsize=None)
-def _background(name):
-    """Linear float32 (H, W, 3) of one skimage.data image (grey -> 3 equal planes)."""
+def _background(name, color):
+    """Linear float32 of one skimage.data image: (H, W, 3), or (H, W) luminance."""
     import skimage.data
+
+    from ..isp import rgb_to_gray
 
     image = np.asarray(getattr(skimage.data, name)())
     if image.dtype == bool:
         image = image.astype(np.uint8) * 255
-    if image.ndim == 2:
-        image = np.repeat(image[..., None], 3, axis=2)
-    linear = srgb_to_linear(image[..., :3])
+    linear = srgb_to_linear(image[..., :3] if image.ndim == 3 else image)
+    if color and linear.ndim == 2:
+        linear = np.repeat(linear[..., None], 3, axis=2)
+    elif not color and linear.ndim == 3:
+        linear = rgb_to_gray(linear).astype(np.float32)
     linear.setflags(write=False)
     return linear
 
@@ -233,10 +237,10 @@ def _ellipse_alpha(s):
     return np.clip((1.0 - r) / 0.15, 0.0, 1.0).astype(np.float32)
 
 
-def _background_patch(rng, names, shape):
-    """A random crop of a random background, resized to ``shape``, linear (H, W, 3)."""
+def _background_patch(rng, names, shape, color):
+    """A random crop of a random background, resized to ``shape``, linear."""
     name = names[int(rng.integers(len(names)))]
-    bg = _background(name)
+    bg = _background(name, color)
     H, W = shape
     bh, bw = bg.shape[:2]
     ch_max = min(bh, bw * H / W)
@@ -347,11 +351,11 @@ def make_wakeup_scenes(n, *, size=(120, 160), seed=0, lux_range=(1.0, 1e4),
     pool_linear = srgb_to_linear(pool)
 
     yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
-    out = np.empty((n, H, W, 3), np.uint8)
+    out = np.empty((n, H, W, 3) if color else (n, H, W), np.uint8)
     boxes, lux, bg_names = [], np.empty(n), []
     for i in range(n):
         rng = np.random.default_rng(np.random.SeedSequence([seed, i]))
-        name, scene = _background_patch(rng, names, (H, W))
+        name, scene = _background_patch(rng, names, (H, W), bool(color))
         theta = rng.uniform(0, 2 * np.pi)
         ramp = (xx * np.cos(theta) / W + yy * np.sin(theta) / H)
         ramp = (ramp - ramp.mean()) / max(float(np.ptp(ramp)), 1e-6)
@@ -372,20 +376,17 @@ def make_wakeup_scenes(n, *, size=(120, 160), seed=0, lux_range=(1.0, 1e4),
             if rng.random() < 0.5:
                 face = face[:, ::-1]
             face = np.clip(face * rng.uniform(g_lo, g_hi), 0.0, 1.0)
-            alpha = _ellipse_alpha(s)[..., None]
+            alpha = _ellipse_alpha(s)
+            if color:  # grey target on a colour scene
+                alpha, face = alpha[..., None], face[..., None]
             region = scene[y0:y0 + s, x0:x0 + s]
-            scene[y0:y0 + s, x0:x0 + s] = alpha * face[..., None] + (1 - alpha) * region
+            scene[y0:y0 + s, x0:x0 + s] = alpha * face + (1 - alpha) * region
             placed = np.vstack([placed, box])
-        scene = np.clip(scene * light[..., None], 0.0, 1.0)
+        scene = np.clip(scene * (light[..., None] if color else light), 0.0, 1.0)
         out[i] = np.clip(np.rint(linear_to_srgb(scene) * 255.0), 0, 255).astype(np.uint8)
         boxes.append(placed)
         lux[i] = np.exp(rng.uniform(np.log(lux_lo), np.log(lux_hi)))
         bg_names.append(name)
-    if not color:
-        from ..isp import rgb_to_gray
-
-        gray = rgb_to_gray(srgb_to_linear(out))
-        out = np.clip(np.rint(linear_to_srgb(gray) * 255.0), 0, 255).astype(np.uint8)
     labels = np.array([len(b) > 0 for b in boxes], dtype=np.int64)
     return WakeupScenes(out, boxes, lux, labels, tuple(bg_names))
 

@@ -181,7 +181,10 @@ class EmulatedDataset(torch.utils.data.Dataset):
         Base seed; item ``i`` uses :func:`item_seed(seed, i) <item_seed>`, so
         an item's noise does not depend on the order items are read. (Each
         item is thereby a different draw of the sensor, fixed-pattern noise
-        included.)
+        included.) A front-end *object* that carries its own sensor (a
+        ``DigitalFrontEnd``) keeps that sensor's state between calls, so its
+        temporal noise does depend on the order: pass a front-end name for
+        order-independent items.
     brightness : float
         Factor on the electrons before the front end (e.g. ``2**k``), clipped
         at the full well by the emulation.
@@ -206,6 +209,10 @@ class EmulatedDataset(torch.utils.data.Dataset):
     digital front ends. Use ``transform=codes_to_array`` for a ``(2, H, W)``
     int8 array of the finest scale, or ``encoding=`` for a tensor, before a
     ``DataLoader``'s default collation.
+
+    Several ``DataLoader`` workers (or processes) may share one cache folder:
+    each writes its own temporary file and the last ``os.replace`` of an
+    entry wins, with identical content.
 
     Examples
     --------
