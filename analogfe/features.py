@@ -26,9 +26,9 @@ in :data:`HOG_METHODS`:
 
 Both return one feature vector per cell on the full ``floor(H / cell_size) x
 floor(W / cell_size)`` grid; blocks that stick out of the grid use the
-edge-replicated border cells (the convention of Dollar's ``fhog``).
-``features.cc`` instead drops the outer ring of cells: ``hog(...)[1:-1, 1:-1]``
-equals its layout. :func:`image_hog` is a separate, exact re-implementation of
+edge-replicated border cells, so border cells get features too.
+``features.cc`` instead drops the outer ring of cells: its layout is
+``hog(...)[1:-1, 1:-1]`` (interior cells never see the border convention). :func:`image_hog` is a separate, exact re-implementation of
 :func:`skimage.feature.hog`.
 
 For integer codes the orientation bin and the vote of each ``(dx, dy)`` pair
@@ -43,8 +43,7 @@ References
    ``features.cc``).
 .. [2] A. Omid-Zohoor, C. Young, D. Ta, B. Murmann, "Toward Always-On Mobile
    Object Detection: Energy Versus Performance Tradeoffs for Embedded HOG
-   Feature Extraction", IEEE TCSVT 28(5):1102-1115, 2018,
-   :DOI:`10.1109/TCSVT.2017.2653187`.
+   Feature Extraction", IEEE TCSVT 28(5):1102-1115, 2018.
 .. [3] N. Dalal, B. Triggs, "Histograms of Oriented Gradients for Human
    Detection", CVPR 2005, :DOI:`10.1109/CVPR.2005.177`.
 """
@@ -163,6 +162,10 @@ def hog_lut(method, orientations, levels):
         in code units.
     """
     check_choice(method, "method", tuple(HOG_METHODS))
+    check_int(orientations, "orientations", low=2, high=180)
+    check_int(levels, "levels", low=3, high=255)
+    if levels % 2 == 0:
+        raise ValueError(f"levels must be odd, got {levels}")
     half = levels // 2
     codes = np.arange(-half, half + 1)
     lut_bin = np.empty((levels, levels), dtype=np.int32)
@@ -349,7 +352,8 @@ def image_hog(image, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(3,
     scikit-image's float32 edges, mean magnitude per cell, overlapping
     blocks normalised by ``block_norm``), computed in one pass by a Cython
     kernel; the cell histograms are summed in float64 where scikit-image
-    sums in float32, so results agree to about 1e-7.
+    sums in float32, so results agree within 1e-6 (about 1e-7 with 8x8
+    cells; the difference is scikit-image's rounding).
 
     Parameters
     ----------
@@ -462,6 +466,8 @@ def image_gradients(image, *, color="max"):
     else:
         a = a.astype(np.float32, copy=False)
     rgb = a.ndim == 4 or (a.ndim == 3 and a.shape[-1] == 3)
+    if a.ndim == 4 and a.shape[-1] != 3:
+        raise ValueError(f"image of 4 dimensions must be (N, H, W, 3), got {a.shape}")
     if not rgb:
         g_row, g_col = _centred_gradients(a)
         return np.ascontiguousarray(g_col), np.ascontiguousarray(g_row)
