@@ -128,7 +128,12 @@ class CostParams:
         One binned super-pixel read at a scale > 1 (None: ``pixel_readout_pj``;
         the analog row buffer moves one charge packet per binned read).
     adc_fom_fj : float
-        Walden FoM of the linear ADC (30 fJ/step: survey median).
+        Walden FoM of the linear ADC (30 fJ/step: survey median of standalone
+        ADCs). Column ADCs of commercial sensors calibrate to about
+        1.15 pJ/step (:data:`analogfe.energy.CONVENTIONAL_ADC_FOM_FJ`, used by
+        the "conventional" preset): the like-for-like figure when comparing
+        with the measured log-gradient chip, whose converter constant comes
+        from silicon.
     adc_enob : float or None
         ENOB of the linear ADC (None: nominal bits - 1).
     rdc_pj_per_comparison : float
