@@ -212,6 +212,14 @@ def test_voc_bad_input(voc_root, tmp_path):
         data.load_voc(voc_root, split="test")
     with pytest.raises(FileNotFoundError, match="dataset folder not found"):
         data.load_voc(tmp_path / "nowhere")
+    with pytest.raises(ValueError, match="at least one class"):
+        data.load_voc(voc_root, classes=[])
+    with pytest.raises(ValueError, match=r"window \(100, 100\) is larger than .*2014_000001.png"):
+        data.load_voc(voc_root, split="train").crops(100)
+    # annotation listed in a split but missing
+    (voc_root / "ImageSets" / "Main" / "extra.txt").write_text("2014_000001\n2014_000009\n")
+    with pytest.raises(FileNotFoundError, match="annotation file not found.*2014_000009.xml"):
+        data.load_voc(voc_root, split="extra")
     # image missing
     os.remove(voc_root / "RawImages" / "2014_000003.png")
     with pytest.raises(FileNotFoundError, match="2014_000003"):

@@ -143,7 +143,8 @@ def sample_negatives(image, boxes, window, n, *, seed=None, max_overlap=0.1,
 
 
 def make_crops(images, boxes, window, *, box_labels=None, negatives_per_image=1,
-               context=0.0, max_overlap=0.1, seed=0, ignore_boxes=None, return_source=False):
+               context=0.0, max_overlap=0.1, seed=0, ignore_boxes=None, image_names=None,
+               return_source=False):
     """Object windows (label of the box) and background windows (label 0).
 
     Parameters
@@ -167,6 +168,8 @@ def make_crops(images, boxes, window, *, box_labels=None, negatives_per_image=1,
     ignore_boxes : sequence of (J_i, 4) array_like, optional
         Objects per image that background windows avoid but that give no
         crop (e.g. VOC's ``difficult`` objects).
+    image_names : sequence of str, optional
+        Names of the images (e.g. file paths) for error messages.
     return_source : bool
         Also return the index of the image each crop comes from.
 
@@ -200,7 +203,8 @@ def make_crops(images, boxes, window, *, box_labels=None, negatives_per_image=1,
         avoid = b if ignore_boxes is None else np.vstack(
             [b, np.asarray(ignore_boxes[i], dtype=np.float64).reshape(-1, 4)])
         neg = sample_negatives(image, avoid, window, negatives_per_image, seed=rng,
-                               max_overlap=max_overlap, where=f"image {i}")
+                               max_overlap=max_overlap,
+                               where=f"image {i}" if image_names is None else str(image_names[i]))
         X.extend(neg)
         y.extend([0] * len(neg))
         src.extend([i] * (len(X) - len(src)))

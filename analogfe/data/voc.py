@@ -397,7 +397,8 @@ class VOCDataset:
             raise ValueError(f"images of {self.root} mix grey and colour; cannot stack their crops")
         X, y = make_crops(images, boxes, window, box_labels=labels,
                           negatives_per_image=negatives_per_image, context=context,
-                          max_overlap=max_overlap, seed=seed, ignore_boxes=ignored)
+                          max_overlap=max_overlap, seed=seed, ignore_boxes=ignored,
+                          image_names=[str(p) for p in self.image_paths])
         return X, y, ("background",) + self.classes
 
     def _index(self, index):
