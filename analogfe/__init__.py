@@ -3,6 +3,7 @@ from .sensor import Sensor, SensorConfig
 from .frontend import LogGradientFrontEnd, GradientCodes
 from . import energy, system
 from . import features
+from . import data
 from .system import CostResult, cost
 
 __version__ = "0.1.0"
