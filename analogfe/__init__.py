@@ -1,6 +1,8 @@
 """analogfe: the mixed-signal front end of an always-on camera."""
 from .sensor import Sensor, SensorConfig
-from .frontend import LogGradientFrontEnd, GradientCodes
+from .frontend import (LogGradientFrontEnd, GradientCodes, DigitalFrontEnd, FRONTENDS,
+                       make_frontend, emulate)
+from . import adc, frontend
 from . import energy, system
 from . import features
 from . import data

@@ -136,7 +136,9 @@ class LogGradientFrontEnd:
 
     With every non-ideality off, the codes equal this formula of the released
     log-HOG code exactly (float64, C library ``log``, ``round`` half away
-    from zero).
+    from zero). The kernel decides on pixel ratios, as the sensor's
+    ratio-to-digital converter does, and evaluates the log only within 1e-9 of
+    a decision threshold (see ``ext/_logratio.pyx``).
 
     **Colour.** On a Bayer sensor (``cfa`` set) each 2x2 quad (R, G, G, B) is
     first binned to one value: colour is discarded and the quad is the unit
@@ -537,10 +539,12 @@ def emulate(images_srgb, frontend, *, sensor_config=None, seed=0, signal_e=None,
         A name in :data:`FRONTENDS` or an object (``LogGradientFrontEnd``,
         ``DigitalFrontEnd``).
     sensor_config : SensorConfig, optional
-        The sensor; its height and width are set to the images'. Default: the
-        front end's (a ``DigitalFrontEnd``'s sensor, whose size must then
-        match), or ``SensorConfig`` with the CFA of the named front end / the
-        ``cfa`` and ``full_well_e`` of a ``LogGradientFrontEnd``.
+        The sensor; its height and width are set to the images'. Default: a
+        ``DigitalFrontEnd``'s own sensor config, or ``SensorConfig`` with the
+        CFA of the named front end / the ``cfa`` and ``full_well_e`` of a
+        ``LogGradientFrontEnd``. A ``DigitalFrontEnd`` whose sensor has this
+        config is used as it is (its sensor exposes and reads out); otherwise
+        a front end of the same output on ``Sensor(config, seed)`` is used.
     seed : None or int
         Seed of the sensor (fixed pattern and temporal noise) and of a named
         front end.
@@ -570,14 +574,18 @@ def emulate(images_srgb, frontend, *, sensor_config=None, seed=0, signal_e=None,
             raise TypeError(f"sensor_config must be a SensorConfig, got {type(cfg).__name__}")
         cfg = cfg.replace(height=h, width=w)
         fe = make_frontend(frontend, sensor_config=cfg, seed=seed)
+        if isinstance(fe, DigitalFrontEnd):
+            sensor = fe.sensor  # one sensor exposes and reads out
     elif isinstance(frontend, DigitalFrontEnd):
-        fe = frontend
-        cfg = fe.sensor.config
-        if sensor_config is not None and sensor_config != cfg:
-            raise ValueError("sensor_config must be left out for a DigitalFrontEnd (it has its sensor)")
-        if cfg.shape != (h, w):
-            raise ValueError(f"images_srgb of {(h, w)} do not match the front end's sensor {cfg.shape}")
-        sensor = fe.sensor
+        cfg = frontend.sensor.config if sensor_config is None else sensor_config
+        if not isinstance(cfg, SensorConfig):
+            raise TypeError(f"sensor_config must be a SensorConfig, got {type(cfg).__name__}")
+        cfg = cfg.replace(height=h, width=w)
+        if cfg == frontend.sensor.config:
+            fe, sensor = frontend, frontend.sensor
+        else:  # the same kind of front end on a sensor of the images' size
+            fe = DigitalFrontEnd(Sensor(cfg, seed=seed), frontend.output)
+            sensor = fe.sensor
     elif isinstance(frontend, LogGradientFrontEnd):
         fe = frontend
         cfg = sensor_config if sensor_config is not None else SensorConfig(

@@ -126,6 +126,21 @@ def test_numpy_log_reference_agrees_on_a_scene():
     _assert_codes_equal(LogGradientFrontEnd()(e), dxs, dys)
 
 
+def test_two_d_kernel_path_equals_batched():
+    from analogfe._ext import _logratio
+    e = _scene(20, 24)
+    for bits in (2, 3):
+        s, m = adc.quantiser_scale(bits), 2 ** (bits - 1) - 1
+        a = [np.empty((20, 24), np.int8) for _ in range(2)]
+        b = [np.empty((1, 20, 24), np.int8) for _ in range(2)]
+        _logratio.codes_2d(e, FW, 1e-4, adc.LN8, s, m, False, *a)
+        _logratio.codes_batch(e[None], FW, 1e-4, adc.LN8, s, m, False, *b)
+        ref = frontend_reference(e, bits, (1,), FW, "adjacent", log=libm_log)
+        for x, y, r in zip(a, b, (ref[0][0], ref[1][0])):
+            np.testing.assert_array_equal(x, y[0])
+            np.testing.assert_array_equal(x, r)
+
+
 def test_stack_equals_frames():
     e = np.stack([_scene(seed=s) for s in range(3)])
     fe = LogGradientFrontEnd(bits=3)
@@ -343,9 +358,12 @@ def test_emulate_paths():
     assert emulate(imgs[0], fe).dx[0].shape == (12, 16)
     with pytest.raises(ValueError, match="cfa"):
         emulate(imgs[0], fe, sensor_config=SensorConfig())
+    # a digital front end of another size runs the same kind of sensor at the images' size
     d = DigitalFrontEnd(Sensor(SensorConfig(height=10, width=10)), "gray")
-    with pytest.raises(ValueError, match="images_srgb"):
-        emulate(imgs[0], d)
+    assert emulate(imgs[0], d).shape == (24, 32)
+    d2 = DigitalFrontEnd(Sensor(SensorConfig(height=24, width=32), seed=3), "gray")
+    np.testing.assert_array_equal(emulate(imgs[0], d2, seed=3),
+                                  emulate(imgs[0], "gray8", seed=3))
 
 
 def test_emulate_brightness_invariance_of_codes():
