@@ -438,3 +438,17 @@ def test_bad_sizes_and_emulate_arguments():
         emulate(img, "lg1.5", signal_e=-1.0)
     with pytest.raises(TypeError, match="codes"):
         fe.pack(np.zeros(3))
+
+
+def test_digital_front_end_bad_input():
+    with pytest.raises(TypeError, match="sensor"):
+        DigitalFrontEnd(SensorConfig(), "rgb")
+    with pytest.raises(ValueError, match="output"):
+        DigitalFrontEnd(Sensor(SensorConfig(height=8, width=8)), "yuv")
+    fe = DigitalFrontEnd(Sensor(SensorConfig(height=8, width=8)), "gray")
+    with pytest.raises(ValueError, match="electrons"):
+        fe(np.zeros((8, 9), np.float32))
+    with pytest.raises(ValueError, match="electrons"):
+        fe(np.full((8, 8), -5.0, np.float32))
+    with pytest.raises(TypeError, match="sensor_config"):
+        make_frontend("lg1.5", sensor_config={"cfa": None})
