@@ -432,3 +432,19 @@ def test_hog_accepts_other_integer_dtypes_and_views():
         F.hog(dx, dy, orientations=1)
     with pytest.raises(ValueError, match="dx, dy"):
         F.hog(dx.astype(np.int16) * 100, dy)
+
+
+def test_image_histograms_special_angles_match_reference():
+    # angles at the wrap-around (-0.0, -tiny -> 180 deg, which votes nowhere,
+    # +-pi) and exactly on bin limits (0, 45, 90, 135 deg for n = 4 and 8)
+    vals = [(0.0, 1.0), (-0.0, 1.0), (-1e-300, 1.0), (-1e-17, 1.0), (0.0, -1.0),
+            (-0.0, -1.0), (1.0, 1.0), (1.0, 0.0), (1.0, -1.0), (-1.0, -1.0),
+            (3.0, 3.0), (1e-300, -1.0), (2.0, 1e-16), (0.0, 0.0)]
+    g_row = np.array([[v[0] for v in vals]] * 2)
+    g_col = np.array([[v[1] for v in vals]] * 2)
+    for n in (4, 7, 8, 9):
+        per = np.float32(180.0 / n)
+        edges = (per * np.arange(n + 1, dtype=np.float32)).astype(np.float64)
+        got = np.empty((1, len(vals), n))
+        _hog.image_cell_histograms(g_row, g_col, np.arctan2(g_row, g_col), 2, 1, edges, got)
+        np.testing.assert_array_equal(got, ref.image_cell_histograms(g_row, g_col, 2, 1, n))
