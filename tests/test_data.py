@@ -427,12 +427,18 @@ def test_emulated_dataset_recomputes_corrupt_entries(fake_emulate, tmp_path):
     path.write_bytes(b"not a zip file at all")
     ds[0]
     assert len(fake_emulate.calls) == 3
+    blob = bytearray(path.read_bytes())  # flipped bytes inside the compressed data
+    for k in range(60, len(blob) - 200, 7):
+        blob[k] ^= 0xFF
+    path.write_bytes(bytes(blob))
+    x2, _ = ds[0]
+    assert len(fake_emulate.calls) == 4 and np.array_equal(x2.dx[0], x0.dx[0])
     # an entry holding another key (e.g. a copied file) is not trusted
     other = ds._cache_path(ds.cache_key(1))
     ds[1]
     os.replace(other, path)
     ds[0]
-    assert len(fake_emulate.calls) == 5
+    assert len(fake_emulate.calls) == 6
 
 
 def test_emulated_dataset_interrupted_write_leaves_no_entry(fake_emulate, tmp_path, monkeypatch):
