@@ -5,17 +5,19 @@ seeded through splitmix64 with one 64-bit seed per frame, which the Python
 side draws from the Sensor's ``numpy.random.Generator``. Samplers:
 
 * uniform on [0, 1): the top 53 bits of a xoshiro256** output;
-* Poisson: sequential-search inversion for a mean below 10, PTRS (transformed
-  rejection with squeeze, W. Hormann, "The transformed rejection method for
-  generating Poisson random variables", Insurance: Mathematics and Economics
-  12:39-45, 1993) above, with numpy's ``loggam`` for log k!;
-* normal: Marsaglia's polar method, both values of a pair used.
+* Poisson: sequential-search inversion for a mean below 10; above, algorithm
+  PD of J. H. Ahrens and U. Dieter, "Computer generation of Poisson deviates
+  from modified normal distributions", ACM TOMS 8(2):163-179, 1982 (as in R's
+  ``rpois``): a normal deviate accepted at once in most cases;
+* normal: the ziggurat method, G. Marsaglia and W. W. Tsang, "The Ziggurat
+  Method for Generating Random Variables", J. Stat. Softw. 5(8), 2000
+  (256 layers, 52-bit abscissae; exponential tail by inversion).
 
 The Python wrappers in ``analogfe.sensor`` validate everything; these kernels
 trust their input and write into caller-allocated outputs. A plain-Python
 transcription of the generator and samplers in tests/ reproduces every draw.
 """
-from libc.math cimport sqrt, log, exp, floor, fabs
+from libc.math cimport sqrt, log, exp, fabs, pow
 from libc.stdint cimport uint64_t, uint16_t
 cimport cython
 
@@ -67,85 +69,193 @@ cdef inline double _uniform(Rng* r) noexcept nogil:
     return <double>(_next(r) >> 11) * (1.0 / 9007199254740992.0)
 
 
+# Ziggurat tables (Marsaglia & Tsang 2000), 256 layers, 52-bit mantissas.
+DEF ZIG_N = 256
+cdef double ZIG_R = 3.6541528853610088       # start of the tail
+cdef double ZIG_INV_R = 1.0 / 3.6541528853610088
+cdef double ZIG_V = 0.00492867323399         # area of each layer
+cdef uint64_t _ki[ZIG_N]
+cdef double _wi[ZIG_N]
+cdef double _fi[ZIG_N]
+
+
+cdef void _zig_setup() noexcept:
+    cdef double m = 4503599627370496.0  # 2**52
+    cdef double dn = ZIG_R, tn = ZIG_R
+    cdef double q = ZIG_V / exp(-0.5 * dn * dn)
+    cdef int i
+    _ki[0] = <uint64_t>((dn / q) * m)
+    _ki[1] = 0
+    _wi[0] = q / m
+    _wi[ZIG_N - 1] = dn / m
+    _fi[0] = 1.0
+    _fi[ZIG_N - 1] = exp(-0.5 * dn * dn)
+    for i in range(ZIG_N - 2, 0, -1):
+        dn = sqrt(-2.0 * log(ZIG_V / dn + exp(-0.5 * dn * dn)))
+        _ki[i + 1] = <uint64_t>((dn / tn) * m)
+        tn = dn
+        _fi[i] = exp(-0.5 * dn * dn)
+        _wi[i] = dn / m
+
+
+_zig_setup()
+
+
+def ziggurat_tables():
+    """Copies of the ziggurat tables ``(ki, wi, fi)`` (for the reference)."""
+    import numpy as np
+    ki = np.array([_ki[i] for i in range(ZIG_N)], dtype=np.uint64)
+    wi = np.array([_wi[i] for i in range(ZIG_N)])
+    fi = np.array([_fi[i] for i in range(ZIG_N)])
+    return ki, wi, fi
+
+
+cdef inline double _floor(double x) noexcept nogil:
+    # floor without a libm call (baseline x86-64 has no SSE4.1 round)
+    cdef double t
+    if x >= 4503599627370496.0 or x <= -4503599627370496.0:
+        return x  # already an integer
+    t = <double>(<long long>x)
+    return t - 1.0 if t > x else t
+
+
 cdef inline double _normal(Rng* r) noexcept nogil:
-    cdef double u, v, s, f
-    if r.has_spare:
-        r.has_spare = 0
-        return r.spare
+    # ziggurat: one 64-bit draw gives layer (8 bits), sign (1) and abscissa (52)
+    cdef uint64_t u, rabs
+    cdef int idx, neg
+    cdef double x, xx, yy
     while True:
-        u = 2.0 * _uniform(r) - 1.0
-        v = 2.0 * _uniform(r) - 1.0
-        s = u * u + v * v
-        if s < 1.0 and s > 0.0:
-            break
-    f = sqrt(-2.0 * log(s) / s)
-    r.spare = v * f
-    r.has_spare = 1
-    return u * f
+        u = _next(r)
+        idx = <int>(u & 0xff)
+        neg = <int>((u >> 8) & 1)
+        rabs = (u >> 12)
+        x = rabs * _wi[idx]
+        if neg:
+            x = -x
+        if rabs < _ki[idx]:
+            return x
+        if idx == 0:
+            while True:
+                xx = -ZIG_INV_R * log(1.0 - _uniform(r))
+                yy = -log(1.0 - _uniform(r))
+                if yy + yy > xx * xx:
+                    return -(ZIG_R + xx) if neg else ZIG_R + xx
+        elif (_fi[idx - 1] - _fi[idx]) * _uniform(r) + _fi[idx] < exp(-0.5 * x * x):
+            return x
 
 
-cdef double _LOGGAM_A[10]
-_LOGGAM_A[:] = [8.333333333333333e-02, -2.777777777777778e-03,
-                7.936507936507937e-04, -5.952380952380952e-04,
-                8.417508417508418e-04, -1.917526917526918e-03,
-                6.410256410256410e-03, -2.955065359477124e-02,
-                1.796443723688307e-01, -1.39243221690590e+00]
+cdef double _FACT[10]
+_FACT[:] = [1.0, 1.0, 2.0, 6.0, 24.0, 120.0, 720.0, 5040.0, 40320.0, 362880.0]
+DEF A0 = -0.5
+DEF A1 = 0.3333333
+DEF A2 = -0.2500068
+DEF A3 = 0.2000118
+DEF A4 = -0.1661269
+DEF A5 = 0.1421878
+DEF A6 = -0.1384794
+DEF A7 = 0.1250060
+DEF ONE_7 = 0.1428571428571428571
+DEF ONE_12 = 0.0833333333333333333
+DEF ONE_24 = 0.0416666666666666667
+DEF INV_SQRT_2PI = 0.398942280401432677939946059934
 
 
-cdef inline double _loggam(double x) noexcept nogil:
-    # log Gamma(x), as numpy's random_loggam
-    cdef double x0, x2, gl, gl0
-    cdef int k, n
-    if x == 1.0 or x == 2.0:
-        return 0.0
-    n = <int>(7.0 - x) if x < 7.0 else 0
-    x0 = x + n
-    x2 = (1.0 / x0) * (1.0 / x0)
-    gl0 = _LOGGAM_A[9]
-    for k in range(8, -1, -1):
-        gl0 *= x2
-        gl0 += _LOGGAM_A[k]
-    gl = gl0 / x0 + 0.5 * 1.8378770664093453 + (x0 - 0.5) * log(x0) - x0
-    if x < 7.0:
-        for k in range(1, n + 1):
-            gl -= log(x0 - 1.0)
-            x0 -= 1.0
-    return gl
+# 1 / k for the inversion search (a multiply instead of a divide per step)
+DEF N_INV = 128
+cdef double _INV[N_INV]
+for _k in range(1, N_INV):
+    _INV[_k] = 1.0 / _k
+_INV[0] = 0.0
+
+
+def inverse_table():
+    """Copy of the 1/k table of the inversion sampler (for the reference)."""
+    import numpy as np
+    return np.array([_INV[i] for i in range(N_INV)])
 
 
 cdef inline double _poisson_small(Rng* r, double lam) noexcept nogil:
-    # sequential-search inversion, one uniform per draw
+    # sequential-search inversion, one uniform per draw; lam < 10, so the
+    # search ends long before k = N_INV - 1 (P(X > 127) < 1e-80)
     cdef double u = _uniform(r)
     cdef double p = exp(-lam)
     cdef double f = p
-    cdef double k = 0.0
-    while u > f:
-        k += 1.0
-        p *= lam / k
+    cdef int k = 0
+    while u > f and k < N_INV - 1:
+        k += 1
+        p = p * lam * _INV[k]
         f += p
-        if p == 0.0:
-            break
-    return k
+    return <double>k
 
 
-cdef inline double _poisson_ptrs(Rng* r, double lam) noexcept nogil:
-    cdef double slam = sqrt(lam)
-    cdef double b = 0.931 + 2.53 * slam
-    cdef double a = -0.059 + 0.02483 * b
-    cdef double vr = 0.9277 - 3.6224 / (b - 2.0)
-    cdef double u, v, us, k
+cdef double _poisson_pd(Rng* r, double mu) noexcept nogil:
+    # Ahrens & Dieter (1982) algorithm PD, mu >= 10: a normal sample accepted
+    # at once in most cases (steps N, I, S); otherwise the exact quotient (Q)
+    # or Laplace-hat (E, H) acceptance.
+    cdef double s = sqrt(mu)
+    cdef double d = 6.0 * mu * mu
+    cdef double big_l = _floor(mu - 1.1484)
+    cdef double g, pois = 0.0, fk = 0.0, difmuk = 0.0, u = 0.0
+    cdef double omega, b1, b2, c3, c2, c1, c0, c
+    cdef double e = 0.0, t, px, py, fx, fy, x, xx, dl, v
+    cdef int kflag
+    g = mu + s * _normal(r)
+    if g >= 0.0:
+        pois = _floor(g)
+        if pois >= big_l:
+            return pois
+        fk = pois
+        difmuk = mu - fk
+        u = _uniform(r)
+        if d * u >= difmuk * difmuk * difmuk:
+            return pois
+    omega = INV_SQRT_2PI / s
+    b1 = ONE_24 / mu
+    b2 = 0.3 * b1 * b1
+    c3 = ONE_7 * b1 * b2
+    c2 = b2 - 15.0 * c3
+    c1 = b1 - 6.0 * b2 + 45.0 * c3
+    c0 = 1.0 - b1 + 3.0 * b2 - 15.0 * c3
+    c = 0.1069 / mu
+    kflag = 0 if g >= 0.0 else 1
     while True:
-        u = _uniform(r) - 0.5
-        v = _uniform(r)
-        us = 0.5 - fabs(u)
-        k = floor((2.0 * a / us + b) * u + lam + 0.43)
-        if us >= 0.07 and v <= vr:
-            return k
-        if k < 0.0 or (us < 0.013 and v > us):
-            continue
-        if (log(v) + log(1.1239 + 1.1328 / (b - 3.4)) - log(a / (us * us) + b)
-                <= -lam + k * log(lam) - _loggam(k + 1.0)):
-            return k
+        if kflag == 1:
+            # step E: a double-exponential (Laplace) sample
+            e = -log(1.0 - _uniform(r))
+            u = 2.0 * _uniform(r) - 1.0
+            t = 1.8 + (e if u >= 0.0 else -e)
+            if t <= -0.6744:
+                continue
+            pois = _floor(mu + s * t)
+            fk = pois
+            difmuk = mu - fk
+        # procedure F: px, py (Poisson) and fx, fy (discrete normal)
+        if pois < 10.0:
+            px = -mu
+            py = pow(mu, pois) / _FACT[<int>pois]
+        else:
+            dl = ONE_12 / fk
+            dl = dl * (1.0 - 4.8 * dl * dl)
+            v = difmuk / fk
+            if fabs(v) <= 0.25:
+                px = fk * v * v * (((((((A7 * v + A6) * v + A5) * v + A4) * v + A3) * v
+                                     + A2) * v + A1) * v + A0) - dl
+            else:
+                px = fk * log(1.0 + v) - difmuk - dl
+            py = INV_SQRT_2PI / sqrt(fk)
+        x = (0.5 - difmuk) / s
+        xx = x * x
+        fx = -0.5 * xx
+        fy = omega * (((c3 * xx + c2) * xx + c1) * xx + c0)
+        if kflag == 0:
+            # step Q: quotient acceptance
+            if fy - u * fy <= py * exp(px - fx):
+                return pois
+            kflag = 1
+        else:
+            # step H: hat acceptance
+            if c * fabs(u) <= py * exp(px + e) - fy * exp(fx + e):
+                return pois
 
 
 cdef inline double _poisson(Rng* r, double lam) noexcept nogil:
@@ -153,7 +263,7 @@ cdef inline double _poisson(Rng* r, double lam) noexcept nogil:
         return 0.0
     if lam < 10.0:
         return _poisson_small(r, lam)
-    return _poisson_ptrs(r, lam)
+    return _poisson_pd(r, lam)
 
 
 def expose(const float[:, ::1] scene,      # IN  (H, W) relative irradiance >= 0
@@ -207,7 +317,7 @@ def readout(const float[:, ::1] electrons,   # IN  (H, W) e-
                     v = v + read_noise_e * _normal(&r)
                 v = v * gain_dn_per_e + black_level_dn
                 if nt == 0:
-                    q = floor(v + 0.5)
+                    q = _floor(v + 0.5)
                     if q < 0.0:
                         q = 0.0
                     elif q > max_code:

@@ -8,8 +8,10 @@ Two kinds:
   benchmark's peer.
 * ``XoshiroRef`` and ``expose_exact`` / ``readout_exact``: a scalar, plain
   Python transcription of the kernel's generator (xoshiro256** seeded by
-  splitmix64) and samplers (inversion / PTRS Poisson, polar normal), which
-  consumes exactly the same uniforms: the kernel must match it bit for bit.
+  splitmix64) and samplers (inversion / Ahrens-Dieter PD Poisson, ziggurat
+  normal), which consumes exactly the same random numbers: the kernel must
+  match it bit for bit. The ziggurat tables are the kernel's (tested against
+  ``ziggurat_tables_reference``, computed here).
 """
 from __future__ import annotations
 
@@ -17,13 +19,23 @@ import math
 
 import numpy as np
 
+from analogfe._ext._sensor import ziggurat_tables
+
+ZIGGURAT = tuple(t.tolist() for t in ziggurat_tables())
+INV = [0.0] + [1.0 / k for k in range(1, 128)]  # the kernel's 1/k table
+
 MASK = (1 << 64) - 1
 
-LOGGAM_A = [8.333333333333333e-02, -2.777777777777778e-03,
-            7.936507936507937e-04, -5.952380952380952e-04,
-            8.417508417508418e-04, -1.917526917526918e-03,
-            6.410256410256410e-03, -2.955065359477124e-02,
-            1.796443723688307e-01, -1.39243221690590e+00]
+ZIG_R = 3.6541528853610088
+ZIG_INV_R = 1.0 / 3.6541528853610088
+ZIG_V = 0.00492867323399
+FACT = [1.0, 1.0, 2.0, 6.0, 24.0, 120.0, 720.0, 5040.0, 40320.0, 362880.0]
+A = [-0.5, 0.3333333, -0.2500068, 0.2000118, -0.1661269, 0.1421878, -0.1384794,
+     0.1250060]
+ONE_7 = 0.1428571428571428571
+ONE_12 = 0.0833333333333333333
+ONE_24 = 0.0416666666666666667
+INV_SQRT_2PI = 0.398942280401432677939946059934
 
 
 def _rotl(x, k):
@@ -62,18 +74,26 @@ class XoshiroRef:
         return (self.next64() >> 11) * (1.0 / 9007199254740992.0)
 
     def normal(self):
-        if self.spare is not None:
-            z, self.spare = self.spare, None
-            return z
+        """Ziggurat (Marsaglia & Tsang 2000), 256 layers, the kernel's tables."""
+        ki, wi, fi = ZIGGURAT
         while True:
-            u = 2.0 * self.uniform() - 1.0
-            v = 2.0 * self.uniform() - 1.0
-            s = u * u + v * v
-            if 0.0 < s < 1.0:
-                break
-        f = math.sqrt(-2.0 * math.log(s) / s)
-        self.spare = v * f
-        return u * f
+            u = self.next64()
+            idx = u & 0xFF
+            neg = (u >> 8) & 1
+            rabs = u >> 12
+            x = rabs * wi[idx]
+            if neg:
+                x = -x
+            if rabs < ki[idx]:
+                return x
+            if idx == 0:
+                while True:
+                    xx = -ZIG_INV_R * math.log(1.0 - self.uniform())
+                    yy = -math.log(1.0 - self.uniform())
+                    if yy + yy > xx * xx:
+                        return -(ZIG_R + xx) if neg else ZIG_R + xx
+            elif (fi[idx - 1] - fi[idx]) * self.uniform() + fi[idx] < math.exp(-0.5 * x * x):
+                return x
 
     def poisson(self, lam):
         if lam <= 0.0:
@@ -82,50 +102,92 @@ class XoshiroRef:
             u = self.uniform()
             p = math.exp(-lam)
             f = p
-            k = 0.0
-            while u > f:
-                k += 1.0
-                p *= lam / k
+            k = 0
+            while u > f and k < 127:
+                k += 1
+                p = p * lam * INV[k]
                 f += p
-                if p == 0.0:
-                    break
-            return k
-        slam = math.sqrt(lam)
-        b = 0.931 + 2.53 * slam
-        a = -0.059 + 0.02483 * b
-        vr = 0.9277 - 3.6224 / (b - 2.0)
+            return float(k)
+        return self._poisson_pd(lam)
+
+    def _poisson_pd(self, mu):
+        """Ahrens & Dieter (1982) algorithm PD, mu >= 10."""
+        s = math.sqrt(mu)
+        d = 6.0 * mu * mu
+        big_l = float(math.floor(mu - 1.1484))
+        pois = fk = difmuk = u = e = 0.0
+        g = mu + s * self.normal()
+        if g >= 0.0:
+            pois = float(math.floor(g))
+            if pois >= big_l:
+                return pois
+            fk = pois
+            difmuk = mu - fk
+            u = self.uniform()
+            if d * u >= difmuk * difmuk * difmuk:
+                return pois
+        omega = INV_SQRT_2PI / s
+        b1 = ONE_24 / mu
+        b2 = 0.3 * b1 * b1
+        c3 = ONE_7 * b1 * b2
+        c2 = b2 - 15.0 * c3
+        c1 = b1 - 6.0 * b2 + 45.0 * c3
+        c0 = 1.0 - b1 + 3.0 * b2 - 15.0 * c3
+        c = 0.1069 / mu
+        kflag = 0 if g >= 0.0 else 1
         while True:
-            u = self.uniform() - 0.5
-            v = self.uniform()
-            us = 0.5 - abs(u)
-            k = float(math.floor((2.0 * a / us + b) * u + lam + 0.43))
-            if us >= 0.07 and v <= vr:
-                return k
-            if k < 0.0 or (us < 0.013 and v > us):
-                continue
-            logv = math.log(v) if v > 0.0 else -math.inf
-            if (logv + math.log(1.1239 + 1.1328 / (b - 3.4)) - math.log(a / (us * us) + b)
-                    <= -lam + k * math.log(lam) - loggam(k + 1.0)):
-                return k
+            if kflag == 1:
+                e = -math.log(1.0 - self.uniform())
+                u = 2.0 * self.uniform() - 1.0
+                t = 1.8 + (e if u >= 0.0 else -e)
+                if t <= -0.6744:
+                    continue
+                pois = float(math.floor(mu + s * t))
+                fk = pois
+                difmuk = mu - fk
+            if pois < 10.0:
+                px = -mu
+                py = math.pow(mu, pois) / FACT[int(pois)]
+            else:
+                dl = ONE_12 / fk
+                dl = dl * (1.0 - 4.8 * dl * dl)
+                v = difmuk / fk
+                if abs(v) <= 0.25:
+                    px = fk * v * v * (((((((A[7] * v + A[6]) * v + A[5]) * v + A[4]) * v
+                                         + A[3]) * v + A[2]) * v + A[1]) * v + A[0]) - dl
+                else:
+                    px = fk * math.log(1.0 + v) - difmuk - dl
+                py = INV_SQRT_2PI / math.sqrt(fk)
+            x = (0.5 - difmuk) / s
+            xx = x * x
+            fx = -0.5 * xx
+            fy = omega * (((c3 * xx + c2) * xx + c1) * xx + c0)
+            if kflag == 0:
+                if fy - u * fy <= py * math.exp(px - fx):
+                    return pois
+                kflag = 1
+            elif c * abs(u) <= py * math.exp(px + e) - fy * math.exp(fx + e):
+                return pois
 
 
-def loggam(x):
-    """log Gamma(x) as numpy's random_loggam."""
-    if x == 1.0 or x == 2.0:
-        return 0.0
-    n = int(7.0 - x) if x < 7.0 else 0
-    x0 = x + n
-    x2 = (1.0 / x0) * (1.0 / x0)
-    gl0 = LOGGAM_A[9]
-    for k in range(8, -1, -1):
-        gl0 *= x2
-        gl0 += LOGGAM_A[k]
-    gl = gl0 / x0 + 0.5 * 1.8378770664093453 + (x0 - 0.5) * math.log(x0) - x0
-    if x < 7.0:
-        for _ in range(1, n + 1):
-            gl -= math.log(x0 - 1.0)
-            x0 -= 1.0
-    return gl
+def ziggurat_tables_reference(n=256, r=None, v=None):
+    """The ziggurat tables computed here, independently of the kernel."""
+    r = ZIG_R if r is None else r
+    v = ZIG_V if v is None else v
+    m = 2.0**52
+    dn = tn = r
+    q = v / math.exp(-0.5 * dn * dn)
+    ki, wi, fi = [0] * n, [0.0] * n, [0.0] * n
+    ki[0] = int((dn / q) * m)
+    wi[0], wi[n - 1] = q / m, dn / m
+    fi[0], fi[n - 1] = 1.0, math.exp(-0.5 * dn * dn)
+    for i in range(n - 2, 0, -1):
+        dn = math.sqrt(-2.0 * math.log(v / dn + math.exp(-0.5 * dn * dn)))
+        ki[i + 1] = int((dn / tn) * m)
+        tn = dn
+        fi[i] = math.exp(-0.5 * dn * dn)
+        wi[i] = dn / m
+    return ki, wi, fi
 
 
 def expose_exact(scene, prnu_gain, dsnu_e, signal_e, dark_mean_e, full_well_e, seed):

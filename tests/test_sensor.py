@@ -120,7 +120,21 @@ def test_sensor_uses_the_kernels_with_its_frame_seeds():
 
 
 # ---------------------------------------------------------- statistical tests --
-@pytest.mark.parametrize("lam", [0.2, 3.0, 9.99, 10.0, 47.0, 1234.5])
+def test_sampler_tables_match_independent_computation():
+    ki, wi, fi = _sensor.ziggurat_tables()
+    k2, w2, f2 = ref.ziggurat_tables_reference()
+    np.testing.assert_array_equal(ki, np.array(k2, np.uint64))
+    np.testing.assert_allclose(wi, w2, rtol=1e-15)
+    np.testing.assert_allclose(fi, f2, rtol=1e-15)
+    # every layer has the same area v (Marsaglia & Tsang 2000): x_{i+1} (f_i - f_{i+1})
+    x = wi * 2.0**52
+    area = x[2:] * (fi[1:-1] - fi[2:])
+    np.testing.assert_allclose(area, ref.ZIG_V, rtol=1e-9)
+    np.testing.assert_allclose(fi[1:], np.exp(-0.5 * x[1:] ** 2), rtol=1e-12)
+    np.testing.assert_array_equal(_sensor.inverse_table()[1:], 1.0 / np.arange(1, 128))
+
+
+@pytest.mark.parametrize("lam", [0.2, 3.0, 9.99, 10.0, 11.3, 23.7, 47.0, 1234.5, 1e5])
 def test_poisson_sampler_chi_square(lam):
     n = 40000
     out = np.empty(n)

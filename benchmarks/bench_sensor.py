@@ -1,0 +1,100 @@
+"""Speed of the sensor and CFA kernels against the plain-numpy references.
+
+One 640x480 frame, single thread, best of several repeats:
+
+* ``Sensor.expose`` + ``Sensor.readout`` (fused Cython kernels) vs the numpy
+  model a user would write (``tests/reference_sensor.py``: numpy Generator
+  Poisson and normal draws, float64 temporaries);
+* ``isp.mosaic`` / ``isp.demosaic`` vs ``tests/reference_isp.py``.
+
+Run: ``python benchmarks/bench_sensor.py [--repeats N]``.
+"""
+from __future__ import annotations
+
+import os
+
+for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_v, "1")
+
+import argparse  # noqa: E402
+import importlib.util  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from analogfe import isp  # noqa: E402
+from analogfe.sensor import Sensor, SensorConfig  # noqa: E402
+
+TESTS = Path(__file__).resolve().parent.parent / "tests"
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, TESTS / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def best_of(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), float(np.median(times))
+
+
+def scene_640x480():
+    """A natural scene: the scikit-image astronaut, unprocessed to raw, 480x640."""
+    from skimage import data, transform
+
+    img = transform.resize(data.astronaut(), (480, 640), anti_aliasing=True)
+    return isp.unprocess((img * 255).round().astype(np.uint8))
+
+
+def main(repeats=7):
+    ref_sensor = _load("reference_sensor")
+    ref_isp = _load("reference_isp")
+    scene = scene_640x480()
+    cfg = SensorConfig(height=480, width=640)
+    sensor = Sensor(cfg, seed=0)
+    rng = np.random.default_rng(0)
+    signal_e, exposure_s = 2000.0, 0.033
+
+    rows = []
+    ours = best_of(lambda: sensor.readout(sensor.expose(scene, signal_e, exposure_s)), repeats)
+    peer = best_of(lambda: ref_sensor.capture_numpy(sensor, scene, signal_e, exposure_s, rng),
+                   repeats)
+    rows.append(("sensor expose+readout", ours, peer))
+
+    e = sensor.expose(scene, signal_e, exposure_s)
+    ours = best_of(lambda: sensor.expose(scene, signal_e, exposure_s), repeats)
+    peer = best_of(lambda: ref_sensor.expose_numpy(
+        scene, sensor.prnu_gain, sensor.dsnu_offset_e, signal_e,
+        cfg.dark_current_e_per_s * exposure_s, cfg.full_well_e, rng), repeats)
+    rows.append(("  expose", ours, peer))
+    ours = best_of(lambda: sensor.readout(e), repeats)
+    peer = best_of(lambda: ref_sensor.readout_numpy(
+        e, cfg.read_noise_e, cfg.gain_dn_per_e, cfg.black_level_dn,
+        sensor.adc_thresholds_dn, cfg.max_dn, rng), repeats)
+    rows.append(("  readout", ours, peer))
+
+    rgb = np.random.default_rng(1).random((480, 640, 3), dtype=np.float32)
+    raw = isp.mosaic(rgb, "RGGB")
+    rows.append(("mosaic", best_of(lambda: isp.mosaic(rgb, "RGGB"), repeats),
+                 best_of(lambda: ref_isp.mosaic_reference(rgb, "RGGB"), repeats)))
+    rows.append(("demosaic (bilinear)", best_of(lambda: isp.demosaic(raw, "RGGB"), repeats),
+                 best_of(lambda: ref_isp.demosaic_reference(raw, "RGGB"), repeats)))
+
+    print(f"640x480 frame, single thread, best of {repeats} (median in brackets)")
+    print(f"{'kernel':24s} {'analogfe ms':>18s} {'numpy ref ms':>18s} {'ratio':>7s}")
+    for name, (o_best, o_med), (p_best, p_med) in rows:
+        print(f"{name:24s} {o_best * 1e3:8.2f} ({o_med * 1e3:7.2f}) "
+              f"{p_best * 1e3:8.2f} ({p_med * 1e3:7.2f}) {p_best / o_best:6.1f}x")
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=7)
+    main(ap.parse_args().repeats)
