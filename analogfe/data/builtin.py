@@ -403,8 +403,11 @@ def _check_range(value, name, *, low=None, low_open=False):
     return lo, hi
 
 
-def scene_signal_e(lux, *, f_number=2.0, pixel_pitch_um=5.0, quantum_efficiency=0.6,
-                   exposure_s=0.033, reflectance=1.0, max_signal_e=None):
+def scene_signal_e(lux, *, f_number=DEFAULT_OPTICS["f_number"],
+                   pixel_pitch_um=DEFAULT_OPTICS["pixel_pitch_um"],
+                   quantum_efficiency=DEFAULT_OPTICS["quantum_efficiency"],
+                   exposure_s=DEFAULT_OPTICS["exposure_s"],
+                   reflectance=DEFAULT_OPTICS["reflectance"], max_signal_e=None):
     """Photo-electrons per unit linear scene value, from the illuminance.
 
     The scene's linear values are taken as reflectances, so ``signal_e`` is the
