@@ -1,5 +1,6 @@
 """analogfe: the mixed-signal front end of an always-on camera."""
-from .sensor import Sensor, SensorConfig
+from .sensor import Sensor, SensorConfig, electrons_from_lux
+from . import isp, sensor, characterize
 from .frontend import (LogGradientFrontEnd, GradientCodes, DigitalFrontEnd, FRONTENDS,
                        make_frontend, emulate)
 from . import adc, frontend

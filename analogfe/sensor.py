@@ -11,8 +11,11 @@ References
 ----------
 .. [1] EMVA Standard 1288, "Standard for Characterization of Image Sensors
    and Cameras", release 4.0 (2021), section 2 (the linear camera model).
-.. [2] W. Hormann, "The transformed rejection method for generating Poisson
-   random variables", Insurance: Mathematics and Economics 12:39-45, 1993.
+.. [2] J. H. Ahrens, U. Dieter, "Computer generation of Poisson deviates from
+   modified normal distributions", ACM TOMS 8(2):163-179, 1982 (the kernel's
+   Poisson sampler for means >= 10; inversion below).
+.. [3] G. Marsaglia, W. W. Tsang, "The Ziggurat Method for Generating Random
+   Variables", J. Stat. Softw. 5(8), 2000 (the kernel's normal sampler).
 """
 from __future__ import annotations
 
