@@ -170,6 +170,11 @@ class LogGradientFrontEnd:
     cfa : None or {"RGGB", "BGGR", "GRBG", "GBRG"}
     eps : float
         Offset inside the log, intensity units (1e-4 in the released code).
+    read_noise_e : float
+        Std of temporal Gaussian pixel read noise (source follower, after
+        correlated double sampling), electrons, added to every pixel before
+        binning and clipped at 0. 0 by default;
+        :func:`make_frontend` sets it to the sensor's ``read_noise_e``.
     comparator_offset_ln : float
         Std of a fixed offset per column converter (one for dx, one for dy),
         natural-log units (nepers; 0.01 is about a 1 % ratio error).
@@ -202,7 +207,7 @@ class LogGradientFrontEnd:
 
     def __init__(self, bits=2, scales=(1, 2, 4), thresholds=None, pairs="centred",
                  packing=None, full_well_e=10000.0, cfa=None, *, eps=adc.EPS,
-                 comparator_offset_ln=0.0, comparator_noise_ln=0.0,
+                 read_noise_e=0.0, comparator_offset_ln=0.0, comparator_noise_ln=0.0,
                  threshold_mismatch_ln=0.0, seed=None):
         if thresholds is None:
             self.levels = adc.levels_for_bits(bits)
@@ -224,6 +229,7 @@ class LogGradientFrontEnd:
         self.full_well_e = check_float(full_well_e, "full_well_e", low=0.0, low_open=True)
         self.cfa = None if cfa is None else check_choice(cfa, "cfa", isp.CFA_PATTERNS)
         self.eps = check_float(eps, "eps", low=0.0, low_open=True)
+        self.read_noise_e = check_float(read_noise_e, "read_noise_e", low=0.0)
         self.comparator_offset_ln = check_float(comparator_offset_ln, "comparator_offset_ln", low=0.0)
         self.comparator_noise_ln = check_float(comparator_noise_ln, "comparator_noise_ln", low=0.0)
         self.threshold_mismatch_ln = check_float(threshold_mismatch_ln, "threshold_mismatch_ln",
@@ -245,6 +251,11 @@ class LogGradientFrontEnd:
         """True when no non-ideality is on (the exact formula path)."""
         return not (self.comparator_offset_ln or self.comparator_noise_ln
                     or self.threshold_mismatch_ln)
+
+    @property
+    def noiseless(self):
+        """True when neither the pixels nor the converter add any noise or error."""
+        return self.ideal and not self.read_noise_e
 
     def __repr__(self):
         return (f"LogGradientFrontEnd(name={self.name!r}, scales={self.scales}, "
@@ -356,6 +367,10 @@ class LogGradientFrontEnd:
                         nonnegative=True)
         shapes = self.code_shapes(*e.shape[-2:])
         x = e[None] if e.ndim == 2 else e
+        if self.read_noise_e:
+            x = x + self._noise_rng.standard_normal(x.shape, dtype=np.float32) \
+                * np.float32(self.read_noise_e)
+            np.maximum(x, 0.0, out=x)
         base = _bin(x, 2) if self.cfa else x
         centred = self.pairs == "centred"
         s = adc.quantiser_scale(self.bits) if self.thresholds is None else 0.0
@@ -502,7 +517,7 @@ def make_frontend(name, sensor_config=None, seed=0, **kw):
     sensor_config : SensorConfig, optional
         Default ``SensorConfig(cfa="RGGB")`` for ``"rgb8"``, else
         ``SensorConfig()`` (monochrome). A log-gradient front end takes its
-        ``full_well_e`` and ``cfa`` from it.
+        ``full_well_e``, ``cfa`` and pixel ``read_noise_e`` from it.
     seed : None, int or Generator
         Seed of the digital front end's Sensor or of the converter's
         non-idealities.
@@ -518,7 +533,8 @@ def make_frontend(name, sensor_config=None, seed=0, **kw):
         raise TypeError(f"sensor_config must be a SensorConfig, got {type(sensor_config).__name__}")
     if kind == "digital":
         return DigitalFrontEnd(Sensor(sensor_config, seed=seed), **{**base_kw, **kw})
-    args = {"full_well_e": sensor_config.full_well_e, "cfa": sensor_config.cfa, "seed": seed}
+    args = {"full_well_e": sensor_config.full_well_e, "cfa": sensor_config.cfa,
+            "read_noise_e": sensor_config.read_noise_e, "seed": seed}
     return LogGradientFrontEnd(**{**args, **base_kw, **kw})
 
 

@@ -254,6 +254,23 @@ def test_column_pattern_does_not_depend_on_width():
     np.testing.assert_array_equal(o4, o2[:, ::4])
 
 
+def test_pixel_read_noise_is_temporal_seeded_and_from_the_sensor():
+    e = np.full((24, 32), 50.0, np.float32)
+    e[:, 16:] = 80.0
+    assert LogGradientFrontEnd().read_noise_e == 0 and LogGradientFrontEnd().noiseless
+    a = LogGradientFrontEnd(bits=3, read_noise_e=10.0, seed=2)
+    b = LogGradientFrontEnd(bits=3, read_noise_e=10.0, seed=2)
+    f1, f2, g1 = a(e), a(e), b(e)
+    _assert_codes_equal(f1, g1.dx, g1.dy)
+    assert (f1.dx[0] != f2.dx[0]).any()
+    clean = LogGradientFrontEnd(bits=3)(e)
+    assert (f1.dx[0] != clean.dx[0]).mean() > 0.05
+    # binning averages the read noise down
+    assert (f1.dx[2] != clean.dx[2]).mean() < (f1.dx[0] != clean.dx[0]).mean()
+    fe = make_frontend("lg1.5", SensorConfig(read_noise_e=3.5))
+    assert fe.read_noise_e == 3.5 and not fe.noiseless and fe.ideal
+
+
 def test_comparator_noise_is_temporal_and_seeded():
     e = _scene()
     kw = dict(bits=3, comparator_noise_ln=0.2)
@@ -385,7 +402,7 @@ def test_emulate_brightness_invariance_of_codes():
     ({"pairs": "diagonal"}, ValueError, "pairs"), ({"packing": "zip"}, ValueError, "packing"),
     ({"packing": "base3-5in8", "bits": 3}, ValueError, "packing"),
     ({"cfa": "RGBW"}, ValueError, "cfa"), ({"full_well_e": 0.0}, ValueError, "full_well_e"),
-    ({"eps": -1.0}, ValueError, "eps"), ({"comparator_noise_ln": -0.1}, ValueError, "comparator_noise_ln"),
+    ({"eps": -1.0}, ValueError, "eps"), ({"read_noise_e": -1.0}, ValueError, "read_noise_e"), ({"comparator_noise_ln": -0.1}, ValueError, "comparator_noise_ln"),
     ({"comparator_offset_ln": float("nan")}, ValueError, "comparator_offset_ln"),
     ({"threshold_mismatch_ln": -1}, ValueError, "threshold_mismatch_ln"),
     ({"thresholds": [3.0, 2.0]}, ValueError, "thresholds"),
