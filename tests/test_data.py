@@ -349,6 +349,23 @@ def test_load_dataset_registry(voc_root, tmp_path):
         data.load_dataset("imagenet")
 
 
+def test_load_split_for_every_kind(voc_root, tmp_path):
+    lfw = data.load_split("lfw", window=32)
+    assert lfw.X_train.shape == (150, 32, 32)
+    scenes = data.load_split("wakeup-scenes", n=12, size=(40, 56), target_size=(10, 20),
+                             window=16, test_size=0.25, seed=0)
+    assert scenes.X_train.shape[1:] == (16, 16) and scenes.classes == ("non-face", "face")
+    assert set(scenes.y_train) <= {0, 1} and len(scenes.X_test) > 0
+    # split by scene: the test crops are the crops of the test scenes only
+    full = data.make_wakeup_scenes(12, size=(40, 56), target_size=(10, 20))
+    assert len(scenes.y_train) + len(scenes.y_test) == len(full.crops(16)[1])
+    voc = data.load_split(voc_root, window=16, test_size=0.34, seed=0, classes=["person", "car"])
+    assert voc.classes == ("background", "person", "car") and voc.X_test.dtype == np.uint8
+    _write_folder(tmp_path / "folder")
+    folder = data.load_split(tmp_path / "folder", window=8, test_size=0.5)
+    assert folder.X_train.shape == (2, 8, 8) and folder.classes == ("bird", "cat")
+
+
 # ---------------------------------------------------------------- EmulatedDataset
 class _FakeEmulate:
     """Deterministic stand-in for frontend.emulate that counts its calls."""

@@ -35,7 +35,7 @@ __all__ = [
     "Split", "WakeupScenes", "ImageSet", "VOCDataset",
     "load_lfw", "make_wakeup_scenes", "scene_signal_e", "load_voc", "parse_voc_xml",
     "load_image_folder", "crop_box", "make_crops", "sample_negatives",
-    "DATASETS", "load_dataset", "EmulatedDataset", "codes_to_array", "item_seed",
+    "DATASETS", "load_dataset", "load_split", "EmulatedDataset", "codes_to_array", "item_seed",
 ]
 
 _TORCH_NAMES = ("EmulatedDataset", "codes_to_array", "item_seed")
@@ -102,3 +102,52 @@ def load_dataset(name_or_path, **kwargs):
         f"unknown dataset {str(name_or_path)!r}; valid: {valid}, or the path of an "
         "existing VOC / PASCALRAW folder or image folder"
     )
+
+
+def load_split(name_or_path, *, test_size=0.25, seed=0, window=None, **kwargs):
+    """Any dataset as a train / test :class:`Split` of classification images.
+
+    One call for every dataset that :func:`load_dataset` knows:
+
+    * ``"lfw"``: :func:`load_lfw` (``window`` resizes, as its ``size``);
+    * an image folder: :func:`load_image_folder` then
+      :meth:`ImageSet.split` (``window`` resizes);
+    * ``"wakeup-scenes"``: :meth:`WakeupScenes.split`, crops of ``window``
+      pixels (default 32), split by scene;
+    * a VOC / PASCALRAW folder: :meth:`VOCDataset.split`, crops of ``window``
+      pixels (default 64), split by image.
+
+    Parameters
+    ----------
+    name_or_path : str or path-like
+    test_size : float
+        Fraction for the test side.
+    seed : int
+        Seed of the split (and of the crops).
+    window : int or (int, int), optional
+        Size of every classification image.
+    **kwargs
+        Passed to the loader (e.g. ``n`` and ``lux_range`` for the scenes,
+        ``classes`` for VOC, ``mode`` for an image folder).
+
+    Returns
+    -------
+    split : Split
+    """
+    if isinstance(name_or_path, str) and name_or_path == "lfw":
+        return load_lfw(seed=seed, test_size=test_size, size=window, **kwargs)
+    is_folder = not (isinstance(name_or_path, str) and name_or_path in DATASETS)
+    if is_folder and window is not None and not _is_voc(name_or_path):
+        kwargs.setdefault("size", window)
+    dataset = load_dataset(name_or_path, **kwargs)
+    if isinstance(dataset, ImageSet):
+        return dataset.split(test_size=test_size, seed=seed)
+    crop_kw = {} if window is None else {"window": window}
+    return dataset.split(test_size=test_size, seed=seed, **crop_kw)
+
+
+def _is_voc(path):
+    try:
+        return (Path(os.fspath(path)) / "Annotations").is_dir()
+    except TypeError:
+        return False

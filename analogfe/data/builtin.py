@@ -230,6 +230,41 @@ class WakeupScenes:
         return X, y, self.lux[src]
 
 
+    def split(self, test_size=0.25, seed=0, *, window=32, negatives_per_image=2, **crop_kw):
+        """Classification crops split by scene into a train / test :class:`Split`.
+
+        Scenes (not crops) are split, stratified by whether they hold a
+        target, so no background is cut on both sides.
+
+        Parameters
+        ----------
+        test_size : float or int
+            Fraction or number of test scenes.
+        seed : int
+        window : int or (int, int)
+        negatives_per_image : int
+        **crop_kw
+            Passed to :meth:`crops` (``context``, ``max_overlap``).
+
+        Returns
+        -------
+        split : Split
+            ``classes = ("non-face", "face")``.
+        """
+        from sklearn.model_selection import train_test_split
+
+        stratify = self.labels if 0 < self.labels.sum() < len(self) else None
+        idx_tr, idx_te = train_test_split(np.arange(len(self)), test_size=test_size,
+                                          random_state=seed, stratify=stratify)
+        parts = []
+        for idx in (np.sort(idx_tr), np.sort(idx_te)):
+            sub = WakeupScenes(self.images[idx], [self.boxes[i] for i in idx], self.lux[idx],
+                               self.labels[idx], tuple(self.backgrounds[i] for i in idx))
+            parts.append(sub.crops(window, negatives_per_image=negatives_per_image, seed=seed, **crop_kw))
+        (X_tr, y_tr, _), (X_te, y_te, _) = parts
+        return Split(X_tr, X_te, y_tr, y_te, self.classes)
+
+
 def _ellipse_alpha(s):
     """(s, s) soft elliptical mask that hides the LFW crop's corners."""
     yy, xx = np.mgrid[0:s, 0:s].astype(np.float32) + 0.5

@@ -217,7 +217,7 @@ class VOCDataset:
         ann_dir = self.root / "Annotations"
         if not ann_dir.is_dir():
             raise FileNotFoundError(f"annotation folder not found: {ann_dir}")
-        self.split = split
+        self.image_set = split
         if split is None:
             ids = sorted(p.stem for p in ann_dir.glob("*.xml"))
         else:
@@ -229,7 +229,7 @@ class VOCDataset:
                 )
             ids = [line.split()[0] for line in list_path.read_text().splitlines() if line.strip()]
         if not ids:
-            raise ValueError(f"no images in {self.split or 'Annotations'} of {self.root}")
+            raise ValueError(f"no images in {self.image_set or 'Annotations'} of {self.root}")
         records = [parse_voc_xml(ann_dir / f"{i}.xml") for i in ids]
         found = sorted({o.name for r in records for o in r.objects})
         if classes is None:
@@ -348,7 +348,7 @@ class VOCDataset:
         return boxes, labels, difficult
 
     def crops(self, window=64, *, negatives_per_image=1, context=0.1, include_difficult=False,
-              output="srgb", max_overlap=0.1, seed=0):
+              output="srgb", max_overlap=0.1, seed=0, indices=None):
         """Classification crops: every object, plus background windows.
 
         Parameters
@@ -367,7 +367,10 @@ class VOCDataset:
             uint8 sRGB crops (the input of :func:`analogfe.frontend.emulate`)
             or float32 linear crops. Raw files are demosaicked first.
         max_overlap : float
+            Largest fraction of an object's area inside a background window.
         seed : int
+        indices : sequence of int, optional
+            Crop only these images (default all).
 
         Returns
         -------
@@ -381,7 +384,8 @@ class VOCDataset:
 
         check_choice(output, "output", ("srgb", "linear"))
         images, boxes, labels, ignored = [], [], [], []
-        for i in range(len(self)):
+        indices = range(len(self)) if indices is None else [self._index(i) for i in indices]
+        for i in indices:
             image = self.load_linear(i)
             b, lab, diff = self.annotations(i, image.shape[:2])
             keep = np.ones(len(b), bool) if include_difficult else ~diff
@@ -398,8 +402,44 @@ class VOCDataset:
         X, y = make_crops(images, boxes, window, box_labels=labels,
                           negatives_per_image=negatives_per_image, context=context,
                           max_overlap=max_overlap, seed=seed, ignore_boxes=ignored,
-                          image_names=[str(p) for p in self.image_paths])
+                          image_names=[str(self.image_paths[i]) for i in indices])
         return X, y, ("background",) + self.classes
+
+    def split(self, test_size=0.25, seed=0, *, window=64, **crop_kw):
+        """Classification crops split by image into a train / test :class:`Split`.
+
+        Images (not crops) are shuffled with ``seed`` and ``test_size`` of
+        them (a fraction, at least one) go to the test side, so crops of one
+        image never land on both sides. For the dataset's own train / val
+        lists, open each with ``split="train"`` / ``split="val"`` and call
+        :meth:`crops` instead.
+
+        Parameters
+        ----------
+        test_size : float
+            Fraction of the images in (0, 1).
+        seed : int
+        window : int or (int, int)
+            Crop size, see :meth:`crops`.
+        **crop_kw
+            Passed to :meth:`crops` (``negatives_per_image``, ``output`` ...).
+
+        Returns
+        -------
+        split : Split
+            ``classes = ("background", *self.classes)``.
+        """
+        from .._validation import check_float
+        from .builtin import Split
+
+        test_size = check_float(test_size, "test_size", low=0.0, high=1.0, low_open=True)
+        if len(self) < 2:
+            raise ValueError(f"split needs at least 2 images, {self.root} has {len(self)}")
+        order = np.random.default_rng(seed).permutation(len(self))
+        n_test = min(len(self) - 1, max(1, int(round(test_size * len(self)))))
+        X_tr, y_tr, classes = self.crops(window, seed=seed, indices=np.sort(order[n_test:]), **crop_kw)
+        X_te, y_te, _ = self.crops(window, seed=seed, indices=np.sort(order[:n_test]), **crop_kw)
+        return Split(X_tr, X_te, y_tr, y_te, classes)
 
     def _index(self, index):
         index = check_int(index, "index", low=-len(self), high=len(self) - 1)
@@ -407,7 +447,7 @@ class VOCDataset:
 
     def __repr__(self):
         n_obj = sum(len(r.objects) for r in self.records)
-        return (f"VOCDataset({str(self.root)!r}, split={self.split!r}, images={len(self)}, "
+        return (f"VOCDataset({str(self.root)!r}, split={self.image_set!r}, images={len(self)}, "
                 f"objects={n_obj}, classes={self.classes})")
 
 
