@@ -7,7 +7,9 @@ and a torch ``Dataset`` that emulates the sensor and front end with a disk cache
 * :func:`load_image_folder` -- ``root/<class>/<image>``.
 * :class:`EmulatedDataset` -- sensor + front end per item, cached on disk
   (imports torch on first use).
-* :func:`load_dataset` -- any of the above by name or path.
+* :func:`load_dataset` -- any of the above by name or path;
+  :func:`load_split` -- any of them as a train / test split of
+  classification images.
 
 Boxes are ``(x0, y0, x1, y1)``, 0-based, half-open, in pixels of their image.
 """
@@ -26,6 +28,7 @@ from .builtin import (
     make_wakeup_scenes,
     scene_signal_e,
 )
+from ._io import read_image, resize_image
 from .crops import crop_box, make_crops, sample_negatives
 from .folder import ImageSet, load_image_folder
 from .voc import PASCALRAW_CLASSES, VOC_CLASSES, VOCDataset, load_voc, parse_voc_xml
@@ -34,7 +37,7 @@ __all__ = [
     "BACKGROUNDS", "DEFAULT_OPTICS", "LFW_CLASSES", "PASCALRAW_CLASSES", "VOC_CLASSES",
     "Split", "WakeupScenes", "ImageSet", "VOCDataset",
     "load_lfw", "make_wakeup_scenes", "scene_signal_e", "load_voc", "parse_voc_xml",
-    "load_image_folder", "crop_box", "make_crops", "sample_negatives",
+    "load_image_folder", "read_image", "resize_image", "crop_box", "make_crops", "sample_negatives",
     "DATASETS", "load_dataset", "load_split", "EmulatedDataset", "codes_to_array", "item_seed",
 ]
 
