@@ -18,7 +18,7 @@ trust their input and write into caller-allocated outputs. A plain-Python
 transcription of the generator and samplers in tests/ reproduces every draw.
 """
 from libc.math cimport sqrt, log, exp, fabs, pow
-from libc.stdint cimport uint64_t, uint16_t
+from libc.stdint cimport uint64_t, int64_t, uint16_t
 cimport cython
 
 
@@ -66,7 +66,8 @@ cdef inline uint64_t _next(Rng* r) noexcept nogil:
 
 
 cdef inline double _uniform(Rng* r) noexcept nogil:
-    return <double>(_next(r) >> 11) * (1.0 / 9007199254740992.0)
+    # (signed conversion: one instruction; the value is below 2**53)
+    return <double>(<int64_t>(_next(r) >> 11)) * (1.0 / 9007199254740992.0)
 
 
 # Ziggurat tables (Marsaglia & Tsang 2000), 256 layers, 52-bit mantissas.
@@ -129,9 +130,8 @@ cdef inline double _normal(Rng* r) noexcept nogil:
         idx = <int>(u & 0xff)
         neg = <int>((u >> 8) & 1)
         rabs = (u >> 12)
-        x = rabs * _wi[idx]
-        if neg:
-            x = -x
+        # times +-1 (exact) instead of a branch on a random bit
+        x = <double>(<int64_t>rabs) * _wi[idx] * (1.0 - 2.0 * neg)
         if rabs < _ki[idx]:
             return x
         if idx == 0:
@@ -201,13 +201,13 @@ cdef double _poisson_pd(Rng* r, double mu) noexcept nogil:
     cdef int kflag
     g = mu + s * _normal(r)
     if g >= 0.0:
+        # steps I and S as one test: u is drawn even when step I accepts (it is
+        # independent of the sample), so the branch is predictable
         pois = _floor(g)
-        if pois >= big_l:
-            return pois
         fk = pois
         difmuk = mu - fk
         u = _uniform(r)
-        if d * u >= difmuk * difmuk * difmuk:
+        if (pois >= big_l) | (d * u >= difmuk * difmuk * difmuk):
             return pois
     omega = INV_SQRT_2PI / s
     b1 = ONE_24 / mu

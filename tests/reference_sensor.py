@@ -119,12 +119,10 @@ class XoshiroRef:
         g = mu + s * self.normal()
         if g >= 0.0:
             pois = float(math.floor(g))
-            if pois >= big_l:
-                return pois
             fk = pois
             difmuk = mu - fk
-            u = self.uniform()
-            if d * u >= difmuk * difmuk * difmuk:
+            u = self.uniform()  # drawn even when step I accepts, as the kernel does
+            if pois >= big_l or d * u >= difmuk * difmuk * difmuk:
                 return pois
         omega = INV_SQRT_2PI / s
         b1 = ONE_24 / mu

@@ -162,10 +162,10 @@ def test_expose_readout_statistics_match_numpy_reference():
     cfg = SensorConfig(height=64, width=64, prnu=0.02, dsnu_e=2.0, read_noise_e=3.0,
                        gain_dn_per_e=0.5, adc_bits=12)
     s = Sensor(cfg, seed=1)
-    scene = np.full((8,) + cfg.shape, 0.4, np.float32)
+    scene = np.full((32,) + cfg.shape, 0.4, np.float32)
     dn = s.capture(scene, signal_e=5000.0, exposure_s=0.1).astype(np.float64)
     want = np.stack([ref.capture_numpy(s, scene[0], 5000.0, 0.1, np.random.default_rng(i))
-                     for i in range(8)]).astype(np.float64)
+                     for i in range(32)]).astype(np.float64)
     # mean and temporal variance: same model, independent draws
     mu_e = 0.4 * 5000 + cfg.dark_current_e_per_s * 0.1
     mean_dn = 64 + 0.5 * (0.4 * 5000 * s.prnu_gain.mean() + 0.5 + s.dsnu_offset_e.mean())
