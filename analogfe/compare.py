@@ -39,20 +39,58 @@ __all__ = [
 RESULT_VERSION = 1
 
 
-def load_split(config, seed=0):
+def _scene_split(scenes, test_size, seed, window):
+    """Split wake-up scenes by scene; crops for classification, test scenes for AP."""
+    from sklearn.model_selection import train_test_split
+
+    from .data.builtin import Split, WakeupScenes
+
+    lab = np.asarray(scenes.labels)
+    strat = lab if 0 < lab.sum() < len(lab) else None
+    idx_tr, idx_te = train_test_split(np.arange(len(scenes)), test_size=test_size,
+                                      random_state=seed, stratify=strat)
+
+    def sub(idx):
+        idx = np.sort(idx)
+        return WakeupScenes(scenes.images[idx], [scenes.boxes[i] for i in idx], scenes.lux[idx],
+                            scenes.labels[idx], tuple(scenes.backgrounds[i] for i in idx))
+
+    tr, te = sub(idx_tr), sub(idx_te)
+    X_tr, y_tr, _ = tr.crops(window, seed=seed)
+    X_te, y_te, _ = te.crops(window, seed=seed)
+    return Split(X_tr, X_te, y_tr, y_te, tuple(scenes.classes)), te
+
+
+def load_split(config, seed=0, *, with_scenes=False):
     """The dataset of ``config["dataset"]`` as a train / test split of images.
 
-    ``max_images`` keeps a stratified subset; ``image_size`` resizes.
+    ``"lfw"`` is split as it is; the wake-up scenes are split by scene and cut
+    into target and background crops of ``dataset.window`` pixels; a VOC /
+    PASCALRAW folder gives object and background crops, an image folder its
+    images. ``max_images`` keeps a random subset; ``image_size`` resizes.
+
+    Returns
+    -------
+    split : Split
+    scenes : WakeupScenes or None
+        Only with ``with_scenes``: the test scenes with their boxes, for the
+        detector's average precision (wake-up scenes only).
     """
     from . import data
     from .data.builtin import Split
 
     ds = config["dataset"]
-    name = ds["name"]
+    name, ts = ds["name"], ds["test_size"]
+    window = None if ds["window"] == "auto" else ds["window"]
+    scenes = None
     if name == "lfw":
-        split = data.load_lfw(seed=seed, test_size=ds["test_size"])
+        split = data.load_lfw(seed=seed, test_size=ts)
+    elif name == "wakeup-scenes":
+        split, scenes = _scene_split(data.load_dataset(name, seed=seed), ts, seed, window or 32)
     else:
-        split = data.load_dataset(name, seed=seed, test_size=ds["test_size"])
+        obj = data.load_dataset(name)
+        kw = {"window": window} if window and hasattr(obj, "crops") else {}
+        split = obj.split(test_size=ts, seed=seed, **kw)
     X_train, y_train = np.asarray(split.X_train), np.asarray(split.y_train)
     X_test, y_test = np.asarray(split.X_test), np.asarray(split.y_test)
     n = ds["max_images"]
@@ -68,8 +106,9 @@ def load_split(config, seed=0):
         size = tuple(ds["image_size"])
         X_train = np.stack([resize_image(im, size) for im in X_train])
         X_test = np.stack([resize_image(im, size) for im in X_test])
-    return Split(X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test,
-                 classes=tuple(split.classes))
+    split = Split(X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test,
+                  classes=tuple(split.classes))
+    return (split, scenes) if with_scenes else split
 
 
 def sensor_config_for(config, shape, frontend=None):
@@ -108,7 +147,7 @@ def cell_size_for(config, shape):
     return int(c)
 
 
-def evaluate_svm(split, name, config, *, seed=0, progress=False):
+def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
     """Train the wake-up SVM on one front end; accuracy and the brightness sweep.
 
     The classifier is :class:`analogfe.wakeup.WakeUpClassifier` (front end,
@@ -120,7 +159,10 @@ def evaluate_svm(split, name, config, *, seed=0, progress=False):
     result : dict
         ``accuracy`` and ``roc_auc`` at k = 0, ``brightness`` ({k: accuracy}),
         ``max_loss`` (largest drop against k = 0, in points), ``C``,
-        ``n_features``, ``model`` (the fitted classifier).
+        ``n_features``, ``model`` (the fitted classifier), and with
+        ``scenes`` (test scenes with boxes) ``ap``: PASCAL VOC average
+        precision (area, IoU 0.5) of the sliding-window detector
+        (:class:`analogfe.wakeup.SlidingWindowDetector`) built on the classifier.
     """
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
     from tqdm.auto import tqdm
@@ -155,9 +197,14 @@ def evaluate_svm(split, name, config, *, seed=0, progress=False):
     clf.set_params(brightness=1.0)
     acc = dict(sorted(acc.items()))
     loss = max(0.0, max(100.0 * (acc[0] - a) for a in acc.values()))
-    return {"accuracy": acc[0], "roc_auc": float(m["roc_auc"]), "brightness": acc,
-            "max_loss": loss, "C": float(clf.C), "n_features": int(clf.n_hog_features_),
-            "model": clf}
+    out = {"accuracy": acc[0], "roc_auc": float(m["roc_auc"]), "brightness": acc,
+           "max_loss": loss, "C": float(clf.C), "n_features": int(clf.n_hog_features_),
+           "model": clf}
+    if scenes is not None and len(clf.classes_) == 2:
+        from .wakeup import SlidingWindowDetector
+
+        out["ap"] = float(SlidingWindowDetector(clf).evaluate(scenes.images, scenes.boxes).ap)
+    return out
 
 
 def evaluate_resnet(split, name, config, *, seed=0, checkpoint_dir=None, progress=False):
@@ -248,11 +295,11 @@ def _load_result(path, key):
     return d if d.get("config_hash") == key else None
 
 
-def evaluate_frontend(split, name, config, *, seed=0, out_dir=None, progress=False):
+def evaluate_frontend(split, name, config, *, seed=0, scenes=None, out_dir=None, progress=False):
     """Every measurement of one front end (SVM, ResNet, brightness, cost) as a dict."""
     t0 = time.perf_counter()
     res = {"frontend": name}
-    svm = evaluate_svm(split, name, config, seed=seed, progress=progress)
+    svm = evaluate_svm(split, name, config, seed=seed, scenes=scenes, progress=progress)
     res["svm"] = {k: v for k, v in svm.items() if k != "model"}
     if config["resnet"]["enabled"]:
         ck = None
@@ -268,6 +315,7 @@ def evaluate_frontend(split, name, config, *, seed=0, out_dir=None, progress=Fal
 COLUMNS = [
     ("frontend", "front end"),
     ("svm_accuracy", "SVM acc."),
+    ("svm_ap", "detector AP"),
     ("resnet_accuracy", "ResNet-10 acc."),
     ("svm_brightness_loss", "SVM loss 2^k (pts)"),
     ("resnet_brightness_loss", "ResNet loss 2^k (pts)"),
@@ -295,6 +343,7 @@ def result_rows(results, baseline):
         svm = c["hog-svm"]
         row = {"frontend": name,
                "svm_accuracy": r["svm"]["accuracy"],
+               "svm_ap": r["svm"].get("ap"),
                "svm_brightness_loss": r["svm"]["max_loss"],
                "bits_per_frame": c["bits_per_frame"],
                "memory_kib": svm["memory_bits"] / 8192.0,
@@ -337,7 +386,9 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None):
     rows = result_rows(results, base)
     has_rn = any("resnet" in r for r in results.values())
     ykeys = [("svm_accuracy", "wake-up SVM")] + ([("resnet_accuracy", "ResNet-10")] if has_rn else [])
-    cols = [c for c in COLUMNS if has_rn or not c[0].startswith("resnet")]
+    has_ap = any("ap" in r["svm"] for r in results.values())
+    cols = [c for c in COLUMNS if (has_rn or not c[0].startswith(("resnet", "cnn")))
+            and (has_ap or c[0] != "svm_ap")]
     c = config["cost"]
     plots = []
     plots.append(("Accuracy vs bits per frame", plot_accuracy_vs(
@@ -369,7 +420,13 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None):
              f"points over scales 2^k, k in {sorted(config['scene']['brightness_exponents'])}. "
              f"Bits, memory and energy are for a {c['height']}x{c['width']} sensor at "
              f"{c['fps']:g} frames/s; compression and energy ratio are against '{base}'.")
-    notes = []
+    notes = ["Energy per frame, memory and average power are those of the always-on wake-up path "
+             "(sensor and front end, link, ISP for the 8-bit front ends, HOG and a sliding-window "
+             "linear-SVM detector over the whole frame, from analogfe.system.cost); the CNN path "
+             "runs the ResNet-10 over the whole frame instead."]
+    if has_ap:
+        notes.append("Detector AP: PASCAL VOC average precision (area, IoU 0.5) of the sliding-window "
+                     "detector built on each wake-up SVM, on the test scenes.")
     if any("resnet" in r for r in results.values()):
         r0 = next(r for r in results.values() if "resnet" in r)
         notes.append(f"ResNet-10: width {config['resnet']['width']}, {r0['resnet']['params']:,} "
@@ -412,7 +469,7 @@ def compare(config=None, out_dir="analogfe-out", *, seed=0, progress=True, fresh
         else load_config(config)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    split = load_split(config, seed)
+    split, scenes = load_split(config, seed, with_scenes=True)
     results, reused = {}, []
     names = list(dict.fromkeys(config["frontends"]["names"]))
     bar = tqdm(names, desc="compare", disable=not progress)
@@ -425,7 +482,8 @@ def compare(config=None, out_dir="analogfe-out", *, seed=0, progress=True, fresh
             results[name] = stored["result"]
             reused.append(name)
             continue
-        r = evaluate_frontend(split, name, config, seed=seed, out_dir=out, progress=progress)
+        r = evaluate_frontend(split, name, config, seed=seed, scenes=scenes, out_dir=out,
+                              progress=progress)
         atomic_write_json(path, {"config_hash": key, "frontend": name, "result": r})
         results[name] = json.loads(json.dumps(r, default=float))
     rep = write_compare_report(results, config, out, seed=seed, split=split)

@@ -124,6 +124,7 @@ SCHEMA = {
         "test_size": (0.25, _float(0.05, 0.9)),
         "max_images": (0, _int(0, None)),            # 0: every image
         "image_size": ([], _size),                   # [] native, or [height, width]
+        "window": ("auto", _auto_or(_int(8, 1024))),  # crop size of box datasets
     },
     "scene": {
         "signal_e": ("auto", _signal),               # electrons for a scene value of 1.0
@@ -229,7 +230,7 @@ def load_config(source=None, *, overrides=None):
         try:
             user = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"config file {path}: {exc}") from None
+            raise ValueError(f"config file {path} is not valid TOML: {exc}") from None
     cfg = default_config()
     for layer in (user, overrides or {}):
         for section, values in layer.items():

@@ -137,13 +137,11 @@ def format_value(v):
         if v == 0:
             return "0"
         a = abs(v)
-        if a >= 1e5 or a < 1e-3:
+        if a >= 1e7 or a < 1e-3:
             return f"{v:.3g}"
         if a >= 100:
             return f"{v:,.0f}"
-        if a >= 1:
-            return f"{v:.3g}" if a < 10 else f"{v:.1f}"
-        return f"{v:.3f}"
+        return f"{v:.1f}" if a >= 10 else f"{v:.3f}"
     return str(v)
 
 
@@ -369,9 +367,9 @@ def plot_stages(panels, path, *, ncols=4, title=None):
 
     Parameters
     ----------
-    panels : list of (title, image, kwargs)
+    panels : list of (title, image, kwargs[, ...])
         ``image`` (H, W) or (H, W, 3); ``kwargs`` go to ``imshow`` (e.g.
-        ``cmap``, ``vmin``, ``vmax``).
+        ``cmap``, ``vmin``, ``vmax``); further items are ignored.
     """
     plt = _pyplot()
     n = len(panels)
@@ -380,7 +378,7 @@ def plot_stages(panels, path, *, ncols=4, title=None):
     fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.5 * nrows), squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
-    for ax, (name, img, kw) in zip(axes.ravel(), panels):
+    for ax, (name, img, kw, *_) in zip(axes.ravel(), panels):
         img = np.asarray(img)
         kw = dict(kw or {})
         if img.ndim == 2:

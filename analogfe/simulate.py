@@ -231,24 +231,25 @@ def _code_kw(levels):
 
 
 def stage_panels(stages, *, cell_size=8, max_scales=3):
-    """Figure panels ``(title, image, imshow kwargs)`` of every stage."""
+    """Figure panels ``(title, image, imshow kwargs, file stem)`` of every stage."""
     sc = stages["sensor_config"]
-    panels = [("scene (linear)", stages["scene"], {"vmin": 0, "vmax": 1}),
-              ("electrons", stages["electrons_e"], {"vmin": 0, "vmax": sc.full_well_e}),
-              ("DN (linear ADC)", stages["dn"], {"vmin": 0, "vmax": 2 ** sc.adc_bits - 1})]
+    panels = [("scene (linear)", stages["scene"], {"vmin": 0, "vmax": 1}, "scene"),
+              ("electrons", stages["electrons_e"], {"vmin": 0, "vmax": sc.full_well_e}, "electrons"),
+              ("DN (linear ADC)", stages["dn"], {"vmin": 0, "vmax": 2 ** sc.adc_bits - 1}, "dn")]
     for name, out in stages["outputs"].items():
         if _is_codes(out):
             levels = getattr(out, "levels", 2 ** getattr(out, "bits", 2) - 1)
             for s, k in enumerate(out.scales[:max_scales]):
-                panels.append((f"{name} dx, scale {k}", out.dx[s], _code_kw(levels)))
-                panels.append((f"{name} dy, scale {k}", out.dy[s], _code_kw(levels)))
+                panels.append((f"{name} dx, scale {k}", out.dx[s], _code_kw(levels), f"{name}_dx_scale{k}"))
+                panels.append((f"{name} dy, scale {k}", out.dy[s], _code_kw(levels), f"{name}_dy_scale{k}"))
             hist = cell_orientation_histograms(out.dx[0], out.dy[0], cell_size)
         else:
             img = np.asarray(out)
-            panels.append((f"{name} output", img, {"vmin": 0, "vmax": 255}))
+            panels.append((f"{name} output", img, {"vmin": 0, "vmax": 255}, name))
             gray = img.mean(axis=-1) if img.ndim == 3 else img
             hist = cell_orientation_histograms(*_centred(gray), cell_size)
-        panels.append((f"{name} HOG glyphs", hog_glyph(hist, cell_size=max(cell_size, 8)), {"cmap": "gray"}))
+        panels.append((f"{name} HOG glyphs", hog_glyph(hist, cell_size=max(cell_size, 8)), {"cmap": "gray"},
+                       f"{name}_hog"))
     return panels
 
 
@@ -324,10 +325,13 @@ def simulate(source, config, out_dir, *, seed=0, max_side=1024, progress=True):
             put(f"{_slug(name)}.npz", _npz_bytes(**arrays))
         else:
             put(f"{_slug(name)}.npz", _npz_bytes(image=np.asarray(o)))
-    panels = stage_panels(st, cell_size=config["frontends"]["cell_size"], max_scales=99)
-    for title, img, kw in tqdm(panels, desc="previews", disable=not progress, leave=False):
-        put(_slug(title.replace(", ", "_").replace(" ", "_")) + ".png", _png_bytes(img, kw))
-    files.append(plot_stages(stage_panels(st, cell_size=config["frontends"]["cell_size"]),
+    from .compare import cell_size_for
+
+    cell = cell_size_for(config, scene.shape)
+    panels = stage_panels(st, cell_size=cell, max_scales=99)
+    for _, img, kw, stem in tqdm(panels, desc="previews", disable=not progress, leave=False):
+        put(_slug(stem) + ".png", _png_bytes(img, kw))
+    files.append(plot_stages(stage_panels(st, cell_size=cell),
                              out / "overview.png", title=label))
     files.append(atomic_write_json(out / "bits.json", {"source": label, "rows": st["bits"]}))
     sc = st["sensor_config"]

@@ -1,0 +1,164 @@
+"""The analogfe command: help, each subcommand on tiny inputs, bad input -> one line, exit 2."""
+import json
+
+import pytest
+
+from analogfe import cli
+from analogfe.config import default_config, load_config
+
+
+def _fails(argv, capsys):
+    """Run main(argv); it must exit 2 with one line on stderr and no traceback."""
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2, err
+    assert "Traceback" not in err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    return lines
+
+
+@pytest.mark.parametrize("cmd", ["simulate", "cost", "train", "compare", "sweep"])
+def test_help_has_an_example_per_subcommand(cmd, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main([cmd, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "example:" in out and f"analogfe {cmd}" in out
+    assert "--seed" in out and "--quiet" in out
+
+
+def test_missing_input_file(capsys, tmp_path):
+    lines = _fails(["simulate", str(tmp_path / "nope.dng")], capsys)
+    assert len(lines) == 1 and "not found" in lines[0] and "nope.dng" in lines[0]
+
+
+def test_unknown_builtin_sample_lists_valid_ones(capsys):
+    lines = _fails(["simulate", "no-such-sample"], capsys)
+    assert len(lines) == 1 and "astronaut" in lines[0]
+
+
+def test_unknown_frontend_lists_valid_ones(capsys, tmp_path):
+    lines = _fails(["train", "--frontend", "lg9", "--model", "svm", "-o", str(tmp_path)], capsys)
+    assert len(lines) == 1 and "'lg1.5'" in lines[0] and "'rgb8'" in lines[0]
+
+
+def test_unknown_dataset(capsys, tmp_path):
+    lines = _fails(["compare", "--dataset", "no-such-dataset", "-o", str(tmp_path), "-q"], capsys)
+    assert len(lines) == 1 and "no-such-dataset" in lines[0]
+
+
+def test_unknown_config_key_lists_valid_keys(capsys, tmp_path):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[resnet]\nepochz = 3\n")
+    lines = _fails(["compare", "--config", str(cfg), "-o", str(tmp_path)], capsys)
+    assert len(lines) == 1 and "resnet.epochz" in lines[0] and "epochs" in lines[0]
+
+
+def test_unknown_sensor_key_lists_sensorconfig_fields(capsys, tmp_path):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[sensor]\nfull_wel_e = 3\n")
+    lines = _fails(["compare", "--config", str(cfg), "-o", str(tmp_path)], capsys)
+    assert len(lines) == 1 and "full_well_e" in lines[0]
+
+
+def test_unknown_section(capsys, tmp_path):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[sensr]\nx = 1\n")
+    lines = _fails(["compare", "--config", str(cfg), "-o", str(tmp_path)], capsys)
+    assert len(lines) == 1 and "sensor" in lines[0] and "resnet" in lines[0]
+
+
+@pytest.mark.parametrize("toml, word", [("[resnet]\nepochs = 0\n", "resnet.epochs"),
+                                        ("[dataset]\ntest_size = 1.5\n", "dataset.test_size"),
+                                        ("[svm]\nC = -1.0\n", "svm.C"),
+                                        ("[resnet]\nenabled = 3\n", "resnet.enabled"),
+                                        ("[sensor]\nfull_well_e = -5.0\n", "full_well_e"),
+                                        ("[dataset\n", "TOML")])
+def test_value_out_of_range_or_bad_file(capsys, tmp_path, toml, word):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(toml)
+    lines = _fails(["compare", "--config", str(cfg), "-o", str(tmp_path)], capsys)
+    assert len(lines) == 1 and word in lines[0]
+
+
+def test_missing_config_file(capsys, tmp_path):
+    lines = _fails(["compare", "--config", str(tmp_path / "none.toml")], capsys)
+    assert len(lines) == 1 and "none.toml" in lines[0]
+
+
+def test_unknown_cost_preset(capsys):
+    lines = _fails(["cost", "--preset", "nosuch"], capsys)
+    assert len(lines) == 1 and "conventional" in lines[0]
+
+
+def test_cost_prints_the_table(capsys):
+    assert cli.main(["cost", "--preset", "jssc2019-1.5b", "--fps", "10"]) == 0
+    out = capsys.readouterr().out
+    assert "lg1.5" in out and "10 fps" in out and "pJ/pixel" in out
+
+
+def test_config_defaults_and_overrides():
+    cfg = load_config({"resnet": {"epochs": 3}}, overrides={"dataset": {"name": "wakeup-scenes"}})
+    assert cfg["resnet"]["epochs"] == 3 and cfg["dataset"]["name"] == "wakeup-scenes"
+    assert cfg["frontends"]["names"] == default_config()["frontends"]["names"]
+
+
+def test_simulate_builtin_image(capsys, out_dir):
+    assert cli.main(["simulate", "camera", "-o", str(out_dir), "--max-side", "64"]) == 0
+    out = capsys.readouterr().out
+    assert "lg1.5" in out and "bits/frame" in out
+    bits = json.loads((out_dir / "bits.json").read_text())["rows"]
+    by = {r["frontend"]: r["bits_per_frame"] for r in bits}
+    assert by["rgb8"] == 64 * 64 * 24 and by["gray8"] == 64 * 64 * 8
+    for name in ("scene.png", "electrons.png", "dn.png", "stages.npz", "lg1_5.npz",
+                 "lg1_5_dx_scale2.png", "lg1_5_hog.png", "rgb8_hog.png", "overview.png"):
+        assert (out_dir / name).is_file(), name
+
+
+def test_simulate_a_dng_file(capsys, out_dir, tmp_path):
+    import numpy as np
+
+    from analogfe.data.raw import write_dng
+
+    rng = np.random.default_rng(0)
+    mosaic = rng.integers(0, 4095, (48, 64)).astype(np.uint16)
+    path = tmp_path / "tiny.dng"
+    write_dng(path, mosaic, cfa="RGGB", bits=12)
+    assert cli.main(["simulate", str(path), "-o", str(out_dir), "-q"]) == 0
+    with np.load(out_dir / "stages.npz") as z:
+        assert z["scene"].shape == (48, 64)
+    assert (out_dir / "lg2_75_dy_scale1.png").is_file()
+
+
+def test_train_svm_saves_model_and_metrics(capsys, tiny_config, out_dir):
+    assert cli.main(["train", "--frontend", "lg1.5", "--model", "svm", "--config", str(tiny_config),
+                     "-o", str(out_dir), "-q"]) == 0
+    m = json.loads((out_dir / "svm-lg1.5.json").read_text())
+    assert 0.0 <= m["accuracy"] <= 1.0 and m["frontend"] == "lg1.5"
+    assert (out_dir / "svm-lg1.5.pkl").stat().st_size > 0
+
+
+def test_compare_end_to_end_and_resume(capsys, tiny_config, out_dir):
+    assert cli.main(["compare", "--config", str(tiny_config), "-o", str(out_dir), "-q"]) == 0
+    md = (out_dir / "report.md").read_text()
+    assert "| rgb8 |" in md and "| lg1.5 |" in md
+    for png in ("accuracy_vs_bits.png", "accuracy_vs_energy.png", "accuracy_vs_brightness.png",
+                "energy_breakdown.png", "stages.png"):
+        assert f"]({png})" in md and (out_dir / png).is_file()
+    assert "<table>" in (out_dir / "report.html").read_text()
+    rows = json.loads((out_dir / "results.json").read_text())["rows"]
+    by = {r["frontend"]: r for r in rows}
+    assert by["rgb8"]["compression"] == 1.0 and by["lg1.5"]["compression"] > 2
+    stored = (out_dir / "results" / "lg1.5.json").read_text()
+
+    # A second run reuses both front ends; a changed configuration recomputes.
+    from analogfe.compare import compare, load_config
+
+    cfg = load_config(tiny_config)
+    res = compare(cfg, out_dir, progress=False)
+    assert sorted(res["reused"]) == ["lg1.5", "rgb8"]
+    assert (out_dir / "results" / "lg1.5.json").read_text() == stored
+    cfg["svm"]["C"] = 0.5
+    res = compare(cfg, out_dir, progress=False)
+    assert res["reused"] == []

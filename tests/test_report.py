@@ -1,0 +1,88 @@
+"""Tables, plots and atomic files of analogfe.report."""
+import json
+
+import numpy as np
+import pytest
+
+from analogfe import report
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _brute_pareto(c, s):
+    front = []
+    for i in range(len(c)):
+        if not any((c[j] <= c[i] and s[j] >= s[i]) and (c[j] < c[i] or s[j] > s[i])
+                   for j in range(len(c))):
+            front.append(i)
+    return sorted(front, key=lambda i: (c[i], -s[i]))
+
+
+def test_pareto_front_hand_example():
+    cost = [10.0, 20.0, 15.0, 5.0, 30.0]
+    acc = [0.80, 0.95, 0.70, 0.60, 0.95]
+    # 5 -> 0.60, 10 -> 0.80, 20 -> 0.95; 15 is beaten by 10; 30 ties 20 at higher cost.
+    assert report.pareto_front(cost, acc) == [3, 0, 1]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_pareto_front_matches_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    c = rng.integers(0, 6, 12).astype(float)
+    s = rng.integers(0, 6, 12).astype(float)
+    assert report.pareto_front(c, s) == _brute_pareto(c, s)
+
+
+def test_pareto_front_rejects_mismatched_lengths():
+    with pytest.raises(ValueError, match="cost and score"):
+        report.pareto_front([1, 2], [1])
+
+
+def test_tables_hold_every_value():
+    rows = [{"frontend": "rgb8", "acc": 0.912, "bits": 1843200},
+            {"frontend": "lg1.5", "acc": 0.9, "bits": 399280, "extra": None}]
+    cols = [("frontend", "front end"), ("acc", "accuracy"), ("bits", "bits/frame")]
+    md = report.markdown_table(rows, cols)
+    assert md.splitlines()[0] == "| front end | accuracy | bits/frame |"
+    assert "| rgb8 | 0.912 | 1,843,200 |" in md
+    html = report.html_table(rows, cols)
+    assert html.count("<tr>") == 3 and "399,280" in html
+    txt = report.text_table(rows, cols)
+    assert len(txt.splitlines()) == 4
+
+
+def test_atomic_json_round_trip_leaves_no_temp_files(tmp_path):
+    p = report.atomic_write_json(tmp_path / "sub" / "r.json", {"a": np.float32(0.5), "b": np.arange(3)})
+    assert json.loads(p.read_text()) == {"a": 0.5, "b": [0, 1, 2]}
+    assert sorted(x.name for x in p.parent.iterdir()) == ["r.json"]
+
+
+def test_hog_glyph_draws_edges_perpendicular_to_the_gradient():
+    hist = np.zeros((1, 1, 9), np.float32)
+    hist[0, 0, 0] = 1.0  # gradient along x (bin 0 covers 0..20 degrees)
+    g = report.hog_glyph(hist, cell_size=16)
+    assert g.shape == (16, 16)
+    # An x gradient is a vertical edge: the glyph's energy is in a column.
+    assert g.sum(axis=0).max() > 3 * g.sum(axis=1).max()
+    with pytest.raises(ValueError, match="hist"):
+        report.hog_glyph(np.zeros((3, 9)))
+
+
+def test_plots_and_report_reference_images_relatively(tmp_path):
+    rows = [{"frontend": "rgb8", "svm": 0.9, "bits": 1e6, "e": 20.0},
+            {"frontend": "lg1.5", "svm": 0.88, "bits": 4e5, "e": 10.0},
+            {"frontend": "gray8", "svm": 0.85, "bits": 6e5, "e": 15.0}]
+    p1 = report.plot_accuracy_vs(rows, [("e", "svm", "SVM")], tmp_path / "plots" / "acc.png",
+                                 xlabel="uJ", pareto=True)
+    p2 = report.plot_brightness({"rgb8 SVM": ([-1, 0, 1], [0.5, 0.9, 0.8])}, tmp_path / "b.png")
+    p3 = report.plot_energy_breakdown({"rgb8": {"adc": 5e6, "link": 1e7}, "lg1.5": {"rdc": 2e6}},
+                                      tmp_path / "e.png")
+    p4 = report.plot_stages([("a", np.zeros((4, 4)), {}), ("b", np.zeros((4, 4, 3), np.uint8), {})],
+                            tmp_path / "s.png")
+    for p in (p1, p2, p3, p4):
+        assert p.read_bytes()[:8] == PNG_MAGIC
+    md, html = report.write_report(tmp_path, title="T", intro="I", rows=rows, columns=None,
+                                   figures=[("acc", p1)])
+    assert "![acc](plots/acc.png)" in md.read_text()
+    assert "src='plots/acc.png'" in html.read_text()
+    assert str(tmp_path) not in html.read_text()
