@@ -55,6 +55,7 @@ __all__ = [
     "SlidingWindowDetector",
     "Detections",
     "DETECTOR_MODES",
+    "train_detector",
     "check_images",
     "compare_frontends_lfw",
     "format_comparison",
@@ -116,6 +117,20 @@ def _check_frontend_name(frontend):
 
 def _is_codes(output):
     return hasattr(output, "dx") and hasattr(output, "dy")
+
+
+def _fit_linear(F, y, *, C, standardize, class_weight, max_iter):
+    """LinearSVC on (optionally standardised) features; weights folded back
+    onto the raw features: ``decision = F @ coef.T + intercept``."""
+    scaler = StandardScaler().fit(F) if standardize else None
+    Z = scaler.transform(F) if scaler is not None else F
+    svm = LinearSVC(C=C, class_weight=class_weight, max_iter=max_iter, random_state=0).fit(Z, y)
+    coef = svm.coef_.astype(np.float64)
+    intercept = svm.intercept_.astype(np.float64)
+    if scaler is not None:
+        coef = coef / scaler.scale_
+        intercept = intercept - coef @ scaler.mean_
+    return svm, scaler, coef, intercept
 
 
 # ------------------------------------------------------------------ classifier
@@ -273,23 +288,10 @@ class WakeUpClassifier(ClassifierMixin, BaseEstimator):
         F = self.features(X)
         self.image_shape_ = tuple(X.shape[1:3])
         self.n_hog_features_ = F.shape[1]
-        if self.standardize:
-            self.scaler_ = StandardScaler().fit(F)
-            Z = self.scaler_.transform(F)
-        else:
-            self.scaler_ = None
-            Z = F
-        self.svm_ = LinearSVC(C=self.C, class_weight=self.class_weight,
-                              max_iter=self.max_iter, random_state=0).fit(Z, y)
+        self.svm_, self.scaler_, self.coef_, self.intercept_ = _fit_linear(
+            F, y, C=self.C, standardize=self.standardize, class_weight=self.class_weight,
+            max_iter=self.max_iter)
         self.classes_ = self.svm_.classes_
-        coef = self.svm_.coef_.astype(np.float64)
-        intercept = self.svm_.intercept_.astype(np.float64)
-        if self.scaler_ is not None:
-            s = self.scaler_.scale_
-            coef = coef / s
-            intercept = intercept - coef @ self.scaler_.mean_
-        self.coef_ = coef
-        self.intercept_ = intercept
         return self
 
     def _features_checked(self, X):
@@ -545,25 +547,33 @@ class SlidingWindowDetector:
         F, pos = _features.window_features(cell_map, (wh // c, ww // c), self.stride // c)
         return F, pos[:, 0] * c, pos[:, 1] * c
 
-    def _scores(self, output, i):
+    def _window_table(self, output, i):
+        """Boxes (n, 4) in input pixels and HOG vectors (n, D) of every window
+        of every level of frame ``i``."""
         wh, ww = self.window
         if self.mode == "pyramid":  # the region the window's whole cells cover
             wh, ww = wh // self.cell_size * self.cell_size, ww // self.cell_size * self.cell_size
-        all_boxes, all_scores = [], []
+        all_boxes, all_f = [], []
         for s, level in self._levels(output, i):
             got = self._level_windows(level)
             if got is None:
                 continue
             F, rows, cols = got
-            if F.shape[1] != self.coef_.shape[0]:
-                raise ValueError(f"window HOG has {F.shape[1]} features but the weights "
-                                 f"have {self.coef_.shape[0]}")
-            all_scores.append(F.astype(np.float64) @ self.coef_ + self.intercept_)
+            all_f.append(F)
             all_boxes.append(np.stack([cols * s, rows * s, (cols + ww) * s, (rows + wh) * s],
                                       axis=1).astype(np.float64))
         if not all_boxes:
-            return np.zeros((0, 4)), np.zeros(0)
-        return np.concatenate(all_boxes), np.concatenate(all_scores)
+            return np.zeros((0, 4)), np.zeros((0, 0), np.float32)
+        return np.concatenate(all_boxes), np.concatenate(all_f)
+
+    def _scores(self, output, i):
+        boxes, F = self._window_table(output, i)
+        if not len(boxes):
+            return boxes, np.zeros(0)
+        if F.shape[1] != self.coef_.shape[0]:
+            raise ValueError(f"window HOG has {F.shape[1]} features but the weights "
+                             f"have {self.coef_.shape[0]}")
+        return boxes, F.astype(np.float64) @ self.coef_ + self.intercept_
 
     def _emulate(self, images):
         return _frontend.emulate(images, self.frontend, sensor_config=self.sensor_config,
@@ -634,6 +644,125 @@ class SlidingWindowDetector:
         return evaluate_detections([d.boxes for d in found], [d.scores for d in found],
                                    gt_boxes, difficult, iou_threshold=iou_threshold,
                                    method=method)
+
+
+def train_detector(images, gt_boxes, *, frontend="lg1.5", window=(24, 24), cell_size=4,
+                   C=0.01, pos_iou=0.6, neg_iou=0.3, negatives_per_image=20,
+                   hard_negative_rounds=1, hard_negatives_per_image=10, standardize=True,
+                   seed=0, **detector_kw):
+    """Train a detector on the windows of the emulated scenes themselves.
+
+    The features a deployed detector sees come from the front end's readout
+    of whole scenes (binned super-pixels for a log-gradient sensor), not from
+    resized crops. Here the scenes are emulated once; every pyramid window
+    overlapping a ground-truth box by IoU >= ``pos_iou`` (and the best window
+    of each box, if its IoU >= 0.5) is a positive; ``negatives_per_image``
+    random windows with IoU < ``neg_iou`` are negatives. A linear SVM is
+    trained, then ``hard_negative_rounds`` times the highest-scoring negative
+    windows above the margin (Dalal & Triggs' bootstrapping) are added and the
+    SVM retrained.
+
+    Parameters
+    ----------
+    images : (N, H, W) or (N, H, W, 3) array_like
+        sRGB training scenes.
+    gt_boxes : list of (K_i, 4) array_like
+        Target boxes per scene, ``(x0, y0, x1, y1)``.
+    frontend, window, cell_size
+        Front end name or object, window ``(h, w)`` in level pixels, HOG cell.
+    C : float
+        SVM regularisation.
+    pos_iou, neg_iou : float
+        IoU bounds of positive and negative windows.
+    negatives_per_image, hard_negatives_per_image : int
+        Random negatives, and hard negatives per round, drawn per scene.
+    hard_negative_rounds : int
+        Rounds of hard-negative mining (0 for none).
+    standardize : bool
+        Standardise the features before the SVM (folded into the weights).
+    seed : int
+        Sensor seed and the seed of the negative sampling.
+    **detector_kw
+        Other :class:`SlidingWindowDetector` arguments (``stride``,
+        ``scales``, ``threshold``, ``nms_iou``, ``downscale``, ``method``, ...).
+
+    Returns
+    -------
+    SlidingWindowDetector
+        With the trained weights; ``n_positives_`` and ``n_negatives_`` tell
+        how many windows it was trained on.
+
+    Raises
+    ------
+    ValueError
+        Bad ``images``, ``gt_boxes`` of another length, no positive window
+        (boxes too small or too large for ``window`` and the scales), or no
+        negative window.
+    """
+    from .metrics import box_iou
+
+    images = check_images(images, "images")
+    gts = [np.asarray(b, dtype=np.float64).reshape(-1, 4) for b in gt_boxes]
+    if len(gts) != len(images):
+        raise ValueError(f"gt_boxes covers {len(gts)} images but images has {len(images)}")
+    pos_iou = check_float(pos_iou, "pos_iou", low=0.0, high=1.0)
+    neg_iou = check_float(neg_iou, "neg_iou", low=0.0, high=1.0)
+    n_neg = check_int(negatives_per_image, "negatives_per_image", low=1)
+    n_hard = check_int(hard_negatives_per_image, "hard_negatives_per_image", low=0)
+    rounds = check_int(hard_negative_rounds, "hard_negative_rounds", low=0)
+    det = SlidingWindowDetector((np.zeros(1), 0.0), frontend=frontend, window=window,
+                                cell_size=cell_size, seed=seed, **detector_kw)
+    for j in range(len(images)):
+        det._check_image(images[j], f"images[{j}]")
+    output = det._emulate(images)
+    rng = np.random.default_rng(seed)
+
+    def tables():
+        for j, gt in enumerate(gts):
+            boxes, F = det._window_table(output, j)
+            iou = box_iou(boxes, gt) if len(gt) else np.zeros((len(boxes), 0))
+            yield F, iou
+
+    pos, neg = [], []
+    for F, iou in tables():
+        best = iou.max(axis=1) if iou.shape[1] else np.zeros(len(F))
+        is_pos = best >= pos_iou
+        for g in range(iou.shape[1]):
+            k = int(np.argmax(iou[:, g]))
+            is_pos[k] |= iou[k, g] >= 0.5
+        pos.append(F[is_pos])
+        cand = np.nonzero(best < neg_iou)[0]
+        neg.append(F[rng.choice(cand, min(n_neg, len(cand)), replace=False)])
+    pos, neg = np.concatenate(pos), np.concatenate(neg)
+    if not len(pos):
+        raise ValueError("gt_boxes: no window overlaps a box by IoU >= 0.5; check window "
+                         "and scales against the box sizes")
+    if not len(neg):
+        raise ValueError(f"images: no window overlaps the boxes by less than neg_iou={neg_iou}")
+    fit = dict(C=C, standardize=standardize, class_weight=None, max_iter=10000)
+
+    def train(neg):
+        X = np.concatenate([pos, neg])
+        y = np.r_[np.ones(len(pos), np.int64), np.zeros(len(neg), np.int64)]
+        _, _, coef, b = _fit_linear(X, y, **fit)
+        return coef[0], float(b[0])
+
+    coef, b = train(neg)
+    for _ in range(rounds):
+        hard = []
+        for F, iou in tables():
+            best = iou.max(axis=1) if iou.shape[1] else np.zeros(len(F))
+            s = F.astype(np.float64) @ coef + b
+            cand = np.nonzero((best < neg_iou) & (s > -1.0))[0]  # inside the margin
+            hard.append(F[cand[np.argsort(-s[cand], kind="stable")[:n_hard]]])
+        hard = np.concatenate(hard)
+        if not len(hard):
+            break
+        neg = np.concatenate([neg, hard])
+        coef, b = train(neg)
+    det.coef_, det.intercept_ = coef, b
+    det.n_positives_, det.n_negatives_ = len(pos), len(neg)
+    return det
 
 
 # ------------------------------------------------------------------ evidence
