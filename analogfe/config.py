@@ -110,6 +110,27 @@ def _auto_or(check):
 _signal = _auto_or(_float(1.0, 1e7))
 
 
+def _frontend_options(v, name):
+    from .frontend import FRONTENDS
+
+    v = _table(v, name)
+    for fe, kw in v.items():
+        _choice(tuple(FRONTENDS))(fe, f"{name} front end")
+        _table(kw, f"{name}.{fe}")
+    return v
+
+
+def _cost_options(v, name):
+    from .system import CostParams
+
+    v = _table(v, name)
+    valid = CostParams.keys()
+    for k in v:
+        if k not in valid:
+            raise ValueError(f"unknown config key {name}.{k}; valid: {', '.join(valid)}")
+    return v
+
+
 def _frontend_name(v, name):
     from .frontend import FRONTENDS
 
@@ -136,7 +157,7 @@ SCHEMA = {
         "hog_method": ("fhog", _choice(("fhog", "dalal-triggs"))),
         "cell_size": ("auto", _auto_or(_int(2, 64))),
         "scale": (0, _int(0, 8)),                    # which scale's codes feed the HOG
-        "options": ({}, _table),                     # {name: {keyword: value}} per front end
+        "options": ({}, _frontend_options),          # {name: {keyword: value}} per front end
     },
     "svm": {
         "C": ("auto", _auto_or(_float(0.0, 1e6, low_open=True))),
@@ -156,7 +177,7 @@ SCHEMA = {
         "height": (240, _int(8, 16384)),             # the deployed sensor (QVGA default)
         "width": (320, _int(8, 16384)),
         "fps": (1.0, _float(0.0, 10000.0, low_open=True)),
-        "options": ({}, _table),                     # keyword overrides for system.cost
+        "options": ({}, _cost_options),              # CostParams overrides for system.cost
     },
     "sweep": {
         "grid": ({}, _table),
