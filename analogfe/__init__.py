@@ -8,5 +8,7 @@ from . import energy, system
 from . import features
 from . import data
 from .system import CostResult, cost
+from . import metrics, wakeup
+from .wakeup import WakeUpClassifier, SlidingWindowDetector, train_detector
 
 __version__ = "0.1.0"

@@ -12,8 +12,12 @@ decision_function / score, get_params / set_params, usable in
 :class:`~sklearn.pipeline.Pipeline` and
 :class:`~sklearn.model_selection.GridSearchCV`). :class:`SlidingWindowDetector`
 slides its linear model over a multi-scale pyramid of the front end output
-and keeps the best boxes by greedy non-maximum suppression; evaluation is in
-:mod:`analogfe.metrics`.
+(the sensor's multi-scale readout, or an image pyramid for the 8-bit
+baseline) and keeps the best boxes by greedy non-maximum suppression.
+:func:`train_detector` trains one on the windows of emulated scenes, with
+hard-negative mining. :func:`compare_frontends_lfw` is the front-end
+comparison on the LFW subset. Evaluation (accuracy, ROC AUC, PR, PASCAL VOC
+AP) is in :mod:`analogfe.metrics`.
 
 References
 ----------
@@ -65,7 +69,8 @@ LFW_CELL_SIZE = 5
 """HOG cell for the 25 x 25 LFW subset crops: 5 x 5 cells of 5 px, no crop.
 
 The papers' 8-px cells would leave 3 x 3 cells (24 px) of a 25-px face, too
-few for the block normalisation of FHOG; 5 px tiles 25 px exactly."""
+few for FHOG's 2 x 2-block normalisation to see more than the border; 5 px
+tiles 25 px exactly (4 px: 6 x 6 cells on 24 px, one row and column unused)."""
 
 
 # ------------------------------------------------------------------ input
