@@ -22,13 +22,17 @@ from libc.stdint cimport uint64_t, int64_t, uint16_t
 cimport cython
 
 
+# The generator state is a small struct handled by value by the rare-path
+# helpers (``_normal_slow``, ``_pd_slow``): its address never escapes the
+# kernels' loops, so the compiler keeps the state in registers on the hot path.
 cdef struct Rng:
     uint64_t s0
     uint64_t s1
     uint64_t s2
     uint64_t s3
-    int has_spare
-    double spare
+    double value      # result slot of the by-value helpers
+    double last_lam   # exp(-lam) of the previous small mean (dark pixels repeat it)
+    double last_exp
 
 
 cdef inline uint64_t _splitmix(uint64_t* x) noexcept nogil:
@@ -45,8 +49,9 @@ cdef inline void _seed(Rng* r, uint64_t seed) noexcept nogil:
     r.s1 = _splitmix(&x)
     r.s2 = _splitmix(&x)
     r.s3 = _splitmix(&x)
-    r.has_spare = 0
-    r.spare = 0.0
+    r.value = 0.0
+    r.last_lam = 0.0
+    r.last_exp = 1.0
 
 
 cdef inline uint64_t _rotl(uint64_t x, int k) noexcept nogil:
@@ -120,28 +125,45 @@ cdef inline double _floor(double x) noexcept nogil:
     return t - 1.0 if t > x else t
 
 
-cdef inline double _normal(Rng* r) noexcept nogil:
-    # ziggurat: one 64-bit draw gives layer (8 bits), sign (1) and abscissa (52)
-    cdef uint64_t u, rabs
+cdef Rng _normal_slow(Rng r, uint64_t u) noexcept nogil:
+    # the ziggurat's rare cases for the draw u (wedge or tail), then new draws
+    # until one is accepted; the result goes to r.value
     cdef int idx, neg
+    cdef uint64_t rabs
     cdef double x, xx, yy
     while True:
-        u = _next(r)
         idx = <int>(u & 0xff)
         neg = <int>((u >> 8) & 1)
         rabs = (u >> 12)
-        # times +-1 (exact) instead of a branch on a random bit
         x = <double>(<int64_t>rabs) * _wi[idx] * (1.0 - 2.0 * neg)
         if rabs < _ki[idx]:
-            return x
+            r.value = x
+            return r
         if idx == 0:
             while True:
-                xx = -ZIG_INV_R * log(1.0 - _uniform(r))
-                yy = -log(1.0 - _uniform(r))
+                xx = -ZIG_INV_R * log(1.0 - _uniform(&r))
+                yy = -log(1.0 - _uniform(&r))
                 if yy + yy > xx * xx:
-                    return -(ZIG_R + xx) if neg else ZIG_R + xx
-        elif (_fi[idx - 1] - _fi[idx]) * _uniform(r) + _fi[idx] < exp(-0.5 * x * x):
-            return x
+                    r.value = -(ZIG_R + xx) if neg else ZIG_R + xx
+                    return r
+        elif (_fi[idx - 1] - _fi[idx]) * _uniform(&r) + _fi[idx] < exp(-0.5 * x * x):
+            r.value = x
+            return r
+        u = _next(&r)
+
+
+cdef inline double _normal(Rng* r) noexcept nogil:
+    # ziggurat: one 64-bit draw gives layer (8 bits), sign (1) and abscissa (52);
+    # about 99 % of draws are accepted here
+    cdef uint64_t u = _next(r)
+    cdef int idx = <int>(u & 0xff)
+    cdef uint64_t rabs = u >> 12
+    # times +-1 (exact) instead of a branch on a random bit
+    cdef double x = <double>(<int64_t>rabs) * _wi[idx] * (1.0 - 2.0 * <int>((u >> 8) & 1))
+    if rabs < _ki[idx]:
+        return x
+    r[0] = _normal_slow(r[0], u)
+    return r.value
 
 
 cdef double _FACT[10]
@@ -178,7 +200,11 @@ cdef inline double _poisson_small(Rng* r, double lam) noexcept nogil:
     # sequential-search inversion, one uniform per draw; lam < 10, so the
     # search ends long before k = N_INV - 1 (P(X > 127) < 1e-80)
     cdef double u = _uniform(r)
-    cdef double p = exp(-lam)
+    cdef double p
+    if lam != r.last_lam:
+        r.last_lam = lam
+        r.last_exp = exp(-lam)
+    p = r.last_exp
     cdef double f = p
     cdef int k = 0
     while u > f and k < N_INV - 1:
@@ -188,27 +214,12 @@ cdef inline double _poisson_small(Rng* r, double lam) noexcept nogil:
     return <double>k
 
 
-cdef double _poisson_pd(Rng* r, double mu) noexcept nogil:
-    # Ahrens & Dieter (1982) algorithm PD, mu >= 10: a normal sample accepted
-    # at once in most cases (steps N, I, S); otherwise the exact quotient (Q)
-    # or Laplace-hat (E, H) acceptance.
-    cdef double s = sqrt(mu)
-    cdef double d = 6.0 * mu * mu
-    cdef double big_l = _floor(mu - 1.1484)
-    cdef double g, pois = 0.0, fk = 0.0, difmuk = 0.0, u = 0.0
+cdef Rng _pd_slow(Rng r, double mu, double s, double g, double pois, double difmuk,
+                 double u) noexcept nogil:
+    # algorithm PD after steps N, I, S failed: steps P, Q, E, H; result in r.value
     cdef double omega, b1, b2, c3, c2, c1, c0, c
-    cdef double e = 0.0, t, px, py, fx, fy, x, xx, dl, v
+    cdef double fk = pois, e = 0.0, t, px, py, fx, fy, x, xx, dl, v
     cdef int kflag
-    g = mu + s * _normal(r)
-    if g >= 0.0:
-        # steps I and S as one test: u is drawn even when step I accepts (it is
-        # independent of the sample), so the branch is predictable
-        pois = _floor(g)
-        fk = pois
-        difmuk = mu - fk
-        u = _uniform(r)
-        if (pois >= big_l) | (d * u >= difmuk * difmuk * difmuk):
-            return pois
     omega = INV_SQRT_2PI / s
     b1 = ONE_24 / mu
     b2 = 0.3 * b1 * b1
@@ -221,8 +232,8 @@ cdef double _poisson_pd(Rng* r, double mu) noexcept nogil:
     while True:
         if kflag == 1:
             # step E: a double-exponential (Laplace) sample
-            e = -log(1.0 - _uniform(r))
-            u = 2.0 * _uniform(r) - 1.0
+            e = -log(1.0 - _uniform(&r))
+            u = 2.0 * _uniform(&r) - 1.0
             t = 1.8 + (e if u >= 0.0 else -e)
             if t <= -0.6744:
                 continue
@@ -250,12 +261,33 @@ cdef double _poisson_pd(Rng* r, double mu) noexcept nogil:
         if kflag == 0:
             # step Q: quotient acceptance
             if fy - u * fy <= py * exp(px - fx):
-                return pois
+                r.value = pois
+                return r
             kflag = 1
         else:
             # step H: hat acceptance
             if c * fabs(u) <= py * exp(px + e) - fy * exp(fx + e):
-                return pois
+                r.value = pois
+                return r
+
+
+cdef inline double _poisson_pd(Rng* r, double mu) noexcept nogil:
+    # Ahrens & Dieter (1982) algorithm PD, mu >= 10: a normal sample accepted
+    # at once in most cases (steps N, I, S); otherwise the exact quotient (Q)
+    # or Laplace-hat (E, H) acceptance in _pd_slow.
+    cdef double s = sqrt(mu)
+    cdef double g = mu + s * _normal(r)
+    cdef double pois = 0.0, difmuk = 0.0, u = 0.0
+    if g >= 0.0:
+        # steps I and S as one test: u is drawn even when step I accepts (it is
+        # independent of the sample), so the branch is predictable
+        pois = _floor(g)
+        difmuk = mu - pois
+        u = _uniform(r)
+        if (pois >= _floor(mu - 1.1484)) | (6.0 * mu * mu * u >= difmuk * difmuk * difmuk):
+            return pois
+    r[0] = _pd_slow(r[0], mu, s, g, pois, difmuk, u)
+    return r.value
 
 
 cdef inline double _poisson(Rng* r, double lam) noexcept nogil:
@@ -286,10 +318,9 @@ def expose(const float[:, ::1] scene,      # IN  (H, W) relative irradiance >= 0
             for x in range(w):
                 lam = <double>scene[y, x] * signal_e * <double>prnu_gain[y, x] + dark_mean_e
                 e = _poisson(&r, lam) + <double>dsnu_e[y, x]
-                if e < 0.0:
-                    e = 0.0
-                elif e > full_well_e:
-                    e = full_well_e
+                # clip as conditional moves (no branch on a random sign)
+                e = e if e > 0.0 else 0.0
+                e = e if e < full_well_e else full_well_e
                 out[y, x] = <float>e
 
 
@@ -307,7 +338,7 @@ def readout(const float[:, ::1] electrons,   # IN  (H, W) e-
     cdef Rng r
     cdef Py_ssize_t h = electrons.shape[0], w = electrons.shape[1], y, x
     cdef Py_ssize_t nt = thresholds.shape[0], lo, hi, mid
-    cdef double v, q
+    cdef double v, q, top = max_code
     _seed(&r, seed)
     with nogil:
         for y in range(h):
@@ -318,10 +349,8 @@ def readout(const float[:, ::1] electrons,   # IN  (H, W) e-
                 v = v * gain_dn_per_e + black_level_dn
                 if nt == 0:
                     q = _floor(v + 0.5)
-                    if q < 0.0:
-                        q = 0.0
-                    elif q > max_code:
-                        q = max_code
+                    q = q if q > 0.0 else 0.0
+                    q = q if q < top else top
                     out[y, x] = <uint16_t>q
                 else:
                     lo = 0
