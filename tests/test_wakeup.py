@@ -60,6 +60,16 @@ def test_fit_is_reproducible_and_frontends_differ(lfw):
     assert not np.allclose(a.features(X[:5]), c.features(X[:5]))
 
 
+def test_string_labels(lfw):
+    names = np.array(["other", "face"])[lfw.y_train]
+    clf = WakeUpClassifier("gray8", cell_size=5).fit(lfw.X_train, names)
+    assert clf.classes_.tolist() == ["face", "other"]
+    pred = clf.predict(lfw.X_test)
+    assert np.mean(pred == np.array(["other", "face"])[lfw.y_test]) >= 0.8
+    # positive decision values mean classes_[1]
+    np.testing.assert_array_equal(pred == "other", clf.decision_function(lfw.X_test) > 0)
+
+
 def test_params_and_clone():
     clf = WakeUpClassifier("gray8", C=0.5, cell_size=4)
     p = clf.get_params()
@@ -179,6 +189,8 @@ def test_detector_nms_and_threshold(fitted):
     assert found.scores[0] == all_scores.max()
     high = SlidingWindowDetector(fitted, scales=(1,), threshold=all_scores.max())
     assert len(high.detect(scene)) == 0
+    top = SlidingWindowDetector(fitted, scales=(1,), threshold=None, max_detections=2)
+    np.testing.assert_array_equal(top.detect(scene).boxes, found.boxes[:2])
 
 
 def test_detector_finds_faces_in_scenes():
