@@ -388,7 +388,6 @@ def image_hog(image, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(3,
     image = check_array(image, "image", ndim=(2, 3), kinds="buif",
                         nonnegative=bool(transform_sqrt))
     float_dtype = np.float32 if image.dtype in (np.float16, np.float32) else np.float64
-    image = image.astype(float_dtype, copy=False)
     if channel_axis is not None:
         if image.ndim != 3:
             raise ValueError(f"image must have 3 dimensions with channel_axis, got {image.shape}")
@@ -398,20 +397,6 @@ def image_hog(image, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(3,
         raise ValueError(
             f"image of shape {image.shape} has 3 dimensions: give channel_axis for colour"
         )
-    if transform_sqrt:
-        image = np.sqrt(image)
-    if image.ndim == 3:
-        g_row_c, g_col_c = _centred_gradients(np.moveaxis(image, -1, 0))
-        idx = np.hypot(g_row_c, g_col_c).argmax(axis=0)[None]
-        g_row = np.take_along_axis(g_row_c, idx, 0)[0]
-        g_col = np.take_along_axis(g_col_c, idx, 0)[0]
-        g_row = np.ascontiguousarray(g_row, dtype=np.float64)
-        g_col = np.ascontiguousarray(g_col, dtype=np.float64)
-    else:
-        g_row = np.empty(image.shape, np.float64)
-        g_col = np.empty(image.shape, np.float64)
-        _hog.centred_gradients(np.ascontiguousarray(image), g_row, g_col)
-
     s_row, s_col = image.shape[:2]
     ny, nx = s_row // c_row, s_col // c_col
     nby, nbx = ny - b_row + 1, nx - b_col + 1
@@ -421,12 +406,42 @@ def image_hog(image, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(3,
             f"{(c_row, c_col)} and cells_per_block {(b_row, b_col)}: it needs at "
             f"least {b_row * c_row} rows and {b_col * c_col} cols"
         )
-    angle = np.arctan2(g_row, g_col)  # numpy's, so the bins match scikit-image's
+    # uint8 is differenced exactly as it is; anything else in float_dtype
+    if transform_sqrt or image.dtype != np.uint8 or image.ndim == 3:
+        image = image.astype(float_dtype, copy=False)
+    if transform_sqrt:
+        image = np.sqrt(image)
+    g_row = g_col = None
+    if image.ndim == 3:
+        g_row_c, g_col_c = _centred_gradients(np.moveaxis(image, -1, 0))
+        idx = np.hypot(g_row_c, g_col_c).argmax(axis=0)[None]
+        g_row = np.ascontiguousarray(np.take_along_axis(g_row_c, idx, 0)[0], dtype=np.float64)
+        g_col = np.ascontiguousarray(np.take_along_axis(g_col_c, idx, 0)[0], dtype=np.float64)
+    else:
+        image = np.ascontiguousarray(image)
+
     # scikit-image's bin limits: float32 (180 / n) times float32 i.
     per = np.float32(180.0 / n)
     edges = (per * np.arange(n + 1, dtype=np.float32)).astype(np.float64)
     hist = np.empty((ny, nx, n), np.float64)
-    _hog.image_cell_histograms(g_row, g_col, angle, c_row, c_col, edges, hist)
+    # bands of whole cell rows (about 64 image rows): the gradient, angle and
+    # histogram passes run on buffers that stay in cache
+    rows = ny * c_row
+    band = min(rows, c_row * max(1, 64 // c_row))
+    angle = np.empty((band, s_col), np.float64)
+    if g_row is None:
+        buf_row = np.empty((band, s_col), np.float64)
+        buf_col = np.empty((band, s_col), np.float64)
+    for y0 in range(0, rows, band):
+        m = min(band, rows - y0)
+        if g_row is None:
+            gr, gc = buf_row[:m], buf_col[:m]
+            _hog.centred_gradients(image, y0, gr, gc)
+        else:
+            gr, gc = g_row[y0:y0 + m], g_col[y0:y0 + m]
+        np.arctan2(gr, gc, out=angle[:m])  # numpy's, so the bins match scikit-image's
+        _hog.image_cell_histograms(gr, gc, angle[:m], c_row, c_col, edges,
+                                   hist[y0 // c_row:(y0 + m) // c_row])
     out = np.empty((nby, nbx, b_row, b_col, n), float_dtype)
     _hog.block_normalize(hist, b_row, b_col, BLOCK_NORMS[block_norm], 1e-5, out)
     return out.ravel() if feature_vector else out

@@ -291,26 +291,39 @@ def dt_normalize(const double[:, :, ::1] hist,               # IN  (ny, nx, n)
 # --------------------------------------------------------------------------
 # scikit-image compatible HOG of an image
 # --------------------------------------------------------------------------
-def centred_gradients(const floating[:, ::1] image,          # IN  (H, W)
-                      double[:, ::1] g_row,                  # OUT (H, W)
-                      double[:, ::1] g_col):                 # OUT (H, W)
-    """Centred differences with a zero border, computed in the image's precision."""
-    cdef Py_ssize_t H = image.shape[0], W = image.shape[1], y, x
-    cdef floating d
+ctypedef fused pixel_t:
+    unsigned char
+    float
+    double
+
+
+def centred_gradients(const pixel_t[:, ::1] image,            # IN  (H, W)
+                      Py_ssize_t y0,                         # first row to compute
+                      double[:, ::1] g_row,                  # OUT (m, W) rows y0 .. y0+m-1
+                      double[:, ::1] g_col):                 # OUT (m, W)
+    """Centred differences with a zero border, in the image's precision.
+
+    ``g_row[i] = image[y+1] - image[y-1]`` and ``g_col[i, x] = image[y, x+1]
+    - image[y, x-1]`` for ``y = y0 + i``; zero on the image's outer rows and
+    columns. A float32 image is differenced in float32 (as scikit-image), a
+    uint8 image exactly. Computing a band of rows at a time keeps the
+    buffers in cache.
+    """
+    cdef Py_ssize_t H = image.shape[0], W = image.shape[1], m = g_row.shape[0]
+    cdef Py_ssize_t i, y, x
     with nogil:
-        for x in range(W):
-            g_row[0, x] = 0.0
-            g_row[H - 1, x] = 0.0
-        for y in range(H):
-            g_col[y, 0] = 0.0
-            g_col[y, W - 1] = 0.0
-            if 0 < y < H - 1:
+        for i in range(m):
+            y = y0 + i
+            if y == 0 or y == H - 1:
                 for x in range(W):
-                    d = image[y + 1, x] - image[y - 1, x]
-                    g_row[y, x] = d
+                    g_row[i, x] = 0.0
+            else:
+                for x in range(W):
+                    g_row[i, x] = image[y + 1, x] - image[y - 1, x]
+            g_col[i, 0] = 0.0
+            g_col[i, W - 1] = 0.0
             for x in range(1, W - 1):
-                d = image[y, x + 1] - image[y, x - 1]
-                g_col[y, x] = d
+                g_col[i, x] = image[y, x + 1] - image[y, x - 1]
 
 
 def image_cell_histograms(const double[:, ::1] g_row,        # IN  (H, W)
@@ -365,24 +378,50 @@ def image_cell_histograms(const double[:, ::1] g_row,        # IN  (H, W)
     free(acc)
 
 
-def block_normalize(const double[:, :, ::1] hist,            # IN  (ny, nx, n)
+def block_normalize(const double[:, :, ::1] hist,            # IN  (ny, nx, n), >= 0
                     int b_row, int b_col,
                     int method,                              # 0 L1, 1 L1-sqrt, 2 L2, 3 L2-Hys
                     double eps,
                     floating[:, :, :, :, ::1] out):          # OUT (nby, nbx, b_row, b_col, n)
-    """scikit-image's block normalisation of every ``b_row x b_col`` block."""
-    cdef Py_ssize_t nby = out.shape[0], nbx = out.shape[1], n = hist.shape[2]
-    cdef Py_ssize_t by, bx, p, q, o
-    cdef double s, v, g, s2
+    """scikit-image's block normalisation of every ``b_row x b_col`` block.
+
+    The norm of a block is summed from per-cell sums (``sum h`` or
+    ``sum h**2``, computed once per cell instead of once per block); L2-Hys
+    skips its second pass when no value of the block reaches the clip.
+    """
+    cdef Py_ssize_t ny = hist.shape[0], nx = hist.shape[1], n = hist.shape[2]
+    cdef Py_ssize_t nby = out.shape[0], nbx = out.shape[1]
+    cdef Py_ssize_t by, bx, p, q, o, y, x
+    cdef double s, v, g, g2, s2, mx
+    cdef double* cell_sum
+    cdef double* cell_max
+    cell_sum = <double*> calloc(ny * nx, sizeof(double))
+    cell_max = <double*> calloc(ny * nx, sizeof(double))
+    if cell_sum == NULL or cell_max == NULL:
+        free(cell_sum)
+        free(cell_max)
+        raise MemoryError()
     with nogil:
+        for y in range(ny):
+            for x in range(nx):
+                s = 0.0
+                mx = 0.0
+                for o in range(n):
+                    v = hist[y, x, o]
+                    s = s + (fabs(v) if method <= 1 else v * v)
+                    mx = v if v > mx else mx
+                cell_sum[y * nx + x] = s
+                cell_max[y * nx + x] = mx
         for by in range(nby):
             for bx in range(nbx):
                 s = 0.0
+                mx = 0.0
+                for p in range(b_row):
+                    for q in range(b_col):
+                        s = s + cell_sum[(by + p) * nx + bx + q]
+                        v = cell_max[(by + p) * nx + bx + q]
+                        mx = v if v > mx else mx
                 if method <= 1:
-                    for p in range(b_row):
-                        for q in range(b_col):
-                            for o in range(n):
-                                s = s + fabs(hist[by + p, bx + q, o])
                     g = 1.0 / (s + eps)
                     for p in range(b_row):
                         for q in range(b_col):
@@ -391,28 +430,27 @@ def block_normalize(const double[:, :, ::1] hist,            # IN  (ny, nx, n)
                                 if method == 1:
                                     v = sqrt(v)
                                 out[by, bx, p, q, o] = <floating> v
-                else:
+                    continue
+                g = 1.0 / sqrt(s + eps * eps)
+                if method == 2 or mx * g <= 0.2:
+                    if method == 3:        # nothing clipped: the second norm in closed form
+                        g = g / sqrt(s * g * g + eps * eps)
                     for p in range(b_row):
                         for q in range(b_col):
                             for o in range(n):
-                                v = hist[by + p, bx + q, o]
-                                s = s + v * v
-                    g = 1.0 / sqrt(s + eps * eps)
-                    if method == 2:
-                        for p in range(b_row):
-                            for q in range(b_col):
-                                for o in range(n):
-                                    out[by, bx, p, q, o] = <floating> (hist[by + p, bx + q, o] * g)
-                    else:
-                        s2 = 0.0
-                        for p in range(b_row):
-                            for q in range(b_col):
-                                for o in range(n):
-                                    v = min(hist[by + p, bx + q, o] * g, 0.2)
-                                    s2 = s2 + v * v
-                        s2 = 1.0 / sqrt(s2 + eps * eps)
-                        for p in range(b_row):
-                            for q in range(b_col):
-                                for o in range(n):
-                                    out[by, bx, p, q, o] = <floating> (
-                                        min(hist[by + p, bx + q, o] * g, 0.2) * s2)
+                                out[by, bx, p, q, o] = <floating> (hist[by + p, bx + q, o] * g)
+                    continue
+                s2 = 0.0
+                for p in range(b_row):
+                    for q in range(b_col):
+                        for o in range(n):
+                            v = min(hist[by + p, bx + q, o] * g, 0.2)
+                            s2 = s2 + v * v
+                g2 = 1.0 / sqrt(s2 + eps * eps)
+                for p in range(b_row):
+                    for q in range(b_col):
+                        for o in range(n):
+                            out[by, bx, p, q, o] = <floating> (
+                                min(hist[by + p, bx + q, o] * g, 0.2) * g2)
+    free(cell_sum)
+    free(cell_max)
