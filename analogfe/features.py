@@ -20,7 +20,8 @@ in :data:`HOG_METHODS`:
     "truncation" feature (used only for DPM padding) is not output.
 ``"dalal-triggs"``
     Classic HOG [3]_: ``orientations`` unsigned bins ``[k, k + 1) * 180 / n``
-    deg, L2 magnitude, hard assignment to the pixel's own cell, L2-Hys block
+    deg, L2 magnitude, hard assignment to the pixel's own cell and bin (no
+    spatial or orientation interpolation, no Gaussian window), L2-Hys block
     normalisation (clip 0.2) of the four 2x2-cell blocks that contain a cell.
     Per cell ``4 n`` features (36 for n = 9), grouped by block.
 
@@ -453,6 +454,16 @@ def image_hog(image, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(3,
 _COLOR = ("max", "luma", "mean")
 
 
+def _unit_float(image, name, ndim):
+    """uint8 -> float32 / 255; float -> float32 as it is (taken as [0, 1])."""
+    a = check_array(image, name, ndim=ndim, kinds="uf")
+    if a.dtype.kind == "u":
+        if a.dtype != np.uint8:
+            raise TypeError(f"{name} must be uint8 or float, got {a.dtype}")
+        return a.astype(np.float32) * np.float32(1.0 / 255.0)
+    return a.astype(np.float32, copy=False)
+
+
 def image_gradients(image, *, color="max"):
     """Centred gradients of an 8-bit or float image, for :func:`hog`.
 
@@ -473,13 +484,7 @@ def image_gradients(image, *, color="max"):
         one-pixel border (as the log-gradient front end).
     """
     check_choice(color, "color", _COLOR)
-    a = check_array(image, "image", ndim=(2, 3, 4), kinds="uf")
-    if a.dtype.kind == "u":
-        if a.dtype != np.uint8:
-            raise TypeError(f"image must be uint8 or float, got {a.dtype}")
-        a = a.astype(np.float32) * np.float32(1.0 / 255.0)
-    else:
-        a = a.astype(np.float32, copy=False)
+    a = _unit_float(image, "image", ndim=(2, 3, 4))
     rgb = a.ndim == 4 or (a.ndim == 3 and a.shape[-1] == 3)
     if a.ndim == 4 and a.shape[-1] != 3:
         raise ValueError(f"image of 4 dimensions must be (N, H, W, 3), got {a.shape}")
@@ -660,9 +665,7 @@ def feature_pyramid(output_or_image, *, cell_size=8, method="fhog", orientations
         from skimage.transform import pyramid_gaussian
 
         downscale = check_float(downscale, "downscale", low=1.0, low_open=True)
-        img = check_array(output_or_image, "output_or_image", ndim=(2, 3), kinds="uf")
-        if img.dtype.kind == "u":
-            img = img.astype(np.float32) * np.float32(1.0 / 255.0)
+        img = _unit_float(output_or_image, "output_or_image", ndim=(2, 3))
         rgb = img.ndim == 3
         if rgb and img.shape[-1] != 3:
             raise ValueError(f"output_or_image must be (H, W) or (H, W, 3), got {img.shape}")

@@ -388,6 +388,10 @@ def test_frontend_features_errors():
         F.frontend_features(np.zeros((16, 16), np.uint16))
     with pytest.raises(ValueError, match="color"):
         F.frontend_features(np.zeros((16, 16, 3), np.uint8), color="hsv")
+    with pytest.raises(ValueError, match="smaller than one cell"):
+        F.frontend_features(codes, scale=2, cell_size=16)
+    with pytest.raises(ValueError, match="image"):
+        F.frontend_features(np.zeros((2, 16, 16, 4), np.uint8))
 
 
 def test_window_features_positions_and_content():
@@ -426,6 +430,12 @@ def test_feature_pyramid_codes_and_images():
         F.feature_pyramid(img[:4, :4])
     with pytest.raises(ValueError, match="downscale"):
         F.feature_pyramid(img, downscale=1.0)
+    with pytest.raises(TypeError, match="output_or_image"):
+        F.feature_pyramid(img.astype(np.uint16))
+    with pytest.raises(TypeError, match="output_or_image"):
+        F.feature_pyramid("camera.png")
+    with pytest.raises(ValueError, match="unit_px"):
+        F.feature_pyramid(codes, unit_px=0)
 
 
 def test_hog_accepts_other_integer_dtypes_and_views():
