@@ -29,7 +29,8 @@ Both return one feature vector per cell on the full ``floor(H / cell_size) x
 floor(W / cell_size)`` grid; blocks that stick out of the grid use the
 edge-replicated border cells, so border cells get features too.
 ``features.cc`` instead drops the outer ring of cells: its layout is
-``hog(...)[1:-1, 1:-1]`` (interior cells never see the border convention). :func:`image_hog` is a separate, exact re-implementation of
+``hog(...)[1:-1, 1:-1]`` (interior cells never see the border convention).
+:func:`image_hog` is a separate, exact re-implementation of
 :func:`skimage.feature.hog`.
 
 For integer codes the orientation bin and the vote of each ``(dx, dy)`` pair
@@ -676,7 +677,8 @@ def feature_pyramid(output_or_image, *, cell_size=8, method="fhog", orientations
                 break
             dx, dy = image_gradients(level.astype(np.float32), color=color)
             f = hog(dx, dy, method=method, cell_size=cell, orientations=orientations)
-            levels.append(PyramidLevel(f, unit_px * downscale ** k, unit_px * cell * downscale ** k))
+            scale = unit_px * downscale ** k
+            levels.append(PyramidLevel(f, scale, cell * scale))
             if max_levels is not None and len(levels) >= max_levels:
                 break
     else:

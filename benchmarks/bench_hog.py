@@ -83,7 +83,8 @@ def main(argv=None):
     image, codes = make_frame()
     dx, dy = codes[2]
     levels = {2: 3, 3: 7}
-    print(f"frame {image.shape[1]}x{image.shape[0]}, 1.5-bit codes {sorted(np.unique(dx).tolist())}, "
+    print(f"frame {image.shape[1]}x{image.shape[0]}, "
+          f"1.5-bit codes {sorted(np.unique(dx).tolist())}, "
           f"OpenCV {cv2.__version__}, cv2 threads {cv2.getNumThreads()}")
 
     cv_hog = cv2.HOGDescriptor((image.shape[1], image.shape[0]), (16, 16), (8, 8), (8, 8), 9)

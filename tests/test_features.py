@@ -57,7 +57,8 @@ def test_lut_more_bins_at_2p75_bit_and_dt_bins():
     assert len(set((lut_bin[lut_mag > 0] % 9).tolist())) == 9
     b, m = F.hog_lut("dalal-triggs", 9, 3)
     assert set(b[m > 0].tolist()) == {0, 2, 4, 6}       # bins [0,20), [40,60), [80,100), [120,140)
-    np.testing.assert_allclose(m.reshape(3, 3), np.hypot(*np.meshgrid([-1, 0, 1], [-1, 0, 1], indexing="ij")))
+    g = np.meshgrid([-1, 0, 1], [-1, 0, 1], indexing="ij")
+    np.testing.assert_allclose(m.reshape(3, 3), np.hypot(*g))
 
 
 @pytest.mark.parametrize("levels", [3, 7])
@@ -95,7 +96,8 @@ def test_dt_sign_tests_equal_atan2_bins():
        method=st.sampled_from(["fhog", "dalal-triggs"]), n=st.integers(2, 12))
 def test_code_histograms_equal_reference_exactly(levels, cell, h, w, seed, method, n):
     rng = np.random.default_rng(seed)
-    dx, dy = _codes(rng, (h * cell + rng.integers(0, cell), w * cell + rng.integers(0, cell)), levels)
+    shape = (h * cell + rng.integers(0, cell), w * cell + rng.integers(0, cell))
+    dx, dy = _codes(rng, shape, levels)
     lut_bin, lut_mag = F.hog_lut(method, n, levels)
     nb = F.HOG_METHODS[method].n_bins(n)
     got = np.empty((h, w, nb))
@@ -402,7 +404,7 @@ def test_window_features_positions_and_content():
     for f, (r, c) in zip(feats, pos):
         np.testing.assert_array_equal(f, m[r:r + 3, c:c + 4].ravel())
     assert pos[-1].tolist() == [4, 4]
-    feats1, pos1 = F.window_features(m, 7 if False else (7, 9))
+    feats1, pos1 = F.window_features(m, (7, 9))
     assert feats1.shape == (1, 7 * 9 * 5) and pos1.tolist() == [[0, 0]]
     with pytest.raises(ValueError, match="window_cells"):
         F.window_features(m, (8, 2))
