@@ -507,10 +507,16 @@ class SlidingWindowDetector:
     def _wanted(self, scale):
         return self.scales is None or any(abs(scale - s) < 1e-6 for s in self.scales)
 
-    def _levels(self, output, i):
-        """(scale, level) of frame ``i`` of a stacked output: codes or an image."""
+    def _levels(self, output, i, shape):
+        """(scale, level) of frame ``i`` of a stacked output: codes or an image.
+
+        ``shape`` is the input image's (H, W): it tells whether the codes of
+        scale ``k`` count pixels (``H // k`` rows) or, on a Bayer sensor,
+        2 x 2 quads (``H // 2k`` rows); the level's scale is then ``2k``."""
         if _is_codes(output):
-            have = tuple(float(s) for s in output.scales)
+            k0, h0 = output.scales[0], output.dx[0].shape[-2]
+            quad = 1 if shape[0] // k0 == h0 else 2
+            have = tuple(float(k * quad) for k in output.scales)
             missing = [s for s in (self.scales or ()) if not any(abs(s - h) < 1e-6 for h in have)]
             if missing:
                 raise ValueError(f"scales {missing} are not among the front end's scales {have}")
@@ -552,14 +558,14 @@ class SlidingWindowDetector:
         F, pos = _features.window_features(cell_map, (wh // c, ww // c), self.stride // c)
         return F, pos[:, 0] * c, pos[:, 1] * c
 
-    def _window_table(self, output, i):
+    def _window_table(self, output, i, shape):
         """Boxes (n, 4) in input pixels and HOG vectors (n, D) of every window
         of every level of frame ``i``."""
         wh, ww = self.window
         if self.mode == "pyramid":  # the region the window's whole cells cover
             wh, ww = wh // self.cell_size * self.cell_size, ww // self.cell_size * self.cell_size
         all_boxes, all_f = [], []
-        for s, level in self._levels(output, i):
+        for s, level in self._levels(output, i, shape):
             got = self._level_windows(level)
             if got is None:
                 continue
@@ -571,8 +577,8 @@ class SlidingWindowDetector:
             return np.zeros((0, 4)), np.zeros((0, 0), np.float32)
         return np.concatenate(all_boxes), np.concatenate(all_f)
 
-    def _scores(self, output, i):
-        boxes, F = self._window_table(output, i)
+    def _scores(self, output, i, shape):
+        boxes, F = self._window_table(output, i, shape)
         if not len(boxes):
             return boxes, np.zeros(0)
         if F.shape[1] != self.coef_.shape[0]:
@@ -606,7 +612,7 @@ class SlidingWindowDetector:
             Decision values ``coef . hog + intercept``.
         """
         image = self._check_image(image)
-        return self._scores(self._emulate(image[None]), 0)
+        return self._scores(self._emulate(image[None]), 0, image.shape[:2])
 
     def _select(self, boxes, scores):
         keep = scores > self.threshold
@@ -638,7 +644,8 @@ class SlidingWindowDetector:
             for j in range(len(stack)):
                 self._check_image(stack[j], f"images[{j}]")
             output = self._emulate(stack)
-            return [self._select(*self._scores(output, j)) for j in range(len(stack))]
+            return [self._select(*self._scores(output, j, stack.shape[1:3]))
+                    for j in range(len(stack))]
         return [self.detect(im) for im in images]
 
     def evaluate(self, images, gt_boxes, difficult=None, *, iou_threshold=0.5,
@@ -724,7 +731,7 @@ def train_detector(images, gt_boxes, *, frontend="lg1.5", window=(24, 24), cell_
 
     def tables():
         for j, gt in enumerate(gts):
-            boxes, F = det._window_table(output, j)
+            boxes, F = det._window_table(output, j, images.shape[1:3])
             iou = box_iou(boxes, gt) if len(gt) else np.zeros((len(boxes), 0))
             yield F, iou
 

@@ -14,7 +14,7 @@ from sklearn.utils.estimator_checks import (check_get_params_invariance,
 
 from analogfe.data import load_lfw, make_wakeup_scenes
 from analogfe.features import hog
-from analogfe.frontend import emulate
+from analogfe.frontend import LogGradientFrontEnd, emulate
 from analogfe.metrics import box_iou
 from analogfe.wakeup import (SlidingWindowDetector, WakeUpClassifier, compare_frontends_lfw,
                              format_comparison, train_detector)
@@ -162,6 +162,20 @@ def test_detector_windows_match_classifier_features(fitted):
                                 window=(25, 25), cell_size=5, stride=5, scales=(1, 2),
                                 threshold=None, seed=fitted.seed)
     np.testing.assert_allclose(raw.window_scores(scene)[1], pscores, atol=1e-9)
+
+
+def test_detector_bayer_codes_count_quads():
+    # on a Bayer sensor the log-gradient codes of scale k are of 2k x 2k pixels
+    fe = LogGradientFrontEnd(bits=2, scales=(1, 2), cfa="RGGB")
+    scene = np.random.default_rng(3).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    det = SlidingWindowDetector((np.zeros(3 * 3 * 31), 0.0), frontend=fe, window=(12, 12),
+                                cell_size=4, threshold=None)
+    boxes, _ = det.window_scores(scene)
+    assert sorted(set(boxes[:, 2] - boxes[:, 0])) == [24.0, 48.0]
+    assert boxes[:, 2].max() <= 64 and boxes[:, 3].max() <= 64
+    with pytest.raises(ValueError, match="scales"):
+        SlidingWindowDetector((np.zeros(279), 0.0), frontend=fe, window=(12, 12), cell_size=4,
+                              scales=(1,)).detect(scene)
 
 
 @pytest.mark.parametrize("mode", ["pyramid", "crops"])
