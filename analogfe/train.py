@@ -53,12 +53,14 @@ __all__ = [
 CHECKPOINT_NAME = "checkpoint.pt"
 METRICS_NAME = "metrics.json"
 
-# Default exposure of the comparison: a scene value of 1.0 (white) gives
-# full_well_e / 8 electrons at k = 0. k = 0 is then a well-exposed frame with
-# exactly the sweep's 3 stops of highlight headroom: white reaches full well
-# at k = +3 and nothing clips before, while k = -5 leaves white at 1/256 of
-# full well (39 e- for a 10,000 e- well), deep in shot and read noise.
-DEFAULT_SIGNAL_FRACTION = 1.0 / 8.0
+# Default exposure of the comparison: a raw value of 1.0 (white) gives
+# full_well_e * DEFAULT_SIGNAL_FRACTION electrons at k = 0. With 1.0, white
+# just reaches the full well (and the 10-bit ADC's full scale) at k = 0, so the
+# digital path reproduces the input sRGB image: k = 0 is the well-exposed
+# frame, k > 0 over-exposes (clips at full well), k < 0 under-exposes (shot
+# and read noise, fewer DN). Pass signal_e=full_well_e / 8 to leave the
+# sweep's 3 stops of highlight headroom at k = 0 instead.
+DEFAULT_SIGNAL_FRACTION = 1.0
 
 # Keys of the run configuration that must match to resume from a checkpoint.
 _RESUME_KEYS = ("model", "encoding", "levels", "optimizer", "lr", "weight_decay",
@@ -463,9 +465,9 @@ def _frontend_name(frontend):
 
 
 def default_signal_e(sensor_config=None):
-    """Electrons for a scene value of 1.0 at k = 0: ``full_well_e / 8``.
+    """Electrons for a raw value of 1.0 at k = 0: ``full_well_e`` by default.
 
-    See :data:`DEFAULT_SIGNAL_FRACTION`: white reaches full well at k = +3.
+    See :data:`DEFAULT_SIGNAL_FRACTION`: white reaches full well at k = 0.
     """
     if sensor_config is None:
         from .sensor import SensorConfig
@@ -578,14 +580,38 @@ class _Split:
     classes: list
 
 
-def _load_split(dataset, seed, test_size):
+def _load_split(dataset, seed, test_size, window=32, load_kw=None):
+    """A train / test split from a name, a folder or a loaded dataset.
+
+    A :class:`analogfe.data.Split` is used as is; an image set (with
+    ``split``) is split; a VOC folder or the wake-up scenes (with ``crops``)
+    give classification crops of ``window`` pixels (annotated objects plus
+    background windows), split stratified.
+    """
+    from sklearn.model_selection import train_test_split
+
     if hasattr(dataset, "X_train"):
         return dataset
-    from . import data as _data
+    if isinstance(dataset, str) or isinstance(dataset, os.PathLike):
+        from . import data as _data
 
-    if dataset == "lfw":
-        return _data.load_lfw(seed=seed, test_size=test_size)
-    return _data.load_dataset(dataset, seed=seed, test_size=test_size)
+        kw = dict(load_kw or {})
+        if dataset == "lfw":
+            kw.setdefault("seed", seed)
+            kw.setdefault("test_size", test_size)
+        dataset = _data.load_dataset(dataset, **kw)
+    if hasattr(dataset, "X_train"):
+        return dataset
+    if hasattr(dataset, "split"):
+        return dataset.split(test_size=test_size, seed=seed)
+    if hasattr(dataset, "crops"):
+        X, y, *rest = dataset.crops(window, seed=seed)
+        classes = rest[0] if rest and isinstance(rest[0], tuple) else tuple(
+            str(c) for c in range(int(np.max(y)) + 1))
+        X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size,
+                                                  random_state=seed, stratify=y)
+        return _Split(X_tr, y_tr, X_te, y_te, list(classes))
+    raise TypeError(f"dataset: cannot make a train / test split from {type(dataset).__name__}")
 
 
 def _resize(images, size):
@@ -652,19 +678,22 @@ def train_frontend(split, frontend, encoding=None, *, epochs=10, width=16, block
 
 
 def compare_encodings(dataset="lfw", frontends=("rgb8", "gray8", "lg1.5", "lg2.75"), *,
-                      encodings=None, epochs=10, seed=0, test_size=0.25, size=None,
-                      width=16, checkpoint_dir=None, ks=None, **kw):
+                      encodings=None, epochs=30, seed=0, test_size=0.25, size=None,
+                      width=16, batch_size=16, checkpoint_dir=None, ks=None, window=32, load_kw=None, **kw):
     """Same split, same network, same epoch budget for each front end.
 
     Parameters
     ----------
-    dataset : str or Split
-        ``"lfw"`` (built-in), a name or path for
-        :func:`analogfe.data.load_dataset`, or a split object.
+    dataset : str, path or dataset object
+        ``"lfw"`` (built-in), ``"wakeup-scenes"``, a PASCAL VOC / PASCALRAW
+        folder or an image folder (:func:`analogfe.data.load_dataset`), or a
+        loaded Split, ImageSet or VOCDataset. VOC layouts and the wake-up
+        scenes give crops of the annotated objects plus background windows.
     frontends : sequence of str or front end objects
     encodings : dict, optional
         Front end name -> encoding (default: :func:`analogfe.models.default_encoding`).
-    epochs, seed, width : see :func:`train_frontend`
+    epochs, seed, width, batch_size : see :func:`train_frontend`, :func:`fit`
+        (small batches give batch norm enough steps on a 150-image set)
     test_size : float
         Test fraction when the dataset is loaded here.
     size : (int, int), optional
@@ -673,6 +702,11 @@ def compare_encodings(dataset="lfw", frontends=("rgb8", "gray8", "lg1.5", "lg2.7
         One sub-folder per front end.
     ks : sequence of int, optional
         Also run :func:`brightness_sweep` on the test images.
+    window : int
+        Crop size for VOC layouts and the wake-up scenes.
+    load_kw : dict, optional
+        Passed to :func:`analogfe.data.load_dataset` (e.g. ``size``, ``mode``
+        of an image folder; ``split``, ``classes`` of a VOC folder).
     **kw
         Passed to :func:`train_frontend` / :func:`fit`.
 
@@ -683,7 +717,7 @@ def compare_encodings(dataset="lfw", frontends=("rgb8", "gray8", "lg1.5", "lg2.7
         ``encoding``, ``channels``, ``test_accuracy``, ``params``, ``macs``,
         ``epochs_run``), ``split``, and ``sweep`` when ``ks`` is given.
     """
-    split = _load_split(dataset, seed, test_size)
+    split = _load_split(dataset, seed, test_size, window, load_kw)
     X_train, X_test = _resize(np.asarray(split.X_train), size), _resize(np.asarray(split.X_test), size)
 
     split = _Split(X_train, np.asarray(split.y_train), X_test, np.asarray(split.y_test),
@@ -694,7 +728,7 @@ def compare_encodings(dataset="lfw", frontends=("rgb8", "gray8", "lg1.5", "lg2.7
         name = _frontend_name(fe)
         ck = os.path.join(checkpoint_dir, name) if checkpoint_dir else None
         tm = train_frontend(split, fe, encodings.get(name), epochs=epochs, width=width,
-                            seed=seed, checkpoint_dir=ck, **kw)
+                            seed=seed, checkpoint_dir=ck, batch_size=batch_size, **kw)
         trained[name] = tm
         m = tm.evaluate(split.X_test, split.y_test, seed=seed + 10_000)
         shape = (tm.model.in_channels,) + tuple(split.X_test.shape[1:3])

@@ -10,6 +10,15 @@ from analogfe import models as M
 from analogfe.frontend import GradientCodes
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One torch thread: the tests share two cores with other processes."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def _codes(n=None, bits=2, scales=(1, 2), size=4, seed=0):
     rng = np.random.default_rng(seed)
     half = 2 ** (bits - 1) - 1

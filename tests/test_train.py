@@ -11,6 +11,15 @@ from analogfe import models as M
 from analogfe import train as T
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One torch thread: the tests share two cores with other processes."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def _toy(n=48, seed=0, channels=2, size=8):
     """Two separable classes: the sign of the mean of channel 0."""
     g = torch.Generator().manual_seed(seed)
@@ -133,3 +142,77 @@ def test_fit_argument_errors():
         T.fit(_net(), (torch.zeros(4, 2, 8, 8), [0, 1, 0]), **KW)
     with pytest.raises(ValueError, match="3 channels"):
         T.fit(_net(), (torch.zeros(4, 3, 8, 8), [0, 1, 0, 1]), **KW)
+
+
+# ------------------------------------------------- front ends, comparison, sweep
+
+
+def _small_split(n_train=24, n_test=16):
+    from analogfe import data
+
+    s = data.load_lfw(seed=0)
+    return data.Split(s.X_train[:n_train], s.X_test[:n_test], s.y_train[:n_train],
+                      s.y_test[:n_test], s.classes)
+
+
+TINY = dict(epochs=1, width=2, batch_size=8, progress=False, device="cpu")
+
+
+def test_emulate_dataset_shapes_and_brightness():
+    X = _small_split().X_train[:4]
+    rgb, _ = T.emulate_dataset(X, "rgb8")  # gray images go to RGB as 3 equal channels
+    assert rgb.dtype == torch.uint8 and rgb.shape == (4, 3, 25, 25)
+    codes, levels = T.emulate_dataset(X, "lg2.75", chunk=3)
+    assert codes.dtype == torch.int8 and codes.shape == (4, 6, 25, 25) and levels == 7
+    dark, _ = T.emulate_dataset(X, "gray8", brightness=2.0 ** -5)
+    bright, _ = T.emulate_dataset(X, "gray8")
+    assert dark.float().mean() < 0.5 * bright.float().mean()
+    assert T.default_signal_e() == pytest.approx(10000.0)
+
+
+def test_compare_and_sweep_tiny(tmp_path):
+    split = _small_split()
+    out = T.compare_encodings(split, frontends=("gray8", "lg1.5"), seed=0, ks=(-2, 0, 1),
+                              checkpoint_dir=str(tmp_path), **TINY)
+    assert [r["frontend"] for r in out["rows"]] == ["gray8", "lg1.5"]
+    assert [r["channels"] for r in out["rows"]] == [1, 6]
+    assert (tmp_path / "lg1.5" / T.METRICS_NAME).exists()
+    sweep = out["sweep"]
+    assert sweep["ks"] == [-2, 0, 1]
+    for row in sweep["rows"]:
+        tm = out["models"][row["frontend"]]
+        acc0 = tm.evaluate(split.X_test, split.y_test, seed=10_000)["accuracy"]
+        assert row["k0"] == pytest.approx(acc0)
+        want = max(0.0, max(100 * (row["k0"] - a) for a in row["accuracy"].values()))
+        assert row["max_loss"] == pytest.approx(want)
+    text = T.format_sweep(sweep)
+    assert "k=-2" in text and "max loss" in text and len(text.splitlines()) == 4
+    with pytest.raises(ValueError, match="ks must contain 0"):
+        T.brightness_sweep(out["models"], split.X_test, split.y_test, ks=(1, 2))
+
+
+def test_compare_on_image_folder(tmp_path):
+    import cv2
+
+    rng = np.random.default_rng(0)
+    for c, name in enumerate(("bars", "flat")):
+        (tmp_path / name).mkdir()
+        for i in range(6):
+            im = rng.integers(60, 90, (16, 16)).astype(np.uint8)
+            if c == 0:
+                im[:, ::4] = 220
+            cv2.imwrite(str(tmp_path / name / f"{i}.png"), im)
+    out = T.compare_encodings(str(tmp_path), frontends=("lg1.5",), test_size=0.5, **TINY)
+    assert out["split"].classes == ["bars", "flat"] and len(out["split"].X_test) == 6
+    assert 0.0 <= out["rows"][0]["test_accuracy"] <= 1.0
+
+
+def test_fit_on_emulated_dataset():
+    from analogfe.data import EmulatedDataset
+
+    s = _small_split(8, 4)
+    ds = EmulatedDataset(s.X_train, s.y_train, "lg1.5", encoding="lg-onehot")
+    x, _ = ds[0]
+    net = M.resnet10(in_channels=x.shape[0], width=2)
+    r = T.fit(net, ds, epochs=1, batch_size=4, progress=False, device="cpu")
+    assert r.epochs_run == 1
