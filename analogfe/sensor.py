@@ -56,6 +56,9 @@ class SensorConfig:
         in [0, 1), typ. 0.01.
     dsnu_e : float
         Dark-signal non-uniformity: std of the fixed pixel offset, electrons.
+        The offset is added to the collected charge before clipping to
+        [0, full_well_e], so in a very dark frame (dark signal below a few
+        ``dsnu_e``) pixels with a negative offset clip at 0.
     gain_dn_per_e : float
         System gain K, DN per electron, typ. 0.1.
     adc_bits : int
