@@ -10,5 +10,6 @@ from . import data
 from .system import CostResult, cost
 from . import metrics, wakeup
 from .wakeup import WakeUpClassifier, SlidingWindowDetector, train_detector
+from . import config, report, simulate, compare, sweep
 
 __version__ = "0.1.0"

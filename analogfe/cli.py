@@ -86,7 +86,8 @@ def build_parser():
     t = add("train", "train the wake-up SVM or the ResNet-10 on one front end's output")
     t.add_argument("--frontend", required=True, metavar="NAME", help="rgb8, gray8, lg1.5, lg2.75")
     t.add_argument("--model", required=True, choices=("svm", "resnet10"))
-    t.add_argument("--dataset", default="lfw", metavar="NAME|PATH", help="built-in name or dataset folder (default lfw)")
+    t.add_argument("--dataset", default=None, metavar="NAME|PATH",
+                   help="built-in name or dataset folder (default: the config's, else lfw)")
     t.add_argument("--config", metavar="FILE", help="TOML configuration")
     t.add_argument("-o", "--output", metavar="DIR", default="analogfe-train", help="output folder")
 
@@ -141,7 +142,7 @@ def _cmd_cost(args):
 def _cmd_train(args):
     from .compare import load_config, train_one
 
-    overrides = {"dataset": {"name": args.dataset}}
+    overrides = {"dataset": {"name": args.dataset}} if args.dataset else None
     config = load_config(args.config, overrides=overrides)
     res = train_one(args.frontend, args.model, config, args.output, seed=args.seed,
                     progress=not args.quiet)

@@ -106,6 +106,10 @@ def load_split(config, seed=0, *, with_scenes=False):
         size = tuple(ds["image_size"])
         X_train = np.stack([resize_image(im, size) for im in X_train])
         X_test = np.stack([resize_image(im, size) for im in X_test])
+    if len(np.unique(y_train)) < 2 or len(y_test) == 0:
+        raise ValueError(f"dataset {name!r} gives {len(y_train)} training images of "
+                         f"{len(np.unique(y_train))} class(es) and {len(y_test)} test images; "
+                         "training needs two classes and a test split")
     split = Split(X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test,
                   classes=tuple(split.classes))
     return (split, scenes) if with_scenes else split
@@ -184,6 +188,11 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
                            max_iter=config["svm"]["max_iter"])
     C = config["svm"]["C"]
     if C == "auto":
+        fewest = int(np.bincount(np.asarray(split.y_train)).min(initial=0) if len(split.y_train) else 0)
+        if fewest < 5:
+            raise ValueError(f'svm.C = "auto" chooses C by 5-fold cross-validation and needs 5 '
+                             f"training images per class; the smallest class has {fewest}: "
+                             "set svm.C to a number or use a larger dataset")
         cv = StratifiedKFold(5, shuffle=True, random_state=derive_seed(seed, name, "cv") % 2**31)
         search = GridSearchCV(clf, {"C": list(config["svm"]["C_grid"])}, cv=cv)
         clf = search.fit(split.X_train, split.y_train).best_estimator_
@@ -406,7 +415,8 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None):
             if model in r:
                 b = {int(k): v for k, v in r[model]["brightness"].items()}
                 curves[f"{name} {label}"] = (sorted(b), [b[k] for k in sorted(b)])
-    plots.append(("Accuracy vs brightness", plot_brightness(curves, out / "accuracy_vs_brightness.png")))
+    plots.append(("Accuracy vs brightness", plot_brightness(curves, out / "accuracy_vs_brightness.png",
+                                                            group_by_first_word=True)))
     plots.append(("Energy per frame by component", plot_energy_breakdown(
         {n: r["cost"]["hog-svm"]["components_pj"] for n, r in results.items()},
         out / "energy_breakdown.png", unit="uJ", scale=1e-6,

@@ -260,21 +260,29 @@ def _num(v):
         return np.nan
 
 
-def plot_brightness(curves, path, *, title="Accuracy vs brightness", ylabel="accuracy"):
+def plot_brightness(curves, path, *, title="Accuracy vs brightness", ylabel="accuracy",
+                    group_by_first_word=False):
     """Accuracy against brightness scale 2**k, one line per series.
 
     Parameters
     ----------
     curves : dict
         ``{label: (exponents, accuracies)}``.
+    group_by_first_word : bool
+        One colour per first word of the label (e.g. the front end in
+        ``"lg1.5 SVM"``); labels naming a ResNet are dashed.
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.2, 4.2))
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    groups = {}
     for j, (label, (k, acc)) in enumerate(curves.items()):
-        k = np.asarray(k, dtype=float)
-        acc = np.asarray(acc, dtype=float)
-        ax.plot(k, acc, marker=_MARKERS[j % len(_MARKERS)], label=label,
-                linestyle="-" if "svm" in label.lower() or "resnet" not in label.lower() else "--")
+        key = label.split()[0] if group_by_first_word and label.split() else label
+        g = groups.setdefault(key, len(groups))
+        dashed = group_by_first_word and "resnet" in label.lower()
+        ax.plot(np.asarray(k, dtype=float), np.asarray(acc, dtype=float),
+                marker=_MARKERS[(j if not group_by_first_word else int(dashed)) % len(_MARKERS)],
+                color=cycle[g % len(cycle)], linestyle="--" if dashed else "-", label=label)
     ax.set_xlabel("brightness scale k (linear raw x 2^k)")
     ax.set_ylabel(ylabel)
     ax.set_title(title)

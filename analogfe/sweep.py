@@ -223,7 +223,7 @@ def _run_dask(todo, config, seed, scheduler, progress, on_done):
         client = Client(cluster)
     else:
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout="5s")
         except (OSError, TimeoutError) as exc:
             raise ValueError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     try:
