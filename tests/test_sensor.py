@@ -191,6 +191,12 @@ def test_seeds_fixed_pattern_and_temporal_noise():
     assert not np.array_equal(a.capture(scene), fa)  # next frame: new temporal noise
     stack = a.expose(np.stack([scene, scene]))
     assert stack.shape == (2,) + SMALL.shape and not np.array_equal(stack[0], stack[1])
+    # a stack is the same as its frames one after the other (one seed per frame)
+    x, y = Sensor(SMALL, seed=9), Sensor(SMALL, seed=9)
+    frames = np.stack([scene, 0.5 * scene, 2 * scene])
+    electrons = [y.expose(f) for f in frames]
+    np.testing.assert_array_equal(x.capture(frames),
+                                  np.stack([y.readout(e) for e in electrons]))
     # the fixed pattern does not depend on the ADC settings
     d = Sensor(SMALL.replace(adc_dnl_lsb=0.3), seed=7)
     np.testing.assert_array_equal(d.prnu_gain, a.prnu_gain)
