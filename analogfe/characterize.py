@@ -73,6 +73,10 @@ class EMVAResult:
         temporal variance DN^2 and measured SNR.
     dark_mean_dn : float
         Mean of the dark frames at ``exposure_s``.
+    linearity_error_pct : float
+        EMVA 1288 linearity error: half the spread of the relative deviations
+        of ``mean_dn`` from a straight line fitted between 5 % and 95 % of
+        saturation, in percent (shows e.g. the ADC's INL).
     """
 
     system_gain_dn_per_e: float
@@ -87,6 +91,7 @@ class EMVAResult:
     sensitivity_threshold_e: float
     dynamic_range_db: float
     dark_mean_dn: float
+    linearity_error_pct: float
     signal_e: np.ndarray = field(repr=False)
     mean_dn: np.ndarray = field(repr=False)
     variance_dn2: np.ndarray = field(repr=False)
@@ -150,6 +155,17 @@ def _spatial_var(frames, temporal_var):
     """Spatial variance of the frame average, temporal part removed (EMVA 1288)."""
     avg = frames.astype(np.float64).mean(axis=0)
     return float(avg.var(ddof=1) - temporal_var / frames.shape[0])
+
+
+def _linearity_error_pct(signal, dmu, range_dn, i_sat):
+    """EMVA 1288 linearity error over 5-95 % of the saturation range."""
+    sel = (dmu >= 0.05 * range_dn) & (dmu <= 0.95 * range_dn) & (np.arange(len(dmu)) <= i_sat)
+    if sel.sum() < 3:
+        return float("nan")
+    b, a = np.polyfit(signal[sel], dmu[sel], 1)
+    fit = a + b * signal[sel]
+    dev = 100.0 * (dmu[sel] - fit) / fit
+    return float((dev.max() - dev.min()) / 2.0)
 
 
 def characterize(sensor, *, levels=40, n_frames=32, exposure_s=0.01,
@@ -241,6 +257,7 @@ def characterize(sensor, *, levels=40, n_frames=32, exposure_s=0.01,
     with np.errstate(divide="ignore", invalid="ignore"):
         snr = np.where(var > 0, dmu / np.sqrt(var), 0.0)
     threshold = float((1.0 + np.sqrt(1.0 + 4.0 * sigma_d**2)) / 2.0)
+    lin = _linearity_error_pct(signal, dmu, mu_sat - mu_dark, i_sat)
     return EMVAResult(
         system_gain_dn_per_e=k,
         temporal_dark_noise_e=sigma_d,
@@ -254,6 +271,7 @@ def characterize(sensor, *, levels=40, n_frames=32, exposure_s=0.01,
         sensitivity_threshold_e=threshold,
         dynamic_range_db=float(20.0 * np.log10(sat_e / threshold)),
         dark_mean_dn=float(mu_dark),
+        linearity_error_pct=lin,
         signal_e=signal,
         mean_dn=mean,
         variance_dn2=var,

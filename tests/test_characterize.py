@@ -56,6 +56,16 @@ def test_gain_and_adc_limit():
     assert r.full_well_e < 0.85 * cfg.full_well_e
 
 
+def test_linearity_error_sees_adc_inl():
+    cfg = CFG.replace(height=32, width=32, adc_bits=10, gain_dn_per_e=0.3,
+                      black_level_dn=20)
+    ideal = characterize(Sensor(cfg, seed=2), levels=30, n_frames=4, exposure_s=0.2)
+    bowed = characterize(Sensor(cfg.replace(adc_inl_lsb=12.0), seed=2), levels=30,
+                         n_frames=4, exposure_s=0.2)
+    assert ideal.linearity_error_pct < 0.3
+    assert bowed.linearity_error_pct > 3 * ideal.linearity_error_pct
+
+
 def test_photon_transfer_pair():
     a = np.array([[1.0, 3.0], [5.0, 7.0]])
     b = a + np.array([[1.0, -1.0], [1.0, -1.0]])
