@@ -64,7 +64,7 @@ DEFAULT_SIGNAL_FRACTION = 1.0
 
 # Keys of the run configuration that must match to resume from a checkpoint.
 _RESUME_KEYS = ("model", "encoding", "levels", "optimizer", "lr", "weight_decay",
-                "batch_size", "seed", "n_train", "monitor")
+                "batch_size", "seed", "n_train", "monitor", "frontend", "signal_e")
 
 
 # --------------------------------------------------------------------------
@@ -571,15 +571,6 @@ class TrainedModel:
         return evaluate(self.model, (packed, labels), encoder=enc, device=device)
 
 
-@dataclass
-class _Split:
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-    classes: list
-
-
 def _load_split(dataset, seed, test_size, window=32, load_kw=None):
     """A train / test split from a name, a folder or a loaded dataset.
 
@@ -590,11 +581,11 @@ def _load_split(dataset, seed, test_size, window=32, load_kw=None):
     """
     from sklearn.model_selection import train_test_split
 
+    from . import data as _data
+
     if hasattr(dataset, "X_train"):
         return dataset
-    if isinstance(dataset, str) or isinstance(dataset, os.PathLike):
-        from . import data as _data
-
+    if isinstance(dataset, (str, os.PathLike)):
         kw = dict(load_kw or {})
         if dataset == "lfw":
             kw.setdefault("seed", seed)
@@ -610,7 +601,7 @@ def _load_split(dataset, seed, test_size, window=32, load_kw=None):
             str(c) for c in range(int(np.max(y)) + 1))
         X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size,
                                                   random_state=seed, stratify=y)
-        return _Split(X_tr, y_tr, X_te, y_te, list(classes))
+        return _data.Split(X_tr, X_te, y_tr, y_te, tuple(classes))
     raise TypeError(f"dataset: cannot make a train / test split from {type(dataset).__name__}")
 
 
@@ -717,11 +708,16 @@ def compare_encodings(dataset="lfw", frontends=("rgb8", "gray8", "lg1.5", "lg2.7
         ``encoding``, ``channels``, ``test_accuracy``, ``params``, ``macs``,
         ``epochs_run``), ``split``, and ``sweep`` when ``ks`` is given.
     """
+    from . import data as _data
+
     split = _load_split(dataset, seed, test_size, window, load_kw)
     X_train, X_test = _resize(np.asarray(split.X_train), size), _resize(np.asarray(split.X_test), size)
 
-    split = _Split(X_train, np.asarray(split.y_train), X_test, np.asarray(split.y_test),
-                   list(getattr(split, "classes", sorted(set(np.asarray(split.y_train).tolist())))))
+    classes = getattr(split, "classes", None)
+    if classes is None:
+        classes = tuple(str(c) for c in sorted(set(np.asarray(split.y_train).tolist())))
+    split = _data.Split(X_train, X_test, np.asarray(split.y_train), np.asarray(split.y_test),
+                        tuple(classes))
     encodings = dict(encodings or {})
     trained, rows = {}, []
     for fe in frontends:

@@ -203,7 +203,7 @@ def test_compare_on_image_folder(tmp_path):
                 im[:, ::4] = 220
             cv2.imwrite(str(tmp_path / name / f"{i}.png"), im)
     out = T.compare_encodings(str(tmp_path), frontends=("lg1.5",), test_size=0.5, **TINY)
-    assert out["split"].classes == ["bars", "flat"] and len(out["split"].X_test) == 6
+    assert out["split"].classes == ("bars", "flat") and len(out["split"].X_test) == 6
     assert 0.0 <= out["rows"][0]["test_accuracy"] <= 1.0
 
 
@@ -216,3 +216,11 @@ def test_fit_on_emulated_dataset():
     net = M.resnet10(in_channels=x.shape[0], width=2)
     r = T.fit(net, ds, epochs=1, batch_size=4, progress=False, device="cpu")
     assert r.epochs_run == 1
+
+
+def test_checkpoint_of_another_frontend(tmp_path):
+    split = _small_split(16, 8)
+    T.train_frontend(split, "lg1.5", checkpoint_dir=str(tmp_path), **TINY)
+    with pytest.raises(ValueError, match=r"levels: checkpoint 3 != now 7.*frontend: "
+                                         r"checkpoint 'lg1.5' != now 'lg2.75'"):
+        T.train_frontend(split, "lg2.75", checkpoint_dir=str(tmp_path), **TINY)
