@@ -251,7 +251,8 @@ class Sensor:
         ------
         ValueError
             Shape not (H, W) of the config, empty, NaN/inf or negative scene,
-            negative ``signal_e`` / ``exposure_s``.
+            negative ``signal_e`` / ``exposure_s``, or a mean above 1e15
+            electrons per pixel.
         TypeError
             Non-float scene.
         """
@@ -262,6 +263,12 @@ class Sensor:
         signal_e = check_float(signal_e, "signal_e", low=0.0)
         exposure_s = check_float(exposure_s, "exposure_s", low=0.0)
         dark = c.dark_current_e_per_s * exposure_s
+        peak = float(scene.max()) * signal_e * float(self.prnu_gain.max()) + dark
+        if peak >= _sensor.MAX_MEAN_E:
+            raise ValueError(
+                f"scene * signal_e (+ dark current) reaches {peak:.3g} electrons per pixel; "
+                f"the model accepts means below {_sensor.MAX_MEAN_E:.0e}: lower signal_e "
+                "or scale the scene")
         frames = scene.reshape((-1,) + c.shape)
         out = np.empty(frames.shape, dtype=np.float32)
         for i in range(frames.shape[0]):

@@ -117,11 +117,10 @@ def ziggurat_tables():
 
 
 cdef inline double _floor(double x) noexcept nogil:
-    # floor without a libm call (baseline x86-64 has no SSE4.1 round)
-    cdef double t
-    if x >= 4503599627370496.0 or x <= -4503599627370496.0:
-        return x  # already an integer
-    t = <double>(<long long>x)
+    # floor without a libm call (baseline x86-64 has no SSE4.1 round); valid
+    # for |x| < 2**63: callers keep their arguments in range (means below
+    # MAX_MEAN_E, ADC values clamped first)
+    cdef double t = <double>(<long long>x)
     return t - 1.0 if t > x else t
 
 
@@ -298,6 +297,11 @@ cdef inline double _poisson(Rng* r, double lam) noexcept nogil:
     return _poisson_pd(r, lam)
 
 
+#: Largest Poisson mean the kernels accept (the caller checks): far above any
+#: full well, and small enough for the floor above.
+MAX_MEAN_E = 1e15
+
+
 def expose(const float[:, ::1] scene,      # IN  (H, W) relative irradiance >= 0
            const float[:, ::1] prnu_gain,  # IN  (H, W) fixed relative gain >= 0
            const float[:, ::1] dsnu_e,     # IN  (H, W) fixed dark offset, e-
@@ -308,7 +312,8 @@ def expose(const float[:, ::1] scene,      # IN  (H, W) relative irradiance >= 0
            float[:, ::1] out):             # OUT (H, W) electrons
     """Per pixel: Poisson(scene * signal_e * prnu_gain + dark_mean_e) (photon
     shot noise and dark shot noise in one draw: a sum of independent Poisson
-    variables is Poisson) + DSNU offset, clipped to [0, full_well_e]."""
+    variables is Poisson) + DSNU offset, clipped to [0, full_well_e]. Every
+    mean must be below MAX_MEAN_E."""
     cdef Rng r
     cdef Py_ssize_t h = scene.shape[0], w = scene.shape[1], y, x
     cdef double lam, e
@@ -348,10 +353,11 @@ def readout(const float[:, ::1] electrons,   # IN  (H, W) e-
                     v = v + read_noise_e * _normal(&r)
                 v = v * gain_dn_per_e + black_level_dn
                 if nt == 0:
-                    q = _floor(v + 0.5)
+                    # clamp, then round half up: same as clipping the rounded value
+                    q = v + 0.5
                     q = q if q > 0.0 else 0.0
                     q = q if q < top else top
-                    out[y, x] = <uint16_t>q
+                    out[y, x] = <uint16_t>_floor(q)
                 else:
                     lo = 0
                     hi = nt

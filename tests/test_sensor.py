@@ -277,6 +277,13 @@ def test_bad_arguments():
         s.expose(ok, signal_e=-1.0)
     with pytest.raises(ValueError, match="exposure_s"):
         s.expose(ok, exposure_s=math.nan)
+    with pytest.raises(ValueError, match="signal_e"):
+        s.expose(np.full(SMALL.shape, 1e12, np.float32), signal_e=1e4)
+    # huge electron counts still read out at the top code
+    big = np.full(SMALL.shape, 3e38, np.float32)
+    assert (s.readout(big) == SMALL.max_dn).all()
+    assert (s.expose(np.full(SMALL.shape, 1e9, np.float32), signal_e=1e5)
+            == SMALL.full_well_e).all()
     with pytest.raises(ValueError, match="electrons"):
         s.readout(np.full(SMALL.shape, -1.0, np.float32))
     with pytest.raises(ValueError, match="electrons"):
