@@ -209,6 +209,7 @@ class Sensor:
             np.maximum(1.0 + config.prnu * z_gain, 0.0), dtype=np.float32)
         self.dsnu_offset_e = np.ascontiguousarray(config.dsnu_e * z_off, dtype=np.float32)
         self.adc_thresholds_dn = _adc_thresholds(config, z_adc)
+        self._prnu_max = float(self.prnu_gain.max())
         self._rng = rng
 
     def __repr__(self):
@@ -263,7 +264,7 @@ class Sensor:
         signal_e = check_float(signal_e, "signal_e", low=0.0)
         exposure_s = check_float(exposure_s, "exposure_s", low=0.0)
         dark = c.dark_current_e_per_s * exposure_s
-        peak = float(scene.max()) * signal_e * float(self.prnu_gain.max()) + dark
+        peak = float(scene.max()) * signal_e * self._prnu_max + dark
         if peak >= _sensor.MAX_MEAN_E:
             raise ValueError(
                 f"scene * signal_e (+ dark current) reaches {peak:.3g} electrons per pixel; "
