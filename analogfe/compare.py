@@ -188,7 +188,7 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
                            max_iter=config["svm"]["max_iter"])
     C = config["svm"]["C"]
     if C == "auto":
-        fewest = int(np.bincount(np.asarray(split.y_train)).min(initial=0) if len(split.y_train) else 0)
+        fewest = int(np.unique(np.asarray(split.y_train), return_counts=True)[1].min())
         if fewest < 5:
             raise ValueError(f'svm.C = "auto" chooses C by 5-fold cross-validation and needs 5 '
                              f"training images per class; the smallest class has {fewest}: "
@@ -292,8 +292,10 @@ def evaluate_cost(name, config, *, cnn_profile=None):
 def _frontend_hash(config, name, seed):
     fr = {k: v for k, v in config["frontends"].items() if k not in ("names", "baseline", "options")}
     extra = {"frontend": name, "options": config["frontends"]["options"].get(name, {}),
-             "frontends": fr, "seed": seed, "version": RESULT_VERSION}
-    return config_hash(config, "dataset", "scene", "sensor", "svm", "resnet", "cost", extra=extra)
+             "frontends": fr, "seed": seed, "version": RESULT_VERSION,
+             # the ResNet's profile is taken at the cost model's frame size
+             "frame": [config["cost"]["height"], config["cost"]["width"]]}
+    return config_hash(config, "dataset", "scene", "sensor", "svm", "resnet", extra=extra)
 
 
 def _load_result(path, key):
@@ -465,7 +467,9 @@ def compare(config=None, out_dir="analogfe-out", *, seed=0, progress=True, fresh
     progress : bool
         tqdm progress bars.
     fresh : bool
-        Recompute every front end even when a stored result matches.
+        Recompute every front end even when a stored result matches. A
+        stored result whose cost settings differ (e.g. another ``cost.fps``)
+        keeps its accuracies and gets its costs recomputed.
 
     Returns
     -------
@@ -488,13 +492,19 @@ def compare(config=None, out_dir="analogfe-out", *, seed=0, progress=True, fresh
         key = _frontend_hash(config, name, seed)
         path = out / "results" / f"{name}.json"
         stored = None if fresh else _load_result(path, key)
+        cost_key = config_hash(config, "cost")
         if stored is not None:
-            results[name] = stored["result"]
+            r = stored["result"]
             reused.append(name)
-            continue
-        r = evaluate_frontend(split, name, config, seed=seed, scenes=scenes, out_dir=out,
-                              progress=progress)
-        atomic_write_json(path, {"config_hash": key, "frontend": name, "result": r})
+            if stored.get("cost_hash") != cost_key:  # the cost model alone is cheap to redo
+                r["cost"] = evaluate_cost(name, config,
+                                          cnn_profile=r.get("resnet", {}).get("frame_profile"))
+                atomic_write_json(path, {**stored, "cost_hash": cost_key, "result": r})
+        else:
+            r = evaluate_frontend(split, name, config, seed=seed, scenes=scenes, out_dir=out,
+                                  progress=progress)
+            atomic_write_json(path, {"config_hash": key, "cost_hash": cost_key, "frontend": name,
+                                     "result": r})
         results[name] = json.loads(json.dumps(r, default=float))
     rep = write_compare_report(results, config, out, seed=seed, split=split)
     rep.update(results=results, reused=reused)

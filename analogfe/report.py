@@ -33,6 +33,15 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- files
+def _read_umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
 def _atomic_write_bytes(path, data):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -40,6 +49,7 @@ def _atomic_write_bytes(path, data):
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -197,6 +207,7 @@ def text_table(rows, columns=None):
 
 # --------------------------------------------------------------------------- plots
 _MARKERS = "osD^v<>ph*"
+_LABEL_DY = (4, -11, 15, -22, 26, -33)
 
 
 def plot_accuracy_vs(rows, series, path, *, xlabel, ylabel="accuracy", label_key="frontend",
@@ -231,9 +242,10 @@ def plot_accuracy_vs(rows, series, path, *, xlabel, ylabel="accuracy", label_key
         any_positive |= bool((x[ok] > 0).all())
         sc = ax.scatter(x[ok], y[ok], marker=_MARKERS[j % len(_MARKERS)], s=46, label=lab, zorder=3)
         if len(rows) <= 12:
-            for i in np.flatnonzero(ok):
+            # Stagger the labels so that points at (almost) the same place stay readable.
+            for n, i in enumerate(sorted(np.flatnonzero(ok), key=lambda i: (y[i], x[i]))):
                 ax.annotate(str(rows[i].get(label_key, i)), (x[i], y[i]), textcoords="offset points",
-                            xytext=(5, 4), fontsize=8)
+                            xytext=(6, _LABEL_DY[n % len(_LABEL_DY)]), fontsize=8)
         if pareto:
             front = pareto_front(np.where(ok, x, np.nan), np.where(ok, y, np.nan))
             if front:

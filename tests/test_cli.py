@@ -159,6 +159,13 @@ def test_compare_end_to_end_and_resume(capsys, tiny_config, out_dir):
     res = compare(cfg, out_dir, progress=False)
     assert sorted(res["reused"]) == ["lg1.5", "rgb8"]
     assert (out_dir / "results" / "lg1.5.json").read_text() == stored
+    # Another frame rate keeps the accuracies and recomputes only the costs.
+    cfg["cost"]["fps"] = 10.0
+    res = compare(cfg, out_dir, progress=False)
+    assert sorted(res["reused"]) == ["lg1.5", "rgb8"]
+    new = json.loads((out_dir / "results.json").read_text())["rows"]
+    assert new[1]["average_power_uw"] == pytest.approx(10 * rows[1]["average_power_uw"])
+    assert new[1]["svm_accuracy"] == rows[1]["svm_accuracy"]
     cfg["svm"]["C"] = 0.5
     res = compare(cfg, out_dir, progress=False)
     assert res["reused"] == []
