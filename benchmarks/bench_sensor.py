@@ -94,7 +94,9 @@ def main(repeats=15):
                                               lambda: ref_isp.demosaic_reference(raw, "RGGB"),
                                               max(3, repeats // 3))))
 
-    print(f"640x480 frame, single thread, best of {repeats} (median in brackets)")
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"640x480 frame, single thread, best of {repeats} (median in brackets); "
+          f"load average {load} on {os.cpu_count()} CPUs")
     print(f"{'kernel':24s} {'analogfe ms':>18s} {'numpy ref ms':>18s} {'ratio':>7s}")
     for name, (o_best, o_med), (p_best, p_med) in rows:
         print(f"{name:24s} {o_best * 1e3:8.2f} ({o_med * 1e3:7.2f}) "
