@@ -283,7 +283,9 @@ cdef inline double _poisson_pd(Rng* r, double mu) noexcept nogil:
         pois = _floor(g)
         difmuk = mu - pois
         u = _uniform(r)
-        if (pois >= _floor(mu - 1.1484)) | (6.0 * mu * mu * u >= difmuk * difmuk * difmuk):
+        # step I, pois >= floor(mu - 1.1484), written without a floor: for an
+        # integer pois it is the same as mu - 1.1484 < pois + 1
+        if (mu - 1.1484 < pois + 1.0) | (6.0 * mu * mu * u >= difmuk * difmuk * difmuk):
             return pois
     r[0] = _pd_slow(r[0], mu, s, g, pois, difmuk, u)
     return r.value
