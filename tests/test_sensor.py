@@ -72,6 +72,17 @@ def test_poisson_sampler_same_draws_as_reference(seed, scale):
     assert [r.poisson(v) for v in lam] == out.tolist()
 
 
+def test_poisson_edge_means_same_draws_as_reference():
+    # means at the sampler switch (10) and where mu - 1.1484 is an integer (step I)
+    lam = np.concatenate([np.arange(11, 80) + 1.1484, np.nextafter(10.0, [0.0, 20.0]),
+                          [1e-300, 5e-324, 1e14]])
+    lam = np.repeat(lam, 20)
+    out = np.empty(lam.size)
+    _sensor.poisson(lam, 2024, out)
+    r = ref.XoshiroRef(2024)
+    assert [r.poisson(v) for v in lam] == out.tolist()
+
+
 @settings(max_examples=25, deadline=None)
 @given(h=st.integers(1, 5), w=st.integers(1, 6), seed=st.integers(0, 2**64 - 1),
        signal_e=st.floats(0.0, 5e4), dark=st.floats(0.0, 20.0),
