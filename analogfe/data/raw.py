@@ -123,8 +123,10 @@ def load_raw(path, *, keep_dn=False):
             dn = np.array(raw.raw_image_visible, copy=True)
             colors = np.array(raw.raw_colors_visible, copy=True)
             blacks = np.asarray(raw.black_level_per_channel, dtype=np.float64)
-            white = raw.camera_white_level_per_channel
-            white = float(max(white)) if white else float(raw.white_level)
+            per_channel = raw.camera_white_level_per_channel
+            white = float(raw.white_level)
+            if per_channel and max(per_channel) > 0:
+                white = float(max(per_channel))
             cfa = _pattern_name(raw.raw_pattern, raw.color_desc, raw.num_colors)
     except (rawpy.LibRawError, OSError) as exc:
         raise ValueError(f"path {str(p)!r} is not a readable raw file: "
