@@ -132,6 +132,18 @@ def test_unprocess_bayer_steps():
     np.testing.assert_allclose(p["rgb_to_cam"].sum(1), 1.0)
 
 
+def test_unprocess_preserves_highlights():
+    # Brooks et al.'s safe inverse gains: white stays white, no false colour
+    white = np.full((6, 8, 3), 255, np.uint8)
+    np.testing.assert_allclose(isp.unprocess(white, "RGGB"), 1.0, rtol=1e-6)
+    mid = isp.unprocess(np.full((6, 8, 3), 128, np.uint8), "RGGB")
+    # mid gray: red and blue divided by their white-balance gains
+    g = isp.srgb_to_linear(np.uint8(128)) / isp.DEFAULT_RGB_GAIN
+    assert mid[0, 0] == pytest.approx(g / 2.15, rel=1e-5)   # R site
+    assert mid[0, 1] == pytest.approx(g, rel=1e-5)          # G site
+    assert mid[1, 1] == pytest.approx(g / 1.7, rel=1e-5)    # B site
+
+
 def test_unprocess_seed_and_stacks():
     img = _smooth_rgb(16, 20)
     a = isp.unprocess(img, "GBRG", seed=3)
