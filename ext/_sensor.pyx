@@ -119,7 +119,7 @@ def ziggurat_tables():
 cdef inline double _floor(double x) noexcept nogil:
     # floor without a libm call (baseline x86-64 has no SSE4.1 round); valid
     # for |x| < 2**63: callers keep their arguments in range (means below
-    # MAX_MEAN_E, ADC values clamped first)
+    # MAX_MEAN_E)
     cdef double t = <double>(<long long>x)
     return t - 1.0 if t > x else t
 
@@ -355,11 +355,12 @@ def readout(const float[:, ::1] electrons,   # IN  (H, W) e-
                     v = v + read_noise_e * _normal(&r)
                 v = v * gain_dn_per_e + black_level_dn
                 if nt == 0:
-                    # clamp, then round half up: same as clipping the rounded value
+                    # clamp, then round half up (same as clipping the rounded
+                    # value); q >= 0, so the truncating cast is the floor
                     q = v + 0.5
                     q = q if q > 0.0 else 0.0
                     q = q if q < top else top
-                    out[y, x] = <uint16_t>_floor(q)
+                    out[y, x] = <uint16_t>q
                 else:
                     lo = 0
                     hi = nt
