@@ -208,7 +208,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except (ValueError, TypeError, FileNotFoundError, KeyError, NotADirectoryError, IsADirectoryError) as exc:
+    except (ValueError, TypeError, KeyError, OSError) as exc:  # OSError: missing files, bad folders
         if os.environ.get("ANALOGFE_DEBUG", "0") not in ("", "0"):
             raise
         line = " ".join(_message(exc).split())  # one line, whatever the message holds
