@@ -93,6 +93,16 @@ ENCODINGS = {
         "gray8", "image",
         "1 channel of an 8-bit gray image, divided by 255 -> [0, 1].",
     ),
+    "rgb8-norm": Encoding(
+        "rgb8-norm", "image",
+        "3 channels of an 8-bit sRGB image, standardised per image and channel: "
+        "(v/255 - mean) / (std + eps). A digital gain and offset after the "
+        "ISP (auto exposure) cannot change it.",
+    ),
+    "gray8-norm": Encoding(
+        "gray8-norm", "image",
+        "1 channel of an 8-bit gray image standardised per image as 'rgb8-norm'.",
+    ),
     "lg-signed": Encoding(
         "lg-signed", "codes",
         "2 channels per scale (dx, dy), in the order of GradientCodes.scales: "
@@ -179,9 +189,9 @@ def encoding_channels(encoding, frontend=None):
         Unknown encoding, or a code encoding without a log-gradient front end.
     """
     _check_encoding(encoding)
-    if encoding == "rgb8":
+    if encoding in ("rgb8", "rgb8-norm"):
         return 3
-    if encoding == "gray8":
+    if encoding in ("gray8", "gray8-norm"):
         return 1
     if isinstance(frontend, str):
         from . import frontend as _fe
@@ -243,10 +253,10 @@ def _pack_image(image, encoding):
     image = check_array(image, "output", ndim=(2, 3, 4), kinds="u")
     if image.dtype != np.uint8:
         raise TypeError(f"output: images must be uint8 for {encoding!r}, got {image.dtype}")
-    if encoding == "rgb8":
+    if encoding.startswith("rgb8"):
         if image.ndim == 2 or image.shape[-1] != 3:
             raise ValueError(
-                f"output: encoding 'rgb8' needs (H, W, 3) or (N, H, W, 3) images, "
+                f"output: encoding {encoding!r} needs (H, W, 3) or (N, H, W, 3) images, "
                 f"got shape {image.shape}"
             )
         if image.ndim == 3:
@@ -254,7 +264,7 @@ def _pack_image(image, encoding):
         return torch.from_numpy(np.ascontiguousarray(image.transpose(0, 3, 1, 2)))
     if image.ndim == 4 or (image.ndim == 3 and image.shape[-1] == 3):
         raise ValueError(
-            f"output: encoding 'gray8' needs (H, W) or (N, H, W) images, got shape "
+            f"output: encoding {encoding!r} needs (H, W) or (N, H, W) images, got shape "
             f"{image.shape}; use the 'gray8' front end or 'rgb8'"
         )
     if image.ndim == 2:
@@ -304,7 +314,7 @@ def pack(output, encoding=None):
     return _pack_image(output, encoding)
 
 
-def expand(x, encoding, levels=3):
+def expand(x, encoding, levels=3, eps=1e-3):
     """Compact tensor from :func:`pack` -> the model's float input.
 
     Parameters
@@ -318,6 +328,9 @@ def expand(x, encoding, levels=3):
     levels : int
         Number of code levels L (3 for 1.5 bit, 7 for 2.75 bit); used by the
         code encodings only.
+    eps : float
+        Added to the standard deviation of the ``-norm`` encodings so that a
+        flat image stays finite (in units of full scale, 1/255 = 0.004).
 
     Returns
     -------
@@ -333,11 +346,16 @@ def expand(x, encoding, levels=3):
     levels = check_int(levels, "levels", low=2)
     dtype = x.dtype if x.is_floating_point() else torch.float32
     xf = x.to(dtype)
-    if encoding in ("rgb8", "gray8"):
-        want = 3 if encoding == "rgb8" else 1
+    if ENCODINGS[encoding].kind == "image":
+        want = 3 if encoding.startswith("rgb8") else 1
         if x.shape[1] != want:
             raise ValueError(f"x has {x.shape[1]} channels, encoding {encoding!r} needs {want}")
-        return xf / 255.0
+        v = xf / 255.0
+        if encoding.endswith("-norm"):
+            mean = v.mean(dim=(-2, -1), keepdim=True)
+            std = v.std(dim=(-2, -1), keepdim=True, unbiased=False)
+            v = (v - mean) / (std + eps)
+        return v
     half = (levels - 1) / 2.0
     if encoding == "lg-signed":
         return xf / half
@@ -389,15 +407,18 @@ class InputEncoder(nn.Module):
         A name of :data:`ENCODINGS`.
     levels : int
         Number of code levels (3 for 1.5 bit, 7 for 2.75 bit).
+    eps : float
+        See :func:`expand`.
     """
 
-    def __init__(self, encoding, levels=3):
+    def __init__(self, encoding, levels=3, eps=1e-3):
         super().__init__()
         self.encoding = _check_encoding(encoding)
         self.levels = check_int(levels, "levels", low=2)
+        self.eps = float(eps)
 
     def forward(self, x):
-        return expand(x, self.encoding, self.levels)
+        return expand(x, self.encoding, self.levels, self.eps)
 
     def extra_repr(self):
         return f"encoding={self.encoding!r}, levels={self.levels}"

@@ -478,7 +478,7 @@ def default_signal_e(sensor_config=None):
 
 def _as_frontend_images(images, frontend, encoding):
     """Gray images go to an RGB path as three equal channels."""
-    if encoding == "rgb8" and (images.ndim == 2 or images.shape[-1] != 3):
+    if encoding.startswith("rgb8") and (images.ndim == 2 or images.shape[-1] != 3):
         return np.repeat(images[..., None], 3, axis=-1)
     return images
 
@@ -548,6 +548,8 @@ class TrainedModel:
     signal_e : float
     sensor_config : SensorConfig or None
     result : FitResult
+    label : str, optional
+        Name in tables; the front end's name if None.
     """
 
     frontend: object
@@ -557,10 +559,11 @@ class TrainedModel:
     signal_e: float
     sensor_config: object = None
     result: FitResult | None = field(default=None, repr=False)
+    label: str | None = None
 
     @property
     def name(self):
-        return _frontend_name(self.frontend)
+        return self.label or _frontend_name(self.frontend)
 
     def evaluate(self, images_srgb, labels, *, brightness=1.0, seed=0, device=None):
         """Metrics on sRGB images passed through the front end at ``brightness``."""
@@ -680,7 +683,9 @@ def compare_encodings(dataset="lfw", frontends=("rgb8", "gray8", "lg1.5", "lg2.7
         folder or an image folder (:func:`analogfe.data.load_dataset`), or a
         loaded Split, ImageSet or VOCDataset. VOC layouts and the wake-up
         scenes give crops of the annotated objects plus background windows.
-    frontends : sequence of str or front end objects
+    frontends : sequence
+        Front end names or objects, or ``(front end, encoding)`` pairs (named
+        ``"frontend:encoding"`` in the table), e.g. ``("gray8", "gray8-norm")``.
     encodings : dict, optional
         Front end name -> encoding (default: :func:`analogfe.models.default_encoding`).
     epochs, seed, width, batch_size : see :func:`train_frontend`, :func:`fit`
@@ -721,10 +726,17 @@ def compare_encodings(dataset="lfw", frontends=("rgb8", "gray8", "lg1.5", "lg2.7
     encodings = dict(encodings or {})
     trained, rows = {}, []
     for fe in frontends:
-        name = _frontend_name(fe)
-        ck = os.path.join(checkpoint_dir, name) if checkpoint_dir else None
-        tm = train_frontend(split, fe, encodings.get(name), epochs=epochs, width=width,
+        name = _frontend_name(fe[0] if isinstance(fe, tuple) else fe)
+        enc = encodings.get(name)
+        if isinstance(fe, tuple):
+            fe, enc = fe
+            name = f"{name}:{enc}"
+        if name in trained:
+            raise ValueError(f"frontends: {name!r} appears twice")
+        ck = os.path.join(checkpoint_dir, name.replace(":", "_")) if checkpoint_dir else None
+        tm = train_frontend(split, fe, enc, epochs=epochs, width=width,
                             seed=seed, checkpoint_dir=ck, batch_size=batch_size, **kw)
+        tm.label = name
         trained[name] = tm
         m = tm.evaluate(split.X_test, split.y_test, seed=seed + 10_000)
         shape = (tm.model.in_channels,) + tuple(split.X_test.shape[1:3])

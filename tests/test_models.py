@@ -82,6 +82,18 @@ def test_images():
     assert M.encode(rgb).shape == (2, 3, 5, 6)  # guessed
 
 
+def test_norm_encodings_ignore_gain_and_offset():
+    rng = np.random.default_rng(2)
+    x = torch.from_numpy(rng.integers(10, 60, (2, 3, 6, 6)).astype(np.uint8))
+    a = M.expand(x, "rgb8-norm")
+    torch.testing.assert_close(a.mean(dim=(-2, -1)), torch.zeros(2, 3), atol=1e-5, rtol=0)
+    # equal up to the eps in the denominator (std here is about 0.06)
+    torch.testing.assert_close(M.expand(2 * x + 7, "rgb8-norm"), a, atol=1e-3, rtol=2e-2)
+    flat = M.expand(torch.full((1, 1, 4, 4), 9, dtype=torch.uint8), "gray8-norm")
+    assert torch.isfinite(flat).all() and (flat == 0).all()
+    assert M.encoding_channels("rgb8-norm") == 3 and M.encoding_channels("gray8-norm") == 1
+
+
 def test_encoding_channels():
     c = _codes(bits=3, scales=(1, 2, 4), size=8)
     assert M.encoding_channels("rgb8") == 3
@@ -109,9 +121,10 @@ def test_encoding_errors():
         M.expand(torch.zeros(1, 2, 4, 4), "rgb8")
 
 
-@pytest.mark.parametrize("enc", ["rgb8", "gray8", "lg-signed", "lg-onehot"])
+@pytest.mark.parametrize("enc", ["rgb8", "gray8", "rgb8-norm", "gray8-norm", "lg-signed",
+                                 "lg-onehot"])
 def test_module_equals_function_and_noncontiguous(enc):
-    c = 3 if enc == "rgb8" else (1 if enc == "gray8" else 4)
+    c = 3 if enc.startswith("rgb8") else (1 if enc.startswith("gray8") else 4)
     rng = np.random.default_rng(1)
     if M.ENCODINGS[enc].kind == "image":
         x = torch.from_numpy(rng.integers(0, 256, (2, c, 5, 5)).astype(np.uint8))
@@ -123,9 +136,9 @@ def test_module_equals_function_and_noncontiguous(enc):
     torch.testing.assert_close(M.expand(xt, enc, 7), M.expand(xt.contiguous(), enc, 7))
 
 
-@pytest.mark.parametrize("enc", ["rgb8", "gray8", "lg-signed"])
+@pytest.mark.parametrize("enc", ["rgb8", "gray8", "rgb8-norm", "lg-signed"])
 def test_expand_gradcheck(enc):
-    c = {"rgb8": 3, "gray8": 1, "lg-signed": 2}[enc]
+    c = {"rgb8": 3, "gray8": 1, "rgb8-norm": 3, "lg-signed": 2}[enc]
     x = torch.randn(1, c, 3, 3, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(lambda t: M.expand(t, enc, 3), (x,))
 

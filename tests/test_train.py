@@ -172,10 +172,11 @@ def test_emulate_dataset_shapes_and_brightness():
 
 def test_compare_and_sweep_tiny(tmp_path):
     split = _small_split()
-    out = T.compare_encodings(split, frontends=("gray8", "lg1.5"), seed=0, ks=(-2, 0, 1),
-                              checkpoint_dir=str(tmp_path), **TINY)
-    assert [r["frontend"] for r in out["rows"]] == ["gray8", "lg1.5"]
-    assert [r["channels"] for r in out["rows"]] == [1, 6]
+    out = T.compare_encodings(split, frontends=("gray8", "lg1.5", ("gray8", "gray8-norm")),
+                              seed=0, ks=(-2, 0, 1), checkpoint_dir=str(tmp_path), **TINY)
+    assert [r["frontend"] for r in out["rows"]] == ["gray8", "lg1.5", "gray8:gray8-norm"]
+    assert [r["channels"] for r in out["rows"]] == [1, 6, 1]
+    assert out["models"]["gray8:gray8-norm"].encoding == "gray8-norm"
     assert (tmp_path / "lg1.5" / T.METRICS_NAME).exists()
     sweep = out["sweep"]
     assert sweep["ks"] == [-2, 0, 1]
@@ -186,7 +187,7 @@ def test_compare_and_sweep_tiny(tmp_path):
         want = max(0.0, max(100 * (row["k0"] - a) for a in row["accuracy"].values()))
         assert row["max_loss"] == pytest.approx(want)
     text = T.format_sweep(sweep)
-    assert "k=-2" in text and "max loss" in text and len(text.splitlines()) == 4
+    assert "k=-2" in text and "max loss" in text and len(text.splitlines()) == 5
     with pytest.raises(ValueError, match="ks must contain 0"):
         T.brightness_sweep(out["models"], split.X_test, split.y_test, ks=(1, 2))
 
