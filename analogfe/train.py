@@ -574,49 +574,19 @@ class TrainedModel:
         return evaluate(self.model, (packed, labels), encoder=enc, device=device)
 
 
-def _load_split(dataset, seed, test_size, window=32, load_kw=None):
-    """A train / test split from a name, a folder or a loaded dataset.
-
-    A :class:`analogfe.data.Split` is used as is; an image set (with
-    ``split``) is split; a VOC folder or the wake-up scenes (with ``crops``)
-    give classification crops of ``window`` pixels (annotated objects plus
-    background windows), split stratified.
-    """
-    from sklearn.model_selection import train_test_split
-
+def _load_split(dataset, seed, test_size, window=None, load_kw=None):
+    """A train / test Split from a name, a folder or a loaded dataset."""
     from . import data as _data
 
     if hasattr(dataset, "X_train"):
         return dataset
     if isinstance(dataset, (str, os.PathLike)):
-        kw = dict(load_kw or {})
-        if dataset == "lfw":
-            kw.setdefault("seed", seed)
-            kw.setdefault("test_size", test_size)
-        dataset = _data.load_dataset(dataset, **kw)
-    if hasattr(dataset, "X_train"):
-        return dataset
-    if hasattr(dataset, "split"):
-        return dataset.split(test_size=test_size, seed=seed)
-    if hasattr(dataset, "crops"):
-        X, y, *rest = dataset.crops(window, seed=seed)
-        classes = rest[0] if rest and isinstance(rest[0], tuple) else tuple(
-            str(c) for c in range(int(np.max(y)) + 1))
-        X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size,
-                                                  random_state=seed, stratify=y)
-        return _data.Split(X_tr, X_te, y_tr, y_te, tuple(classes))
+        return _data.load_split(dataset, test_size=test_size, seed=seed, window=window,
+                                **(load_kw or {}))
+    if hasattr(dataset, "split"):  # ImageSet, WakeupScenes, VOCDataset
+        kw = {} if window is None or not hasattr(dataset, "crops") else {"window": window}
+        return dataset.split(test_size=test_size, seed=seed, **kw)
     raise TypeError(f"dataset: cannot make a train / test split from {type(dataset).__name__}")
-
-
-def _resize(images, size):
-    if size is None:
-        return images
-    from skimage.transform import resize
-
-    size = tuple(check_int(s, "size", low=1) for s in size)
-    out = np.stack([resize(im, size + im.shape[2:], order=1, preserve_range=True,
-                           anti_aliasing=True) for im in images])
-    return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
 
 def train_frontend(split, frontend, encoding=None, *, epochs=10, width=16, blocks=(1, 1, 1, 1),
@@ -672,8 +642,9 @@ def train_frontend(split, frontend, encoding=None, *, epochs=10, width=16, block
 
 
 def compare_encodings(dataset="lfw", frontends=("rgb8", "gray8", "lg1.5", "lg2.75"), *,
-                      encodings=None, epochs=30, seed=0, test_size=0.25, size=None,
-                      width=16, batch_size=16, checkpoint_dir=None, ks=None, window=32, load_kw=None, **kw):
+                      encodings=None, epochs=30, seed=0, test_size=0.25, width=16,
+                      batch_size=16, checkpoint_dir=None, ks=None, window=None, load_kw=None,
+                      **kw):
     """Same split, same network, same epoch budget for each front end.
 
     Parameters
@@ -692,17 +663,16 @@ def compare_encodings(dataset="lfw", frontends=("rgb8", "gray8", "lg1.5", "lg2.7
         (small batches give batch norm enough steps on a 150-image set)
     test_size : float
         Test fraction when the dataset is loaded here.
-    size : (int, int), optional
-        Resize the images (bilinear) before the front end, e.g. ``(32, 32)``.
     checkpoint_dir : str, optional
         One sub-folder per front end.
     ks : sequence of int, optional
         Also run :func:`brightness_sweep` on the test images.
-    window : int
-        Crop size for VOC layouts and the wake-up scenes.
+    window : int or (int, int), optional
+        Size of every image (:func:`analogfe.data.load_split`: resizes LFW and
+        image folders, crop size of VOC layouts and the wake-up scenes).
     load_kw : dict, optional
-        Passed to :func:`analogfe.data.load_dataset` (e.g. ``size``, ``mode``
-        of an image folder; ``split``, ``classes`` of a VOC folder).
+        Passed to :func:`analogfe.data.load_split` (e.g. ``mode`` of an image
+        folder, ``classes`` of a VOC folder, ``n`` of the wake-up scenes).
     **kw
         Passed to :func:`train_frontend` / :func:`fit`.
 
@@ -716,8 +686,7 @@ def compare_encodings(dataset="lfw", frontends=("rgb8", "gray8", "lg1.5", "lg2.7
     from . import data as _data
 
     split = _load_split(dataset, seed, test_size, window, load_kw)
-    X_train, X_test = _resize(np.asarray(split.X_train), size), _resize(np.asarray(split.X_test), size)
-
+    X_train, X_test = np.asarray(split.X_train), np.asarray(split.X_test)
     classes = getattr(split, "classes", None)
     if classes is None:
         classes = tuple(str(c) for c in sorted(set(np.asarray(split.y_train).tolist())))

@@ -225,3 +225,11 @@ def test_checkpoint_of_another_frontend(tmp_path):
     with pytest.raises(ValueError, match=r"levels: checkpoint 3 != now 7.*frontend: "
                                          r"checkpoint 'lg1.5' != now 'lg2.75'"):
         T.train_frontend(split, "lg2.75", checkpoint_dir=str(tmp_path), **TINY)
+
+
+def test_compare_on_wakeup_scene_crops():
+    out = T.compare_encodings("wakeup-scenes", frontends=("lg1.5",), window=16,
+                              load_kw=dict(n=8, size=(64, 96), target_size=(16, 24)), **TINY)
+    assert out["split"].X_train.shape[1:] == (16, 16)
+    assert out["split"].classes == ("non-face", "face")
+    assert 0.0 <= out["rows"][0]["test_accuracy"] <= 1.0
