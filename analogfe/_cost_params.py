@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass, fields
 
 from . import energy as E
-from ._validation import check_choice, check_float, check_int
+from ._validation import check_choice, check_float, check_int, check_pair
 
 __all__ = ["CostParams", "ISP_LOCATIONS"]
 
@@ -176,6 +176,5 @@ def _validated(p):
     wc = tuple(p.window_cells)
     if len(wc) != 2:
         raise ValueError(f"window_cells must be (rows, columns), got {p.window_cells!r}")
-    for v in wc:
-        check_int(v, "window_cells", low=1)
+    check_pair(wc, "window_cells")
     return p if wc == p.window_cells else dataclasses.replace(p, window_cells=wc)

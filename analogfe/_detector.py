@@ -24,7 +24,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import features as _features
 from . import frontend as _frontend
 from ._classifier import WakeUpClassifier, _check_frontend_name, _fit_linear, check_images
-from ._validation import check_array, check_choice, check_float, check_int
+from ._validation import check_array, check_choice, check_float, check_int, check_pair
 from .features import _is_codes
 from .metrics import box_iou, evaluate_detections, nms
 
@@ -171,8 +171,7 @@ class SlidingWindowDetector:
         window = base.image_shape_ if window is None else window
         if not isinstance(window, (tuple, list)) or len(window) != 2:
             raise ValueError(f"window must be (h, w), got {window!r}")
-        self.window = (check_int(window[0], "window[0]", low=1),
-                       check_int(window[1], "window[1]", low=1))
+        self.window = check_pair(window, "window")
         if base is classifier and self.window != classifier.image_shape_:
             raise ValueError(f"window {self.window} differs from the classifier's training "
                              f"image size {classifier.image_shape_}")

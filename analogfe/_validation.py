@@ -15,6 +15,7 @@ __all__ = [
     "check_image",
     "check_int",
     "check_float",
+    "check_pair",
     "check_choice",
     "as_generator",
 ]
@@ -127,6 +128,28 @@ def check_float(value, name, *, low=None, high=None, low_open=False):
     if high is not None and value > high:
         raise ValueError(f"{name} must be <= {high}, got {value}")
     return value
+
+
+def check_pair(value, name, *, low=1, high=None):
+    """An int (used twice) or a pair of ints ``(rows, columns)``, each in
+    ``[low, high]``; returns a tuple of two Python ints.
+
+    Raises
+    ------
+    TypeError
+        ``value`` is neither an int nor a pair, or an element is not an int.
+    ValueError
+        An element out of range (the message names ``name[0]`` or ``name[1]``).
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+        value = (value, value)
+    try:
+        a, b = value
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an int or a (rows, columns) pair of ints, "
+                        f"got {value!r}") from None
+    return (check_int(a, f"{name}[0]", low=low, high=high),
+            check_int(b, f"{name}[1]", low=low, high=high))
 
 
 def check_choice(value, name, choices):

@@ -57,7 +57,7 @@ from functools import lru_cache
 import numpy as np
 
 from ._ext import _hog
-from ._validation import check_array, check_choice, check_float, check_int
+from ._validation import check_array, check_choice, check_float, check_int, check_pair
 
 __all__ = [
     "HOG_METHODS",
@@ -78,6 +78,8 @@ FHOG_EPS = 1e-4
 DT_EPS = 1e-5
 #: L2-Hys clipping value (Dalal & Triggs 2005, section 6.4).
 DT_CLIP = 0.2
+#: Largest cell, block or window side accepted (in pixels or cells).
+_MAX_PAIR = 1 << 20
 #: Rec. 709 luma weights on the coded values, as skimage.color.rgb2gray.
 LUMA_709 = (0.2125, 0.7154, 0.0721)
 
@@ -324,16 +326,6 @@ def hog(dx, dy, *, method="fhog", cell_size=8, orientations=9, levels=None, eps=
 # ---------------------------------------------------------------------------
 # scikit-image compatible HOG of an image
 # ---------------------------------------------------------------------------
-def _pair(value, name):
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        value = (value, value)
-    try:
-        a, b = value
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a pair of ints, got {value!r}") from None
-    return check_int(a, name, low=1, high=1 << 20), check_int(b, name, low=1, high=1 << 20)
-
-
 def _centred_gradients(channel):
     """(g_row, g_col) centred differences with a zero border, in channel's dtype."""
     g_row = np.zeros_like(channel)
@@ -385,8 +377,8 @@ def image_hog(image, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(3,
     """
     check_choice(block_norm, "block_norm", tuple(BLOCK_NORMS))
     n = check_int(orientations, "orientations", low=1, high=3600)
-    c_row, c_col = _pair(pixels_per_cell, "pixels_per_cell")
-    b_row, b_col = _pair(cells_per_block, "cells_per_block")
+    c_row, c_col = check_pair(pixels_per_cell, "pixels_per_cell", high=_MAX_PAIR)
+    b_row, b_col = check_pair(cells_per_block, "cells_per_block", high=_MAX_PAIR)
     image = check_array(image, "image", ndim=(2, 3), kinds="buif",
                         nonnegative=bool(transform_sqrt))
     float_dtype = np.float32 if image.dtype in (np.float16, np.float32) else np.float64
@@ -582,8 +574,8 @@ def window_features(cell_map, window_cells, stride_cells=1):
         A window larger than the map, a non-3-D map.
     """
     m = check_array(cell_map, "cell_map", ndim=3, dtype=np.float32)
-    wy, wx = _pair(window_cells, "window_cells")
-    sy, sx = _pair(stride_cells, "stride_cells")
+    wy, wx = check_pair(window_cells, "window_cells", high=_MAX_PAIR)
+    sy, sx = check_pair(stride_cells, "stride_cells", high=_MAX_PAIR)
     ny, nx, nf = m.shape
     if wy > ny or wx > nx:
         raise ValueError(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_generator, check_float, check_int
+from .._validation import as_generator, check_float, check_int, check_pair
 from ._io import resize_image
 
 __all__ = ["crop_box", "sample_negatives", "make_crops", "check_window"]
@@ -18,13 +18,7 @@ __all__ = ["crop_box", "sample_negatives", "make_crops", "check_window"]
 
 def check_window(window, name="window"):
     """A window size: an int (square) or ``(height, width)``, each >= 1."""
-    if isinstance(window, (int, np.integer)) and not isinstance(window, bool):
-        window = (window, window)
-    try:
-        h, w = window
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be an int or a (height, width) pair, got {window!r}") from None
-    return check_int(h, f"{name}[0]", low=1), check_int(w, f"{name}[1]", low=1)
+    return check_pair(window, name)
 
 
 def crop_box(image, box, window, *, context=0.0):
