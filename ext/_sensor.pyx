@@ -208,7 +208,8 @@ cdef inline double _poisson_small(Rng* r, double lam) noexcept nogil:
     cdef int k = 0
     while u > f and k < N_INV - 1:
         k += 1
-        p = p * lam * _INV[k]
+        # lam / k off the dependency chain: one multiply per step on it
+        p = p * (lam * _INV[k])
         f += p
     return <double>k
 

@@ -105,7 +105,7 @@ class XoshiroRef:
             k = 0
             while u > f and k < 127:
                 k += 1
-                p = p * lam * INV[k]
+                p = p * (lam * INV[k])
                 f += p
             return float(k)
         return self._poisson_pd(lam)
