@@ -141,6 +141,23 @@ def signal_for(config, sensor_config):
 
 
 # --------------------------------------------------------------------------- models
+def frontend_for(name, config, sensor_config, seed):
+    """The front end to emulate and the sensor config to pass with it.
+
+    Without ``frontends.options`` for ``name`` that is the name itself (the
+    emulation builds it on ``sensor_config``); with options, the object built
+    by :func:`analogfe.frontend.make_frontend` (a digital front end carries
+    its own sensor, so the sensor config is then None).
+    """
+    opts = dict(config["frontends"]["options"].get(name, {}))
+    if not opts:
+        return name, sensor_config
+    from .frontend import LogGradientFrontEnd, make_frontend
+
+    fe = make_frontend(name, sensor_config=sensor_config, seed=seed, **opts)
+    return fe, (sensor_config if isinstance(fe, LogGradientFrontEnd) else None)
+
+
 def cell_size_for(config, shape):
     """``frontends.cell_size``; ``"auto"`` is 5 px on crops under 64 px (LFW), else 8."""
     c = config["frontends"]["cell_size"]
@@ -176,13 +193,8 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
     shape = split.X_train.shape[1:3]
     sc = sensor_config_for(config, shape, name)
     fr = config["frontends"]
-    opts = dict(fr["options"].get(name, {}))
-    fe = name
-    if opts:
-        from .frontend import make_frontend
-
-        fe = make_frontend(name, sensor_config=sc, seed=derive_seed(seed, name, "sensor"), **opts)
-    clf = WakeUpClassifier(frontend=fe, sensor_config=sc, seed=derive_seed(seed, name, "sensor") % 2**31,
+    fe, fe_sc = frontend_for(name, config, sc, derive_seed(seed, name, "sensor") % 2**31)
+    clf = WakeUpClassifier(frontend=fe, sensor_config=fe_sc, seed=derive_seed(seed, name, "sensor") % 2**31,
                            scale=fr["scale"], cell_size=cell_size_for(config, shape),
                            method=fr["hog_method"], signal_e=signal_for(config, sc),
                            max_iter=config["svm"]["max_iter"])
@@ -222,9 +234,10 @@ def evaluate_resnet(split, name, config, *, seed=0, checkpoint_dir=None, progres
 
     r = config["resnet"]
     sc = sensor_config_for(config, split.X_train.shape[1:3], name)
+    fe, fe_sc = frontend_for(name, config, sc, derive_seed(seed, name, "resnet") % 2**31)
     tm = _train.train_frontend(
-        split, name, epochs=r["epochs"], width=r["width"], seed=derive_seed(seed, name, "resnet") % 2**31,
-        signal_e=signal_for(config, sc), sensor_config=sc, checkpoint_dir=checkpoint_dir,
+        split, fe, epochs=r["epochs"], width=r["width"], seed=derive_seed(seed, name, "resnet") % 2**31,
+        signal_e=signal_for(config, sc), sensor_config=fe_sc, checkpoint_dir=checkpoint_dir,
         batch_size=r["batch_size"], lr=r["lr"], weight_decay=r["weight_decay"],
         patience=r["patience"] or None, progress=progress)
     ks = sorted(set(config["scene"]["brightness_exponents"]) | {0})

@@ -149,9 +149,9 @@ def format_value(v):
         a = abs(v)
         if a >= 1e7 or a < 1e-3:
             return f"{v:.3g}"
-        if a >= 100:
+        if a >= 100 - 0.05:
             return f"{v:,.0f}"
-        return f"{v:.1f}" if a >= 10 else f"{v:.3f}"
+        return f"{v:.1f}" if a >= 10 - 5e-4 else f"{v:.3f}"
     return str(v)
 
 

@@ -169,3 +169,20 @@ def test_compare_end_to_end_and_resume(capsys, tiny_config, out_dir):
     cfg["svm"]["C"] = 0.5
     res = compare(cfg, out_dir, progress=False)
     assert res["reused"] == []
+
+
+def test_frontend_options_build_the_front_end():
+    from analogfe.compare import frontend_for, sensor_config_for
+    from analogfe.frontend import DigitalFrontEnd, LogGradientFrontEnd
+
+    cfg = load_config({"frontends": {"options": {"lg1.5": {"scales": [1, 2]}, "rgb8": {"output": "rgb"}}}})
+    sc = sensor_config_for(cfg, (32, 32), "lg1.5")
+    fe, fe_sc = frontend_for("lg1.5", cfg, sc, 0)
+    assert isinstance(fe, LogGradientFrontEnd) and fe.scales == (1, 2) and fe_sc == sc
+    fe, fe_sc = frontend_for("rgb8", cfg, sensor_config_for(cfg, (32, 32), "rgb8"), 0)
+    assert isinstance(fe, DigitalFrontEnd) and fe.sensor.config.cfa == "RGGB" and fe_sc is None
+    assert frontend_for("gray8", cfg, sc, 0) == ("gray8", sc)
+    with pytest.raises(ValueError, match="frontends.options front end"):
+        load_config({"frontends": {"options": {"lg3": {}}}})
+    with pytest.raises(ValueError, match="cost.options.link_pj"):
+        load_config({"cost": {"options": {"link_pj": 1.0}}})
