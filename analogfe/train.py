@@ -48,6 +48,8 @@ __all__ = [
     "compare_encodings",
     "brightness_sweep",
     "format_sweep",
+    "format_compare",
+    "default_signal_e",
 ]
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -768,9 +770,23 @@ def brightness_sweep(models, images_srgb, labels, *, ks=range(-5, 4), seed=0, de
 def format_sweep(table):
     """Text table of :func:`brightness_sweep`: accuracy (%) per k, largest loss."""
     ks = table["ks"]
-    head = f"{'front end':<12}" + "".join(f"{'k=' + str(k):>8}" for k in ks) + f"{'max loss':>10}"
+    w = max([12] + [len(r["frontend"]) + 2 for r in table["rows"]])
+    head = f"{'front end':<{w}}" + "".join(f"{'k=' + str(k):>7}" for k in ks) + f"{'max loss':>10}"
     lines = [head, "-" * len(head)]
     for r in table["rows"]:
-        lines.append(f"{r['frontend']:<12}" + "".join(f"{100 * r['accuracy'][k]:8.1f}" for k in ks)
+        lines.append(f"{r['frontend']:<{w}}" + "".join(f"{100 * r['accuracy'][k]:7.1f}" for k in ks)
                      + f"{r['max_loss']:10.1f}")
+    return "\n".join(lines)
+
+
+def format_compare(rows):
+    """Text table of :func:`compare_encodings` rows: accuracy, size and MACs."""
+    w = max([12] + [len(r["frontend"]) + 2 for r in rows])
+    head = (f"{'front end':<{w}}{'encoding':<12}{'C':>4}{'test acc %':>11}{'params':>9}"
+            f"{'MMAC':>8}{'epochs':>7}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        lines.append(f"{r['frontend']:<{w}}{r['encoding']:<12}{r['channels']:>4}"
+                     f"{100 * r['test_accuracy']:11.1f}{r['params']:>9}"
+                     f"{r['macs'] / 1e6:8.2f}{r['epochs_run']:>7}")
     return "\n".join(lines)

@@ -25,10 +25,7 @@ def _codes(n=None, bits=2, scales=(1, 2), size=4, seed=0):
     lead = () if n is None else (n,)
     dx = [rng.integers(-half, half + 1, lead + (size // k, size // k)).astype(np.int8) for k in scales]
     dy = [rng.integers(-half, half + 1, lead + (size // k, size // k)).astype(np.int8) for k in scales]
-    c = GradientCodes.__new__(GradientCodes)
-    c.dx, c.dy, c.scales, c.bits = dx, dy, tuple(scales), bits
-    c.levels = 2 ** bits - 1
-    return c
+    return GradientCodes(dx, dy, tuple(scales), 2 ** bits - 1, bits)
 
 
 # ---------------------------------------------------------------- encodings

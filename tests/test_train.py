@@ -188,6 +188,8 @@ def test_compare_and_sweep_tiny(tmp_path):
         assert row["max_loss"] == pytest.approx(want)
     text = T.format_sweep(sweep)
     assert "k=-2" in text and "max loss" in text and len(text.splitlines()) == 5
+    text = T.format_compare(out["rows"])
+    assert "gray8:gray8-norm" in text and len(text.splitlines()) == 5
     with pytest.raises(ValueError, match="ks must contain 0"):
         T.brightness_sweep(out["models"], split.X_test, split.y_test, ks=(1, 2))
 
