@@ -64,10 +64,12 @@ def _scene_split(scenes, test_size, seed, window):
 def load_split(config, seed=0, *, with_scenes=False):
     """The dataset of ``config["dataset"]`` as a train / test split of images.
 
-    ``"lfw"`` is split as it is; the wake-up scenes are split by scene and cut
-    into target and background crops of ``dataset.window`` pixels; a VOC /
-    PASCALRAW folder gives object and background crops, an image folder its
-    images. ``max_images`` keeps a random subset; ``image_size`` resizes.
+    Through :func:`analogfe.data.load_split`: ``"lfw"`` as it is, the wake-up
+    scenes split by scene and cut into target and background crops, a VOC /
+    PASCALRAW folder as object and background crops, an image folder as its
+    images; ``dataset.window`` sets the size of every image (``"auto"``: the
+    dataset's own). ``max_images`` keeps a random subset; ``image_size``
+    resizes to ``[height, width]``.
 
     Returns
     -------
@@ -83,14 +85,11 @@ def load_split(config, seed=0, *, with_scenes=False):
     name, ts = ds["name"], ds["test_size"]
     window = None if ds["window"] == "auto" else ds["window"]
     scenes = None
-    if name == "lfw":
-        split = data.load_lfw(seed=seed, test_size=ts)
-    elif name == "wakeup-scenes":
+    if name == "wakeup-scenes" and with_scenes:
+        # Split here (as data.load_split does) to keep the test scenes and their boxes.
         split, scenes = _scene_split(data.load_dataset(name, seed=seed), ts, seed, window or 32)
     else:
-        obj = data.load_dataset(name)
-        kw = {"window": window} if window and hasattr(obj, "crops") else {}
-        split = obj.split(test_size=ts, seed=seed, **kw)
+        split = data.load_split(name, test_size=ts, seed=seed, window=window)
     X_train, y_train = np.asarray(split.X_train), np.asarray(split.y_train)
     X_test, y_test = np.asarray(split.X_test), np.asarray(split.y_test)
     n = ds["max_images"]

@@ -145,7 +145,7 @@ SCHEMA = {
         "test_size": (0.25, _float(0.05, 0.9)),
         "max_images": (0, _int(0, None)),            # 0: every image
         "image_size": ([], _size),                   # [] native, or [height, width]
-        "window": ("auto", _auto_or(_int(8, 1024))),  # crop size of box datasets
+        "window": ("auto", _auto_or(_int(8, 1024))),  # image / crop size ("auto": the dataset's)
     },
     "scene": {
         "signal_e": ("auto", _signal),               # electrons for a scene value of 1.0
