@@ -15,7 +15,7 @@ import hashlib
 import json
 from pathlib import Path
 
-import numpy as np
+from ._validation import check_choice, check_float, check_int
 
 __all__ = [
     "SCHEMA",
@@ -28,31 +28,12 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- validators
-def _is_real(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
 def _int(low=None, high=None):
-    def check(v, name):
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise TypeError(f"{name} must be an integer, got {v!r}")
-        if (low is not None and v < low) or (high is not None and v > high):
-            raise ValueError(f"{name} must be in [{low}, {high}], got {v}")
-        return v
-    return check
+    return lambda v, name: check_int(v, name, low=low, high=high)
 
 
 def _float(low=None, high=None, low_open=False):
-    def check(v, name):
-        if not _is_real(v) or not np.isfinite(v):
-            raise TypeError(f"{name} must be a finite number, got {v!r}")
-        v = float(v)
-        if low is not None and (v < low or (low_open and v == low)):
-            raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {v}")
-        if high is not None and v > high:
-            raise ValueError(f"{name} must be <= {high}, got {v}")
-        return v
-    return check
+    return lambda v, name: check_float(v, name, low=low, high=high, low_open=low_open)
 
 
 def _bool(v, name):
@@ -68,11 +49,7 @@ def _str(v, name):
 
 
 def _choice(choices):
-    def check(v, name):
-        if v not in choices:
-            raise ValueError(f"unknown {name} {v!r}; valid: {', '.join(map(repr, choices))}")
-        return v
-    return check
+    return lambda v, name: check_choice(v, name, choices)
 
 
 def _list_of(item, min_len=1):
