@@ -5,7 +5,9 @@ seeded through splitmix64 with one 64-bit seed per frame, which the Python
 side draws from the Sensor's ``numpy.random.Generator``. Samplers:
 
 * uniform on [0, 1): the top 53 bits of a xoshiro256** output;
-* Poisson: sequential-search inversion for a mean below 10; above, algorithm
+* Poisson: for a mean below 10, a tabulated Poisson on a 1/16 grid of means
+  (inversion with a guide table) plus a thinned Poisson(1/16) for the rest of
+  the mean (exact: a sum of independent Poisson variables); above, algorithm
   PD of J. H. Ahrens and U. Dieter, "Computer generation of Poisson deviates
   from modified normal distributions", ACM TOMS 8(2):163-179, 1982 (as in R's
   ``rpois``): a normal deviate accepted at once in most cases;
@@ -31,8 +33,6 @@ cdef struct Rng:
     uint64_t s2
     uint64_t s3
     double value      # result slot of the by-value helpers
-    double last_lam   # exp(-lam) of the previous small mean (dark pixels repeat it)
-    double last_exp
 
 
 cdef inline uint64_t _splitmix(uint64_t* x) noexcept nogil:
@@ -50,8 +50,6 @@ cdef inline void _seed(Rng* r, uint64_t seed) noexcept nogil:
     r.s2 = _splitmix(&x)
     r.s3 = _splitmix(&x)
     r.value = 0.0
-    r.last_lam = 0.0
-    r.last_exp = 1.0
 
 
 cdef inline uint64_t _rotl(uint64_t x, int k) noexcept nogil:
@@ -181,36 +179,78 @@ DEF ONE_24 = 0.0416666666666666667
 DEF INV_SQRT_2PI = 0.398942280401432677939946059934
 
 
-# 1 / k for the inversion search (a multiply instead of a divide per step)
-DEF N_INV = 128
-cdef double _INV[N_INV]
-for _k in range(1, N_INV):
-    _INV[_k] = 1.0 / _k
-_INV[0] = 0.0
+# Poisson means below 10: Poisson(lam) = Poisson(a) + Poisson(b) with a = j / 16
+# the grid point below lam and b = lam - a < 1/16 (a sum of independent Poisson
+# variables is Poisson). Poisson(a) by inversion on a table of its CDF, started
+# from a guide table (Chen & Asau 1974); Poisson(b) by thinning Poisson(1/16)
+# (row 1 of the same table), keeping each event with probability 16 b. No exp
+# and no search loop on the common path. Rows end at k = 63 (cdf set to 1):
+# P(X > 63) < 1e-28 for every a < 10, far below the uniforms' 2**-53 grid.
+DEF PT_G = 16            # grid points per unit mean
+DEF PT_ROWS = 160        # a = 0, 1/16, ..., 10 - 1/16
+DEF PT_K = 64            # CDF entries per row
+DEF PT_M = 32            # guide entries per row
+cdef double _pcdf[PT_ROWS][PT_K]
+cdef unsigned char _pguide[PT_ROWS][PT_M]
 
 
-def inverse_table():
-    """Copy of the 1/k table of the inversion sampler (for the reference)."""
+cdef void _poisson_table_setup() noexcept:
+    cdef int j, k, i
+    cdef double a, p, f
+    for j in range(PT_ROWS):
+        a = j * (1.0 / PT_G)
+        p = exp(-a)
+        f = p
+        _pcdf[j][0] = f
+        for k in range(1, PT_K):
+            p = p * a / k
+            f += p
+            _pcdf[j][k] = f if f < 1.0 else 1.0  # (rounding may pass 1)
+        _pcdf[j][PT_K - 1] = 1.0
+        # guide: the smallest k with cdf[k] >= i / M (a start at or below the
+        # inversion's answer for any u in [i / M, (i + 1) / M))
+        k = 0
+        for i in range(PT_M):
+            while _pcdf[j][k] < i * (1.0 / PT_M):
+                k += 1
+            _pguide[j][i] = <unsigned char>k
+
+
+_poisson_table_setup()
+
+
+def poisson_tables():
+    """Copies of the small-mean Poisson tables ``(cdf, guide)`` (for the reference):
+    ``cdf`` (160, 64) float64, row j the CDF of Poisson(j / 16); ``guide``
+    (160, 32) uint8."""
     import numpy as np
-    return np.array([_INV[i] for i in range(N_INV)])
+    cdf = np.array([[_pcdf[j][k] for k in range(PT_K)] for j in range(PT_ROWS)])
+    guide = np.array([[_pguide[j][i] for i in range(PT_M)] for j in range(PT_ROWS)],
+                     dtype=np.uint8)
+    return cdf, guide
+
+
+cdef inline int _table_search(int j, double u) noexcept nogil:
+    cdef int k = _pguide[j][<int>(u * PT_M)]
+    while u > _pcdf[j][k]:
+        k += 1
+    return k
 
 
 cdef inline double _poisson_small(Rng* r, double lam) noexcept nogil:
-    # sequential-search inversion, one uniform per draw; lam < 10, so the
-    # search ends long before k = N_INV - 1 (P(X > 127) < 1e-80)
-    cdef double u = _uniform(r)
-    cdef double p
-    if lam != r.last_lam:
-        r.last_lam = lam
-        r.last_exp = exp(-lam)
-    p = r.last_exp
-    cdef double f = p
-    cdef int k = 0
-    while u > f and k < N_INV - 1:
-        k += 1
-        # lam / k off the dependency chain: one multiply per step on it
-        p = p * (lam * _INV[k])
-        f += p
+    # 0 < lam < 10: two uniforms; lam * 16 and a = j / 16 are exact, and so is
+    # b = lam - a (Sterbenz), so the thinning probability 16 b is exact
+    cdef int j = <int>(lam * PT_G)
+    cdef double pkeep = (lam - j * (1.0 / PT_G)) * PT_G
+    cdef int k = _table_search(j, _uniform(r))
+    cdef double u2 = _uniform(r)
+    cdef int n, i
+    if u2 > _pcdf[1][0]:
+        # rare (6 %): n >= 1 events of Poisson(1/16), each kept with pkeep
+        n = _table_search(1, u2)
+        for i in range(n):
+            if _uniform(r) < pkeep:
+                k += 1
     return <double>k
 
 

@@ -8,10 +8,11 @@ Two kinds:
   benchmark's peer.
 * ``XoshiroRef`` and ``expose_exact`` / ``readout_exact``: a scalar, plain
   Python transcription of the kernel's generator (xoshiro256** seeded by
-  splitmix64) and samplers (inversion / Ahrens-Dieter PD Poisson, ziggurat
+  splitmix64) and samplers (tabulated + thinned / Ahrens-Dieter PD Poisson, ziggurat
   normal), which consumes exactly the same random numbers: the kernel must
   match it bit for bit. The ziggurat tables are the kernel's (tested against
-  ``ziggurat_tables_reference``, computed here).
+  ``ziggurat_tables_reference``, computed here), and so are the small-mean
+  Poisson tables (tested against ``poisson_tables_reference``).
 """
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ import math
 
 import numpy as np
 
-from analogfe._ext._sensor import ziggurat_tables
+from analogfe._ext._sensor import poisson_tables, ziggurat_tables
 
 ZIGGURAT = tuple(t.tolist() for t in ziggurat_tables())
-INV = [0.0] + [1.0 / k for k in range(1, 128)]  # the kernel's 1/k table
+# the kernel's small-mean tables: CDF of Poisson(j / 16), j < 160, and guides
+PCDF, PGUIDE = (t.tolist() for t in poisson_tables())
 
 MASK = (1 << 64) - 1
 
@@ -99,16 +101,26 @@ class XoshiroRef:
         if lam <= 0.0:
             return 0.0
         if lam < 10.0:
-            u = self.uniform()
-            p = math.exp(-lam)
-            f = p
-            k = 0
-            while u > f and k < 127:
-                k += 1
-                p = p * (lam * INV[k])
-                f += p
+            # Poisson(j / 16) from the table + Poisson(lam - j / 16) by thinning
+            # Poisson(1 / 16), each event kept with probability 16 (lam - j / 16)
+            j = int(lam * 16)
+            pkeep = (lam - j * (1.0 / 16)) * 16
+            k = self._table_search(j, self.uniform())
+            u2 = self.uniform()
+            if u2 > PCDF[1][0]:
+                for _ in range(self._table_search(1, u2)):
+                    if self.uniform() < pkeep:
+                        k += 1
             return float(k)
         return self._poisson_pd(lam)
+
+    @staticmethod
+    def _table_search(j, u):
+        """Inversion of the tabulated CDF of Poisson(j / 16), from the guide."""
+        k = PGUIDE[j][int(u * 32)]
+        while u > PCDF[j][k]:
+            k += 1
+        return k
 
     def _poisson_pd(self, mu):
         """Ahrens & Dieter (1982) algorithm PD, mu >= 10."""
@@ -186,6 +198,19 @@ def ziggurat_tables_reference(n=256, r=None, v=None):
         fi[i] = math.exp(-0.5 * dn * dn)
         wi[i] = dn / m
     return ki, wi, fi
+
+
+def poisson_tables_reference(rows=160, k_max=64, guide=32):
+    """The small-mean Poisson CDF and guide tables, computed here with
+    scipy (CDF of Poisson(j / 16)), independently of the kernel."""
+    from scipy import stats
+
+    a = np.arange(rows) / 16.0
+    cdf = stats.poisson.cdf(np.arange(k_max)[None, :], a[:, None])
+    cdf[:, -1] = 1.0
+    g = np.array([[np.searchsorted(row, i / guide, side="left") for i in range(guide)]
+                  for row in cdf])
+    return cdf, g
 
 
 def expose_exact(scene, prnu_gain, dsnu_e, signal_e, dark_mean_e, full_well_e, seed):

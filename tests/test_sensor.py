@@ -74,8 +74,10 @@ def test_poisson_sampler_same_draws_as_reference(seed, scale):
 
 def test_poisson_edge_means_same_draws_as_reference():
     # means at the sampler switch (10) and where mu - 1.1484 is an integer (step I)
+    # and on and just below the small-mean table's grid points j / 16
+    grid = np.arange(1, 160) / 16.0
     lam = np.concatenate([np.arange(11, 80) + 1.1484, np.nextafter(10.0, [0.0, 20.0]),
-                          [1e-300, 5e-324, 1e14]])
+                          [1e-300, 5e-324, 1e14], grid[::7], np.nextafter(grid[::5], 0.0)])
     lam = np.repeat(lam, 20)
     out = np.empty(lam.size)
     _sensor.poisson(lam, 2024, out)
@@ -142,10 +144,19 @@ def test_sampler_tables_match_independent_computation():
     area = x[2:] * (fi[1:-1] - fi[2:])
     np.testing.assert_allclose(area, ref.ZIG_V, rtol=1e-9)
     np.testing.assert_allclose(fi[1:], np.exp(-0.5 * x[1:] ** 2), rtol=1e-12)
-    np.testing.assert_array_equal(_sensor.inverse_table()[1:], 1.0 / np.arange(1, 128))
+    # small-mean Poisson tables: CDF of Poisson(j / 16) against scipy, and each
+    # guide entry the first k with cdf[k] >= i / 32 of the kernel's own row
+    cdf, guide = _sensor.poisson_tables()
+    cdf2, guide2 = ref.poisson_tables_reference()
+    np.testing.assert_allclose(cdf, cdf2, rtol=1e-13, atol=1e-15)
+    assert np.all(np.diff(cdf, axis=1) >= 0) and np.all(cdf[:, -1] == 1.0)
+    own = [[np.searchsorted(row, i / 32, side="left") for i in range(32)] for row in cdf]
+    np.testing.assert_array_equal(guide, own)
+    assert np.mean(guide == guide2) > 0.99
 
 
-@pytest.mark.parametrize("lam", [0.2, 3.0, 9.99, 10.0, 11.3, 23.7, 47.0, 1234.5, 1e5])
+@pytest.mark.parametrize("lam", [0.01, 0.0625, 0.2, 0.99, 3.0, 5.53, 9.99, 10.0, 11.3, 23.7,
+                                 47.0, 1234.5, 1e5])
 def test_poisson_sampler_chi_square(lam):
     n = 40000
     out = np.empty(n)
