@@ -186,3 +186,11 @@ def test_frontend_options_build_the_front_end():
         load_config({"frontends": {"options": {"lg3": {}}}})
     with pytest.raises(ValueError, match="cost.options.link_pj"):
         load_config({"cost": {"options": {"link_pj": 1.0}}})
+
+
+@pytest.mark.parametrize("suffix", [".png", ".dng"])
+def test_corrupt_input_file(capsys, tmp_path, suffix):
+    bad = tmp_path / f"bad{suffix}"
+    bad.write_text("not an image")
+    lines = _fails(["simulate", str(bad), "-o", str(tmp_path / "o")], capsys)
+    assert len(lines) == 1 and str(bad) in lines[0]
