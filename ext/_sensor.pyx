@@ -81,6 +81,10 @@ cdef double ZIG_V = 0.00492867323399         # area of each layer
 cdef uint64_t _ki[ZIG_N]
 cdef double _wi[ZIG_N]
 cdef double _fi[ZIG_N]
+# _wi with the sign folded in: _wis[i] = _wi[i], _wis[i + 256] = -_wi[i], so a
+# 9-bit index (layer, sign) gives the signed scale in one load (x * -w is
+# exactly -(x * w): the same values as a multiply by -1)
+cdef double _wis[2 * ZIG_N]
 
 
 cdef void _zig_setup() noexcept:
@@ -100,6 +104,9 @@ cdef void _zig_setup() noexcept:
         tn = dn
         _fi[i] = exp(-0.5 * dn * dn)
         _wi[i] = dn / m
+    for i in range(ZIG_N):
+        _wis[i] = _wi[i]
+        _wis[i + ZIG_N] = -_wi[i]
 
 
 _zig_setup()
@@ -153,11 +160,10 @@ cdef inline double _normal(Rng* r) noexcept nogil:
     # ziggurat: one 64-bit draw gives layer (8 bits), sign (1) and abscissa (52);
     # about 99 % of draws are accepted here
     cdef uint64_t u = _next(r)
-    cdef int idx = <int>(u & 0xff)
     cdef uint64_t rabs = u >> 12
-    # times +-1 (exact) instead of a branch on a random bit
-    cdef double x = <double>(<int64_t>rabs) * _wi[idx] * (1.0 - 2.0 * <int>((u >> 8) & 1))
-    if rabs < _ki[idx]:
+    # the signed scale (no branch on the random sign bit)
+    cdef double x = <double>(<int64_t>rabs) * _wis[u & 0x1ff]
+    if rabs < _ki[u & 0xff]:
         return x
     r[0] = _normal_slow(r[0], u)
     return r.value
@@ -321,7 +327,7 @@ cdef inline double _poisson_pd(Rng* r, double mu) noexcept nogil:
     if g >= 0.0:
         # steps I and S as one test: u is drawn even when step I accepts (it is
         # independent of the sample), so the branch is predictable
-        pois = _floor(g)
+        pois = <double>(<long long>g)  # the floor, as g >= 0 (and < 2**63)
         difmuk = mu - pois
         u = _uniform(r)
         # step I, pois >= floor(mu - 1.1484), written without a floor: for an
