@@ -399,6 +399,17 @@ def _stage_figure(split, config, path, seed):
                        title=f"Every stage on one test image ({split.classes[int(split.y_test[i])]})")
 
 
+def _brightness_table(curves):
+    ks = sorted({k for ks_, _ in curves.values() for k in ks_})
+    rows = []
+    for label, (k, acc) in curves.items():
+        row = {"model": label}
+        row.update({f"k={kk}": a for kk, a in zip(k, acc)})
+        rows.append(row)
+    return ("Accuracy at each brightness 2^k", rows,
+            [("model", "front end, model")] + [(f"k={k}", f"k={k}") for k in ks])
+
+
 def write_compare_report(results, config, out_dir, *, seed=0, split=None):
     """Plots, ``report.md``, ``report.html`` and ``results.json`` of a comparison."""
     from .report import (atomic_write_json, plot_accuracy_vs, plot_brightness,
@@ -443,7 +454,7 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None):
              f"test split at brightness 2^0; the brightness loss is the largest drop in accuracy "
              f"points over scales 2^k, k in {sorted(config['scene']['brightness_exponents'])}. "
              f"Bits, memory and energy are for a {c['height']}x{c['width']} sensor at "
-             f"{c['fps']:g} frames/s; compression and energy ratio are against '{base}'.")
+             f"{c['fps']:g} fps; compression and energy ratio are against '{base}'.")
     notes = ["Energy per frame, memory and average power are those of the always-on wake-up path "
              "(sensor and front end, link, ISP for the 8-bit front ends, HOG and a sliding-window "
              "linear-SVM detector over the whole frame, from analogfe.system.cost); the CNN path "
@@ -456,7 +467,8 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None):
         notes.append(f"ResNet-10: width {config['resnet']['width']}, {r0['resnet']['params']:,} "
                      f"parameters, up to {config['resnet']['epochs']} epochs.")
     md, html_ = write_report(out, title="analogfe: front ends against the RGB baseline", intro=intro,
-                             rows=rows, columns=cols, figures=plots, notes=notes)
+                             rows=rows, columns=cols, figures=plots, notes=notes,
+                             tables=[_brightness_table(curves)])
     atomic_write_json(out / "results.json", {"seed": seed, "config": config, "rows": rows,
                                              "results": results})
     return {"rows": rows, "columns": cols, "plots": [p for _, p in plots],

@@ -418,7 +418,8 @@ td{text-align:right}td:first-child,th:first-child{text-align:left}th{background:
 img{max-width:100%;border:1px solid #eee;margin:.5em 0}code{background:#f6f6f6;padding:0 .2em}"""
 
 
-def write_report(out_dir, *, title, intro, rows, columns, figures, notes=(), name="report"):
+def write_report(out_dir, *, title, intro, rows, columns, figures, notes=(), tables=(),
+                 name="report"):
     """Write ``report.md`` and ``report.html`` (self-contained, images by relative path).
 
     Parameters
@@ -433,6 +434,8 @@ def write_report(out_dir, *, title, intro, rows, columns, figures, notes=(), nam
         PNG files inside ``out_dir``.
     notes : list of str
         Extra paragraphs after the table.
+    tables : list of (caption, rows, columns)
+        Further tables, after the notes.
 
     Returns
     -------
@@ -443,6 +446,8 @@ def write_report(out_dir, *, title, intro, rows, columns, figures, notes=(), nam
     md = [f"# {title}", "", intro, "", markdown_table(rows, columns)]
     for n in notes:
         md += [n, ""]
+    for cap, t_rows, t_cols in tables:
+        md += [f"## {cap}", "", markdown_table(t_rows, t_cols)]
     for cap, p in rel:
         md += [f"## {cap}", "", f"![{cap}]({p})", ""]
     h = ["<!DOCTYPE html>", "<html><head><meta charset='utf-8'>",
@@ -450,6 +455,8 @@ def write_report(out_dir, *, title, intro, rows, columns, figures, notes=(), nam
          f"<h1>{html.escape(title)}</h1>", f"<p>{html.escape(intro)}</p>", html_table(rows, columns)]
     for n in notes:
         h.append(f"<p>{html.escape(n)}</p>")
+    for cap, t_rows, t_cols in tables:
+        h += [f"<h2>{html.escape(cap)}</h2>", html_table(t_rows, t_cols)]
     for cap, p in rel:
         h += [f"<h2>{html.escape(cap)}</h2>", f"<img src='{html.escape(p)}' alt='{html.escape(cap)}'>"]
     h.append("</body></html>")
