@@ -394,6 +394,18 @@ def readout(const float[:, ::1] electrons,   # IN  (H, W) e-
     cdef Py_ssize_t nt = thresholds.shape[0], lo, hi, mid
     cdef double v, q, top = max_code
     _seed(&r, seed)
+    if read_noise_e > 0.0 and nt == 0:
+        # the common case (read noise, ideal ADC) in its own loop: the same
+        # operations as the general loop below
+        with nogil:
+            for y in range(h):
+                for x in range(w):
+                    v = <double>electrons[y, x] + read_noise_e * _normal(&r)
+                    q = (v * gain_dn_per_e + black_level_dn) + 0.5
+                    q = q if q > 0.0 else 0.0
+                    q = q if q < top else top
+                    out[y, x] = <uint16_t>q
+        return
     with nogil:
         for y in range(h):
             for x in range(w):
