@@ -143,6 +143,7 @@ def test_compare_end_to_end_and_resume(capsys, tiny_config, out_dir):
     assert cli.main(["compare", "--config", str(tiny_config), "-o", str(out_dir), "-q"]) == 0
     md = (out_dir / "report.md").read_text()
     assert "| rgb8 |" in md and "| lg1.5 |" in md
+    assert "| lg1.5 ResNet-10 |" in md and "k=-2" in md  # the per-brightness table
     for png in ("accuracy_vs_bits.png", "accuracy_vs_energy.png", "accuracy_vs_brightness.png",
                 "energy_breakdown.png", "stages.png"):
         assert f"]({png})" in md and (out_dir / png).is_file()
