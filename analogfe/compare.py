@@ -177,7 +177,8 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
     Returns
     -------
     result : dict
-        ``accuracy`` and ``roc_auc`` at k = 0, ``brightness`` ({k: accuracy}),
+        ``accuracy`` and ``roc_auc`` (None for more than two classes) at k = 0,
+        ``brightness`` ({k: accuracy}),
         ``max_loss`` (largest drop against k = 0, in points), ``C``,
         ``n_features``, ``model`` (the fitted classifier), and with
         ``scenes`` (test scenes with boxes) ``ap``: PASCAL VOC average
@@ -209,7 +210,10 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
         clf = search.fit(split.X_train, split.y_train).best_estimator_
     else:
         clf.set_params(C=C).fit(split.X_train, split.y_train)
-    m = clf.evaluate(split.X_test, split.y_test)
+    if len(clf.classes_) == 2:
+        m = clf.evaluate(split.X_test, split.y_test)
+    else:  # ROC AUC and AP of the ranking are defined for two classes only
+        m = {"accuracy": clf.score(split.X_test, split.y_test), "roc_auc": None}
     acc = {0: float(m["accuracy"])}
     ks = sorted(set(config["scene"]["brightness_exponents"]) - {0})
     for k in tqdm(ks, desc=f"{name} SVM brightness", disable=not progress, leave=False):
@@ -217,7 +221,7 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
     clf.set_params(brightness=1.0)
     acc = dict(sorted(acc.items()))
     loss = max(0.0, max(100.0 * (acc[0] - a) for a in acc.values()))
-    out = {"accuracy": acc[0], "roc_auc": float(m["roc_auc"]), "brightness": acc,
+    out = {"accuracy": acc[0], "roc_auc": None if m["roc_auc"] is None else float(m["roc_auc"]), "brightness": acc,
            "max_loss": loss, "C": float(clf.C), "n_features": int(clf.n_hog_features_),
            "model": clf}
     if scenes is not None and len(clf.classes_) == 2:

@@ -195,3 +195,27 @@ def test_corrupt_input_file(capsys, tmp_path, suffix):
     bad.write_text("not an image")
     lines = _fails(["simulate", str(bad), "-o", str(tmp_path / "o")], capsys)
     assert len(lines) == 1 and str(bad) in lines[0]
+
+
+def test_compare_on_an_image_folder_with_three_classes(tmp_path):
+    import numpy as np
+    from skimage.io import imsave
+
+    from analogfe.compare import compare
+
+    rng = np.random.default_rng(0)
+    for c, (name, freq) in enumerate([("stripes", 0.5), ("rings", 1.0), ("flat", 0.0)]):
+        (tmp_path / "data" / name).mkdir(parents=True)
+        yy, xx = np.mgrid[0:24, 0:24]
+        for i in range(10):
+            base = {0: np.sin(freq * xx + i), 1: np.sin(freq * np.hypot(xx - 12, yy - 12) + i),
+                    2: np.zeros((24, 24))}[c]
+            img = np.clip(128 + 80 * base + rng.normal(0, 10, (24, 24)), 0, 255).astype(np.uint8)
+            imsave(tmp_path / "data" / name / f"{i}.png", img, check_contrast=False)
+    cfg = load_config({"dataset": {"name": str(tmp_path / "data")}, "svm": {"C": 0.1},
+                       "frontends": {"names": ["gray8", "lg1.5"], "baseline": "gray8"},
+                       "resnet": {"epochs": 1, "width": 8}, "scene": {"brightness_exponents": [0]}})
+    res = compare(cfg, tmp_path / "out", progress=False)
+    by = {r["frontend"]: r for r in res["rows"]}
+    assert set(by) == {"gray8", "lg1.5"} and 0 <= by["lg1.5"]["svm_accuracy"] <= 1
+    assert res["results"]["lg1.5"]["svm"]["roc_auc"] is None
