@@ -218,15 +218,27 @@ class Sensor:
     def _frame_seed(self):
         return int(self._rng.integers(0, 2**64, dtype=np.uint64))
 
-    def _check_frames(self, arr, name, **kw):
+    def _check_frames(self, arr, name):
+        """float32 C-contiguous frames of this sensor's shape, finite and >= 0.
+
+        Returns ``(frames, maximum)``. The value checks are one min and one max
+        reduction (NaN propagates through both, an infinity shows in one),
+        instead of a separate finiteness pass.
+        """
         c = self.config
-        a = check_array(arr, name, ndim=(2, 3), kinds="f", dtype=np.float32, **kw)
+        a = check_array(arr, name, ndim=(2, 3), kinds="f", dtype=np.float32,
+                        finite=False, nonnegative=False)
         if a.shape[-2:] != c.shape:
             raise ValueError(
                 f"{name} must be ({c.height}, {c.width}) or (N, {c.height}, {c.width}) "
                 f"for this sensor, got shape {a.shape}"
             )
-        return a
+        lo, hi = float(a.min()), float(a.max())
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ValueError(f"{name} contains NaN or infinity")
+        if lo < 0.0:
+            raise ValueError(f"{name} must be non-negative, minimum is {lo}")
+        return a, hi
 
     def expose(self, scene, signal_e=2000.0, exposure_s=0.033):
         """Photons -> electrons for one frame or a stack.
@@ -260,11 +272,11 @@ class Sensor:
         from ._ext import _sensor
 
         c = self.config
-        scene = self._check_frames(scene, "scene", nonnegative=True)
+        scene, scene_max = self._check_frames(scene, "scene")
         signal_e = check_float(signal_e, "signal_e", low=0.0)
         exposure_s = check_float(exposure_s, "exposure_s", low=0.0)
         dark = c.dark_current_e_per_s * exposure_s
-        peak = float(scene.max()) * signal_e * self._prnu_max + dark
+        peak = scene_max * signal_e * self._prnu_max + dark
         if peak >= _sensor.MAX_MEAN_E:
             raise ValueError(
                 f"scene * signal_e (+ dark current) reaches {peak:.3g} electrons per pixel; "
@@ -294,7 +306,7 @@ class Sensor:
         from ._ext import _sensor
 
         c = self.config
-        e = self._check_frames(electrons, "electrons", nonnegative=True)
+        e, _ = self._check_frames(electrons, "electrons")
         frames = e.reshape((-1,) + c.shape)
         out = np.empty(frames.shape, dtype=np.uint16)
         for i in range(frames.shape[0]):
