@@ -79,7 +79,8 @@ def build_parser():
                    help="subsample larger inputs (raw: whole Bayer quads) to at most N pixels a side")
 
     c = add("cost", "print the bits, memory and energy table of a cost preset")
-    c.add_argument("--preset", required=True, metavar="NAME", help="cost preset (e.g. conventional, jssc2019-1.5b)")
+    c.add_argument("--preset", required=True, metavar="NAME",
+                   help="cost preset (e.g. conventional, jssc2019-1.5b)")
     c.add_argument("--config", metavar="FILE", help="TOML file overriding the preset's constants")
     c.add_argument("--fps", type=float, default=None, metavar="N", help="frame rate (default: the preset's)")
 
@@ -92,9 +93,11 @@ def build_parser():
     t.add_argument("-o", "--output", metavar="DIR", default="analogfe-train", help="output folder")
 
     m = add("compare", "compare front ends against the RGB baseline and write a report (the main job)")
-    m.add_argument("--dataset", default=None, metavar="NAME|PATH", help="built-in name or dataset folder (default lfw)")
+    m.add_argument("--dataset", default=None, metavar="NAME|PATH",
+                   help="built-in name or dataset folder (default: the config's, else lfw)")
     m.add_argument("--config", metavar="FILE", help="TOML configuration")
-    m.add_argument("-o", "--output", metavar="DIR", default="analogfe-out", help="output folder (default analogfe-out)")
+    m.add_argument("-o", "--output", metavar="DIR", default="analogfe-out",
+                   help="output folder (default analogfe-out)")
     m.add_argument("--fresh", action="store_true", help="ignore results stored by an earlier run")
 
     w = add("sweep", "grid sweep over front-end parameters on Dask")

@@ -221,9 +221,9 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
     clf.set_params(brightness=1.0)
     acc = dict(sorted(acc.items()))
     loss = max(0.0, max(100.0 * (acc[0] - a) for a in acc.values()))
-    out = {"accuracy": acc[0], "roc_auc": None if m["roc_auc"] is None else float(m["roc_auc"]), "brightness": acc,
-           "max_loss": loss, "C": float(clf.C), "n_features": int(clf.n_hog_features_),
-           "model": clf}
+    auc = None if m["roc_auc"] is None else float(m["roc_auc"])
+    out = {"accuracy": acc[0], "roc_auc": auc, "brightness": acc, "max_loss": loss,
+           "C": float(clf.C), "n_features": int(clf.n_hog_features_), "model": clf}
     if scenes is not None and len(clf.classes_) == 2:
         from .wakeup import SlidingWindowDetector
 
@@ -451,7 +451,8 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None):
         out / "energy_breakdown.png", unit="uJ", scale=1e-6,
         title=f"Energy per frame of the wake-up path by component ({c['height']}x{c['width']})")))
     if split is not None:
-        plots.append(("Every stage on one example image", _stage_figure(split, config, out / "stages.png", seed)))
+        plots.append(("Every stage on one example image",
+                      _stage_figure(split, config, out / "stages.png", seed)))
     ds = config["dataset"]
     n = "" if split is None else f" ({len(split.y_train)} training and {len(split.y_test)} test images)"
     intro = (f"Front ends compared on dataset '{ds['name']}'{n}, seed {seed}. Accuracy is on the "

@@ -185,9 +185,11 @@ def markdown_table(rows, columns=None):
 def html_table(rows, columns=None):
     """The same table as :func:`markdown_table`, as an HTML ``<table>``."""
     cols = _columns(rows, columns)
-    out = ["<table>", "<thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for _, h in cols) + "</tr></thead>", "<tbody>"]
+    head = "".join(f"<th>{html.escape(h)}</th>" for _, h in cols)
+    out = ["<table>", f"<thead><tr>{head}</tr></thead>", "<tbody>"]
     for r in rows:
-        out.append("<tr>" + "".join(f"<td>{html.escape(format_value(r.get(k)))}</td>" for k, _ in cols) + "</tr>")
+        cells = "".join(f"<td>{html.escape(format_value(r.get(k)))}</td>" for k, _ in cols)
+        out.append(f"<tr>{cells}</tr>")
     out += ["</tbody>", "</table>"]
     return "\n".join(out) + "\n"
 
@@ -199,7 +201,8 @@ def text_table(rows, columns=None):
     widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
     lines = []
     for j, row in enumerate(cells):
-        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+        lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                               for i, (c, w) in enumerate(zip(row, widths))))
         if j == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines) + "\n"
@@ -333,7 +336,8 @@ def plot_energy_breakdown(breakdowns, path, *, unit="nJ", scale=1e-3,
         bottom += v
     ax.set_ylabel(f"energy per frame ({unit})")
     ax.set_title(title)
-    if bottom.max(initial=0) > 0 and bottom.max() / max(bottom[bottom > 0].min(initial=bottom.max()), 1e-30) > 50:
+    positive = bottom[bottom > 0]
+    if positive.size and positive.max() / positive.min() > 50:  # totals far apart: log axis
         ax.set_yscale("log")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(True, axis="y", alpha=0.3)

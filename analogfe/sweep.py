@@ -315,8 +315,9 @@ def _sweep_report(rows, config, out, seed):
 
     lab = f"{config['sweep']['model']} accuracy"
     plots = [
-        ("Accuracy vs bits per frame", plot_accuracy_vs(rows, [("bits_per_frame", "accuracy", lab)], out / "sweep_accuracy_vs_bits.png",
-                                                        xlabel="bits off chip per frame", label_key="point")),
+        ("Accuracy vs bits per frame", plot_accuracy_vs(
+            rows, [("bits_per_frame", "accuracy", lab)], out / "sweep_accuracy_vs_bits.png",
+            xlabel="bits off chip per frame", label_key="point")),
         ("Accuracy vs energy per frame (Pareto front dashed)", plot_accuracy_vs(
             rows, [("energy_per_frame_uj", "accuracy", lab)], out / "sweep_accuracy_vs_energy.png",
             xlabel="energy per frame (uJ)", label_key="point", pareto=True)),
