@@ -180,6 +180,9 @@ def _validate_sensor(section):
 
     if not isinstance(section, dict):
         raise TypeError(f"sensor must be a table, got {section!r}")
+    section = dict(section)
+    if section.get("cfa") == "none":  # TOML has no null: "none" is a monochrome sensor
+        section["cfa"] = None
     try:
         SensorConfig.from_dict(dict(section))
     except TypeError as exc:
@@ -187,7 +190,7 @@ def _validate_sensor(section):
     except ValueError as exc:
         msg = str(exc)
         raise ValueError(msg if msg.startswith("sensor") else f"sensor: {msg}") from None
-    return dict(section)
+    return section
 
 
 def load_config(source=None, *, overrides=None):
