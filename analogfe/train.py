@@ -66,7 +66,7 @@ DEFAULT_SIGNAL_FRACTION = 1.0
 
 # Keys of the run configuration that must match to resume from a checkpoint.
 _RESUME_KEYS = ("model", "encoding", "levels", "optimizer", "lr", "weight_decay",
-                "batch_size", "seed", "n_train", "monitor", "frontend", "signal_e")
+                "batch_size", "seed", "n_train", "monitor", "precise_bn", "frontend", "signal_e")
 
 
 # --------------------------------------------------------------------------
@@ -262,6 +262,32 @@ class FitResult:
     checkpoint: str | None = None
 
 
+def _recalibrate_bn(model, loader, encoder, device):
+    """Batch-norm statistics of the current weights over the whole training set.
+
+    Resets every batch norm's running mean and variance and re-estimates them
+    as the plain average over one pass (no gradients), as "precise BN" does
+    (Wu & Johnson, "Rethinking 'Batch' in BatchNorm", arXiv:2105.07576). On a
+    small set with few steps per epoch the running averages otherwise lag
+    behind the weights and evaluation-mode accuracy falls to chance.
+    """
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
+           and m.track_running_stats]
+    if not bns:
+        return
+    momenta = [m.momentum for m in bns]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average
+    model.train()
+    with torch.no_grad():
+        for x, _ in loader:
+            x = x.to(device)
+            model(encoder(x) if encoder is not None else x)
+    for m, mom in zip(bns, momenta):
+        m.momentum = mom
+
+
 def _check_resume(saved, config, path):
     diff = [f"{k}: checkpoint {saved.get(k)!r} != now {config.get(k)!r}"
             for k in _RESUME_KEYS if saved.get(k) != config.get(k)]
@@ -275,7 +301,8 @@ def _check_resume(saved, config, path):
 def fit(model, train_data, val_data=None, *, encoder=None, epochs=10, batch_size=32,
         lr=1e-3, weight_decay=5e-4, optimizer="adam", seed=0, patience=None,
         monitor="val_loss", checkpoint_dir=None, resume=True, device=None,
-        progress=True, callbacks=(), classes=None, deterministic=True, extra_config=None):
+        progress=True, callbacks=(), classes=None, deterministic=True, precise_bn=True,
+        extra_config=None):
     """Train a classifier, with checkpoints, resume and early stopping.
 
     Parameters
@@ -317,6 +344,10 @@ def fit(model, train_data, val_data=None, *, encoder=None, epochs=10, batch_size
         Class names for the metrics.
     deterministic : bool
         Deterministic torch algorithms during the run.
+    precise_bn : bool
+        After each epoch, re-estimate the batch-norm statistics over the
+        training set with the epoch's final weights (see
+        :func:`_recalibrate_bn`).
     extra_config : dict, optional
         Saved with the checkpoint (e.g. front end and encoding).
 
@@ -350,7 +381,8 @@ def fit(model, train_data, val_data=None, *, encoder=None, epochs=10, batch_size
                   encoding=getattr(encoder, "encoding", None),
                   levels=getattr(encoder, "levels", None), optimizer=optimizer, lr=lr,
                   weight_decay=weight_decay, batch_size=batch_size, seed=seed,
-                  n_train=len(train_ds), monitor=monitor, epochs=epochs, patience=patience)
+                  n_train=len(train_ds), monitor=monitor, precise_bn=precise_bn, epochs=epochs,
+                  patience=patience)
     config.update(extra_config or {})
     ckpt_path = os.path.join(checkpoint_dir, CHECKPOINT_NAME) if checkpoint_dir else None
 
@@ -371,6 +403,7 @@ def fit(model, train_data, val_data=None, *, encoder=None, epochs=10, batch_size
         loader = DataLoader(train_ds, batch_size=batch_size, shuffle=True, num_workers=0,
                             generator=generator)
         val_loader = DataLoader(val_ds, batch_size=256) if val_ds is not None else None
+        bn_loader = DataLoader(train_ds, batch_size=batch_size)
         history, start, best, best_state, bad = [], 0, None, None, 0
         if ckpt_path and resume and os.path.exists(ckpt_path):
             ck = torch.load(ckpt_path, map_location=device, weights_only=False)
@@ -403,6 +436,8 @@ def fit(model, train_data, val_data=None, *, encoder=None, epochs=10, batch_size
                 seen += len(y)
                 bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.3f}")
             bar.close()
+            if precise_bn:
+                _recalibrate_bn(model, bn_loader, encoder, device)
             logs = dict(epoch=epoch, loss=loss_sum / seen, accuracy=correct / seen)
             if val_loader is not None:
                 yt, yp, vloss = _predict(model, val_loader, encoder, device, criterion)
@@ -591,8 +626,8 @@ def _load_split(dataset, seed, test_size, window=None, load_kw=None):
     raise TypeError(f"dataset: cannot make a train / test split from {type(dataset).__name__}")
 
 
-def train_frontend(split, frontend, encoding=None, *, epochs=10, width=16, blocks=(1, 1, 1, 1),
-                   val_fraction=0.2, signal_e=None, sensor_config=None, seed=0,
+def train_frontend(split, frontend, encoding=None, *, epochs=30, width=16, blocks=(1, 1, 1, 1),
+                   batch_size=16, val_fraction=0.2, signal_e=None, sensor_config=None, seed=0,
                    checkpoint_dir=None, **fit_kw):
     """Train one ResNet on one front end's emulated output.
 
@@ -602,7 +637,7 @@ def train_frontend(split, frontend, encoding=None, *, epochs=10, width=16, block
         ``X_train, y_train`` (uint8 sRGB images), ``classes``.
     frontend : str or front end object
     encoding : str, optional
-    epochs, width, blocks : see :func:`fit`, :class:`analogfe.models.ResNet`
+    epochs, width, blocks, batch_size : see :func:`fit`, :class:`analogfe.models.ResNet`
     val_fraction : float
         Stratified part of the training images held out for early stopping
         and model selection (0 for none).
@@ -639,6 +674,7 @@ def train_frontend(split, frontend, encoding=None, *, epochs=10, width=16, block
     val = (packed[idx_va], yt[idx_va]) if idx_va is not None else None
     extra = dict(frontend=_frontend_name(frontend), signal_e=signal_e)
     res = fit(model, (packed[idx_tr], yt[idx_tr]), val, encoder=enc, epochs=epochs, seed=seed,
+              batch_size=batch_size,
               checkpoint_dir=checkpoint_dir, classes=classes, extra_config=extra, **fit_kw)
     return TrainedModel(frontend, encoding, levels, res.model, signal_e, sensor_config, res)
 

@@ -56,6 +56,18 @@ def test_fit_learns_and_is_repeatable():
     assert c.history != a.history
 
 
+def test_precise_bn_fixes_lagging_statistics():
+    # small, offset inputs and 3 steps per epoch: the running averages of
+    # batch norm lag far behind, evaluation falls to chance without precise BN
+    (xt, yt), (xv, yv) = _toy(48), _toy(24, seed=1)
+    train, val = (0.05 * xt + 0.2, yt), (0.05 * xv + 0.2, yv)
+    kw = dict(epochs=2, seed=0, **KW)
+    lag = T.fit(_net(), train, val, precise_bn=False, **kw)
+    fixed = T.fit(_net(), train, val, precise_bn=True, **kw)
+    assert lag.metrics["accuracy"] == 0.5
+    assert fixed.metrics["accuracy"] >= 0.9
+
+
 def test_resume_after_interrupt_gives_same_weights(tmp_path):
     train, val = _toy(), _toy(24, seed=1)
     full = T.fit(_net(), train, val, epochs=3, seed=1, patience=5, **KW)
