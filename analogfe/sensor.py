@@ -13,7 +13,8 @@ References
    and Cameras", release 4.0 (2021), section 2 (the linear camera model).
 .. [2] J. H. Ahrens, U. Dieter, "Computer generation of Poisson deviates from
    modified normal distributions", ACM TOMS 8(2):163-179, 1982 (the kernel's
-   Poisson sampler for means >= 10; inversion below).
+   Poisson sampler for means >= 10; below, a tabulated Poisson on a 1/16 grid
+   of means plus a thinned Poisson(1/16), exact by the Poisson sum property).
 .. [3] G. Marsaglia, W. W. Tsang, "The Ziggurat Method for Generating Random
    Variables", J. Stat. Softw. 5(8), 2000 (the kernel's normal sampler).
 """
