@@ -13,14 +13,16 @@ side draws from the Sensor's ``numpy.random.Generator``. Samplers:
   ``rpois``): a normal deviate accepted at once in most cases;
 * normal: the ziggurat method, G. Marsaglia and W. W. Tsang, "The Ziggurat
   Method for Generating Random Variables", J. Stat. Softw. 5(8), 2000
-  (256 layers, 52-bit abscissae; exponential tail by inversion).
+  (256 layers, 52-bit abscissae; exponential tail by inversion); the read
+  noise uses the same layers on 32-bit words (23-bit abscissae), two normals
+  per 64-bit draw.
 
 The Python wrappers in ``analogfe.sensor`` validate everything; these kernels
 trust their input and write into caller-allocated outputs. A plain-Python
 transcription of the generator and samplers in tests/ reproduces every draw.
 """
 from libc.math cimport sqrt, log, exp, fabs, pow
-from libc.stdint cimport uint64_t, int64_t, uint16_t
+from libc.stdint cimport uint64_t, int64_t, uint32_t, int32_t, uint16_t
 cimport cython
 
 
@@ -85,6 +87,10 @@ cdef double _fi[ZIG_N]
 # 9-bit index (layer, sign) gives the signed scale in one load (x * -w is
 # exactly -(x * w): the same values as a multiply by -1)
 cdef double _wis[2 * ZIG_N]
+# the same layers on 32-bit words (8 layer bits, 1 sign bit, 23-bit abscissae):
+# the read noise takes two normals from one 64-bit draw
+cdef uint32_t _ki32[ZIG_N]
+cdef double _wis32[2 * ZIG_N]
 
 
 cdef void _zig_setup() noexcept:
@@ -107,9 +113,32 @@ cdef void _zig_setup() noexcept:
     for i in range(ZIG_N):
         _wis[i] = _wi[i]
         _wis[i + ZIG_N] = -_wi[i]
+    # the 32-bit variant: the same recursion, abscissae scaled by 2**23
+    cdef double m32 = 8388608.0
+    dn = ZIG_R
+    tn = ZIG_R
+    _ki32[0] = <uint32_t>((dn / q) * m32)
+    _ki32[1] = 0
+    _wis32[0] = q / m32
+    _wis32[ZIG_N - 1] = dn / m32
+    for i in range(ZIG_N - 2, 0, -1):
+        dn = sqrt(-2.0 * log(ZIG_V / dn + exp(-0.5 * dn * dn)))
+        _ki32[i + 1] = <uint32_t>((dn / tn) * m32)
+        tn = dn
+        _wis32[i] = dn / m32
+    for i in range(ZIG_N):
+        _wis32[i + ZIG_N] = -_wis32[i]
 
 
 _zig_setup()
+
+
+def ziggurat_tables32():
+    """Copies of the 32-bit ziggurat tables ``(ki, wi)`` (``fi`` is shared)."""
+    import numpy as np
+    ki = np.array([_ki32[i] for i in range(ZIG_N)], dtype=np.uint32)
+    wi = np.array([_wis32[i] for i in range(ZIG_N)])
+    return ki, wi
 
 
 def ziggurat_tables():
@@ -166,6 +195,43 @@ cdef inline double _normal(Rng* r) noexcept nogil:
     if rabs < _ki[u & 0xff]:
         return x
     r[0] = _normal_slow(r[0], u)
+    return r.value
+
+
+cdef Rng _normal32_slow(Rng r, uint32_t u) noexcept nogil:
+    # rare cases of the 32-bit ziggurat for the word u (wedge or tail); a
+    # rejected word is replaced by the low half of a new draw; result in r.value
+    cdef int idx, neg
+    cdef uint32_t rabs
+    cdef double x, xx, yy
+    while True:
+        idx = <int>(u & 0xff)
+        neg = <int>((u >> 8) & 1)
+        rabs = u >> 9
+        x = <double>(<int32_t>rabs) * _wis32[u & 0x1ff]
+        if rabs < _ki32[idx]:
+            r.value = x
+            return r
+        if idx == 0:
+            while True:
+                xx = -ZIG_INV_R * log(1.0 - _uniform(&r))
+                yy = -log(1.0 - _uniform(&r))
+                if yy + yy > xx * xx:
+                    r.value = -(ZIG_R + xx) if neg else ZIG_R + xx
+                    return r
+        elif (_fi[idx - 1] - _fi[idx]) * _uniform(&r) + _fi[idx] < exp(-0.5 * x * x):
+            r.value = x
+            return r
+        u = <uint32_t>_next(&r)
+
+
+cdef inline double _normal32(Rng* r, uint32_t u) noexcept nogil:
+    # ziggurat on a 32-bit word: layer (8 bits), sign (1), abscissa (23)
+    cdef uint32_t rabs = u >> 9
+    cdef double x = <double>(<int32_t>rabs) * _wis32[u & 0x1ff]
+    if rabs < _ki32[u & 0xff]:
+        return x
+    r[0] = _normal32_slow(r[0], u)
     return r.value
 
 
@@ -386,50 +452,78 @@ def readout(const float[:, ::1] electrons,   # IN  (H, W) e-
             int max_code,
             uint64_t seed,
             uint16_t[:, ::1] out):            # OUT (H, W) DN
-    """Per pixel: v = (e + read_noise_e * N(0, 1)) * gain + black (in DN);
+    """Per pixel: v = (e + read_noise_e * N(0, 1)) * gain + black (in DN),
+    the normals from the 32-bit ziggurat, two per 64-bit draw (flat pixel
+    2m: low half, 2m + 1: high half);
     the ideal ADC gives floor(v + 0.5); with transition levels, the code is the
     number of levels <= v (INL/DNL). Clipped to [0, max_code]."""
     cdef Rng r
-    cdef Py_ssize_t h = electrons.shape[0], w = electrons.shape[1], y, x
+    cdef Py_ssize_t h = electrons.shape[0], w = electrons.shape[1]
     cdef Py_ssize_t nt = thresholds.shape[0], lo, hi, mid
     cdef double v, q, top = max_code
+    cdef Py_ssize_t i, n = h * w
+    cdef const float* src
+    cdef uint16_t* dst
+    cdef uint64_t word
+    cdef double v2, q2
+    if n == 0:
+        return
+    src = &electrons[0, 0]
+    dst = &out[0, 0]
     _seed(&r, seed)
+    word = 0
     if read_noise_e > 0.0 and nt == 0:
-        # the common case (read noise, ideal ADC) in its own loop: the same
-        # operations as the general loop below
+        # the common case (read noise, ideal ADC) in its own loop over the
+        # C-contiguous frame: pixels 2m and 2m + 1 take the normals of the low
+        # and high halves of one 64-bit draw (32-bit ziggurat)
         with nogil:
-            for y in range(h):
-                for x in range(w):
-                    v = <double>electrons[y, x] + read_noise_e * _normal(&r)
-                    q = (v * gain_dn_per_e + black_level_dn) + 0.5
-                    q = q if q > 0.0 else 0.0
-                    q = q if q < top else top
-                    out[y, x] = <uint16_t>q
+            for i in range(0, n - 1, 2):
+                word = _next(&r)
+                v = <double>src[i] + read_noise_e * _normal32(&r, <uint32_t>word)
+                v2 = <double>src[i + 1] + read_noise_e * _normal32(&r, <uint32_t>(word >> 32))
+                q = (v * gain_dn_per_e + black_level_dn) + 0.5
+                q = q if q > 0.0 else 0.0
+                q = q if q < top else top
+                dst[i] = <uint16_t>q
+                q2 = (v2 * gain_dn_per_e + black_level_dn) + 0.5
+                q2 = q2 if q2 > 0.0 else 0.0
+                q2 = q2 if q2 < top else top
+                dst[i + 1] = <uint16_t>q2
+            if n & 1:
+                v = <double>src[n - 1] + read_noise_e * _normal32(&r, <uint32_t>_next(&r))
+                q = (v * gain_dn_per_e + black_level_dn) + 0.5
+                q = q if q > 0.0 else 0.0
+                q = q if q < top else top
+                dst[n - 1] = <uint16_t>q
         return
     with nogil:
-        for y in range(h):
-            for x in range(w):
-                v = <double>electrons[y, x]
-                if read_noise_e > 0.0:
-                    v = v + read_noise_e * _normal(&r)
-                v = v * gain_dn_per_e + black_level_dn
-                if nt == 0:
-                    # clamp, then round half up (same as clipping the rounded
-                    # value); q >= 0, so the truncating cast is the floor
-                    q = v + 0.5
-                    q = q if q > 0.0 else 0.0
-                    q = q if q < top else top
-                    out[y, x] = <uint16_t>q
+        for i in range(n):
+            v = <double>src[i]
+            if read_noise_e > 0.0:
+                # the same pairing as above
+                if (i & 1) == 0:
+                    word = _next(&r)
+                    v = v + read_noise_e * _normal32(&r, <uint32_t>word)
                 else:
-                    lo = 0
-                    hi = nt
-                    while lo < hi:
-                        mid = (lo + hi) >> 1
-                        if thresholds[mid] <= v:
-                            lo = mid + 1
-                        else:
-                            hi = mid
-                    out[y, x] = <uint16_t>(lo if lo <= max_code else max_code)
+                    v = v + read_noise_e * _normal32(&r, <uint32_t>(word >> 32))
+            v = v * gain_dn_per_e + black_level_dn
+            if nt == 0:
+                # clamp, then round half up (same as clipping the rounded
+                # value); q >= 0, so the truncating cast is the floor
+                q = v + 0.5
+                q = q if q > 0.0 else 0.0
+                q = q if q < top else top
+                dst[i] = <uint16_t>q
+            else:
+                lo = 0
+                hi = nt
+                while lo < hi:
+                    mid = (lo + hi) >> 1
+                    if thresholds[mid] <= v:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                dst[i] = <uint16_t>(lo if lo <= max_code else max_code)
 
 
 # --------------------------------------------------------------------------- #
@@ -453,6 +547,22 @@ def poisson(const double[::1] lam, uint64_t seed, double[::1] out):
     with nogil:
         for i in range(lam.shape[0]):
             out[i] = _poisson(&r, lam[i])
+
+
+def normal_pairs(uint64_t seed, double[::1] out):
+    """Standard normal draws of ``seed`` as the readout makes them: the 32-bit
+    ziggurat, two per 64-bit draw (low half first)."""
+    cdef Rng r
+    cdef Py_ssize_t i
+    cdef uint64_t word = 0
+    _seed(&r, seed)
+    with nogil:
+        for i in range(out.shape[0]):
+            if (i & 1) == 0:
+                word = _next(&r)
+                out[i] = _normal32(&r, <uint32_t>word)
+            else:
+                out[i] = _normal32(&r, <uint32_t>(word >> 32))
 
 
 def normal(uint64_t seed, double[::1] out):

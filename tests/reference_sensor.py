@@ -20,9 +20,10 @@ import math
 
 import numpy as np
 
-from analogfe._ext._sensor import poisson_tables, ziggurat_tables
+from analogfe._ext._sensor import poisson_tables, ziggurat_tables, ziggurat_tables32
 
 ZIGGURAT = tuple(t.tolist() for t in ziggurat_tables())
+ZIGGURAT32 = tuple(t.tolist() for t in ziggurat_tables32())  # (ki, wi), fi shared
 # the kernel's small-mean tables: CDF of Poisson(j / 16), j < 160, and guides
 PCDF, PGUIDE = (t.tolist() for t in poisson_tables())
 
@@ -96,6 +97,43 @@ class XoshiroRef:
                         return -(ZIG_R + xx) if neg else ZIG_R + xx
             elif (fi[idx - 1] - fi[idx]) * self.uniform() + fi[idx] < math.exp(-0.5 * x * x):
                 return x
+
+    def normal32(self, u):
+        """Ziggurat on the 32-bit word ``u`` (8 layer bits, sign, 23-bit
+        abscissa), the read noise's; a rejected word is replaced by the low
+        half of a new draw."""
+        ki, wi = ZIGGURAT32
+        fi = ZIGGURAT[2]
+        while True:
+            idx = u & 0xFF
+            neg = (u >> 8) & 1
+            rabs = u >> 9
+            x = rabs * wi[idx]
+            if neg:
+                x = -x
+            if rabs < ki[idx]:
+                return x
+            if idx == 0:
+                while True:
+                    xx = -ZIG_INV_R * math.log(1.0 - self.uniform())
+                    yy = -math.log(1.0 - self.uniform())
+                    if yy + yy > xx * xx:
+                        return -(ZIG_R + xx) if neg else ZIG_R + xx
+            elif (fi[idx - 1] - fi[idx]) * self.uniform() + fi[idx] < math.exp(-0.5 * x * x):
+                return x
+            u = self.next64() & 0xFFFFFFFF
+
+    def normal_pairs(self, n):
+        """``n`` normals as the readout draws them: two per 64-bit word."""
+        out = []
+        word = 0
+        for i in range(n):
+            if i % 2 == 0:
+                word = self.next64()
+                out.append(self.normal32(word & 0xFFFFFFFF))
+            else:
+                out.append(self.normal32(word >> 32))
+        return out
 
     def poisson(self, lam):
         if lam <= 0.0:
@@ -180,11 +218,12 @@ class XoshiroRef:
                 return pois
 
 
-def ziggurat_tables_reference(n=256, r=None, v=None):
-    """The ziggurat tables computed here, independently of the kernel."""
+def ziggurat_tables_reference(n=256, r=None, v=None, bits=52):
+    """The ziggurat tables computed here, independently of the kernel
+    (``bits``: 52 for the 64-bit words' abscissae, 23 for the 32-bit ones)."""
     r = ZIG_R if r is None else r
     v = ZIG_V if v is None else v
-    m = 2.0**52
+    m = 2.0**bits
     dn = tn = r
     q = v / math.exp(-0.5 * dn * dn)
     ki, wi, fi = [0] * n, [0.0] * n, [0.0] * n
@@ -231,18 +270,19 @@ def readout_exact(electrons, read_noise_e, gain_dn_per_e, black_level_dn, thresh
     """Scalar transcription of the readout kernel (same draws)."""
     r = XoshiroRef(seed)
     h, w = electrons.shape
-    out = np.empty((h, w), np.uint16)
-    for y in range(h):
-        for x in range(w):
-            v = float(electrons[y, x])
-            if read_noise_e > 0.0:
-                v = v + read_noise_e * r.normal()
-            v = v * gain_dn_per_e + black_level_dn
-            if len(thresholds) == 0:
-                out[y, x] = min(max(math.floor(v + 0.5), 0), max_code)
-            else:
-                out[y, x] = min(int(np.searchsorted(thresholds, v, side="right")), max_code)
-    return out
+    flat = electrons.ravel()
+    noise = r.normal_pairs(flat.size) if read_noise_e > 0.0 else None
+    out = np.empty(flat.size, np.uint16)
+    for i in range(flat.size):
+        v = float(flat[i])
+        if noise is not None:
+            v = v + read_noise_e * noise[i]
+        v = v * gain_dn_per_e + black_level_dn
+        if len(thresholds) == 0:
+            out[i] = min(max(math.floor(v + 0.5), 0), max_code)
+        else:
+            out[i] = min(int(np.searchsorted(thresholds, v, side="right")), max_code)
+    return out.reshape(h, w)
 
 
 def expose_numpy(scene, prnu_gain, dsnu_e, signal_e, dark_mean_e, full_well_e, rng):

@@ -60,6 +60,9 @@ def test_rng_stream_matches_reference():
     _sensor.normal(11, out)
     r = ref.XoshiroRef(11)
     assert [r.normal() for _ in range(500)] == out.tolist()
+    out = np.empty(20001)  # odd: the last normal alone takes a new word
+    _sensor.normal_pairs(12, out)
+    assert ref.XoshiroRef(12).normal_pairs(out.size) == out.tolist()
 
 
 @settings(max_examples=25, deadline=None)
@@ -144,6 +147,12 @@ def test_sampler_tables_match_independent_computation():
     area = x[2:] * (fi[1:-1] - fi[2:])
     np.testing.assert_allclose(area, ref.ZIG_V, rtol=1e-9)
     np.testing.assert_allclose(fi[1:], np.exp(-0.5 * x[1:] ** 2), rtol=1e-12)
+    # the 32-bit words' tables (read noise): the same layers, 23-bit abscissae
+    ki32, wi32 = _sensor.ziggurat_tables32()
+    k3, w3, _ = ref.ziggurat_tables_reference(bits=23)
+    np.testing.assert_array_equal(ki32, np.array(k3, np.uint32))
+    np.testing.assert_allclose(wi32, w3, rtol=1e-15)
+    np.testing.assert_allclose(wi32 * 2.0**23, x, rtol=1e-15)
     # small-mean Poisson tables: CDF of Poisson(j / 16) against scipy, and each
     # guide entry the first k with cdf[k] >= i / 32 of the kernel's own row
     cdf, guide = _sensor.poisson_tables()
@@ -173,11 +182,20 @@ def test_poisson_sampler_chi_square(lam):
     assert abs(out.mean() - lam) < 5 * math.sqrt(lam / n)
 
 
-def test_normal_sampler_ks():
+@pytest.mark.parametrize("sampler", [_sensor.normal, _sensor.normal_pairs])
+def test_normal_sampler_ks(sampler):
     out = np.empty(50000)
-    _sensor.normal(99, out)
+    sampler(99, out)
     assert stats.kstest(out, "norm").pvalue > 1e-3
     assert abs(out.mean()) < 0.02 and abs(out.std() - 1) < 0.01
+    # the pairs are independent: no correlation between the two halves
+    assert abs(np.corrcoef(out[0::2], out[1::2])[0, 1]) < 0.03
+    # the tail beyond the ziggurat's base (|x| > 3.654) is drawn too
+    big = np.empty(2_000_000)
+    sampler(7, big)
+    tail = np.abs(big) > ref.ZIG_R
+    expected = big.size * 2 * stats.norm.sf(ref.ZIG_R)
+    assert abs(tail.sum() - expected) < 5 * math.sqrt(expected)
 
 
 def test_expose_readout_statistics_match_numpy_reference():
