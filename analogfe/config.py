@@ -149,6 +149,7 @@ SCHEMA = {
         "weight_decay": (1e-4, _float(0.0, 1.0)),
         "width": (16, _int(2, 512)),
         "patience": (0, _int(0, 10000)),             # early stopping; 0: off
+        "threads": (1, _int(1, 256)),                # torch threads while training
     },
     "cost": {
         "height": (240, _int(8, 16384)),             # the deployed sensor (QVGA default)

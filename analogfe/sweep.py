@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .compare import (cell_size_for, evaluate_cost, load_split, sensor_config_for,
-                      signal_for)
+from .compare import (cell_size_for, evaluate_cost, frontend_for, load_split, sensor_config_for,
+                      signal_for, torch_threads)
 from .config import config_hash, derive_seed, load_config
 from .report import atomic_write_json, atomic_write_text
 
@@ -135,7 +135,8 @@ def run_point(point, config, seed=0):
     shape = split.X_train.shape[1:3]
     sc = sensor_config_for(config, shape, sw["base_frontend"])
     opts = {**config["frontends"]["options"].get(sw["base_frontend"], {}), **point}
-    fe = make_frontend(sw["base_frontend"], sensor_config=sc, seed=pseed % 2**31, **opts)
+    point_cfg = dict(config, frontends=dict(config["frontends"], options={sw["base_frontend"]: opts}))
+    fe, fe_sc = frontend_for(sw["base_frontend"], point_cfg, sc, pseed % 2**31)
     ks = sorted(set(config["scene"]["brightness_exponents"]) | {0})
     if sw["model"] == "svm":
         from sklearn.model_selection import GridSearchCV, StratifiedKFold
@@ -143,7 +144,7 @@ def run_point(point, config, seed=0):
         from .wakeup import WakeUpClassifier
 
         fr = config["frontends"]
-        clf = WakeUpClassifier(frontend=fe, sensor_config=sc, seed=pseed % 2**31, scale=fr["scale"],
+        clf = WakeUpClassifier(frontend=fe, sensor_config=fe_sc, seed=pseed % 2**31, scale=fr["scale"],
                                cell_size=cell_size_for(config, shape), method=fr["hog_method"],
                                signal_e=signal_for(config, sc), max_iter=config["svm"]["max_iter"])
         if config["svm"]["C"] == "auto":
@@ -159,13 +160,14 @@ def run_point(point, config, seed=0):
         from . import train as _train
 
         r = config["resnet"]
-        tm = _train.train_frontend(split, fe, epochs=r["epochs"], width=r["width"],
-                                   seed=pseed % 2**31, signal_e=signal_for(config, sc),
-                                   sensor_config=sc, batch_size=r["batch_size"], lr=r["lr"],
-                                   weight_decay=r["weight_decay"], patience=r["patience"] or None,
-                                   progress=False)
-        sweep = _train.brightness_sweep({"m": tm}, split.X_test, split.y_test, ks=ks,
-                                        seed=pseed % 2**31)
+        with torch_threads(r["threads"]):
+            tm = _train.train_frontend(split, fe, epochs=r["epochs"], width=r["width"],
+                                       seed=pseed % 2**31, signal_e=signal_for(config, sc),
+                                       sensor_config=fe_sc, batch_size=r["batch_size"], lr=r["lr"],
+                                       weight_decay=r["weight_decay"],
+                                       patience=r["patience"] or None, progress=False)
+            sweep = _train.brightness_sweep({"m": tm}, split.X_test, split.y_test, ks=ks,
+                                            seed=pseed % 2**31)
         acc = {int(k): float(v) for k, v in sweep["rows"][0]["accuracy"].items()}
         from .models import model_profile
 
@@ -176,7 +178,7 @@ def run_point(point, config, seed=0):
     cost_cfg = dict(config, cost=dict(config["cost"],
                                       height=max(8, int(round(config["cost"]["height"] * res_factor))),
                                       width=max(8, int(round(config["cost"]["width"] * res_factor)))),
-                    frontends=dict(config["frontends"], options={sw["base_frontend"]: opts}))
+                    frontends=point_cfg["frontends"])
     cost = evaluate_cost(sw["base_frontend"], cost_cfg, cnn_profile=profile)
     path = cost["cnn" if profile is not None else "hog-svm"]
     h, w = cost_cfg["cost"]["height"], cost_cfg["cost"]["width"]
