@@ -12,6 +12,7 @@ points over k = -5..3 where RGB input loses up to 10.
 """
 import argparse
 
+from analogfe.compare import torch_threads
 from analogfe.data import load_lfw
 from analogfe.train import brightness_sweep, format_sweep, train_frontend
 
@@ -21,6 +22,7 @@ def main(argv=None):
     p.add_argument("--frontends", nargs="+", default=["rgb8", "lg1.5"])
     p.add_argument("--epochs", type=int, default=15)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest for this small net)")
     p.add_argument("--tiny", action="store_true", help="1 epoch, 40 images, k in {-2, 0, 2}")
     a = p.parse_args(argv)
     split = load_lfw(seed=a.seed)
@@ -31,9 +33,10 @@ def main(argv=None):
         split = Split(split.X_train[:40], split.X_test[:16], split.y_train[:40], split.y_test[:16],
                       split.classes)
         a.epochs, ks = 1, (-2, 0, 2)
-    models = {name: train_frontend(split, name, epochs=a.epochs, width=16, seed=a.seed,
-                                   progress=not a.tiny) for name in a.frontends}
-    table = brightness_sweep(models, split.X_test, split.y_test, ks=ks, seed=a.seed)
+    with torch_threads(a.threads):
+        models = {name: train_frontend(split, name, epochs=a.epochs, width=16, seed=a.seed,
+                                       progress=not a.tiny) for name in a.frontends}
+        table = brightness_sweep(models, split.X_test, split.y_test, ks=ks, seed=a.seed)
     print(format_sweep(table))
 
 
