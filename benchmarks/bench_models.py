@@ -85,7 +85,11 @@ def main(argv=None):
     ap.add_argument("--repeat", type=int, default=100)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch CPU threads (default: torch's); 1 on a busy shared machine")
     args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     split = data.load_lfw(seed=0)
     images, y = np.asarray(split.X_train), torch.as_tensor(np.asarray(split.y_train))
