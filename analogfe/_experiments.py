@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from . import models as _models
+from ._encodings import _check_encoding, _is_codes, _levels
 from ._validation import check_array, check_float, check_int
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ def emulate_dataset(images_srgb, frontend, encoding=None, *, brightness=1.0, sig
 
     images = check_array(images_srgb, "images_srgb", ndim=(3, 4), kinds="u")
     encoding = encoding or _models.default_encoding(frontend)
-    _models._check_encoding(encoding)
+    _check_encoding(encoding)
     if signal_e is None:
         signal_e = default_signal_e(sensor_config)
     check_float(brightness, "brightness", low=0.0, low_open=True)
@@ -126,8 +127,8 @@ def emulate_dataset(images_srgb, frontend, encoding=None, *, brightness=1.0, sig
     for i in range(0, len(images), check_int(chunk, "chunk", low=1)):
         out = _fe.emulate(images[i:i + chunk], frontend, sensor_config=sensor_config,
                           seed=seed + i, signal_e=signal_e, brightness=brightness)
-        if _models._is_codes(out):
-            levels = _models._levels(out)
+        if _is_codes(out):
+            levels = _levels(out)
         parts.append(_models.pack(out, encoding))
     return torch.cat(parts), levels
 
