@@ -103,13 +103,23 @@ def _check_encoding(encoding):
 
 
 def _is_codes(output):
+    """Log-gradient codes: dx and dy maps and the scales that place them.
+
+    Stricter than ``analogfe.features._is_codes`` (dx and dy only): packing
+    brings every scale to the finest grid, so it needs ``scales`` too.
+    """
     return hasattr(output, "dx") and hasattr(output, "dy") and hasattr(output, "scales")
 
 
-def _levels(codes):
+def _levels(codes, name="output"):
+    """Code levels L, the ``levels`` that GradientCodes and front ends carry.
+
+    Not recomputed from ``bits``: ``2**bits - 1`` holds for the formula's
+    quantiser but not for explicit thresholds (``2m + 1`` levels).
+    """
     levels = getattr(codes, "levels", None)
     if levels is None:
-        levels = 2 ** int(codes.bits) - 1
+        raise ValueError(f"{name}: {type(codes).__name__} has no 'levels' (code levels L)")
     return int(levels)
 
 
@@ -179,7 +189,7 @@ def encoding_channels(encoding, frontend=None):
     n_scales = len(tuple(frontend.scales))
     if encoding == "lg-signed":
         return 2 * n_scales
-    return 2 * n_scales * _levels(frontend)
+    return 2 * n_scales * _levels(frontend, "frontend")
 
 
 def _to_finest(code, k, shape):

@@ -101,6 +101,22 @@ def test_encoding_channels():
         assert M.encode(c, enc).shape[1] == M.encoding_channels(enc, c)
 
 
+def test_levels_come_from_the_attribute_not_bits():
+    from types import SimpleNamespace
+
+    from analogfe.frontend import LogGradientFrontEnd
+
+    fe = LogGradientFrontEnd(scales=(1, 2), thresholds=(1.1, 1.5))  # 5 levels, 3 bits
+    assert (fe.levels, fe.bits) == (5, 3)
+    assert M.encoding_channels("lg-onehot", fe) == 2 * 2 * 5
+    out = fe(np.random.default_rng(0).uniform(100, 9000, (8, 8)).astype(np.float32))
+    x = M.encode(out, "lg-onehot")
+    assert x.shape[1] == 20 and torch.all(x.sum(1) == 4)  # one level per map
+    no_levels = SimpleNamespace(dx=out.dx, dy=out.dy, scales=out.scales, bits=3)
+    with pytest.raises(ValueError, match="output.*levels"):
+        M.encode(no_levels, "lg-signed")
+
+
 def test_encoding_errors():
     with pytest.raises(ValueError, match="unknown encoding 'rgb'.*'rgb8'.*'lg-signed'"):
         M.encode(np.zeros((4, 4), np.uint8), "rgb")
