@@ -8,15 +8,7 @@ from torch import nn
 
 from analogfe import models as M
 from analogfe.frontend import GradientCodes
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One torch thread: the tests share two cores with other processes."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+from torch_fixtures import _one_thread  # noqa: F401  (autouse: one torch thread)
 
 
 def _codes(n=None, bits=2, scales=(1, 2), size=4, seed=0):

@@ -9,15 +9,7 @@ from torch import nn
 
 from analogfe import models as M
 from analogfe import train as T
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One torch thread: the tests share two cores with other processes."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+from torch_fixtures import _one_thread  # noqa: F401  (autouse: one torch thread)
 
 
 def _toy(n=48, seed=0, channels=2, size=8):
