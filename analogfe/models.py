@@ -38,6 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import _encodings
 from ._encodings import (  # noqa: F401  (re-exported)
     ENCODINGS,
     Encoding,
@@ -52,14 +53,7 @@ from ._encodings import (  # noqa: F401  (re-exported)
 from ._validation import check_choice, check_int
 
 __all__ = [
-    "ENCODINGS",
-    "Encoding",
-    "pack",
-    "expand",
-    "encode",
-    "encoding_channels",
-    "default_encoding",
-    "InputEncoder",
+    *_encodings.__all__,
     "BasicBlock",
     "ResNet",
     "resnet10",

@@ -12,10 +12,9 @@ light scaled by ``2**k`` before the front end (both defined in
 
 References
 ----------
-Q. Lu, B. Murmann, "Improving the Energy Efficiency and Robustness of tinyML
-Computer Vision using Log-Gradient Input Images", arXiv:2203.02571, 2022
-(1.5-bit log-gradient input loses 1.7 points over brightness 2^-5 .. 2^3, RGB
-input up to 10).
+Y. Wu, J. Johnson, "Rethinking 'Batch' in BatchNorm", arXiv:2105.07576, 2021
+(precise batch-norm statistics, see ``precise_bn`` of :func:`fit`). The paper
+behind the comparison (Lu & Murmann, 2022) is cited in ``analogfe._experiments``.
 """
 from __future__ import annotations
 
@@ -36,21 +35,12 @@ from ._validation import check_array, check_choice, check_float, check_int
 __all__ = [
     "CHECKPOINT_NAME",
     "METRICS_NAME",
-    "DEFAULT_SIGNAL_FRACTION",
     "pick_device",
     "confusion_metrics",
     "evaluate",
     "fit",
     "FitResult",
-    "TrainedModel",
-    "emulate_dataset",
-    "train_frontend",
-    "compare_encodings",
-    "brightness_sweep",
-    "format_sweep",
-    "format_compare",
-    "default_signal_e",
-]
+]  # and the names of analogfe._experiments, added at the end
 
 CHECKPOINT_NAME = "checkpoint.pt"
 METRICS_NAME = "metrics.json"
@@ -486,6 +476,7 @@ def _clean_json(obj):
 
 # The front end comparison and the brightness sweep (imported last: that
 # module calls back into fit and evaluate).
+from . import _experiments  # noqa: E402
 from ._experiments import (  # noqa: E402
     DEFAULT_SIGNAL_FRACTION,
     TrainedModel,
@@ -497,3 +488,5 @@ from ._experiments import (  # noqa: E402
     format_sweep,
     train_frontend,
 )
+
+__all__ += _experiments.__all__
