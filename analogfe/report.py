@@ -132,8 +132,12 @@ def pareto_front(cost, score):
     return sorted(front, key=lambda i: (c[i], -s[i]))
 
 
-def format_value(v):
-    """A short human-readable form of a table cell."""
+def format_value(v, fmt=None):
+    """A short human-readable form of a table cell.
+
+    ``fmt`` is a format spec (e.g. ``".3f"``) for a number; without it the
+    number of digits follows the magnitude.
+    """
     if v is None:
         return "-"
     if isinstance(v, (bool, np.bool_)):
@@ -144,6 +148,8 @@ def format_value(v):
         v = float(v)
         if not np.isfinite(v):
             return "-"
+        if fmt is not None:
+            return format(v, fmt)
         if v == 0:
             return "0"
         a = abs(v)
@@ -162,7 +168,8 @@ def _columns(rows, columns):
             for k in r:
                 if k not in columns:
                     columns.append(k)
-    return [(c, c) if isinstance(c, str) else tuple(c) for c in columns]
+    # each column: (key, header, number format or None)
+    return [(c, c, None) if isinstance(c, str) else (tuple(c) + (None,))[:3] for c in columns]
 
 
 def markdown_table(rows, columns=None):
@@ -175,20 +182,20 @@ def markdown_table(rows, columns=None):
         Column order and headers; default: every key in order of appearance.
     """
     cols = _columns(rows, columns)
-    lines = ["| " + " | ".join(h for _, h in cols) + " |",
+    lines = ["| " + " | ".join(h for _, h, _ in cols) + " |",
              "|" + "|".join("---" if i == 0 else "---:" for i in range(len(cols))) + "|"]
     for r in rows:
-        lines.append("| " + " | ".join(format_value(r.get(k)) for k, _ in cols) + " |")
+        lines.append("| " + " | ".join(format_value(r.get(k), f) for k, _, f in cols) + " |")
     return "\n".join(lines) + "\n"
 
 
 def html_table(rows, columns=None):
     """The same table as :func:`markdown_table`, as an HTML ``<table>``."""
     cols = _columns(rows, columns)
-    head = "".join(f"<th>{html.escape(h)}</th>" for _, h in cols)
+    head = "".join(f"<th>{html.escape(h)}</th>" for _, h, _ in cols)
     out = ["<table>", f"<thead><tr>{head}</tr></thead>", "<tbody>"]
     for r in rows:
-        cells = "".join(f"<td>{html.escape(format_value(r.get(k)))}</td>" for k, _ in cols)
+        cells = "".join(f"<td>{html.escape(format_value(r.get(k), f))}</td>" for k, _, f in cols)
         out.append(f"<tr>{cells}</tr>")
     out += ["</tbody>", "</table>"]
     return "\n".join(out) + "\n"
@@ -197,7 +204,8 @@ def html_table(rows, columns=None):
 def text_table(rows, columns=None):
     """A plain-text table with aligned columns (for the terminal)."""
     cols = _columns(rows, columns)
-    cells = [[h for _, h in cols]] + [[format_value(r.get(k)) for k, _ in cols] for r in rows]
+    cells = [[h for _, h, _ in cols]] + [[format_value(r.get(k), f) for k, _, f in cols]
+                                         for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
     lines = []
     for j, row in enumerate(cells):
