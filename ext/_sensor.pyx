@@ -158,12 +158,23 @@ cdef inline double _floor(double x) noexcept nogil:
     return t - 1.0 if t > x else t
 
 
+cdef inline double _zig_tail(Rng* r, int neg) noexcept nogil:
+    # ziggurat base strip beyond R (Marsaglia's tail method), shared by the
+    # 52-bit and 32-bit normal samplers
+    cdef double xx, yy
+    while True:
+        xx = -ZIG_INV_R * log(1.0 - _uniform(r))
+        yy = -log(1.0 - _uniform(r))
+        if yy + yy > xx * xx:
+            return -(ZIG_R + xx) if neg else ZIG_R + xx
+
+
 cdef Rng _normal_slow(Rng r, uint64_t u) noexcept nogil:
     # the ziggurat's rare cases for the draw u (wedge or tail), then new draws
     # until one is accepted; the result goes to r.value
     cdef int idx, neg
     cdef uint64_t rabs
-    cdef double x, xx, yy
+    cdef double x
     while True:
         idx = <int>(u & 0xff)
         neg = <int>((u >> 8) & 1)
@@ -173,12 +184,8 @@ cdef Rng _normal_slow(Rng r, uint64_t u) noexcept nogil:
             r.value = x
             return r
         if idx == 0:
-            while True:
-                xx = -ZIG_INV_R * log(1.0 - _uniform(&r))
-                yy = -log(1.0 - _uniform(&r))
-                if yy + yy > xx * xx:
-                    r.value = -(ZIG_R + xx) if neg else ZIG_R + xx
-                    return r
+            r.value = _zig_tail(&r, neg)
+            return r
         elif (_fi[idx - 1] - _fi[idx]) * _uniform(&r) + _fi[idx] < exp(-0.5 * x * x):
             r.value = x
             return r
@@ -203,7 +210,7 @@ cdef Rng _normal32_slow(Rng r, uint32_t u) noexcept nogil:
     # rejected word is replaced by the low half of a new draw; result in r.value
     cdef int idx, neg
     cdef uint32_t rabs
-    cdef double x, xx, yy
+    cdef double x
     while True:
         idx = <int>(u & 0xff)
         neg = <int>((u >> 8) & 1)
@@ -213,12 +220,8 @@ cdef Rng _normal32_slow(Rng r, uint32_t u) noexcept nogil:
             r.value = x
             return r
         if idx == 0:
-            while True:
-                xx = -ZIG_INV_R * log(1.0 - _uniform(&r))
-                yy = -log(1.0 - _uniform(&r))
-                if yy + yy > xx * xx:
-                    r.value = -(ZIG_R + xx) if neg else ZIG_R + xx
-                    return r
+            r.value = _zig_tail(&r, neg)
+            return r
         elif (_fi[idx - 1] - _fi[idx]) * _uniform(&r) + _fi[idx] < exp(-0.5 * x * x):
             r.value = x
             return r
