@@ -178,27 +178,6 @@ def _ratio_bands(double s, Py_ssize_t m):
     return r * (1.0 + 1e-9), r * (1.0 - 1e-9)
 
 
-def codes_2d(const float[:, ::1] x, double full_well_e, double eps, double clip,
-             double s, Py_ssize_t m, bint centred, signed char[:, ::1] dx, signed char[:, ::1] dy):
-    """Formula quantiser (``m`` positive levels) on one plane: ``x`` (H, W)
-    float32 electrons -> ``dx``, ``dy`` (H, W) int8, written in place."""
-    cdef const double[:, :, ::1] pert
-    cdef const double[:, :, ::1] thr
-    cdef const double[::1] r_up
-    cdef const double[::1] r_down
-    pert, thr, _ = _dummy()
-    r_up, r_down = _ratio_bands(s, m)
-    cdef double *buf = <double *>malloc(3 * x.shape[1] * sizeof(double))
-    if buf == NULL:
-        raise MemoryError()
-    try:
-        with nogil:
-            _plane(x, full_well_e, eps, clip, s, centred, True, r_up, r_down, pert, thr,
-                   dx, dy, buf)
-    finally:
-        free(buf)
-
-
 def codes_batch(const float[:, :, ::1] x, double full_well_e, double eps, double clip,
                 double s, Py_ssize_t m, bint centred, signed char[:, :, ::1] dx,
                 signed char[:, :, ::1] dy):
