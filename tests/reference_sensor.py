@@ -76,6 +76,14 @@ class XoshiroRef:
     def uniform(self):
         return (self.next64() >> 11) * (1.0 / 9007199254740992.0)
 
+    def _zig_tail(self, neg):
+        """The ziggurat's base strip beyond R (Marsaglia's tail method)."""
+        while True:
+            xx = -ZIG_INV_R * math.log(1.0 - self.uniform())
+            yy = -math.log(1.0 - self.uniform())
+            if yy + yy > xx * xx:
+                return -(ZIG_R + xx) if neg else ZIG_R + xx
+
     def normal(self):
         """Ziggurat (Marsaglia & Tsang 2000), 256 layers, the kernel's tables."""
         ki, wi, fi = ZIGGURAT
@@ -90,11 +98,7 @@ class XoshiroRef:
             if rabs < ki[idx]:
                 return x
             if idx == 0:
-                while True:
-                    xx = -ZIG_INV_R * math.log(1.0 - self.uniform())
-                    yy = -math.log(1.0 - self.uniform())
-                    if yy + yy > xx * xx:
-                        return -(ZIG_R + xx) if neg else ZIG_R + xx
+                return self._zig_tail(neg)
             elif (fi[idx - 1] - fi[idx]) * self.uniform() + fi[idx] < math.exp(-0.5 * x * x):
                 return x
 
@@ -114,11 +118,7 @@ class XoshiroRef:
             if rabs < ki[idx]:
                 return x
             if idx == 0:
-                while True:
-                    xx = -ZIG_INV_R * math.log(1.0 - self.uniform())
-                    yy = -math.log(1.0 - self.uniform())
-                    if yy + yy > xx * xx:
-                        return -(ZIG_R + xx) if neg else ZIG_R + xx
+                return self._zig_tail(neg)
             elif (fi[idx - 1] - fi[idx]) * self.uniform() + fi[idx] < math.exp(-0.5 * x * x):
                 return x
             u = self.next64() & 0xFFFFFFFF
