@@ -1,15 +1,14 @@
-"""analogfe: the mixed-signal front end of an always-on camera."""
-from .sensor import Sensor, SensorConfig, electrons_from_lux
-from . import isp, sensor, characterize
-from .frontend import (LogGradientFrontEnd, GradientCodes, DigitalFrontEnd, FRONTENDS,
-                       make_frontend, emulate)
-from . import adc, frontend
-from . import energy, system
-from . import features
-from . import data
-from .system import CostResult, cost
-from . import metrics, wakeup
-from .wakeup import WakeUpClassifier, SlidingWindowDetector, train_detector
-from . import config, report, simulate, compare, sweep
+"""analogfe: the mixed-signal front end of an always-on camera.
 
-__version__ = "0.1.0"
+One subpackage per stage of the data flow: :mod:`~analogfe.scene`,
+:mod:`~analogfe.sensor`, :mod:`~analogfe.frontend`, :mod:`~analogfe.features`,
+:mod:`~analogfe.data`, :mod:`~analogfe.learn`, :mod:`~analogfe.system` (the
+cost model) and :mod:`~analogfe.app` (the runs). Everything loads on first
+use: ``import analogfe`` imports no torch, scikit-learn or Dask.
+"""
+import lazy_loader as _lazy
+
+from ._version import __version__
+
+__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)
+__all__ = [*__all__, "__version__"]

@@ -22,8 +22,11 @@ import numpy as np
 import torch
 
 from analogfe import data, frontend
-from analogfe import models as M
-from analogfe import train as T
+from analogfe.frontend import is_codes as afe_is_codes
+from analogfe.learn import encodings as ENC
+from analogfe.learn import experiments as XP
+from analogfe.learn import models as M
+from analogfe.system import network as NET
 
 CASES = [  # (front end, encoding)
     ("rgb8", "rgb8"),
@@ -37,7 +40,7 @@ CASES = [  # (front end, encoding)
 
 def _native_code_bytes(images, fe_name, signal_e):
     out = frontend.emulate(images, fe_name, seed=0, signal_e=signal_e)
-    if M._is_codes(out):
+    if afe_is_codes(out):
         return sum(a.nbytes for a in out.dx) + sum(a.nbytes for a in out.dy)
     return out.nbytes
 
@@ -93,15 +96,15 @@ def main(argv=None):
     torch.manual_seed(0)
     split = data.load_lfw(seed=0)
     images, y = np.asarray(split.X_train), torch.as_tensor(np.asarray(split.y_train))
-    signal_e = T.default_signal_e()
+    signal_e = XP.default_signal_e()
     n, h, w = images.shape[:3]
     print(f"LFW train set: {n} images of {h}x{w}; ResNet-10 width {args.width}; "
           f"CPU threads {torch.get_num_threads()}")
     rgb_bytes = n * h * w * 3
     setups = []
     for fe_name, enc_name in CASES:
-        packed, levels = T.emulate_dataset(images, fe_name, enc_name, signal_e=signal_e, seed=0)
-        enc = M.InputEncoder(enc_name, levels)
+        packed, levels = XP.emulate_dataset(images, fe_name, enc_name, signal_e=signal_e, seed=0)
+        enc = ENC.InputEncoder(enc_name, levels)
         channels = enc(packed[:1]).shape[1]
         torch.manual_seed(0)
         model = M.resnet10(in_channels=channels, num_classes=2, width=args.width)
@@ -121,7 +124,7 @@ def main(argv=None):
     print("-" * len(head))
     base_thr, base_lat = thr[0], lat[0]
     for i, (fe_name, enc_name, packed, enc, channels, model) in enumerate(setups):
-        macs = M.count_macs(model, (channels, h, w))
+        macs = NET.count_macs(model, (channels, h, w))
         native = _native_code_bytes(images, fe_name, signal_e)
         cached = packed.numel() * packed.element_size()
         floats = n * channels * h * w * 4

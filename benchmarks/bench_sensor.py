@@ -23,7 +23,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from analogfe import isp  # noqa: E402
+from analogfe import scene as isp  # noqa: E402
 from analogfe.sensor import Sensor, SensorConfig  # noqa: E402
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"

@@ -14,11 +14,11 @@ same LFW split and costed by the system model on a QVGA sensor at 1 frame/s.
 import argparse
 
 from analogfe import system
+from analogfe.app.report import text_table
 from analogfe.data import load_lfw
 from analogfe.frontend import LogGradientFrontEnd, make_frontend
-from analogfe.report import text_table
+from analogfe.learn import WakeUpClassifier
 from analogfe.sensor import SensorConfig
-from analogfe.wakeup import WakeUpClassifier
 
 
 def main(argv=None):

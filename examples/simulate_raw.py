@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from analogfe import isp
-from analogfe.config import load_config
-from analogfe.data.raw import write_dng
-from analogfe.report import text_table
-from analogfe.simulate import simulate
+from analogfe import scene as isp
+from analogfe.app.config import load_config
+from analogfe.app.report import text_table
+from analogfe.app.simulate import simulate
+from analogfe.scene.raw import write_dng
 
 
 def make_dng(path, side):

@@ -13,9 +13,9 @@ Writes sweep.csv, the plots and sweep.md; an interrupted sweep resumes.
 import argparse
 from pathlib import Path
 
-from analogfe.config import load_config
-from analogfe.report import text_table
-from analogfe.sweep import run_sweep
+from analogfe.app.config import load_config
+from analogfe.app.report import text_table
+from analogfe.app.sweep import run_sweep
 
 HERE = Path(__file__).resolve().parent
 

@@ -12,9 +12,9 @@ points over k = -5..3 where RGB input loses up to 10.
 """
 import argparse
 
-from analogfe.compare import torch_threads
+from analogfe.app.tasks import torch_threads
 from analogfe.data import load_lfw
-from analogfe.train import brightness_sweep, format_sweep, train_frontend
+from analogfe.learn.experiments import brightness_sweep, format_sweep, train_frontend
 
 
 def main(argv=None):

@@ -10,9 +10,9 @@ For each front end the same images go through the same emulated sensor; the
 """
 import argparse
 
+from analogfe.app.report import text_table
 from analogfe.data import load_lfw
-from analogfe.report import text_table
-from analogfe.wakeup import WakeUpClassifier
+from analogfe.learn import WakeUpClassifier
 
 
 def main(argv=None):

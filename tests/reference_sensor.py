@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
 from analogfe._ext._sensor import poisson_tables, ziggurat_tables, ziggurat_tables32
 
 ZIGGURAT = tuple(t.tolist() for t in ziggurat_tables())

@@ -3,10 +3,16 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from reference_frontend import (
+    LN8,
+    libm_log,
+    quantise_reference,
+    quantise_thresholds_reference,
+)
 
-from analogfe import adc
-from reference_frontend import LN8, libm_log, quantise_reference, quantise_thresholds_reference
+from analogfe import frontend as adc
 
 
 def _ref_pairs(a, b, bits, eps=1e-4):

@@ -2,8 +2,13 @@
 import numpy as np
 import pytest
 
-from analogfe.characterize import EMVAResult, characterize, photon_transfer_pair
-from analogfe.sensor import Sensor, SensorConfig
+from analogfe.sensor import (
+    EMVAResult,
+    Sensor,
+    SensorConfig,
+    characterize,
+    photon_transfer_pair,
+)
 
 CFG = SensorConfig(height=128, width=128, full_well_e=3000.0, read_noise_e=3.0,
                    dark_current_e_per_s=100.0, prnu=0.02, dsnu_e=3.0, gain_dn_per_e=1.0,

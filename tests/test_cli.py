@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from analogfe import cli
-from analogfe.config import default_config, load_config
+from analogfe.app import cli
+from analogfe.app.config import default_config, load_config
 
 
 def _fails(argv, capsys):
@@ -119,7 +119,7 @@ def test_simulate_builtin_image(capsys, out_dir):
 def test_simulate_a_dng_file(capsys, out_dir, tmp_path):
     import numpy as np
 
-    from analogfe.data.raw import write_dng
+    from analogfe.scene.raw import write_dng
 
     rng = np.random.default_rng(0)
     mosaic = rng.integers(0, 4095, (48, 64)).astype(np.uint16)
@@ -154,7 +154,8 @@ def test_compare_end_to_end_and_resume(capsys, tiny_config, out_dir):
     stored = (out_dir / "results" / "lg1.5.json").read_text()
 
     # A second run reuses both front ends; a changed configuration recomputes.
-    from analogfe.compare import compare, load_config
+    from analogfe.app.compare import run_compare as compare
+    from analogfe.app.config import load_config
 
     cfg = load_config(tiny_config)
     res = compare(cfg, out_dir, progress=False)
@@ -173,7 +174,7 @@ def test_compare_end_to_end_and_resume(capsys, tiny_config, out_dir):
 
 
 def test_frontend_options_build_the_front_end():
-    from analogfe.compare import frontend_for, sensor_config_for
+    from analogfe.app.tasks import frontend_for, sensor_config_for
     from analogfe.frontend import DigitalFrontEnd, LogGradientFrontEnd
 
     cfg = load_config({"frontends": {"options": {"lg1.5": {"scales": [1, 2]}, "rgb8": {"output": "rgb"}}}})
@@ -201,7 +202,7 @@ def test_compare_on_an_image_folder_with_three_classes(tmp_path):
     import numpy as np
     from skimage.io import imsave
 
-    from analogfe.compare import compare
+    from analogfe.app.compare import run_compare as compare
 
     rng = np.random.default_rng(0)
     for c, (name, freq) in enumerate([("stripes", 0.5), ("rings", 1.0), ("flat", 0.0)]):

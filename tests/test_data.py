@@ -8,10 +8,9 @@ import pytest
 import skimage.data
 
 from analogfe import data
-from analogfe.data import crops as crops_mod
-from analogfe.data import torch_dataset as td
+from analogfe.data.boxes import box_iou
 from analogfe.frontend import GradientCodes
-from analogfe.metrics import box_iou
+from analogfe.learn import dataset as td
 
 
 # ---------------------------------------------------------------- LFW
@@ -248,7 +247,7 @@ def test_voc_bad_input(voc_root, tmp_path):
 
 
 def test_voc_reads_dng_through_load_raw(tmp_path):
-    from analogfe.data.raw import load_raw, write_dng
+    from analogfe.scene.raw import load_raw, write_dng
 
     root = tmp_path / "dngvoc"
     (root / "Annotations").mkdir(parents=True)
@@ -368,7 +367,7 @@ def test_load_split_for_every_kind(voc_root, tmp_path):
 
 # ---------------------------------------------------------------- EmulatedDataset
 class _FakeEmulate:
-    """Deterministic stand-in for frontend.emulate that counts its calls."""
+    """Deterministic stand-in for the emulate of the torch dataset, counting its calls."""
 
     def __init__(self):
         self.calls = []
@@ -384,10 +383,8 @@ class _FakeEmulate:
 
 @pytest.fixture
 def fake_emulate(monkeypatch):
-    import analogfe.frontend
-
     fake = _FakeEmulate()
-    monkeypatch.setattr(analogfe.frontend, "emulate", fake, raising=False)
+    monkeypatch.setattr(td, "emulate", fake)
     return fake
 
 
@@ -397,10 +394,10 @@ def _tiny_images(n=3):
 
 def test_emulated_dataset_cache_hit_is_identical(fake_emulate, tmp_path):
     images = _tiny_images()
-    ds = data.EmulatedDataset(images, [1, 0, 1], "lg1.5", seed=5, cache_dir=tmp_path / "c")
+    ds = td.EmulatedDataset(images, [1, 0, 1], "lg1.5", seed=5, cache_dir=tmp_path / "c")
     first = [ds[i] for i in range(3)]
     assert len(fake_emulate.calls) == 3 and ds.cache_misses == 3
-    again = data.EmulatedDataset(images, [1, 0, 1], "lg1.5", seed=5, cache_dir=tmp_path / "c")
+    again = td.EmulatedDataset(images, [1, 0, 1], "lg1.5", seed=5, cache_dir=tmp_path / "c")
     second = [again[i] for i in (2, 1, 0)][::-1]
     assert len(fake_emulate.calls) == 3 and again.cache_hits == 3  # no recomputation
     for (xa, ya), (xb, yb) in zip(first, second):
@@ -410,8 +407,8 @@ def test_emulated_dataset_cache_hit_is_identical(fake_emulate, tmp_path):
             assert np.array_equal(xa.dx[s], xb.dx[s]) and np.array_equal(xa.dy[s], xb.dy[s])
     # per-item seed depends on (seed, index) only
     assert fake_emulate.calls == [td.item_seed(5, i) for i in range(3)]
-    arr, y = data.EmulatedDataset(images, [1, 0, 1], "lg1.5", seed=5, cache_dir=tmp_path / "c",
-                                  transform=data.codes_to_array)[1]
+    arr, y = td.EmulatedDataset(images, [1, 0, 1], "lg1.5", seed=5, cache_dir=tmp_path / "c",
+                                  transform=td.codes_to_array)[1]
     assert arr.shape == (2, 16, 16) and arr.dtype == np.int8 and y == 0
     assert np.array_equal(arr[0], first[1][0].dx[0])
 
@@ -420,20 +417,20 @@ def test_emulated_dataset_key_covers_configuration(fake_emulate, tmp_path):
     from analogfe.sensor import SensorConfig
 
     images = _tiny_images(1)
-    base = data.EmulatedDataset(images, [1], "lg1.5", cache_dir=tmp_path)
+    base = td.EmulatedDataset(images, [1], "lg1.5", cache_dir=tmp_path)
     keys = {base.cache_key(0)}
     for kw in ({"seed": 1}, {"brightness": 2.0}, {"signal_e": 500.0},
                {"sensor_config": SensorConfig(read_noise_e=3.0)}):
-        keys.add(data.EmulatedDataset(images, [1], "lg1.5", cache_dir=tmp_path, **kw).cache_key(0))
-    keys.add(data.EmulatedDataset(images, [1], "lg2.75", cache_dir=tmp_path).cache_key(0))
-    keys.add(data.EmulatedDataset(images[:, ::-1].copy(), [1], "lg1.5", cache_dir=tmp_path).cache_key(0))
+        keys.add(td.EmulatedDataset(images, [1], "lg1.5", cache_dir=tmp_path, **kw).cache_key(0))
+    keys.add(td.EmulatedDataset(images, [1], "lg2.75", cache_dir=tmp_path).cache_key(0))
+    keys.add(td.EmulatedDataset(images[:, ::-1].copy(), [1], "lg1.5", cache_dir=tmp_path).cache_key(0))
     assert len(keys) == 7
-    assert data.EmulatedDataset(images, [1], "lg1.5", cache_dir=tmp_path).cache_key(0) == base.cache_key(0)
+    assert td.EmulatedDataset(images, [1], "lg1.5", cache_dir=tmp_path).cache_key(0) == base.cache_key(0)
 
 
 def test_emulated_dataset_recomputes_corrupt_entries(fake_emulate, tmp_path):
     images = _tiny_images(2)
-    ds = data.EmulatedDataset(images, [1, 0], "lg1.5", cache_dir=tmp_path)
+    ds = td.EmulatedDataset(images, [1, 0], "lg1.5", cache_dir=tmp_path)
     x0, _ = ds[0]
     path = ds._cache_path(ds.cache_key(0))
     size = path.stat().st_size
@@ -460,7 +457,7 @@ def test_emulated_dataset_recomputes_corrupt_entries(fake_emulate, tmp_path):
 
 def test_emulated_dataset_interrupted_write_leaves_no_entry(fake_emulate, tmp_path, monkeypatch):
     images = _tiny_images(1)
-    ds = data.EmulatedDataset(images, [1], "lg1.5", cache_dir=tmp_path)
+    ds = td.EmulatedDataset(images, [1], "lg1.5", cache_dir=tmp_path)
 
     def boom(fh, **arrays):
         fh.write(b"PK\x03\x04partial")
@@ -472,9 +469,7 @@ def test_emulated_dataset_interrupted_write_leaves_no_entry(fake_emulate, tmp_pa
     path = ds._cache_path(ds.cache_key(0))
     assert not path.exists() and not list(path.parent.glob("*.tmp"))
     monkeypatch.undo()
-    import analogfe.frontend
-
-    monkeypatch.setattr(analogfe.frontend, "emulate", fake_emulate, raising=False)
+    monkeypatch.setattr(td, "emulate", fake_emulate)
     ds[0]
     assert path.exists() and ds.cache_misses == 2
 
@@ -486,13 +481,11 @@ def test_emulated_dataset_per_item_signal(fake_emulate, tmp_path, monkeypatch):
         seen.append(kw.get("signal_e"))
         return fake_emulate(image, frontend, **kw)
 
-    import analogfe.frontend
-
-    monkeypatch.setattr(analogfe.frontend, "emulate", recording)
+    monkeypatch.setattr(td, "emulate", recording)
     scenes = data.make_wakeup_scenes(2, seed=0, size=(40, 56), target_size=(10, 20), p_empty=0.0)
     X, y, lux = scenes.crops(16, negatives_per_image=1)
     signal = data.scene_signal_e(lux, max_signal_e=10000.0)
-    ds = data.EmulatedDataset(X, y, "lg1.5", signal_e=signal, cache_dir=tmp_path)
+    ds = td.EmulatedDataset(X, y, "lg1.5", signal_e=signal, cache_dir=tmp_path)
     for i in range(len(ds)):
         ds[i]
     assert seen == pytest.approx(list(signal))
@@ -502,13 +495,13 @@ def test_emulated_dataset_per_item_signal(fake_emulate, tmp_path, monkeypatch):
 def test_emulated_dataset_bad_input():
     images = _tiny_images(2)
     with pytest.raises(ValueError, match="labels must have one entry per image"):
-        data.EmulatedDataset(images, [1], "lg1.5")
+        td.EmulatedDataset(images, [1], "lg1.5")
     with pytest.raises(ValueError, match="brightness"):
-        data.EmulatedDataset(images, [1, 0], "lg1.5", brightness=0.0)
+        td.EmulatedDataset(images, [1, 0], "lg1.5", brightness=0.0)
     with pytest.raises(ValueError, match="signal_e"):
-        data.EmulatedDataset(images, [1, 0], "lg1.5", signal_e=[1.0, 2.0, 3.0])
+        td.EmulatedDataset(images, [1, 0], "lg1.5", signal_e=[1.0, 2.0, 3.0])
     with pytest.raises(TypeError, match="images"):
-        data.EmulatedDataset(images.astype(np.float32), [1, 0], "lg1.5")
+        td.EmulatedDataset(images.astype(np.float32), [1, 0], "lg1.5")
 
 
 def test_emulated_dataset_with_the_real_front_end(tmp_path):
@@ -516,24 +509,24 @@ def test_emulated_dataset_with_the_real_front_end(tmp_path):
     import torch
 
     images = _tiny_images(3)
-    plain = data.EmulatedDataset(images, [1, 0, 1], "lg1.5", seed=0)
+    plain = td.EmulatedDataset(images, [1, 0, 1], "lg1.5", seed=0)
     forward = [plain[i][0] for i in range(3)]
     backward = [plain[i][0] for i in (2, 1, 0)][::-1]
     for a, b in zip(forward, backward):
         assert all(np.array_equal(p, q) for p, q in zip(a.dx + a.dy, b.dx + b.dy))
-    cached = data.EmulatedDataset(images, [1, 0, 1], "lg1.5", seed=0, cache_dir=tmp_path)
+    cached = td.EmulatedDataset(images, [1, 0, 1], "lg1.5", seed=0, cache_dir=tmp_path)
     for i in range(3):
         for out in (cached[i][0], cached[i][0]):
             assert all(np.array_equal(p, q) for p, q in zip(out.dx, forward[i].dx))
     assert cached.cache_hits == 3
-    gray = data.EmulatedDataset(images, [1, 0, 1], "gray8", seed=0, cache_dir=tmp_path)
+    gray = td.EmulatedDataset(images, [1, 0, 1], "gray8", seed=0, cache_dir=tmp_path)
     img, _ = gray[0]
     assert img.dtype == np.uint8 and img.shape == (16, 16)
     assert np.array_equal(gray[0][0], img)
-    enc = data.EmulatedDataset(images, [1, 0, 1], "lg1.5", seed=0, encoding="lg-signed")
+    enc = td.EmulatedDataset(images, [1, 0, 1], "lg1.5", seed=0, encoding="lg-signed")
     x, y = enc[0]
     assert isinstance(x, torch.Tensor) and x.ndim == 3 and x.shape[-2:] == (16, 16)
     loader = torch.utils.data.DataLoader(
-        data.EmulatedDataset(images, [1, 0, 1], "lg1.5", transform=data.codes_to_array), batch_size=2)
+        td.EmulatedDataset(images, [1, 0, 1], "lg1.5", transform=td.codes_to_array), batch_size=2)
     xb, yb = next(iter(loader))
     assert tuple(xb.shape) == (2, 2, 16, 16) and yb.tolist() == [1, 0]

@@ -34,8 +34,8 @@ def test_example_runs_tiny(name, tmp_path):
 
 
 def test_example_configs_are_valid():
-    from analogfe.config import load_config
-    from analogfe.sweep import grid_points
+    from analogfe.app.config import load_config
+    from analogfe.app.sweep import grid_points
 
     load_config(EXAMPLES / "compare_small.toml")
     assert len(grid_points(load_config(EXAMPLES / "sweep_small.toml"))) == 16

@@ -1,13 +1,14 @@
 """Tests of analogfe.features: HOG kernels against numpy references and scikit-image."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+import reference_hog as ref
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from analogfe import features as F
+from analogfe.features import histograms as FH
 from analogfe._ext import _hog
-
-import reference_hog as ref
 
 FAST = settings(max_examples=25, deadline=None)
 
@@ -69,11 +70,11 @@ def test_lut_equals_float_binning(method, levels):
     gx, gy = np.meshgrid(g, g, indexing="ij")
     lut_bin, lut_mag = F.hog_lut(method, 9, levels)
     if method == "fhog":
-        uu, vv = F._fhog_directions(9)
+        uu, vv = FH._fhog_directions(9)
         want = ref.fhog_bins(gx, gy, uu, vv).ravel()
         np.testing.assert_array_equal(lut_mag, (np.abs(gx) + np.abs(gy)).ravel())
     else:
-        ck, sk = F._dt_boundaries(9)
+        ck, sk = FH._dt_boundaries(9)
         want = ref.dt_bins(gx, gy, ck, sk).ravel()
     nz = lut_mag > 0
     np.testing.assert_array_equal(lut_bin[nz], want[nz])
@@ -83,7 +84,7 @@ def test_dt_sign_tests_equal_atan2_bins():
     rng = np.random.default_rng(1)
     gx, gy = rng.standard_normal((2, 5000))
     for n in (4, 9, 12):
-        ck, sk = F._dt_boundaries(n)
+        ck, sk = FH._dt_boundaries(n)
         np.testing.assert_array_equal(ref.dt_bins(gx, gy, ck, sk), ref.dt_bins_atan2(gx, gy, n))
 
 
@@ -127,7 +128,7 @@ def test_float_histograms_equal_reference(arrs, cell, method, n, single):
     if dx.shape[0] < cell:
         return
     ny, nx = dx.shape[0] // cell, dx.shape[1] // cell
-    a, b = (F._fhog_directions(n) if method == "fhog" else F._dt_boundaries(n))
+    a, b = (FH._fhog_directions(n) if method == "fhog" else FH._dt_boundaries(n))
     got = np.empty((ny, nx, F.HOG_METHODS[method].n_bins(n)))
     kern = _hog.fhog_cell_histograms if method == "fhog" else _hog.dt_cell_histograms
     kern(np.ascontiguousarray(dx), np.ascontiguousarray(dy), a, b, cell, got)

@@ -3,15 +3,29 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from reference_frontend import (
+    bin_reference,
+    differences_reference,
+    frontend_reference,
+    libm_log,
+    log_image_reference,
+    quantise_thresholds_reference,
+)
 
-from analogfe import adc, frontend
-from analogfe.frontend import (DigitalFrontEnd, GradientCodes, LogGradientFrontEnd, bin_image,
-                               emulate, make_frontend)
+from analogfe import frontend
+from analogfe import frontend as adc
+from analogfe.frontend import (
+    DigitalFrontEnd,
+    GradientCodes,
+    LogGradientFrontEnd,
+    bin_image,
+    emulate,
+    make_frontend,
+)
 from analogfe.sensor import Sensor, SensorConfig
-from reference_frontend import (bin_reference, differences_reference, frontend_reference,
-                                libm_log, log_image_reference, quantise_thresholds_reference)
 
 FW = 10000.0
 

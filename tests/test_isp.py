@@ -4,9 +4,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from analogfe import isp
+from analogfe import scene as isp
+from analogfe.scene.camera import DEFAULT_RGB_GAIN
+from analogfe.frontend import process as _isp_process
 from analogfe.sensor import SensorConfig
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -138,7 +141,7 @@ def test_unprocess_preserves_highlights():
     np.testing.assert_allclose(isp.unprocess(white, "RGGB"), 1.0, rtol=1e-6)
     mid = isp.unprocess(np.full((6, 8, 3), 128, np.uint8), "RGGB")
     # mid gray: red and blue divided by their white-balance gains
-    g = isp.srgb_to_linear(np.uint8(128)) / isp.DEFAULT_RGB_GAIN
+    g = isp.srgb_to_linear(np.uint8(128)) / DEFAULT_RGB_GAIN
     assert mid[0, 0] == pytest.approx(g / 2.15, rel=1e-5)   # R site
     assert mid[0, 1] == pytest.approx(g, rel=1e-5)          # G site
     assert mid[1, 1] == pytest.approx(g / 1.7, rel=1e-5)    # B site
@@ -186,13 +189,13 @@ def test_process_inverts_unprocess():
     for cfa in isp.CFA_PATTERNS:
         cfg = SensorConfig(height=48, width=64, cfa=cfa, adc_bits=16, gain_dn_per_e=4.0,
                            black_level_dn=256)
-        out = isp.process(_ideal_dn(isp.unprocess(img, cfa), cfg), cfg,
-                          digital_gain=isp.DEFAULT_RGB_GAIN)
+        out = _isp_process(_ideal_dn(isp.unprocess(img, cfa), cfg), cfg,
+                          digital_gain=DEFAULT_RGB_GAIN)
         assert out.shape == img.shape and out.dtype == np.uint8
         err = np.abs(out.astype(float) - img)[2:-2, 2:-2]
         assert err.mean() < 1.0 and err.max() <= 6, (cfa, err.mean(), err.max())
-        gray = isp.process(_ideal_dn(isp.unprocess(img, cfa), cfg), cfg, output="gray",
-                           digital_gain=isp.DEFAULT_RGB_GAIN)
+        gray = _isp_process(_ideal_dn(isp.unprocess(img, cfa), cfg), cfg, output="gray",
+                           digital_gain=DEFAULT_RGB_GAIN)
         assert gray.shape == img.shape[:2]
 
 
@@ -200,19 +203,19 @@ def test_process_monochrome():
     img = _smooth_rgb()[..., 0]
     cfg = SensorConfig(height=48, width=64, adc_bits=16, gain_dn_per_e=4.0)
     dn = _ideal_dn(isp.unprocess(img), cfg)
-    gray = isp.process(dn, cfg, output="gray")
+    gray = _isp_process(dn, cfg, output="gray")
     assert np.abs(gray.astype(int) - img).max() <= 1
-    rgb = isp.process(dn, cfg)
+    rgb = _isp_process(dn, cfg)
     assert rgb.shape == img.shape + (3,)
     np.testing.assert_array_equal(rgb[..., 2], gray)
-    stack = isp.process(np.stack([dn, dn]), cfg, output="gray")
+    stack = _isp_process(np.stack([dn, dn]), cfg, output="gray")
     np.testing.assert_array_equal(stack[1], gray)
 
 
 def test_process_black_and_white_levels():
     cfg = SensorConfig(height=2, width=2, adc_bits=10, black_level_dn=64)
     dn = np.array([[0, 64], [600, 1023]], np.uint16)
-    out = isp.process(dn, cfg, output="gray")
+    out = _isp_process(dn, cfg, output="gray")
     assert out[0, 0] == 0 and out[0, 1] == 0 and out[1, 1] == 255
     # 600 DN: (600 - 64) / (1023 - 64) linear, sRGB encoded
     want = np.floor(isp.linear_to_srgb(np.array([(600 - 64) / 959])) * 255 + 0.5)
@@ -223,20 +226,20 @@ def test_process_bad_input():
     cfg = SensorConfig(height=4, width=4, cfa="RGGB")
     dn = np.zeros((4, 4), np.uint16)
     with pytest.raises(ValueError, match="output.*'rgb'"):
-        isp.process(dn, cfg, output="yuv")
+        _isp_process(dn, cfg, output="yuv")
     with pytest.raises(ValueError, match="dn"):
-        isp.process(np.zeros((4, 5), np.uint16), cfg)
+        _isp_process(np.zeros((4, 5), np.uint16), cfg)
     with pytest.raises(ValueError, match="dn"):
-        isp.process(np.zeros((2, 2, 4, 4, 1), np.uint16), cfg)
+        _isp_process(np.zeros((2, 2, 4, 4, 1), np.uint16), cfg)
     with pytest.raises(TypeError, match="dn"):
-        isp.process(np.zeros((4, 4), np.float32), cfg)
+        _isp_process(np.zeros((4, 4), np.float32), cfg)
     with pytest.raises(TypeError, match="config"):
-        isp.process(dn, {"cfa": None})
+        _isp_process(dn, {"cfa": None})
     with pytest.raises(ValueError, match="white_balance"):
-        isp.process(dn, cfg, white_balance=[1.0, -1.0, 1.0])
+        _isp_process(dn, cfg, white_balance=[1.0, -1.0, 1.0])
     with pytest.raises(ValueError, match="ccm"):
-        isp.process(dn, cfg, ccm=np.eye(2))
+        _isp_process(dn, cfg, ccm=np.eye(2))
     with pytest.raises(ValueError, match="white_level_dn"):
-        isp.process(dn, cfg, white_level_dn=10.0)
+        _isp_process(dn, cfg, white_level_dn=10.0)
     nc = np.zeros((4, 8), np.uint16)[:, ::2]
-    np.testing.assert_array_equal(isp.process(nc, cfg), isp.process(dn, cfg))
+    np.testing.assert_array_equal(_isp_process(nc, cfg), _isp_process(dn, cfg))

@@ -3,8 +3,14 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, precision_recall_curve
 
-from analogfe.metrics import (box_iou, classification_metrics, evaluate_detections,
-                              match_detections, nms, voc_ap)
+from analogfe.learn.metrics import (
+    box_iou,
+    classification_metrics,
+    evaluate_detections,
+    match_detections,
+    nms,
+    voc_ap,
+)
 
 
 # ---------------------------------------------------------------- IoU

@@ -2,9 +2,8 @@
 import numpy as np
 import pytest
 
-from analogfe.data.raw import RawImage, load_raw, write_dng
+from analogfe.scene.raw import RawImage, load_raw, write_dng
 from analogfe.sensor import Sensor, SensorConfig
-
 
 
 def _dn(h=24, w=34, bits=12, seed=0):

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from analogfe import report
+from analogfe.app import report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -3,8 +3,8 @@ import csv
 
 import pytest
 
-from analogfe.config import load_config
-from analogfe.sweep import grid_points, point_label, run_sweep, valid_grid_keys
+from analogfe.app.config import load_config
+from analogfe.app.sweep import grid_points, point_label, run_sweep, valid_grid_keys
 
 SWEEP = {
     "dataset": {"max_images": 40},
@@ -60,7 +60,7 @@ def test_dask_local_cluster_equals_serial_and_resumes(tmp_path):
 
 
 def test_sweep_cli_bad_scheduler_address(tmp_path, capsys):
-    from analogfe import cli
+    from analogfe.app import cli
 
     p = tmp_path / "s.toml"
     p.write_text('[sweep.grid]\nbits = [2]\n[dataset]\nmax_images = 20\n')

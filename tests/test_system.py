@@ -12,10 +12,13 @@ import matplotlib
 matplotlib.use("Agg")
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from analogfe import energy as E
 from analogfe import system as S
+from analogfe.features import bits as B
+from analogfe.system import energy as E
+from analogfe.system import network as NET
 
 QVGA = (240, 320)
 
@@ -65,13 +68,13 @@ def test_walden_and_node_scale():
 
 
 def test_reachable_bins_and_descriptor_bits():
-    assert E.reachable_bins(3) == 4  # 0, 40, 80, 140 degrees
-    assert E.reachable_bins(7) == 9
-    assert E.hog_descriptor_bits(3) == 20
-    assert E.hog_descriptor_bits(7) == 54
-    assert E.hog_descriptor_bits(None) == 72
+    assert B.reachable_bins(3) == 4  # 0, 40, 80, 140 degrees
+    assert B.reachable_bins(7) == 9
+    assert B.hog_descriptor_bits(3) == 20
+    assert B.hog_descriptor_bits(7) == 54
+    assert B.hog_descriptor_bits(None) == 72
     with pytest.raises(ValueError, match="levels"):
-        E.reachable_bins(1)
+        B.reachable_bins(1)
 
 
 def test_hog_compression_reproduces_paper():
@@ -79,9 +82,9 @@ def test_hog_compression_reproduces_paper():
     from analogfe.frontend import make_frontend
     lv15 = make_frontend("lg1.5").levels
     lv275 = make_frontend("lg2.75").levels
-    assert E.hog_compression(lv15) == pytest.approx(25.0, rel=0.05)
-    assert E.hog_compression(lv275) == pytest.approx(9.5, rel=0.05)
-    assert E.hog_compression(3) == pytest.approx(512 / 20)
+    assert B.hog_compression(lv15) == pytest.approx(25.0, rel=0.05)
+    assert B.hog_compression(lv275) == pytest.approx(9.5, rel=0.05)
+    assert B.hog_compression(3) == pytest.approx(512 / 20)
 
 
 # ------------------------------------------------------------ components --
@@ -169,9 +172,9 @@ def test_cnn_profile_by_hand():
 
 
 def test_cnn_from_model_counter():
-    from analogfe import models
+    from analogfe.learn import models
     net = models.resnet10(in_channels=1, num_classes=2, width=4)
-    prof = models.model_profile(net, (1, 32, 32))
+    prof = NET.model_profile(net, (1, 32, 32))
     r = S.cost("lg1.5", 32, 32, 5.0, backend="cnn", cnn=net, cnn_input_shape=(1, 32, 32))
     assert comp(r, "CNN MACs").ops == prof["macs"]
     assert comp(r, "CNN weights").memory_bits == prof["weight_bits"]
@@ -263,7 +266,7 @@ def test_unknown_names_list_valid_ones():
 def test_toml_config_and_cli(tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text('link_pj_per_bit = 4.0\nwindow_cells = [8, 4]\nheight = 120\nwidth = 160\n')
-    over = S.load_config(cfg)
+    over = S.load_cost_config(cfg)
     assert over == {"link_pj_per_bit": 4.0, "window_cells": (8, 4), "height": 120, "width": 160}
     text = S.cost_cli("jssc2019-1.5b", config=cfg, fps=5)
     assert "160x120 at 5 fps" in text and "baseline: conventional" in text
@@ -282,7 +285,7 @@ def test_toml_config_and_cli(tmp_path):
         S.cost_cli("conventional", config=bad)
     bad.write_text("link_pj_per_bit = \n")
     with pytest.raises(ValueError, match="TOML"):
-        S.load_config(bad)
+        S.load_cost_config(bad)
     with pytest.raises(ValueError, match="jssc2019-1.5b"):
         S.cost_cli("vga")
     assert "conventional: front end rgb8" in S.cost_cli("conventional")
@@ -299,11 +302,11 @@ def test_result_outputs():
     assert lg.power_mw == pytest.approx(lg.energy_pj * 30 * 1e-9)
     q = lg.ratio_to(base)
     assert q["link_bits_per_pixel"] == pytest.approx((lg.link_bits / 76800) / (base.link_bits / 307200))
-    text = S.compare([base, lg], baseline="conventional")
+    text = S.compare_costs([base, lg], baseline="conventional")
     assert text.splitlines()[0].startswith("baseline: conventional")
     assert len(text.splitlines()) == 4
     with pytest.raises(ValueError, match="conventional"):
-        S.compare([base, lg], baseline="x")
+        S.compare_costs([base, lg], baseline="x")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots()
     out = S.plot_breakdown([base, lg], ax=ax)

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
-
-from analogfe import models as M
-from analogfe import train as T
 from torch_fixtures import _one_thread  # noqa: F401  (autouse: one torch thread)
+
+from analogfe.learn import experiments as XP
+from analogfe.learn import models as M
+from analogfe.learn import train as T
 
 
 def _toy(n=48, seed=0, channels=2, size=8):
@@ -164,19 +165,19 @@ TINY = dict(epochs=1, width=2, batch_size=8, progress=False, device="cpu")
 
 def test_emulate_dataset_shapes_and_brightness():
     X = _small_split().X_train[:4]
-    rgb, _ = T.emulate_dataset(X, "rgb8")  # gray images go to RGB as 3 equal channels
+    rgb, _ = XP.emulate_dataset(X, "rgb8")  # gray images go to RGB as 3 equal channels
     assert rgb.dtype == torch.uint8 and rgb.shape == (4, 3, 25, 25)
-    codes, levels = T.emulate_dataset(X, "lg2.75", chunk=3)
+    codes, levels = XP.emulate_dataset(X, "lg2.75", chunk=3)
     assert codes.dtype == torch.int8 and codes.shape == (4, 6, 25, 25) and levels == 7
-    dark, _ = T.emulate_dataset(X, "gray8", brightness=2.0 ** -5)
-    bright, _ = T.emulate_dataset(X, "gray8")
+    dark, _ = XP.emulate_dataset(X, "gray8", brightness=2.0 ** -5)
+    bright, _ = XP.emulate_dataset(X, "gray8")
     assert dark.float().mean() < 0.5 * bright.float().mean()
-    assert T.default_signal_e() == pytest.approx(10000.0)
+    assert XP.default_signal_e() == pytest.approx(10000.0)
 
 
 def test_compare_and_sweep_tiny(tmp_path):
     split = _small_split()
-    out = T.compare_encodings(split, frontends=("gray8", "lg1.5", ("gray8", "gray8-norm")),
+    out = XP.compare_encodings(split, frontends=("gray8", "lg1.5", ("gray8", "gray8-norm")),
                               seed=0, ks=(-2, 0, 1), checkpoint_dir=str(tmp_path), **TINY)
     assert [r["frontend"] for r in out["rows"]] == ["gray8", "lg1.5", "gray8:gray8-norm"]
     assert [r["channels"] for r in out["rows"]] == [1, 6, 1]
@@ -190,12 +191,12 @@ def test_compare_and_sweep_tiny(tmp_path):
         assert row["k0"] == pytest.approx(acc0)
         want = max(0.0, max(100 * (row["k0"] - a) for a in row["accuracy"].values()))
         assert row["max_loss"] == pytest.approx(want)
-    text = T.format_sweep(sweep)
+    text = XP.format_sweep(sweep)
     assert "k=-2" in text and "max loss" in text and len(text.splitlines()) == 5
-    text = T.format_compare(out["rows"])
+    text = XP.format_compare(out["rows"])
     assert "gray8:gray8-norm" in text and len(text.splitlines()) == 5
     with pytest.raises(ValueError, match="ks must contain 0"):
-        T.brightness_sweep(out["models"], split.X_test, split.y_test, ks=(1, 2))
+        XP.brightness_sweep(out["models"], split.X_test, split.y_test, ks=(1, 2))
 
 
 def test_compare_on_image_folder(tmp_path):
@@ -209,13 +210,13 @@ def test_compare_on_image_folder(tmp_path):
             if c == 0:
                 im[:, ::4] = 220
             cv2.imwrite(str(tmp_path / name / f"{i}.png"), im)
-    out = T.compare_encodings(str(tmp_path), frontends=("lg1.5",), test_size=0.5, **TINY)
+    out = XP.compare_encodings(str(tmp_path), frontends=("lg1.5",), test_size=0.5, **TINY)
     assert out["split"].classes == ("bars", "flat") and len(out["split"].X_test) == 6
     assert 0.0 <= out["rows"][0]["test_accuracy"] <= 1.0
 
 
 def test_fit_on_emulated_dataset():
-    from analogfe.data import EmulatedDataset
+    from analogfe.learn.dataset import EmulatedDataset
 
     s = _small_split(8, 4)
     ds = EmulatedDataset(s.X_train, s.y_train, "lg1.5", encoding="lg-onehot")
@@ -227,14 +228,14 @@ def test_fit_on_emulated_dataset():
 
 def test_checkpoint_of_another_frontend(tmp_path):
     split = _small_split(16, 8)
-    T.train_frontend(split, "lg1.5", checkpoint_dir=str(tmp_path), **TINY)
+    XP.train_frontend(split, "lg1.5", checkpoint_dir=str(tmp_path), **TINY)
     with pytest.raises(ValueError, match=r"levels: checkpoint 3 != now 7.*frontend: "
                                          r"checkpoint 'lg1.5' != now 'lg2.75'"):
-        T.train_frontend(split, "lg2.75", checkpoint_dir=str(tmp_path), **TINY)
+        XP.train_frontend(split, "lg2.75", checkpoint_dir=str(tmp_path), **TINY)
 
 
 def test_compare_on_wakeup_scene_crops():
-    out = T.compare_encodings("wakeup-scenes", frontends=("lg1.5",), window=16,
+    out = XP.compare_encodings("wakeup-scenes", frontends=("lg1.5",), window=16,
                               load_kw=dict(n=8, size=(64, 96), target_size=(16, 24)), **TINY)
     assert out["split"].X_train.shape[1:] == (16, 16)
     assert out["split"].classes == ("non-face", "face")

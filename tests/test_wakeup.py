@@ -7,17 +7,19 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils.estimator_checks import (check_get_params_invariance,
-                                            check_no_attributes_set_in_init,
-                                            check_parameters_default_constructible,
-                                            check_set_params)
+from sklearn.utils.estimator_checks import (
+    check_get_params_invariance,
+    check_no_attributes_set_in_init,
+    check_parameters_default_constructible,
+    check_set_params,
+)
 
 from analogfe.data import load_lfw, make_wakeup_scenes
+from analogfe.data.boxes import box_iou
 from analogfe.features import hog
 from analogfe.frontend import LogGradientFrontEnd, emulate
-from analogfe.metrics import box_iou
-from analogfe.wakeup import (SlidingWindowDetector, WakeUpClassifier, compare_frontends_lfw,
-                             format_comparison, train_detector)
+from analogfe.learn import SlidingWindowDetector, WakeUpClassifier, train_detector
+from analogfe.learn.wakeup import compare_frontends_lfw, format_comparison
 
 FRONTENDS = ("rgb8", "gray8", "lg1.5", "lg2.75")
 

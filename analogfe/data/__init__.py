@@ -5,8 +5,6 @@ and a torch ``Dataset`` that emulates the sensor and front end with a disk cache
 * :func:`make_wakeup_scenes` -- faces on natural backgrounds, 1 to 10,000 lux.
 * :func:`load_voc` -- PASCAL VOC / PASCALRAW layout (XML, splits, raw images).
 * :func:`load_image_folder` -- ``root/<class>/<image>``.
-* :class:`EmulatedDataset` -- sensor + front end per item, cached on disk
-  (imports torch on first use).
 * :func:`load_dataset` -- any of the above by name or path;
   :func:`load_split` -- any of them as a train / test split of
   classification images.
@@ -18,6 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..scene.io import read_image, resize_image
 from .builtin import (
     BACKGROUNDS,
     DEFAULT_OPTICS,
@@ -28,7 +27,6 @@ from .builtin import (
     make_wakeup_scenes,
     scene_signal_e,
 )
-from ._io import read_image, resize_image
 from .crops import crop_box, make_crops, sample_negatives
 from .folder import ImageSet, load_image_folder
 from .voc import PASCALRAW_CLASSES, VOC_CLASSES, VOCDataset, load_voc, parse_voc_xml
@@ -38,20 +36,8 @@ __all__ = [
     "Split", "WakeupScenes", "ImageSet", "VOCDataset",
     "load_lfw", "make_wakeup_scenes", "scene_signal_e", "load_voc", "parse_voc_xml",
     "load_image_folder", "read_image", "resize_image", "crop_box", "make_crops", "sample_negatives",
-    "DATASETS", "load_dataset", "load_split", "EmulatedDataset", "codes_to_array", "item_seed",
+    "DATASETS", "load_dataset", "load_split",
 ]
-
-_TORCH_NAMES = ("EmulatedDataset", "codes_to_array", "item_seed")
-
-
-def __getattr__(name):
-    # torch takes a second to import: load the torch Dataset only when asked.
-    if name in _TORCH_NAMES:
-        from . import torch_dataset
-
-        return getattr(torch_dataset, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
 
 def _wakeup_scenes(n=200, **kwargs):
     return make_wakeup_scenes(n, **kwargs)

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import as_generator, check_array, check_choice, check_float, check_int
-from ..isp import linear_to_srgb, srgb_to_linear
-from ._io import resize_image
-from ..metrics import box_iou
+from .._validation import check_array, check_choice, check_float, check_int
+from ..scene.color import linear_to_srgb, srgb_to_linear
+from ..scene.io import resize_image
+from .boxes import box_iou
 from .crops import check_window, make_crops
 
 __all__ = [
@@ -168,7 +168,7 @@ def _background(name, color):
     """Linear float32 of one skimage.data image: (H, W, 3), or (H, W) luminance."""
     import skimage.data
 
-    from ..isp import rgb_to_gray
+    from ..scene.color import rgb_to_gray
 
     image = np.asarray(getattr(skimage.data, name)())
     if image.dtype == bool:
@@ -481,7 +481,7 @@ def scene_signal_e(lux, *, f_number=DEFAULT_OPTICS["f_number"],
     EMVA Standard 1288, release 4.0, 2021.
     C. Young et al., IEEE JSSC 54(11):2932-2946, 2019 (5 um pixels).
     """
-    from .. import sensor as _sensor
+    from ..sensor import model as _sensor
 
     arr = check_array(lux, "lux", ndim=(0, 1), dtype=np.float64, nonnegative=True)
     if arr.size and arr.min() <= 0:

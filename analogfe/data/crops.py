@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_generator, check_float, check_int, check_pair
-from ._io import resize_image
+from ..scene.io import resize_image
 
 __all__ = ["crop_box", "sample_negatives", "make_crops", "check_window"]
 

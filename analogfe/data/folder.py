@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import check_choice
-from ._io import IMAGE_SUFFIXES, read_image, resize_image
+from ..scene.io import IMAGE_SUFFIXES, read_image, resize_image
 from .builtin import Split
 from .crops import check_window
 
@@ -64,7 +64,7 @@ class ImageSet:
 
 
 def _to_mode(image, mode, path):
-    from ..isp import linear_to_srgb, rgb_to_gray, srgb_to_linear
+    from ..scene.color import linear_to_srgb, rgb_to_gray, srgb_to_linear
 
     if mode == "rgb" and image.ndim == 2:
         return np.repeat(image[..., None], 3, axis=2)

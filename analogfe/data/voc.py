@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import check_choice, check_int
-from ._io import IMAGE_SUFFIXES, RAW_SUFFIXES, read_image
+from ..scene.io import IMAGE_SUFFIXES, read_image
+from ..scene.raw import RAW_SUFFIXES
 from .crops import make_crops
 
 __all__ = [
@@ -250,7 +251,7 @@ class VOCDataset:
         self.raw_bits = check_int(raw_bits, "raw_bits", low=1, high=16)
         self.black_level = check_int(black_level, "black_level", low=0, high=2**self.raw_bits - 2)
         if cfa is not None:
-            from ..isp import CFA_PATTERNS
+            from ..scene.cfa import CFA_PATTERNS
 
             check_choice(cfa, "cfa", CFA_PATTERNS)
         self.cfa = cfa
@@ -305,12 +306,13 @@ class VOCDataset:
 
         Returns ``(H, W)`` for monochrome raw, else ``(H, W, 3)``.
         """
-        from ..isp import demosaic, srgb_to_linear
+        from ..scene.cfa import demosaic
+        from ..scene.color import srgb_to_linear
 
         i = self._index(index)
         path = self.image_paths[i]
         if path.suffix.lower() in RAW_SUFFIXES:
-            from . import raw as _raw
+            from ..scene import raw as _raw
 
             raw = _raw.load_raw(path)  # its own Bayer pattern, black and white levels
             image, cfa = np.ascontiguousarray(raw.data, dtype=np.float32), raw.cfa
@@ -380,7 +382,7 @@ class VOCDataset:
         classes : tuple of str
             ``("background", *self.classes)``.
         """
-        from ..isp import linear_to_srgb
+        from ..scene.color import linear_to_srgb
 
         check_choice(output, "output", ("srgb", "linear"))
         images, boxes, labels, ignored = [], [], [], []

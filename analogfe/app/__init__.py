@@ -1,0 +1,8 @@
+"""The runs: ``compare`` (the main job), ``sweep``, ``simulate``, their
+configuration, shared helpers (:mod:`.tasks`), reports and the command line."""
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__,
+    submodules=["cli", "compare", "config", "report", "simulate", "sweep", "tasks"],
+)

@@ -1,0 +1,229 @@
+"""The ``analogfe`` command: simulate, cost, train, compare, sweep.
+
+Every subcommand takes ``--seed`` and ``--quiet``. Bad input (a missing file,
+an unknown front end, dataset or config key, a value out of range) prints one
+line on stderr and exits with status 2, without a traceback (set the
+environment variable ``ANALOGFE_DEBUG=1`` to see it).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+__all__ = ["main", "build_parser"]
+
+EXIT_USAGE = 2
+
+_EPILOGS = {
+    "simulate": """example:
+  analogfe simulate astronaut -o sim-out
+  analogfe simulate photo.dng --config my.toml -o sim-out
+
+IMAGE_OR_RAW is an image file (PNG, JPEG, TIFF), a raw file (DNG, NEF, CR2,
+ARW, ...) or the name of a scikit-image sample (astronaut, camera, coffee,
+chelsea, ...). Writes stages.npz, one .npz per front end and preview PNGs.""",
+    "cost": """example:
+  analogfe cost --preset jssc2019-1.5b --fps 30
+  analogfe cost --preset conventional --config cost.toml""",
+    "train": """example:
+  analogfe train --frontend lg1.5 --model svm --dataset lfw -o train-out
+  analogfe train --frontend rgb8 --model resnet10 --dataset path/to/voc -o train-out""",
+    "compare": """example:
+  analogfe compare -o analogfe-out
+  analogfe compare --dataset wakeup-scenes --config examples/compare_small.toml -o out
+
+Writes report.md, report.html, results.json and the plots to the output
+folder; a second run with the same configuration reuses finished front ends.""",
+    "sweep": """example:
+  analogfe sweep examples/sweep_small.toml -o sweep-out
+  analogfe sweep grid.toml --scheduler tcp://10.0.0.5:8786 -o sweep-out
+
+The [sweep.grid] table of CONFIG lists values per front-end parameter; every
+combination is one Dask task. Writes sweep.csv, the plots and sweep.md.""",
+}
+
+
+def _common(parser):
+    parser.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars or tables")
+
+
+def build_parser():
+    """The argument parser of the ``analogfe`` command."""
+    p = argparse.ArgumentParser(
+        prog="analogfe",
+        description="Mixed-signal front end of an always-on camera: simulate sensor "
+                    "pipelines, train on emulated features, compare against the RGB "
+                    "baseline on accuracy, bits, memory and energy, sweep the design space.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  analogfe compare -o analogfe-out\n\n"
+               "Run 'analogfe SUBCOMMAND --help' for the options of each subcommand.")
+    from .. import __version__
+
+    p.add_argument("--version", action="version", version=f"analogfe {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="SUBCOMMAND", required=True)
+
+    def add(name, help_):
+        sp = sub.add_parser(name, help=help_, description=help_, epilog=_EPILOGS[name],
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+        _common(sp)
+        return sp
+
+    s = add("simulate", "run an image or a raw file through the sensor and every front end")
+    s.add_argument("image", metavar="IMAGE_OR_RAW", help="image file, raw file or scikit-image sample name")
+    s.add_argument("--config", metavar="FILE", help="TOML configuration ([sensor], [scene], [frontends])")
+    s.add_argument("-o", "--output", metavar="DIR", default="analogfe-simulate", help="output folder")
+    s.add_argument("--max-side", type=int, default=1024, metavar="N",
+                   help="subsample larger inputs (raw: whole Bayer quads) to at most N pixels a side")
+
+    c = add("cost", "print the bits, memory and energy table of a cost preset")
+    c.add_argument("--preset", required=True, metavar="NAME",
+                   help="cost preset (e.g. conventional, jssc2019-1.5b)")
+    c.add_argument("--config", metavar="FILE", help="TOML file overriding the preset's constants")
+    c.add_argument("--fps", type=float, default=None, metavar="N", help="frame rate (default: the preset's)")
+
+    t = add("train", "train the wake-up SVM or the ResNet-10 on one front end's output")
+    t.add_argument("--frontend", required=True, metavar="NAME", help="rgb8, gray8, lg1.5, lg2.75")
+    t.add_argument("--model", required=True, choices=("svm", "resnet10"))
+    t.add_argument("--dataset", default=None, metavar="NAME|PATH",
+                   help="built-in name or dataset folder (default: the config's, else lfw)")
+    t.add_argument("--config", metavar="FILE", help="TOML configuration")
+    t.add_argument("-o", "--output", metavar="DIR", default="analogfe-train", help="output folder")
+
+    m = add("compare", "compare front ends against the RGB baseline and write a report (the main job)")
+    m.add_argument("--dataset", default=None, metavar="NAME|PATH",
+                   help="built-in name or dataset folder (default: the config's, else lfw)")
+    m.add_argument("--config", metavar="FILE", help="TOML configuration")
+    m.add_argument("-o", "--output", metavar="DIR", default="analogfe-out",
+                   help="output folder (default analogfe-out)")
+    m.add_argument("--fresh", action="store_true", help="ignore results stored by an earlier run")
+
+    w = add("sweep", "grid sweep over front-end parameters on Dask")
+    w.add_argument("config", metavar="CONFIG.toml", help="TOML file with a [sweep.grid] table")
+    w.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                   help="address of a running Dask scheduler (default: a local cluster)")
+    w.add_argument("--serial", action="store_true", help="run the grid in this process, without Dask")
+    w.add_argument("-o", "--output", metavar="DIR", default="analogfe-sweep", help="output folder")
+    w.add_argument("--fresh", action="store_true", help="ignore results stored by an earlier run")
+    return p
+
+
+def _say(args, *lines):
+    if not args.quiet:
+        for line in lines:
+            print(line)
+
+
+def _cmd_simulate(args):
+    from .config import load_config
+    from .simulate import simulate
+
+    config = load_config(args.config)
+    res = simulate(args.image, config, args.output, seed=args.seed, max_side=args.max_side,
+                   progress=not args.quiet)
+    from .report import text_table
+
+    _say(args, f"input {res['source']} -> sensor {res['height']}x{res['width']}"
+               f" (cfa {res['cfa'] or 'none'})",
+         text_table(res["bits"], [("frontend", "front end"), ("bits_per_frame", "bits/frame"),
+                                  ("compression", "vs rgb8")]),
+         f"wrote {len(res['files'])} files to {args.output}")
+    return 0
+
+
+def _cmd_cost(args):
+    from ..system import model as system
+
+    text = system.cost_cli(args.preset, args.config, args.fps)
+    if text:
+        print(text if text.endswith("\n") else text + "\n", end="")
+    return 0
+
+
+def _cmd_train(args):
+    from .config import load_config
+    from .compare import train_one
+
+    overrides = {"dataset": {"name": args.dataset}} if args.dataset else None
+    config = load_config(args.config, overrides=overrides)
+    res = train_one(args.frontend, args.model, config, args.output, seed=args.seed,
+                    progress=not args.quiet)
+    _say(args, f"{args.model} on {args.frontend}: test accuracy {res['accuracy']:.3f}",
+         f"model: {res['model_path']}", f"metrics: {res['metrics_path']}")
+    return 0
+
+
+def _cmd_compare(args):
+    from .config import load_config
+    from .compare import run_compare
+    from .report import text_table
+
+    overrides = {"dataset": {"name": args.dataset}} if args.dataset else None
+    config = load_config(args.config, overrides=overrides)
+    t0 = time.perf_counter()
+    res = run_compare(config, args.output, seed=args.seed, progress=not args.quiet, fresh=args.fresh)
+    _say(args, "", text_table(res["rows"], res["columns"]),
+         f"report: {res['report_md']} and {res['report_html']}",
+         "plots: " + ", ".join(str(p) for p in res["plots"]),
+         f"done in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def _cmd_sweep(args):
+    from .config import load_config
+    from .report import text_table
+    from .sweep import run_sweep
+
+    config = load_config(args.config)
+    res = run_sweep(config, args.output, seed=args.seed, scheduler=args.scheduler,
+                    serial=args.serial, progress=not args.quiet, fresh=args.fresh)
+    _say(args, "", text_table(res["rows"], res["columns"]), f"results: {res['csv']}",
+         "plots: " + ", ".join(str(p) for p in res["plots"]))
+    return 0
+
+
+_COMMANDS = {
+    "simulate": _cmd_simulate,
+    "cost": _cmd_cost,
+    "train": _cmd_train,
+    "compare": _cmd_compare,
+    "sweep": _cmd_sweep,
+}
+
+
+def _message(exc):
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    if isinstance(exc, OSError) and exc.strerror and exc.filename:
+        return f"{exc.strerror}: {exc.filename}"
+    return str(exc) or type(exc).__name__
+
+
+def main(argv=None):
+    """Run the ``analogfe`` command; returns 0, or exits with status 2 on bad input.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Arguments without the program name (default: ``sys.argv[1:]``).
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except (ValueError, TypeError, KeyError, OSError) as exc:  # OSError: missing files, bad folders
+        if os.environ.get("ANALOGFE_DEBUG", "0") not in ("", "0"):
+            raise
+        line = " ".join(_message(exc).split())  # one line, whatever the message holds
+        print(f"analogfe {args.command}: error: {line}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+    except KeyboardInterrupt:
+        print(f"analogfe {args.command}: interrupted; run the same command again to resume",
+              file=sys.stderr)
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,328 @@
+"""Compare front ends against the RGB baseline: accuracy, bits, memory, energy.
+
+The main job of analogfe. For every front end (RGB 8-bit baseline, gray 8-bit,
+log-gradient 1.5 and 2.75 bit by default) it emulates the sensor on a dataset,
+trains the wake-up SVM on HOG features and the small ResNet on the front end
+output, measures accuracy (and its loss over a brightness sweep), and asks the
+cost model for bits per frame, memory, energy per frame and average power.
+Each front end's result is stored atomically as JSON in the output folder, keyed
+by a hash of the configuration, so an interrupted run resumes where it stopped.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .config import config_hash, load_config
+from .report import atomic_write_json
+from .tasks import (
+    RESULT_VERSION,
+    cell_size_for,
+    evaluate_cost,
+    evaluate_resnet,
+    evaluate_svm,
+    load_split,
+)
+
+__all__ = [
+    "evaluate_frontend",
+    "result_rows",
+    "write_compare_report",
+    "run_compare",
+]
+
+
+# --------------------------------------------------------------------------- compare
+def _frontend_hash(config, name, seed):
+    fr = {k: v for k, v in config["frontends"].items() if k not in ("names", "baseline", "options")}
+    extra = {"frontend": name, "options": config["frontends"]["options"].get(name, {}),
+             "frontends": fr, "seed": seed, "version": RESULT_VERSION,
+             # the ResNet's profile is taken at the cost model's frame size
+             "frame": [config["cost"]["height"], config["cost"]["width"]]}
+    return config_hash(config, "dataset", "scene", "sensor", "svm", "resnet", extra=extra)
+
+
+def _load_result(path, key):
+    try:
+        d = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return d if d.get("config_hash") == key else None
+
+
+def evaluate_frontend(split, name, config, *, seed=0, scenes=None, out_dir=None, progress=False):
+    """Every measurement of one front end (SVM, ResNet, brightness, cost) as a dict."""
+    t0 = time.perf_counter()
+    res = {"frontend": name}
+    svm = evaluate_svm(split, name, config, seed=seed, scenes=scenes, progress=progress)
+    res["svm"] = {k: v for k, v in svm.items() if k != "model"}
+    if config["resnet"]["enabled"]:
+        ck = None
+        if out_dir is not None:
+            ck = str(Path(out_dir) / "checkpoints" / f"{name}-{_frontend_hash(config, name, seed)}")
+        rn = evaluate_resnet(split, name, config, seed=seed, checkpoint_dir=ck, progress=progress)
+        res["resnet"] = {k: v for k, v in rn.items() if k != "model"}
+    res["cost"] = evaluate_cost(name, config, cnn_profile=res.get("resnet", {}).get("frame_profile"))
+    res["seconds"] = time.perf_counter() - t0
+    return res
+
+
+COLUMNS = [
+    ("frontend", "front end"),
+    ("svm_accuracy", "SVM acc.", ".3f"),
+    ("svm_ap", "detector AP", ".3f"),
+    ("resnet_accuracy", "ResNet-10 acc.", ".3f"),
+    ("svm_brightness_loss", "SVM loss 2^k (pts)", ".1f"),
+    ("resnet_brightness_loss", "ResNet loss 2^k (pts)", ".1f"),
+    ("bits_per_frame", "bits/frame"),
+    ("compression", "compression x", ".2f"),
+    ("memory_kib", "memory (KiB)", ",.1f"),
+    ("energy_per_frame_uj", "SVM path uJ/frame", ",.1f"),
+    ("energy_ratio", "energy vs baseline", ".3f"),
+    ("cnn_energy_per_frame_uj", "CNN path uJ/frame", ",.0f"),
+    ("average_power_uw", "avg power (uW)", ",.1f"),
+]
+
+
+def result_rows(results, baseline):
+    """Table rows (one per front end) from :func:`evaluate_frontend` results.
+
+    ``memory_kib``, ``energy_per_frame_uj`` and ``average_power_uw`` are those
+    of the wake-up path (front end + HOG + SVM detector); ``cnn_*`` of the
+    front end + ResNet-10 path.
+    """
+    base = results.get(baseline)
+    rows = []
+    for name, r in results.items():
+        c = r["cost"]
+        svm = c["hog-svm"]
+        row = {"frontend": name,
+               "svm_accuracy": r["svm"]["accuracy"],
+               "svm_ap": r["svm"].get("ap"),
+               "svm_brightness_loss": r["svm"]["max_loss"],
+               "bits_per_frame": c["bits_per_frame"],
+               "memory_kib": svm["memory_bits"] / 8192.0,
+               "energy_per_frame_uj": svm["energy_per_frame_pj"] * 1e-6,
+               "average_power_uw": svm["average_power_w"] * 1e6}
+        if "resnet" in r:
+            row["resnet_accuracy"] = r["resnet"]["accuracy"]
+            row["resnet_brightness_loss"] = r["resnet"]["max_loss"]
+        if "cnn" in c:
+            row["cnn_energy_per_frame_uj"] = c["cnn"]["energy_per_frame_pj"] * 1e-6
+        if base is not None:
+            row["compression"] = base["cost"]["bits_per_frame"] / c["bits_per_frame"]
+            row["energy_ratio"] = svm["energy_per_frame_pj"] / base["cost"]["hog-svm"]["energy_per_frame_pj"]
+        rows.append(row)
+    return rows
+
+
+def _stage_figure(split, config, path, seed):
+    from ..scene.camera import unprocess
+    from .report import plot_stages
+    from .simulate import simulate_stages, stage_panels
+
+    i = int(np.flatnonzero(np.asarray(split.y_test) == np.max(split.y_test))[0])
+    img = np.asarray(split.X_test[i])
+    cfa = config["sensor"].get("cfa", "RGGB")
+    scene = unprocess(img, cfa=cfa)
+    st = simulate_stages(scene, config, cfa=cfa, seed=seed)
+    cell = cell_size_for(config, scene.shape)
+    return plot_stages(stage_panels(st, cell_size=cell, max_scales=2), path, ncols=5,
+                       title=f"Every stage on one test image ({split.classes[int(split.y_test[i])]})")
+
+
+def _brightness_table(curves):
+    ks = sorted({k for ks_, _ in curves.values() for k in ks_})
+    rows = []
+    for label, (k, acc) in curves.items():
+        row = {"model": label}
+        row.update({f"k={kk}": a for kk, a in zip(k, acc)})
+        rows.append(row)
+    return ("Accuracy at each brightness 2^k", rows,
+            [("model", "front end, model")] + [(f"k={k}", f"k={k}") for k in ks])
+
+
+def write_compare_report(results, config, out_dir, *, seed=0, split=None):
+    """Plots, ``report.md``, ``report.html`` and ``results.json`` of a comparison."""
+    from .report import (
+        atomic_write_json,
+        plot_accuracy_vs,
+        plot_brightness,
+        plot_energy_breakdown,
+        write_report,
+    )
+
+    out = Path(out_dir)
+    base = config["frontends"]["baseline"]
+    rows = result_rows(results, base)
+    has_rn = any("resnet" in r for r in results.values())
+    ykeys = [("svm_accuracy", "wake-up SVM")] + ([("resnet_accuracy", "ResNet-10")] if has_rn else [])
+    has_ap = any("ap" in r["svm"] for r in results.values())
+    cols = [c for c in COLUMNS if (has_rn or not c[0].startswith(("resnet", "cnn")))
+            and (has_ap or c[0] != "svm_ap")]
+    c = config["cost"]
+    plots = []
+    plots.append(("Accuracy vs bits per frame", plot_accuracy_vs(
+        rows, [("bits_per_frame", k, lab) for k, lab in ykeys], out / "accuracy_vs_bits.png",
+        xlabel=f"bits off chip per frame ({c['height']}x{c['width']})",
+        title="Accuracy vs bits per frame")))
+    plots.append(("Accuracy vs energy per frame (Pareto front dashed)", plot_accuracy_vs(
+        rows, [("energy_per_frame_uj", "svm_accuracy", "wake-up SVM (HOG + SVM path)")]
+        + ([("cnn_energy_per_frame_uj", "resnet_accuracy", "ResNet-10 (CNN path)")] if has_rn else []),
+        out / "accuracy_vs_energy.png", xlabel="energy per frame (uJ)", pareto=True,
+        title="Accuracy vs energy per frame")))
+    curves = {}
+    for name, r in results.items():
+        for model, label in (("svm", "SVM"), ("resnet", "ResNet-10")):
+            if model in r:
+                b = {int(k): v for k, v in r[model]["brightness"].items()}
+                curves[f"{name} {label}"] = (sorted(b), [b[k] for k in sorted(b)])
+    plots.append(("Accuracy vs brightness", plot_brightness(curves, out / "accuracy_vs_brightness.png",
+                                                            group_by_first_word=True)))
+    plots.append(("Energy per frame by component", plot_energy_breakdown(
+        {n: r["cost"]["hog-svm"]["components_pj"] for n, r in results.items()},
+        out / "energy_breakdown.png", unit="uJ", scale=1e-6,
+        title=f"Energy per frame of the wake-up path by component ({c['height']}x{c['width']})")))
+    if split is not None:
+        plots.append(("Every stage on one example image",
+                      _stage_figure(split, config, out / "stages.png", seed)))
+    ds = config["dataset"]
+    n = "" if split is None else f" ({len(split.y_train)} training and {len(split.y_test)} test images)"
+    intro = (f"Front ends compared on dataset '{ds['name']}'{n}, seed {seed}. Accuracy is on the "
+             f"test split at brightness 2^0; the brightness loss is the largest drop in accuracy "
+             f"points over scales 2^k, k in {sorted(config['scene']['brightness_exponents'])}. "
+             f"Bits, memory and energy are for a {c['height']}x{c['width']} sensor at "
+             f"{c['fps']:g} fps; compression and energy ratio are against '{base}'.")
+    notes = ["Energy per frame, memory and average power are those of the always-on wake-up path "
+             "(sensor and front end, link, ISP for the 8-bit front ends, HOG and a sliding-window "
+             "linear-SVM detector over the whole frame, from analogfe.system.cost); the CNN path "
+             "runs the ResNet-10 over the whole frame instead."]
+    if has_ap:
+        notes.append("Detector AP: PASCAL VOC average precision (area, IoU 0.5) of the sliding-window "
+                     "detector built on each wake-up SVM, on the test scenes.")
+    if any("resnet" in r for r in results.values()):
+        r0 = next(r for r in results.values() if "resnet" in r)
+        notes.append(f"ResNet-10: width {config['resnet']['width']}, {r0['resnet']['params']:,} "
+                     f"parameters, up to {config['resnet']['epochs']} epochs.")
+    md, html_ = write_report(out, title="analogfe: front ends against the RGB baseline", intro=intro,
+                             rows=rows, columns=cols, figures=plots, notes=notes,
+                             tables=[_brightness_table(curves)])
+    atomic_write_json(out / "results.json", {"seed": seed, "config": config, "rows": rows,
+                                             "results": results})
+    return {"rows": rows, "columns": cols, "plots": [p for _, p in plots],
+            "report_md": md, "report_html": html_}
+
+
+def run_compare(config=None, out_dir="analogfe-out", *, seed=0, progress=True, fresh=False):
+    """The main job: every front end against the baseline, and the report.
+
+    Parameters
+    ----------
+    config : dict, path or None
+        See :func:`load_config`.
+    out_dir : path
+        Output folder: ``results/<frontend>.json`` (one per finished front end,
+        reused by a later run with the same configuration and seed),
+        ``checkpoints/``, the plots, ``report.md``, ``report.html``,
+        ``results.json``.
+    seed : int
+    progress : bool
+        tqdm progress bars.
+    fresh : bool
+        Recompute every front end even when a stored result matches. A
+        stored result whose cost settings differ (e.g. another ``cost.fps``)
+        keeps its accuracies and gets its costs recomputed.
+
+    Returns
+    -------
+    dict
+        ``rows``, ``columns``, ``plots``, ``report_md``, ``report_html``,
+        ``results`` (front end -> measurements), ``reused`` (names reused).
+    """
+    from tqdm.auto import tqdm
+
+    config = config if isinstance(config, dict) and "frontends" in config and "cost" in config \
+        else load_config(config)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    split, scenes = load_split(config, seed, with_scenes=True)
+    results, reused = {}, []
+    names = list(dict.fromkeys(config["frontends"]["names"]))
+    bar = tqdm(names, desc="compare", disable=not progress)
+    for name in bar:
+        bar.set_postfix_str(name)
+        key = _frontend_hash(config, name, seed)
+        path = out / "results" / f"{name}.json"
+        stored = None if fresh else _load_result(path, key)
+        cost_key = config_hash(config, "cost")
+        if stored is not None:
+            r = stored["result"]
+            reused.append(name)
+            if stored.get("cost_hash") != cost_key:  # the cost model alone is cheap to redo
+                r["cost"] = evaluate_cost(name, config,
+                                          cnn_profile=r.get("resnet", {}).get("frame_profile"))
+                atomic_write_json(path, {**stored, "cost_hash": cost_key, "result": r})
+        else:
+            r = evaluate_frontend(split, name, config, seed=seed, scenes=scenes, out_dir=out,
+                                  progress=progress)
+            atomic_write_json(path, {"config_hash": key, "cost_hash": cost_key, "frontend": name,
+                                     "result": r})
+        results[name] = json.loads(json.dumps(r, default=float))
+    rep = write_compare_report(results, config, out, seed=seed, split=split)
+    rep.update(results=results, reused=reused)
+    return rep
+
+
+def train_one(frontend, model, config, out_dir, *, seed=0, progress=True):
+    """Train one classifier on one front end; save the model and its metrics.
+
+    Parameters
+    ----------
+    frontend : str
+        A name of :data:`analogfe.frontend.FRONTENDS`.
+    model : {"svm", "resnet10"}
+    config : dict
+        From :func:`load_config` (``dataset``, ``svm`` / ``resnet`` sections).
+    out_dir : path
+        Gets ``<model>-<frontend>.pkl`` (the fitted WakeUpClassifier) or
+        ``<model>-<frontend>.pt`` (the ResNet's state dict, plus the training
+        checkpoint folder), and ``<model>-<frontend>.json`` (metrics).
+
+    Returns
+    -------
+    dict
+        ``accuracy``, ``model_path``, ``metrics_path``, ``metrics``.
+    """
+    import io
+    import pickle
+
+    from .._validation import check_choice
+    from ..frontend.registry import FRONTENDS
+    from .report import _atomic_write_bytes
+
+    check_choice(frontend, "frontend", tuple(FRONTENDS))
+    check_choice(model, "model", ("svm", "resnet10"))
+    out = Path(out_dir)
+    stem = f"{model}-{frontend}"
+    split = load_split(config, seed)
+    if model == "svm":
+        r = evaluate_svm(split, frontend, config, seed=seed, progress=progress)
+        model_path = _atomic_write_bytes(out / f"{stem}.pkl", pickle.dumps(r["model"]))
+    else:
+        import torch
+
+        r = evaluate_resnet(split, frontend, config, seed=seed, progress=progress,
+                            checkpoint_dir=str(out / f"{stem}-checkpoints"))
+        buf = io.BytesIO()
+        torch.save(r["model"].model.state_dict(), buf)
+        model_path = _atomic_write_bytes(out / f"{stem}.pt", buf.getvalue())
+    metrics = {k: v for k, v in r.items() if k != "model"}
+    metrics.update(frontend=frontend, model=model, dataset=config["dataset"]["name"], seed=seed,
+                   n_train=int(len(split.y_train)), n_test=int(len(split.y_test)),
+                   classes=list(split.classes))
+    metrics_path = atomic_write_json(out / f"{stem}.json", metrics)
+    return {"accuracy": r["accuracy"], "model_path": str(model_path),
+            "metrics_path": str(metrics_path), "metrics": metrics}

@@ -1,0 +1,272 @@
+"""Configuration of analogfe runs: a validated nested dict, read from TOML.
+
+:data:`SCHEMA` lists every section and key with its default and its check;
+:func:`load_config` reads a TOML file (or a dict), rejects unknown sections
+and keys with a message that lists the valid ones, checks every value, and
+fills in the defaults. The ``sensor`` section holds
+:class:`analogfe.sensor.SensorConfig` fields and is checked by it.
+:func:`config_hash` keys stored results; :func:`derive_seed` gives each task a
+seed that depends only on what the task is.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+
+from .._validation import check_choice, check_float, check_int
+
+__all__ = [
+    "SCHEMA",
+    "SECTIONS",
+    "default_config",
+    "load_config",
+    "config_hash",
+    "derive_seed",
+]
+
+
+# --------------------------------------------------------------------------- validators
+def _int(low=None, high=None):
+    return lambda v, name: check_int(v, name, low=low, high=high)
+
+
+def _float(low=None, high=None, low_open=False):
+    return lambda v, name: check_float(v, name, low=low, high=high, low_open=low_open)
+
+
+def _bool(v, name):
+    if not isinstance(v, bool):
+        raise TypeError(f"{name} must be true or false, got {v!r}")
+    return v
+
+
+def _str(v, name):
+    if not isinstance(v, str) or not v:
+        raise TypeError(f"{name} must be a non-empty string, got {v!r}")
+    return v
+
+
+def _choice(choices):
+    return lambda v, name: check_choice(v, name, choices)
+
+
+def _list_of(item, min_len=1):
+    def check(v, name):
+        if not isinstance(v, (list, tuple)) or len(v) < min_len:
+            raise TypeError(f"{name} must be a list of at least {min_len} item(s), got {v!r}")
+        return [item(x, f"{name}[{i}]") for i, x in enumerate(v)]
+    return check
+
+
+def _size(v, name):
+    if v in (None, [], ()):
+        return []
+    if not isinstance(v, (list, tuple)) or len(v) != 2:
+        raise TypeError(f"{name} must be [] or [height, width], got {v!r}")
+    return [_int(8, 4096)(x, f"{name}[{i}]") for i, x in enumerate(v)]
+
+
+def _table(v, name):
+    if not isinstance(v, dict):
+        raise TypeError(f"{name} must be a table, got {v!r}")
+    return dict(v)
+
+
+def _auto_or(check):
+    def wrapped(v, name):
+        if v == "auto":
+            return v
+        if isinstance(v, str):
+            raise ValueError(f"{name} must be \"auto\" or a number, got {v!r}")
+        return check(v, name)
+    return wrapped
+
+
+_signal = _auto_or(_float(1.0, 1e7))
+
+
+def _frontend_options(v, name):
+    from ..frontend.registry import FRONTENDS
+
+    v = _table(v, name)
+    for fe, kw in v.items():
+        _choice(tuple(FRONTENDS))(fe, f"{name} front end")
+        _table(kw, f"{name}.{fe}")
+    return v
+
+
+def _cost_options(v, name):
+    from ..system.model import CostParams
+
+    v = _table(v, name)
+    valid = CostParams.keys()
+    for k in v:
+        if k not in valid:
+            raise ValueError(f"unknown config key {name}.{k}; valid: {', '.join(valid)}")
+    return v
+
+
+def _frontend_name(v, name):
+    from ..frontend.registry import FRONTENDS
+
+    return _choice(tuple(FRONTENDS))(v, name)
+
+
+# The schema: section -> key -> (default, validator). The ``sensor`` section
+# holds SensorConfig fields and is validated by SensorConfig itself.
+SCHEMA = {
+    "dataset": {
+        "name": ("lfw", _str),                       # a registered name or a path
+        "test_size": (0.25, _float(0.05, 0.9)),
+        "max_images": (0, _int(0, None)),            # 0: every image
+        "image_size": ([], _size),                   # [] native, or [height, width]
+        "window": ("auto", _auto_or(_int(8, 1024))),  # image / crop size ("auto": the dataset's)
+    },
+    "scene": {
+        "signal_e": ("auto", _signal),               # electrons for a scene value of 1.0
+        "brightness_exponents": (list(range(-5, 4)), _list_of(_int(-12, 12))),
+    },
+    "frontends": {
+        "names": (["rgb8", "gray8", "lg1.5", "lg2.75"], _list_of(_frontend_name)),
+        "baseline": ("rgb8", _frontend_name),
+        "hog_method": ("fhog", _choice(("fhog", "dalal-triggs"))),
+        "cell_size": ("auto", _auto_or(_int(2, 64))),
+        "scale": (0, _int(0, 8)),                    # which scale's codes feed the HOG
+        "options": ({}, _frontend_options),          # {name: {keyword: value}} per front end
+    },
+    "svm": {
+        "C": ("auto", _auto_or(_float(0.0, 1e6, low_open=True))),
+        "C_grid": ([0.001, 0.01, 0.1, 1.0], _list_of(_float(0.0, 1e6, low_open=True))),
+        "max_iter": (20000, _int(10, 10**7)),
+    },
+    "resnet": {
+        "enabled": (True, _bool),
+        "epochs": (15, _int(1, 10000)),
+        "batch_size": (32, _int(1, 4096)),
+        "lr": (3e-3, _float(0.0, 10.0, low_open=True)),
+        "weight_decay": (1e-4, _float(0.0, 1.0)),
+        "width": (16, _int(2, 512)),
+        "patience": (0, _int(0, 10000)),             # early stopping; 0: off
+        "threads": (1, _int(1, 256)),                # torch threads while training
+    },
+    "cost": {
+        "height": (240, _int(8, 16384)),             # the deployed sensor (QVGA default)
+        "width": (320, _int(8, 16384)),
+        "fps": (1.0, _float(0.0, 10000.0, low_open=True)),
+        "options": ({}, _cost_options),              # CostParams overrides for system.cost
+    },
+    "sweep": {
+        "grid": ({}, _table),
+        "base_frontend": ("lg1.5", _frontend_name),
+        "model": ("svm", _choice(("svm", "resnet10"))),
+        "n_workers": (2, _int(1, 1024)),
+        "threads_per_worker": (1, _int(1, 256)),
+        "processes": (False, _bool),
+    },
+}
+SECTIONS = tuple(SCHEMA) + ("sensor",)
+
+
+def default_config():
+    """The default configuration as a nested dict (a fresh copy)."""
+    cfg = {s: {k: copy.deepcopy(d) for k, (d, _) in keys.items()} for s, keys in SCHEMA.items()}
+    cfg["sensor"] = {}
+    return cfg
+
+
+def _validate_sensor(section):
+    from ..sensor.model import SensorConfig
+
+    if not isinstance(section, dict):
+        raise TypeError(f"sensor must be a table, got {section!r}")
+    section = dict(section)
+    if section.get("cfa") == "none":  # TOML has no null: "none" is a monochrome sensor
+        section["cfa"] = None
+    try:
+        SensorConfig.from_dict(dict(section))
+    except TypeError as exc:
+        raise ValueError(f"sensor: {exc}") from None
+    except ValueError as exc:
+        msg = str(exc)
+        raise ValueError(msg if msg.startswith("sensor") else f"sensor: {msg}") from None
+    return section
+
+
+def load_config(source=None, *, overrides=None):
+    """Read, validate and complete a configuration.
+
+    Parameters
+    ----------
+    source : None, path or dict
+        A TOML file, an already-parsed nested dict, or None for the defaults.
+    overrides : dict, optional
+        A nested dict applied after ``source`` (e.g. from the command line).
+
+    Returns
+    -------
+    config : dict
+        Every section of :data:`SCHEMA` plus ``sensor``, defaults filled in.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``source`` is a path that does not exist.
+    ValueError
+        Unknown section or key (the message lists the valid ones), a value out
+        of range, or a TOML syntax error.
+    TypeError
+        A value of the wrong type.
+    """
+    import tomllib
+
+    if source is None:
+        user = {}
+    elif isinstance(source, dict):
+        user = copy.deepcopy(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(f"config file not found: {path}")
+        try:
+            user = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"config file {path} is not valid TOML: {exc}") from None
+    cfg = default_config()
+    for layer in (user, overrides or {}):
+        for section, values in layer.items():
+            if section not in SECTIONS:
+                raise ValueError(f"unknown config section {section!r}; valid: {', '.join(SECTIONS)}")
+            if not isinstance(values, dict):
+                raise TypeError(f"config section {section!r} must be a table, got {values!r}")
+            if section == "sensor":
+                cfg["sensor"].update(values)
+                continue
+            valid = SCHEMA[section]
+            for key, value in values.items():
+                if key not in valid:
+                    raise ValueError(
+                        f"unknown config key {section}.{key}; valid keys of [{section}]: {', '.join(valid)}")
+                cfg[section][key] = valid[key][1](value, f"{section}.{key}")
+    cfg["sensor"] = _validate_sensor(cfg["sensor"])
+    return cfg
+
+
+def config_hash(config, *sections, extra=None):
+    """A short, stable hash of some sections of a configuration (and ``extra``)."""
+    part = {s: config[s] for s in (sections or sorted(config))}
+    if extra is not None:
+        part["_extra"] = extra
+    blob = json.dumps(part, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def derive_seed(seed, *keys):
+    """A 32-bit seed derived from ``seed`` and ``keys`` (stable across processes).
+
+    The seed of a task depends only on what the task is, never on the order or
+    the worker that runs it.
+    """
+    blob = json.dumps([seed, *keys], sort_keys=True, default=str).encode()
+    return int.from_bytes(hashlib.sha256(blob).digest()[:4], "little")

@@ -1,0 +1,230 @@
+"""Simulate one image or raw file through the sensor and every front end.
+
+``simulate`` is the library behind ``analogfe simulate``: it turns an input
+(an sRGB image file, a camera raw file, or a scikit-image sample name) into a
+linear scene, exposes the sensor, reads it out through the linear ADC, runs
+each configured front end on the same electrons, and saves every stage as
+``.npz`` and as a preview PNG, with the bits per frame each front end sends off
+chip. :func:`stage_panels` gives the same stages as figure panels; the compare
+report draws them for one example image.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from ..frontend.codes import is_codes
+from ..scene.load import load_scene
+from .report import _atomic_write_bytes, atomic_write_json, hog_glyph, plot_stages
+
+__all__ = ['cell_orientation_histograms', 'simulate_stages', 'stage_panels', 'simulate']
+
+
+def cell_orientation_histograms(dx, dy, cell_size=8, bins=9):
+    """Unsigned orientation histograms per cell (L1 magnitude votes), for glyphs.
+
+    A drawing aid only (no normalisation); the features that the classifiers
+    use come from :mod:`analogfe.features`.
+
+    Returns
+    -------
+    hist : (H // cell_size, W // cell_size, bins) float32
+    """
+    dx = np.asarray(dx, dtype=np.float64)
+    dy = np.asarray(dy, dtype=np.float64)
+    ny, nx = dx.shape[0] // cell_size, dx.shape[1] // cell_size
+    if ny == 0 or nx == 0:
+        return np.zeros((max(ny, 1), max(nx, 1), bins), np.float32)
+    dx, dy = dx[: ny * cell_size, : nx * cell_size], dy[: ny * cell_size, : nx * cell_size]
+    mag = np.abs(dx) + np.abs(dy)
+    ang = np.mod(np.arctan2(dy, dx), np.pi)
+    b = np.minimum((ang / np.pi * bins).astype(int), bins - 1)
+    cy = np.arange(ny * cell_size)[:, None] // cell_size
+    cx = np.arange(nx * cell_size)[None, :] // cell_size
+    hist = np.zeros((ny, nx, bins), np.float64)
+    np.add.at(hist, (np.broadcast_to(cy, b.shape), np.broadcast_to(cx, b.shape), b), mag)
+    return hist.astype(np.float32)
+
+
+def _centred(gray):
+    g = np.asarray(gray, np.float64)
+    dx = np.zeros_like(g)
+    dy = np.zeros_like(g)
+    dx[:, 1:-1] = g[:, 2:] - g[:, :-2]
+    dy[1:-1, :] = g[2:, :] - g[:-2, :]
+    return dx, dy
+
+
+def _sensor_config(config, shape, cfa):
+    from ..sensor.model import SensorConfig
+
+    d = dict(config["sensor"])
+    d.update(height=int(shape[0]), width=int(shape[1]), cfa=cfa)
+    return SensorConfig.from_dict(d)
+
+
+def simulate_stages(scene, config, *, cfa=None, seed=0, brightness=1.0, progress=False):
+    """Run one linear scene through the sensor and every configured front end.
+
+    Parameters
+    ----------
+    scene : (H, W) float array in [0, 1]
+    config : dict
+        From :func:`analogfe.compare.load_config` (``sensor``, ``scene``,
+        ``frontends`` sections).
+    cfa : None or str
+    seed : int
+    brightness : float
+        Multiplies the electrons (clipped at full well), as in the sweep.
+
+    Returns
+    -------
+    stages : dict
+        ``scene``, ``electrons_e``, ``dn``, ``sensor_config``, ``outputs``
+        (front end name -> output), ``bits`` (list of rows).
+    """
+    from tqdm.auto import tqdm
+
+    from ..frontend.registry import make_frontend
+    from ..sensor.model import Sensor
+
+    scene = np.ascontiguousarray(scene, dtype=np.float32)
+    sc = _sensor_config(config, scene.shape, cfa)
+    sensor = Sensor(sc, seed=seed)
+    from .tasks import signal_for
+
+    electrons = sensor.expose(scene, signal_e=signal_for(config, sc) * float(brightness))
+    electrons = np.minimum(electrons, np.float32(sc.full_well_e))
+    dn = sensor.readout(electrons)
+    outputs, rows = {}, []
+    names = config["frontends"]["names"]
+    for name in tqdm(names, desc="front ends", disable=not progress, leave=False):
+        opts = dict(config["frontends"]["options"].get(name, {}))
+        fe = make_frontend(name, sensor_config=sc, seed=seed, **opts)
+        outputs[name] = fe(electrons)
+        rows.append({"frontend": name, "bits_per_frame": int(fe.bits_per_frame(sc.height, sc.width))})
+    base = config["frontends"]["baseline"]
+    ref = next((r["bits_per_frame"] for r in rows if r["frontend"] == base), None)
+    if ref is None:
+        fe = make_frontend(base, sensor_config=sc, seed=seed)
+        ref = int(fe.bits_per_frame(sc.height, sc.width))
+    for r in rows:
+        r["compression"] = ref / r["bits_per_frame"] if r["bits_per_frame"] else float("nan")
+    return {"scene": scene, "electrons_e": electrons, "dn": dn, "sensor_config": sc,
+            "outputs": outputs, "bits": rows, "baseline": base}
+
+
+def _code_kw(levels):
+    half = max(int(levels) // 2, 1)
+    return {"cmap": "coolwarm", "vmin": -half, "vmax": half}
+
+
+def stage_panels(stages, *, cell_size=8, max_scales=3):
+    """Figure panels ``(title, image, imshow kwargs, file stem)`` of every stage."""
+    sc = stages["sensor_config"]
+    panels = [("scene (linear)", stages["scene"], {"vmin": 0, "vmax": 1}, "scene"),
+              ("electrons", stages["electrons_e"], {"vmin": 0, "vmax": sc.full_well_e}, "electrons"),
+              ("DN (linear ADC)", stages["dn"], {"vmin": 0, "vmax": 2 ** sc.adc_bits - 1}, "dn")]
+    for name, out in stages["outputs"].items():
+        if is_codes(out):
+            levels = getattr(out, "levels", 2 ** getattr(out, "bits", 2) - 1)
+            for s, k in enumerate(out.scales[:max_scales]):
+                panels.append((f"{name} dx, scale {k}", out.dx[s], _code_kw(levels), f"{name}_dx_scale{k}"))
+                panels.append((f"{name} dy, scale {k}", out.dy[s], _code_kw(levels), f"{name}_dy_scale{k}"))
+            hist = cell_orientation_histograms(out.dx[0], out.dy[0], cell_size)
+        else:
+            img = np.asarray(out)
+            panels.append((f"{name} output", img, {"vmin": 0, "vmax": 255}, name))
+            gray = img.mean(axis=-1) if img.ndim == 3 else img
+            hist = cell_orientation_histograms(*_centred(gray), cell_size)
+        panels.append((f"{name} HOG glyphs", hog_glyph(hist, cell_size=max(cell_size, 8)), {"cmap": "gray"},
+                       f"{name}_hog"))
+    return panels
+
+
+def _png_bytes(image, kw):
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    img = np.asarray(image)
+    kw = dict(kw)
+    if img.ndim == 2:
+        kw.setdefault("cmap", "gray")
+    else:
+        kw.pop("vmin", None), kw.pop("vmax", None)
+        img = img.astype(np.uint8) if img.dtype != np.uint8 else img
+    plt.imsave(buf, img, format="png", **kw)
+    return buf.getvalue()
+
+
+def _npz_bytes(**arrays):
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    return buf.getvalue()
+
+
+def _slug(name):
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+
+
+def simulate(source, config, out_dir, *, seed=0, max_side=1024, progress=True):
+    """Simulate ``source`` and save every stage under ``out_dir``.
+
+    Writes ``stages.npz`` (scene, electrons, DN), ``<frontend>.npz`` (the
+    8-bit image, or the dx/dy codes of each scale), one PNG per stage,
+    ``overview.png`` (all stages side by side) and ``bits.json``.
+
+    Parameters
+    ----------
+    source : str or path
+        See :func:`load_scene`.
+    config : dict
+        From :func:`analogfe.compare.load_config`.
+    out_dir : path
+    seed : int
+    max_side : int
+    progress : bool
+
+    Returns
+    -------
+    result : dict
+        ``source``, ``height``, ``width``, ``cfa``, ``bits`` (rows with
+        ``frontend``, ``bits_per_frame``, ``compression``), ``files``.
+    """
+    from tqdm.auto import tqdm
+
+    out = Path(out_dir)
+    scene, cfa, label = load_scene(source, cfa=config["sensor"].get("cfa", "RGGB"), max_side=max_side)
+    st = simulate_stages(scene, config, cfa=cfa, seed=seed, progress=progress)
+    files = []
+
+    def put(name, data):
+        files.append(_atomic_write_bytes(out / name, data))
+
+    put("stages.npz", _npz_bytes(scene=st["scene"], electrons_e=st["electrons_e"], dn=st["dn"]))
+    for name, o in st["outputs"].items():
+        if is_codes(o):
+            arrays = {}
+            for s, k in enumerate(o.scales):
+                arrays[f"dx_scale{k}"] = np.asarray(o.dx[s])
+                arrays[f"dy_scale{k}"] = np.asarray(o.dy[s])
+            put(f"{_slug(name)}.npz", _npz_bytes(**arrays))
+        else:
+            put(f"{_slug(name)}.npz", _npz_bytes(image=np.asarray(o)))
+    from .tasks import cell_size_for
+
+    cell = cell_size_for(config, scene.shape)
+    panels = stage_panels(st, cell_size=cell, max_scales=99)
+    for _, img, kw, stem in tqdm(panels, desc="previews", disable=not progress, leave=False):
+        put(_slug(stem) + ".png", _png_bytes(img, kw))
+    files.append(plot_stages(stage_panels(st, cell_size=cell),
+                             out / "overview.png", title=label))
+    files.append(atomic_write_json(out / "bits.json", {"source": label, "rows": st["bits"]}))
+    sc = st["sensor_config"]
+    return {"source": label, "height": sc.height, "width": sc.width, "cfa": cfa,
+            "bits": st["bits"], "files": [str(f) for f in files]}

@@ -1,0 +1,352 @@
+"""Sweep the design space of a front end on Dask.
+
+A sweep is a grid over front-end parameters (any keyword of the base front
+end: bits, scales, thresholds, non-idealities; plus ``resolution``, a factor on
+the image and sensor size). Every combination is one task: it emulates the
+sensor and the front end on the dataset, trains the wake-up classifier (or the
+ResNet-10), measures accuracy and its loss over the brightness sweep, and asks
+the cost model for bits, memory and energy. Each task's seed is derived from
+its parameters, so a result does not depend on which worker ran it or in what
+order. Results go to ``points/<hash>.json`` (atomically, one per point; a
+later run with the same configuration skips them), ``sweep.csv``, the plots and
+``sweep.md`` / ``sweep.html``.
+
+The grid runs on ``dask.distributed``: a :class:`~distributed.LocalCluster` on
+this machine by default (``sweep.n_workers`` x ``sweep.threads_per_worker``,
+threads unless ``sweep.processes``), or an existing scheduler by address.
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import inspect
+import io
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+
+from .config import config_hash, derive_seed, load_config
+from .report import atomic_write_json, atomic_write_text
+from .tasks import (
+    cell_size_for,
+    evaluate_cost,
+    frontend_for,
+    load_split,
+    sensor_config_for,
+    signal_for,
+    torch_threads,
+)
+
+__all__ = ["grid_points", "valid_grid_keys", "run_point", "run_sweep", "point_label"]
+
+POINT_VERSION = 1
+_NOT_PARAMS = {"self", "seed", "sensor_config", "sensor", "kwargs", "kw"}
+
+
+def valid_grid_keys(base_frontend):
+    """Names a ``[sweep.grid]`` table may use for ``base_frontend``."""
+    from ..frontend.registry import make_frontend
+
+    fe = make_frontend(base_frontend)
+    params = [p for p in inspect.signature(type(fe).__init__).parameters
+              if p not in _NOT_PARAMS]
+    return ["resolution"] + params
+
+
+def _canon(v):
+    if isinstance(v, (list, tuple)):
+        return [_canon(x) for x in v]
+    return v
+
+
+def grid_points(config):
+    """Every combination of ``config["sweep"]["grid"]``, in a fixed order.
+
+    Returns
+    -------
+    points : list of dict
+        ``{parameter: value}``; an empty grid gives one point, the base front end.
+
+    Raises
+    ------
+    ValueError
+        An unknown grid key (the message lists the valid ones), or a value
+        that is not a non-empty list.
+    """
+    grid = config["sweep"]["grid"]
+    base = config["sweep"]["base_frontend"]
+    valid = valid_grid_keys(base)
+    for k, v in grid.items():
+        if k not in valid:
+            raise ValueError(f"unknown sweep.grid key {k!r} for front end {base!r}; "
+                             f"valid: {', '.join(valid)}")
+        if not isinstance(v, list) or not v:
+            raise ValueError(f"sweep.grid.{k} must be a non-empty list of values, got {v!r}")
+    for r in grid.get("resolution", []):
+        if isinstance(r, bool) or not isinstance(r, (int, float)) or not 0.05 <= r <= 4:
+            raise ValueError(f"sweep.grid.resolution values must be in [0.05, 4], got {r!r}")
+    keys = list(grid)
+    return [dict(zip(keys, map(_canon, combo))) for combo in itertools.product(*(grid[k] for k in keys))]
+
+
+def point_label(point):
+    """A short label of a grid point, e.g. ``bits=2 scales=1-2``."""
+    if not point:
+        return "base"
+    parts = []
+    for k, v in point.items():
+        v = "-".join(map(str, v)) if isinstance(v, list) else v
+        parts.append(f"{k}={v}")
+    return " ".join(parts)
+
+
+def _point_hash(config, point, seed):
+    return config_hash(config, "dataset", "scene", "sensor", "svm", "resnet", "frontends", "cost",
+                       extra={"point": point, "seed": seed, "base": config["sweep"]["base_frontend"],
+                              "model": config["sweep"]["model"], "version": POINT_VERSION})
+
+
+@functools.lru_cache(maxsize=4)
+def _split_cached(config_json, seed):
+    return load_split(json.loads(config_json), seed)
+
+
+def _resized(split, factor):
+    if factor == 1:
+        return split
+    from ..data.builtin import Split
+    from ..scene.io import resize_image
+
+    h, w = split.X_train.shape[1:3]
+    size = (max(8, int(round(h * factor))), max(8, int(round(w * factor))))
+    return Split(X_train=np.stack([resize_image(im, size) for im in split.X_train]),
+                 X_test=np.stack([resize_image(im, size) for im in split.X_test]),
+                 y_train=split.y_train, y_test=split.y_test, classes=split.classes)
+
+
+def run_point(point, config, seed=0):
+    """Evaluate one grid point (one Dask task); a flat dict of results.
+
+    The front end, sensor and classifier seeds are derived from ``seed`` and
+    the point itself.
+    """
+    from ..frontend.registry import make_frontend
+
+    sw = config["sweep"]
+    point = dict(point)
+    res_factor = float(point.pop("resolution", 1.0))
+    pseed = derive_seed(seed, point_label(point), res_factor)
+    split = _resized(_split_cached(json.dumps(config, sort_keys=True), seed), res_factor)
+    shape = split.X_train.shape[1:3]
+    sc = sensor_config_for(config, shape, sw["base_frontend"])
+    opts = {**config["frontends"]["options"].get(sw["base_frontend"], {}), **point}
+    point_cfg = dict(config, frontends=dict(config["frontends"], options={sw["base_frontend"]: opts}))
+    fe, fe_sc = frontend_for(sw["base_frontend"], point_cfg, sc, pseed % 2**31)
+    ks = sorted(set(config["scene"]["brightness_exponents"]) | {0})
+    if sw["model"] == "svm":
+        from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+        from ..learn.wakeup import WakeUpClassifier
+
+        fr = config["frontends"]
+        clf = WakeUpClassifier(frontend=fe, sensor_config=fe_sc, seed=pseed % 2**31, scale=fr["scale"],
+                               cell_size=cell_size_for(config, shape), method=fr["hog_method"],
+                               signal_e=signal_for(config, sc), max_iter=config["svm"]["max_iter"])
+        if config["svm"]["C"] == "auto":
+            cv = StratifiedKFold(5, shuffle=True, random_state=pseed % 2**31)
+            clf = GridSearchCV(clf, {"C": list(config["svm"]["C_grid"])}, cv=cv).fit(
+                split.X_train, split.y_train).best_estimator_
+        else:
+            clf.set_params(C=config["svm"]["C"]).fit(split.X_train, split.y_train)
+        acc = {k: float(clf.set_params(brightness=2.0 ** k).score(split.X_test, split.y_test))
+               for k in ks}
+        profile = None
+    else:
+        from ..learn import experiments as _train
+
+        r = config["resnet"]
+        with torch_threads(r["threads"]):
+            tm = _train.train_frontend(split, fe, epochs=r["epochs"], width=r["width"],
+                                       seed=pseed % 2**31, signal_e=signal_for(config, sc),
+                                       sensor_config=fe_sc, batch_size=r["batch_size"], lr=r["lr"],
+                                       weight_decay=r["weight_decay"],
+                                       patience=r["patience"] or None, progress=False)
+            sweep = _train.brightness_sweep({"m": tm}, split.X_test, split.y_test, ks=ks,
+                                            seed=pseed % 2**31)
+        acc = {int(k): float(v) for k, v in sweep["rows"][0]["accuracy"].items()}
+        from ..system.network import model_profile
+
+        frame = (tm.model.in_channels, max(8, int(round(config["cost"]["height"] * res_factor))),
+                 max(8, int(round(config["cost"]["width"] * res_factor))))
+        profile = {k: int(v) for k, v in model_profile(tm.model, frame).items()
+                   if k in ("params", "macs", "activation_bits")}
+    cost_cfg = dict(config, cost=dict(config["cost"],
+                                      height=max(8, int(round(config["cost"]["height"] * res_factor))),
+                                      width=max(8, int(round(config["cost"]["width"] * res_factor)))),
+                    frontends=point_cfg["frontends"])
+    cost = evaluate_cost(sw["base_frontend"], cost_cfg, cnn_profile=profile)
+    path = cost["cnn" if profile is not None else "hog-svm"]
+    h, w = cost_cfg["cost"]["height"], cost_cfg["cost"]["width"]
+    base_fe = make_frontend(config["frontends"]["baseline"],
+                            sensor_config=sensor_config_for(config, (h, w), config["frontends"]["baseline"]))
+    return {
+        "accuracy": acc[0],
+        "max_loss": max(0.0, max(100.0 * (acc[0] - a) for a in acc.values())),
+        "brightness": {str(k): v for k, v in acc.items()},
+        "bits_per_frame": cost["bits_per_frame"],
+        "compression": base_fe.bits_per_frame(h, w) / cost["bits_per_frame"],
+        "memory_kib": path["memory_bits"] / 8192.0,
+        "energy_per_frame_uj": path["energy_per_frame_pj"] * 1e-6,
+        "average_power_uw": path["average_power_w"] * 1e6,
+        "breakdown_pj": path["components_pj"],
+        "image_size": [int(s) for s in shape],
+    }
+
+
+_RESULT_COLUMNS = [("accuracy", "accuracy"), ("max_loss", "max loss 2^k (pts)"),
+                   ("bits_per_frame", "bits/frame"), ("compression", "compression x"),
+                   ("memory_kib", "memory (KiB)"), ("energy_per_frame_uj", "energy/frame (uJ)"),
+                   ("average_power_uw", "avg power (uW)")]
+
+
+def _csv_text(rows, keys):
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(keys)
+    for r in rows:
+        w.writerow([json.dumps(r[k]) if isinstance(r[k], (list, dict)) else r[k] for k in keys])
+    return buf.getvalue()
+
+
+def _run_dask(todo, config, seed, scheduler, progress, on_done):
+    from distributed import Client, LocalCluster, as_completed
+    from tqdm.auto import tqdm
+
+    sw = config["sweep"]
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=sw["n_workers"], threads_per_worker=sw["threads_per_worker"],
+                               processes=sw["processes"], dashboard_address=None)
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(scheduler, timeout="5s")
+        except (OSError, TimeoutError) as exc:
+            raise ValueError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    try:
+        futures = {client.submit(run_point, p, config, seed, key=f"analogfe-point-{h}", pure=False): (h, p)
+                   for h, p in todo}
+        with tqdm(total=len(futures), desc="sweep", disable=not progress) as bar:
+            for fut in as_completed(futures):
+                h, p = futures[fut]
+                on_done(h, p, fut.result())
+                bar.update()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run_sweep(config, out_dir, *, seed=0, scheduler=None, serial=False, progress=True, fresh=False):
+    """Run a grid sweep and write its CSV, plots and report.
+
+    Parameters
+    ----------
+    config : dict or path
+        See :func:`analogfe.config.load_config`; the grid is ``sweep.grid``.
+    out_dir : path
+    seed : int
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:port``); default a
+        local cluster.
+    serial : bool
+        Run every point in this process, without Dask (the reference the
+        parallel run must equal).
+    progress : bool
+    fresh : bool
+        Recompute points that a previous run stored.
+
+    Returns
+    -------
+    dict
+        ``rows`` (one per point, grid order), ``columns``, ``csv``, ``plots``,
+        ``report_md``, ``report_html``, ``reused`` (number of stored points).
+    """
+    from tqdm.auto import tqdm
+
+    config = config if isinstance(config, dict) and "sweep" in config else load_config(config)
+    points = grid_points(config)
+    out = Path(out_dir)
+    (out / "points").mkdir(parents=True, exist_ok=True)
+    hashes = [_point_hash(config, p, seed) for p in points]
+    results, todo = {}, []
+    for h, p in zip(hashes, points):
+        f = out / "points" / f"{h}.json"
+        if not fresh and f.is_file():
+            try:
+                results[h] = json.loads(f.read_text())["result"]
+                continue
+            except (OSError, ValueError, KeyError):
+                pass
+        todo.append((h, p))
+    reused = len(results)
+
+    def done(h, p, r):
+        atomic_write_json(out / "points" / f"{h}.json", {"point": p, "seed": seed, "result": r})
+        results[h] = json.loads(json.dumps(r))
+
+    if todo:
+        if serial:
+            for h, p in tqdm(todo, desc="sweep", disable=not progress):
+                done(h, p, run_point(p, config, seed))
+        else:
+            _run_dask(todo, config, seed, scheduler, progress, done)
+    keys = list(config["sweep"]["grid"])
+    rows = []
+    for h, p in zip(hashes, points):
+        r = results[h]
+        row = {"point": point_label(p), **p}
+        row.update({k: r[k] for k, _ in _RESULT_COLUMNS})
+        row["brightness"] = r["brightness"]
+        row["breakdown_pj"] = r["breakdown_pj"]
+        rows.append(row)
+    csv_keys = ["point"] + keys + [k for k, _ in _RESULT_COLUMNS] + ["brightness"]
+    csv_path = atomic_write_text(out / "sweep.csv", _csv_text(rows, csv_keys))
+    rep = _sweep_report(rows, config, out, seed)
+    columns = [("point", "grid point")] + _RESULT_COLUMNS
+    return {"rows": rows, "columns": columns, "csv": csv_path, "reused": reused, **rep}
+
+
+def _sweep_report(rows, config, out, seed):
+    from .report import (
+        plot_accuracy_vs,
+        plot_brightness,
+        plot_energy_breakdown,
+        write_report,
+    )
+
+    lab = f"{config['sweep']['model']} accuracy"
+    plots = [
+        ("Accuracy vs bits per frame", plot_accuracy_vs(
+            rows, [("bits_per_frame", "accuracy", lab)], out / "sweep_accuracy_vs_bits.png",
+            xlabel="bits off chip per frame", label_key="point")),
+        ("Accuracy vs energy per frame (Pareto front dashed)", plot_accuracy_vs(
+            rows, [("energy_per_frame_uj", "accuracy", lab)], out / "sweep_accuracy_vs_energy.png",
+            xlabel="energy per frame (uJ)", label_key="point", pareto=True)),
+        ("Accuracy vs brightness", plot_brightness(
+            {r["point"]: (sorted(int(k) for k in r["brightness"]),
+                          [r["brightness"][str(k)] for k in sorted(int(k) for k in r["brightness"])])
+             for r in rows}, out / "sweep_accuracy_vs_brightness.png")),
+        ("Energy per frame by component", plot_energy_breakdown(
+            {r["point"]: r["breakdown_pj"] for r in rows}, out / "sweep_energy_breakdown.png",
+            unit="uJ", scale=1e-6)),
+    ]
+    intro = (f"Grid over {', '.join(config['sweep']['grid']) or 'nothing'} of front end "
+             f"'{config['sweep']['base_frontend']}' on dataset '{config['dataset']['name']}', "
+             f"model {config['sweep']['model']}, seed {seed}; {len(rows)} points.")
+    md, html_ = write_report(out, title="analogfe sweep", intro=intro, rows=rows,
+                             columns=[("point", "grid point")] + _RESULT_COLUMNS, figures=plots,
+                             name="sweep")
+    return {"plots": [p for _, p in plots], "report_md": md, "report_html": html_}

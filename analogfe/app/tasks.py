@@ -1,0 +1,309 @@
+"""The run helpers shared by compare, sweep and simulate: config -> objects,
+the SVM and ResNet evaluations, the cost of one front end.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .config import derive_seed
+
+__all__ = ['load_split', 'sensor_config_for', 'signal_for', 'cell_size_for', 'evaluate_svm', 'evaluate_resnet', 'evaluate_cost']
+
+
+# --------------------------------------------------------------------------- data
+RESULT_VERSION = 1
+
+
+def _scene_split(scenes, test_size, seed, window):
+    """Split wake-up scenes by scene; crops for classification, test scenes for AP."""
+    from sklearn.model_selection import train_test_split
+
+    from ..data.builtin import Split, WakeupScenes
+
+    lab = np.asarray(scenes.labels)
+    strat = lab if 0 < lab.sum() < len(lab) else None
+    idx_tr, idx_te = train_test_split(np.arange(len(scenes)), test_size=test_size,
+                                      random_state=seed, stratify=strat)
+
+    def sub(idx):
+        idx = np.sort(idx)
+        return WakeupScenes(scenes.images[idx], [scenes.boxes[i] for i in idx], scenes.lux[idx],
+                            scenes.labels[idx], tuple(scenes.backgrounds[i] for i in idx))
+
+    tr, te = sub(idx_tr), sub(idx_te)
+    X_tr, y_tr, _ = tr.crops(window, seed=seed)
+    X_te, y_te, _ = te.crops(window, seed=seed)
+    return Split(X_tr, X_te, y_tr, y_te, tuple(scenes.classes)), te
+
+
+def load_split(config, seed=0, *, with_scenes=False):
+    """The dataset of ``config["dataset"]`` as a train / test split of images.
+
+    Through :func:`analogfe.data.load_split`: ``"lfw"`` as it is, the wake-up
+    scenes split by scene and cut into target and background crops, a VOC /
+    PASCALRAW folder as object and background crops, an image folder as its
+    images; ``dataset.window`` sets the size of every image (``"auto"``: the
+    dataset's own). ``max_images`` keeps a random subset; ``image_size``
+    resizes to ``[height, width]``.
+
+    Returns
+    -------
+    split : Split
+    scenes : WakeupScenes or None
+        Only with ``with_scenes``: the test scenes with their boxes, for the
+        detector's average precision (wake-up scenes only).
+    """
+    from .. import data
+    from ..data.builtin import Split
+
+    ds = config["dataset"]
+    name, ts = ds["name"], ds["test_size"]
+    window = None if ds["window"] == "auto" else ds["window"]
+    scenes = None
+    if name == "wakeup-scenes" and with_scenes:
+        # Split here (as data.load_split does) to keep the test scenes and their boxes.
+        split, scenes = _scene_split(data.load_dataset(name, seed=seed), ts, seed, window or 32)
+    else:
+        split = data.load_split(name, test_size=ts, seed=seed, window=window)
+    X_train, y_train = np.asarray(split.X_train), np.asarray(split.y_train)
+    X_test, y_test = np.asarray(split.X_test), np.asarray(split.y_test)
+    n = ds["max_images"]
+    if n and n < len(y_train) + len(y_test):
+        rng = np.random.default_rng(derive_seed(seed, "max_images"))
+        n_test = max(2, int(round(n * len(y_test) / (len(y_train) + len(y_test)))))
+        it = np.sort(rng.permutation(len(y_train))[: n - n_test])
+        iv = np.sort(rng.permutation(len(y_test))[:n_test])
+        X_train, y_train, X_test, y_test = X_train[it], y_train[it], X_test[iv], y_test[iv]
+    if ds["image_size"]:
+        from ..scene.io import resize_image
+
+        size = tuple(ds["image_size"])
+        X_train = np.stack([resize_image(im, size) for im in X_train])
+        X_test = np.stack([resize_image(im, size) for im in X_test])
+    if len(np.unique(y_train)) < 2 or len(y_test) == 0:
+        raise ValueError(f"dataset {name!r} gives {len(y_train)} training images of "
+                         f"{len(np.unique(y_train))} class(es) and {len(y_test)} test images; "
+                         "training needs two classes and a test split")
+    split = Split(X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test,
+                  classes=tuple(split.classes))
+    return (split, scenes) if with_scenes else split
+
+
+def sensor_config_for(config, shape, frontend=None):
+    """The SensorConfig of ``config["sensor"]`` with height and width of ``shape``.
+
+    Without a ``cfa`` in the configuration, a named front end gets its own
+    sensor's (:data:`analogfe.frontend.FRONTENDS`: Bayer RGGB for ``rgb8``,
+    monochrome for the others).
+    """
+    from ..frontend.registry import FRONTENDS
+    from ..sensor.model import SensorConfig
+
+    d = dict(config["sensor"])
+    d.update(height=int(shape[0]), width=int(shape[1]))
+    if "cfa" not in d and frontend in FRONTENDS:
+        d["cfa"] = FRONTENDS[frontend].cfa
+    return SensorConfig.from_dict(d)
+
+
+def signal_for(config, sensor_config):
+    """``scene.signal_e``; ``"auto"`` is full well / 8 (3 stops of headroom)."""
+    from ..learn.experiments import default_signal_e
+
+    s = config["scene"]["signal_e"]
+    return default_signal_e(sensor_config) if s == "auto" else float(s)
+
+
+# --------------------------------------------------------------------------- models
+def frontend_for(name, config, sensor_config, seed):
+    """The front end to emulate and the sensor config to pass with it.
+
+    Without ``frontends.options`` for ``name`` that is the name itself (the
+    emulation builds it on ``sensor_config``); with options, the object built
+    by :func:`analogfe.frontend.make_frontend` (a digital front end carries
+    its own sensor, so the sensor config is then None).
+    """
+    opts = dict(config["frontends"]["options"].get(name, {}))
+    if not opts:
+        return name, sensor_config
+    from ..frontend.log_gradient import LogGradientFrontEnd
+    from ..frontend.registry import make_frontend
+
+    fe = make_frontend(name, sensor_config=sensor_config, seed=seed, **opts)
+    return fe, (sensor_config if isinstance(fe, LogGradientFrontEnd) else None)
+
+
+def cell_size_for(config, shape):
+    """``frontends.cell_size``; ``"auto"`` is 5 px on crops under 64 px (LFW), else 8."""
+    c = config["frontends"]["cell_size"]
+    if c == "auto":
+        from ..learn.wakeup import LFW_CELL_SIZE
+
+        return LFW_CELL_SIZE if min(shape) < 64 else 8
+    return int(c)
+
+
+def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
+    """Train the wake-up SVM on one front end; accuracy and the brightness sweep.
+
+    The classifier is :class:`analogfe.wakeup.WakeUpClassifier` (front end,
+    HOG, linear SVM). With ``svm.C = "auto"`` C is chosen by 5-fold
+    cross-validation on the training split only.
+
+    Returns
+    -------
+    result : dict
+        ``accuracy`` and ``roc_auc`` (None for more than two classes) at k = 0,
+        ``brightness`` ({k: accuracy}),
+        ``max_loss`` (largest drop against k = 0, in points), ``C``,
+        ``n_features``, ``model`` (the fitted classifier), and with
+        ``scenes`` (test scenes with boxes) ``ap``: PASCAL VOC average
+        precision (area, IoU 0.5) of the sliding-window detector
+        (:class:`analogfe.wakeup.SlidingWindowDetector`) built on the classifier.
+    """
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    from tqdm.auto import tqdm
+
+    from ..learn.wakeup import WakeUpClassifier
+
+    shape = split.X_train.shape[1:3]
+    sc = sensor_config_for(config, shape, name)
+    fr = config["frontends"]
+    fe, fe_sc = frontend_for(name, config, sc, derive_seed(seed, name, "sensor") % 2**31)
+    clf = WakeUpClassifier(frontend=fe, sensor_config=fe_sc, seed=derive_seed(seed, name, "sensor") % 2**31,
+                           scale=fr["scale"], cell_size=cell_size_for(config, shape),
+                           method=fr["hog_method"], signal_e=signal_for(config, sc),
+                           max_iter=config["svm"]["max_iter"])
+    C = config["svm"]["C"]
+    if C == "auto":
+        fewest = int(np.unique(np.asarray(split.y_train), return_counts=True)[1].min())
+        if fewest < 5:
+            raise ValueError(f'svm.C = "auto" chooses C by 5-fold cross-validation and needs 5 '
+                             f"training images per class; the smallest class has {fewest}: "
+                             "set svm.C to a number or use a larger dataset")
+        cv = StratifiedKFold(5, shuffle=True, random_state=derive_seed(seed, name, "cv") % 2**31)
+        search = GridSearchCV(clf, {"C": list(config["svm"]["C_grid"])}, cv=cv)
+        clf = search.fit(split.X_train, split.y_train).best_estimator_
+    else:
+        clf.set_params(C=C).fit(split.X_train, split.y_train)
+    if len(clf.classes_) == 2:
+        m = clf.evaluate(split.X_test, split.y_test)
+    else:  # ROC AUC and AP of the ranking are defined for two classes only
+        m = {"accuracy": clf.score(split.X_test, split.y_test), "roc_auc": None}
+    acc = {0: float(m["accuracy"])}
+    ks = sorted(set(config["scene"]["brightness_exponents"]) - {0})
+    for k in tqdm(ks, desc=f"{name} SVM brightness", disable=not progress, leave=False):
+        acc[k] = float(clf.set_params(brightness=2.0 ** k).score(split.X_test, split.y_test))
+    clf.set_params(brightness=1.0)
+    acc = dict(sorted(acc.items()))
+    loss = max(0.0, max(100.0 * (acc[0] - a) for a in acc.values()))
+    auc = None if m["roc_auc"] is None else float(m["roc_auc"])
+    out = {"accuracy": acc[0], "roc_auc": auc, "brightness": acc, "max_loss": loss,
+           "C": float(clf.C), "n_features": int(clf.n_hog_features_), "model": clf}
+    if scenes is not None and len(clf.classes_) == 2:
+        from ..learn.wakeup import SlidingWindowDetector
+
+        out["ap"] = float(SlidingWindowDetector(clf).evaluate(scenes.images, scenes.boxes).ap)
+    return out
+
+
+def torch_threads(n):
+    """Context manager: run torch on ``n`` threads, then restore the setting.
+
+    The ResNet-10 on small images trains fastest on one thread here: with two
+    threads on two busy cores, torch's workers wait on each other and a
+    training took 40 times longer (measured). ``resnet.threads`` sets it.
+    """
+    import contextlib
+
+    import torch
+
+    @contextlib.contextmanager
+    def ctx():
+        old = torch.get_num_threads()
+        torch.set_num_threads(n)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(old)
+
+    return ctx()
+
+
+def evaluate_resnet(split, name, config, *, seed=0, checkpoint_dir=None, progress=False):
+    """Train the ResNet-10 on one front end; accuracy and the brightness sweep."""
+    with torch_threads(config["resnet"]["threads"]):
+        return _evaluate_resnet(split, name, config, seed=seed, checkpoint_dir=checkpoint_dir,
+                                progress=progress)
+
+
+def _evaluate_resnet(split, name, config, *, seed, checkpoint_dir, progress):
+    from ..learn import experiments as _train
+
+    r = config["resnet"]
+    sc = sensor_config_for(config, split.X_train.shape[1:3], name)
+    fe, fe_sc = frontend_for(name, config, sc, derive_seed(seed, name, "resnet") % 2**31)
+    tm = _train.train_frontend(
+        split, fe, epochs=r["epochs"], width=r["width"], seed=derive_seed(seed, name, "resnet") % 2**31,
+        signal_e=signal_for(config, sc), sensor_config=fe_sc, checkpoint_dir=checkpoint_dir,
+        batch_size=r["batch_size"], lr=r["lr"], weight_decay=r["weight_decay"],
+        patience=r["patience"] or None, progress=progress)
+    ks = sorted(set(config["scene"]["brightness_exponents"]) | {0})
+    sw = _train.brightness_sweep({name: tm}, split.X_test, split.y_test, ks=ks,
+                                 seed=derive_seed(seed, name, "test") % 2**31)
+    row = sw["rows"][0]
+    acc = {int(k): float(v) for k, v in row["accuracy"].items()}
+    from ..system.network import model_profile
+
+    shape = (tm.model.in_channels,) + tuple(split.X_test.shape[1:3])
+    prof = model_profile(tm.model, shape)
+    frame = model_profile(tm.model, (tm.model.in_channels, config["cost"]["height"], config["cost"]["width"]))
+    return {"accuracy": acc[0], "brightness": acc, "max_loss": float(row["max_loss"]),
+            "model": tm, "params": int(prof["params"]), "macs": int(prof["macs"]),
+            "encoding": tm.encoding, "epochs_run": int(tm.result.epochs_run),
+            "frame_profile": {k: int(frame[k]) for k in ("params", "macs", "activation_bits")}}
+
+
+def evaluate_cost(name, config, *, cnn_profile=None):
+    """Bits, memory, energy per frame and average power of one front end.
+
+    Evaluated with :func:`analogfe.system.cost` for the deployed sensor
+    (``cost.height`` x ``cost.width``, QVGA by default) at ``cost.fps``, once
+    with the wake-up back end (HOG + linear SVM detector, ``"hog-svm"``) and,
+    given the ResNet's profile at that frame size, once with the CNN back end.
+
+    Returns
+    -------
+    dict
+        ``bits_per_frame`` and, per back end (``"hog-svm"``, ``"cnn"``):
+        ``energy_per_frame_pj``, ``average_power_w``, ``memory_bits``,
+        ``link_bits``, ``data_rate_mbps``, ``components_pj`` (name -> pJ),
+        ``stages_pj``.
+    """
+    from ..frontend.registry import make_frontend
+    from ..system import model as system
+
+    c = config["cost"]
+    h, w = c["height"], c["width"]
+    sc = sensor_config_for(config, (h, w), name)
+    opts = dict(config["frontends"]["options"].get(name, {}))
+    fe = make_frontend(name, sensor_config=sc, seed=0, **opts)
+    out = {"bits_per_frame": int(fe.bits_per_frame(h, w))}
+    backends = {"hog-svm": {}}
+    if cnn_profile is not None:
+        backends["cnn"] = {"cnn": {k: cnn_profile[k] for k in ("params", "macs", "activation_bits")}}
+    for backend, extra in backends.items():
+        r = system.cost(fe, h, w, c["fps"], backend, name=name, **{**dict(c["options"]), **extra})
+        comps = {}
+        for comp in r.components:
+            comps[comp.name] = comps.get(comp.name, 0.0) + float(comp.energy_pj)
+        out[backend] = {
+            "energy_per_frame_pj": float(r.energy_pj),
+            "average_power_w": float(r.power_mw) * 1e-3,
+            "memory_bits": float(r.memory_bits),
+            "link_bits": float(r.link_bits),
+            "data_rate_mbps": float(r.data_rate_mbps),
+            "components_pj": comps,
+            "stages_pj": {k: float(v) for k, v in r.stage_energy_pj().items()},
+        }
+    return out

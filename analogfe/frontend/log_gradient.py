@@ -1,0 +1,393 @@
+"""Front ends: the analog log-gradient front end and the digital RGB baseline.
+
+Both take the electrons of :meth:`analogfe.sensor.Sensor.expose` (the analog
+domain) and know what they send off chip (:meth:`bits_per_frame`) and what
+the conversion costs (:meth:`operation_counts`), so the cost model never
+guesses.
+
+* :class:`LogGradientFrontEnd` -- k x k charge binning per scale (the analog
+  cyclic row buffers of the log-gradient sensor), then the log-ratio converter
+  of :mod:`analogfe.adc` on neighbour pairs: int8 codes ``dx``, ``dy`` per scale.
+* :class:`DigitalFrontEnd` -- read noise + linear ADC (:meth:`Sensor.readout`)
+  and the minimal ISP (:func:`analogfe.process`): 8-bit RGB or gray.
+
+:data:`FRONTENDS` names the standard front ends, :func:`make_frontend` builds
+one by name and :func:`emulate` runs sRGB images through the whole path.
+
+References
+----------
+C. Young, A. Omid-Zohoor, P. Lajevardi, B. Murmann, "A Data-Compressive
+1.5/2.75-bit Log-Gradient QVGA Image Sensor With Multi-Scale Readout for
+Always-On Object Detection", IEEE JSSC 54(11):2932-2946, 2019.
+doi:10.1109/JSSC.2019.2937437
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._ext import _binning, _logratio
+from .._validation import (
+    as_generator,
+    check_array,
+    check_choice,
+    check_float,
+    check_int,
+)
+from ..scene.cfa import CFA_PATTERNS
+from .codes import PAIRS, GradientCodes
+from .converter import (
+    EPS,
+    LN8,
+    check_ratio_thresholds,
+    formula_thresholds_ln,
+    levels_for_bits,
+    quantiser_scale,
+)
+from .packing import default_packing, get_packing, pack_codes, packed_bits, unpack_codes
+
+__all__ = ['bin_image', 'LogGradientFrontEnd']
+
+
+def bin_image(image, k):
+    """k x k charge binning: the mean of each k x k block (the analog row buffers).
+
+    Parameters
+    ----------
+    image : (H, W) or (N, H, W) array_like, float
+        Electrons (or any linear quantity).
+    k : int >= 1
+        Bin size; rows and columns beyond a multiple of ``k`` are dropped.
+
+    Returns
+    -------
+    binned : (H // k, W // k) or (N, H // k, W // k) ndarray, float32
+        Summed in float64 (in row-major order within each block) and stored
+        in float32.
+    """
+    x = check_array(image, "image", ndim=(2, 3), dtype=np.float32)
+    k = check_int(k, "k", low=1)
+    if x.shape[-1] < k or x.shape[-2] < k:
+        raise ValueError(f"k={k} is larger than the image {x.shape[-2:]}")
+    return _bin(x[None] if x.ndim == 2 else x, k)[0 if x.ndim == 2 else slice(None)]
+
+
+def _bin(x, k):
+    """(N, H, W) float32 contiguous -> (N, H//k, W//k) float32 (trusted input)."""
+    if k == 1:
+        return x
+    out = np.empty((x.shape[0], x.shape[1] // k, x.shape[2] // k), dtype=np.float32)
+    _binning.bin_mean(x, k, out)
+    return out
+
+
+class LogGradientFrontEnd:
+    """The analog log-gradient front end: binning + log-ratio converter.
+
+    Electrons are binned k x k per scale (the mean, as the sensor's analog
+    cyclic row buffers average charge), turned into linear intensity
+    ``I = electrons / full_well_e`` and converted on neighbour pairs by the
+    log-ratio converter (:mod:`analogfe.adc`)::
+
+        L = ln(I + eps);  dx = L[y, x+1] - L[y, x-1];  dy = L[y+1, x] - L[y-1, x]
+        q = round(clip(d, -ln 8, ln 8) * (2**(b-1) - 0.5 - 1e-4) / ln 8)
+
+    With every non-ideality off, the codes equal this formula of the released
+    log-HOG code exactly (float64, C library ``log``, ``round`` half away
+    from zero). The kernel decides on pixel ratios, as the sensor's
+    ratio-to-digital converter does, and evaluates the log only within 1e-9 of
+    a decision threshold (see ``ext/_logratio.pyx``).
+
+    **Colour.** On a Bayer sensor (``cfa`` set) each 2x2 quad (R, G, G, B) is
+    first binned to one value: colour is discarded and the quad is the unit
+    pixel (an odd last row/column is dropped). ``scales`` then count quads:
+    scale 1 is (H // 2, W // 2), scale 2 bins 2x2 quads, and so on.
+
+    **Borders.** Every scale's ``dx`` and ``dy`` have the binned shape
+    (H_s, W_s) = (H // k, W // k). A code whose pair leaves the image is 0 and
+    is not converted or sent off chip: centred pairs leave the first and last
+    column of ``dx`` and the first and last row of ``dy`` at 0; adjacent pairs
+    (``dx = L[y, x+1] - L[y, x]``) leave the last column / row at 0.
+
+    Parameters
+    ----------
+    bits : {2, 3}
+        ``b`` of the formula: 2 -> 3 levels (1.5 bit), 3 -> 7 levels (2.75 bit).
+        Ignored when ``thresholds`` is given.
+    scales : sequence of int
+        Distinct bin factors >= 1, e.g. (1, 2, 4).
+    thresholds : sequence of float, optional
+        Ascending ratio thresholds in (1, 8] instead of the formula; ``m``
+        thresholds give ``2m + 1`` levels.
+    pairs : {"centred", "adjacent"}
+    packing : str, optional
+        How codes leave the chip, a name in :data:`analogfe.PACKINGS`
+        (e.g. ``"2bit"``, ``"base3-5in8"``); default the narrowest fixed width.
+    full_well_e : float
+        Electrons that map to intensity 1.0 (the sensor's full well).
+    cfa : None or {"RGGB", "BGGR", "GRBG", "GBRG"}
+    eps : float
+        Offset inside the log, intensity units (1e-4 in the released code).
+    read_noise_e : float
+        Std of temporal Gaussian pixel read noise (source follower, after
+        correlated double sampling), electrons, added to every pixel before
+        binning and clipped at 0. 0 by default;
+        :func:`make_frontend` sets it to the sensor's ``read_noise_e``.
+    comparator_offset_ln : float
+        Std of a fixed offset per column converter (one for dx, one for dy),
+        natural-log units (nepers; 0.01 is about a 1 % ratio error).
+    comparator_noise_ln : float
+        Std of temporal Gaussian noise added to each decision, new every frame.
+    threshold_mismatch_ln : float
+        Std of a fixed error of each threshold of each column converter.
+    seed : None, int or numpy.random.Generator
+        Draws the fixed pattern (offsets, mismatch) and the temporal noise.
+
+    Notes
+    -----
+    A super-pixel at scale k, column x, uses the converter of its first
+    sensor column (x * k, counted in quads on a Bayer sensor); the fixed
+    offsets and mismatch of a column do not depend on the image width.
+    With any non-ideality on, the formula's decision thresholds
+    (:func:`analogfe.formula_thresholds_ln`) are compared against
+    ``clip(d) + offset + noise``. Converter decisions per code are counted as
+    ``ceil(log2(levels))`` (a successive-approximation search over the levels).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fe = LogGradientFrontEnd(bits=2, scales=(1, 2))
+    >>> e = np.full((8, 8), 1000.0, np.float32); e[:, 4:] = 4000.0
+    >>> out = fe(e)
+    >>> out.dx[0][0]
+    array([0, 0, 0, 1, 1, 0, 0, 0], dtype=int8)
+    """
+
+    def __init__(self, bits=2, scales=(1, 2, 4), thresholds=None, pairs="centred",
+                 packing=None, full_well_e=10000.0, cfa=None, *, eps=EPS,
+                 read_noise_e=0.0, comparator_offset_ln=0.0, comparator_noise_ln=0.0,
+                 threshold_mismatch_ln=0.0, seed=None):
+        if thresholds is None:
+            self.levels = levels_for_bits(bits)
+            self.bits = int(bits)
+            self._t_ln = formula_thresholds_ln(bits)
+        else:
+            self._t_ln = check_ratio_thresholds(thresholds)
+            self.levels = 2 * self._t_ln.size + 1
+            self.bits = math.ceil(math.log2(self.levels))
+        self.thresholds = None if thresholds is None else tuple(np.exp(self._t_ln).tolist())
+        if isinstance(scales, (str, bytes)) or not hasattr(scales, "__iter__"):
+            raise TypeError(f"scales must be a sequence of ints, got {scales!r}")
+        self.scales = tuple(check_int(k, "scales", low=1) for k in scales)
+        if not self.scales or len(set(self.scales)) != len(self.scales):
+            raise ValueError(f"scales must be distinct positive ints, got {scales!r}")
+        self.pairs = check_choice(pairs, "pairs", PAIRS)
+        self.packing = default_packing(self.levels) if packing is None else packing
+        get_packing(self.packing, self.levels)
+        self.full_well_e = check_float(full_well_e, "full_well_e", low=0.0, low_open=True)
+        self.cfa = None if cfa is None else check_choice(cfa, "cfa", CFA_PATTERNS)
+        self.eps = check_float(eps, "eps", low=0.0, low_open=True)
+        self.read_noise_e = check_float(read_noise_e, "read_noise_e", low=0.0)
+        self.comparator_offset_ln = check_float(comparator_offset_ln, "comparator_offset_ln", low=0.0)
+        self.comparator_noise_ln = check_float(comparator_noise_ln, "comparator_noise_ln", low=0.0)
+        self.threshold_mismatch_ln = check_float(threshold_mismatch_ln, "threshold_mismatch_ln",
+                                                 low=0.0)
+        ss = np.random.SeedSequence(as_generator(seed).integers(2**63))
+        self._fixed_seeds = ss.spawn(2)
+        self._noise_rng = np.random.default_rng(ss.spawn(1)[0])
+
+    # ------------------------------------------------------------ naming --
+    @property
+    def name(self):
+        """``"lg1.5"``, ``"lg2.75"`` or ``"lg<levels>L"`` for explicit thresholds."""
+        if self.thresholds is None:
+            return {3: "lg1.5", 7: "lg2.75"}[self.levels]
+        return f"lg{self.levels}L"
+
+    @property
+    def ideal(self):
+        """True when no non-ideality is on (the exact formula path)."""
+        return not (self.comparator_offset_ln or self.comparator_noise_ln
+                    or self.threshold_mismatch_ln)
+
+    @property
+    def noiseless(self):
+        """True when neither the pixels nor the converter add any noise or error."""
+        return self.ideal and not self.read_noise_e
+
+    def __repr__(self):
+        return (f"LogGradientFrontEnd(name={self.name!r}, scales={self.scales}, "
+                f"pairs={self.pairs!r}, packing={self.packing!r}, cfa={self.cfa!r})")
+
+    # ------------------------------------------------------------ shapes --
+    def code_shapes(self, height, width):
+        """(H_s, W_s) of the codes of each scale for a (height, width) sensor.
+
+        Raises
+        ------
+        ValueError
+            If a scale bins the image to fewer than 3 (centred) or 2 (adjacent)
+            super-pixels along an axis.
+        """
+        height = check_int(height, "height", low=1)
+        width = check_int(width, "width", low=1)
+        hb, wb = (height // 2, width // 2) if self.cfa else (height, width)
+        need = 3 if self.pairs == "centred" else 2
+        shapes = []
+        for k in self.scales:
+            hs, ws = hb // k, wb // k
+            if hs < need or ws < need:
+                unit = "quads" if self.cfa else "pixels"
+                raise ValueError(
+                    f"scales: scale {k} bins the {(hb, wb)} {unit} of a {(height, width)} "
+                    f"image to {(hs, ws)}; {self.pairs} pairs need at least {need} per axis"
+                )
+            shapes.append((hs, ws))
+        return shapes
+
+    def _interior(self):
+        return (slice(1, -1), slice(None)) if self.pairs == "centred" else (slice(0, -1), slice(None))
+
+    def codes_per_frame(self, height, width):
+        """Codes the converter produces per frame (border codes excluded)."""
+        o = 2 if self.pairs == "centred" else 1
+        return sum(hs * (ws - o) + (hs - o) * ws for hs, ws in self.code_shapes(height, width))
+
+    @property
+    def comparisons_per_code(self):
+        """Converter decisions per code, ``ceil(log2(levels))``."""
+        return math.ceil(math.log2(self.levels))
+
+    def bits_per_frame(self, height, width):
+        """Bits sent off chip per frame: every converted code in :attr:`packing`
+        (one stream per frame, before padding to a whole byte)."""
+        return packed_bits(self.codes_per_frame(height, width), self.packing, self.levels)
+
+    def operation_counts(self, height, width):
+        """Per-frame work of the front end.
+
+        Returns
+        -------
+        counts : dict of int
+            ``pixels`` (pixels read), ``binned_pixels`` (super-pixels read at
+            bin factors > 1, including the Bayer quads), ``linear_adc_conversions``
+            and ``linear_adc_bits`` (0: no linear ADC), ``codes``,
+            ``log_comparisons`` (codes x decisions per code), ``bits_off_chip``.
+        """
+        shapes = self.code_shapes(height, width)
+        binned = sum(hs * ws for (hs, ws), k in zip(shapes, self.scales) if k > 1 or self.cfa)
+        codes = self.codes_per_frame(height, width)
+        return {
+            "pixels": int(height) * int(width),
+            "binned_pixels": binned,
+            "linear_adc_conversions": 0,
+            "linear_adc_bits": 0,
+            "codes": codes,
+            "log_comparisons": codes * self.comparisons_per_code,
+            "bits_off_chip": self.bits_per_frame(height, width),
+        }
+
+    # ----------------------------------------------------- fixed pattern --
+    def _fixed(self, index, n_cols, per_col):
+        """Fixed standard-normal draws of the first ``n_cols`` columns, (n_cols, per_col);
+        column c gets the same values whatever the width asked for."""
+        z = np.random.default_rng(self._fixed_seeds[index]).standard_normal(n_cols * per_col)
+        return z.reshape(n_cols, per_col)
+
+    def _converter(self, k, w_base, w_s):
+        """Per-column thresholds (4, W_s, m) and offsets (2, W_s) at scale k."""
+        m = self._t_ln.size
+        cols = np.arange(w_s) * k
+        thr = np.broadcast_to(self._t_ln, (4, w_s, m)).copy()
+        if self.threshold_mismatch_ln:
+            mis = self._fixed(1, w_base, 4 * m).reshape(w_base, 4, m)[cols]
+            thr += self.threshold_mismatch_ln * mis.transpose(1, 0, 2)
+        off = np.zeros((2, w_s))
+        if self.comparator_offset_ln:
+            off += self.comparator_offset_ln * self._fixed(0, w_base, 2)[cols].T
+        return np.ascontiguousarray(thr), off
+
+    # -------------------------------------------------------------- call --
+    def __call__(self, electrons):
+        """Convert electrons to codes.
+
+        Parameters
+        ----------
+        electrons : (H, W) or (N, H, W) array_like, float, >= 0
+            From :meth:`analogfe.sensor.Sensor.expose`.
+
+        Returns
+        -------
+        codes : GradientCodes
+            ``dx``/``dy`` of shape (H_s, W_s) or (N, H_s, W_s) per scale.
+        """
+        e = check_array(electrons, "electrons", ndim=(2, 3), kinds="iuf", dtype=np.float32,
+                        nonnegative=True)
+        shapes = self.code_shapes(*e.shape[-2:])
+        x = e[None] if e.ndim == 2 else e
+        if self.read_noise_e:
+            x = x + self._noise_rng.standard_normal(x.shape, dtype=np.float32) \
+                * np.float32(self.read_noise_e)
+            np.maximum(x, 0.0, out=x)
+        base = _bin(x, 2) if self.cfa else x
+        centred = self.pairs == "centred"
+        s = quantiser_scale(self.bits) if self.thresholds is None else 0.0
+        dxs, dys = [], []
+        for k, (hs, ws) in zip(self.scales, shapes):
+            plane = _bin(base, k)
+            dx = np.empty(plane.shape, dtype=np.int8)
+            dy = np.empty(plane.shape, dtype=np.int8)
+            if self.ideal and self.thresholds is None:
+                _logratio.codes_batch(plane, self.full_well_e, self.eps, LN8, s,
+                                      self._t_ln.size, centred, dx, dy)
+            else:
+                thr, off = self._converter(k, base.shape[2], ws)
+                pert = np.empty((plane.shape[0], 2, hs, ws))
+                pert[:] = off[None, :, None, :]
+                if self.comparator_noise_ln:
+                    pert += self.comparator_noise_ln * self._noise_rng.standard_normal(pert.shape)
+                _logratio.codes_thresholds_batch(plane, self.full_well_e, self.eps, LN8,
+                                                 centred, pert, thr, dx, dy)
+            dxs.append(dx if e.ndim == 3 else dx[0])
+            dys.append(dy if e.ndim == 3 else dy[0])
+        return GradientCodes(dxs, dys, self.scales, self.levels, self.bits, self.pairs)
+
+    # ----------------------------------------------------------- packing --
+    def pack(self, codes):
+        """Pack the converted codes of one frame (border codes dropped) into bytes.
+
+        Order: for each scale, the interior of ``dx`` then of ``dy``, row-major.
+
+        Returns
+        -------
+        data : (ceil(bits_per_frame / 8),) uint8
+        """
+        if not isinstance(codes, GradientCodes):
+            raise TypeError(f"codes must be GradientCodes, got {type(codes).__name__}")
+        if codes.stacked:
+            raise ValueError("codes must hold one frame; pack each of codes.frame(i)")
+        if codes.levels != self.levels or codes.pairs != self.pairs:
+            raise ValueError("codes were not produced by a front end of this configuration")
+        inner, full = self._interior()
+        parts = []
+        for dx, dy in zip(codes.dx, codes.dy):
+            parts.append(dx[full, inner].ravel())
+            parts.append(dy[inner, full].ravel())
+        return pack_codes(np.concatenate(parts), self.packing, self.levels)
+
+    def unpack(self, data, height, width):
+        """Inverse of :meth:`pack` for a (height, width) sensor: GradientCodes of one frame."""
+        shapes = self.code_shapes(height, width)
+        flat = unpack_codes(data, self.packing, self.levels,
+                                self.codes_per_frame(height, width))
+        inner, full = self._interior()
+        dxs, dys, pos = [], [], 0
+        for hs, ws in shapes:
+            for lst, sl in ((dxs, (full, inner)), (dys, (inner, full))):
+                c = np.zeros((hs, ws), dtype=np.int8)
+                n = c[sl].size
+                c[sl] = flat[pos:pos + n].reshape(c[sl].shape)
+                pos += n
+                lst.append(c)
+        return GradientCodes(dxs, dys, self.scales, self.levels, self.bits, self.pairs)

@@ -1,0 +1,172 @@
+"""The standard front ends by name, and emulation of sRGB images through one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .._validation import check_array, check_choice, check_float
+from ..scene.camera import unprocess
+from ..sensor.model import Sensor, SensorConfig
+from .digital import DigitalFrontEnd
+from .log_gradient import LogGradientFrontEnd
+
+__all__ = ["FrontEndSpec", "FRONTENDS", "frontend_spec", "make_frontend", "emulate"]
+
+
+def _digital(sensor_config, seed, **kw):
+    return DigitalFrontEnd(Sensor(sensor_config, seed=seed), **kw)
+
+
+def _log_gradient(sensor_config, seed, **kw):
+    args = {"full_well_e": sensor_config.full_well_e, "cfa": sensor_config.cfa,
+            "read_noise_e": sensor_config.read_noise_e, "seed": seed}
+    return LogGradientFrontEnd(**{**args, **kw})
+
+
+@dataclass(frozen=True)
+class FrontEndSpec:
+    """One named front end: how to build it and on which sensor.
+
+    Attributes
+    ----------
+    factory : callable
+        ``factory(sensor_config, seed, **kw)`` -> front end.
+    defaults : dict
+        Keyword defaults of ``factory`` for this name (overridden by ``**kw``).
+    cfa : str or None
+        The sensor's Bayer pattern when no ``SensorConfig`` is given
+        (``None``: monochrome).
+    """
+
+    factory: object
+    defaults: dict = field(default_factory=dict)
+    cfa: str | None = None
+
+    def build(self, sensor_config, seed=0, **kw):
+        return self.factory(sensor_config, seed, **{**self.defaults, **kw})
+
+
+#: The standard front ends: the 8-bit RGB baseline on a Bayer sensor, 8-bit
+#: gray, and the 1.5- and 2.75-bit log-gradient front ends (monochrome).
+FRONTENDS = {
+    "rgb8": FrontEndSpec(_digital, {"output": "rgb"}, "RGGB"),
+    "gray8": FrontEndSpec(_digital, {"output": "gray"}, None),
+    "lg1.5": FrontEndSpec(_log_gradient, {"bits": 2}, None),
+    "lg2.75": FrontEndSpec(_log_gradient, {"bits": 3}, None),
+}
+
+
+def frontend_spec(name, argname="name"):
+    """The :class:`FrontEndSpec` of a standard front end; an unknown name is a
+    ``ValueError`` listing the valid ones."""
+    return FRONTENDS[check_choice(name, argname, tuple(FRONTENDS))]
+
+
+def make_frontend(name, sensor_config=None, seed=0, **kw):
+    """Build a standard front end by name.
+
+    Parameters
+    ----------
+    name : {"rgb8", "gray8", "lg1.5", "lg2.75"}
+    sensor_config : SensorConfig, optional
+        Default ``SensorConfig(cfa="RGGB")`` for ``"rgb8"``, else
+        ``SensorConfig()`` (monochrome). A log-gradient front end takes its
+        ``full_well_e``, ``cfa`` and pixel ``read_noise_e`` from it.
+    seed : None, int or Generator
+        Seed of the digital front end's Sensor or of the converter's
+        non-idealities.
+    **kw
+        Passed to :class:`LogGradientFrontEnd` (e.g. ``scales``, ``packing``,
+        ``comparator_noise_ln``) or :class:`DigitalFrontEnd`.
+    """
+    spec = frontend_spec(name)
+    if sensor_config is None:
+        sensor_config = SensorConfig(cfa=spec.cfa)
+    if not isinstance(sensor_config, SensorConfig):
+        raise TypeError(f"sensor_config must be a SensorConfig, got {type(sensor_config).__name__}")
+    return spec.build(sensor_config, seed, **kw)
+
+
+def emulate(images_srgb, frontend, *, sensor_config=None, seed=0, signal_e=None,
+            brightness=1.0):
+    """Run sRGB image(s) through a sensor and a front end.
+
+    sRGB -> :func:`analogfe.unprocess` (default camera) ->
+    :meth:`Sensor.expose` with ``signal_e * brightness`` electrons for a raw
+    value of 1.0 (clipped at the full well) -> front end.
+
+    Parameters
+    ----------
+    images_srgb : ndarray, uint8, uint16 or float in [0, 1]
+        (H, W), (H, W, 3), (N, H, W) or (N, H, W, 3); a 3-D array whose last
+        axis is 3 is one RGB image.
+    frontend : str or front end
+        A name in :data:`FRONTENDS` or an object (``LogGradientFrontEnd``,
+        ``DigitalFrontEnd``).
+    sensor_config : SensorConfig, optional
+        The sensor; its height and width are set to the images'. Default: a
+        ``DigitalFrontEnd``'s own sensor config, or ``SensorConfig`` with the
+        CFA of the named front end / the ``cfa`` and ``full_well_e`` of a
+        ``LogGradientFrontEnd``. A ``DigitalFrontEnd`` whose sensor has this
+        config is used as it is (its sensor exposes and reads out); otherwise
+        a front end of the same output on ``Sensor(config, seed)`` is used.
+    seed : None or int
+        Seed of the sensor (fixed pattern and temporal noise) and of a named
+        front end.
+    signal_e : float, optional
+        Electrons of a raw value of 1.0 at ``brightness=1``; default the full well.
+    brightness : float > 0
+        Scales the light (e.g. ``2.0 ** k``), as in the brightness sweeps of
+        Lu & Murmann (2022).
+
+    Returns
+    -------
+    output : GradientCodes or uint8 ndarray
+        Stacked (N first) when the input is a stack.
+    """
+    imgs = check_array(images_srgb, "images_srgb", ndim=(2, 3, 4), kinds="uif",
+                       nonnegative=True)
+    colour = imgs.ndim == 4 or (imgs.ndim == 3 and imgs.shape[-1] == 3)
+    if imgs.ndim == 4 and imgs.shape[-1] != 3:
+        raise ValueError(f"images_srgb must be (N, H, W, 3) when 4-D, got {imgs.shape}")
+    h, w = imgs.shape[-3:-1] if colour else imgs.shape[-2:]
+    brightness = check_float(brightness, "brightness", low=0.0, low_open=True)
+    sensor = None
+    if isinstance(frontend, str):
+        spec = frontend_spec(frontend, "frontend")
+        cfg = sensor_config if sensor_config is not None else SensorConfig(cfa=spec.cfa)
+        if not isinstance(cfg, SensorConfig):
+            raise TypeError(f"sensor_config must be a SensorConfig, got {type(cfg).__name__}")
+        cfg = cfg.replace(height=h, width=w)
+        fe = make_frontend(frontend, sensor_config=cfg, seed=seed)
+        if isinstance(fe, DigitalFrontEnd):
+            sensor = fe.sensor  # one sensor exposes and reads out
+    elif isinstance(frontend, DigitalFrontEnd):
+        cfg = frontend.sensor.config if sensor_config is None else sensor_config
+        if not isinstance(cfg, SensorConfig):
+            raise TypeError(f"sensor_config must be a SensorConfig, got {type(cfg).__name__}")
+        cfg = cfg.replace(height=h, width=w)
+        if cfg == frontend.sensor.config:
+            fe, sensor = frontend, frontend.sensor
+        else:  # the same kind of front end on a sensor of the images' size
+            fe = DigitalFrontEnd(Sensor(cfg, seed=seed), frontend.output)
+            sensor = fe.sensor
+    elif isinstance(frontend, LogGradientFrontEnd):
+        fe = frontend
+        cfg = sensor_config if sensor_config is not None else SensorConfig(
+            full_well_e=fe.full_well_e, cfa=fe.cfa)
+        if not isinstance(cfg, SensorConfig):
+            raise TypeError(f"sensor_config must be a SensorConfig, got {type(cfg).__name__}")
+        if cfg.cfa != fe.cfa:
+            raise ValueError(f"frontend has cfa={fe.cfa!r} but sensor_config has cfa={cfg.cfa!r}")
+        cfg = cfg.replace(height=h, width=w)
+    else:
+        raise TypeError("frontend must be a name in FRONTENDS or a front end object, "
+                        f"got {type(frontend).__name__}")
+    if sensor is None:
+        sensor = Sensor(cfg, seed=seed)
+    signal_e = cfg.full_well_e if signal_e is None else check_float(
+        signal_e, "signal_e", low=0.0, low_open=True)
+    raw = unprocess(imgs, cfa=cfg.cfa)
+    electrons = sensor.expose(raw, signal_e=signal_e * brightness)
+    return fe(electrons)

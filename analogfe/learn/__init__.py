@@ -1,0 +1,19 @@
+"""Learning on what the front end sends out: the wake-up classifier and
+detector (scikit-learn), their metrics, the small networks and their input
+encodings, training, and the experiments built on them (torch).
+
+Submodules load on first use, so ``import analogfe.learn`` imports neither
+torch nor scikit-learn.
+"""
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__,
+    submodules=["classifier", "detector", "encodings", "experiments", "metrics", "models",
+                "train", "wakeup"],
+    submod_attrs={
+        "classifier": ["WakeUpClassifier", "check_images"],
+        "detector": ["Detections", "DETECTOR_MODES", "SlidingWindowDetector", "train_detector"],
+        "wakeup": ["LFW_CELL_SIZE", "compare_frontends_lfw", "format_comparison"],
+    },
+)

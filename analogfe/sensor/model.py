@@ -1,0 +1,374 @@
+"""Image sensor physics: the EMVA 1288 linear camera model.
+
+``Sensor.expose`` turns a scene (relative irradiance) into electrons: photon
+shot noise and dark-current shot noise (Poisson), fixed-pattern PRNU (relative
+gain) and DSNU (offset, electrons), full-well clipping. ``Sensor.readout``
+adds read noise and converts with the system gain K and an N-bit ADC (with
+optional INL/DNL) to digital numbers. Both run as single-pass Cython kernels
+(``ext/_sensor.pyx``).
+
+References
+----------
+.. [1] EMVA Standard 1288, "Standard for Characterization of Image Sensors
+   and Cameras", release 4.0 (2021), section 2 (the linear camera model).
+.. [2] J. H. Ahrens, U. Dieter, "Computer generation of Poisson deviates from
+   modified normal distributions", ACM TOMS 8(2):163-179, 1982 (the kernel's
+   Poisson sampler for means >= 10; below, a tabulated Poisson on a 1/16 grid
+   of means plus a thinned Poisson(1/16), exact by the Poisson sum property).
+.. [3] G. Marsaglia, W. W. Tsang, "The Ziggurat Method for Generating Random
+   Variables", J. Stat. Softw. 5(8), 2000 (the kernel's normal sampler).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from dataclasses import replace as _dc_replace
+
+import numpy as np
+
+from .._validation import (
+    as_generator,
+    check_array,
+    check_choice,
+    check_float,
+    check_int,
+)
+
+__all__ = ["SensorConfig", "Sensor", "electrons_from_lux", "PHOTONS_PER_LUX_S_M2"]
+
+from ..scene.cfa import CFA_PATTERNS  # noqa: E402  (one list of Bayer names)
+
+# Photon flux of 1 lux at 555 nm: 1 lx = 1/683 W/m^2 (definition of the candela);
+# one photon carries h c / lambda = 3.579e-19 J, so 1 lx = 4.09e15 photons/(s m^2).
+_PLANCK_J_S = 6.62607015e-34
+_LIGHT_M_PER_S = 299792458.0
+PHOTONS_PER_LUX_S_M2 = (1.0 / 683.0) / (_PLANCK_J_S * _LIGHT_M_PER_S / 555e-9)
+
+
+@dataclass(frozen=True)
+class SensorConfig:
+    """Configuration of the linear camera model (EMVA 1288 [1]).
+
+    Parameters
+    ----------
+    height, width : int
+        Pixels (rows, columns); QVGA 240 x 320 by default.
+    full_well_e : float
+        Full-well capacity, electrons (clipping level), typ. 1e4.
+    read_noise_e : float
+        Temporal read noise sigma, electrons rms, typ. 2.
+    dark_current_e_per_s : float
+        Mean dark current, electrons per second, typ. 5.
+    prnu : float
+        Photo-response non-uniformity: relative std of the fixed pixel gain,
+        in [0, 1), typ. 0.01.
+    dsnu_e : float
+        Dark-signal non-uniformity: std of the fixed pixel offset, electrons.
+        The offset is added to the collected charge before clipping to
+        [0, full_well_e], so in a very dark frame (dark signal below a few
+        ``dsnu_e``) pixels with a negative offset clip at 0.
+    gain_dn_per_e : float
+        System gain K, DN per electron, typ. 0.1.
+    adc_bits : int
+        ADC resolution, 1..16 bits.
+    black_level_dn : int
+        Offset added before the ADC, DN, in [0, 2**adc_bits - 1).
+    cfa : None or {"RGGB", "BGGR", "GRBG", "GBRG"}
+        Bayer pattern; ``None`` for a monochrome sensor.
+    adc_inl_lsb : float
+        Peak integral non-linearity of the ADC, LSB (a bow, largest mid-scale).
+    adc_dnl_lsb : float
+        RMS differential non-linearity of the ADC, LSB, in [0, 1]; the code
+        widths are fixed per Sensor instance.
+    """
+
+    height: int = 240
+    width: int = 320
+    full_well_e: float = 10000.0
+    read_noise_e: float = 2.0
+    dark_current_e_per_s: float = 5.0
+    prnu: float = 0.01
+    dsnu_e: float = 1.0
+    gain_dn_per_e: float = 0.1
+    adc_bits: int = 10
+    black_level_dn: int = 64
+    cfa: str | None = None
+    adc_inl_lsb: float = 0.0
+    adc_dnl_lsb: float = 0.0
+
+    def __post_init__(self):
+        check_int(self.height, "height", low=1, high=1 << 16)
+        check_int(self.width, "width", low=1, high=1 << 16)
+        check_float(self.full_well_e, "full_well_e", low=0.0, low_open=True)
+        check_float(self.read_noise_e, "read_noise_e", low=0.0)
+        check_float(self.dark_current_e_per_s, "dark_current_e_per_s", low=0.0)
+        check_float(self.prnu, "prnu", low=0.0, high=0.999)
+        check_float(self.dsnu_e, "dsnu_e", low=0.0)
+        check_float(self.gain_dn_per_e, "gain_dn_per_e", low=0.0, low_open=True)
+        bits = check_int(self.adc_bits, "adc_bits", low=1, high=16)
+        check_int(self.black_level_dn, "black_level_dn", low=0, high=2**bits - 2)
+        if self.cfa is not None:
+            check_choice(self.cfa, "cfa", CFA_PATTERNS)
+        check_float(self.adc_inl_lsb, "adc_inl_lsb", low=0.0)
+        check_float(self.adc_dnl_lsb, "adc_dnl_lsb", low=0.0, high=1.0)
+
+    @property
+    def shape(self):
+        """``(height, width)``."""
+        return (self.height, self.width)
+
+    @property
+    def max_dn(self):
+        """Largest ADC code, ``2**adc_bits - 1``."""
+        return 2**self.adc_bits - 1
+
+    @property
+    def saturation_dn(self):
+        """DN of a pixel at full well (or the ADC's top code if lower)."""
+        return min(self.max_dn, self.black_level_dn + self.gain_dn_per_e * self.full_well_e)
+
+    def to_dict(self):
+        """Plain dict of the fields (JSON-serialisable)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d):
+        """Build from a dict; an unknown key raises ValueError listing the valid ones."""
+        if not isinstance(d, dict):
+            raise TypeError(f"d must be a dict, got {type(d).__name__}")
+        valid = [f.name for f in fields(cls)]
+        for k in d:
+            if k not in valid:
+                raise ValueError(f"unknown SensorConfig key {k!r}; valid: {', '.join(valid)}")
+        return cls(**d)
+
+    def replace(self, **changes):
+        """A copy with some fields changed (validated)."""
+        valid = [f.name for f in fields(self)]
+        for k in changes:
+            if k not in valid:
+                raise ValueError(f"unknown SensorConfig key {k!r}; valid: {', '.join(valid)}")
+        return _dc_replace(self, **changes)
+
+
+def _adc_thresholds(config, z):
+    """Transition levels (DN) of an ADC with INL/DNL, or an empty array if ideal.
+
+    Code k (1..M) starts at ``k - 0.5 + INL(k) + e_k``: a bow
+    ``INL(k) = adc_inl_lsb * 4 x (1 - x)``, ``x = (k - 0.5) / M``, plus a
+    random offset per transition of std ``adc_dnl_lsb / sqrt(2)`` (so each code
+    width, a difference of two such offsets, has DNL std ``adc_dnl_lsb``); the
+    levels are kept monotonic.
+    """
+    if config.adc_inl_lsb == 0.0 and config.adc_dnl_lsb == 0.0:
+        return np.empty(0, dtype=np.float64)
+    m = config.max_dn
+    k = np.arange(1, m + 1, dtype=np.float64)
+    x = (k - 0.5) / m
+    t = k - 0.5 + config.adc_inl_lsb * 4.0 * x * (1.0 - x)
+    t += config.adc_dnl_lsb / math.sqrt(2.0) * z[:m]
+    return np.ascontiguousarray(np.maximum.accumulate(t))
+
+
+class Sensor:
+    """One sensor instance: fixed pattern drawn once, temporal noise per frame.
+
+    Parameters
+    ----------
+    config : SensorConfig, optional
+        Default ``SensorConfig()``.
+    seed : None, int or numpy.random.Generator
+        The fixed pattern (PRNU, DSNU, ADC transfer curve) is drawn from it
+        first; every later frame draws its own 64-bit seed for the kernel's
+        generator from it. Same seed -> same pattern and same frames.
+
+    Attributes
+    ----------
+    prnu_gain : (H, W) ndarray, float32
+        Fixed relative pixel gain, mean 1, std ``config.prnu`` (clipped >= 0).
+    dsnu_offset_e : (H, W) ndarray, float32
+        Fixed dark offset, electrons, std ``config.dsnu_e``.
+    adc_thresholds_dn : (M,) ndarray, float64
+        ADC transition levels; empty for an ideal ADC.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = Sensor(SensorConfig(height=4, width=6), seed=0)
+    >>> dn = s.readout(s.expose(np.full((4, 6), 0.5, np.float32)))
+    >>> dn.dtype, dn.shape
+    (dtype('uint16'), (4, 6))
+    """
+
+    def __init__(self, config=None, seed=0):
+        if config is None:
+            config = SensorConfig()
+        if not isinstance(config, SensorConfig):
+            raise TypeError(f"config must be a SensorConfig, got {type(config).__name__}")
+        self.config = config
+        self.seed = seed
+        rng = as_generator(seed)
+        shape = config.shape
+        # Draw order is fixed (gain, offset, ADC) so one setting never shifts another.
+        z_gain = rng.standard_normal(shape)
+        z_off = rng.standard_normal(shape)
+        z_adc = rng.standard_normal(2**config.adc_bits - 1)
+        self.prnu_gain = np.ascontiguousarray(
+            np.maximum(1.0 + config.prnu * z_gain, 0.0), dtype=np.float32)
+        self.dsnu_offset_e = np.ascontiguousarray(config.dsnu_e * z_off, dtype=np.float32)
+        self.adc_thresholds_dn = _adc_thresholds(config, z_adc)
+        self._prnu_max = float(self.prnu_gain.max())
+        self._rng = rng
+
+    def __repr__(self):
+        return f"Sensor({self.config!r}, seed={self.seed!r})"
+
+    def _frame_seed(self):
+        return int(self._rng.integers(0, 2**64, dtype=np.uint64))
+
+    def _check_frames(self, arr, name):
+        """float32 C-contiguous frames of this sensor's shape, finite and >= 0.
+
+        Returns ``(frames, maximum)``. The value checks are one min and one max
+        reduction (NaN propagates through both, an infinity shows in one),
+        instead of a separate finiteness pass.
+        """
+        c = self.config
+        a = check_array(arr, name, ndim=(2, 3), kinds="f", dtype=np.float32,
+                        finite=False, nonnegative=False)
+        if a.shape[-2:] != c.shape:
+            raise ValueError(
+                f"{name} must be ({c.height}, {c.width}) or (N, {c.height}, {c.width}) "
+                f"for this sensor, got shape {a.shape}"
+            )
+        lo, hi = float(a.min()), float(a.max())
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ValueError(f"{name} contains NaN or infinity")
+        if lo < 0.0:
+            raise ValueError(f"{name} must be non-negative, minimum is {lo}")
+        return a, hi
+
+    def expose(self, scene, signal_e=2000.0, exposure_s=0.033):
+        """Photons -> electrons for one frame or a stack.
+
+        Parameters
+        ----------
+        scene : (H, W) or (N, H, W) ndarray, float
+            Linear relative irradiance >= 0 (e.g. :func:`analogfe.isp.unprocess`
+            output); 1.0 gives ``signal_e`` electrons on average.
+        signal_e : float
+            Mean photo-electrons of a scene value of 1.0 in this exposure
+            (see :func:`electrons_from_lux`).
+        exposure_s : float
+            Exposure (integration) time, seconds; scales the dark current.
+
+        Returns
+        -------
+        electrons : ndarray, float32, shape of ``scene``
+            ``clip(Poisson(scene * signal_e * prnu_gain + dark_current * t)
+            + dsnu_offset_e, 0, full_well_e)``.
+
+        Raises
+        ------
+        ValueError
+            Shape not (H, W) of the config, empty, NaN/inf or negative scene,
+            negative ``signal_e`` / ``exposure_s``, or a mean above 1e15
+            electrons per pixel.
+        TypeError
+            Non-float scene.
+        """
+        from .._ext import _sensor
+
+        c = self.config
+        scene, scene_max = self._check_frames(scene, "scene")
+        signal_e = check_float(signal_e, "signal_e", low=0.0)
+        exposure_s = check_float(exposure_s, "exposure_s", low=0.0)
+        dark = c.dark_current_e_per_s * exposure_s
+        peak = scene_max * signal_e * self._prnu_max + dark
+        if peak >= _sensor.MAX_MEAN_E:
+            raise ValueError(
+                f"scene * signal_e (+ dark current) reaches {peak:.3g} electrons per pixel; "
+                f"the model accepts means below {_sensor.MAX_MEAN_E:.0e}: lower signal_e "
+                "or scale the scene")
+        frames = scene.reshape((-1,) + c.shape)
+        out = np.empty(frames.shape, dtype=np.float32)
+        for i in range(frames.shape[0]):
+            _sensor.expose(frames[i], self.prnu_gain, self.dsnu_offset_e, signal_e, dark,
+                           float(c.full_well_e), self._frame_seed(), out[i])
+        return out.reshape(scene.shape)
+
+    def readout(self, electrons):
+        """Electrons -> digital numbers: read noise, gain K, black level, ADC.
+
+        Parameters
+        ----------
+        electrons : (H, W) or (N, H, W) ndarray, float
+            From :meth:`expose` (>= 0).
+
+        Returns
+        -------
+        dn : ndarray, uint16, same shape
+            ``ADC((e + read_noise_e * N(0, 1)) * gain_dn_per_e + black_level_dn)``
+            in ``[0, 2**adc_bits - 1]``; the ideal ADC rounds half up.
+        """
+        from .._ext import _sensor
+
+        c = self.config
+        e, _ = self._check_frames(electrons, "electrons")
+        frames = e.reshape((-1,) + c.shape)
+        out = np.empty(frames.shape, dtype=np.uint16)
+        for i in range(frames.shape[0]):
+            _sensor.readout(frames[i], float(c.read_noise_e), float(c.gain_dn_per_e),
+                            float(c.black_level_dn), self.adc_thresholds_dn, c.max_dn,
+                            self._frame_seed(), out[i])
+        return out.reshape(e.shape)
+
+    def capture(self, scene, signal_e=2000.0, exposure_s=0.033):
+        """``readout(expose(scene, signal_e, exposure_s))``: scene -> uint16 DN."""
+        return self.readout(self.expose(scene, signal_e=signal_e, exposure_s=exposure_s))
+
+
+def electrons_from_lux(lux, f_number, pixel_pitch_um, quantum_efficiency, exposure_s,
+                       reflectance=1.0):
+    """Mean photo-electrons per pixel from scene illuminance (the ``signal_e``).
+
+    A Lambertian scene of illuminance E and reflectance R seen through an f/N
+    lens gives a sensor-plane illuminance of about ``E R / (4 N^2)``; at 555 nm
+    1 lux is 1/683 W/m^2, about 4.09e15 photons/(s m^2). Electrons =
+    photons/(s m^2) x pixel area x QE x exposure time.
+
+    Parameters
+    ----------
+    lux : float
+        Scene illuminance E, lux (office ~500, overcast day ~1e4).
+    f_number : float
+        Lens f-number N (> 0).
+    pixel_pitch_um : float
+        Pixel pitch, micrometres (the log-gradient imager: 5 um).
+    quantum_efficiency : float
+        QE in (0, 1].
+    exposure_s : float
+        Exposure time, seconds.
+    reflectance : float
+        Scene reflectance R in [0, 1]; 1.0 makes ``signal_e`` the electrons of
+        a white (R = 1) surface.
+
+    Returns
+    -------
+    signal_e : float
+        Mean electrons per pixel.
+
+    Examples
+    --------
+    >>> round(electrons_from_lux(100.0, 2.0, 5.0, 0.5, 0.01))
+    3196
+    """
+    lux = check_float(lux, "lux", low=0.0)
+    f_number = check_float(f_number, "f_number", low=0.0, low_open=True)
+    pitch = check_float(pixel_pitch_um, "pixel_pitch_um", low=0.0, low_open=True)
+    qe = check_float(quantum_efficiency, "quantum_efficiency", low=0.0, high=1.0)
+    exposure_s = check_float(exposure_s, "exposure_s", low=0.0)
+    reflectance = check_float(reflectance, "reflectance", low=0.0, high=1.0)
+    plane_lux = lux * reflectance / (4.0 * f_number**2)
+    area_m2 = (pitch * 1e-6) ** 2
+    return plane_lux * PHOTONS_PER_LUX_S_M2 * area_m2 * qe * exposure_s

@@ -1,0 +1,528 @@
+"""System cost: I/O bandwidth, memory and energy of a front end + back end.
+
+:func:`cost` adds up, per frame, what a front end (the digital RGB baseline
+or the analog log-gradient front end) and a back end (a HOG + linear-SVM
+sliding-window detector, a small CNN, or nothing) cost:
+
+========================  ===================================================
+component                 model
+========================  ===================================================
+pixel readout             pixels x ``pixel_readout_pj`` + binned super-pixel
+                          reads x ``binned_read_pj`` (multi-scale readout)
+linear ADC                conversions x ``FoM_W 2^ENOB`` (Walden)
+log-ratio converter       comparator decisions x ``rdc_pj_per_comparison``
+                          (a ternary code needs 2, a 7-level code 3)
+link                      bits off chip x ``link_pj_per_bit``
+ISP compute / line buf.   adds and multiplies per pixel; 3 raw rows buffered
+frame buffer              the ISP output written once and read once
+HOG compute               FHOG operations per pixel, normalisation per cell
+HOG line buffer           2 rows of an 8-bit image (codes need none)
+HOG histograms            one cell row of accumulators, a read-modify-write
+                          per pixel
+detector features         the sliding window's cell rows; every window reads
+                          its cells' descriptors
+detector weights / MACs   one linear filter per window position
+CNN MACs / weights / act  from :func:`analogfe.models.model_profile`
+========================  ===================================================
+
+A digital front end is detected at one scale (an image pyramid would add
+digital resampling, which is not modelled); a log-gradient front end at each
+of the scales it reads out.
+
+Every constant is a keyword default (see :class:`CostParams` and
+:mod:`analogfe.energy`, which gives each one its source) and can be
+overridden from Python (``cost(..., link_pj_per_bit=4.0)``) or from a TOML
+file (:func:`load_cost_config`). Digital energies come from the 45 nm table of
+Horowitz and are moved to another node with :func:`analogfe.energy.node_scale`.
+
+HOG descriptor compression (Young et al., JSSC 2019, reproduced by
+:func:`hog_compression`): one 8 x 8 cell of 8-bit pixels is 512 bits. A
+log-gradient code pair can only point in a few directions: at 1.5 bits
+(codes in {-1, 0, 1}) the FHOG nearest-orientation rule reaches 4 of the 9
+unsigned bins (0, 40, 80, 140 degrees), at 2.75 bits all 9. With 5-bit bins
+at 1.5 b and 6-bit bins at 2.75 b (the word lengths are an estimate that
+fits the paper's figures; the paper does not state them) a cell's
+descriptor is 4 x 5 = 20 bits (512 / 20 = 25.6x, paper: 25x) or
+9 x 6 = 54 bits (512 / 54 = 9.5x, paper: 9.5x).
+
+What the presets reproduce (tests/test_system.py checks each):
+
+- ``jssc2019-1.5b``: sensor + link 98.4 pJ/pixel (paper: 99 pJ/pixel [1];
+  the converter's energy per decision is calibrated to it, see
+  :data:`analogfe.energy.RDC_PJ_PER_COMPARISON`).
+- ``conventional``: sensor + link 700 pJ/pixel, of which the ADCs take 84 %
+  and the I/O 14 % (published: 0.70 nJ/pixel, 70-85 % and 10-15 % [2]; the
+  column ADC FoM is calibrated to it).
+- Back-end detection energy (HOG + detector) 3.6x lower with 1.5-bit codes
+  than with an 8-bit gray image at QVGA (paper: an estimated 3.3x [1, 2]).
+  Assumed: the same streaming FHOG and 16 x 8-cell linear detector on both,
+  memories costed by size from the 45 nm table. The savings come from what
+  the codes remove: no pixel rows to buffer, narrower histogram
+  accumulators, 4 reachable bins of 5 bits instead of 9 of 8 bits (feature
+  reads per window, weights, MAC width), and no per-pixel orientation
+  arithmetic (a table lookup).
+
+References
+----------
+.. [1] C. Young, A. Omid-Zohoor, P. Lajevardi, B. Murmann, IEEE JSSC
+   54(11):2932-2946, 2019. doi:10.1109/JSSC.2019.2937437
+.. [2] A. Omid-Zohoor et al., IEEE TCSVT 28(5):1102-1115, 2018.
+.. [3] M. Horowitz, ISSCC 2014. doi:10.1109/ISSCC.2014.6757323
+.. [4] P. Felzenszwalb et al., "Object detection with discriminatively
+   trained part-based models", IEEE TPAMI 32(9), 2010 (FHOG, features.cc).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import tomllib
+
+from .._validation import check_choice, check_float, check_int
+from ..frontend.registry import frontend_spec, make_frontend
+from ..sensor.model import SensorConfig
+from ..system import energy as E
+from ..features.bits import code_bits, reachable_bins
+from .params import ISP_LOCATIONS, CostParams, _check_keys, _validated  # noqa: F401
+from .result import Component, CostResult, compare_costs
+
+__all__ = ["BACKENDS", "PRESETS", "cost", "cost_preset", "cost_cli", "load_cost_config"]
+
+COUNT_KEYS = ("pixels", "linear_adc_conversions", "linear_adc_bits", "log_comparisons",
+              "binned_pixels", "codes", "bits_off_chip")
+BACKENDS = ("none", "hog-svm", "cnn")
+
+
+# --------------------------------------------------------------------------
+# Front ends
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _FrontEndInfo:
+    name: str
+    counts: dict
+    levels: int | None  # None for a linear (digital) front end
+    scales: tuple
+    out_bits_per_pixel: float  # digital: bits of the front end's output image per pixel
+
+
+def _frontend_info(frontend, height, width, adc_bits, frontend_kwargs):
+    if isinstance(frontend, str):
+        cfa = frontend_spec(frontend, "frontend").cfa
+        cfg = SensorConfig(height=height, width=width, adc_bits=adc_bits, cfa=cfa)
+        frontend = make_frontend(frontend, sensor_config=cfg, **frontend_kwargs)
+    elif frontend_kwargs:
+        raise ValueError("frontend_kwargs is only used with a front end given by name")
+    if isinstance(frontend, Mapping):
+        counts = dict(frontend)
+        name = str(counts.pop("name", "custom"))
+        levels = counts.pop("levels", None)
+        scales = tuple(counts.pop("scales", (1,)))
+        channels = counts.pop("channels", 1)
+    else:
+        if not hasattr(frontend, "operation_counts"):
+            raise TypeError("frontend must be a front-end name, an object with operation_counts()"
+                            f" and bits_per_frame(), or a mapping of counts; got {frontend!r}")
+        counts = dict(frontend.operation_counts(height, width))
+        counts.setdefault("bits_off_chip", frontend.bits_per_frame(height, width))
+        name = str(getattr(frontend, "name", type(frontend).__name__))
+        levels = getattr(frontend, "levels", None)
+        scales = tuple(getattr(frontend, "scales", (1,)))
+        channels = getattr(frontend, "channels", None)
+        if channels is None:
+            channels = 3 if getattr(frontend, "output", "gray") == "rgb" else 1
+    missing = [k for k in COUNT_KEYS if k not in counts]
+    if missing:
+        raise ValueError(f"frontend operation counts lack {', '.join(missing)}; "
+                         f"required: {', '.join(COUNT_KEYS)}")
+    for k in COUNT_KEYS:
+        check_float(counts[k], f"operation_counts()[{k!r}]", low=0.0)
+    if counts["log_comparisons"] > 0:
+        levels = int(levels) if levels is not None else 3
+    else:
+        levels = None
+    return _FrontEndInfo(name, counts, levels, scales, 8.0 * int(channels))
+
+
+def _adc_word_bits(counts):
+    """Bits of one linear ADC word (``linear_adc_bits`` is the frame's total)."""
+    n = counts["linear_adc_conversions"]
+    return counts["linear_adc_bits"] / n if n else 0.0
+
+
+# --------------------------------------------------------------------------
+# The model, one stage at a time; each returns a list of Components.
+# --------------------------------------------------------------------------
+def _sensor(fe, p):
+    c = fe.counts
+    out = []
+    binned = p.pixel_readout_pj if p.binned_read_pj is None else p.binned_read_pj
+    out.append(Component("pixel readout", "sensor",
+                         c["pixels"] * p.pixel_readout_pj + c["binned_pixels"] * binned))
+    if c["linear_adc_conversions"]:
+        enob = p.adc_enob if p.adc_enob is not None else _adc_word_bits(c) - p.enob_loss_bits
+        out.append(Component("linear ADC", "sensor",
+                             c["linear_adc_conversions"] * E.walden_pj(enob, p.adc_fom_fj),
+                             bits=c["linear_adc_bits"]))
+    if c["log_comparisons"]:
+        out.append(Component("log-ratio converter", "sensor",
+                             c["log_comparisons"] * p.rdc_pj_per_comparison, bits=c["log_comparisons"]))
+    return out
+
+
+def _link_bits(fe, p):
+    c = fe.counts
+    if fe.levels is None and p.isp_location == "soc":
+        return c["linear_adc_bits"]
+    return c["bits_off_chip"]
+
+
+class _Tech:
+    """The digital energies of one parameter set, scaled to its node."""
+
+    def __init__(self, p):
+        self.p = p
+        self.scale = E.node_scale(p.node_nm, p.vdd_v)
+        self.table = {8 * 1024: p.sram_8kb_pj, 32 * 1024: p.sram_32kb_pj,
+                      1024 * 1024: p.sram_1mb_pj}
+
+    def add(self, bits):
+        return E.add_pj(bits, self.scale, self.p.add8_pj)
+
+    def mult(self, a, b):
+        return E.mult_pj(a, b, self.scale, self.p.mult8_pj)
+
+    def mac(self, a, b):
+        return E.mac_pj(a, b, self.scale, self.p.add8_pj, self.p.mult8_pj)
+
+    def mem(self, size_bits):
+        return E.memory_pj_per_bit(size_bits, self.scale, self.p.dram_pj_per_64bit, self.table)
+
+
+def _mem(name, stage, size_bits, traffic_bits, p, t):
+    return Component(name, stage, traffic_bits * t.mem(size_bits),
+                     bits=traffic_bits, memory_bits=size_bits)
+
+
+def _isp(fe, height, width, p, t):
+    c = fe.counts
+    pix = height * width
+    ops = pix * (p.isp_adds_per_pixel * t.add(p.isp_word_bits)
+                 + p.isp_mults_per_pixel * t.mult(p.isp_word_bits, p.isp_word_bits))
+    out = [Component("ISP compute", "ISP", ops)]
+    line = p.isp_line_rows * width * _adc_word_bits(c)
+    raw = c["linear_adc_bits"]
+    out.append(_mem("ISP line buffer", "ISP", line, raw * (1 + p.isp_line_rows), p, t))
+    if p.frame_buffer:
+        frame = pix * fe.out_bits_per_pixel
+        out.append(_mem("frame buffer", "ISP", frame, 2 * frame, p, t))
+    return out
+
+
+def _hog_svm(fe, height, width, p, t):
+    """HOG + one linear filter per window position, per processed scale."""
+    digital = fe.levels is None
+    scales = (1,) if digital else fe.scales
+    wy, wx = p.window_cells
+    if digital:
+        bins, fbits = p.hog_orientations, p.feature_bits
+        ch = int(round(fe.out_bits_per_pixel / 8))
+        # FHOG (features.cc): per channel 2 differences, |g|^2 (2 mult, 1 add);
+        # channel max; 9 dot products (18 mult, 9 add), 8 compares, 1 vote.
+        mults, adds, op_bits = 2 * ch + 18, 3 * ch + (ch - 1) + 9 + 8 + 1, 9
+    else:
+        bins = reachable_bins(fe.levels, p.hog_orientations)
+        fbits = p.hog_bin_bits if p.hog_bin_bits is not None else code_bits(fe.levels) + 3
+        # The code pair indexes a levels^2-entry table (bin, L1 magnitude): one
+        # lookup and one histogram vote, counted as two adds.
+        mults, adds, op_bits = 0, 2, fbits
+    desc_bits = bins * fbits
+    # Histogram accumulator width: a cell's largest possible vote sum. Digital:
+    # L2 magnitude of two 9-bit differences (<= 255 * 2 * sqrt 2); log-gradient:
+    # L1 magnitude of a code pair (<= 2 * (levels - 1) / 2).
+    max_mag = 255 * 2 * math.sqrt(2.0) if digital else float(fe.levels - 1)
+    acc_bits = math.ceil(math.log2(p.cell_size ** 2 * max_mag + 1))
+    e = {k: 0.0 for k in ("hc", "hl", "hh", "df", "dw", "dm")}
+    tr = {k: 0.0 for k in ("hl", "hh", "df", "dw")}
+    m = {k: 0.0 for k in ("hl", "hh", "df", "dw")}
+    macs = 0.0
+    for k in scales:
+        h, w = height // k, width // k
+        cy, cx = h // p.cell_size, w // p.cell_size
+        pix = h * w
+        # HOG: per-pixel operations plus FHOG normalisation per cell
+        # (|h|^2: bins mult + bins-1 adds; 4 block norms: 12 adds + 4 mults;
+        # 4 normalised copies: 4*bins mults) at 16 bits.
+        cells = cy * cx
+        e["hc"] += pix * (mults * t.mult(op_bits, op_bits) + adds * t.add(2 * op_bits))
+        e["hc"] += cells * ((5 * bins + 4) * t.mult(16, 16) + (bins + 11) * t.add(16))
+        # Streaming HOG: a digital image keeps 2 rows for the centred
+        # differences (each pixel written once, read twice); log-gradient codes
+        # arrive already differenced and vote at once (no pixel rows).
+        if digital:
+            line = 2 * w * fe.out_bits_per_pixel
+            traffic = 3 * pix * fe.out_bits_per_pixel
+            m["hl"] = max(m["hl"], line)
+            tr["hl"] += traffic
+            e["hl"] += traffic * t.mem(line)
+        # One cell row of histograms; every pixel's vote is a read-modify-write.
+        hist = cx * bins * acc_bits
+        m["hh"] = max(m["hh"], hist)
+        tr["hh"] += 2 * pix * acc_bits
+        e["hh"] += 2 * pix * acc_bits * t.mem(hist)
+        ny = (cy - wy) // p.window_stride_cells + 1 if cy >= wy else 0
+        nx = (cx - wx) // p.window_stride_cells + 1 if cx >= wx else 0
+        windows = ny * nx
+        fbuf = wy * cx * desc_bits
+        ftraffic = cells * desc_bits + windows * wy * wx * desc_bits
+        m["df"] = max(m["df"], fbuf)
+        tr["df"] += ftraffic
+        e["df"] += ftraffic * t.mem(fbuf)
+        wbits = wy * wx * bins * p.weight_bits
+        wtraffic = wbits if p.weight_stationary else windows * wbits
+        m["dw"] = max(m["dw"], wbits)
+        tr["dw"] += wtraffic
+        e["dw"] += wtraffic * t.mem(wbits)
+        n_mac = windows * wy * wx * bins
+        macs += n_mac
+        e["dm"] += n_mac * t.mac(fbits, p.weight_bits)
+    return [
+        Component("HOG compute", "HOG", e["hc"]),
+        *([Component("HOG line buffer", "HOG", e["hl"], bits=tr["hl"], memory_bits=m["hl"])]
+          if digital else []),
+        Component("HOG histograms", "HOG", e["hh"], bits=tr["hh"], memory_bits=m["hh"]),
+        Component("detector features", "detector", e["df"], bits=tr["df"], memory_bits=m["df"]),
+        Component("detector weights", "detector", e["dw"], bits=tr["dw"], memory_bits=m["dw"]),
+        Component("detector MACs", "detector", e["dm"], bits=0.0, ops=macs),
+    ]
+
+
+def _cnn_profile(p):
+    """The CNN's profile, in the keys of :func:`analogfe.models.model_profile`:
+    ``params``, ``macs`` and ``activation_bits`` (peak working memory, bits)
+    required; ``weight_bits`` (all weights, bits; default params x
+    :attr:`CostParams.weight_bits`) and ``activation_values`` (outputs of all
+    layers per inference; default activation_bits / activation word) optional."""
+    if p.cnn is None:
+        raise ValueError("backend='cnn' needs cnn= (a profile mapping or a model)")
+    if isinstance(p.cnn, Mapping):
+        prof = dict(p.cnn)
+    else:
+        from .network import model_profile
+        if p.cnn_input_shape is None:
+            raise ValueError("cnn_input_shape is needed to profile a CNN model")
+        prof = dict(model_profile(p.cnn, tuple(p.cnn_input_shape), weight_bits=p.weight_bits,
+                                  activation_bits=p.cnn_activation_word_bits))
+    need = ("params", "macs", "activation_bits")
+    missing = [k for k in need if k not in prof]
+    if missing:
+        raise ValueError(f"cnn profile lacks {', '.join(missing)}; required: {', '.join(need)}"
+                         " (optional: weight_bits, activation_values)")
+    prof.setdefault("weight_bits", float(prof["params"]) * p.weight_bits)
+    prof.setdefault("activation_values", float(prof["activation_bits"]) / p.cnn_activation_word_bits)
+    for k in need + ("weight_bits", "activation_values"):
+        prof[k] = check_float(float(prof[k]), f"cnn[{k!r}]", low=0.0)
+    return prof
+
+
+def _cnn(fe, link_bits, p, t):
+    """Weights read once per inference; every layer output written once and
+    read once; the peak working memory sizes the activation SRAM."""
+    prof = _cnn_profile(p)
+    weights = prof["weight_bits"]
+    wword = weights / prof["params"] if prof["params"] else p.weight_bits
+    aword = p.cnn_activation_word_bits
+    out = []
+    if fe.levels is not None:  # the codes arrive over the link and wait for the CNN
+        out.append(_mem("CNN input buffer", "CNN", link_bits, 2 * link_bits, p, t))
+    out.append(_mem("CNN weights", "CNN", weights, weights, p, t))
+    acts = prof["activation_bits"]
+    traffic = 2 * prof["activation_values"] * aword
+    out.append(Component("CNN activations", "CNN",
+                         traffic * t.mem(acts),
+                         bits=traffic, memory_bits=acts))
+    macs = prof["macs"]
+    out.append(Component("CNN MACs", "CNN", macs * t.mac(wword, aword), ops=macs))
+    return out
+
+
+# --------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------
+def cost(frontend, height, width, fps, backend="hog-svm", *, adc_bits=10,
+         frontend_kwargs=None, name=None, **overrides):
+    """Bits, memory and energy per frame and per second of a pipeline.
+
+    Parameters
+    ----------
+    frontend : str, front-end object or mapping
+        A name of :data:`analogfe.frontend.FRONTENDS` (``"rgb8"``, ``"gray8"``,
+        ``"lg1.5"``, ``"lg2.75"``), an object with ``operation_counts(h, w)``
+        and ``bits_per_frame(h, w)``, or a mapping with those counts
+        (``pixels, linear_adc_conversions, linear_adc_bits, log_comparisons,
+        binned_pixels, codes, bits_off_chip``, all per frame, so
+        ``linear_adc_bits`` is conversions x ADC bits; optional ``name``,
+        ``levels`` (3 if absent and the counts have log comparisons),
+        ``scales``, ``channels`` of a digital output image).
+    height, width : int
+        Frame size in pixels.
+    fps : float
+        Frame rate, 1/s.
+    backend : {"hog-svm", "cnn", "none"}
+        What runs after the front end.
+    adc_bits : int
+        Linear ADC bits of a digital front end built by name (10).
+    frontend_kwargs : dict, optional
+        Passed to :func:`analogfe.frontend.make_frontend` with a name
+        (e.g. ``{"scales": (1, 2, 4)}``).
+    name : str, optional
+        Label of the result (default: the front end's name).
+    **overrides
+        Any field of :class:`CostParams`.
+
+    Returns
+    -------
+    CostResult
+
+    Raises
+    ------
+    ValueError
+        Unknown front end, back end or override key (the message lists the
+        valid ones), or a non-positive size or frame rate.
+
+    Examples
+    --------
+    >>> r = cost({"pixels": 100, "linear_adc_conversions": 0, "linear_adc_bits": 0,
+    ...           "log_comparisons": 400, "binned_pixels": 0, "codes": 200,
+    ...           "bits_off_chip": 400, "levels": 3}, 10, 10, 30.0, backend="none")
+    >>> round(r.energy_per_pixel_pj, 2)
+    99.0
+    """
+    height = check_int(height, "height", low=1)
+    width = check_int(width, "width", low=1)
+    fps = check_float(fps, "fps", low=0.0, low_open=True)
+    check_choice(backend, "backend", BACKENDS)
+    _check_keys(overrides, CostParams.keys(), "cost parameter")
+    p = _validated(CostParams(**overrides))
+    fe = _frontend_info(frontend, height, width, check_int(adc_bits, "adc_bits", low=1),
+                        dict(frontend_kwargs or {}))
+    t = _Tech(p)
+    comps = _sensor(fe, p)
+    link_bits = _link_bits(fe, p)
+    comps.append(Component("link", "link", link_bits * p.link_pj_per_bit, bits=link_bits))
+    if fe.levels is None and backend != "none":
+        comps += _isp(fe, height, width, p, t)
+    if backend == "hog-svm":
+        comps += _hog_svm(fe, height, width, p, t)
+    elif backend == "cnn":
+        comps += _cnn(fe, link_bits, p, t)
+    return CostResult(name=name or fe.name, frontend=fe.name, backend=backend, height=height,
+                      width=width, fps=fps, components=tuple(comps), link_bits=float(link_bits),
+                      params=p.to_dict())
+
+
+# --------------------------------------------------------------------------
+# Presets, TOML configuration and the command-line entry
+# --------------------------------------------------------------------------
+#: Scenario keys a preset or a TOML file may set besides the CostParams fields.
+SCENARIO_KEYS = ("frontend", "height", "width", "fps", "backend", "adc_bits", "scales")
+
+#: Published systems. "conventional": a mobile VGA sensor (10-bit raw over
+#: the link, ISP on the application processor, 8-bit RGB, digital FHOG and a
+#: linear detector), its ADC FoM calibrated to the 0.70 nJ/pixel commercial
+#: sensor of [2]. "jssc2019-*": the log-gradient QVGA sensor of [1], single
+#: scale (the paper's 99 pJ/pixel and compression figures are single scale);
+#: the "-ms" variants read the 1/2 and 1/4 binned scales too. 30 fps is an
+#: assumption: energy per pixel does not depend on it.
+PRESETS = {
+    "conventional": dict(frontend="rgb8", height=480, width=640, fps=30.0, backend="hog-svm",
+                         adc_bits=10, adc_fom_fj=E.CONVENTIONAL_ADC_FOM_FJ),
+    "jssc2019-1.5b": dict(frontend="lg1.5", height=240, width=320, fps=30.0, backend="hog-svm",
+                          scales=(1,)),
+    "jssc2019-2.75b": dict(frontend="lg2.75", height=240, width=320, fps=30.0, backend="hog-svm",
+                           scales=(1,)),
+    "jssc2019-1.5b-ms": dict(frontend="lg1.5", height=240, width=320, fps=30.0,
+                             backend="hog-svm", scales=(1, 2, 4)),
+    "jssc2019-2.75b-ms": dict(frontend="lg2.75", height=240, width=320, fps=30.0,
+                              backend="hog-svm", scales=(1, 2, 4)),
+}
+
+
+def _valid_keys():
+    return SCENARIO_KEYS + CostParams.keys()
+
+
+def cost_preset(preset, **overrides):
+    """:func:`cost` of a named preset, with any scenario key or constant changed.
+
+    Parameters
+    ----------
+    preset : str
+        A name of :data:`PRESETS`.
+    **overrides
+        ``frontend, height, width, fps, backend, adc_bits, scales`` or any
+        :class:`CostParams` field.
+
+    Raises
+    ------
+    ValueError
+        Unknown preset or key; the message lists the valid ones.
+    """
+    check_choice(preset, "preset", tuple(PRESETS))
+    _check_keys(overrides, _valid_keys(), "preset")
+    cfg = {**PRESETS[preset], **overrides}
+    scenario = {k: cfg.pop(k) for k in SCENARIO_KEYS if k in cfg}
+    scales = scenario.pop("scales", None)
+    kw = {"scales": tuple(scales)} if scales is not None else None
+    return cost(scenario["frontend"], scenario["height"], scenario["width"], scenario["fps"],
+                scenario.get("backend", "hog-svm"), adc_bits=scenario.get("adc_bits", 10),
+                frontend_kwargs=kw, name=preset, **cfg)
+
+
+def load_cost_config(path):
+    """Read overrides from a TOML file (flat ``key = value`` pairs).
+
+    Valid keys: the scenario keys ``frontend, height, width, fps, backend,
+    adc_bits, scales`` and every :class:`CostParams` field except ``cnn``.
+    Arrays become tuples.
+
+    Raises
+    ------
+    ValueError
+        Unknown key (the message lists the valid keys) or invalid TOML.
+    """
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"config {str(path)!r} is not valid TOML: {exc}") from None
+    valid = tuple(k for k in _valid_keys() if k != "cnn")
+    _check_keys(data, valid, "config")
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+
+
+def cost_cli(preset, config=None, fps=None):
+    """The text that ``analogfe cost --preset NAME [--config FILE] [--fps N]``
+    prints: the preset's table, with the file's overrides and the frame rate
+    applied, followed by its ratios to the conventional preset.
+
+    Raises
+    ------
+    ValueError
+        Unknown preset or config key (the message lists the valid ones), or
+        a value of the wrong type or range (the message names the key).
+    """
+    check_choice(preset, "preset", tuple(PRESETS))
+    overrides = load_cost_config(config) if config is not None else {}
+    try:
+        if fps is not None:
+            overrides["fps"] = check_float(fps, "fps", low=0.0, low_open=True)
+        result = cost_preset(preset, **overrides)
+    except TypeError as exc:  # a wrongly typed value in the file: a usage error too
+        raise ValueError(str(exc)) from None
+    text = result.table()
+    if preset != "conventional":
+        base = cost_preset("conventional", **{k: v for k, v in overrides.items()
+                                              if k in ("fps", "height", "width")})
+        text += "\n\n" + compare_costs([base, result], baseline="conventional")
+    return text

@@ -1,0 +1,180 @@
+"""The constants of the cost model (:class:`CostParams`) and their checks.
+
+Re-exported by :mod:`analogfe.system`; every field is a keyword of
+:func:`analogfe.system.cost` and a key of its TOML configuration. The sources
+of the default values are in :mod:`analogfe.energy`.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+
+from .._validation import check_choice, check_float, check_int, check_pair
+from ..system import energy as E
+
+__all__ = ["CostParams", "ISP_LOCATIONS"]
+
+ISP_LOCATIONS = ("soc", "sensor")
+
+
+@dataclass(frozen=True)
+class CostParams:
+    """Every constant of the cost model; each is a keyword of :func:`analogfe.system.cost`.
+
+    Energies in pJ, FoM in fJ/conversion-step. The sources are in
+    :mod:`analogfe.energy`; the operation counts are estimates stated here.
+
+    Attributes
+    ----------
+    node_nm, vdd_v : float
+        Process node (nm) and supply (V) of the digital back end; digital
+        energies are scaled from 45 nm / 0.9 V by ``(node/45) (V/0.9)^2``.
+    pixel_readout_pj : float
+        One pixel read onto the column line (estimate, 10 pJ).
+    binned_read_pj : float or None
+        One binned super-pixel read at a scale > 1 (None: ``pixel_readout_pj``;
+        the analog row buffer moves one charge packet per binned read).
+    adc_fom_fj : float
+        Walden FoM of the linear ADC (30 fJ/step: survey median of standalone
+        ADCs). Column ADCs of commercial sensors calibrate to about
+        1.15 pJ/step (:data:`analogfe.energy.CONVENTIONAL_ADC_FOM_FJ`, used by
+        the "conventional" preset): the like-for-like figure when comparing
+        with the measured log-gradient chip, whose converter constant comes
+        from silicon.
+    adc_enob : float or None
+        ENOB of the linear ADC (None: nominal bits - 1).
+    rdc_pj_per_comparison : float
+        One ratio-to-digital converter decision (12.25 pJ, calibrated to the
+        99 pJ/pixel of [1]).
+    link_pj_per_bit : float
+        Off-chip link energy (10 pJ/bit, Horowitz's optimised DRAM I/O).
+    dram_pj_per_64bit : float
+        DRAM access (2.0 nJ per 64 bits, middle of Horowitz's 1.3-2.6 nJ).
+    enob_loss_bits : float
+        Default ENOB = nominal bits - this (1 bit).
+    add8_pj, mult8_pj : float
+        8-bit add (0.03 pJ) and multiply (0.2 pJ) at 45 nm (Horowitz); other
+        widths scale linearly (add) or with the operand product (multiply).
+    sram_8kb_pj, sram_32kb_pj, sram_1mb_pj : float
+        64-bit read of an 8 KB, 32 KB, 1 MB SRAM at 45 nm (10, 20, 100 pJ,
+        Horowitz); a buffer uses the smallest array that holds it, DRAM above.
+    isp_location : {"soc", "sensor"}
+        Where the ISP of a digital front end runs. "soc" (mobile practice):
+        the link carries the raw ADC words; "sensor": the link carries the
+        front end's own output (``bits_off_chip``).
+    isp_adds_per_pixel, isp_mults_per_pixel, isp_word_bits : int
+        Operations of the minimal ISP per pixel (black level 1 add, white
+        balance 1 mult, bilinear demosaic about 6 adds, gamma LUT 3 lookups
+        counted as adds, scaling to 8 bits 3 mults: the steps of
+        :func:`analogfe.isp.process`; an estimate) at 16 bits.
+    isp_line_rows : int
+        Raw rows the demosaic keeps (3 for a 3 x 3 neighbourhood).
+    frame_buffer : bool
+        Whether the ISP output is written to a frame buffer and read back.
+    cell_size, hog_orientations : int
+        HOG cell (8 pixels) and unsigned orientation bins (9).
+    hog_bin_bits : int or None
+        Word length of a histogram bin of a log-gradient descriptor
+        (None: code bits + 3, i.e. 5 at 1.5 b, 6 at 2.75 b; an estimate).
+    feature_bits : int
+        Word length of a digital (8-bit image) HOG feature (8).
+    weight_bits : int
+        Word length of the detector's filter weights (8).
+    window_cells : tuple of int
+        Detection window in cells, (rows, columns); (16, 8) is the 128 x 64
+        pixel Dalal-Triggs person window.
+    window_stride_cells : int
+        Window step in cells (1).
+    weight_stationary : bool
+        True: the filter stays in registers and its weights are read once per
+        frame; False (default): they are read from SRAM for every window.
+    cnn : mapping, torch.nn.Module or None
+        The CNN back end: a model passed to
+        :func:`analogfe.models.model_profile`, or its result (``params``,
+        ``macs``, ``activation_bits`` = peak working memory in bits; optional
+        ``weight_bits`` = all weights in bits, ``activation_values``).
+    cnn_input_shape : tuple or None
+        Input shape for :func:`analogfe.models.model_profile` (C, H, W).
+    cnn_activation_word_bits : int
+        Activation word length used by a CNN MAC (8).
+    """
+
+    node_nm: float = E.REFERENCE_NODE_NM
+    vdd_v: float = E.REFERENCE_VDD_V
+    pixel_readout_pj: float = E.PIXEL_READOUT_PJ
+    binned_read_pj: float | None = None
+    adc_fom_fj: float = E.ADC_FOM_FJ
+    adc_enob: float | None = None
+    rdc_pj_per_comparison: float = E.RDC_PJ_PER_COMPARISON
+    link_pj_per_bit: float = E.LINK_PJ_PER_BIT
+    dram_pj_per_64bit: float = E.DRAM_ACCESS64_PJ
+    enob_loss_bits: float = E.ENOB_LOSS_BITS
+    add8_pj: float = E.ADD8_PJ
+    mult8_pj: float = E.MULT8_PJ
+    sram_8kb_pj: float = E.SRAM_READ64_PJ[8 * 1024]
+    sram_32kb_pj: float = E.SRAM_READ64_PJ[32 * 1024]
+    sram_1mb_pj: float = E.SRAM_READ64_PJ[1024 * 1024]
+    isp_location: str = "soc"
+    isp_adds_per_pixel: int = 10
+    isp_mults_per_pixel: int = 4
+    isp_word_bits: int = 16
+    isp_line_rows: int = 3
+    frame_buffer: bool = True
+    cell_size: int = 8
+    hog_orientations: int = 9
+    hog_bin_bits: int | None = None
+    feature_bits: int = 8
+    weight_bits: int = 8
+    window_cells: tuple = (16, 8)
+    window_stride_cells: int = 1
+    weight_stationary: bool = False
+    cnn: object = None
+    cnn_input_shape: tuple | None = None
+    cnn_activation_word_bits: int = 8
+
+    @classmethod
+    def keys(cls):
+        return tuple(f.name for f in fields(cls))
+
+    def replace(self, **kw):
+        """A copy with some constants changed (unknown key -> ValueError)."""
+        _check_keys(kw, self.keys(), "CostParams")
+        return _validated(dataclasses.replace(self, **kw))
+
+    def to_dict(self):
+        d = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            d[f.name] = v if v is None or isinstance(v, (int, float, str, bool, tuple)) \
+                else type(v).__name__
+        return d
+
+
+def _check_keys(kw, valid, what):
+    bad = [k for k in kw if k not in valid]
+    if bad:
+        raise ValueError(f"unknown {what} key(s) {', '.join(map(repr, bad))}; "
+                         f"valid keys: {', '.join(valid)}")
+
+
+def _validated(p):
+    for name in ("node_nm", "vdd_v", "pixel_readout_pj", "adc_fom_fj", "rdc_pj_per_comparison",
+                 "link_pj_per_bit", "dram_pj_per_64bit", "enob_loss_bits", "add8_pj", "mult8_pj",
+                 "sram_8kb_pj", "sram_32kb_pj", "sram_1mb_pj"):
+        check_float(getattr(p, name), name, low=0.0)
+    for name in ("binned_read_pj", "adc_enob"):
+        if getattr(p, name) is not None:
+            check_float(getattr(p, name), name, low=0.0)
+    for name in ("isp_adds_per_pixel", "isp_mults_per_pixel", "isp_line_rows"):
+        check_int(getattr(p, name), name, low=0)
+    for name in ("isp_word_bits", "cell_size", "hog_orientations", "feature_bits", "weight_bits",
+                 "window_stride_cells", "cnn_activation_word_bits"):
+        check_int(getattr(p, name), name, low=1)
+    if p.hog_bin_bits is not None:
+        check_int(p.hog_bin_bits, "hog_bin_bits", low=1)
+    check_choice(p.isp_location, "isp_location", ISP_LOCATIONS)
+    wc = tuple(p.window_cells)
+    if len(wc) != 2:
+        raise ValueError(f"window_cells must be (rows, columns), got {p.window_cells!r}")
+    check_pair(wc, "window_cells")
+    return p if wc == p.window_cells else dataclasses.replace(p, window_cells=wc)
