@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from analogfe import features as F
-from analogfe.features import histograms as FH
 from analogfe._ext import _hog
+from analogfe.features import histograms as FH
 
 FAST = settings(max_examples=25, deadline=None)
 

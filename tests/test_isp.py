@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analogfe import scene as isp
-from analogfe.scene.camera import DEFAULT_RGB_GAIN
 from analogfe.frontend import process as _isp_process
+from analogfe.scene.camera import DEFAULT_RGB_GAIN
 from analogfe.sensor import SensorConfig
 
 sys.path.insert(0, str(Path(__file__).parent))

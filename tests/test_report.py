@@ -4,6 +4,7 @@ import json
 import numpy as np
 import pytest
 
+from analogfe._io import atomic_write_json
 from analogfe.app import report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -52,7 +53,7 @@ def test_tables_hold_every_value():
 
 
 def test_atomic_json_round_trip_leaves_no_temp_files(tmp_path):
-    p = report.atomic_write_json(tmp_path / "sub" / "r.json", {"a": np.float32(0.5), "b": np.arange(3)})
+    p = atomic_write_json(tmp_path / "sub" / "r.json", {"a": np.float32(0.5), "b": np.arange(3)})
     assert json.loads(p.read_text()) == {"a": 0.5, "b": [0, 1, 2]}
     assert sorted(x.name for x in p.parent.iterdir()) == ["r.json"]
 

@@ -143,8 +143,8 @@ def _cmd_cost(args):
 
 
 def _cmd_train(args):
-    from .config import load_config
     from .compare import train_one
+    from .config import load_config
 
     overrides = {"dataset": {"name": args.dataset}} if args.dataset else None
     config = load_config(args.config, overrides=overrides)
@@ -156,8 +156,8 @@ def _cmd_train(args):
 
 
 def _cmd_compare(args):
-    from .config import load_config
     from .compare import run_compare
+    from .config import load_config
     from .report import text_table
 
     overrides = {"dataset": {"name": args.dataset}} if args.dataset else None

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import atomic_write_json
 from .config import config_hash, load_config
-from .report import atomic_write_json
 from .tasks import (
     RESULT_VERSION,
     cell_size_for,
@@ -148,7 +148,6 @@ def _brightness_table(curves):
 def write_compare_report(results, config, out_dir, *, seed=0, split=None):
     """Plots, ``report.md``, ``report.html`` and ``results.json`` of a comparison."""
     from .report import (
-        atomic_write_json,
         plot_accuracy_vs,
         plot_brightness,
         plot_energy_breakdown,
@@ -299,9 +298,9 @@ def train_one(frontend, model, config, out_dir, *, seed=0, progress=True):
     import io
     import pickle
 
+    from .._io import atomic_write_bytes
     from .._validation import check_choice
     from ..frontend.registry import FRONTENDS
-    from .report import _atomic_write_bytes
 
     check_choice(frontend, "frontend", tuple(FRONTENDS))
     check_choice(model, "model", ("svm", "resnet10"))
@@ -310,7 +309,7 @@ def train_one(frontend, model, config, out_dir, *, seed=0, progress=True):
     split = load_split(config, seed)
     if model == "svm":
         r = evaluate_svm(split, frontend, config, seed=seed, progress=progress)
-        model_path = _atomic_write_bytes(out / f"{stem}.pkl", pickle.dumps(r["model"]))
+        model_path = atomic_write_bytes(out / f"{stem}.pkl", pickle.dumps(r["model"]))
     else:
         import torch
 
@@ -318,7 +317,7 @@ def train_one(frontend, model, config, out_dir, *, seed=0, progress=True):
                             checkpoint_dir=str(out / f"{stem}-checkpoints"))
         buf = io.BytesIO()
         torch.save(r["model"].model.state_dict(), buf)
-        model_path = _atomic_write_bytes(out / f"{stem}.pt", buf.getvalue())
+        model_path = atomic_write_bytes(out / f"{stem}.pt", buf.getvalue())
     metrics = {k: v for k, v in r.items() if k != "model"}
     metrics.update(frontend=frontend, model=model, dataset=config["dataset"]["name"], seed=seed,
                    n_train=int(len(split.y_train)), n_test=int(len(split.y_test)),

@@ -7,16 +7,14 @@ Plots use matplotlib's non-interactive Agg backend.
 from __future__ import annotations
 
 import html
-import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from .._io import atomic_write_bytes, atomic_write_text
+
 __all__ = [
-    "atomic_write_text",
-    "atomic_write_json",
     "save_figure",
     "pareto_front",
     "format_value",
@@ -30,54 +28,6 @@ __all__ = [
     "hog_glyph",
     "write_report",
 ]
-
-
-# --------------------------------------------------------------------------- files
-def _read_umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _read_umask()
-
-
-def _atomic_write_bytes(path, data):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def atomic_write_text(path, text):
-    """Write ``text`` (UTF-8) to ``path`` atomically; return the path."""
-    return _atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path, obj):
-    """Write ``obj`` as indented JSON to ``path`` atomically; return the path."""
-    return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
-
-
-def _json_default(o):
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, (tuple, set)):
-        return list(o)
-    raise TypeError(f"cannot write {type(o).__name__} as JSON")
 
 
 def _pyplot():
@@ -96,7 +46,7 @@ def save_figure(fig, path, dpi=110):
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     _pyplot().close(fig)
-    return _atomic_write_bytes(path, buf.getvalue())
+    return atomic_write_bytes(path, buf.getvalue())
 
 
 # --------------------------------------------------------------------------- tables

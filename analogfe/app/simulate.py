@@ -15,9 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import atomic_write_bytes, atomic_write_json
 from ..frontend.codes import is_codes
 from ..scene.load import load_scene
-from .report import _atomic_write_bytes, atomic_write_json, hog_glyph, plot_stages
+from .report import hog_glyph, plot_stages
 
 __all__ = ['cell_orientation_histograms', 'simulate_stages', 'stage_panels', 'simulate']
 
@@ -204,7 +205,7 @@ def simulate(source, config, out_dir, *, seed=0, max_side=1024, progress=True):
     files = []
 
     def put(name, data):
-        files.append(_atomic_write_bytes(out / name, data))
+        files.append(atomic_write_bytes(out / name, data))
 
     put("stages.npz", _npz_bytes(scene=st["scene"], electrons_e=st["electrons_e"], dn=st["dn"]))
     for name, o in st["outputs"].items():

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import atomic_write_json, atomic_write_text
 from .config import config_hash, derive_seed, load_config
-from .report import atomic_write_json, atomic_write_text
 from .tasks import (
     cell_size_for,
     evaluate_cost,

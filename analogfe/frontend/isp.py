@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_array, check_choice, check_float
+from ..scene.camera import DEFAULT_RGB_TO_CAM, DEFAULT_WB_GAINS
 from ..scene.cfa import cfa_index, demosaic
 from ..scene.color import linear_to_srgb, rgb_to_gray
-from ..scene.camera import DEFAULT_RGB_TO_CAM, DEFAULT_WB_GAINS
 
 __all__ = ['process']
 

@@ -23,7 +23,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 import zipfile
 import zlib
 from pathlib import Path
@@ -31,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch.utils.data
 
+from .._io import atomic_write
 from .._validation import check_array, check_float, check_int
 from ..frontend.registry import emulate
 from .encodings import encode
@@ -332,20 +332,7 @@ class EmulatedDataset(torch.utils.data.Dataset):
             cls = type(output)
             meta["class"] = f"{cls.__module__}.{cls.__qualname__}"
         arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{key[:16]}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez_compressed(fh, **arrays)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))
 
     def emulated(self, index):
         """The front-end output of item ``index`` (from the cache when present)."""

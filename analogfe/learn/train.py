@@ -19,10 +19,8 @@ behind the comparison (Lu & Murmann, 2022) is cited in ``analogfe._experiments``
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import random
-import tempfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +28,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
+from .._io import atomic_write, atomic_write_json, is_jsonable, strict_json
 from .._validation import check_array, check_choice, check_float, check_int
 
 __all__ = [
@@ -61,27 +60,6 @@ def pick_device(device=None):
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(device)
-
-
-def _atomic_write(path, write):
-    """Write a file through a temp file in the same folder and ``os.replace``."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
-
-
-def _save_json(path, obj):
-    _atomic_write(path, lambda fh: fh.write(json.dumps(obj, indent=2).encode()))
 
 
 @contextlib.contextmanager
@@ -439,7 +417,7 @@ def fit(model, train_data, val_data=None, *, encoder=None, epochs=10, batch_size
                 ck = dict(model=model.state_dict(), optimizer=opt.state_dict(), epoch=epoch,
                           rng=_rng_state(generator), config=config, history=history,
                           best=best, best_state=best_state, bad_epochs=bad)
-                _atomic_write(ckpt_path, lambda fh, ck=ck: torch.save(ck, fh))
+                atomic_write(ckpt_path, lambda fh, ck=ck: torch.save(ck, fh))
             for cb in callbacks:
                 cb(epoch, logs)
         if best_state is not None:
@@ -449,26 +427,8 @@ def fit(model, train_data, val_data=None, *, encoder=None, epochs=10, batch_size
         else:
             metrics = evaluate(model, train_ds, encoder=encoder, device=device, classes=classes)
         metrics.update(history=history, epochs_run=len(history), stopped_early=bool(stopped),
-                       config={k: v for k, v in config.items() if _jsonable(v)})
+                       config={k: v for k, v in config.items() if is_jsonable(v)})
         if checkpoint_dir:
-            _save_json(os.path.join(checkpoint_dir, METRICS_NAME), _clean_json(metrics))
+            atomic_write_json(os.path.join(checkpoint_dir, METRICS_NAME), strict_json(metrics))
     return FitResult(model, history, metrics, len(history), bool(stopped), ckpt_path)
 
-
-def _jsonable(v):
-    try:
-        json.dumps(v)
-        return True
-    except TypeError:
-        return False
-
-
-def _clean_json(obj):
-    """NaN -> None so the JSON file is strict."""
-    if isinstance(obj, float) and obj != obj:
-        return None
-    if isinstance(obj, dict):
-        return {k: _clean_json(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_clean_json(v) for v in obj]
-    return obj

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .camera import unprocess
 from .io import read_image
 from .raw import RAW_SUFFIXES, load_raw
-from .camera import unprocess
 
 __all__ = ["SAMPLES", "load_scene"]
 

@@ -13,12 +13,12 @@ demosaic, no colour processing.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from .._io import atomic_write_bytes
 from .._validation import check_array, check_choice, check_int
 
 __all__ = ["RAW_SUFFIXES", "RawImage", "load_raw", "write_dng"]
@@ -230,13 +230,4 @@ def write_dng(path, dn, cfa="RGGB", *, black_level=0, white_level=None, bits=16)
     r = RAW2DNG()
     r.options(t, path="", compress=False)
     buf = r.convert(dn.astype(np.uint16), filename="")  # bytes, written below
-    out = Path(path)
-    fd, tmp = tempfile.mkstemp(suffix=".tmp", dir=str(out.parent))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buf)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return out
+    return atomic_write_bytes(path, buf)

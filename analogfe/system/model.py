@@ -80,10 +80,10 @@ from dataclasses import dataclass
 import tomllib
 
 from .._validation import check_choice, check_float, check_int
+from ..features.bits import code_bits, reachable_bins
 from ..frontend.registry import frontend_spec, make_frontend
 from ..sensor.model import SensorConfig
 from ..system import energy as E
-from ..features.bits import code_bits, reachable_bins
 from .params import ISP_LOCATIONS, CostParams, _check_keys, _validated  # noqa: F401
 from .result import Component, CostResult, compare_costs
 
