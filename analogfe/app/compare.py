@@ -24,7 +24,7 @@ from .tasks import (
     evaluate_cost,
     evaluate_resnet,
     evaluate_svm,
-    load_split,
+    split_from_config,
 )
 
 __all__ = [
@@ -247,7 +247,7 @@ def run_compare(config=None, out_dir="analogfe-out", *, seed=0, progress=True, f
         else load_config(config)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    split, scenes = load_split(config, seed, with_scenes=True)
+    split, scenes = split_from_config(config, seed, with_scenes=True)
     results, reused = {}, []
     names = list(dict.fromkeys(config["frontends"]["names"]))
     bar = tqdm(names, desc="compare", disable=not progress)
@@ -306,7 +306,7 @@ def train_one(frontend, model, config, out_dir, *, seed=0, progress=True):
     check_choice(model, "model", ("svm", "resnet10"))
     out = Path(out_dir)
     stem = f"{model}-{frontend}"
-    split = load_split(config, seed)
+    split = split_from_config(config, seed)
     if model == "svm":
         r = evaluate_svm(split, frontend, config, seed=seed, progress=progress)
         model_path = atomic_write_bytes(out / f"{stem}.pkl", pickle.dumps(r["model"]))

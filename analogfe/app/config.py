@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from .._validation import check_choice, check_float, check_int
+from ..learn.selection import C_GRID
 
 __all__ = [
     "SCHEMA",
@@ -24,6 +25,7 @@ __all__ = [
     "load_config",
     "config_hash",
     "derive_seed",
+    "task_seed",
 ]
 
 
@@ -138,7 +140,7 @@ SCHEMA = {
     },
     "svm": {
         "C": ("auto", _auto_or(_float(0.0, 1e6, low_open=True))),
-        "C_grid": ([0.001, 0.01, 0.1, 1.0], _list_of(_float(0.0, 1e6, low_open=True))),
+        "C_grid": (list(C_GRID), _list_of(_float(0.0, 1e6, low_open=True))),
         "max_iter": (20000, _int(10, 10**7)),
     },
     "resnet": {
@@ -270,3 +272,9 @@ def derive_seed(seed, *keys):
     """
     blob = json.dumps([seed, *keys], sort_keys=True, default=str).encode()
     return int.from_bytes(hashlib.sha256(blob).digest()[:4], "little")
+
+
+def task_seed(seed, *keys):
+    """:func:`derive_seed` reduced below 2**31, the range numpy, scikit-learn
+    and torch all accept as a seed."""
+    return derive_seed(seed, *keys) % 2**31

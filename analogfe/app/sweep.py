@@ -28,15 +28,16 @@ from pathlib import Path
 import numpy as np
 
 from .._io import atomic_write_json, atomic_write_text
-from .config import config_hash, derive_seed, load_config
+from ..learn.selection import brightness_loss
+from .config import config_hash, load_config, task_seed
 from .tasks import (
-    cell_size_for,
     evaluate_cost,
+    fit_resnet,
+    fit_svm_config,
     frontend_for,
-    load_split,
+    network_profile,
     sensor_config_for,
-    signal_for,
-    torch_threads,
+    split_from_config,
 )
 
 __all__ = ["grid_points", "valid_grid_keys", "run_point", "run_sweep", "point_label"]
@@ -110,7 +111,7 @@ def _point_hash(config, point, seed):
 
 @functools.lru_cache(maxsize=4)
 def _split_cached(config_json, seed):
-    return load_split(json.loads(config_json), seed)
+    return split_from_config(json.loads(config_json), seed)
 
 
 def _resized(split, factor):
@@ -137,63 +138,33 @@ def run_point(point, config, seed=0):
     sw = config["sweep"]
     point = dict(point)
     res_factor = float(point.pop("resolution", 1.0))
-    pseed = derive_seed(seed, point_label(point), res_factor)
+    pseed = task_seed(seed, point_label(point), res_factor)
     split = _resized(_split_cached(json.dumps(config, sort_keys=True), seed), res_factor)
     shape = split.X_train.shape[1:3]
     sc = sensor_config_for(config, shape, sw["base_frontend"])
     opts = {**config["frontends"]["options"].get(sw["base_frontend"], {}), **point}
     point_cfg = dict(config, frontends=dict(config["frontends"], options={sw["base_frontend"]: opts}))
-    fe, fe_sc = frontend_for(sw["base_frontend"], point_cfg, sc, pseed % 2**31)
+    fe, fe_sc = frontend_for(sw["base_frontend"], point_cfg, sc, pseed)
     ks = sorted(set(config["scene"]["brightness_exponents"]) | {0})
+    h, w = (max(8, int(round(config["cost"][k] * res_factor))) for k in ("height", "width"))
     if sw["model"] == "svm":
-        from sklearn.model_selection import GridSearchCV, StratifiedKFold
-
-        from ..learn.wakeup import WakeUpClassifier
-
-        fr = config["frontends"]
-        clf = WakeUpClassifier(frontend=fe, sensor_config=fe_sc, seed=pseed % 2**31, scale=fr["scale"],
-                               cell_size=cell_size_for(config, shape), method=fr["hog_method"],
-                               signal_e=signal_for(config, sc), max_iter=config["svm"]["max_iter"])
-        if config["svm"]["C"] == "auto":
-            cv = StratifiedKFold(5, shuffle=True, random_state=pseed % 2**31)
-            clf = GridSearchCV(clf, {"C": list(config["svm"]["C_grid"])}, cv=cv).fit(
-                split.X_train, split.y_train).best_estimator_
-        else:
-            clf.set_params(C=config["svm"]["C"]).fit(split.X_train, split.y_train)
+        clf = fit_svm_config(split, fe, fe_sc, config, sc, seed=pseed, cv_seed=pseed)
         acc = {k: float(clf.set_params(brightness=2.0 ** k).score(split.X_test, split.y_test))
                for k in ks}
         profile = None
     else:
-        from ..learn import experiments as _train
-
-        r = config["resnet"]
-        with torch_threads(r["threads"]):
-            tm = _train.train_frontend(split, fe, epochs=r["epochs"], width=r["width"],
-                                       seed=pseed % 2**31, signal_e=signal_for(config, sc),
-                                       sensor_config=fe_sc, batch_size=r["batch_size"], lr=r["lr"],
-                                       weight_decay=r["weight_decay"],
-                                       patience=r["patience"] or None, progress=False)
-            sweep = _train.brightness_sweep({"m": tm}, split.X_test, split.y_test, ks=ks,
-                                            seed=pseed % 2**31)
-        acc = {int(k): float(v) for k, v in sweep["rows"][0]["accuracy"].items()}
-        from ..system.network import model_profile
-
-        frame = (tm.model.in_channels, max(8, int(round(config["cost"]["height"] * res_factor))),
-                 max(8, int(round(config["cost"]["width"] * res_factor))))
-        profile = {k: int(v) for k, v in model_profile(tm.model, frame).items()
-                   if k in ("params", "macs", "activation_bits")}
-    cost_cfg = dict(config, cost=dict(config["cost"],
-                                      height=max(8, int(round(config["cost"]["height"] * res_factor))),
-                                      width=max(8, int(round(config["cost"]["width"] * res_factor)))),
+        tm, acc = fit_resnet(split, fe, fe_sc, config, sc, seed=pseed,
+                             test_seed=pseed, ks=ks)
+        profile = network_profile(tm.model, h, w)
+    cost_cfg = dict(config, cost=dict(config["cost"], height=h, width=w),
                     frontends=point_cfg["frontends"])
     cost = evaluate_cost(sw["base_frontend"], cost_cfg, cnn_profile=profile)
     path = cost["cnn" if profile is not None else "hog-svm"]
-    h, w = cost_cfg["cost"]["height"], cost_cfg["cost"]["width"]
     base_fe = make_frontend(config["frontends"]["baseline"],
                             sensor_config=sensor_config_for(config, (h, w), config["frontends"]["baseline"]))
     return {
         "accuracy": acc[0],
-        "max_loss": max(0.0, max(100.0 * (acc[0] - a) for a in acc.values())),
+        "max_loss": brightness_loss(acc)[0],
         "brightness": {str(k): v for k, v in acc.items()},
         "bits_per_frame": cost["bits_per_frame"],
         "compression": base_fe.bits_per_frame(h, w) / cost["bits_per_frame"],

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import derive_seed
+from ..learn.selection import brightness_loss
+from .config import derive_seed, task_seed
 
-__all__ = ['load_split', 'sensor_config_for', 'signal_for', 'cell_size_for', 'evaluate_svm', 'evaluate_resnet', 'evaluate_cost']
+__all__ = ["split_from_config", "sensor_config_for", "signal_for", "frontend_for", "cell_size_for",
+           "torch_threads", "fit_svm_config", "evaluate_svm", "fit_resnet", "network_profile",
+           "evaluate_resnet", "evaluate_cost"]
 
 
 # --------------------------------------------------------------------------- data
@@ -36,7 +39,7 @@ def _scene_split(scenes, test_size, seed, window):
     return Split(X_tr, X_te, y_tr, y_te, tuple(scenes.classes)), te
 
 
-def load_split(config, seed=0, *, with_scenes=False):
+def split_from_config(config, seed=0, *, with_scenes=False):
     """The dataset of ``config["dataset"]`` as a train / test split of images.
 
     Through :func:`analogfe.data.load_split`: ``"lfw"`` as it is, the wake-up
@@ -107,7 +110,8 @@ def sensor_config_for(config, shape, frontend=None):
 
 
 def signal_for(config, sensor_config):
-    """``scene.signal_e``; ``"auto"`` is full well / 8 (3 stops of headroom)."""
+    """``scene.signal_e``; ``"auto"`` is the full well (white fills the well at
+    k = 0, see :data:`analogfe.learn.experiments.DEFAULT_SIGNAL_FRACTION`)."""
     from ..learn.experiments import default_signal_e
 
     s = config["scene"]["signal_e"]
@@ -143,6 +147,21 @@ def cell_size_for(config, shape):
     return int(c)
 
 
+def fit_svm_config(split, fe, fe_sc, config, sc, *, seed, cv_seed):
+    """The wake-up classifier of ``config`` (front end, HOG, SVM sections) fitted
+    on ``split``'s training images; C by :func:`analogfe.learn.selection.fit_svm`."""
+    from ..learn.classifier import WakeUpClassifier
+    from ..learn.selection import fit_svm
+
+    shape = split.X_train.shape[1:3]
+    fr = config["frontends"]
+    clf = WakeUpClassifier(frontend=fe, sensor_config=fe_sc, seed=seed, scale=fr["scale"],
+                           cell_size=cell_size_for(config, shape), method=fr["hog_method"],
+                           signal_e=signal_for(config, sc), max_iter=config["svm"]["max_iter"])
+    return fit_svm(clf, split.X_train, split.y_train, config["svm"]["C"],
+                   C_grid=config["svm"]["C_grid"], cv_seed=cv_seed)
+
+
 def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
     """Train the wake-up SVM on one front end; accuracy and the brightness sweep.
 
@@ -161,31 +180,13 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
         precision (area, IoU 0.5) of the sliding-window detector
         (:class:`analogfe.wakeup.SlidingWindowDetector`) built on the classifier.
     """
-    from sklearn.model_selection import GridSearchCV, StratifiedKFold
     from tqdm.auto import tqdm
-
-    from ..learn.wakeup import WakeUpClassifier
 
     shape = split.X_train.shape[1:3]
     sc = sensor_config_for(config, shape, name)
-    fr = config["frontends"]
-    fe, fe_sc = frontend_for(name, config, sc, derive_seed(seed, name, "sensor") % 2**31)
-    clf = WakeUpClassifier(frontend=fe, sensor_config=fe_sc, seed=derive_seed(seed, name, "sensor") % 2**31,
-                           scale=fr["scale"], cell_size=cell_size_for(config, shape),
-                           method=fr["hog_method"], signal_e=signal_for(config, sc),
-                           max_iter=config["svm"]["max_iter"])
-    C = config["svm"]["C"]
-    if C == "auto":
-        fewest = int(np.unique(np.asarray(split.y_train), return_counts=True)[1].min())
-        if fewest < 5:
-            raise ValueError(f'svm.C = "auto" chooses C by 5-fold cross-validation and needs 5 '
-                             f"training images per class; the smallest class has {fewest}: "
-                             "set svm.C to a number or use a larger dataset")
-        cv = StratifiedKFold(5, shuffle=True, random_state=derive_seed(seed, name, "cv") % 2**31)
-        search = GridSearchCV(clf, {"C": list(config["svm"]["C_grid"])}, cv=cv)
-        clf = search.fit(split.X_train, split.y_train).best_estimator_
-    else:
-        clf.set_params(C=C).fit(split.X_train, split.y_train)
+    fe, fe_sc = frontend_for(name, config, sc, task_seed(seed, name, "sensor"))
+    clf = fit_svm_config(split, fe, fe_sc, config, sc, seed=task_seed(seed, name, "sensor"),
+                         cv_seed=task_seed(seed, name, "cv"))
     if len(clf.classes_) == 2:
         m = clf.evaluate(split.X_test, split.y_test)
     else:  # ROC AUC and AP of the ranking are defined for two classes only
@@ -196,7 +197,7 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
         acc[k] = float(clf.set_params(brightness=2.0 ** k).score(split.X_test, split.y_test))
     clf.set_params(brightness=1.0)
     acc = dict(sorted(acc.items()))
-    loss = max(0.0, max(100.0 * (acc[0] - a) for a in acc.values()))
+    loss = brightness_loss(acc)[0]
     auc = None if m["roc_auc"] is None else float(m["roc_auc"])
     out = {"accuracy": acc[0], "roc_auc": auc, "brightness": acc, "max_loss": loss,
            "C": float(clf.C), "n_features": int(clf.n_hog_features_), "model": clf}
@@ -230,38 +231,50 @@ def torch_threads(n):
     return ctx()
 
 
-def evaluate_resnet(split, name, config, *, seed=0, checkpoint_dir=None, progress=False):
-    """Train the ResNet-10 on one front end; accuracy and the brightness sweep."""
-    with torch_threads(config["resnet"]["threads"]):
-        return _evaluate_resnet(split, name, config, seed=seed, checkpoint_dir=checkpoint_dir,
-                                progress=progress)
+def fit_resnet(split, fe, fe_sc, config, sc, *, seed, test_seed, ks, checkpoint_dir=None,
+               progress=False):
+    """Train the ResNet of ``config["resnet"]`` on one front end and sweep brightness.
 
-
-def _evaluate_resnet(split, name, config, *, seed, checkpoint_dir, progress):
-    from ..learn import experiments as _train
+    Returns the :class:`~analogfe.learn.experiments.TrainedModel` and its test
+    accuracy at every brightness exponent of ``ks`` (``{k: accuracy}``).
+    Training and sweep run on ``resnet.threads`` torch threads.
+    """
+    from ..learn.experiments import brightness_sweep, train_frontend
 
     r = config["resnet"]
-    sc = sensor_config_for(config, split.X_train.shape[1:3], name)
-    fe, fe_sc = frontend_for(name, config, sc, derive_seed(seed, name, "resnet") % 2**31)
-    tm = _train.train_frontend(
-        split, fe, epochs=r["epochs"], width=r["width"], seed=derive_seed(seed, name, "resnet") % 2**31,
-        signal_e=signal_for(config, sc), sensor_config=fe_sc, checkpoint_dir=checkpoint_dir,
-        batch_size=r["batch_size"], lr=r["lr"], weight_decay=r["weight_decay"],
-        patience=r["patience"] or None, progress=progress)
-    ks = sorted(set(config["scene"]["brightness_exponents"]) | {0})
-    sw = _train.brightness_sweep({name: tm}, split.X_test, split.y_test, ks=ks,
-                                 seed=derive_seed(seed, name, "test") % 2**31)
-    row = sw["rows"][0]
-    acc = {int(k): float(v) for k, v in row["accuracy"].items()}
+    with torch_threads(r["threads"]):
+        tm = train_frontend(
+            split, fe, epochs=r["epochs"], width=r["width"], seed=seed,
+            signal_e=signal_for(config, sc), sensor_config=fe_sc, checkpoint_dir=checkpoint_dir,
+            batch_size=r["batch_size"], lr=r["lr"], weight_decay=r["weight_decay"],
+            patience=r["patience"] or None, progress=progress)
+        sw = brightness_sweep({tm.name: tm}, split.X_test, split.y_test, ks=ks, seed=test_seed)
+    return tm, {int(k): float(v) for k, v in sw["rows"][0]["accuracy"].items()}
+
+
+def network_profile(model, height, width):
+    """``params``, ``macs`` and ``activation_bits`` of ``model`` on one
+    ``height`` x ``width`` frame (:func:`analogfe.system.network.model_profile`)."""
     from ..system.network import model_profile
 
-    shape = (tm.model.in_channels,) + tuple(split.X_test.shape[1:3])
-    prof = model_profile(tm.model, shape)
-    frame = model_profile(tm.model, (tm.model.in_channels, config["cost"]["height"], config["cost"]["width"]))
-    return {"accuracy": acc[0], "brightness": acc, "max_loss": float(row["max_loss"]),
-            "model": tm, "params": int(prof["params"]), "macs": int(prof["macs"]),
+    prof = model_profile(model, (model.in_channels, int(height), int(width)))
+    return {k: int(prof[k]) for k in ("params", "macs", "activation_bits")}
+
+
+def evaluate_resnet(split, name, config, *, seed=0, checkpoint_dir=None, progress=False):
+    """Train the ResNet-10 on one front end; accuracy and the brightness sweep."""
+    sc = sensor_config_for(config, split.X_train.shape[1:3], name)
+    fe, fe_sc = frontend_for(name, config, sc, task_seed(seed, name, "resnet"))
+    ks = sorted(set(config["scene"]["brightness_exponents"]) | {0})
+    tm, acc = fit_resnet(split, fe, fe_sc, config, sc, seed=task_seed(seed, name, "resnet"),
+                         test_seed=task_seed(seed, name, "test"), ks=ks,
+                         checkpoint_dir=checkpoint_dir, progress=progress)
+    prof = network_profile(tm.model, *split.X_test.shape[1:3])
+    frame = network_profile(tm.model, config["cost"]["height"], config["cost"]["width"])
+    return {"accuracy": acc[0], "brightness": acc, "max_loss": brightness_loss(acc)[0],
+            "model": tm, "params": prof["params"], "macs": prof["macs"],
             "encoding": tm.encoding, "epochs_run": int(tm.result.epochs_run),
-            "frame_profile": {k: int(frame[k]) for k in ("params", "macs", "activation_bits")}}
+            "frame_profile": frame}
 
 
 def evaluate_cost(name, config, *, cnn_profile=None):

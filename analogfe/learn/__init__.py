@@ -9,7 +9,7 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["classifier", "detector", "encodings", "experiments", "metrics", "models",
+    submodules=["classifier", "dataset", "detector", "encodings", "experiments", "metrics", "models", "selection",
                 "train", "wakeup"],
     submod_attrs={
         "classifier": ["WakeUpClassifier", "check_images"],

@@ -31,6 +31,7 @@ from ..frontend.registry import emulate
 from ..system.network import model_profile
 from .encodings import InputEncoder, _check_encoding, default_encoding, pack
 from .models import ResNet
+from .selection import brightness_loss
 
 if TYPE_CHECKING:
     from .train import FitResult
@@ -391,10 +392,9 @@ def brightness_sweep(models, images_srgb, labels, *, ks=range(-5, 4), seed=0, de
         for k in ks:
             acc[k] = tm.evaluate(images_srgb, labels, brightness=2.0 ** k, seed=seed + 10_000,
                                  device=device)["accuracy"]
-        losses = {k: 100.0 * (acc[0] - a) for k, a in acc.items()}
-        worst = max(losses, key=losses.get)
+        loss, worst = brightness_loss(acc)
         rows.append(dict(frontend=tm.name, encoding=tm.encoding, accuracy=acc, k0=acc[0],
-                         max_loss=max(0.0, losses[worst]), worst_k=worst))
+                         max_loss=loss, worst_k=worst))
     return dict(ks=ks, rows=rows)
 
 

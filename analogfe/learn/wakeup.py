@@ -38,19 +38,10 @@ References
 """
 from __future__ import annotations
 
-from .classifier import WakeUpClassifier, check_images
-from .detector import DETECTOR_MODES, Detections, SlidingWindowDetector, train_detector
+from .classifier import WakeUpClassifier
+from .selection import fit_svm
 
-__all__ = [
-    "WakeUpClassifier",
-    "SlidingWindowDetector",
-    "Detections",
-    "DETECTOR_MODES",
-    "train_detector",
-    "check_images",
-    "compare_frontends_lfw",
-    "format_comparison",
-]
+__all__ = ["LFW_CELL_SIZE", "compare_frontends_lfw", "format_comparison"]
 
 LFW_CELL_SIZE = 5
 """HOG cell for the 25 x 25 LFW subset crops: 5 x 5 cells of 5 px, no crop.
@@ -82,7 +73,7 @@ def compare_frontends_lfw(seed=0, *, frontends=("rgb8", "gray8", "lg1.5", "lg2.7
     C : float or None
         SVM regularisation; None chooses it per front end by 5-fold
         cross-validation on the training split only, from
-        ``(0.001, 0.01, 0.1, 1)``.
+        :data:`~analogfe.learn.selection.C_GRID`.
     test_size : float
         Fraction of images held out.
     brightness, method
@@ -95,8 +86,6 @@ def compare_frontends_lfw(seed=0, *, frontends=("rgb8", "gray8", "lg1.5", "lg2.7
         ``ap`` (VOC area AP of the test ranking), ``C``, ``n_train``,
         ``n_test``, ``n_features``, ``cell_size``.
     """
-    from sklearn.model_selection import GridSearchCV, StratifiedKFold
-
     from ..data import load_lfw
 
     split = load_lfw(seed=seed, test_size=test_size)
@@ -104,12 +93,7 @@ def compare_frontends_lfw(seed=0, *, frontends=("rgb8", "gray8", "lg1.5", "lg2.7
     for name in frontends:
         clf = WakeUpClassifier(frontend=name, seed=seed, cell_size=cell_size,
                                brightness=brightness, method=method)
-        if C is None:
-            cv = StratifiedKFold(5, shuffle=True, random_state=seed)
-            search = GridSearchCV(clf, {"C": [0.001, 0.01, 0.1, 1.0]}, cv=cv)
-            clf = search.fit(split.X_train, split.y_train).best_estimator_
-        else:
-            clf.set_params(C=C).fit(split.X_train, split.y_train)
+        clf = fit_svm(clf, split.X_train, split.y_train, "auto" if C is None else C, cv_seed=seed)
         m = clf.evaluate(split.X_test, split.y_test)
         rows.append({"frontend": name, "accuracy": m["accuracy"], "roc_auc": m["roc_auc"],
                      "ap": m["ap_voc_area"], "C": clf.C, "n_train": len(split.y_train),
