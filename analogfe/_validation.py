@@ -152,6 +152,22 @@ def check_pair(value, name, *, low=1, high=None):
             check_int(b, f"{name}[1]", low=low, high=high))
 
 
+def check_keys(keys, valid, what, *, prefix=""):
+    """Every key of ``keys`` is in ``valid``; the error names the first unknown
+    one (as ``prefix + key``) and lists the valid ones.
+
+    Examples
+    --------
+    >>> check_keys({"gain": 1}, ("gain_dn_per_e",), "SensorConfig key")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown SensorConfig key 'gain'; valid: gain_dn_per_e
+    """
+    for k in keys:
+        if k not in valid:
+            raise ValueError(f"unknown {what} {prefix + str(k)!r}; valid: {', '.join(valid)}")
+
+
 def check_choice(value, name, choices):
     """One of ``choices``; the error lists the valid names."""
     if value not in choices:

@@ -15,7 +15,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from .._validation import check_choice, check_float, check_int
+from .._validation import check_choice, check_float, check_int, check_keys
 from ..learn.selection import C_GRID
 
 __all__ = [
@@ -103,10 +103,7 @@ def _cost_options(v, name):
     from ..system.model import CostParams
 
     v = _table(v, name)
-    valid = CostParams.keys()
-    for k in v:
-        if k not in valid:
-            raise ValueError(f"unknown config key {name}.{k}; valid: {', '.join(valid)}")
+    check_keys(v, CostParams.keys(), "config key", prefix=f"{name}.")
     return v
 
 
@@ -238,18 +235,15 @@ def load_config(source=None, *, overrides=None):
     cfg = default_config()
     for layer in (user, overrides or {}):
         for section, values in layer.items():
-            if section not in SECTIONS:
-                raise ValueError(f"unknown config section {section!r}; valid: {', '.join(SECTIONS)}")
+            check_keys([section], SECTIONS, "config section")
             if not isinstance(values, dict):
                 raise TypeError(f"config section {section!r} must be a table, got {values!r}")
             if section == "sensor":
                 cfg["sensor"].update(values)
                 continue
             valid = SCHEMA[section]
+            check_keys(values, valid, "config key", prefix=f"{section}.")
             for key, value in values.items():
-                if key not in valid:
-                    raise ValueError(
-                        f"unknown config key {section}.{key}; valid keys of [{section}]: {', '.join(valid)}")
                 cfg[section][key] = valid[key][1](value, f"{section}.{key}")
     cfg["sensor"] = _validate_sensor(cfg["sensor"])
     return cfg

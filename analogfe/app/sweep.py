@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .._io import atomic_write_json, atomic_write_text
+from .._validation import check_keys
 from ..learn.selection import brightness_loss
 from .config import config_hash, load_config, task_seed
 from .tasks import (
@@ -79,10 +80,8 @@ def grid_points(config):
     grid = config["sweep"]["grid"]
     base = config["sweep"]["base_frontend"]
     valid = valid_grid_keys(base)
+    check_keys(grid, valid, f"sweep.grid key for front end {base!r}:")
     for k, v in grid.items():
-        if k not in valid:
-            raise ValueError(f"unknown sweep.grid key {k!r} for front end {base!r}; "
-                             f"valid: {', '.join(valid)}")
         if not isinstance(v, list) or not v:
             raise ValueError(f"sweep.grid.{k} must be a non-empty list of values, got {v!r}")
     for r in grid.get("resolution", []):

@@ -202,7 +202,7 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
     out = {"accuracy": acc[0], "roc_auc": auc, "brightness": acc, "max_loss": loss,
            "C": float(clf.C), "n_features": int(clf.n_hog_features_), "model": clf}
     if scenes is not None and len(clf.classes_) == 2:
-        from ..learn.wakeup import SlidingWindowDetector
+        from ..learn.detector import SlidingWindowDetector
 
         out["ap"] = float(SlidingWindowDetector(clf).evaluate(scenes.images, scenes.boxes).ap)
     return out

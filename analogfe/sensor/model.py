@@ -32,6 +32,7 @@ from .._validation import (
     check_choice,
     check_float,
     check_int,
+    check_keys,
 )
 
 __all__ = ["SensorConfig", "Sensor", "electrons_from_lux", "PHOTONS_PER_LUX_S_M2"]
@@ -136,18 +137,12 @@ class SensorConfig:
         """Build from a dict; an unknown key raises ValueError listing the valid ones."""
         if not isinstance(d, dict):
             raise TypeError(f"d must be a dict, got {type(d).__name__}")
-        valid = [f.name for f in fields(cls)]
-        for k in d:
-            if k not in valid:
-                raise ValueError(f"unknown SensorConfig key {k!r}; valid: {', '.join(valid)}")
+        check_keys(d, [f.name for f in fields(cls)], "SensorConfig key")
         return cls(**d)
 
     def replace(self, **changes):
         """A copy with some fields changed (validated)."""
-        valid = [f.name for f in fields(self)]
-        for k in changes:
-            if k not in valid:
-                raise ValueError(f"unknown SensorConfig key {k!r}; valid: {', '.join(valid)}")
+        check_keys(changes, [f.name for f in fields(self)], "SensorConfig key")
         return _dc_replace(self, **changes)
 
 

@@ -79,12 +79,12 @@ from dataclasses import dataclass
 
 import tomllib
 
-from .._validation import check_choice, check_float, check_int
+from .._validation import check_choice, check_float, check_int, check_keys
 from ..features.bits import code_bits, reachable_bins
 from ..frontend.registry import frontend_spec, make_frontend
 from ..sensor.model import SensorConfig
 from ..system import energy as E
-from .params import ISP_LOCATIONS, CostParams, _check_keys, _validated  # noqa: F401
+from .params import CostParams, _validated
 from .result import Component, CostResult, compare_costs
 
 __all__ = ["BACKENDS", "PRESETS", "cost", "cost_preset", "cost_cli", "load_cost_config"]
@@ -402,7 +402,7 @@ def cost(frontend, height, width, fps, backend="hog-svm", *, adc_bits=10,
     width = check_int(width, "width", low=1)
     fps = check_float(fps, "fps", low=0.0, low_open=True)
     check_choice(backend, "backend", BACKENDS)
-    _check_keys(overrides, CostParams.keys(), "cost parameter")
+    check_keys(overrides, CostParams.keys(), "cost parameter")
     p = _validated(CostParams(**overrides))
     fe = _frontend_info(frontend, height, width, check_int(adc_bits, "adc_bits", low=1),
                         dict(frontend_kwargs or {}))
@@ -469,7 +469,7 @@ def cost_preset(preset, **overrides):
         Unknown preset or key; the message lists the valid ones.
     """
     check_choice(preset, "preset", tuple(PRESETS))
-    _check_keys(overrides, _valid_keys(), "preset")
+    check_keys(overrides, _valid_keys(), "preset key")
     cfg = {**PRESETS[preset], **overrides}
     scenario = {k: cfg.pop(k) for k in SCENARIO_KEYS if k in cfg}
     scales = scenario.pop("scales", None)
@@ -497,7 +497,7 @@ def load_cost_config(path):
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"config {str(path)!r} is not valid TOML: {exc}") from None
     valid = tuple(k for k in _valid_keys() if k != "cnn")
-    _check_keys(data, valid, "config")
+    check_keys(data, valid, "cost config key")
     return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
 
 

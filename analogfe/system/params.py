@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, fields
 
-from .._validation import check_choice, check_float, check_int, check_pair
+from .._validation import check_choice, check_float, check_int, check_keys, check_pair
 from ..system import energy as E
 
 __all__ = ["CostParams", "ISP_LOCATIONS"]
@@ -138,7 +138,7 @@ class CostParams:
 
     def replace(self, **kw):
         """A copy with some constants changed (unknown key -> ValueError)."""
-        _check_keys(kw, self.keys(), "CostParams")
+        check_keys(kw, self.keys(), "CostParams key")
         return _validated(dataclasses.replace(self, **kw))
 
     def to_dict(self):
@@ -148,13 +148,6 @@ class CostParams:
             d[f.name] = v if v is None or isinstance(v, (int, float, str, bool, tuple)) \
                 else type(v).__name__
         return d
-
-
-def _check_keys(kw, valid, what):
-    bad = [k for k in kw if k not in valid]
-    if bad:
-        raise ValueError(f"unknown {what} key(s) {', '.join(map(repr, bad))}; "
-                         f"valid keys: {', '.join(valid)}")
 
 
 def _validated(p):
