@@ -351,7 +351,7 @@ def test_halving_bits_per_code_halves_link_bits(codes, half_bits):
 
 @settings(max_examples=30, deadline=None)
 @given(h=st.integers(8, 300), w=st.integers(8, 300), levels=st.sampled_from([None, 3, 7]),
-       link=st.floats(0, 50), node=st.floats(5, 180), backend=st.sampled_from(S.BACKENDS))
+       link=st.floats(0, 50), node=st.floats(5, 180), backend=st.sampled_from(tuple(S.BACKENDS)))
 def test_totals_are_sums_of_breakdown(h, w, levels, link, node, backend):
     n = h * w
     if levels is None:

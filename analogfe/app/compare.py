@@ -106,7 +106,7 @@ def result_rows(results, baseline):
                "bits_per_frame": c["bits_per_frame"],
                "memory_kib": svm["memory_bits"] / 8192.0,
                "energy_per_frame_uj": svm["energy_per_frame_pj"] * 1e-6,
-               "average_power_uw": svm["average_power_w"] * 1e6}
+               "average_power_uw": svm["average_power_mw"] * 1e3}
         if "resnet" in r:
             row["resnet_accuracy"] = r["resnet"]["accuracy"]
             row["resnet_brightness_loss"] = r["resnet"]["max_loss"]

@@ -43,7 +43,7 @@ from .tasks import (
 
 __all__ = ["grid_points", "valid_grid_keys", "run_point", "run_sweep", "point_label"]
 
-POINT_VERSION = 1
+POINT_VERSION = 2  # 2: the cost model's power in mW throughout
 _NOT_PARAMS = {"self", "seed", "sensor_config", "sensor", "kwargs", "kw"}
 
 
@@ -169,7 +169,7 @@ def run_point(point, config, seed=0):
         "compression": base_fe.bits_per_frame(h, w) / cost["bits_per_frame"],
         "memory_kib": path["memory_bits"] / 8192.0,
         "energy_per_frame_uj": path["energy_per_frame_pj"] * 1e-6,
-        "average_power_uw": path["average_power_w"] * 1e6,
+        "average_power_uw": path["average_power_mw"] * 1e3,
         "breakdown_pj": path["components_pj"],
         "image_size": [int(s) for s in shape],
     }

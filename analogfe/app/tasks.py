@@ -14,7 +14,7 @@ __all__ = ["split_from_config", "sensor_config_for", "signal_for", "frontend_for
 
 
 # --------------------------------------------------------------------------- data
-RESULT_VERSION = 1
+RESULT_VERSION = 2  # 2: average_power_mw (was average_power_w)
 
 
 def _scene_split(scenes, test_size, seed, window):
@@ -289,7 +289,7 @@ def evaluate_cost(name, config, *, cnn_profile=None):
     -------
     dict
         ``bits_per_frame`` and, per back end (``"hog-svm"``, ``"cnn"``):
-        ``energy_per_frame_pj``, ``average_power_w``, ``memory_bits``,
+        ``energy_per_frame_pj``, ``average_power_mw``, ``memory_bits``,
         ``link_bits``, ``data_rate_mbps``, ``components_pj`` (name -> pJ),
         ``stages_pj``.
     """
@@ -312,7 +312,7 @@ def evaluate_cost(name, config, *, cnn_profile=None):
             comps[comp.name] = comps.get(comp.name, 0.0) + float(comp.energy_pj)
         out[backend] = {
             "energy_per_frame_pj": float(r.energy_pj),
-            "average_power_w": float(r.power_mw) * 1e-3,
+            "average_power_mw": float(r.power_mw),
             "memory_bits": float(r.memory_bits),
             "link_bits": float(r.link_bits),
             "data_rate_mbps": float(r.data_rate_mbps),

@@ -53,31 +53,66 @@ class Encoding:
         ``"image"`` (uint8 images) or ``"codes"`` (log-gradient codes).
     description : str
         What the channels hold.
+    channels : int
+        Images: the model's input channels (3 or 1). Codes: channels per code
+        plane (dx or dy of one scale), 1, or 0 for one per code level.
+    expand : callable
+        ``expand(x_float, levels, eps)`` -> model input; see :func:`expand`.
     """
 
     name: str
     kind: str
     description: str
+    channels: int
+    expand: object
+
+
+def _expand_image(v, levels, eps, *, norm):
+    v = v / 255.0
+    if norm:
+        mean = v.mean(dim=(-2, -1), keepdim=True)
+        std = v.std(dim=(-2, -1), keepdim=True, unbiased=False)
+        v = (v - mean) / (std + eps)
+    return v
+
+
+def _expand_signed(v, levels, eps):
+    return v / ((levels - 1) / 2.0)
+
+
+def _expand_onehot(v, levels, eps):
+    # (N, 2S, H, W) -> (N, 2S, L, H, W) -> (N, 2S*L, H, W)
+    lv = torch.arange(levels, device=v.device, dtype=v.dtype) - (levels - 1) / 2.0
+    onehot = (v.unsqueeze(2) == lv.view(1, 1, -1, 1, 1)).to(v.dtype)
+    return onehot.flatten(1, 2)
+
+
+def _image(norm):
+    return lambda v, levels, eps: _expand_image(v, levels, eps, norm=norm)
 
 
 ENCODINGS = {
     "rgb8": Encoding(
         "rgb8", "image",
         "3 channels R, G, B of an 8-bit sRGB image, divided by 255 -> [0, 1].",
+        3, _image(False),
     ),
     "gray8": Encoding(
         "gray8", "image",
         "1 channel of an 8-bit gray image, divided by 255 -> [0, 1].",
+        1, _image(False),
     ),
     "rgb8-norm": Encoding(
         "rgb8-norm", "image",
         "3 channels of an 8-bit sRGB image, standardised per image and channel: "
         "(v/255 - mean) / (std + eps). A digital gain and offset after the "
         "ISP (auto exposure) cannot change it.",
+        3, _image(True),
     ),
     "gray8-norm": Encoding(
         "gray8-norm", "image",
         "1 channel of an 8-bit gray image standardised per image as 'rgb8-norm'.",
+        1, _image(True),
     ),
     "lg-signed": Encoding(
         "lg-signed", "codes",
@@ -86,6 +121,7 @@ ENCODINGS = {
         "[-1, 1] (L levels). Coarser scales are upsampled (nearest) by their "
         "binning factor to the finest grid; the border they do not cover is 0 "
         "(no gradient).",
+        1, _expand_signed,
     ),
     "lg-onehot": Encoding(
         "lg-onehot", "codes",
@@ -93,6 +129,7 @@ ENCODINGS = {
         "equals level j - (L-1)/2, else 0. Order: scale, then dx/dy, then "
         "level. Scales brought to the finest grid as for 'lg-signed'; the "
         "uncovered border has code 0.",
+        0, _expand_onehot,
     ),
 }
 
@@ -155,24 +192,18 @@ def encoding_channels(encoding, frontend=None):
     ValueError
         Unknown encoding, or a code encoding without a log-gradient front end.
     """
-    _check_encoding(encoding)
-    if encoding in ("rgb8", "rgb8-norm"):
-        return 3
-    if encoding in ("gray8", "gray8-norm"):
-        return 1
+    enc = ENCODINGS[_check_encoding(encoding)]
+    if enc.kind == "image":
+        return enc.channels
     if isinstance(frontend, str):
-        
-
         frontend = make_frontend(frontend)
     if frontend is None or not hasattr(frontend, "scales"):
         raise ValueError(
             f"encoding {encoding!r} needs a log-gradient front end (with scales "
             f"and levels), got frontend={frontend!r}"
         )
-    n_scales = len(tuple(frontend.scales))
-    if encoding == "lg-signed":
-        return 2 * n_scales
-    return 2 * n_scales * code_levels(frontend, "frontend")
+    per_plane = enc.channels or code_levels(frontend, "frontend")
+    return 2 * len(tuple(frontend.scales)) * per_plane
 
 
 def _to_finest(code, k, shape):
@@ -220,7 +251,7 @@ def _pack_image(image, encoding):
     image = check_array(image, "output", ndim=(2, 3, 4), kinds="u")
     if image.dtype != np.uint8:
         raise TypeError(f"output: images must be uint8 for {encoding!r}, got {image.dtype}")
-    if encoding.startswith("rgb8"):
+    if ENCODINGS[encoding].channels == 3:
         if image.ndim == 2 or image.shape[-1] != 3:
             raise ValueError(
                 f"output: encoding {encoding!r} needs (H, W, 3) or (N, H, W, 3) images, "
@@ -313,23 +344,10 @@ def expand(x, encoding, levels=3, eps=1e-3):
     levels = check_int(levels, "levels", low=2)
     dtype = x.dtype if x.is_floating_point() else torch.float32
     xf = x.to(dtype)
-    if ENCODINGS[encoding].kind == "image":
-        want = 3 if encoding.startswith("rgb8") else 1
-        if x.shape[1] != want:
-            raise ValueError(f"x has {x.shape[1]} channels, encoding {encoding!r} needs {want}")
-        v = xf / 255.0
-        if encoding.endswith("-norm"):
-            mean = v.mean(dim=(-2, -1), keepdim=True)
-            std = v.std(dim=(-2, -1), keepdim=True, unbiased=False)
-            v = (v - mean) / (std + eps)
-        return v
-    half = (levels - 1) / 2.0
-    if encoding == "lg-signed":
-        return xf / half
-    # one-hot: (N, 2S, H, W) -> (N, 2S, L, H, W) -> (N, 2S*L, H, W)
-    lv = torch.arange(levels, device=x.device, dtype=dtype) - half
-    onehot = (xf.unsqueeze(2) == lv.view(1, 1, -1, 1, 1)).to(dtype)
-    return onehot.flatten(1, 2)
+    enc = ENCODINGS[encoding]
+    if enc.kind == "image" and x.shape[1] != enc.channels:
+        raise ValueError(f"x has {x.shape[1]} channels, encoding {encoding!r} needs {enc.channels}")
+    return enc.expand(xf, levels, eps)
 
 
 def encode(output, encoding=None, *, levels=None):

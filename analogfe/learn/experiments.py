@@ -29,7 +29,7 @@ from .._validation import check_array, check_float, check_int
 from ..frontend.codes import code_levels, is_codes
 from ..frontend.registry import emulate
 from ..system.network import model_profile
-from .encodings import InputEncoder, _check_encoding, default_encoding, pack
+from .encodings import ENCODINGS, InputEncoder, _check_encoding, default_encoding, pack
 from .models import ResNet
 from .selection import brightness_loss
 
@@ -81,7 +81,7 @@ def default_signal_e(sensor_config=None):
 
 def _as_frontend_images(images, frontend, encoding):
     """Gray images go to an RGB path as three equal channels."""
-    if encoding.startswith("rgb8") and (images.ndim == 2 or images.shape[-1] != 3):
+    if ENCODINGS[encoding].channels == 3 and (images.ndim == 2 or images.shape[-1] != 3):
         return np.repeat(images[..., None], 3, axis=-1)
     return images
 

@@ -91,7 +91,6 @@ __all__ = ["BACKENDS", "PRESETS", "cost", "cost_preset", "cost_cli", "load_cost_
 
 COUNT_KEYS = ("pixels", "linear_adc_conversions", "linear_adc_bits", "log_comparisons",
               "binned_pixels", "codes", "bits_off_chip")
-BACKENDS = ("none", "hog-svm", "cnn")
 
 
 # --------------------------------------------------------------------------
@@ -349,6 +348,22 @@ def _cnn(fe, link_bits, p, t):
 # --------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------
+def _backend_none(fe, height, width, link_bits, p, t):
+    return []
+
+
+def _backend_hog_svm(fe, height, width, link_bits, p, t):
+    return _hog_svm(fe, height, width, p, t)
+
+
+def _backend_cnn(fe, height, width, link_bits, p, t):
+    return _cnn(fe, link_bits, p, t)
+
+
+#: Back ends by name: what runs on the frames the link delivers.
+BACKENDS = {"none": _backend_none, "hog-svm": _backend_hog_svm, "cnn": _backend_cnn}
+
+
 def cost(frontend, height, width, fps, backend="hog-svm", *, adc_bits=10,
          frontend_kwargs=None, name=None, **overrides):
     """Bits, memory and energy per frame and per second of a pipeline.
@@ -401,7 +416,7 @@ def cost(frontend, height, width, fps, backend="hog-svm", *, adc_bits=10,
     height = check_int(height, "height", low=1)
     width = check_int(width, "width", low=1)
     fps = check_float(fps, "fps", low=0.0, low_open=True)
-    check_choice(backend, "backend", BACKENDS)
+    check_choice(backend, "backend", tuple(BACKENDS))
     check_keys(overrides, CostParams.keys(), "cost parameter")
     p = _validated(CostParams(**overrides))
     fe = _frontend_info(frontend, height, width, check_int(adc_bits, "adc_bits", low=1),
@@ -412,10 +427,7 @@ def cost(frontend, height, width, fps, backend="hog-svm", *, adc_bits=10,
     comps.append(Component("link", "link", link_bits * p.link_pj_per_bit, bits=link_bits))
     if fe.levels is None and backend != "none":
         comps += _isp(fe, height, width, p, t)
-    if backend == "hog-svm":
-        comps += _hog_svm(fe, height, width, p, t)
-    elif backend == "cnn":
-        comps += _cnn(fe, link_bits, p, t)
+    comps += BACKENDS[backend](fe, height, width, link_bits, p, t)
     return CostResult(name=name or fe.name, frontend=fe.name, backend=backend, height=height,
                       width=width, fps=fps, components=tuple(comps), link_bits=float(link_bits),
                       params=p.to_dict())

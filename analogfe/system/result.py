@@ -209,7 +209,7 @@ def compare_costs(results, baseline=0):
     else:
         base = results[check_int(baseline, "baseline", low=0, high=len(results) - 1)]
     rows = [f"{'name':<20}{'pJ/pixel':>10}{'sensor':>9}{'back end':>10}{'mW':>9}{'Mbit/s':>9}"
-            f"{'mem kbit':>10}{'energy x':>10}{'back end x':>11}{'detect x':>10}{'link x':>8}"]
+            f"{'mem KiB':>10}{'energy x':>10}{'back end x':>11}{'detect x':>10}{'link x':>8}"]
 
     def inv(v):
         return 1.0 / v if v else math.inf
@@ -218,7 +218,7 @@ def compare_costs(results, baseline=0):
         q = r.ratio_to(base)
         rows.append(f"{r.name:<20}{r.energy_per_pixel_pj:>10.4g}{r.sensor_energy_pj / r.pixels:>9.4g}"
                     f"{r.backend_energy_pj / r.pixels:>10.4g}{r.power_mw:>9.4g}{r.data_rate_mbps:>9.4g}"
-                    f"{r.memory_bits / 1e3:>10.4g}{inv(q['energy_per_pixel']):>10.3g}"
+                    f"{r.memory_bits / 8192:>10.4g}{inv(q['energy_per_pixel']):>10.3g}"
                     f"{inv(q['backend_per_pixel']):>11.3g}{inv(q['detection_per_pixel']):>10.3g}"
                     f"{inv(q['link_bits_per_pixel']):>8.3g}")
     return f"baseline: {base.name} (x = baseline / result)\n" + "\n".join(rows)
