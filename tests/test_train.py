@@ -1,6 +1,7 @@
 """Tests of analogfe.train: the loop, checkpoints, resume, metrics, comparison."""
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -73,7 +74,7 @@ def test_resume_after_interrupt_gives_same_weights(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         T.fit(_net(), train, val, epochs=3, seed=1, patience=5, checkpoint_dir=str(ck),
               callbacks=[interrupt], **KW)
-    saved = torch.load(ck / T.CHECKPOINT_NAME, weights_only=False)
+    saved = torch.load(ck / T.CHECKPOINT_NAME, weights_only=True)  # tensors and plain types
     assert saved["epoch"] == 1
     assert not [p for p in os.listdir(ck) if p.startswith(".tmp")]
     # a fresh model object (other initial weights) resumes from the file
@@ -85,6 +86,42 @@ def test_resume_after_interrupt_gives_same_weights(tmp_path):
     assert metrics["epochs_run"] == 3
     assert metrics["accuracy"] == pytest.approx(full.metrics["accuracy"])
     assert np.array(metrics["confusion_matrix"]).sum() == 24
+
+
+class _Planted:
+    """Unpickling this runs code: it would create the file ``marker``."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker),))
+
+
+@pytest.mark.parametrize("content", ["callable", "truncated", "random", "empty", "list"])
+def test_unreadable_or_planted_checkpoint_is_ignored(tmp_path, capsys, content):
+    train = _toy()
+    ck = tmp_path / "run"
+    ck.mkdir()
+    marker = tmp_path / "code-ran"
+    if content == "callable":
+        torch.save({"config": _Planted(marker)}, ck / T.CHECKPOINT_NAME)
+    elif content == "truncated":
+        T.fit(_net(), train, epochs=1, checkpoint_dir=str(ck), **KW)
+        data = (ck / T.CHECKPOINT_NAME).read_bytes()
+        (ck / T.CHECKPOINT_NAME).write_bytes(data[: len(data) // 2])
+    elif content == "list":
+        torch.save([1, 2], ck / T.CHECKPOINT_NAME)
+    else:
+        size = 0 if content == "empty" else 4096
+        (ck / T.CHECKPOINT_NAME).write_bytes(np.random.default_rng(0).bytes(size))
+    capsys.readouterr()
+    res = T.fit(_net(), train, epochs=2, checkpoint_dir=str(ck), **KW)
+    assert not marker.exists()
+    assert "ignoring unreadable checkpoint" in capsys.readouterr().err
+    assert res.epochs_run == 2
+    # the run wrote a good checkpoint over the bad one
+    assert torch.load(ck / T.CHECKPOINT_NAME, weights_only=True)["epoch"] == 2
 
 
 def test_checkpoint_from_other_configuration(tmp_path):

@@ -19,8 +19,10 @@ behind the comparison (Lu & Murmann, 2022) is cited in ``analogfe._experiments``
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import random
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,13 +78,18 @@ def _deterministic(enabled):
 
 
 def _rng_state(generator):
-    return dict(torch=torch.get_rng_state(), numpy=np.random.get_state(),
+    """Every random state of a run, as tensors and plain types only (so that a
+    checkpoint loads with ``torch.load(weights_only=True)``)."""
+    name, keys, pos, has_gauss, gauss = np.random.get_state()
+    return dict(torch=torch.get_rng_state(),
+                numpy=(name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss),
                 python=random.getstate(), loader=generator.get_state())
 
 
 def _set_rng_state(state, generator):
     torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
+    name, keys, pos, has_gauss, gauss = state["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
     random.setstate(state["python"])
     generator.set_state(state["loader"])
 
@@ -321,8 +328,6 @@ def fit(model, train_data, val_data=None, *, encoder=None, epochs=10, batch_size
         A checkpoint from another configuration (the message names the keys
         that differ), or ``patience`` without ``val_data``.
     """
-    from tqdm.auto import tqdm
-
     epochs = check_int(epochs, "epochs", low=1)
     batch_size = check_int(batch_size, "batch_size", low=1)
     lr = check_float(lr, "lr", low=0.0, low_open=True)
@@ -345,8 +350,59 @@ def fit(model, train_data, val_data=None, *, encoder=None, epochs=10, batch_size
                   patience=patience)
     config.update(extra_config or {})
     ckpt_path = os.path.join(checkpoint_dir, CHECKPOINT_NAME) if checkpoint_dir else None
-
     with _deterministic(deterministic):
+        run = _Run.start(model, encoder, train_ds, val_ds, config, device, ckpt_path, resume)
+        epoch = run.state.epoch
+        for epoch in range(run.state.epoch + 1, epochs + 1):
+            if run.state.stopped:
+                break
+            logs = run.epoch(epoch, epochs, progress)
+            if ckpt_path:
+                run.save(ckpt_path)
+            for cb in callbacks:
+                cb(epoch, logs)
+        metrics = run.finish(classes)
+        if checkpoint_dir:
+            atomic_write_json(os.path.join(checkpoint_dir, METRICS_NAME), strict_json(metrics))
+    st = run.state
+    return FitResult(model, st.history, metrics, len(st.history), bool(st.stopped), ckpt_path)
+
+
+@dataclass
+class _State:
+    """What a checkpoint restores: the epoch reached, the history, and the
+    early-stopping bookkeeping (best monitored score, its weights, epochs
+    without improvement)."""
+
+    epoch: int = 0
+    history: list = dataclasses.field(default_factory=list)
+    best: float | None = None
+    best_state: dict | None = None
+    bad: int = 0
+    stopped: bool = False
+
+
+@dataclass
+class _Run:
+    """One training run of :func:`fit`: model, optimiser, loaders and state."""
+
+    model: nn.Module
+    encoder: nn.Module | None
+    opt: torch.optim.Optimizer
+    loader: DataLoader
+    val_loader: DataLoader | None
+    bn_loader: DataLoader
+    generator: torch.Generator
+    config: dict
+    device: torch.device
+    train_ds: Dataset
+    val_ds: Dataset | None
+    state: _State
+
+    @classmethod
+    def start(cls, model, encoder, train_ds, val_ds, config, device, ckpt_path, resume):
+        """Seed everything, build optimiser and loaders, restore a checkpoint."""
+        seed, batch_size = config["seed"], config["batch_size"]
         torch.manual_seed(seed)
         np.random.seed(seed)
         random.seed(seed)
@@ -356,79 +412,114 @@ def fit(model, train_data, val_data=None, *, encoder=None, epochs=10, batch_size
         model.to(device)
         if encoder is not None:
             encoder.to(device)
-        params = model.parameters()
-        opt = (torch.optim.Adam(params, lr=lr, weight_decay=weight_decay) if optimizer == "adam"
-               else torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay))
-        criterion = nn.CrossEntropyLoss()
+        params, lr, wd = model.parameters(), config["lr"], config["weight_decay"]
+        opt = (torch.optim.Adam(params, lr=lr, weight_decay=wd) if config["optimizer"] == "adam"
+               else torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=wd))
         loader = DataLoader(train_ds, batch_size=batch_size, shuffle=True, num_workers=0,
                             generator=generator)
         val_loader = DataLoader(val_ds, batch_size=256) if val_ds is not None else None
-        bn_loader = DataLoader(train_ds, batch_size=batch_size)
-        history, start, best, best_state, bad = [], 0, None, None, 0
+        run = cls(model, encoder, opt, loader, val_loader, DataLoader(train_ds, batch_size=batch_size),
+                  generator, config, device, train_ds, val_ds, _State())
         if ckpt_path and resume and os.path.exists(ckpt_path):
-            ck = torch.load(ckpt_path, map_location=device, weights_only=False)
-            _check_resume(ck["config"], config, ckpt_path)
-            model.load_state_dict(ck["model"])
-            opt.load_state_dict(ck["optimizer"])
-            _set_rng_state(ck["rng"], generator)
-            history, start = ck["history"], ck["epoch"]
-            best, best_state, bad = ck["best"], ck["best_state"], ck["bad_epochs"]
-        stopped = patience is not None and bad >= patience
-        sign = 1.0 if monitor == "val_loss" else -1.0
-        epoch = start
-        for epoch in range(start + 1, epochs + 1):
-            if stopped:
-                break
-            model.train()
-            loss_sum, correct, seen = 0.0, 0, 0
-            bar = tqdm(loader, desc=f"epoch {epoch}/{epochs}", disable=not progress, leave=False)
-            for x, y in bar:
-                x, y = x.to(device), y.to(device)
-                if encoder is not None:
-                    x = encoder(x)
-                opt.zero_grad(set_to_none=True)
-                out = model(x)
-                loss = criterion(out, y)
-                loss.backward()
-                opt.step()
-                loss_sum += loss.item() * len(y)  # python float: float64 sum
-                correct += int((out.argmax(1) == y).sum())
-                seen += len(y)
-                bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.3f}")
-            bar.close()
-            if precise_bn:
-                _recalibrate_bn(model, bn_loader, encoder, device)
-            logs = dict(epoch=epoch, loss=loss_sum / seen, accuracy=correct / seen)
-            if val_loader is not None:
-                yt, yp, vloss = _predict(model, val_loader, encoder, device, criterion)
-                logs.update(val_loss=vloss, val_accuracy=float((yt == yp).mean()))
-                score = sign * logs[monitor]
-                if best is None or score < best:
-                    best, bad = score, 0
-                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                else:
-                    bad += 1
-                stopped = patience is not None and bad >= patience
-            history.append(logs)
-            if progress:
-                tqdm.write(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}"
-                                    for k, v in logs.items()))
-            if ckpt_path:
-                ck = dict(model=model.state_dict(), optimizer=opt.state_dict(), epoch=epoch,
-                          rng=_rng_state(generator), config=config, history=history,
-                          best=best, best_state=best_state, bad_epochs=bad)
-                atomic_write(ckpt_path, lambda fh, ck=ck: torch.save(ck, fh))
-            for cb in callbacks:
-                cb(epoch, logs)
-        if best_state is not None:
-            model.load_state_dict(best_state)
-        if val_ds is not None:
-            metrics = evaluate(model, val_ds, encoder=encoder, device=device, classes=classes)
+            run.restore(ckpt_path)
+        return run
+
+    def restore(self, ckpt_path):
+        """Continue from a checkpoint. It is loaded with ``weights_only=True``:
+        tensors and plain types only, nothing in it can run code. A file that
+        does not load (truncated, foreign, or carrying pickled code) is
+        reported on stderr and training starts again."""
+        keys = ("config", "model", "optimizer", "rng", "epoch", "history", "best",
+                "best_state", "bad_epochs")
+        try:
+            ck = torch.load(ckpt_path, map_location=self.device, weights_only=True)
+            if not isinstance(ck, dict) or any(k not in ck for k in keys):
+                raise ValueError("not an analogfe checkpoint")
+        except Exception as exc:  # any unreadable file: start again, say why
+            why = (str(exc).splitlines() or [""])[0][:200]
+            print(f"analogfe: ignoring unreadable checkpoint {ckpt_path} "
+                  f"({type(exc).__name__}: {why}); training from the start", file=sys.stderr)
+            return
+        _check_resume(ck["config"], self.config, ckpt_path)
+        self.model.load_state_dict(ck["model"])
+        self.opt.load_state_dict(ck["optimizer"])
+        _set_rng_state(ck["rng"], self.generator)
+        self.state = _State(ck["epoch"], ck["history"], ck["best"], ck["best_state"],
+                            ck["bad_epochs"])
+        patience = self.config["patience"]
+        self.state.stopped = patience is not None and self.state.bad >= patience
+
+    def save(self, ckpt_path):
+        st = self.state
+        ck = dict(model=self.model.state_dict(), optimizer=self.opt.state_dict(), epoch=st.epoch,
+                  rng=_rng_state(self.generator), config=self.config, history=st.history,
+                  best=st.best, best_state=st.best_state, bad_epochs=st.bad)
+        atomic_write(ckpt_path, lambda fh: torch.save(ck, fh))
+
+    def _train_pass(self, desc, progress):
+        """One pass over the training set: summed loss, correct, seen."""
+        from tqdm.auto import tqdm
+
+        model, criterion = self.model, nn.CrossEntropyLoss()
+        model.train()
+        loss_sum, correct, seen = 0.0, 0, 0
+        bar = tqdm(self.loader, desc=desc, disable=not progress, leave=False)
+        for x, y in bar:
+            x, y = x.to(self.device), y.to(self.device)
+            if self.encoder is not None:
+                x = self.encoder(x)
+            self.opt.zero_grad(set_to_none=True)
+            out = model(x)
+            loss = criterion(out, y)
+            loss.backward()
+            self.opt.step()
+            loss_sum += loss.item() * len(y)  # python float: float64 sum
+            correct += int((out.argmax(1) == y).sum())
+            seen += len(y)
+            bar.set_postfix(loss=f"{loss_sum / seen:.4f}", acc=f"{correct / seen:.3f}")
+        bar.close()
+        return loss_sum, correct, seen
+
+    def _validate(self, logs):
+        """Validation loss and accuracy into ``logs``; early-stopping bookkeeping."""
+        st, monitor, patience = self.state, self.config["monitor"], self.config["patience"]
+        yt, yp, vloss = _predict(self.model, self.val_loader, self.encoder, self.device,
+                                 nn.CrossEntropyLoss())
+        logs.update(val_loss=vloss, val_accuracy=float((yt == yp).mean()))
+        score = (1.0 if monitor == "val_loss" else -1.0) * logs[monitor]
+        if st.best is None or score < st.best:
+            st.best, st.bad = score, 0
+            st.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
         else:
-            metrics = evaluate(model, train_ds, encoder=encoder, device=device, classes=classes)
-        metrics.update(history=history, epochs_run=len(history), stopped_early=bool(stopped),
-                       config={k: v for k, v in config.items() if is_jsonable(v)})
-        if checkpoint_dir:
-            atomic_write_json(os.path.join(checkpoint_dir, METRICS_NAME), strict_json(metrics))
-    return FitResult(model, history, metrics, len(history), bool(stopped), ckpt_path)
+            st.bad += 1
+        st.stopped = patience is not None and st.bad >= patience
+
+    def epoch(self, epoch, epochs, progress):
+        """Train one epoch, recalibrate batch norm, validate; the epoch's logs."""
+        from tqdm.auto import tqdm
+
+        loss_sum, correct, seen = self._train_pass(f"epoch {epoch}/{epochs}", progress)
+        if self.config["precise_bn"]:
+            _recalibrate_bn(self.model, self.bn_loader, self.encoder, self.device)
+        logs = dict(epoch=epoch, loss=loss_sum / seen, accuracy=correct / seen)
+        if self.val_loader is not None:
+            self._validate(logs)
+        self.state.history.append(logs)
+        self.state.epoch = epoch
+        if progress:
+            tqdm.write(" ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}"
+                                for k, v in logs.items()))
+        return logs
+
+    def finish(self, classes):
+        """Best weights back in the model; metrics on the validation (or training) set."""
+        st = self.state
+        if st.best_state is not None:
+            self.model.load_state_dict(st.best_state)
+        data = self.val_ds if self.val_ds is not None else self.train_ds
+        metrics = evaluate(self.model, data, encoder=self.encoder, device=self.device,
+                           classes=classes)
+        metrics.update(history=st.history, epochs_run=len(st.history), stopped_early=bool(st.stopped),
+                       config={k: v for k, v in self.config.items() if is_jsonable(v)})
+        return metrics
 
