@@ -1,6 +1,7 @@
 """Build script: every Cython kernel in ``ext/`` becomes ``analogfe._ext.<name>``.
 
-Compiler directives are set once here for all kernels. Set the environment
+Compiler directives are set once here for all kernels; the element types
+they share are declared once in ``ext/_types.pxd``. Set the environment
 variable ``ANALOGFE_BOUNDSCHECK=1`` before building to turn bounds and
 wraparound checks back on while hunting a crash.
 """
@@ -40,5 +41,8 @@ EXTENSIONS = [
 ]
 
 setup(
-    ext_modules=cythonize(EXTENSIONS, compiler_directives=COMPILER_DIRECTIVES),
+    # ext/ on the include path: the kernels cimport their shared element types
+    # from ext/_types.pxd (``from _types cimport ...``).
+    ext_modules=cythonize(EXTENSIONS, compiler_directives=COMPILER_DIRECTIVES,
+                          include_path=[str(HERE / "ext")]),
 )

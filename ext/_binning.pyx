@@ -9,15 +9,17 @@ order, so the two agree bit for bit.
 """
 from libc.stdlib cimport malloc, free
 
+from _types cimport float32_t
 
-cdef int _bin_plane(const float[:, ::1] image,      # IN  (H, W)
+
+cdef int _bin_plane(const float32_t[:, ::1] image,  # IN  (H, W)
                     Py_ssize_t k,
-                    float[:, ::1] out,              # OUT (H // k, W // k)
+                    float32_t[:, ::1] out,          # OUT (H // k, W // k)
                     double *acc) noexcept nogil:    # scratch, W // k doubles
     cdef Py_ssize_t ho = out.shape[0], wo = out.shape[1]
     cdef Py_ssize_t oy, ox, i, j, y
     cdef double n_pix = <double>(k * k)
-    cdef const float *row
+    cdef const float32_t *row
     for oy in range(ho):
         for ox in range(wo):
             acc[ox] = 0.0
@@ -28,11 +30,11 @@ cdef int _bin_plane(const float[:, ::1] image,      # IN  (H, W)
                 for j in range(k):
                     acc[ox] += <double>row[ox * k + j]
         for ox in range(wo):
-            out[oy, ox] = <float>(acc[ox] / n_pix)
+            out[oy, ox] = <float32_t>(acc[ox] / n_pix)
     return 0
 
 
-def bin_mean(const float[:, :, ::1] images, Py_ssize_t k, float[:, :, ::1] out):
+def bin_mean(const float32_t[:, :, ::1] images, Py_ssize_t k, float32_t[:, :, ::1] out):
     """Mean of every k x k block of each image of a stack.
 
     Parameters

@@ -6,10 +6,12 @@ demosaic input at least 2x2) and write into caller-allocated outputs.
 """
 cimport cython
 
+from _types cimport float32_t, index_t
 
-def mosaic(const float[:, :, ::1] rgb,      # IN  (H, W, 3) linear RGB
-           const int[:, ::1] cfa,           # IN  (2, 2) channel of each tile site
-           float[:, ::1] out):              # OUT (H, W) mosaic
+
+def mosaic(const float32_t[:, :, ::1] rgb,  # IN  (H, W, 3) linear RGB
+           const index_t[:, ::1] cfa,       # IN  (2, 2) channel of each tile site
+           float32_t[:, ::1] out):          # OUT (H, W) mosaic
     cdef Py_ssize_t h = rgb.shape[0], w = rgb.shape[1], y, x
     with nogil:
         for y in range(h):
@@ -26,9 +28,9 @@ cdef inline Py_ssize_t _mirror(Py_ssize_t i, Py_ssize_t n) noexcept nogil:
     return i
 
 
-def demosaic_bilinear(const float[:, ::1] raw,   # IN  (H, W) mosaic, H, W >= 2
-                      const int[:, ::1] cfa,     # IN  (2, 2) channel map
-                      float[:, :, ::1] out):     # OUT (H, W, 3)
+def demosaic_bilinear(const float32_t[:, ::1] raw,   # IN  (H, W) mosaic, H, W >= 2
+                      const index_t[:, ::1] cfa,     # IN  (2, 2) channel map
+                      float32_t[:, :, ::1] out):     # OUT (H, W, 3)
     """Normalised 3x3 convolution with weights [[1,2,1],[2,4,2],[1,2,1]] per
     colour, sums in double in row-major window order; known samples kept."""
     cdef Py_ssize_t h = raw.shape[0], w = raw.shape[1]
@@ -55,4 +57,4 @@ def demosaic_bilinear(const float[:, ::1] raw,   # IN  (H, W) mosaic, H, W >= 2
                     if c == cc:
                         out[y, x, c] = raw[y, x]
                     else:
-                        out[y, x, c] = <float>(num[c] / den[c])
+                        out[y, x, c] = <float32_t>(num[c] / den[c])

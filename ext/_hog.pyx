@@ -9,24 +9,24 @@ The plain-numpy reference of every kernel is ``tests/reference_hog.py``.
 """
 from libc.math cimport sqrt, fabs, M_PI
 from libc.stdlib cimport calloc, free
+from libc.stdint cimport int32_t
 from libc.string cimport memset
 
 from cython cimport floating
 
-ctypedef signed char int8_t
-ctypedef int int32_t
+from _types cimport code_t, float32_t, float64_t, index_t
 
 
 # --------------------------------------------------------------------------
 # Cell histograms of integer codes (lookup table, no trigonometry per pixel)
 # --------------------------------------------------------------------------
-def code_cell_histograms(const int8_t[:, ::1] dx,            # IN  (H, W) codes
-                         const int8_t[:, ::1] dy,            # IN  (H, W) codes
+def code_cell_histograms(const code_t[:, ::1] dx,            # IN  (H, W) codes
+                         const code_t[:, ::1] dy,            # IN  (H, W) codes
                          int half,                           # codes in [-half, half]
-                         const int32_t[::1] lut_bin,         # IN  ((2h+1)**2,) bin
-                         const double[::1] lut_mag,          # IN  ((2h+1)**2,) vote
+                         const index_t[::1] lut_bin,         # IN  ((2h+1)**2,) bin
+                         const float64_t[::1] lut_mag,       # IN  ((2h+1)**2,) vote
                          int cell,                           # cell side, pixels
-                         double[:, :, ::1] out):             # OUT (ny, nx, nbins)
+                         float64_t[:, :, ::1] out):          # OUT (ny, nx, nbins)
     """Orientation histogram of each ``cell x cell`` tile of integer codes.
 
     A pixel with codes ``(dx, dy)`` adds ``lut_mag[k]`` to bin ``lut_bin[k]``
@@ -41,8 +41,8 @@ def code_cell_histograms(const int8_t[:, ::1] dx,            # IN  (H, W) codes
     cdef Py_ssize_t offset = half * L + half
     cdef int32_t* counts
     cdef int32_t* crow
-    cdef const int8_t* px
-    cdef const int8_t* py
+    cdef const code_t* px
+    cdef const code_t* py
     cdef int32_t c
     counts = <int32_t*> calloc(nx * n_codes, sizeof(int32_t))
     if counts == NULL:
@@ -72,8 +72,8 @@ def code_cell_histograms(const int8_t[:, ::1] dx,            # IN  (H, W) codes
 # --------------------------------------------------------------------------
 # Cell histograms of float gradients
 # --------------------------------------------------------------------------
-cdef inline int fhog_bin(double gx, double gy, const double* uu,
-                         const double* vv, int n) noexcept nogil:
+cdef inline int fhog_bin(double gx, double gy, const float64_t* uu,
+                         const float64_t* vv, int n) noexcept nogil:
     """Signed bin in [0, 2n): the direction of largest dot product.
 
     Same result as features.cc's ``if (dot > best) ... else if (-dot > best)``
@@ -94,7 +94,7 @@ cdef inline int fhog_bin(double gx, double gy, const double* uu,
     return best_o
 
 
-cdef inline int dt_bin(double gx, double gy, const double* ck, const double* sk,
+cdef inline int dt_bin(double gx, double gy, const float64_t* ck, const float64_t* sk,
                        int n) noexcept nogil:
     """Unsigned bin k in [0, n): theta in [k, k + 1) * 180 / n deg, no trigonometry.
 
@@ -114,27 +114,27 @@ cdef inline int dt_bin(double gx, double gy, const double* ck, const double* sk,
 
 def fhog_cell_histograms(const floating[:, ::1] dx,          # IN  (H, W)
                          const floating[:, ::1] dy,          # IN  (H, W)
-                         const double[::1] uu,               # IN  (n,) cos of bin centres
-                         const double[::1] vv,               # IN  (n,) sin of bin centres
+                         const float64_t[::1] uu,            # IN  (n,) cos of bin centres
+                         const float64_t[::1] vv,            # IN  (n,) sin of bin centres
                          int cell,
-                         double[:, :, ::1] out):             # OUT (ny, nx, 2n)
+                         float64_t[:, :, ::1] out):          # OUT (ny, nx, 2n)
     """Signed FHOG histograms: snap to the nearest of 2n directions, L1 vote."""
     _float_cell_histograms(dx, dy, &uu[0], &vv[0], <int> uu.shape[0], 0, cell, out)
 
 
 def dt_cell_histograms(const floating[:, ::1] dx,            # IN  (H, W)
                        const floating[:, ::1] dy,            # IN  (H, W)
-                       const double[::1] ck,                 # IN  (n,) cos(k pi / n)
-                       const double[::1] sk,                 # IN  (n,) sin(k pi / n)
+                       const float64_t[::1] ck,              # IN  (n,) cos(k pi / n)
+                       const float64_t[::1] sk,              # IN  (n,) sin(k pi / n)
                        int cell,
-                       double[:, :, ::1] out):               # OUT (ny, nx, n)
+                       float64_t[:, :, ::1] out):            # OUT (ny, nx, n)
     """Unsigned histograms (bins ``[k, k+1) * 180 / n`` deg), L2 vote."""
     _float_cell_histograms(dx, dy, &ck[0], &sk[0], <int> ck.shape[0], 1, cell, out)
 
 
 cdef void _float_cell_histograms(const floating[:, ::1] dx, const floating[:, ::1] dy,
-                                 const double* ca, const double* sa, int n, int kind,
-                                 int cell, double[:, :, ::1] out):
+                                 const float64_t* ca, const float64_t* sa, int n, int kind,
+                                 int cell, float64_t[:, :, ::1] out):
     cdef Py_ssize_t ny = out.shape[0], nx = out.shape[1], nb = out.shape[2]
     cdef Py_ssize_t cy, cx, y, x, k
     cdef double gx, gy
@@ -165,10 +165,10 @@ cdef void _float_cell_histograms(const floating[:, ::1] dx, const floating[:, ::
 # --------------------------------------------------------------------------
 # Normalisation of cell histograms into per-cell features
 # --------------------------------------------------------------------------
-def fhog_normalize(const double[:, :, ::1] hist,             # IN  (ny, nx, 2n)
+def fhog_normalize(const float64_t[:, :, ::1] hist,          # IN  (ny, nx, 2n)
                    double eps,
                    double texture_scale,
-                   float[:, :, ::1] out):                    # OUT (ny, nx, 3n + 4)
+                   float32_t[:, :, ::1] out):                # OUT (ny, nx, 3n + 4)
     """FHOG features (Felzenszwalb et al. features.cc, without the 0.2 clip).
 
     Cell energy ``E = sum_o (h[o] + h[o+n])**2``; the energy grid is padded by
@@ -217,22 +217,22 @@ def fhog_normalize(const double[:, :, ::1] hist,             # IN  (ny, nx, 2n)
                 t1 = 0.0
                 for o in range(nb):
                     h = hist[y, x, o]
-                    out[y, x, o] = <float> (h * s)
+                    out[y, x, o] = <float32_t> (h * s)
                     t1 = t1 + h
                 for o in range(n):
-                    out[y, x, nb + o] = <float> ((hist[y, x, o] + hist[y, x, o + n]) * s)
-                out[y, x, nb + n] = <float> (texture_scale * t1 * n1)
-                out[y, x, nb + n + 1] = <float> (texture_scale * t1 * n2)
-                out[y, x, nb + n + 2] = <float> (texture_scale * t1 * n3)
-                out[y, x, nb + n + 3] = <float> (texture_scale * t1 * n4)
+                    out[y, x, nb + o] = <float32_t> ((hist[y, x, o] + hist[y, x, o + n]) * s)
+                out[y, x, nb + n] = <float32_t> (texture_scale * t1 * n1)
+                out[y, x, nb + n + 1] = <float32_t> (texture_scale * t1 * n2)
+                out[y, x, nb + n + 2] = <float32_t> (texture_scale * t1 * n3)
+                out[y, x, nb + n + 3] = <float32_t> (texture_scale * t1 * n4)
     free(energy)
     free(gain)
 
 
-def dt_normalize(const double[:, :, ::1] hist,               # IN  (ny, nx, n)
+def dt_normalize(const float64_t[:, :, ::1] hist,            # IN  (ny, nx, n)
                  double eps,
                  double clip,
-                 float[:, :, ::1] out):                      # OUT (ny, nx, 4n)
+                 float32_t[:, :, ::1] out):                  # OUT (ny, nx, 4n)
     """Dalal-Triggs L2-Hys over the four 2x2 blocks that contain each cell.
 
     The histogram grid is padded by edge replication. For each block,
@@ -282,7 +282,7 @@ def dt_normalize(const double[:, :, ::1] hist,               # IN  (ny, nx, n)
                     for b in range(2):
                         gi = (y + a) * gw + x + b
                         for o in range(n):
-                            out[y, x, (2 * a + b) * n + o] = <float> (
+                            out[y, x, (2 * a + b) * n + o] = <float32_t> (
                                 min(hist[y, x, o] * gain1[gi], clip) * gain2[gi])
     free(gain1)
     free(gain2)
@@ -299,8 +299,8 @@ ctypedef fused pixel_t:
 
 def centred_gradients(const pixel_t[:, ::1] image,            # IN  (H, W)
                       Py_ssize_t y0,                         # first row to compute
-                      double[:, ::1] g_row,                  # OUT (m, W) rows y0 .. y0+m-1
-                      double[:, ::1] g_col):                 # OUT (m, W)
+                      float64_t[:, ::1] g_row,               # OUT (m, W) rows y0 .. y0+m-1
+                      float64_t[:, ::1] g_col):              # OUT (m, W)
     """Centred differences with a zero border, in the image's precision.
 
     ``g_row[i] = image[y+1] - image[y-1]`` and ``g_col[i, x] = image[y, x+1]
@@ -326,12 +326,12 @@ def centred_gradients(const pixel_t[:, ::1] image,            # IN  (H, W)
                 g_col[i, x] = image[y, x + 1] - image[y, x - 1]
 
 
-def image_cell_histograms(const double[:, ::1] g_row,        # IN  (H, W)
-                          const double[:, ::1] g_col,        # IN  (H, W)
-                          const double[:, ::1] angle,        # IN  (H, W) arctan2(g_row, g_col), rad
+def image_cell_histograms(const float64_t[:, ::1] g_row,     # IN  (H, W)
+                          const float64_t[:, ::1] g_col,     # IN  (H, W)
+                          const float64_t[:, ::1] angle,     # IN  (H, W) arctan2(g_row, g_col), rad
                           int c_row, int c_col,
-                          const double[::1] edges,           # IN  (n + 1,) bin edges, deg
-                          double[:, :, ::1] out):            # OUT (ny, nx, n)
+                          const float64_t[::1] edges,        # IN  (n + 1,) bin edges, deg
+                          float64_t[:, :, ::1] out):         # OUT (ny, nx, n)
     """Mean gradient magnitude per cell and orientation bin, as scikit-image.
 
     The orientation is scikit-image's ``rad2deg(angle) % 180`` evaluated as
@@ -378,7 +378,7 @@ def image_cell_histograms(const double[:, ::1] g_row,        # IN  (H, W)
     free(acc)
 
 
-def block_normalize(const double[:, :, ::1] hist,            # IN  (ny, nx, n), >= 0
+def block_normalize(const float64_t[:, :, ::1] hist,         # IN  (ny, nx, n), >= 0
                     int b_row, int b_col,
                     int method,                              # 0 L1, 1 L1-sqrt, 2 L2, 3 L2-Hys
                     double eps,

@@ -33,6 +33,8 @@ and last column; ``dy`` likewise along rows) or adjacent
 from libc.math cimport log, round
 from libc.stdlib cimport malloc, free
 
+from _types cimport code_t, float32_t, float64_t
+
 
 cdef inline double _clip(double d, double c) noexcept nogil:
     if d > c:
@@ -42,13 +44,13 @@ cdef inline double _clip(double d, double c) noexcept nogil:
     return d
 
 
-cdef inline signed char _q_formula(double d, double c, double s) noexcept nogil:
-    return <signed char>round(_clip(d, c) * s)
+cdef inline code_t _q_formula(double d, double c, double s) noexcept nogil:
+    return <code_t>round(_clip(d, c) * s)
 
 
-cdef inline signed char _q_thresholds(double d, double c, double p,
-                                      const double *t_pos, const double *t_neg,
-                                      Py_ssize_t m) noexcept nogil:
+cdef inline code_t _q_thresholds(double d, double c, double p,
+                                 const float64_t *t_pos, const float64_t *t_neg,
+                                 Py_ssize_t m) noexcept nogil:
     cdef Py_ssize_t i
     cdef int q = 0
     d = _clip(d, c) + p
@@ -60,14 +62,14 @@ cdef inline signed char _q_thresholds(double d, double c, double p,
         for i in range(m):
             if -d >= t_neg[i]:
                 q -= 1
-    return <signed char>q
+    return <code_t>q
 
 
-cdef inline void _fill_row(const float[:, ::1] x, Py_ssize_t y, double full_well_e,
+cdef inline void _fill_row(const float32_t[:, ::1] x, Py_ssize_t y, double full_well_e,
                            double eps, bint take_log, double *dst) noexcept nogil:
     """``u = x / full_well_e + eps`` of row ``y`` (or ``log(u)`` if ``take_log``)."""
     cdef Py_ssize_t i
-    cdef const float *src = &x[y, 0]
+    cdef const float32_t *src = &x[y, 0]
     if take_log:
         for i in range(x.shape[1]):
             dst[i] = log(<double>src[i] / full_well_e + eps)
@@ -76,9 +78,9 @@ cdef inline void _fill_row(const float[:, ::1] x, Py_ssize_t y, double full_well
             dst[i] = <double>src[i] / full_well_e + eps
 
 
-cdef inline signed char _q_ratio(double hi, double lo, double clip, double s,
-                                 const double *r_up, const double *r_down,
-                                 Py_ssize_t m) noexcept nogil:
+cdef inline code_t _q_ratio(double hi, double lo, double clip, double s,
+                            const float64_t *r_up, const float64_t *r_down,
+                            Py_ssize_t m) noexcept nogil:
     """The formula quantiser decided on the ratio ``hi / lo`` of two ``u`` values.
 
     Level n starts where ``round(d * s)`` reaches n, at the ratio
@@ -99,18 +101,18 @@ cdef inline signed char _q_ratio(double hi, double lo, double clip, double s,
         amb |= ((hi >= lo * r_down[i]) & (hi <= a)) | ((lo >= hi * r_down[i]) & (lo <= b))
     if amb:
         return _q_formula(log(hi) - log(lo), clip, s)
-    return <signed char>q
+    return <code_t>q
 
 
-cdef void _plane(const float[:, ::1] x,             # IN  (H, W) electrons
+cdef void _plane(const float32_t[:, ::1] x,         # IN  (H, W) electrons
                  double full_well_e, double eps, double clip, double s,
                  bint centred, bint formula,
-                 const double[::1] r_up,            # IN  (m,) formula: R_n (1 + 1e-9)
-                 const double[::1] r_down,          # IN  (m,) formula: R_n (1 - 1e-9)
-                 const double[:, :, ::1] pert,      # IN  (2, H, W) offset + noise (thresholds only)
-                 const double[:, :, ::1] thr,       # IN  (4, W, m) dx+, dx-, dy+, dy- (thresholds only)
-                 signed char[:, ::1] dx,            # OUT (H, W)
-                 signed char[:, ::1] dy,            # OUT (H, W)
+                 const float64_t[::1] r_up,         # IN  (m,) formula: R_n (1 + 1e-9)
+                 const float64_t[::1] r_down,       # IN  (m,) formula: R_n (1 - 1e-9)
+                 const float64_t[:, :, ::1] pert,   # IN  (2, H, W) offset + noise (thresholds only)
+                 const float64_t[:, :, ::1] thr,    # IN  (4, W, m) dx+, dx-, dy+, dy- (thresholds only)
+                 code_t[:, ::1] dx,                 # OUT (H, W)
+                 code_t[:, ::1] dy,                 # OUT (H, W)
                  double *buf) noexcept nogil:       # scratch, 3 * W doubles
     cdef Py_ssize_t h = x.shape[0], w = x.shape[1]
     cdef Py_ssize_t m = thr.shape[2], mr = r_up.shape[0]
@@ -119,8 +121,8 @@ cdef void _plane(const float[:, ::1] x,             # IN  (H, W) electrons
     cdef double *cur
     cdef double *nxt
     cdef double *lo
-    cdef signed char *ox
-    cdef signed char *oy
+    cdef code_t *ox
+    cdef code_t *oy
     cdef bint has_dy
     # formula: rows hold u = I + eps (decided on ratios); thresholds: rows hold log(u)
     _fill_row(x, 0, full_well_e, eps, not formula, buf)
@@ -178,14 +180,14 @@ def _ratio_bands(double s, Py_ssize_t m):
     return r * (1.0 + 1e-9), r * (1.0 - 1e-9)
 
 
-def codes_batch(const float[:, :, ::1] x, double full_well_e, double eps, double clip,
-                double s, Py_ssize_t m, bint centred, signed char[:, :, ::1] dx,
-                signed char[:, :, ::1] dy):
+def codes_batch(const float32_t[:, :, ::1] x, double full_well_e, double eps, double clip,
+                double s, Py_ssize_t m, bint centred, code_t[:, :, ::1] dx,
+                code_t[:, :, ::1] dy):
     """Formula quantiser on a stack: ``x`` (N, H, W) -> ``dx``, ``dy`` (N, H, W)."""
-    cdef const double[:, :, ::1] pert
-    cdef const double[:, :, ::1] thr
-    cdef const double[::1] r_up
-    cdef const double[::1] r_down
+    cdef const float64_t[:, :, ::1] pert
+    cdef const float64_t[:, :, ::1] thr
+    cdef const float64_t[::1] r_up
+    cdef const float64_t[::1] r_down
     cdef Py_ssize_t n
     pert, thr, _ = _dummy()
     r_up, r_down = _ratio_bands(s, m)
@@ -201,17 +203,17 @@ def codes_batch(const float[:, :, ::1] x, double full_well_e, double eps, double
         free(buf)
 
 
-def codes_thresholds_batch(const float[:, :, ::1] x, double full_well_e, double eps,
+def codes_thresholds_batch(const float32_t[:, :, ::1] x, double full_well_e, double eps,
                            double clip, bint centred,
-                           const double[:, :, :, ::1] pert,   # (N, 2, H, W)
-                           const double[:, :, ::1] thr,       # (4, W, m)
-                           signed char[:, :, ::1] dx, signed char[:, :, ::1] dy):
+                           const float64_t[:, :, :, ::1] pert,   # (N, 2, H, W)
+                           const float64_t[:, :, ::1] thr,       # (4, W, m)
+                           code_t[:, :, ::1] dx, code_t[:, :, ::1] dy):
     """Threshold quantiser (explicit thresholds and/or non-idealities) on a
     stack ``x`` (N, H, W); ``pert`` adds comparator offset and noise (in
     natural-log units) to each difference; ``thr`` holds the per-column
     thresholds of the dx and dy converters, positive and negative side."""
     cdef Py_ssize_t n
-    cdef const double[::1] none_r
+    cdef const float64_t[::1] none_r
     _, _, none_r = _dummy()
     cdef double *buf = <double *>malloc(3 * x.shape[2] * sizeof(double))
     if buf == NULL:
@@ -226,9 +228,9 @@ def codes_thresholds_batch(const float[:, :, ::1] x, double full_well_e, double 
         free(buf)
 
 
-def pair_codes(const double[::1] a, const double[::1] b, double eps, double clip,
-               double s, bint formula, const double[::1] pert,
-               const double[::1] t_pos, const double[::1] t_neg, signed char[::1] out):
+def pair_codes(const float64_t[::1] a, const float64_t[::1] b, double eps, double clip,
+               double s, bint formula, const float64_t[::1] pert,
+               const float64_t[::1] t_pos, const float64_t[::1] t_neg, code_t[::1] out):
     """Codes of ``ln(a + eps) - ln(b + eps)`` for flat arrays of intensities.
 
     ``formula`` picks ``round(clip(d) * s)`` (decided on ratios, with ``m``
@@ -237,8 +239,8 @@ def pair_codes(const double[::1] a, const double[::1] b, double eps, double clip
     length as ``a``) added to each clipped difference."""
     cdef Py_ssize_t i, m = t_pos.shape[0]
     cdef double d
-    cdef const double[::1] r_up
-    cdef const double[::1] r_down
+    cdef const float64_t[::1] r_up
+    cdef const float64_t[::1] r_down
     if formula:
         r_up, r_down = _ratio_bands(s, m)
     with nogil:

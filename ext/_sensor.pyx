@@ -22,8 +22,10 @@ trust their input and write into caller-allocated outputs. A plain-Python
 transcription of the generator and samplers in tests/ reproduces every draw.
 """
 from libc.math cimport sqrt, log, exp, fabs, pow
-from libc.stdint cimport uint64_t, int64_t, uint32_t, int32_t, uint16_t
+from libc.stdint cimport uint64_t, int64_t, uint32_t, int32_t
 cimport cython
+
+from _types cimport dn_t, float32_t, float64_t
 
 
 # The generator state is a small struct handled by value by the rare-path
@@ -420,14 +422,14 @@ cdef inline double _poisson(Rng* r, double lam) noexcept nogil:
 MAX_MEAN_E = 1e15
 
 
-def expose(const float[:, ::1] scene,      # IN  (H, W) relative irradiance >= 0
-           const float[:, ::1] prnu_gain,  # IN  (H, W) fixed relative gain >= 0
-           const float[:, ::1] dsnu_e,     # IN  (H, W) fixed dark offset, e-
-           double signal_e,                # mean e- for a scene value of 1
-           double dark_mean_e,             # dark current x exposure time, e-
+def expose(const float32_t[:, ::1] scene,      # IN  (H, W) relative irradiance >= 0
+           const float32_t[:, ::1] prnu_gain,  # IN  (H, W) fixed relative gain >= 0
+           const float32_t[:, ::1] dsnu_e,     # IN  (H, W) fixed dark offset, e-
+           double signal_e,                    # mean e- for a scene value of 1
+           double dark_mean_e,                 # dark current x exposure time, e-
            double full_well_e,
            uint64_t seed,
-           float[:, ::1] out):             # OUT (H, W) electrons
+           float32_t[:, ::1] out):             # OUT (H, W) electrons
     """Per pixel: Poisson(scene * signal_e * prnu_gain + dark_mean_e) (photon
     shot noise and dark shot noise in one draw: a sum of independent Poisson
     variables is Poisson) + DSNU offset, clipped to [0, full_well_e]. Every
@@ -444,17 +446,17 @@ def expose(const float[:, ::1] scene,      # IN  (H, W) relative irradiance >= 0
                 # clip as conditional moves (no branch on a random sign)
                 e = e if e > 0.0 else 0.0
                 e = e if e < full_well_e else full_well_e
-                out[y, x] = <float>e
+                out[y, x] = <float32_t>e
 
 
-def readout(const float[:, ::1] electrons,   # IN  (H, W) e-
+def readout(const float32_t[:, ::1] electrons,   # IN  (H, W) e-
             double read_noise_e,
             double gain_dn_per_e,
             double black_level_dn,
-            const double[::1] thresholds,     # IN  ADC transition levels (DN) or empty
+            const float64_t[::1] thresholds,     # IN  ADC transition levels (DN) or empty
             int max_code,
             uint64_t seed,
-            uint16_t[:, ::1] out):            # OUT (H, W) DN
+            dn_t[:, ::1] out):                   # OUT (H, W) DN
     """Per pixel: v = (e + read_noise_e * N(0, 1)) * gain + black (in DN),
     the normals from the 32-bit ziggurat, two per 64-bit draw (flat pixel
     2m: low half, 2m + 1: high half);
@@ -465,8 +467,8 @@ def readout(const float[:, ::1] electrons,   # IN  (H, W) e-
     cdef Py_ssize_t nt = thresholds.shape[0], lo, hi, mid
     cdef double v, q, top = max_code
     cdef Py_ssize_t i, n = h * w
-    cdef const float* src
-    cdef uint16_t* dst
+    cdef const float32_t* src
+    cdef dn_t* dst
     cdef uint64_t word
     cdef double v2, q2
     if n == 0:
@@ -487,17 +489,17 @@ def readout(const float[:, ::1] electrons,   # IN  (H, W) e-
                 q = (v * gain_dn_per_e + black_level_dn) + 0.5
                 q = q if q > 0.0 else 0.0
                 q = q if q < top else top
-                dst[i] = <uint16_t>q
+                dst[i] = <dn_t>q
                 q2 = (v2 * gain_dn_per_e + black_level_dn) + 0.5
                 q2 = q2 if q2 > 0.0 else 0.0
                 q2 = q2 if q2 < top else top
-                dst[i + 1] = <uint16_t>q2
+                dst[i + 1] = <dn_t>q2
             if n & 1:
                 v = <double>src[n - 1] + read_noise_e * _normal32(&r, <uint32_t>_next(&r))
                 q = (v * gain_dn_per_e + black_level_dn) + 0.5
                 q = q if q > 0.0 else 0.0
                 q = q if q < top else top
-                dst[n - 1] = <uint16_t>q
+                dst[n - 1] = <dn_t>q
         return
     with nogil:
         for i in range(n):
@@ -516,7 +518,7 @@ def readout(const float[:, ::1] electrons,   # IN  (H, W) e-
                 q = v + 0.5
                 q = q if q > 0.0 else 0.0
                 q = q if q < top else top
-                dst[i] = <uint16_t>q
+                dst[i] = <dn_t>q
             else:
                 lo = 0
                 hi = nt
@@ -526,13 +528,13 @@ def readout(const float[:, ::1] electrons,   # IN  (H, W) e-
                         lo = mid + 1
                     else:
                         hi = mid
-                dst[i] = <uint16_t>(lo if lo <= max_code else max_code)
+                dst[i] = <dn_t>(lo if lo <= max_code else max_code)
 
 
 # --------------------------------------------------------------------------- #
 # the generator and samplers on their own, for tests and reproducibility
 # --------------------------------------------------------------------------- #
-def uniforms(uint64_t seed, double[::1] out):
+def uniforms(uint64_t seed, float64_t[::1] out):
     """Fill ``out`` with the uniform stream of ``seed``."""
     cdef Rng r
     cdef Py_ssize_t i
@@ -542,7 +544,7 @@ def uniforms(uint64_t seed, double[::1] out):
             out[i] = _uniform(&r)
 
 
-def poisson(const double[::1] lam, uint64_t seed, double[::1] out):
+def poisson(const float64_t[::1] lam, uint64_t seed, float64_t[::1] out):
     """One Poisson draw per mean, sharing one stream."""
     cdef Rng r
     cdef Py_ssize_t i
@@ -552,7 +554,7 @@ def poisson(const double[::1] lam, uint64_t seed, double[::1] out):
             out[i] = _poisson(&r, lam[i])
 
 
-def normal_pairs(uint64_t seed, double[::1] out):
+def normal_pairs(uint64_t seed, float64_t[::1] out):
     """Standard normal draws of ``seed`` as the readout makes them: the 32-bit
     ziggurat, two per 64-bit draw (low half first)."""
     cdef Rng r
@@ -568,7 +570,7 @@ def normal_pairs(uint64_t seed, double[::1] out):
                 out[i] = _normal32(&r, <uint32_t>(word >> 32))
 
 
-def normal(uint64_t seed, double[::1] out):
+def normal(uint64_t seed, float64_t[::1] out):
     """Standard normal draws of ``seed``."""
     cdef Rng r
     cdef Py_ssize_t i

@@ -1,0 +1,23 @@
+# Element types shared by the kernels in ext/ (declared once, cimported by each).
+#
+# The .pxd sits next to the kernels and is cimported by its bare name
+# (``from _types cimport ...``): the kernels are built as analogfe._ext.<name>
+# from ext/, so a relative cimport would look for analogfe/_ext/_types.pxd.
+# setup.py puts ext/ on cythonize's include path. Only ctypedefs: no runtime
+# module, nothing is imported at run time.
+from libc.stdint cimport uint16_t
+
+# int8: the codes of the log-ratio converters (dx, dy)
+ctypedef signed char code_t
+
+# float32: pixels and electrons (images, sensor frames), float32 features
+ctypedef float float32_t
+
+# float64: histograms, thresholds, tables, gradients and other double arrays
+ctypedef double float64_t
+
+# uint16: raw sensor output in digital numbers
+ctypedef uint16_t dn_t
+
+# int32: index tables (the CFA channel map, the HOG bin lookup)
+ctypedef int index_t
