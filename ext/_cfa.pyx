@@ -4,8 +4,6 @@ The Python wrappers in ``analogfe.isp`` validate the input; these kernels
 trust it (contiguous float32, a (2, 2) int32 channel map with values 0..2,
 demosaic input at least 2x2) and write into caller-allocated outputs.
 """
-cimport cython
-
 from _types cimport float32_t, index_t
 
 

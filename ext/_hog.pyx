@@ -183,7 +183,7 @@ def fhog_normalize(const float64_t[:, :, ::1] hist,          # IN  (ny, nx, 2n)
     cdef Py_ssize_t y, x, o, i, j, yy, xx
     cdef double* energy
     cdef double* gain
-    cdef double s, h, n1, n2, n3, n4, t1, t2, t3, t4, e
+    cdef double s, h, n1, n2, n3, n4, t1, e
     cdef Py_ssize_t ey = ny + 2, ex = nx + 2
     energy = <double*> calloc(ey * ex, sizeof(double))
     gain = <double*> calloc((ny + 1) * (nx + 1), sizeof(double))

@@ -23,7 +23,6 @@ transcription of the generator and samplers in tests/ reproduces every draw.
 """
 from libc.math cimport sqrt, log, exp, fabs, pow
 from libc.stdint cimport uint64_t, int64_t, uint32_t, int32_t
-cimport cython
 
 from _types cimport dn_t, float32_t, float64_t
 
