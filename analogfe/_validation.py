@@ -12,7 +12,6 @@ import numpy as np
 
 __all__ = [
     "check_array",
-    "check_image",
     "check_int",
     "check_float",
     "check_pair",
@@ -98,11 +97,6 @@ def check_array(
     if copy and np.shares_memory(a, arr if isinstance(arr, np.ndarray) else a):
         a = a.copy()
     return a
-
-
-def check_image(image, name="image", *, ndim=(2, 3), dtype=np.float32, **kw):
-    """An image or a stack of images: ``(H, W)`` or ``(N, H, W)``."""
-    return check_array(image, name, ndim=ndim, dtype=dtype, **kw)
 
 
 def check_int(value, name, *, low=None, high=None):
