@@ -37,15 +37,10 @@ __all__ = [
     "ADD32_PJ",
     "MULT8_PJ",
     "MULT32_PJ",
-    "FP16_ADD_PJ",
-    "FP32_ADD_PJ",
-    "FP16_MULT_PJ",
-    "FP32_MULT_PJ",
     "SRAM_READ64_PJ",
     "DRAM_ACCESS64_PJ",
     "LINK_PJ_PER_BIT",
     "ADC_FOM_FJ",
-    "ADC_FOM_BEST_FJ",
     "ENOB_LOSS_BITS",
     "PIXEL_READOUT_PJ",
     "RDC_PJ_PER_COMPARISON",
@@ -75,11 +70,6 @@ ADD32_PJ: Final[float] = 0.1
 MULT8_PJ: Final[float] = 0.2
 #: 32-bit integer multiply, pJ [1].
 MULT32_PJ: Final[float] = 3.1
-#: fp16 / fp32 add and multiply, pJ [1] (kept for users modelling float back ends).
-FP16_ADD_PJ: Final[float] = 0.4
-FP32_ADD_PJ: Final[float] = 0.9
-FP16_MULT_PJ: Final[float] = 1.1
-FP32_MULT_PJ: Final[float] = 3.7
 
 #: 64-bit SRAM read by array size in bytes, pJ [1]: 8 KB 10 pJ, 32 KB 20 pJ,
 #: 1 MB 100 pJ. A write is costed like a read (an assumption; [1] gives reads).
@@ -106,8 +96,6 @@ LINK_PJ_PER_BIT: Final[float] = 10.0
 #: the survey [2]. Column ADCs of commercial image sensors are far worse; see
 #: :data:`CONVENTIONAL_ADC_FOM_FJ`.
 ADC_FOM_FJ: Final[float] = 30.0
-#: Best Walden FoM in the survey [2], about 0.35 fJ/conversion-step.
-ADC_FOM_BEST_FJ: Final[float] = 0.35
 #: Default ENOB = nominal bits - ENOB_LOSS_BITS. One bit lost to noise and
 #: distortion is a common rule of thumb for well-designed converters (an
 #: assumption; give ``adc_enob`` explicitly for a measured converter).
