@@ -360,6 +360,41 @@ def make_wakeup_scenes(n, *, size=(120, 160), seed=0, lux_range=(1.0, 1e4),
     >>> scenes.images.shape, scenes.images.dtype
     ((4, 120, 160), dtype('uint8'))
     """
+    n, seed, spec = _check_scene_args(n, size, seed, lux_range, target_size, p_empty,
+                                      max_targets, targets, backgrounds, target_gain,
+                                      shading, color)
+    H, W = spec.shape
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    out = np.empty((n, H, W, 3) if color else (n, H, W), np.uint8)
+    boxes, lux, bg_names = [], np.empty(n), []
+    for i in range(n):
+        rng = np.random.default_rng(np.random.SeedSequence([seed, i]))
+        name, out[i], placed, lux[i] = _render_scene(rng, spec, yy, xx)
+        boxes.append(placed)
+        bg_names.append(name)
+    labels = np.array([len(b) > 0 for b in boxes], dtype=np.int64)
+    return WakeupScenes(out, boxes, lux, labels, tuple(bg_names))
+
+
+@dataclass(frozen=True)
+class _SceneSpec:
+    """The checked arguments of :func:`make_wakeup_scenes` that every scene uses."""
+
+    shape: tuple          # (H, W)
+    lux_range: tuple      # (low, high) lux
+    target_size: tuple    # (low, high) target side in pixels
+    p_empty: float
+    max_targets: int
+    target_gain: tuple    # (low, high) factor on the target's linear values
+    shading: float
+    names: tuple          # background names
+    pool_linear: np.ndarray  # (M, h, w) linear target images
+    color: bool
+
+
+def _check_scene_args(n, size, seed, lux_range, target_size, p_empty, max_targets, targets,
+                      backgrounds, target_gain, shading, color):
+    """Validate :func:`make_wakeup_scenes`' arguments: ``(n, seed, _SceneSpec)``."""
     n = check_int(n, "n", low=1)
     H, W = check_window(size, "size")
     seed = check_int(seed, "seed", low=0)
@@ -383,47 +418,80 @@ def make_wakeup_scenes(n, *, size=(120, 160), seed=0, lux_range=(1.0, 1e4),
         pool = images[labels == 1]
     else:
         pool = check_array(targets, "targets", ndim=3, dtype=np.uint8, kinds="u")
-    pool_linear = srgb_to_linear(pool)
+    spec = _SceneSpec((H, W), (lux_lo, lux_hi), (t_lo, t_hi), p_empty, max_targets,
+                      (g_lo, g_hi), shading, names, srgb_to_linear(pool), bool(color))
+    return n, seed, spec
 
-    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
-    out = np.empty((n, H, W, 3) if color else (n, H, W), np.uint8)
-    boxes, lux, bg_names = [], np.empty(n), []
-    for i in range(n):
-        rng = np.random.default_rng(np.random.SeedSequence([seed, i]))
-        name, scene = _background_patch(rng, names, (H, W), bool(color))
-        theta = rng.uniform(0, 2 * np.pi)
-        ramp = (xx * np.cos(theta) / W + yy * np.sin(theta) / H)
-        ramp = (ramp - ramp.mean()) / max(float(np.ptp(ramp)), 1e-6)
-        light = 1.0 + rng.uniform(0.0, shading) * ramp
-        k = 0 if rng.random() < p_empty else int(rng.integers(1, max_targets + 1))
-        placed = np.zeros((0, 4))
-        for _ in range(k):
-            for _try in range(50):
-                s = int(round(np.exp(rng.uniform(np.log(t_lo), np.log(t_hi)))))
-                x0 = int(rng.integers(0, W - s + 1))
-                y0 = int(rng.integers(0, H - s + 1))
-                box = np.array([[x0, y0, x0 + s, y0 + s]], dtype=np.float64)
-                if not len(placed) or box_iou(box, placed).max() == 0.0:
-                    break
-            else:
-                continue
-            face = resize_image(pool_linear[int(rng.integers(len(pool_linear)))], (s, s))
-            if rng.random() < 0.5:
-                face = face[:, ::-1]
-            face = np.clip(face * rng.uniform(g_lo, g_hi), 0.0, 1.0)
-            alpha = _ellipse_alpha(s)
-            if color:  # grey target on a colour scene
-                alpha, face = alpha[..., None], face[..., None]
-            region = scene[y0:y0 + s, x0:x0 + s]
-            scene[y0:y0 + s, x0:x0 + s] = alpha * face + (1 - alpha) * region
-            placed = np.vstack([placed, box])
-        scene = np.clip(scene * (light[..., None] if color else light), 0.0, 1.0)
-        out[i] = np.clip(np.rint(linear_to_srgb(scene) * 255.0), 0, 255).astype(np.uint8)
-        boxes.append(placed)
-        lux[i] = np.exp(rng.uniform(np.log(lux_lo), np.log(lux_hi)))
-        bg_names.append(name)
-    labels = np.array([len(b) > 0 for b in boxes], dtype=np.int64)
-    return WakeupScenes(out, boxes, lux, labels, tuple(bg_names))
+
+def _render_scene(rng, spec, yy, xx):
+    """One scene from its own generator: ``(background name, sRGB uint8 image,
+    target boxes (K, 4), lux)``. ``yy, xx`` are the pixel coordinate grids."""
+    name, scene = _background_patch(rng, spec.names, spec.shape, spec.color)
+    light = _light_ramp(rng, spec, yy, xx)
+    placed = _paste_targets(rng, scene, spec)
+    scene = np.clip(scene * (light[..., None] if spec.color else light), 0.0, 1.0)
+    image = np.clip(np.rint(linear_to_srgb(scene) * 255.0), 0, 255).astype(np.uint8)
+    lux_lo, lux_hi = spec.lux_range
+    lux = np.exp(rng.uniform(np.log(lux_lo), np.log(lux_hi)))
+    return name, image, placed, lux
+
+
+def _light_ramp(rng, spec, yy, xx):
+    """(H, W) illumination: 1 plus a linear ramp of random direction and depth."""
+    H, W = spec.shape
+    theta = rng.uniform(0, 2 * np.pi)
+    ramp = (xx * np.cos(theta) / W + yy * np.sin(theta) / H)
+    ramp = (ramp - ramp.mean()) / max(float(np.ptp(ramp)), 1e-6)
+    return 1.0 + rng.uniform(0.0, spec.shading) * ramp
+
+
+def _paste_targets(rng, scene, spec):
+    """Paste 0 to ``max_targets`` targets into ``scene`` (in place) at
+    non-overlapping squares; return their boxes (K, 4)."""
+    k = 0 if rng.random() < spec.p_empty else int(rng.integers(1, spec.max_targets + 1))
+    placed = np.zeros((0, 4))
+    for _ in range(k):
+        square = _free_square(rng, placed, spec)
+        if square is None:
+            continue
+        _paste_target(rng, scene, *square, spec)
+        placed = np.vstack([placed, _square_box(*square)])
+    return placed
+
+
+def _square_box(x0, y0, s):
+    """(1, 4) float64 box of the square of side ``s`` at ``(x0, y0)``."""
+    return np.array([[x0, y0, x0 + s, y0 + s]], dtype=np.float64)
+
+
+def _free_square(rng, placed, spec):
+    """``(x0, y0, s)`` of a random square (side log-uniform in ``target_size``)
+    that overlaps none of ``placed``, or None after 50 tries."""
+    H, W = spec.shape
+    t_lo, t_hi = spec.target_size
+    for _try in range(50):
+        s = int(round(np.exp(rng.uniform(np.log(t_lo), np.log(t_hi)))))
+        x0 = int(rng.integers(0, W - s + 1))
+        y0 = int(rng.integers(0, H - s + 1))
+        if not len(placed) or box_iou(_square_box(x0, y0, s), placed).max() == 0.0:
+            return x0, y0, s
+    return None
+
+
+def _paste_target(rng, scene, x0, y0, s, spec):
+    """Composite a random target, randomly mirrored and scaled by a random gain,
+    into the square ``(x0, y0, s)`` of ``scene`` through a soft elliptical mask."""
+    pool = spec.pool_linear
+    face = resize_image(pool[int(rng.integers(len(pool)))], (s, s))
+    if rng.random() < 0.5:
+        face = face[:, ::-1]
+    g_lo, g_hi = spec.target_gain
+    face = np.clip(face * rng.uniform(g_lo, g_hi), 0.0, 1.0)
+    alpha = _ellipse_alpha(s)
+    if spec.color:  # grey target on a colour scene
+        alpha, face = alpha[..., None], face[..., None]
+    region = scene[y0:y0 + s, x0:x0 + s]
+    scene[y0:y0 + s, x0:x0 + s] = alpha * face + (1 - alpha) * region
 
 
 def _check_range(value, name, *, low=None, low_open=False):
