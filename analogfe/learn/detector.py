@@ -431,14 +431,42 @@ def train_detector(images, gt_boxes, *, frontend="lg1.5", window=(24, 24), cell_
     rng = np.random.default_rng(seed)
 
     def tables():
-        for j, gt in enumerate(gts):
-            boxes, F = det._window_table(output, j, images.shape[1:3])
-            iou = box_iou(boxes, gt) if len(gt) else np.zeros((len(boxes), 0))
-            yield F, iou
+        return _window_tables(det, output, images.shape[1:3], gts)
 
+    pos, neg = _sample_windows(tables(), pos_iou, neg_iou, n_neg, rng)
+    fit = dict(C=C, standardize=standardize, class_weight=None, max_iter=10000)
+    coef, b = _train_window_svm(pos, neg, fit)
+    for _ in range(rounds):
+        hard = _hard_negatives(tables(), coef, b, neg_iou, n_hard)
+        if not len(hard):
+            break
+        neg = np.concatenate([neg, hard])
+        coef, b = _train_window_svm(pos, neg, fit)
+    det.coef_, det.intercept_ = coef, b
+    det.n_positives_, det.n_negatives_ = len(pos), len(neg)
+    return det
+
+
+def _window_tables(det, output, shape, gts):
+    """Per scene: HOG vectors (n, D) of all ``det``'s windows of the emulated
+    ``output`` and their IoU (n, K) with the scene's ground-truth boxes."""
+    for j, gt in enumerate(gts):
+        boxes, F = det._window_table(output, j, shape)
+        iou = box_iou(boxes, gt) if len(gt) else np.zeros((len(boxes), 0))
+        yield F, iou
+
+
+def _best_iou(F, iou):
+    """Each window's largest IoU with any box (0 in a scene without boxes)."""
+    return iou.max(axis=1) if iou.shape[1] else np.zeros(len(F))
+
+
+def _sample_windows(tables, pos_iou, neg_iou, n_neg, rng):
+    """Positive windows (IoU >= ``pos_iou``, plus each box's best window if its
+    IoU >= 0.5) and up to ``n_neg`` random negatives (IoU < ``neg_iou``) per scene."""
     pos, neg = [], []
-    for F, iou in tables():
-        best = iou.max(axis=1) if iou.shape[1] else np.zeros(len(F))
+    for F, iou in tables:
+        best = _best_iou(F, iou)
         is_pos = best >= pos_iou
         for g in range(iou.shape[1]):
             k = int(np.argmax(iou[:, g]))
@@ -452,27 +480,24 @@ def train_detector(images, gt_boxes, *, frontend="lg1.5", window=(24, 24), cell_
                          "and scales against the box sizes")
     if not len(neg):
         raise ValueError(f"images: no window overlaps the boxes by less than neg_iou={neg_iou}")
-    fit = dict(C=C, standardize=standardize, class_weight=None, max_iter=10000)
+    return pos, neg
 
-    def train(neg):
-        X = np.concatenate([pos, neg])
-        y = np.r_[np.ones(len(pos), np.int64), np.zeros(len(neg), np.int64)]
-        _, _, coef, b = _fit_linear(X, y, **fit)
-        return coef[0], float(b[0])
 
-    coef, b = train(neg)
-    for _ in range(rounds):
-        hard = []
-        for F, iou in tables():
-            best = iou.max(axis=1) if iou.shape[1] else np.zeros(len(F))
-            s = F.astype(np.float64) @ coef + b
-            cand = np.nonzero((best < neg_iou) & (s > -1.0))[0]  # inside the margin
-            hard.append(F[cand[np.argsort(-s[cand], kind="stable")[:n_hard]]])
-        hard = np.concatenate(hard)
-        if not len(hard):
-            break
-        neg = np.concatenate([neg, hard])
-        coef, b = train(neg)
-    det.coef_, det.intercept_ = coef, b
-    det.n_positives_, det.n_negatives_ = len(pos), len(neg)
-    return det
+def _train_window_svm(pos, neg, fit):
+    """Linear SVM on positive and negative windows: ``(coef (D,), intercept)``."""
+    X = np.concatenate([pos, neg])
+    y = np.r_[np.ones(len(pos), np.int64), np.zeros(len(neg), np.int64)]
+    _, _, coef, b = _fit_linear(X, y, **fit)
+    return coef[0], float(b[0])
+
+
+def _hard_negatives(tables, coef, b, neg_iou, n_hard):
+    """Per scene, the ``n_hard`` highest-scoring negative windows inside the
+    margin (score > -1) of the SVM ``(coef, b)``, concatenated."""
+    hard = []
+    for F, iou in tables:
+        best = _best_iou(F, iou)
+        s = F.astype(np.float64) @ coef + b
+        cand = np.nonzero((best < neg_iou) & (s > -1.0))[0]  # inside the margin
+        hard.append(F[cand[np.argsort(-s[cand], kind="stable")[:n_hard]]])
+    return np.concatenate(hard)
