@@ -200,57 +200,27 @@ def characterize(sensor, *, levels=40, n_frames=32, exposure_s=0.01,
     >>> round(r.system_gain_dn_per_e, 1)
     1.0
     """
-    from .model import Sensor
-
-    if not isinstance(sensor, Sensor):
-        raise TypeError(f"sensor must be a Sensor, got {type(sensor).__name__}")
-    levels = check_int(levels, "levels", low=8, high=10000)
-    n_frames = check_int(n_frames, "n_frames", low=2, high=100000)
-    exposure_s = check_float(exposure_s, "exposure_s", low=0.0)
-    ts = np.asarray([check_float(t, "dark_exposures_s", low=0.0) for t in dark_exposures_s])
-    if len(np.unique(ts)) < 2:
-        raise ValueError("dark_exposures_s needs at least two different exposure times")
-    K_q = QUANTIZATION_VAR_DN2
+    levels, n_frames, exposure_s, ts = _check_characterize_args(
+        sensor, levels, n_frames, exposure_s, dark_exposures_s)
 
     # dark series: mean and temporal variance against exposure time
-    dark_mu, dark_var = [], []
-    for t in ts:
-        mu, var = _mean_and_temporal_var(_flat(sensor, 0.0, float(t), n_frames))
-        dark_mu.append(mu)
-        dark_var.append(var)
+    dark_mu, dark_var = _dark_series(sensor, ts, n_frames)
     dark_frames = _flat(sensor, 0.0, exposure_s, n_frames)
     mu_dark, var_dark = _mean_and_temporal_var(dark_frames)
 
     # photon transfer from dark to beyond saturation
     sat_guess = _find_saturation_e(sensor, exposure_s, mu_dark)
     signal = np.linspace(0.0, 1.3 * sat_guess, levels)
-    mean = np.empty(levels)
-    var = np.empty(levels)
-    for i, s in enumerate(signal):
-        a, b = _flat(sensor, float(s), exposure_s, 2)
-        mean[i], var[i] = photon_transfer_pair(a, b)
+    mean, var = _photon_transfer(sensor, signal, exposure_s)
     i_sat = int(np.argmax(var))
     mu_sat = mean[i_sat]
     dmu, dvar = mean - mu_dark, var - var_dark
-    fit = (dmu > 0) & (dmu <= 0.7 * (mu_sat - mu_dark)) & (np.arange(levels) < i_sat)
-    if fit.sum() < 3:
-        raise ValueError("too few photon transfer points below 70 % of saturation; "
-                         "increase levels")
-    # regression through the origin, as the linear model has no offset
-    k = float((dmu[fit] * dvar[fit]).sum() / (dmu[fit] ** 2).sum())
-
-    sigma_d2_e = (np.asarray(dark_var) - K_q) / k**2
-    icpt_var = np.polyfit(ts, sigma_d2_e, 1)[1]
-    slope_mu = np.polyfit(ts, np.asarray(dark_mu), 1)[0]
-    sigma_d = float(np.sqrt(max(var_dark - K_q, 0.0)) / k)
+    k = _system_gain(dmu, dvar, mu_sat - mu_dark, i_sat)
+    sigma_d, read_noise_e, dark_current = _dark_noise(ts, dark_mu, dark_var, var_dark, k)
 
     # non-uniformity: averages of n_frames frames, temporal variance removed
     s_dark2 = _spatial_var(dark_frames, var_dark)
-    half = float(signal[np.argmin(np.abs(mean - (mu_dark + 0.5 * (mu_sat - mu_dark))))])
-    bright = _flat(sensor, half, exposure_s, n_frames)
-    mu50, var50 = _mean_and_temporal_var(bright)
-    s_50 = _spatial_var(bright, var50)
-    prnu = float(np.sqrt(max(s_50 - s_dark2, 0.0)) / (mu50 - mu_dark))
+    prnu = _prnu(sensor, signal, mean, mu_dark, mu_sat, s_dark2, exposure_s, n_frames)
 
     sat_e = float((mu_sat - mu_dark) / k)
     plateau = float((mean[-1] - mu_dark) / k)
@@ -261,8 +231,8 @@ def characterize(sensor, *, levels=40, n_frames=32, exposure_s=0.01,
     return EMVAResult(
         system_gain_dn_per_e=k,
         temporal_dark_noise_e=sigma_d,
-        read_noise_e=float(np.sqrt(max(icpt_var, 0.0))),
-        dark_current_e_per_s=float(slope_mu / k),
+        read_noise_e=read_noise_e,
+        dark_current_e_per_s=dark_current,
         dsnu_e=float(np.sqrt(max(s_dark2, 0.0)) / k),
         prnu=prnu,
         saturation_capacity_e=sat_e,
@@ -277,3 +247,75 @@ def characterize(sensor, *, levels=40, n_frames=32, exposure_s=0.01,
         variance_dn2=var,
         snr=snr,
     )
+
+
+def _check_characterize_args(sensor, levels, n_frames, exposure_s, dark_exposures_s):
+    """Validate :func:`characterize`'s arguments: ``(levels, n_frames,
+    exposure_s, dark exposure times as an array)``."""
+    from .model import Sensor
+
+    if not isinstance(sensor, Sensor):
+        raise TypeError(f"sensor must be a Sensor, got {type(sensor).__name__}")
+    levels = check_int(levels, "levels", low=8, high=10000)
+    n_frames = check_int(n_frames, "n_frames", low=2, high=100000)
+    exposure_s = check_float(exposure_s, "exposure_s", low=0.0)
+    ts = np.asarray([check_float(t, "dark_exposures_s", low=0.0) for t in dark_exposures_s])
+    if len(np.unique(ts)) < 2:
+        raise ValueError("dark_exposures_s needs at least two different exposure times")
+    return levels, n_frames, exposure_s, ts
+
+
+def _dark_series(sensor, ts, n_frames):
+    """Mean and temporal variance (lists, DN) of ``n_frames`` dark frames at
+    each exposure time of ``ts``."""
+    dark_mu, dark_var = [], []
+    for t in ts:
+        mu, var = _mean_and_temporal_var(_flat(sensor, 0.0, float(t), n_frames))
+        dark_mu.append(mu)
+        dark_var.append(var)
+    return dark_mu, dark_var
+
+
+def _photon_transfer(sensor, signal, exposure_s):
+    """Mean and temporal variance (DN) of a pair of flat fields at every
+    ``signal`` (electrons): the photon transfer curve."""
+    mean = np.empty(len(signal))
+    var = np.empty(len(signal))
+    for i, s in enumerate(signal):
+        a, b = _flat(sensor, float(s), exposure_s, 2)
+        mean[i], var[i] = photon_transfer_pair(a, b)
+    return mean, var
+
+
+def _system_gain(dmu, dvar, range_dn, i_sat):
+    """System gain K (DN/e-): slope through the origin of the dark-corrected
+    variance ``dvar`` against the mean ``dmu``, up to 70 % of ``range_dn``
+    (saturation minus dark) and below the saturation point ``i_sat``."""
+    fit = (dmu > 0) & (dmu <= 0.7 * range_dn) & (np.arange(len(dmu)) < i_sat)
+    if fit.sum() < 3:
+        raise ValueError("too few photon transfer points below 70 % of saturation; "
+                         "increase levels")
+    # regression through the origin, as the linear model has no offset
+    return float((dmu[fit] * dvar[fit]).sum() / (dmu[fit] ** 2).sum())
+
+
+def _dark_noise(ts, dark_mu, dark_var, var_dark, k):
+    """``(temporal dark noise, read noise, dark current)`` in e- and e-/s from
+    the dark series (``sigma_d^2(t) = sigma_read^2 + dark_current * t``) and
+    the dark variance ``var_dark`` at the measurement exposure, gain ``k``."""
+    K_q = QUANTIZATION_VAR_DN2
+    sigma_d2_e = (np.asarray(dark_var) - K_q) / k**2
+    icpt_var = np.polyfit(ts, sigma_d2_e, 1)[1]
+    slope_mu = np.polyfit(ts, np.asarray(dark_mu), 1)[0]
+    sigma_d = float(np.sqrt(max(var_dark - K_q, 0.0)) / k)
+    return sigma_d, float(np.sqrt(max(icpt_var, 0.0))), float(slope_mu / k)
+
+
+def _prnu(sensor, signal, mean, mu_dark, mu_sat, s_dark2, exposure_s, n_frames):
+    """PRNU from ``n_frames`` flat fields at the transfer-curve point nearest
+    50 % of saturation, temporal variance and DSNU (``s_dark2``) removed."""
+    half = float(signal[np.argmin(np.abs(mean - (mu_dark + 0.5 * (mu_sat - mu_dark))))])
+    bright = _flat(sensor, half, exposure_s, n_frames)
+    mu50, var50 = _mean_and_temporal_var(bright)
+    s_50 = _spatial_var(bright, var50)
+    return float(np.sqrt(max(s_50 - s_dark2, 0.0)) / (mu50 - mu_dark))
