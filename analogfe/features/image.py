@@ -70,6 +70,25 @@ def image_hog(image, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(3,
     n = check_int(orientations, "orientations", low=1, high=3600)
     c_row, c_col = check_pair(pixels_per_cell, "pixels_per_cell", high=_MAX_PAIR)
     b_row, b_col = check_pair(cells_per_block, "cells_per_block", high=_MAX_PAIR)
+    image, float_dtype = _check_hog_image(image, channel_axis, transform_sqrt)
+    ny, nx = image.shape[0] // c_row, image.shape[1] // c_col
+    nby, nbx = ny - b_row + 1, nx - b_col + 1
+    if nby <= 0 or nbx <= 0:
+        raise ValueError(
+            f"image of shape {image.shape} is too small for pixels_per_cell "
+            f"{(c_row, c_col)} and cells_per_block {(b_row, b_col)}: it needs at "
+            f"least {b_row * c_row} rows and {b_col * c_col} cols"
+        )
+    image, g_row, g_col = _hog_input(image, float_dtype, transform_sqrt)
+    hist = _image_cell_histograms(image, g_row, g_col, n, c_row, c_col, ny, nx)
+    out = np.empty((nby, nbx, b_row, b_col, n), float_dtype)
+    _hog.block_normalize(hist, b_row, b_col, BLOCK_NORMS[block_norm], 1e-5, out)
+    return out.ravel() if feature_vector else out
+
+
+def _check_hog_image(image, channel_axis, transform_sqrt):
+    """:func:`image_hog`'s image, channels last, and the float dtype of its
+    result (float32 for float16/float32 images, else float64)."""
     image = check_array(image, "image", ndim=(2, 3), kinds="buif",
                         nonnegative=bool(transform_sqrt))
     float_dtype = np.float32 if image.dtype in (np.float16, np.float32) else np.float64
@@ -82,35 +101,39 @@ def image_hog(image, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(3,
         raise ValueError(
             f"image of shape {image.shape} has 3 dimensions: give channel_axis for colour"
         )
-    s_row, s_col = image.shape[:2]
-    ny, nx = s_row // c_row, s_col // c_col
-    nby, nbx = ny - b_row + 1, nx - b_col + 1
-    if nby <= 0 or nbx <= 0:
-        raise ValueError(
-            f"image of shape {image.shape} is too small for pixels_per_cell "
-            f"{(c_row, c_col)} and cells_per_block {(b_row, b_col)}: it needs at "
-            f"least {b_row * c_row} rows and {b_col * c_col} cols"
-        )
+    return image, float_dtype
+
+
+def _hog_input(image, float_dtype, transform_sqrt):
+    """What the histogram pass reads: ``(image, None, None)`` for a grey image
+    (contiguous; its gradients are taken band by band), or ``(image, g_row,
+    g_col)`` with the float64 gradients of the strongest channel for colour."""
     # uint8 is differenced exactly as it is; anything else in float_dtype
     if transform_sqrt or image.dtype != np.uint8 or image.ndim == 3:
         image = image.astype(float_dtype, copy=False)
     if transform_sqrt:
         image = np.sqrt(image)
-    g_row = g_col = None
-    if image.ndim == 3:
-        g_row_c, g_col_c = _centred_gradients(np.moveaxis(image, -1, 0))
-        idx = np.hypot(g_row_c, g_col_c).argmax(axis=0)[None]
-        g_row = np.ascontiguousarray(np.take_along_axis(g_row_c, idx, 0)[0], dtype=np.float64)
-        g_col = np.ascontiguousarray(np.take_along_axis(g_col_c, idx, 0)[0], dtype=np.float64)
-    else:
-        image = np.ascontiguousarray(image)
+    if image.ndim != 3:
+        return np.ascontiguousarray(image), None, None
+    g_row_c, g_col_c = _centred_gradients(np.moveaxis(image, -1, 0))
+    idx = np.hypot(g_row_c, g_col_c).argmax(axis=0)[None]
+    g_row = np.ascontiguousarray(np.take_along_axis(g_row_c, idx, 0)[0], dtype=np.float64)
+    g_col = np.ascontiguousarray(np.take_along_axis(g_col_c, idx, 0)[0], dtype=np.float64)
+    return image, g_row, g_col
 
+
+def _image_cell_histograms(image, g_row, g_col, n, c_row, c_col, ny, nx):
+    """(ny, nx, n) float64 cell histograms of :func:`image_hog`.
+
+    Runs in bands of whole cell rows (about 64 image rows), so the gradient,
+    angle and histogram passes work on buffers that stay in cache. Gradients
+    of a grey image (``g_row is None``) are computed band by band from
+    ``image``; colour gradients are given whole."""
+    s_col = image.shape[1]
     # scikit-image's bin limits: float32 (180 / n) times float32 i.
     per = np.float32(180.0 / n)
     edges = (per * np.arange(n + 1, dtype=np.float32)).astype(np.float64)
     hist = np.empty((ny, nx, n), np.float64)
-    # bands of whole cell rows (about 64 image rows): the gradient, angle and
-    # histogram passes run on buffers that stay in cache
     rows = ny * c_row
     band = min(rows, c_row * max(1, 64 // c_row))
     angle = np.empty((band, s_col), np.float64)
@@ -127,9 +150,7 @@ def image_hog(image, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(3,
         np.arctan2(gr, gc, out=angle[:m])  # numpy's, so the bins match scikit-image's
         _hog.image_cell_histograms(gr, gc, angle[:m], c_row, c_col, edges,
                                    hist[y0 // c_row:(y0 + m) // c_row])
-    out = np.empty((nby, nbx, b_row, b_col, n), float_dtype)
-    _hog.block_normalize(hist, b_row, b_col, BLOCK_NORMS[block_norm], 1e-5, out)
-    return out.ravel() if feature_vector else out
+    return hist
 
 
 # ---------------------------------------------------------------------------
