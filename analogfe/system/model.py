@@ -75,7 +75,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import tomllib
 
@@ -218,11 +218,23 @@ def _isp(fe, height, width, p, t):
     return out
 
 
-def _hog_svm(fe, height, width, p, t):
-    """HOG + one linear filter per window position, per processed scale."""
+@dataclass(frozen=True)
+class _HogDesign:
+    """What the streaming HOG + linear detector handles per pixel and cell."""
+
+    digital: bool       # 8-bit image (True) or log-gradient codes
+    bins: int           # orientation bins in a cell's descriptor
+    fbits: int          # bits of one bin (feature word)
+    mults: int          # multiplies per pixel
+    adds: int           # adds per pixel
+    op_bits: int        # word width of the per-pixel operations
+    desc_bits: int      # bits of one cell's descriptor
+    acc_bits: int       # width of one histogram accumulator
+
+
+def _hog_design(fe, p):
+    """The :class:`_HogDesign` of front end ``fe`` under parameters ``p``."""
     digital = fe.levels is None
-    scales = (1,) if digital else fe.scales
-    wy, wx = p.window_cells
     if digital:
         bins, fbits = p.hog_orientations, p.feature_bits
         ch = int(round(fe.out_bits_per_pixel / 8))
@@ -241,59 +253,88 @@ def _hog_svm(fe, height, width, p, t):
     # L1 magnitude of a code pair (<= 2 * (levels - 1) / 2).
     max_mag = 255 * 2 * math.sqrt(2.0) if digital else float(fe.levels - 1)
     acc_bits = math.ceil(math.log2(p.cell_size ** 2 * max_mag + 1))
-    e = {k: 0.0 for k in ("hc", "hl", "hh", "df", "dw", "dm")}
-    tr = {k: 0.0 for k in ("hl", "hh", "df", "dw")}
-    m = {k: 0.0 for k in ("hl", "hh", "df", "dw")}
-    macs = 0.0
-    for k in scales:
-        h, w = height // k, width // k
-        cy, cx = h // p.cell_size, w // p.cell_size
-        pix = h * w
-        # HOG: per-pixel operations plus FHOG normalisation per cell
-        # (|h|^2: bins mult + bins-1 adds; 4 block norms: 12 adds + 4 mults;
-        # 4 normalised copies: 4*bins mults) at 16 bits.
-        cells = cy * cx
-        e["hc"] += pix * (mults * t.mult(op_bits, op_bits) + adds * t.add(2 * op_bits))
-        e["hc"] += cells * ((5 * bins + 4) * t.mult(16, 16) + (bins + 11) * t.add(16))
-        # Streaming HOG: a digital image keeps 2 rows for the centred
-        # differences (each pixel written once, read twice); log-gradient codes
-        # arrive already differenced and vote at once (no pixel rows).
-        if digital:
-            line = 2 * w * fe.out_bits_per_pixel
-            traffic = 3 * pix * fe.out_bits_per_pixel
-            m["hl"] = max(m["hl"], line)
-            tr["hl"] += traffic
-            e["hl"] += traffic * t.mem(line)
-        # One cell row of histograms; every pixel's vote is a read-modify-write.
-        hist = cx * bins * acc_bits
-        m["hh"] = max(m["hh"], hist)
-        tr["hh"] += 2 * pix * acc_bits
-        e["hh"] += 2 * pix * acc_bits * t.mem(hist)
-        ny = (cy - wy) // p.window_stride_cells + 1 if cy >= wy else 0
-        nx = (cx - wx) // p.window_stride_cells + 1 if cx >= wx else 0
-        windows = ny * nx
-        fbuf = wy * cx * desc_bits
-        ftraffic = cells * desc_bits + windows * wy * wx * desc_bits
-        m["df"] = max(m["df"], fbuf)
-        tr["df"] += ftraffic
-        e["df"] += ftraffic * t.mem(fbuf)
-        wbits = wy * wx * bins * p.weight_bits
-        wtraffic = wbits if p.weight_stationary else windows * wbits
-        m["dw"] = max(m["dw"], wbits)
-        tr["dw"] += wtraffic
-        e["dw"] += wtraffic * t.mem(wbits)
-        n_mac = windows * wy * wx * bins
-        macs += n_mac
-        e["dm"] += n_mac * t.mac(fbits, p.weight_bits)
+    return _HogDesign(digital, bins, fbits, mults, adds, op_bits, desc_bits, acc_bits)
+
+
+@dataclass
+class _Memory:
+    """One memory summed over the processed scales: energy (pJ), traffic
+    (bits) and size (bits, the largest any scale needs)."""
+
+    energy: float = 0.0
+    traffic: float = 0.0
+    size: float = 0.0
+
+    def access(self, size_bits, traffic_bits, t):
+        """Move ``traffic_bits`` through a memory of ``size_bits``."""
+        self.size = max(self.size, size_bits)
+        self.traffic += traffic_bits
+        self.energy += traffic_bits * t.mem(size_bits)
+
+
+@dataclass
+class _HogSvmCost:
+    """Accumulators of :func:`_hog_svm` over the processed scales."""
+
+    hog_compute: float = 0.0  # pJ: per-pixel operations and cell normalisation
+    line_buffer: _Memory = field(default_factory=_Memory)  # rows of a digital image
+    histograms: _Memory = field(default_factory=_Memory)   # a cell row of accumulators
+    features: _Memory = field(default_factory=_Memory)     # the window's cell rows
+    weights: _Memory = field(default_factory=_Memory)      # the linear filter
+    mac_energy: float = 0.0   # pJ of the detector's MACs
+    macs: float = 0.0         # number of detector MACs
+
+
+def _hog_svm(fe, height, width, p, t):
+    """HOG + one linear filter per window position, per processed scale."""
+    d = _hog_design(fe, p)
+    acc = _HogSvmCost()
+    for k in ((1,) if d.digital else fe.scales):
+        _hog_svm_scale(acc, height // k, width // k, d, fe, p, t)
     return [
-        Component("HOG compute", "HOG", e["hc"]),
-        *([Component("HOG line buffer", "HOG", e["hl"], bits=tr["hl"], memory_bits=m["hl"])]
-          if digital else []),
-        Component("HOG histograms", "HOG", e["hh"], bits=tr["hh"], memory_bits=m["hh"]),
-        Component("detector features", "detector", e["df"], bits=tr["df"], memory_bits=m["df"]),
-        Component("detector weights", "detector", e["dw"], bits=tr["dw"], memory_bits=m["dw"]),
-        Component("detector MACs", "detector", e["dm"], bits=0.0, ops=macs),
+        Component("HOG compute", "HOG", acc.hog_compute),
+        *([Component("HOG line buffer", "HOG", acc.line_buffer.energy,
+                     bits=acc.line_buffer.traffic, memory_bits=acc.line_buffer.size)]
+          if d.digital else []),
+        Component("HOG histograms", "HOG", acc.histograms.energy,
+                  bits=acc.histograms.traffic, memory_bits=acc.histograms.size),
+        Component("detector features", "detector", acc.features.energy,
+                  bits=acc.features.traffic, memory_bits=acc.features.size),
+        Component("detector weights", "detector", acc.weights.energy,
+                  bits=acc.weights.traffic, memory_bits=acc.weights.size),
+        Component("detector MACs", "detector", acc.mac_energy, bits=0.0, ops=acc.macs),
     ]
+
+
+def _hog_svm_scale(acc, h, w, d, fe, p, t):
+    """Add the HOG and detector cost of one ``h x w`` scale to ``acc``."""
+    wy, wx = p.window_cells
+    cy, cx = h // p.cell_size, w // p.cell_size
+    pix = h * w
+    # HOG: per-pixel operations plus FHOG normalisation per cell
+    # (|h|^2: bins mult + bins-1 adds; 4 block norms: 12 adds + 4 mults;
+    # 4 normalised copies: 4*bins mults) at 16 bits.
+    cells = cy * cx
+    acc.hog_compute += pix * (d.mults * t.mult(d.op_bits, d.op_bits)
+                              + d.adds * t.add(2 * d.op_bits))
+    acc.hog_compute += cells * ((5 * d.bins + 4) * t.mult(16, 16) + (d.bins + 11) * t.add(16))
+    # Streaming HOG: a digital image keeps 2 rows for the centred
+    # differences (each pixel written once, read twice); log-gradient codes
+    # arrive already differenced and vote at once (no pixel rows).
+    if d.digital:
+        acc.line_buffer.access(2 * w * fe.out_bits_per_pixel, 3 * pix * fe.out_bits_per_pixel, t)
+    # One cell row of histograms; every pixel's vote is a read-modify-write.
+    acc.histograms.access(cx * d.bins * d.acc_bits, 2 * pix * d.acc_bits, t)
+    ny = (cy - wy) // p.window_stride_cells + 1 if cy >= wy else 0
+    nx = (cx - wx) // p.window_stride_cells + 1 if cx >= wx else 0
+    windows = ny * nx
+    acc.features.access(wy * cx * d.desc_bits,
+                        cells * d.desc_bits + windows * wy * wx * d.desc_bits, t)
+    wbits = wy * wx * d.bins * p.weight_bits
+    acc.weights.access(wbits, wbits if p.weight_stationary else windows * wbits, t)
+    n_mac = windows * wy * wx * d.bins
+    acc.macs += n_mac
+    acc.mac_energy += n_mac * t.mac(d.fbits, p.weight_bits)
 
 
 def _cnn_profile(p):
