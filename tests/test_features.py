@@ -470,3 +470,20 @@ def test_image_histograms_special_angles_match_reference():
         got = np.empty((1, len(vals), n))
         _hog.image_cell_histograms(g_row, g_col, np.arctan2(g_row, g_col), 2, 1, edges, got)
         np.testing.assert_array_equal(got, ref.image_cell_histograms(g_row, g_col, 2, 1, n))
+
+
+def test_centred_gradients_public_and_equal_reference():
+    # one home for the centred differences: features, app.simulate and image_hog
+    rng = np.random.default_rng(5)
+    for img in (rng.random((7, 9)), rng.random((5, 6)).astype(np.float32),
+                rng.integers(0, 256, (6, 4)).astype(np.float64)):
+        g_row, g_col = F.centred_gradients(img)
+        r_row, r_col = ref.centred_gradients(img)
+        assert g_row.dtype == img.dtype and g_col.dtype == img.dtype
+        np.testing.assert_array_equal(g_row, r_row)
+        np.testing.assert_array_equal(g_col, r_col)
+    stack = rng.random((3, 5, 8))
+    g_row, g_col = F.centred_gradients(stack)
+    for k in range(3):
+        np.testing.assert_array_equal(g_row[k], ref.centred_gradients(stack[k])[0])
+        np.testing.assert_array_equal(g_col[k], ref.centred_gradients(stack[k])[1])

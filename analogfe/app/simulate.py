@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .._io import atomic_write_bytes, atomic_write_json
+from ..features.image import centred_gradients
 from ..frontend.codes import is_codes
 from ..scene.load import load_scene
 from .report import hog_glyph, plot_stages
@@ -47,15 +48,6 @@ def cell_orientation_histograms(dx, dy, cell_size=8, bins=9):
     hist = np.zeros((ny, nx, bins), np.float64)
     np.add.at(hist, (np.broadcast_to(cy, b.shape), np.broadcast_to(cx, b.shape), b), mag)
     return hist.astype(np.float32)
-
-
-def _centred(gray):
-    g = np.asarray(gray, np.float64)
-    dx = np.zeros_like(g)
-    dy = np.zeros_like(g)
-    dx[:, 1:-1] = g[:, 2:] - g[:, :-2]
-    dy[1:-1, :] = g[2:, :] - g[:-2, :]
-    return dx, dy
 
 
 def _sensor_config(config, shape, cfa):
@@ -139,7 +131,8 @@ def stage_panels(stages, *, cell_size=8, max_scales=3):
             img = np.asarray(out)
             panels.append((f"{name} output", img, {"vmin": 0, "vmax": 255}, name))
             gray = img.mean(axis=-1) if img.ndim == 3 else img
-            hist = cell_orientation_histograms(*_centred(gray), cell_size)
+            g_row, g_col = centred_gradients(np.asarray(gray, np.float64))
+            hist = cell_orientation_histograms(g_col, g_row, cell_size)
         panels.append((f"{name} HOG glyphs", hog_glyph(hist, cell_size=max(cell_size, 8)), {"cmap": "gray"},
                        f"{name}_hog"))
     return panels

@@ -11,14 +11,26 @@ from ..frontend.codes import code_levels, is_codes
 from ..scene.color import REC709_LUMA
 from .histograms import _MAX_PAIR, BLOCK_NORMS, hog
 
-__all__ = ['image_hog', 'image_gradients', 'frontend_features']
+__all__ = ['image_hog', 'image_gradients', 'centred_gradients', 'frontend_features']
 
 
 # ---------------------------------------------------------------------------
 # scikit-image compatible HOG of an image
 # ---------------------------------------------------------------------------
-def _centred_gradients(channel):
-    """(g_row, g_col) centred differences with a zero border, in channel's dtype."""
+def centred_gradients(channel):
+    """Centred differences with a zero border, in ``channel``'s dtype.
+
+    Parameters
+    ----------
+    channel : (..., H, W) ndarray
+        One image or a stack of them (rows and columns are the last two axes).
+
+    Returns
+    -------
+    g_row, g_col : ndarrays shaped and typed like ``channel``
+        ``I[y+1, x] - I[y-1, x]`` and ``I[y, x+1] - I[y, x-1]``; zero on the
+        one-pixel border (as scikit-image's HOG and the log-gradient front end).
+    """
     g_row = np.zeros_like(channel)
     g_col = np.zeros_like(channel)
     np.subtract(channel[..., 2:, :], channel[..., :-2, :], out=g_row[..., 1:-1, :])
@@ -115,7 +127,7 @@ def _hog_input(image, float_dtype, transform_sqrt):
         image = np.sqrt(image)
     if image.ndim != 3:
         return np.ascontiguousarray(image), None, None
-    g_row_c, g_col_c = _centred_gradients(np.moveaxis(image, -1, 0))
+    g_row_c, g_col_c = centred_gradients(np.moveaxis(image, -1, 0))
     idx = np.hypot(g_row_c, g_col_c).argmax(axis=0)[None]
     g_row = np.ascontiguousarray(np.take_along_axis(g_row_c, idx, 0)[0], dtype=np.float64)
     g_col = np.ascontiguousarray(np.take_along_axis(g_col_c, idx, 0)[0], dtype=np.float64)
@@ -194,16 +206,16 @@ def image_gradients(image, *, color="max"):
     if a.ndim == 4 and a.shape[-1] != 3:
         raise ValueError(f"image of 4 dimensions must be (N, H, W, 3), got {a.shape}")
     if not rgb:
-        g_row, g_col = _centred_gradients(a)
+        g_row, g_col = centred_gradients(a)
         return np.ascontiguousarray(g_col), np.ascontiguousarray(g_row)
     if color == "max":
-        g_row, g_col = _centred_gradients(np.moveaxis(a, -1, 0))
+        g_row, g_col = centred_gradients(np.moveaxis(a, -1, 0))
         idx = (g_row * g_row + g_col * g_col).argmax(axis=0)[None]
         g_row = np.take_along_axis(g_row, idx, 0)[0]
         g_col = np.take_along_axis(g_col, idx, 0)[0]
     else:
         w = np.asarray(REC709_LUMA if color == "luma" else (1 / 3, 1 / 3, 1 / 3), np.float32)
-        g_row, g_col = _centred_gradients(np.ascontiguousarray(a @ w))
+        g_row, g_col = centred_gradients(np.ascontiguousarray(a @ w))
     return np.ascontiguousarray(g_col), np.ascontiguousarray(g_row)
 
 
