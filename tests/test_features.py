@@ -487,3 +487,20 @@ def test_centred_gradients_public_and_equal_reference():
     for k in range(3):
         np.testing.assert_array_equal(g_row[k], ref.centred_gradients(stack[k])[0])
         np.testing.assert_array_equal(g_col[k], ref.centred_gradients(stack[k])[1])
+
+
+def test_gaussian_levels_are_feature_pyramids_levels():
+    # one image pyramid for feature_pyramid and the sliding-window detector
+    from skimage import data
+    from skimage.transform import pyramid_gaussian
+    img = data.camera()[:96, :128]
+    unit = img.astype(np.float32) * np.float32(1.0 / 255.0)
+    got = list(F.gaussian_levels(unit, 1.5))
+    assert [s for s, _ in got[:4]] == [1.0, 1.5, 2.25, 3.375]
+    assert all(level.dtype == np.float32 for _, level in got)
+    # levels until a reduction no longer shrinks the shape, as pyramid_gaussian
+    assert len(got) == len(list(pyramid_gaussian(unit, downscale=1.5, preserve_range=True)))
+    levels = F.feature_pyramid(img, downscale=1.5, cell_size=8)
+    for lv, (s, level) in zip(levels, got):
+        assert lv.scale == s
+        np.testing.assert_array_equal(lv.features, F.hog(*F.image_gradients(level), cell_size=8))

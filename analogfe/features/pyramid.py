@@ -11,7 +11,7 @@ from ..frontend.codes import code_levels, is_codes
 from .histograms import _MAX_PAIR, hog
 from .image import _unit_float, image_gradients
 
-__all__ = ['window_features', 'PyramidLevel', 'feature_pyramid']
+__all__ = ['window_features', 'gaussian_levels', 'PyramidLevel', 'feature_pyramid']
 
 
 # ---------------------------------------------------------------------------
@@ -55,6 +55,40 @@ def window_features(cell_map, window_cells, stride_cells=1):
     feats = np.ascontiguousarray(view.transpose(0, 1, 3, 4, 2)).reshape(py * px, wy * wx * nf)
     rows, cols = np.meshgrid(np.arange(py) * sy, np.arange(px) * sx, indexing="ij")
     return feats, np.stack([rows.ravel(), cols.ravel()], axis=1).astype(np.int64)
+
+
+def gaussian_levels(image, downscale):
+    """Levels of scikit-image's Gaussian pyramid of a float image, finest first.
+
+    The image pyramid of the 8-bit front ends, shared by
+    :func:`feature_pyramid` and the sliding-window detector: each level is
+    the previous one smoothed and reduced by ``downscale``
+    (:func:`skimage.transform.pyramid_gaussian` with ``preserve_range=True``),
+    until a reduction no longer changes the shape. Levels are computed as
+    they are asked for. No checks: the callers validate their input.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, 3) float ndarray
+        Values in [0, 1] (e.g. uint8 / 255); a 3-D image is colour, its
+        channels smoothed separately. Reduced in its own float precision.
+    downscale : float
+        Factor between levels, > 1.
+
+    Yields
+    ------
+    scale : float
+        ``downscale ** k`` for level ``k``: input pixels per level pixel.
+    level : float32 ndarray
+        The level, shaped like ``image`` with fewer rows and columns.
+    """
+    from skimage.transform import pyramid_gaussian
+
+    rgb = image.ndim == 3
+    pyr = pyramid_gaussian(image, downscale=downscale, preserve_range=True,
+                           channel_axis=-1 if rgb else None)
+    for k, level in enumerate(pyr):
+        yield downscale ** k, level.astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -123,21 +157,16 @@ def feature_pyramid(output_or_image, *, cell_size=8, method="fhog", orientations
                     orientations=orientations, levels=code_levels(codes))
             levels.append(PyramidLevel(f, unit_px * s, unit_px * cell * s))
     elif isinstance(output_or_image, np.ndarray):
-        from skimage.transform import pyramid_gaussian
-
         downscale = check_float(downscale, "downscale", low=1.0, low_open=True)
         img = _unit_float(output_or_image, "output_or_image", ndim=(2, 3))
-        rgb = img.ndim == 3
-        if rgb and img.shape[-1] != 3:
+        if img.ndim == 3 and img.shape[-1] != 3:
             raise ValueError(f"output_or_image must be (H, W) or (H, W, 3), got {img.shape}")
-        pyr = pyramid_gaussian(img, downscale=downscale, preserve_range=True,
-                               channel_axis=-1 if rgb else None)
-        for k, level in enumerate(pyr):
+        for level_scale, level in gaussian_levels(img, downscale):
             if level.shape[0] < min_cells * cell or level.shape[1] < min_cells * cell:
                 break
-            dx, dy = image_gradients(level.astype(np.float32), color=color)
+            dx, dy = image_gradients(level, color=color)
             f = hog(dx, dy, method=method, cell_size=cell, orientations=orientations)
-            scale = unit_px * downscale ** k
+            scale = unit_px * level_scale
             levels.append(PyramidLevel(f, scale, cell * scale))
             if max_levels is not None and len(levels) >= max_levels:
                 break

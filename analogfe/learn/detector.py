@@ -25,7 +25,7 @@ from .._validation import check_array, check_choice, check_float, check_int, che
 from ..data.boxes import box_iou
 from ..features.histograms import hog
 from ..features.image import image_gradients
-from ..features.pyramid import window_features
+from ..features.pyramid import gaussian_levels, window_features
 from ..frontend.codes import is_codes
 from ..frontend.registry import emulate
 from .classifier import (
@@ -67,19 +67,6 @@ def _windows(a, wh, ww, stride):
     v = np.moveaxis(v, (-2, -1), (2, 3)).reshape((ny * nx, wh, ww) + a.shape[2:])
     rows, cols = np.meshgrid(np.arange(ny) * stride, np.arange(nx) * stride, indexing="ij")
     return np.ascontiguousarray(v), rows.ravel(), cols.ravel()
-
-
-def _image_levels(image, downscale):
-    # the baseline's Gaussian image pyramid, as feature_pyramid builds it
-    from skimage.transform import pyramid_gaussian
-
-    a = image.astype(np.float32) * np.float32(1.0 / 255.0) if image.dtype == np.uint8 else image
-    rgb = a.ndim == 3
-    for k, level in enumerate(pyramid_gaussian(a, downscale=downscale, preserve_range=True,
-                                               channel_axis=-1 if rgb else None)):
-        yield downscale ** k, level.astype(np.float32)
-        if min(level.shape[:2]) < 2:
-            return
 
 
 #: How window features are computed: on the cell map of a whole pyramid level
@@ -228,9 +215,15 @@ class SlidingWindowDetector:
                     yield s, dataclasses.replace(output, dx=[output.dx[j][i]],
                                                  dy=[output.dy[j][i]], scales=(output.scales[j],))
         else:
-            for s, level in _image_levels(np.asarray(output)[i], self.downscale):
+            # the baseline's Gaussian image pyramid, as feature_pyramid builds it
+            image = np.asarray(output)[i]
+            if image.dtype == np.uint8:
+                image = image.astype(np.float32) * np.float32(1.0 / 255.0)
+            for s, level in gaussian_levels(image, self.downscale):
                 if self._wanted(s):
                     yield s, level
+                if min(level.shape[:2]) < 2:
+                    return
 
     def _level_windows(self, level):
         """HOG vectors (n, F) of every window of one level, and their (row, col) px."""
