@@ -504,3 +504,16 @@ def test_gaussian_levels_are_feature_pyramids_levels():
     for lv, (s, level) in zip(levels, got):
         assert lv.scale == s
         np.testing.assert_array_equal(lv.features, F.hog(*F.image_gradients(level), cell_size=8))
+
+
+@pytest.mark.parametrize("levels", [3, 5, 7, 15])
+@pytest.mark.parametrize("n", [4, 9, 12])
+def test_reachable_bins_match_the_fhog_table(levels, n):
+    # reachable_bins (exact directions, ties within 1e-12 to the lower bin) and
+    # hog_lut's fhog table (features.cc's 4-decimal directions, signed bins)
+    # are separate rules; for these code levels they reach the same unsigned bins
+    lut_bin, _ = F.hog_lut("fhog", n, levels)
+    h = levels // 2
+    nonzero = np.ones((levels, levels), bool)
+    nonzero[h, h] = False
+    assert len(np.unique(lut_bin.reshape(levels, levels)[nonzero] % n)) == F.reachable_bins(levels, n)
