@@ -4,11 +4,16 @@ One subpackage per stage of the data flow: :mod:`~analogfe.scene`,
 :mod:`~analogfe.sensor`, :mod:`~analogfe.frontend`, :mod:`~analogfe.features`,
 :mod:`~analogfe.data`, :mod:`~analogfe.learn`, :mod:`~analogfe.system` (the
 cost model) and :mod:`~analogfe.app` (the runs). Everything loads on first
-use: ``import analogfe`` imports no torch, scikit-learn or Dask.
+use (``__init__.pyi`` lists the public names): ``import analogfe`` imports no
+torch, scikit-learn or Dask.
 """
 import lazy_loader as _lazy
 
 from ._version import __version__
 
-__getattr__, __dir__, __all__ = _lazy.attach_stub(__name__, __file__)
-__all__ = [*__all__, "__version__"]
+__getattr__, _dir, _names = _lazy.attach_stub(__name__, __file__)
+__all__ = [*_names, "__version__"]
+
+
+def __dir__():
+    return list(__all__)

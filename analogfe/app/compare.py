@@ -145,40 +145,32 @@ def _brightness_table(curves):
             [("model", "front end, model")] + [(f"k={k}", f"k={k}") for k in ks])
 
 
-def write_compare_report(results, config, out_dir, *, seed=0, split=None):
-    """Plots, ``report.md``, ``report.html`` and ``results.json`` of a comparison."""
-    from .report import (
-        plot_accuracy_vs,
-        plot_brightness,
-        plot_energy_breakdown,
-        write_report,
-    )
-
-    out = Path(out_dir)
-    base = config["frontends"]["baseline"]
-    rows = result_rows(results, base)
-    has_rn = any("resnet" in r for r in results.values())
-    ykeys = [("svm_accuracy", "wake-up SVM")] + ([("resnet_accuracy", "ResNet-10")] if has_rn else [])
-    has_ap = any("ap" in r["svm"] for r in results.values())
-    cols = [c for c in COLUMNS if (has_rn or not c[0].startswith(("resnet", "cnn")))
-            and (has_ap or c[0] != "svm_ap")]
-    c = config["cost"]
-    plots = []
-    plots.append(("Accuracy vs bits per frame", plot_accuracy_vs(
-        rows, [("bits_per_frame", k, lab) for k, lab in ykeys], out / "accuracy_vs_bits.png",
-        xlabel=f"bits off chip per frame ({c['height']}x{c['width']})",
-        title="Accuracy vs bits per frame")))
-    plots.append(("Accuracy vs energy per frame (Pareto front dashed)", plot_accuracy_vs(
-        rows, [("energy_per_frame_uj", "svm_accuracy", "wake-up SVM (HOG + SVM path)")]
-        + ([("cnn_energy_per_frame_uj", "resnet_accuracy", "ResNet-10 (CNN path)")] if has_rn else []),
-        out / "accuracy_vs_energy.png", xlabel="energy per frame (uJ)", pareto=True,
-        title="Accuracy vs energy per frame")))
+def _brightness_curves(results):
+    """``{"<front end> <model>": (ks, accuracies)}`` of every trained model."""
     curves = {}
     for name, r in results.items():
         for model, label in (("svm", "SVM"), ("resnet", "ResNet-10")):
             if model in r:
                 b = {int(k): v for k, v in r[model]["brightness"].items()}
                 curves[f"{name} {label}"] = (sorted(b), [b[k] for k in sorted(b)])
+    return curves
+
+
+def _report_plots(results, rows, curves, config, out, *, seed, split, has_rn):
+    """The report's figures as (caption, path)."""
+    from .report import plot_accuracy_vs, plot_brightness, plot_energy_breakdown
+
+    c = config["cost"]
+    ykeys = [("svm_accuracy", "wake-up SVM")] + ([("resnet_accuracy", "ResNet-10")] if has_rn else [])
+    plots = [("Accuracy vs bits per frame", plot_accuracy_vs(
+        rows, [("bits_per_frame", k, lab) for k, lab in ykeys], out / "accuracy_vs_bits.png",
+        xlabel=f"bits off chip per frame ({c['height']}x{c['width']})",
+        title="Accuracy vs bits per frame"))]
+    plots.append(("Accuracy vs energy per frame (Pareto front dashed)", plot_accuracy_vs(
+        rows, [("energy_per_frame_uj", "svm_accuracy", "wake-up SVM (HOG + SVM path)")]
+        + ([("cnn_energy_per_frame_uj", "resnet_accuracy", "ResNet-10 (CNN path)")] if has_rn else []),
+        out / "accuracy_vs_energy.png", xlabel="energy per frame (uJ)", pareto=True,
+        title="Accuracy vs energy per frame")))
     plots.append(("Accuracy vs brightness", plot_brightness(curves, out / "accuracy_vs_brightness.png",
                                                             group_by_first_word=True)))
     plots.append(("Energy per frame by component", plot_energy_breakdown(
@@ -188,7 +180,12 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None):
     if split is not None:
         plots.append(("Every stage on one example image",
                       _stage_figure(split, config, out / "stages.png", seed)))
-    ds = config["dataset"]
+    return plots
+
+
+def _report_text(results, config, *, seed, split, has_ap):
+    """The report's introduction and notes: dataset, sizes, seed, assumptions."""
+    ds, c, base = config["dataset"], config["cost"], config["frontends"]["baseline"]
     n = "" if split is None else f" ({len(split.y_train)} training and {len(split.y_test)} test images)"
     intro = (f"Front ends compared on dataset '{ds['name']}'{n}, seed {seed}. Accuracy is on the "
              f"test split at brightness 2^0; the brightness loss is the largest drop in accuracy "
@@ -206,6 +203,23 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None):
         r0 = next(r for r in results.values() if "resnet" in r)
         notes.append(f"ResNet-10: width {config['resnet']['width']}, {r0['resnet']['params']:,} "
                      f"parameters, up to {config['resnet']['epochs']} epochs.")
+    return intro, notes
+
+
+def write_compare_report(results, config, out_dir, *, seed=0, split=None):
+    """Plots, ``report.md``, ``report.html`` and ``results.json`` of a comparison."""
+    from .report import write_report
+
+    out = Path(out_dir)
+    rows = result_rows(results, config["frontends"]["baseline"])
+    has_rn = any("resnet" in r for r in results.values())
+    has_ap = any("ap" in r["svm"] for r in results.values())
+    cols = [c for c in COLUMNS if (has_rn or not c[0].startswith(("resnet", "cnn")))
+            and (has_ap or c[0] != "svm_ap")]
+    curves = _brightness_curves(results)
+    plots = _report_plots(results, rows, curves, config, out, seed=seed, split=split,
+                          has_rn=has_rn)
+    intro, notes = _report_text(results, config, seed=seed, split=split, has_ap=has_ap)
     md, html_ = write_report(out, title="analogfe: front ends against the RGB baseline", intro=intro,
                              rows=rows, columns=cols, figures=plots, notes=notes,
                              tables=[_brightness_table(curves)])

@@ -229,7 +229,6 @@ class WakeupScenes:
                                max_overlap=max_overlap, seed=seed, return_source=True)
         return X, y, self.lux[src]
 
-
     def split(self, test_size=0.25, seed=0, *, window=32, negatives_per_image=2, **crop_kw):
         """Classification crops split by scene into a train / test :class:`Split`.
 

@@ -2,12 +2,12 @@
 (:mod:`.hog`), HOG and gradients of images (:mod:`.image`), window features
 and pyramids (:mod:`.pyramid`), and the size of a HOG descriptor (:mod:`.bits`)."""
 from .bits import code_bits, hog_compression, hog_descriptor_bits, reachable_bins
-from .histograms import BLOCK_NORMS, HOG_METHODS, hog, hog_lut
+from .histograms import BLOCK_NORMS, HOG_METHODS, HogMethod, hog, hog_lut
 from .image import centred_gradients, frontend_features, image_gradients, image_hog
 from .pyramid import PyramidLevel, feature_pyramid, gaussian_levels, window_features
 
 __all__ = [
-    "HOG_METHODS", "BLOCK_NORMS", "hog_lut", "hog",
+    "HOG_METHODS", "HogMethod", "BLOCK_NORMS", "hog_lut", "hog",
     "image_hog", "image_gradients", "centred_gradients", "frontend_features",
     "window_features", "gaussian_levels", "PyramidLevel", "feature_pyramid",
     "reachable_bins", "code_bits", "hog_descriptor_bits", "hog_compression",

@@ -59,7 +59,7 @@ import numpy as np
 from .._ext import _hog
 from .._validation import check_array, check_choice, check_float, check_int
 
-__all__ = ['HOG_METHODS', 'BLOCK_NORMS', 'hog_lut', 'hog']
+__all__ = ["HogMethod", "HOG_METHODS", "BLOCK_NORMS", "hog_lut", "hog"]
 
 
 FHOG_EPS = 1e-4
@@ -72,21 +72,6 @@ _MAX_PAIR = 1 << 20
 #: Rec. 709 luma weights on the coded values, as skimage.color.rgb2gray.
 LUMA_709 = (0.2125, 0.7154, 0.0721)
 
-
-# ---------------------------------------------------------------------------
-# Method registry
-# ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Method:
-    n_bins: object           # orientations -> histogram bins
-    n_features: object       # orientations -> features per cell
-    default_eps: float
-
-
-HOG_METHODS = {
-    "fhog": _Method(lambda n: 2 * n, lambda n: 3 * n + 4, FHOG_EPS),
-    "dalal-triggs": _Method(lambda n: n, lambda n: 4 * n, DT_EPS),
-}
 
 #: scikit-image's block normalisations and their kernel codes.
 BLOCK_NORMS = {"L1": 0, "L1-sqrt": 1, "L2": 2, "L2-Hys": 3}
@@ -132,6 +117,90 @@ def _dt_bin(gx, gy, ck, sk):
     return sum(int(gy * ck[k] - gx * sk[k] >= 0.0) for k in range(1, len(ck)))
 
 
+# ---------------------------------------------------------------------------
+# Method registry: each HOG variant's bins, lookup-table entry, float
+# histogram kernel and normalisation, chosen by ``method=``
+# ---------------------------------------------------------------------------
+def _fhog_entry(gx, gy, orientations):
+    uu, vv = _fhog_directions(orientations)
+    return _fhog_bin(gx, gy, uu, vv), abs(gx) + abs(gy)
+
+
+def _dt_entry(gx, gy, orientations):
+    ck, sk = _dt_boundaries(orientations)
+    return _dt_bin(gx, gy, ck, sk), np.hypot(gx, gy)
+
+
+def _fhog_float_histograms(dx, dy, orientations, cell, hist):
+    uu, vv = _fhog_directions(orientations)
+    _hog.fhog_cell_histograms(dx, dy, uu, vv, cell, hist)
+
+
+def _dt_float_histograms(dx, dy, orientations, cell, hist):
+    ck, sk = _dt_boundaries(orientations)
+    _hog.dt_cell_histograms(dx, dy, ck, sk, cell, hist)
+
+
+def _fhog_normalize(hist, orientations, eps, out):
+    _hog.fhog_normalize(hist, eps, round(1.0 / np.sqrt(2 * orientations), 4), out)
+
+
+def _dt_normalize(hist, orientations, eps, out):
+    _hog.dt_normalize(hist, eps, DT_CLIP, out)
+
+
+@dataclass(frozen=True)
+class HogMethod:
+    """One HOG variant of :data:`HOG_METHODS`.
+
+    Attributes
+    ----------
+    bins_per_orientation : int
+        Histogram bins per orientation (2 for FHOG's signed bins, 1 unsigned).
+    features : callable
+        ``features(orientations)`` -> features per cell.
+    default_eps : float
+        Normalisation epsilon when ``eps`` is not given.
+    lut_entry : callable
+        ``lut_entry(gx, gy, orientations)`` -> (bin, vote) of one code pair.
+    float_histograms : callable
+        ``float_histograms(dx, dy, orientations, cell, hist)``: cell
+        histograms of float gradients into ``hist``.
+    normalize : callable
+        ``normalize(hist, orientations, eps, out)``: per-cell features.
+    """
+
+    bins_per_orientation: int
+    features: object
+    default_eps: float
+    lut_entry: object
+    float_histograms: object
+    normalize: object
+
+    def n_bins(self, orientations):
+        return self.bins_per_orientation * orientations
+
+    def n_features(self, orientations):
+        return self.features(orientations)
+
+
+def _fhog_features(n):
+    return 3 * n + 4
+
+
+def _dt_features(n):
+    return 4 * n
+
+
+#: The HOG variants by name (see the module documentation).
+HOG_METHODS = {
+    "fhog": HogMethod(2, _fhog_features, FHOG_EPS, _fhog_entry, _fhog_float_histograms,
+                      _fhog_normalize),
+    "dalal-triggs": HogMethod(1, _dt_features, DT_EPS, _dt_entry, _dt_float_histograms,
+                              _dt_normalize),
+}
+
+
 @lru_cache(maxsize=None)
 def hog_lut(method, orientations, levels):
     """Lookup table of orientation bin and vote for every pair of codes.
@@ -163,16 +232,10 @@ def hog_lut(method, orientations, levels):
     codes = np.arange(-half, half + 1)
     lut_bin = np.empty((levels, levels), dtype=np.int32)
     lut_mag = np.empty((levels, levels), dtype=np.float64)
-    uu, vv = _fhog_directions(orientations)
-    ck, sk = _dt_boundaries(orientations)
+    entry = HOG_METHODS[method].lut_entry
     for i, gx in enumerate(codes):
         for j, gy in enumerate(codes):
-            if method == "fhog":
-                lut_bin[i, j] = _fhog_bin(float(gx), float(gy), uu, vv)
-                lut_mag[i, j] = abs(gx) + abs(gy)
-            else:
-                lut_bin[i, j] = _dt_bin(float(gx), float(gy), ck, sk)
-                lut_mag[i, j] = np.hypot(gx, gy)
+            lut_bin[i, j], lut_mag[i, j] = entry(float(gx), float(gy), orientations)
     lut_bin, lut_mag = lut_bin.ravel(), lut_mag.ravel()
     lut_bin.flags.writeable = False
     lut_mag.flags.writeable = False
@@ -225,12 +288,8 @@ def _hist_one(dx, dy, method, orientations, cell, half):
     if half is not None:
         lut_bin, lut_mag = hog_lut(method, orientations, 2 * half + 1)
         _hog.code_cell_histograms(dx, dy, half, lut_bin, lut_mag, cell, hist)
-    elif method == "fhog":
-        uu, vv = _fhog_directions(orientations)
-        _hog.fhog_cell_histograms(dx, dy, uu, vv, cell, hist)
     else:
-        ck, sk = _dt_boundaries(orientations)
-        _hog.dt_cell_histograms(dx, dy, ck, sk, cell, hist)
+        HOG_METHODS[method].float_histograms(dx, dy, orientations, cell, hist)
     return hist
 
 
@@ -238,11 +297,7 @@ def _normalize(hist, method, orientations, eps):
     """Per-cell features (ny, nx, F) float32 from cell histograms."""
     ny, nx = hist.shape[:2]
     out = np.empty((ny, nx, HOG_METHODS[method].n_features(orientations)), np.float32)
-    if method == "fhog":
-        texture = round(1.0 / np.sqrt(2 * orientations), 4)
-        _hog.fhog_normalize(hist, eps, texture, out)
-    else:
-        _hog.dt_normalize(hist, eps, DT_CLIP, out)
+    HOG_METHODS[method].normalize(hist, orientations, eps, out)
     return out
 
 

@@ -38,7 +38,7 @@ from .encodings import encode
 __all__ = ["EmulatedDataset", "item_seed", "codes_to_array", "CACHE_FORMAT"]
 
 #: Bumped whenever the layout of a cache entry changes.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: classes named by their module paths in the stage layout
 
 
 def item_seed(seed, index):
@@ -75,7 +75,7 @@ def codes_to_array(output, scale_index=0):
     return np.asarray(output)
 
 
-def _jsonable(value, depth=0):
+def _describe(value, depth=0):
     """A JSON-serialisable stand-in for a configuration value, or ``_SKIP``."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
@@ -87,18 +87,18 @@ def _jsonable(value, depth=0):
     if depth > 3:
         return _SKIP
     if isinstance(value, (tuple, list)):
-        items = [_jsonable(v, depth + 1) for v in value]
+        items = [_describe(v, depth + 1) for v in value]
         return _SKIP if any(i is _SKIP for i in items) else items
     if isinstance(value, dict):
-        items = {str(k): _jsonable(v, depth + 1) for k, v in value.items()}
+        items = {str(k): _describe(v, depth + 1) for k, v in value.items()}
         return {k: v for k, v in sorted(items.items()) if v is not _SKIP}
     if hasattr(value, "to_dict"):
-        return _jsonable(value.to_dict(), depth + 1)
+        return _describe(value.to_dict(), depth + 1)
     if hasattr(value, "__dict__") and not callable(value):
         # a nested object (e.g. the Sensor of a digital front end)
         cls = type(value)
         attrs = {k: v for k, v in vars(value).items() if not k.startswith("_")}
-        return {"class": f"{cls.__module__}.{cls.__qualname__}", **_jsonable(attrs, depth + 1)}
+        return {"class": f"{cls.__module__}.{cls.__qualname__}", **_describe(attrs, depth + 1)}
     return _SKIP
 
 
@@ -118,7 +118,7 @@ def frontend_config(frontend):
     public = {k: v for k, v in getattr(frontend, "__dict__", {}).items() if not k.startswith("_")}
     name = getattr(frontend, "name", None)
     return {"class": f"{cls.__module__}.{cls.__qualname__}",
-            "name": name if isinstance(name, str) else None, "attrs": _jsonable(public)}
+            "name": name if isinstance(name, str) else None, "attrs": _describe(public)}
 
 
 def _encode_output(output):
@@ -135,7 +135,7 @@ def _encode_output(output):
                 arrays[f.name] = value
                 meta["fields"][f.name] = {"array": True}
             else:
-                meta["fields"][f.name] = {"value": _jsonable(value),
+                meta["fields"][f.name] = {"value": _describe(value),
                                           "tuple": isinstance(value, tuple)}
         return arrays, meta
     return {"output": np.asarray(output)}, {"type": "array"}
@@ -262,7 +262,7 @@ class EmulatedDataset(torch.utils.data.Dataset):
         self.transform = transform
         self._fe_config = frontend_config(frontend)
         cfg = sensor_config.to_dict() if hasattr(sensor_config, "to_dict") else sensor_config
-        described = _jsonable(cfg)
+        described = _describe(cfg)
         self._sensor_config = repr(cfg) if described is _SKIP else described
         self.cache_hits = 0
         self.cache_misses = 0
@@ -298,8 +298,6 @@ class EmulatedDataset(torch.utils.data.Dataset):
         return h.hexdigest()
 
     def _compute(self, index):
-        
-
         kwargs = {"sensor_config": self.sensor_config, "seed": item_seed(self.seed, index),
                   "brightness": self.brightness}
         signal = self._signal(index)
@@ -366,7 +364,6 @@ class EmulatedDataset(torch.utils.data.Dataset):
         output = self.emulated(index)
         x = output
         if self.encoding is not None:
-            
 
             x = encode(_add_batch_axis(output), self.encoding)[0]
         if self.transform is not None:

@@ -118,7 +118,6 @@ def emulate_dataset(images_srgb, frontend, encoding=None, *, brightness=1.0, sig
     levels : int
         Code levels (3 for images, unused there).
     """
-    
 
     images = check_array(images_srgb, "images_srgb", ndim=(3, 4), kinds="u")
     encoding = encoding or default_encoding(frontend)

@@ -73,7 +73,6 @@ def load_scene(source, *, cfa=None, max_side=1024, seed=None):
     label : str
         What was read.
     """
-    
 
     if max_side < 8:
         raise ValueError(f"max_side must be >= 8, got {max_side}")
