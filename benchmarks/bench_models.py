@@ -7,7 +7,7 @@ For the built-in LFW data (25 x 25 pixels) and each front end / encoding:
 - inference latency per sample on CPU (batch of 1, median);
 - memory a cached epoch (the training images) takes: the compact form
   (uint8 images, int8 codes per scale as the front end emits them, int8 codes
-  on the finest grid as :func:`analogfe.models.pack` caches them) against the
+  on the finest grid as :func:`analogfe.learn.encodings.pack` caches them) against the
   float32 tensors the model takes, and each against uint8 RGB.
 
 Each figure is the best of ``--rounds`` rounds over all cases (the machine may

@@ -1,4 +1,4 @@
-"""The log-ratio converter and the packing of its codes (analogfe.adc)."""
+"""The log-ratio converter and the packing of its codes (analogfe.frontend.converter)."""
 import math
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Tests of analogfe.isp: transfer functions, unprocessing, CFA kernels, minimal ISP."""
+"""Tests of analogfe.scene: transfer functions, unprocessing, CFA kernels, minimal ISP."""
 import sys
 from pathlib import Path
 

@@ -1,4 +1,4 @@
-"""Tests of analogfe.metrics: IoU, NMS and PASCAL VOC average precision."""
+"""Tests of analogfe.learn.metrics: IoU, NMS and PASCAL VOC average precision."""
 import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, precision_recall_curve
@@ -57,7 +57,7 @@ def test_nms_hand_case():
 
 
 def _nms_reference(boxes, scores, thr):
-    # O(n^2) transcription of the greedy rule, independent of analogfe.metrics.
+    # O(n^2) transcription of the greedy rule, independent of analogfe.learn.metrics.
     def iou(a, b):
         iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
         ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
@@ -116,7 +116,7 @@ def test_voc_ap_hand_cases():
 
 
 def test_voc_ap_bad_input():
-    with pytest.raises(ValueError, match="method"):
+    with pytest.raises(ValueError, match="rule"):
         voc_ap([1.0], [1.0], "12point")
     with pytest.raises(ValueError, match="precision"):
         voc_ap([0.5, 1.0], [1.0])
@@ -188,10 +188,10 @@ def test_match_detections_voc_rules():
     assert npos == 2
     assert s.tolist() == [0.9, 0.8, 0.65, 0.6, 0.5]
     assert tp.tolist() == [True, False, False, True, False]
-    ev = evaluate_detections(dets, scores, gt, difficult, method="area")
+    ev = evaluate_detections(dets, scores, gt, difficult, rule="area")
     # precision 1, 1/2, 1/3, 2/4, 2/5 at recall .5 .5 .5 1 1 -> envelope 1 then 1/2
     assert ev.ap == pytest.approx(0.5 * 1 + 0.5 * 0.5)
-    ev11 = evaluate_detections(dets, scores, gt, difficult, method="11point")
+    ev11 = evaluate_detections(dets, scores, gt, difficult, rule="11point")
     assert ev11.ap == pytest.approx((6 * 1 + 5 * 0.5) / 11)
     # without the difficult flag, the third object counts: recall tops at 3/3
     ev_nd = evaluate_detections(dets, scores, gt)

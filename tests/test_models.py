@@ -1,4 +1,4 @@
-"""Tests of analogfe.models: encodings, the ResNet family and the counters."""
+"""Tests of analogfe.learn.models: encodings, the ResNet family and the counters."""
 import math
 
 import numpy as np

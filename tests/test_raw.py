@@ -1,4 +1,4 @@
-"""Tests of analogfe.data.raw: DNG files written here (pidng) read back through rawpy."""
+"""Tests of analogfe.scene.raw: DNG files written here (pidng) read back through rawpy."""
 import numpy as np
 import pytest
 

@@ -1,4 +1,4 @@
-"""Tables, plots and atomic files of analogfe.report."""
+"""Tables, plots and atomic files of analogfe.app.report."""
 import json
 
 import numpy as np

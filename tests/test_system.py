@@ -1,4 +1,4 @@
-"""Tests of the system cost model (analogfe.system, analogfe.energy).
+"""Tests of the system cost model (analogfe.system, analogfe.system.energy).
 
 Hand-computed values for each component, the published figures of Young et
 al. (JSSC 2019) and of the commercial-sensor survey quoted by Omid-Zohoor et

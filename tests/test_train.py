@@ -1,4 +1,4 @@
-"""Tests of analogfe.train: the loop, checkpoints, resume, metrics, comparison."""
+"""Tests of analogfe.learn.train: the loop, checkpoints, resume, metrics, comparison."""
 import json
 import os
 from pathlib import Path

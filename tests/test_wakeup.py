@@ -1,4 +1,4 @@
-"""Tests of analogfe.wakeup: the wake-up classifier, the detector, the LFW evidence."""
+"""Tests of analogfe.learn: the wake-up classifier, the detector, the LFW evidence."""
 import dataclasses
 
 import numpy as np
@@ -221,7 +221,7 @@ def test_detector_finds_faces_in_scenes():
     assert ev.n_positives == n_targets >= 4
     # measured 0.88; a detector that finds nothing scores 0, random weights ~0.1
     assert ev.ap >= 0.5
-    ev11 = det.evaluate(test.images, test.boxes, method="11point")
+    ev11 = det.evaluate(test.images, test.boxes, rule="11point")
     assert ev11.ap >= 0.5
 
 

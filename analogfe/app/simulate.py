@@ -65,7 +65,7 @@ def simulate_stages(scene, config, *, cfa=None, seed=0, brightness=1.0, progress
     ----------
     scene : (H, W) float array in [0, 1]
     config : dict
-        From :func:`analogfe.compare.load_config` (``sensor``, ``scene``,
+        From :func:`analogfe.app.config.load_config` (``sensor``, ``scene``,
         ``frontends`` sections).
     cfa : None or str
     seed : int
@@ -178,7 +178,7 @@ def simulate(source, config, out_dir, *, seed=0, max_side=1024, progress=True):
     source : str or path
         See :func:`load_scene`.
     config : dict
-        From :func:`analogfe.compare.load_config`.
+        From :func:`analogfe.app.config.load_config`.
     out_dir : path
     seed : int
     max_side : int

@@ -225,7 +225,7 @@ def run_sweep(config, out_dir, *, seed=0, scheduler=None, serial=False, progress
     Parameters
     ----------
     config : dict or path
-        See :func:`analogfe.config.load_config`; the grid is ``sweep.grid``.
+        See :func:`analogfe.app.config.load_config`; the grid is ``sweep.grid``.
     out_dir : path
     seed : int
     scheduler : str, optional

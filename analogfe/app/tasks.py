@@ -165,7 +165,7 @@ def fit_svm_config(split, fe, fe_sc, config, sc, *, seed, cv_seed):
 def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
     """Train the wake-up SVM on one front end; accuracy and the brightness sweep.
 
-    The classifier is :class:`analogfe.wakeup.WakeUpClassifier` (front end,
+    The classifier is :class:`analogfe.learn.classifier.WakeUpClassifier` (front end,
     HOG, linear SVM). With ``svm.C = "auto"`` C is chosen by 5-fold
     cross-validation on the training split only.
 
@@ -178,7 +178,7 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
         ``n_features``, ``model`` (the fitted classifier), and with
         ``scenes`` (test scenes with boxes) ``ap``: PASCAL VOC average
         precision (area, IoU 0.5) of the sliding-window detector
-        (:class:`analogfe.wakeup.SlidingWindowDetector`) built on the classifier.
+        (:class:`analogfe.learn.detector.SlidingWindowDetector`) built on the classifier.
     """
     from tqdm.auto import tqdm
 

@@ -1,4 +1,4 @@
-"""Few-bit converters: the log-ratio converter and the packing of its codes.
+"""The few-bit log-ratio converter.
 
 The log-ratio converter digitises the natural log of the ratio of two pixel
 values, ``d = ln(I_a + eps) - ln(I_b + eps)`` with ``I`` the linear intensity
@@ -12,8 +12,7 @@ quantised either with the formula of the released log-HOG code,
 1.35, 2.44, 4.42), or against an explicit ascending list of ratio thresholds
 ``r_1 < ... < r_m`` (``2m + 1`` symmetric levels, ``|q| = #{i : |d| >= ln r_i}``).
 
-Codes leave the chip packed; :data:`PACKINGS` names the packings and
-:func:`pack_codes` / :func:`unpack_codes` implement them.
+Codes leave the chip packed (:mod:`analogfe.frontend.packing`).
 
 References
 ----------

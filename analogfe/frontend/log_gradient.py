@@ -1,18 +1,14 @@
-"""Front ends: the analog log-gradient front end and the digital RGB baseline.
+"""The analog log-gradient front end.
 
-Both take the electrons of :meth:`analogfe.sensor.Sensor.expose` (the analog
-domain) and know what they send off chip (:meth:`bits_per_frame`) and what
-the conversion costs (:meth:`operation_counts`), so the cost model never
-guesses.
-
-* :class:`LogGradientFrontEnd` -- k x k charge binning per scale (the analog
-  cyclic row buffers of the log-gradient sensor), then the log-ratio converter
-  of :mod:`analogfe.adc` on neighbour pairs: int8 codes ``dx``, ``dy`` per scale.
-* :class:`DigitalFrontEnd` -- read noise + linear ADC (:meth:`Sensor.readout`)
-  and the minimal ISP (:func:`analogfe.process`): 8-bit RGB or gray.
-
-:data:`FRONTENDS` names the standard front ends, :func:`make_frontend` builds
-one by name and :func:`emulate` runs sRGB images through the whole path.
+:class:`LogGradientFrontEnd` takes the electrons of
+:meth:`analogfe.sensor.Sensor.expose` (the analog domain): k x k charge
+binning per scale (:func:`bin_image`, the analog cyclic row buffers of the
+log-gradient sensor), then the log-ratio converter of
+:mod:`analogfe.frontend.converter` on neighbour pairs: int8 codes ``dx``,
+``dy`` per scale (:class:`~analogfe.frontend.GradientCodes`). It knows what
+it sends off chip (:meth:`~LogGradientFrontEnd.bits_per_frame`) and what the
+conversion costs (:meth:`~LogGradientFrontEnd.operation_counts`), so the
+cost model never guesses.
 
 References
 ----------
@@ -88,7 +84,7 @@ class LogGradientFrontEnd:
     Electrons are binned k x k per scale (the mean, as the sensor's analog
     cyclic row buffers average charge), turned into linear intensity
     ``I = electrons / full_well_e`` and converted on neighbour pairs by the
-    log-ratio converter (:mod:`analogfe.adc`)::
+    log-ratio converter (:mod:`analogfe.frontend.converter`)::
 
         L = ln(I + eps);  dx = L[y, x+1] - L[y, x-1];  dy = L[y+1, x] - L[y-1, x]
         q = round(clip(d, -ln 8, ln 8) * (2**(b-1) - 0.5 - 1e-4) / ln 8)

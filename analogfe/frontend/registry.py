@@ -91,7 +91,7 @@ def emulate(images_srgb, frontend, *, sensor_config=None, seed=0, signal_e=None,
             brightness=1.0):
     """Run sRGB image(s) through a sensor and a front end.
 
-    sRGB -> :func:`analogfe.unprocess` (default camera) ->
+    sRGB -> :func:`analogfe.scene.unprocess` (default camera) ->
     :meth:`Sensor.expose` with ``signal_e * brightness`` electrons for a raw
     value of 1.0 (clipped at the full well) -> front end.
 

@@ -1,6 +1,6 @@
 """The wake-up classifier: front end + HOG + linear SVM, a scikit-learn estimator.
 
-Re-exported by :mod:`analogfe.wakeup`, whose documentation describes the
+Re-exported by :mod:`analogfe.learn`, whose documentation describes the
 whole always-on path.
 """
 from __future__ import annotations
@@ -271,7 +271,7 @@ class WakeUpClassifier(ClassifierMixin, BaseEstimator):
 
     def evaluate(self, X, y):
         """Accuracy, ROC AUC, AP and the precision-recall curve on ``(X, y)``
-        (binary only; see :func:`analogfe.metrics.classification_metrics`)."""
+        (binary only; see :func:`analogfe.learn.metrics.classification_metrics`)."""
         scores = self.decision_function(X)
         if scores.ndim != 1:
             raise ValueError("evaluate needs a binary classifier")

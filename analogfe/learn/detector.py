@@ -1,6 +1,6 @@
 """The multi-scale sliding-window detector and its training on emulated scenes.
 
-Re-exported by :mod:`analogfe.wakeup`, whose documentation describes the
+Re-exported by :mod:`analogfe.learn`, whose documentation describes the
 whole always-on path.
 
 References
@@ -85,7 +85,7 @@ class SlidingWindowDetector:
     window of the classifier's training size slides over every level; its HOG
     vector is scored by the linear model; windows scoring above ``threshold``
     are mapped to input-image pixels (times the level's scale) and thinned by
-    greedy NMS (:func:`analogfe.metrics.nms`).
+    greedy NMS (:func:`analogfe.learn.metrics.nms`).
 
     Parameters
     ----------
@@ -344,14 +344,13 @@ class SlidingWindowDetector:
                     for j in range(len(stack))]
         return [self.detect(im) for im in images]
 
-    def evaluate(self, images, gt_boxes, difficult=None, *, iou_threshold=0.5,
-                 method="area"):
+    def evaluate(self, images, gt_boxes, difficult=None, *, iou_threshold=0.5, rule="area"):
         """PASCAL VOC AP of the detector on images with ground truth
-        (see :func:`analogfe.metrics.evaluate_detections`)."""
+        (see :func:`analogfe.learn.metrics.evaluate_detections`)."""
         found = self.detect_batch(images)
         return evaluate_detections([d.boxes for d in found], [d.scores for d in found],
                                    gt_boxes, difficult, iou_threshold=iou_threshold,
-                                   method=method)
+                                   rule=rule)
 
 
 def train_detector(images, gt_boxes, *, frontend="lg1.5", window=(24, 24), cell_size=4,

@@ -5,7 +5,7 @@ codes of :class:`analogfe.frontend.GradientCodes`) becomes the network's input
 through :func:`encode`, in two steps that can also be called separately:
 :func:`pack` (compact integer tensor, the form worth caching) and
 :func:`expand` / :class:`InputEncoder` (float32, batch by batch). The public
-names are re-exported by :mod:`analogfe.models`.
+names are re-exported by :mod:`analogfe.learn.models`.
 
 References
 ----------

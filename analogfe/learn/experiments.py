@@ -5,8 +5,8 @@ packed for training; :func:`train_frontend` trains one network on it;
 :func:`compare_encodings` trains the same network on the same split with the
 same epoch budget for each front end, and :func:`brightness_sweep` evaluates
 the trained models with the scene's linear light scaled by ``2**k`` before
-the front end. The public names are re-exported by :mod:`analogfe.train`,
-where the training loop (:func:`analogfe.train.fit`) lives.
+the front end. The public names are re-exported by :mod:`analogfe.learn.train`,
+where the training loop (:func:`analogfe.learn.train.fit`) lives.
 
 References
 ----------
@@ -91,7 +91,7 @@ def emulate_dataset(images_srgb, frontend, encoding=None, *, brightness=1.0, sig
     """sRGB images -> the compact tensor a model is trained on.
 
     Runs :func:`analogfe.frontend.emulate` (unprocess, expose with
-    ``brightness``, front end) in chunks and :func:`analogfe.models.pack`.
+    ``brightness``, front end) in chunks and :func:`analogfe.learn.encodings.pack`.
 
     Parameters
     ----------
@@ -99,7 +99,7 @@ def emulate_dataset(images_srgb, frontend, encoding=None, *, brightness=1.0, sig
     frontend : str or front end object
         e.g. ``"rgb8"``, ``"gray8"``, ``"lg1.5"``, ``"lg2.75"``.
     encoding : str, optional
-        :data:`analogfe.models.ENCODINGS` name; the front end's default if None.
+        :data:`analogfe.learn.encodings.ENCODINGS` name; the front end's default if None.
     brightness : float
         Factor on the linear light (``2**k``); electrons clip at full well.
     signal_e : float, optional
@@ -146,7 +146,7 @@ class TrainedModel:
         The front end (registry name or object).
     encoding : str
     levels : int
-    model : analogfe.models.ResNet
+    model : analogfe.learn.models.ResNet
     signal_e : float
     sensor_config : SensorConfig or None
     result : FitResult
@@ -204,7 +204,7 @@ def train_frontend(split, frontend, encoding=None, *, epochs=30, width=16, block
         ``X_train, y_train`` (uint8 sRGB images), ``classes``.
     frontend : str or front end object
     encoding : str, optional
-    epochs, width, blocks, batch_size : see :func:`fit`, :class:`analogfe.models.ResNet`
+    epochs, width, blocks, batch_size : see :func:`fit`, :class:`analogfe.learn.models.ResNet`
     val_fraction : float
         Stratified part of the training images held out for early stopping
         and model selection (0 for none).
@@ -265,7 +265,7 @@ def compare_encodings(dataset="lfw", frontends=("rgb8", "gray8", "lg1.5", "lg2.7
         Front end names or objects, or ``(front end, encoding)`` pairs (named
         ``"frontend:encoding"`` in the table), e.g. ``("gray8", "gray8-norm")``.
     encodings : dict, optional
-        Front end name -> encoding (default: :func:`analogfe.models.default_encoding`).
+        Front end name -> encoding (default: :func:`analogfe.learn.encodings.default_encoding`).
     epochs, seed, width, batch_size : see :func:`train_frontend`, :func:`fit`
         (small batches give batch norm enough steps on a 150-image set)
     test_size : float

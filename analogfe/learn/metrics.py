@@ -33,7 +33,7 @@ from ..data.boxes import _check_boxes, box_iou
 __all__ = [
     "nms",
     "voc_ap",
-    "AP_METHODS",
+    "AP_RULES",
     "match_detections",
     "DetectionEvaluation",
     "evaluate_detections",
@@ -103,11 +103,11 @@ def _ap_area(recall, precision):
     return float(np.sum((mrec[i + 1] - mrec[i]) * mpre[i + 1]))
 
 
-AP_METHODS = {"11point": _ap_11point, "area": _ap_area}
+AP_RULES = {"11point": _ap_11point, "area": _ap_area}
 """Registry of AP variants: ``"11point"`` (VOC2007) and ``"area"`` (VOC2010+)."""
 
 
-def voc_ap(recall, precision, method="area"):
+def voc_ap(recall, precision, rule="area"):
     """PASCAL VOC average precision from a precision-recall curve.
 
     Parameters
@@ -117,7 +117,7 @@ def voc_ap(recall, precision, method="area"):
         (non-decreasing, in ``[0, 1]``).
     precision : (n,) array_like
         Precision after each detection.
-    method : {"area", "11point"}
+    rule : {"area", "11point"}
         ``"11point"``: VOC2007, the mean of the interpolated precision
         ``max(precision[recall >= t])`` at ``t = 0, 0.1, ..., 1``.
         ``"area"``: VOC2010 onwards, the area under the interpolated
@@ -131,7 +131,7 @@ def voc_ap(recall, precision, method="area"):
     Raises
     ------
     ValueError
-        Unknown ``method``, mismatched lengths, values outside [0, 1], or
+        Unknown ``rule``, mismatched lengths, values outside [0, 1], or
         decreasing ``recall``.
 
     References
@@ -143,7 +143,7 @@ def voc_ap(recall, precision, method="area"):
     >>> voc_ap([0.5, 0.5, 1.0], [1.0, 0.5, 2 / 3])
     0.8333333333333333
     """
-    check_choice(method, "method", tuple(AP_METHODS))
+    check_choice(rule, "rule", tuple(AP_RULES))
     r = check_array(recall, "recall", ndim=1, dtype=np.float64, allow_empty=True)
     p = check_array(precision, "precision", ndim=1, dtype=np.float64, allow_empty=True)
     if r.shape != p.shape:
@@ -153,7 +153,7 @@ def voc_ap(recall, precision, method="area"):
             raise ValueError(f"{name} must lie in [0, 1]")
     if r.size > 1 and (np.diff(r) < 0).any():
         raise ValueError("recall must be non-decreasing (detections in descending score order)")
-    return AP_METHODS[method](r, p)
+    return AP_RULES[rule](r, p)
 
 
 def _as_box_list(arg, name):
@@ -267,8 +267,8 @@ class DetectionEvaluation:
     Attributes
     ----------
     ap : float
-        Average precision by ``method``.
-    method : str
+        Average precision by ``rule``.
+    rule : str
         ``"area"`` or ``"11point"``.
     precision, recall : (d,) ndarray of float64
         The curve after each kept detection, descending score.
@@ -283,7 +283,7 @@ class DetectionEvaluation:
     """
 
     ap: float
-    method: str
+    rule: str
     precision: np.ndarray
     recall: np.ndarray
     scores: np.ndarray
@@ -293,10 +293,10 @@ class DetectionEvaluation:
 
 
 def evaluate_detections(det_boxes, det_scores, gt_boxes, difficult=None, *,
-                        iou_threshold=0.5, method="area"):
+                        iou_threshold=0.5, rule="area"):
     """PASCAL VOC average precision of detections against ground truth.
 
-    Parameters are those of :func:`match_detections`, plus ``method``
+    Parameters are those of :func:`match_detections`, plus ``rule``
     (``"area"`` VOC2010+, or ``"11point"`` VOC2007; see :func:`voc_ap`).
 
     Returns
@@ -312,7 +312,7 @@ def evaluate_detections(det_boxes, det_scores, gt_boxes, difficult=None, *,
     >>> ev.ap, ev.tp.tolist()
     (1.0, [True, False])
     """
-    check_choice(method, "method", tuple(AP_METHODS))
+    check_choice(rule, "rule", tuple(AP_RULES))
     scores, tp, n_pos = match_detections(det_boxes, det_scores, gt_boxes, difficult,
                                          iou_threshold=iou_threshold)
     ctp = np.cumsum(tp, dtype=np.float64)
@@ -323,8 +323,8 @@ def evaluate_detections(det_boxes, det_scores, gt_boxes, difficult=None, *,
         ap = float("nan")
     else:
         recall = ctp / n_pos
-        ap = AP_METHODS[method](recall, precision)
-    return DetectionEvaluation(ap=ap, method=method, precision=precision, recall=recall,
+        ap = AP_RULES[rule](recall, precision)
+    return DetectionEvaluation(ap=ap, rule=rule, precision=precision, recall=recall,
                                scores=scores, tp=tp, n_positives=n_pos,
                                iou_threshold=float(iou_threshold))
 

@@ -18,7 +18,7 @@ separately:
 2. :func:`expand` (or the module :class:`InputEncoder`) turns that into the
    float32 tensor the model takes, batch by batch.
 
-The encodings live in ``analogfe._encodings`` and are importable from here.
+The encodings live in ``analogfe.learn.encodings`` and are importable from here.
 The counters (:func:`count_params`, :func:`count_macs`, :func:`model_profile`)
 are taken from the model itself with forward hooks, so they follow any change
 to the architecture.

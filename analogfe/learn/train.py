@@ -8,13 +8,13 @@ the checkpoint. :func:`compare_encodings` trains the same network on the same
 split with the same epoch budget for each front end, and
 :func:`brightness_sweep` evaluates the trained models with the scene's linear
 light scaled by ``2**k`` before the front end (both defined in
-``analogfe._experiments`` and importable from here).
+``analogfe.learn.experiments`` and importable from here).
 
 References
 ----------
 Y. Wu, J. Johnson, "Rethinking 'Batch' in BatchNorm", arXiv:2105.07576, 2021
 (precise batch-norm statistics, see ``precise_bn`` of :func:`fit`). The paper
-behind the comparison (Lu & Murmann, 2022) is cited in ``analogfe._experiments``.
+behind the comparison (Lu & Murmann, 2022) is cited in ``analogfe.learn.experiments``.
 """
 from __future__ import annotations
 
@@ -170,9 +170,9 @@ def evaluate(model, data, *, encoder=None, batch_size=256, device=None, classes=
     model : nn.Module
     data : Dataset or (inputs, labels)
         Items ``(x, y)``; ``x`` is the model input, or the compact tensor of
-        :func:`analogfe.models.pack` when ``encoder`` is given.
+        :func:`analogfe.learn.encodings.pack` when ``encoder`` is given.
     encoder : nn.Module, optional
-        Applied to each batch first (e.g. :class:`analogfe.models.InputEncoder`).
+        Applied to each batch first (e.g. :class:`analogfe.learn.encodings.InputEncoder`).
     batch_size : int
     device : str or torch.device, optional
         CUDA when present if None.
@@ -279,7 +279,7 @@ def fit(model, train_data, val_data=None, *, encoder=None, epochs=10, batch_size
         ``config`` attribute (if any) goes into the checkpoint.
     train_data, val_data : Dataset or (inputs, labels)
         Items ``(x, y)``. With ``encoder``, ``x`` is compact (e.g. int8 codes
-        from :func:`analogfe.models.pack`) and is expanded batch by batch.
+        from :func:`analogfe.learn.encodings.pack`) and is expanded batch by batch.
     encoder : nn.Module, optional
         Applied to every batch before the model.
     epochs : int

@@ -17,7 +17,7 @@ baseline) and keeps the best boxes by greedy non-maximum suppression.
 :func:`train_detector` trains one on the windows of emulated scenes, with
 hard-negative mining. :func:`compare_frontends_lfw` is the front-end
 comparison on the LFW subset. Evaluation (accuracy, ROC AUC, PR, PASCAL VOC
-AP) is in :mod:`analogfe.metrics`.
+AP) is in :mod:`analogfe.learn.metrics`.
 
 References
 ----------

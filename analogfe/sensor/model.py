@@ -249,7 +249,7 @@ class Sensor:
         Parameters
         ----------
         scene : (H, W) or (N, H, W) ndarray, float
-            Linear relative irradiance >= 0 (e.g. :func:`analogfe.isp.unprocess`
+            Linear relative irradiance >= 0 (e.g. :func:`analogfe.scene.unprocess`
             output); 1.0 gives ``signal_e`` electrons on average.
         signal_e : float
             Mean photo-electrons of a scene value of 1.0 in this exposure

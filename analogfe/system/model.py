@@ -22,7 +22,7 @@ HOG histograms            one cell row of accumulators, a read-modify-write
 detector features         the sliding window's cell rows; every window reads
                           its cells' descriptors
 detector weights / MACs   one linear filter per window position
-CNN MACs / weights / act  from :func:`analogfe.models.model_profile`
+CNN MACs / weights / act  from :func:`analogfe.system.network.model_profile`
 ========================  ===================================================
 
 A digital front end is detected at one scale (an image pyramid would add
@@ -30,10 +30,10 @@ digital resampling, which is not modelled); a log-gradient front end at each
 of the scales it reads out.
 
 Every constant is a keyword default (see :class:`CostParams` and
-:mod:`analogfe.energy`, which gives each one its source) and can be
+:mod:`analogfe.system.energy`, which gives each one its source) and can be
 overridden from Python (``cost(..., link_pj_per_bit=4.0)``) or from a TOML
 file (:func:`load_cost_config`). Digital energies come from the 45 nm table of
-Horowitz and are moved to another node with :func:`analogfe.energy.node_scale`.
+Horowitz and are moved to another node with :func:`analogfe.system.energy.node_scale`.
 
 HOG descriptor compression (Young et al., JSSC 2019, reproduced by
 :func:`hog_compression`): one 8 x 8 cell of 8-bit pixels is 512 bits. A
@@ -49,7 +49,7 @@ What the presets reproduce (tests/test_system.py checks each):
 
 - ``jssc2019-1.5b``: sensor + link 98.4 pJ/pixel (paper: 99 pJ/pixel [1];
   the converter's energy per decision is calibrated to it, see
-  :data:`analogfe.energy.RDC_PJ_PER_COMPARISON`).
+  :data:`analogfe.system.energy.RDC_PJ_PER_COMPARISON`).
 - ``conventional``: sensor + link 700 pJ/pixel, of which the ADCs take 84 %
   and the I/O 14 % (published: 0.70 nJ/pixel, 70-85 % and 10-15 % [2]; the
   column ADC FoM is calibrated to it).
@@ -338,7 +338,7 @@ def _hog_svm_scale(acc, h, w, d, fe, p, t):
 
 
 def _cnn_profile(p):
-    """The CNN's profile, in the keys of :func:`analogfe.models.model_profile`:
+    """The CNN's profile, in the keys of :func:`analogfe.system.network.model_profile`:
     ``params``, ``macs`` and ``activation_bits`` (peak working memory, bits)
     required; ``weight_bits`` (all weights, bits; default params x
     :attr:`CostParams.weight_bits`) and ``activation_values`` (outputs of all

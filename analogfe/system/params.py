@@ -2,7 +2,7 @@
 
 Re-exported by :mod:`analogfe.system`; every field is a keyword of
 :func:`analogfe.system.cost` and a key of its TOML configuration. The sources
-of the default values are in :mod:`analogfe.energy`.
+of the default values are in :mod:`analogfe.system.energy`.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class CostParams:
     """Every constant of the cost model; each is a keyword of :func:`analogfe.system.cost`.
 
     Energies in pJ, FoM in fJ/conversion-step. The sources are in
-    :mod:`analogfe.energy`; the operation counts are estimates stated here.
+    :mod:`analogfe.system.energy`; the operation counts are estimates stated here.
 
     Attributes
     ----------
@@ -37,7 +37,7 @@ class CostParams:
     adc_fom_fj : float
         Walden FoM of the linear ADC (30 fJ/step: survey median of standalone
         ADCs). Column ADCs of commercial sensors calibrate to about
-        1.15 pJ/step (:data:`analogfe.energy.CONVENTIONAL_ADC_FOM_FJ`, used by
+        1.15 pJ/step (:data:`analogfe.system.energy.CONVENTIONAL_ADC_FOM_FJ`, used by
         the "conventional" preset): the like-for-like figure when comparing
         with the measured log-gradient chip, whose converter constant comes
         from silicon.
@@ -66,7 +66,7 @@ class CostParams:
         Operations of the minimal ISP per pixel (black level 1 add, white
         balance 1 mult, bilinear demosaic about 6 adds, gamma LUT 3 lookups
         counted as adds, scaling to 8 bits 3 mults: the steps of
-        :func:`analogfe.isp.process`; an estimate) at 16 bits.
+        :func:`analogfe.frontend.process`; an estimate) at 16 bits.
     isp_line_rows : int
         Raw rows the demosaic keeps (3 for a 3 x 3 neighbourhood).
     frame_buffer : bool
@@ -90,11 +90,11 @@ class CostParams:
         frame; False (default): they are read from SRAM for every window.
     cnn : mapping, torch.nn.Module or None
         The CNN back end: a model passed to
-        :func:`analogfe.models.model_profile`, or its result (``params``,
+        :func:`analogfe.system.network.model_profile`, or its result (``params``,
         ``macs``, ``activation_bits`` = peak working memory in bits; optional
         ``weight_bits`` = all weights in bits, ``activation_values``).
     cnn_input_shape : tuple or None
-        Input shape for :func:`analogfe.models.model_profile` (C, H, W).
+        Input shape for :func:`analogfe.system.network.model_profile` (C, H, W).
     cnn_activation_word_bits : int
         Activation word length used by a CNN MAC (8).
     """
