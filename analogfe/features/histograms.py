@@ -69,8 +69,6 @@ DT_EPS = 1e-5
 DT_CLIP = 0.2
 #: Largest cell, block or window side accepted (in pixels or cells).
 _MAX_PAIR = 1 << 20
-#: Rec. 709 luma weights on the coded values, as skimage.color.rgb2gray.
-LUMA_709 = (0.2125, 0.7154, 0.0721)
 
 
 #: scikit-image's block normalisations and their kernel codes.
