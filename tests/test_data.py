@@ -530,3 +530,21 @@ def test_emulated_dataset_with_the_real_front_end(tmp_path):
         td.EmulatedDataset(images, [1, 0, 1], "lg1.5", transform=td.codes_to_array), batch_size=2)
     xb, yb = next(iter(loader))
     assert tuple(xb.shape) == (2, 2, 16, 16) and yb.tolist() == [1, 0]
+
+
+@pytest.mark.parametrize("planted", ["/etc/passwd", "../../outside.png", "sub/../../x.png",
+                                     "..\\outside.png"])
+def test_voc_refuses_filenames_outside_the_dataset(voc_root, planted):
+    xml = voc_root / "Annotations" / "2014_000001.xml"
+    xml.write_text(xml.read_text().replace("<filename>2014_000001.png</filename>",
+                                           f"<filename>{planted}</filename>"))
+    with pytest.raises(ValueError, match=r"2014_000001\.xml.*<filename>.*not a plain file name"):
+        data.load_voc(voc_root, split="train")
+
+
+@pytest.mark.parametrize("planted", ["../outside", "/tmp/outside", "a/../../b"])
+def test_voc_refuses_image_ids_outside_the_dataset(voc_root, planted):
+    lst = voc_root / "ImageSets" / "Main" / "train.txt"
+    lst.write_text(f"2014_000001\n{planted}\n")
+    with pytest.raises(ValueError, match=r"train\.txt.*image id.*not a plain file name"):
+        data.load_voc(voc_root, split="train")

@@ -164,7 +164,20 @@ def parse_voc_xml(path):
         objects.append(VOCObject(name.lower(), box, flags["difficult"], flags["truncated"]))
     fname = root.find("filename")
     filename = fname.text.strip() if fname is not None and fname.text and fname.text.strip() else None
+    if filename is not None:
+        _bare_name(filename, "<filename>", path)
     return VOCRecord(path.stem, path, filename, width, height, tuple(objects))
+
+
+def _bare_name(name, what, source):
+    """``name`` if it is a plain file name inside its folder; a name that is
+    absolute, holds a path separator or ``..`` would let a dataset read files
+    outside itself, and is refused."""
+    if (not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name
+            or Path(name).is_absolute() or ".." in Path(name).parts):
+        raise ValueError(f"{source}: {what} {name!r} is not a plain file name inside the dataset "
+                         "folder (absolute paths, separators and '..' are refused)")
+    return name
 
 
 class VOCDataset:
@@ -228,7 +241,8 @@ class VOCDataset:
                 raise FileNotFoundError(
                     f"split file not found: {list_path}; splits present: {', '.join(found) or 'none'}"
                 )
-            ids = [line.split()[0] for line in list_path.read_text().splitlines() if line.strip()]
+            ids = [_bare_name(line.split()[0], "image id", list_path)
+                   for line in list_path.read_text().splitlines() if line.strip()]
         if not ids:
             raise ValueError(f"no images in {self.image_set or 'Annotations'} of {self.root}")
         records = [parse_voc_xml(ann_dir / f"{i}.xml") for i in ids]
