@@ -6,15 +6,18 @@ interrupted run leaves either the old file or the new one, never half of one.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
 __all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "atomic_write_json",
-           "json_default", "is_jsonable", "strict_json"]
+           "json_default", "is_jsonable", "strict_json", "checksum", "write_cached",
+           "read_cached"]
 
 
 def _read_umask():
@@ -97,3 +100,45 @@ def atomic_write_json(path, obj):
     """Write ``obj`` as indented, key-sorted JSON to ``path`` atomically."""
     return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True,
                                               default=json_default) + "\n")
+
+
+def checksum(obj):
+    """SHA-256 of ``obj`` as canonical JSON (sorted keys), hex."""
+    blob = json.dumps(obj, sort_keys=True, default=json_default).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def write_cached(path, key, result, **extra):
+    """Store ``result`` atomically with the key of what produced it and a
+    checksum, so that :func:`read_cached` recognises a foreign or edited file."""
+    return atomic_write_json(path, {**extra, "key": key, "checksum": checksum(result),
+                                    "result": result})
+
+
+def read_cached(path, key, required=()):
+    """The ``result`` stored by :func:`write_cached` under ``key``, or None.
+
+    None when the file is missing; also, with one line on stderr, when it is
+    unreadable, not such a file, stored for another key (configuration), edited
+    since (checksum), or when its result lacks one of the ``required`` keys.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    why = None
+    try:
+        d = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        d, why = None, f"unreadable ({type(exc).__name__})"
+    if why is None and not (isinstance(d, dict) and isinstance(d.get("result"), dict)):
+        why = "not a stored result"
+    elif why is None and d.get("key") != key:
+        why = "stored for another configuration"
+    elif why is None and d.get("checksum") != checksum(d["result"]):
+        why = "checksum does not match (edited or foreign)"
+    elif why is None and any(k not in d["result"] for k in required):
+        why = "incomplete"
+    if why is not None:
+        print(f"analogfe: {path}: {why}; recomputing", file=sys.stderr)
+        return None
+    return d

@@ -220,3 +220,43 @@ def test_compare_on_an_image_folder_with_three_classes(tmp_path):
     by = {r["frontend"]: r for r in res["rows"]}
     assert set(by) == {"gray8", "lg1.5"} and 0 <= by["lg1.5"]["svm_accuracy"] <= 1
     assert res["results"]["lg1.5"]["svm"]["roc_auc"] is None
+
+
+@pytest.mark.parametrize("content", ["[]", "null", '{"result": {}}', "not json", "edited"])
+def test_compare_recomputes_a_bad_stored_result(capsys, tiny_config, out_dir, content):
+    from analogfe.app.compare import run_compare
+    from analogfe.app.config import load_config
+
+    cfg = load_config(tiny_config)
+    first = run_compare(cfg, out_dir, progress=False)
+    path = out_dir / "results" / "lg1.5.json"
+    if content == "edited":  # valid JSON of the right shape, one number changed by hand
+        d = json.loads(path.read_text())
+        d["result"]["svm"]["accuracy"] = 0.123
+        path.write_text(json.dumps(d))
+    else:
+        path.write_text(content)
+    capsys.readouterr()
+    again = run_compare(cfg, out_dir, progress=False)
+    err = capsys.readouterr().err
+    assert again["reused"] == ["rgb8"]
+    assert err.count("\n") == 1 and str(path) in err and "recomputing" in err
+    assert again["rows"] == first["rows"]
+
+
+def test_fresh_compare_does_not_read_checkpoints(tiny_config, out_dir, monkeypatch):
+    import torch
+
+    from analogfe.app.compare import run_compare
+    from analogfe.app.config import load_config
+
+    cfg = load_config(tiny_config)
+    run_compare(cfg, out_dir, progress=False)
+    assert list((out_dir / "checkpoints").rglob("checkpoint.pt"))
+
+    def no_load(*a, **k):
+        raise AssertionError("a checkpoint was read")
+
+    monkeypatch.setattr(torch, "load", no_load)
+    res = run_compare(cfg, out_dir, progress=False, fresh=True)
+    assert res["reused"] == []

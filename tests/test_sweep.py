@@ -55,8 +55,31 @@ def test_dask_local_cluster_equals_serial_and_resumes(tmp_path):
     assert int(rows[2]["bits_per_frame"]) > int(rows[0]["bits_per_frame"])
     for png in par["plots"]:
         assert png.is_file()
+    csv_text = (tmp_path / "serial" / "sweep.csv").read_text()
     again = run_sweep(cfg, tmp_path / "serial", seed=3, serial=True, progress=False)
     assert again["reused"] == 4 and again["rows"] == ser["rows"]
+    # a resumed sweep writes the same bytes as an uninterrupted one
+    assert (tmp_path / "serial" / "sweep.csv").read_text() == csv_text
+
+
+@pytest.mark.parametrize("content", ["[]", "null", '{"result": {}}', "{", "edited"])
+def test_bad_stored_point_is_recomputed(tmp_path, capsys, content):
+    import json
+
+    cfg = load_config({**SWEEP, "sweep": {"grid": {"bits": [2]}}})
+    first = run_sweep(cfg, tmp_path, seed=3, serial=True, progress=False)
+    (path,) = (tmp_path / "points").glob("*.json")
+    if content == "edited":
+        d = json.loads(path.read_text())
+        d["result"]["accuracy"] = 0.5
+        path.write_text(json.dumps(d))
+    else:
+        path.write_text(content)
+    capsys.readouterr()
+    again = run_sweep(cfg, tmp_path, seed=3, serial=True, progress=False)
+    err = capsys.readouterr().err
+    assert again["reused"] == 0 and again["rows"] == first["rows"]
+    assert str(path) in err and "recomputing" in err
 
 
 def test_sweep_cli_bad_scheduler_address(tmp_path, capsys):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import atomic_write_json
+from .._io import atomic_write_json, read_cached, write_cached
 from .config import config_hash, load_config
 from .tasks import (
     RESULT_VERSION,
@@ -45,16 +45,12 @@ def _frontend_hash(config, name, seed):
     return config_hash(config, "dataset", "scene", "sensor", "svm", "resnet", extra=extra)
 
 
-def _load_result(path, key):
-    try:
-        d = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
-    return d if d.get("config_hash") == key else None
+def evaluate_frontend(split, name, config, *, seed=0, scenes=None, out_dir=None, progress=False,
+                      resume=True):
+    """Every measurement of one front end (SVM, ResNet, brightness, cost) as a dict.
 
-
-def evaluate_frontend(split, name, config, *, seed=0, scenes=None, out_dir=None, progress=False):
-    """Every measurement of one front end (SVM, ResNet, brightness, cost) as a dict."""
+    With ``out_dir`` the ResNet checkpoints under ``out_dir/checkpoints/``;
+    ``resume=False`` starts its training again whatever is stored there."""
     t0 = time.perf_counter()
     res = {"frontend": name}
     svm = evaluate_svm(split, name, config, seed=seed, scenes=scenes, progress=progress)
@@ -63,7 +59,8 @@ def evaluate_frontend(split, name, config, *, seed=0, scenes=None, out_dir=None,
         ck = None
         if out_dir is not None:
             ck = str(Path(out_dir) / "checkpoints" / f"{name}-{_frontend_hash(config, name, seed)}")
-        rn = evaluate_resnet(split, name, config, seed=seed, checkpoint_dir=ck, progress=progress)
+        rn = evaluate_resnet(split, name, config, seed=seed, checkpoint_dir=ck, progress=progress,
+                             resume=resume)
         res["resnet"] = {k: v for k, v in rn.items() if k != "model"}
     res["cost"] = evaluate_cost(name, config, cnn_profile=res.get("resnet", {}).get("frame_profile"))
     res["seconds"] = time.perf_counter() - t0
@@ -245,9 +242,12 @@ def run_compare(config=None, out_dir="analogfe-out", *, seed=0, progress=True, f
     progress : bool
         tqdm progress bars.
     fresh : bool
-        Recompute every front end even when a stored result matches. A
+        Recompute every front end even when a stored result matches, and
+        train the ResNets from the start (stored checkpoints are not read). A
         stored result whose cost settings differ (e.g. another ``cost.fps``)
-        keeps its accuracies and gets its costs recomputed.
+        keeps its accuracies and gets its costs recomputed. A stored file that
+        is not a valid result of this configuration (unreadable, edited,
+        foreign) is recomputed, with one line on stderr.
 
     Returns
     -------
@@ -269,7 +269,7 @@ def run_compare(config=None, out_dir="analogfe-out", *, seed=0, progress=True, f
         bar.set_postfix_str(name)
         key = _frontend_hash(config, name, seed)
         path = out / "results" / f"{name}.json"
-        stored = None if fresh else _load_result(path, key)
+        stored = None if fresh else read_cached(path, key, required=("frontend", "svm", "cost"))
         cost_key = config_hash(config, "cost")
         if stored is not None:
             r = stored["result"]
@@ -277,12 +277,11 @@ def run_compare(config=None, out_dir="analogfe-out", *, seed=0, progress=True, f
             if stored.get("cost_hash") != cost_key:  # the cost model alone is cheap to redo
                 r["cost"] = evaluate_cost(name, config,
                                           cnn_profile=r.get("resnet", {}).get("frame_profile"))
-                atomic_write_json(path, {**stored, "cost_hash": cost_key, "result": r})
+                write_cached(path, key, r, cost_hash=cost_key, frontend=name)
         else:
             r = evaluate_frontend(split, name, config, seed=seed, scenes=scenes, out_dir=out,
-                                  progress=progress)
-            atomic_write_json(path, {"config_hash": key, "cost_hash": cost_key, "frontend": name,
-                                     "result": r})
+                                  progress=progress, resume=not fresh)
+            write_cached(path, key, r, cost_hash=cost_key, frontend=name)
         results[name] = json.loads(json.dumps(r, default=float))
     rep = write_compare_report(results, config, out, seed=seed, split=split)
     rep.update(results=results, reused=reused)

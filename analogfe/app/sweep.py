@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import atomic_write_json, atomic_write_text
+from .._io import atomic_write_text, read_cached, write_cached
 from .._validation import check_keys
 from ..learn.selection import brightness_loss
 from .config import config_hash, load_config, task_seed
@@ -181,6 +181,10 @@ _RESULT_COLUMNS = [("accuracy", "accuracy"), ("max_loss", "max loss 2^k (pts)"),
                    ("average_power_uw", "avg power (uW)")]
 
 
+#: What a stored point must hold to be reused.
+_POINT_KEYS = tuple(k for k, _ in _RESULT_COLUMNS) + ("brightness", "breakdown_pj")
+
+
 def _csv_text(rows, keys):
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -253,18 +257,15 @@ def run_sweep(config, out_dir, *, seed=0, scheduler=None, serial=False, progress
     hashes = [_point_hash(config, p, seed) for p in points]
     results, todo = {}, []
     for h, p in zip(hashes, points):
-        f = out / "points" / f"{h}.json"
-        if not fresh and f.is_file():
-            try:
-                results[h] = json.loads(f.read_text())["result"]
-                continue
-            except (OSError, ValueError, KeyError):
-                pass
-        todo.append((h, p))
+        stored = None if fresh else read_cached(out / "points" / f"{h}.json", h, _POINT_KEYS)
+        if stored is not None:
+            results[h] = stored["result"]
+        else:
+            todo.append((h, p))
     reused = len(results)
 
     def done(h, p, r):
-        atomic_write_json(out / "points" / f"{h}.json", {"point": p, "seed": seed, "result": r})
+        write_cached(out / "points" / f"{h}.json", h, r, point=p, seed=seed)
         results[h] = json.loads(json.dumps(r))
 
     if todo:
@@ -279,7 +280,7 @@ def run_sweep(config, out_dir, *, seed=0, scheduler=None, serial=False, progress
         r = results[h]
         row = {"point": point_label(p), **p}
         row.update({k: r[k] for k, _ in _RESULT_COLUMNS})
-        row["brightness"] = r["brightness"]
+        row["brightness"] = {k: r["brightness"][k] for k in sorted(r["brightness"], key=int)}
         row["breakdown_pj"] = r["breakdown_pj"]
         rows.append(row)
     csv_keys = ["point"] + keys + [k for k, _ in _RESULT_COLUMNS] + ["brightness"]

@@ -232,7 +232,7 @@ def torch_threads(n):
 
 
 def fit_resnet(split, fe, fe_sc, config, sc, *, seed, test_seed, ks, checkpoint_dir=None,
-               progress=False):
+               progress=False, resume=True):
     """Train the ResNet of ``config["resnet"]`` on one front end and sweep brightness.
 
     Returns the :class:`~analogfe.learn.experiments.TrainedModel` and its test
@@ -247,7 +247,7 @@ def fit_resnet(split, fe, fe_sc, config, sc, *, seed, test_seed, ks, checkpoint_
             split, fe, epochs=r["epochs"], width=r["width"], seed=seed,
             signal_e=signal_for(config, sc), sensor_config=fe_sc, checkpoint_dir=checkpoint_dir,
             batch_size=r["batch_size"], lr=r["lr"], weight_decay=r["weight_decay"],
-            patience=r["patience"] or None, progress=progress)
+            patience=r["patience"] or None, progress=progress, resume=resume)
         sw = brightness_sweep({tm.name: tm}, split.X_test, split.y_test, ks=ks, seed=test_seed)
     return tm, {int(k): float(v) for k, v in sw["rows"][0]["accuracy"].items()}
 
@@ -261,14 +261,15 @@ def network_profile(model, height, width):
     return {k: int(prof[k]) for k in ("params", "macs", "activation_bits")}
 
 
-def evaluate_resnet(split, name, config, *, seed=0, checkpoint_dir=None, progress=False):
+def evaluate_resnet(split, name, config, *, seed=0, checkpoint_dir=None, progress=False,
+                    resume=True):
     """Train the ResNet-10 on one front end; accuracy and the brightness sweep."""
     sc = sensor_config_for(config, split.X_train.shape[1:3], name)
     fe, fe_sc = frontend_for(name, config, sc, task_seed(seed, name, "resnet"))
     ks = sorted(set(config["scene"]["brightness_exponents"]) | {0})
     tm, acc = fit_resnet(split, fe, fe_sc, config, sc, seed=task_seed(seed, name, "resnet"),
                          test_seed=task_seed(seed, name, "test"), ks=ks,
-                         checkpoint_dir=checkpoint_dir, progress=progress)
+                         checkpoint_dir=checkpoint_dir, progress=progress, resume=resume)
     prof = network_profile(tm.model, *split.X_test.shape[1:3])
     frame = network_profile(tm.model, config["cost"]["height"], config["cost"]["width"])
     return {"accuracy": acc[0], "brightness": acc, "max_loss": brightness_loss(acc)[0],
