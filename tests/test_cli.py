@@ -260,3 +260,69 @@ def test_fresh_compare_does_not_read_checkpoints(tiny_config, out_dir, monkeypat
     monkeypatch.setattr(torch, "load", no_load)
     res = run_compare(cfg, out_dir, progress=False, fresh=True)
     assert res["reused"] == []
+
+
+def test_config_that_is_not_utf8_names_the_file(capsys, tmp_path):
+    cfg = tmp_path / "latin1.toml"
+    cfg.write_bytes('[dataset]\nname = "caf\xe9"\n'.encode("latin-1"))
+    lines = _fails(["compare", "--config", str(cfg), "-o", str(tmp_path / "o")], capsys)
+    assert len(lines) == 1 and str(cfg) in lines[0] and "UTF-8" in lines[0]
+
+
+def test_seed_in_frontend_options_is_refused(capsys, tmp_path):
+    cfg = tmp_path / "seed.toml"
+    cfg.write_text('[frontends.options."lg1.5"]\nseed = 3\n')
+    lines = _fails(["compare", "--config", str(cfg), "-o", str(tmp_path / "o")], capsys)
+    assert len(lines) == 1 and "frontends.options.lg1.5.seed" in lines[0] and "--seed" in lines[0]
+
+
+def test_simulate_on_a_folder(capsys, tmp_path):
+    lines = _fails(["simulate", str(tmp_path), "-o", str(tmp_path / "o")], capsys)
+    assert len(lines) == 1 and "is a folder" in lines[0]
+
+
+@pytest.mark.parametrize("command", [["simulate", "camera"], ["compare"],
+                                     ["train", "--frontend", "lg1.5", "--model", "svm"]])
+def test_output_that_is_a_file_is_refused_first(capsys, tmp_path, command, monkeypatch):
+    import analogfe.app.compare as comp
+    import analogfe.app.simulate as sim
+
+    def never(*a, **k):
+        raise AssertionError("computed before checking the output folder")
+
+    for mod, name in ((sim, "simulate"), (comp, "run_compare"), (comp, "train_one")):
+        monkeypatch.setattr(mod, name, never)
+    out = tmp_path / "report"
+    out.write_text("a file")
+    lines = _fails(command + ["-o", str(out)], capsys)
+    assert len(lines) == 1 and "is a file" in lines[0]
+
+
+@pytest.mark.parametrize("argv", [["compare", "--bogus"], ["nope"], ["cost"], ["train", "--seed", "x"]])
+def test_argument_errors_are_one_line(capsys, argv):
+    lines = _fails(argv, capsys)
+    assert len(lines) == 1 and "error" in lines[0]
+
+
+def test_emulate_refuses_float_images_above_one_and_contradicting_cfa():
+    import numpy as np
+
+    from analogfe.frontend import emulate, make_frontend
+    from analogfe.sensor import SensorConfig
+
+    with pytest.raises(ValueError, match=r"images_srgb.*\[0, 1\]"):
+        emulate(np.full((8, 8), 1.5, np.float32), "lg1.5")
+    with pytest.raises(ValueError, match="cfa='RGGB' contradicts the sensor's cfa None"):
+        make_frontend("lg1.5", sensor_config=SensorConfig(cfa=None), cfa="RGGB")
+
+
+def test_disk_full_during_training_is_one_line(capsys, tiny_config, tmp_path, monkeypatch):
+    import os
+
+    import analogfe._io as io_mod
+
+    monkeypatch.setattr(io_mod.tempfile, "mkstemp",
+                        lambda **kw: (os.open("/dev/full", os.O_WRONLY), str(tmp_path / "x.tmp")))
+    lines = _fails(["train", "--frontend", "lg1.5", "--model", "resnet10", "--config",
+                    str(tiny_config), "-o", str(tmp_path / "o"), "-q"], capsys)
+    assert len(lines) == 1 and "No space left on device" in lines[0]

@@ -277,3 +277,18 @@ def test_compare_on_wakeup_scene_crops():
     assert out["split"].X_train.shape[1:] == (16, 16)
     assert out["split"].classes == ("non-face", "face")
     assert 0.0 <= out["rows"][0]["test_accuracy"] <= 1.0
+
+
+def test_disk_full_while_saving_a_checkpoint(tmp_path, monkeypatch):
+    import errno
+
+    import analogfe._io as io_mod
+
+    # every temporary file is /dev/full: the first write fails with ENOSPC
+    monkeypatch.setattr(io_mod.tempfile, "mkstemp",
+                        lambda **kw: (os.open("/dev/full", os.O_WRONLY), str(tmp_path / "x.tmp")))
+    ck = tmp_path / "run"
+    with pytest.raises(OSError) as exc:
+        T.fit(_net(), _toy(), epochs=1, checkpoint_dir=str(ck), **KW)
+    assert exc.value.errno == errno.ENOSPC
+    assert os.listdir(ck) == []  # nothing half-written

@@ -45,6 +45,15 @@ combination is one Dask task. Writes sweep.csv, the plots and sweep.md.""",
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr (exit status 2)."""
+
+    def error(self, message):
+        print(f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)",
+              file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
 def _common(parser):
     parser.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars or tables")
@@ -52,7 +61,7 @@ def _common(parser):
 
 def build_parser():
     """The argument parser of the ``analogfe`` command."""
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="analogfe",
         description="Mixed-signal front end of an always-on camera: simulate sensor "
                     "pipelines, train on emulated features, compare against the RGB "
@@ -212,6 +221,9 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        out = getattr(args, "output", None)
+        if out is not None and os.path.exists(out) and not os.path.isdir(out):
+            raise ValueError(f"output {out} is a file, not a folder")
         return _COMMANDS[args.command](args)
     except (ValueError, TypeError, KeyError, OSError) as exc:  # OSError: missing files, bad folders
         if os.environ.get("ANALOGFE_DEBUG", "0") not in ("", "0"):

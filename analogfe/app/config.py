@@ -96,7 +96,16 @@ def _frontend_options(v, name):
     for fe, kw in v.items():
         _choice(tuple(FRONTENDS))(fe, f"{name} front end")
         _table(kw, f"{name}.{fe}")
+        for key in _RUN_SET:
+            if key in kw:
+                raise ValueError(f"{name}.{fe}.{key} is set by the run ({_RUN_SET[key]}); "
+                                 "remove it from the options")
     return v
+
+
+#: Front-end keywords that a run sets itself, never taken from the options.
+_RUN_SET = {"seed": "derived from --seed and the front end",
+            "sensor_config": "the [sensor] section", "sensor": "the [sensor] section"}
 
 
 def _cost_options(v, name):
@@ -232,6 +241,9 @@ def load_config(source=None, *, overrides=None):
             user = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ValueError(f"config file {path} is not valid TOML: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"config file {path} is not UTF-8 text (byte {exc.start}); "
+                             "save it as UTF-8") from None
     cfg = default_config()
     for layer in (user, overrides or {}):
         for section, values in layer.items():

@@ -82,6 +82,9 @@ def make_frontend(name, sensor_config=None, seed=0, **kw):
     spec = frontend_spec(name)
     if sensor_config is None:
         sensor_config = SensorConfig(cfa=spec.cfa)
+    elif "cfa" in kw and kw["cfa"] != getattr(sensor_config, "cfa", kw["cfa"]):
+        raise ValueError(f"cfa={kw['cfa']!r} contradicts the sensor's cfa "
+                         f"{sensor_config.cfa!r}; set it in the sensor configuration")
     if not isinstance(sensor_config, SensorConfig):
         raise TypeError(f"sensor_config must be a SensorConfig, got {type(sensor_config).__name__}")
     return spec.build(sensor_config, seed, **kw)
@@ -126,6 +129,8 @@ def emulate(images_srgb, frontend, *, sensor_config=None, seed=0, signal_e=None,
     """
     imgs = check_array(images_srgb, "images_srgb", ndim=(2, 3, 4), kinds="uif",
                        nonnegative=True)
+    if imgs.dtype.kind == "f" and imgs.size and float(imgs.max()) > 1.0:
+        raise ValueError(f"images_srgb: float images must lie in [0, 1], max {float(imgs.max()):g}")
     colour = imgs.ndim == 4 or (imgs.ndim == 3 and imgs.shape[-1] == 3)
     if imgs.ndim == 4 and imgs.shape[-1] != 3:
         raise ValueError(f"images_srgb must be (N, H, W, 3) when 4-D, got {imgs.shape}")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
 import os
 import random
 import sys
@@ -30,7 +31,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-from .._io import atomic_write, atomic_write_json, is_jsonable, strict_json
+from .._io import atomic_write_bytes, atomic_write_json, is_jsonable, strict_json
 from .._validation import check_array, check_choice, check_float, check_int
 
 __all__ = [
@@ -454,7 +455,9 @@ class _Run:
         ck = dict(model=self.model.state_dict(), optimizer=self.opt.state_dict(), epoch=st.epoch,
                   rng=_rng_state(self.generator), config=self.config, history=st.history,
                   best=st.best, best_state=st.best_state, bad_epochs=st.bad)
-        atomic_write(ckpt_path, lambda fh: torch.save(ck, fh))
+        buf = io.BytesIO()  # serialised in memory: a full disk is an OSError of the write
+        torch.save(ck, buf)
+        atomic_write_bytes(ckpt_path, buf.getvalue())
 
     def _train_pass(self, desc, progress):
         """One pass over the training set: summed loss, correct, seen."""

@@ -87,6 +87,8 @@ def load_scene(source, *, cfa=None, max_side=1024, seed=None):
             raw = load_raw(path)
             data = np.asarray(raw.data, dtype=np.float32)
             return _fit_mosaic(data, max_side, raw.cfa), raw.cfa, str(path)
+        if path.is_dir():
+            raise ValueError(f"{path} is a folder; give one image or camera raw file")
         if path.is_file():
             img, label = read_image(path), str(path)
             if img.dtype == np.float32:  # a 16-bit linear raw mosaic file
