@@ -331,5 +331,6 @@ def test_disk_full_during_training_is_one_line(capsys, tiny_config, tmp_path, mo
 def test_simulate_with_a_frontend_cfa_contradicting_the_sensor(capsys, tmp_path):
     cfg = tmp_path / "cfa.toml"
     cfg.write_text('[frontends.options."lg1.5"]\ncfa = "GRBG"\n')
-    lines = _fails(["simulate", "camera", "--config", str(cfg), "-o", str(tmp_path / "o")], capsys)
+    lines = _fails(["simulate", "camera", "--config", str(cfg), "-o", str(tmp_path / "o"), "-q"],
+                   capsys)
     assert len(lines) == 1 and "contradicts the sensor's cfa 'RGGB'" in lines[0]
