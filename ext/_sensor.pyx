@@ -416,6 +416,15 @@ cdef inline double _poisson(Rng* r, double lam) noexcept nogil:
     return _poisson_pd(r, lam)
 
 
+cdef inline int _check_same_shape(const float32_t[:, ::1] ref, const float32_t[:, ::1] a,
+                                  str name) except -1:
+    # O(1) guard of the kernels that index several arrays with one shape
+    if a.shape[0] != ref.shape[0] or a.shape[1] != ref.shape[1]:
+        raise ValueError(f"{name} must have the scene's shape ({ref.shape[0]}, "
+                         f"{ref.shape[1]}), got ({a.shape[0]}, {a.shape[1]})")
+    return 0
+
+
 #: Largest Poisson mean the kernels accept (the caller checks): far above any
 #: full well, and small enough for the floor above.
 MAX_MEAN_E = 1e15
@@ -432,10 +441,14 @@ def expose(const float32_t[:, ::1] scene,      # IN  (H, W) relative irradiance 
     """Per pixel: Poisson(scene * signal_e * prnu_gain + dark_mean_e) (photon
     shot noise and dark shot noise in one draw: a sum of independent Poisson
     variables is Poisson) + DSNU offset, clipped to [0, full_well_e]. Every
-    mean must be below MAX_MEAN_E."""
+    mean must be below MAX_MEAN_E. Every array must have the scene's shape
+    (checked: the loop indexes all four with it)."""
     cdef Rng r
     cdef Py_ssize_t h = scene.shape[0], w = scene.shape[1], y, x
     cdef double lam, e
+    _check_same_shape(scene, prnu_gain, "prnu_gain")
+    _check_same_shape(scene, dsnu_e, "dsnu_e")
+    _check_same_shape(scene, out, "out")
     _seed(&r, seed)
     with nogil:
         for y in range(h):
@@ -460,7 +473,8 @@ def readout(const float32_t[:, ::1] electrons,   # IN  (H, W) e-
     the normals from the 32-bit ziggurat, two per 64-bit draw (flat pixel
     2m: low half, 2m + 1: high half);
     the ideal ADC gives floor(v + 0.5); with transition levels, the code is the
-    number of levels <= v (INL/DNL). Clipped to [0, max_code]."""
+    number of levels <= v (INL/DNL). Clipped to [0, max_code]. ``out`` must
+    have the shape of ``electrons`` (checked)."""
     cdef Rng r
     cdef Py_ssize_t h = electrons.shape[0], w = electrons.shape[1]
     cdef Py_ssize_t nt = thresholds.shape[0], lo, hi, mid
@@ -470,6 +484,9 @@ def readout(const float32_t[:, ::1] electrons,   # IN  (H, W) e-
     cdef dn_t* dst
     cdef uint64_t word
     cdef double v2, q2
+    if out.shape[0] != h or out.shape[1] != w:
+        raise ValueError(f"out must have the shape of electrons ({h}, {w}), "
+                         f"got ({out.shape[0]}, {out.shape[1]})")
     if n == 0:
         return
     src = &electrons[0, 0]

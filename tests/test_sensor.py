@@ -343,3 +343,68 @@ def test_non_contiguous_input_gives_the_same_frames():
     np.testing.assert_array_equal(a.expose(scene), b.expose(np.ascontiguousarray(scene)))
     big = np.zeros((24, 32), np.float64)[::2, ::2]  # strided float64
     np.testing.assert_array_equal(a.capture(big), b.capture(np.zeros(SMALL.shape)))
+
+
+# ------------------------------------------------- hardening: no crash, names --
+_REPLACE_ATTRIBUTES = r"""
+import numpy as np
+from analogfe._ext import _sensor
+from analogfe.sensor import Sensor, SensorConfig
+
+s = Sensor(SensorConfig(height=8, width=8), seed=0)
+big = SensorConfig(height=2000, width=2000)
+for name, value in (("config", big), ("prnu_gain", np.ones((2, 2), np.float32)),
+                    ("dsnu_offset_e", np.ones((2, 2), np.float32)),
+                    ("adc_thresholds_dn", np.ones(2)), ("seed", 5)):
+    try:
+        setattr(s, name, value)
+    except AttributeError:
+        pass
+    else:
+        print("assigned", name)
+# what the replaced attributes used to lead to: a 2000 x 2000 scene with the
+# 8 x 8 pattern arrays (also straight into the kernels, which now check)
+scene = np.ones((2000, 2000), np.float32)
+for call in (lambda: s.expose(scene),
+             lambda: _sensor.expose(scene, s.prnu_gain, s.dsnu_offset_e, 1.0, 0.0, 1e4, 1,
+                                    np.empty((2000, 2000), np.float32)),
+             lambda: _sensor.readout(scene, 1.0, 0.1, 64.0, s.adc_thresholds_dn, 1023, 1,
+                                     np.empty((8, 8), np.uint16))):
+    try:
+        call()
+    except ValueError:
+        pass
+    else:
+        print("no ValueError")
+for a in (s.prnu_gain, s.dsnu_offset_e, s.adc_thresholds_dn):
+    if a.flags.writeable:
+        print("writeable")
+print("done")
+"""
+
+
+def test_replacing_attributes_raises_never_crashes():
+    # in a subprocess: before the fix the expose kernel read past the 8 x 8
+    # pattern arrays (a segfault in the production build)
+    import subprocess
+
+    res = subprocess.run([sys.executable, "-c", _REPLACE_ATTRIBUTES],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, (res.returncode, res.stderr[-2000:])
+    assert res.stdout.split() == ["done"], res.stdout
+
+
+def test_attributes_read_only_in_process():
+    s = Sensor(SMALL, seed=0)
+    for name in ("config", "prnu_gain", "dsnu_offset_e", "adc_thresholds_dn", "seed"):
+        with pytest.raises(AttributeError):
+            setattr(s, name, getattr(s, name))
+    with pytest.raises(ValueError, match="read-only"):
+        s.prnu_gain[0, 0] = 1e30  # would also bypass the mean check
+    # copies stay locked and equal
+    import pickle
+
+    for t in (copy.deepcopy(s), pickle.loads(pickle.dumps(s))):
+        assert not t.prnu_gain.flags.writeable and not t.dsnu_offset_e.flags.writeable
+        np.testing.assert_array_equal(t.prnu_gain, s.prnu_gain)
+        assert t.config == s.config

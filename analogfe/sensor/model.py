@@ -179,12 +179,18 @@ class Sensor:
 
     Attributes
     ----------
+    config : SensorConfig
+    seed : None, int or numpy.random.Generator
     prnu_gain : (H, W) ndarray, float32
         Fixed relative pixel gain, mean 1, std ``config.prnu`` (clipped >= 0).
     dsnu_offset_e : (H, W) ndarray, float32
         Fixed dark offset, electrons, std ``config.dsnu_e``.
     adc_thresholds_dn : (M,) ndarray, float64
         ADC transition levels; empty for an ideal ADC.
+
+    All five are read-only (the arrays are not writeable): the kernels index
+    the pattern arrays with the config's shape. Build a new Sensor to change
+    one.
 
     Examples
     --------
@@ -200,23 +206,71 @@ class Sensor:
             config = SensorConfig()
         if not isinstance(config, SensorConfig):
             raise TypeError(f"config must be a SensorConfig, got {type(config).__name__}")
-        self.config = config
-        self.seed = seed
         rng = as_generator(seed)
+        self._config = config
+        self._seed = seed
         shape = config.shape
         # Draw order is fixed (gain, offset, ADC) so one setting never shifts another.
         z_gain = rng.standard_normal(shape)
         z_off = rng.standard_normal(shape)
         z_adc = rng.standard_normal(2**config.adc_bits - 1)
-        self.prnu_gain = np.ascontiguousarray(
+        self._prnu_gain = np.ascontiguousarray(
             np.maximum(1.0 + config.prnu * z_gain, 0.0), dtype=np.float32)
-        self.dsnu_offset_e = np.ascontiguousarray(config.dsnu_e * z_off, dtype=np.float32)
-        self.adc_thresholds_dn = _adc_thresholds(config, z_adc)
-        self._prnu_max = float(self.prnu_gain.max())
+        self._dsnu_offset_e = np.ascontiguousarray(config.dsnu_e * z_off, dtype=np.float32)
+        self._adc_thresholds_dn = _adc_thresholds(config, z_adc)
+        self._lock()
+        self._prnu_max = float(self._prnu_gain.max())
         self._rng = rng
+
+    # The config and the fixed pattern are read-only: the kernels index the
+    # pattern arrays with the config's shape, so a replaced config or array
+    # (or an array resized in place) would make them read out of bounds.
+    # A changed sensor is a new Sensor.
+    @property
+    def config(self):
+        """The :class:`SensorConfig` (read-only; build a new Sensor to change it)."""
+        return self._config
+
+    @property
+    def seed(self):
+        """The ``seed`` the sensor was built with (read-only)."""
+        return self._seed
+
+    @property
+    def prnu_gain(self):
+        """(H, W) float32 fixed relative pixel gain (read-only array)."""
+        return self._prnu_gain
+
+    @property
+    def dsnu_offset_e(self):
+        """(H, W) float32 fixed dark offset, electrons (read-only array)."""
+        return self._dsnu_offset_e
+
+    @property
+    def adc_thresholds_dn(self):
+        """(M,) float64 ADC transition levels, empty for an ideal ADC (read-only array)."""
+        return self._adc_thresholds_dn
+
+    def _lock(self):
+        for a in (self._prnu_gain, self._dsnu_offset_e, self._adc_thresholds_dn):
+            a.flags.writeable = False
+
+    def __setstate__(self, state):
+        # pickle and deepcopy rebuild the arrays writeable: lock them again
+        self.__dict__.update(state)
+        self._lock()
 
     def __repr__(self):
         return f"Sensor({self.config!r}, seed={self.seed!r})"
+
+    def _check_pattern(self):
+        """The fixed pattern still matches the config (the kernels trust it)."""
+        c = self._config
+        for name, a in (("prnu_gain", self._prnu_gain), ("dsnu_offset_e", self._dsnu_offset_e)):
+            if a.shape != c.shape or a.dtype != np.float32 or not a.flags.c_contiguous:
+                raise ValueError(
+                    f"{name} must be a C-contiguous float32 {c.shape} array for this "
+                    f"sensor's config, got {a.dtype} {a.shape}")
 
     def _frame_seed(self):
         return int(self._rng.integers(0, 2**64, dtype=np.uint64))
@@ -278,6 +332,7 @@ class Sensor:
         scene, scene_max = self._check_frames(scene, "scene")
         signal_e = check_float(signal_e, "signal_e", low=0.0)
         exposure_s = check_float(exposure_s, "exposure_s", low=0.0)
+        self._check_pattern()
         dark = c.dark_current_e_per_s * exposure_s
         peak = scene_max * signal_e * self._prnu_max + dark
         if peak >= _sensor.MAX_MEAN_E:
