@@ -171,9 +171,14 @@ def check_choice(value, name, choices):
 
 
 def as_generator(seed):
-    """A ``numpy.random.Generator`` from ``None``, an int, a SeedSequence or a Generator."""
+    """A ``numpy.random.Generator`` from ``None``, an int >= 0, a SeedSequence or a
+    Generator; a negative int raises ValueError naming ``seed``."""
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is not None and not isinstance(seed, (numbers.Integral, np.random.SeedSequence)):
         raise TypeError(f"seed must be None, an int or a Generator, got {seed!r}")
+    if isinstance(seed, numbers.Integral) and seed < 0:
+        # numpy's own message ("expected non-negative integer") names nothing
+        raise ValueError(f"seed must be a non-negative int (or None, or a Generator), "
+                         f"got {seed}")
     return np.random.default_rng(seed)

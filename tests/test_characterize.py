@@ -94,3 +94,11 @@ def test_bad_arguments():
         characterize(s, dark_exposures_s=(0.1, 0.1))
     with pytest.raises(ValueError, match="exposure_s"):
         characterize(s, exposure_s=-1.0)
+
+
+def test_exposures_beyond_the_physical_range_name_the_argument():
+    s = Sensor(SensorConfig(height=16, width=16), seed=0)
+    with pytest.raises(ValueError, match="dark_exposures_s"):
+        characterize(s, dark_exposures_s=(0.1, 1e9))
+    with pytest.raises(ValueError, match="exposure_s"):
+        characterize(s, exposure_s=1e300)

@@ -408,3 +408,19 @@ def test_attributes_read_only_in_process():
         assert not t.prnu_gain.flags.writeable and not t.dsnu_offset_e.flags.writeable
         np.testing.assert_array_equal(t.prnu_gain, s.prnu_gain)
         assert t.config == s.config
+
+
+def test_error_messages_name_the_culprit():
+    with pytest.raises(ValueError, match="adc_bits=2.*black_level_dn=64.*adc_bits >= 7"):
+        SensorConfig(adc_bits=2)
+    SensorConfig(adc_bits=7)  # the suggested width is enough
+    with pytest.raises(ValueError, match="adc_bits >= 2"):
+        SensorConfig(adc_bits=1, black_level_dn=1)
+    with pytest.raises(ValueError, match="seed"):
+        Sensor(SMALL, seed=-1)
+    s = Sensor(SMALL, seed=0)
+    ok = np.ones(SMALL.shape, np.float32)
+    for t in (1e300, 1e12, sn.MAX_EXPOSURE_S * 1.001):
+        with pytest.raises(ValueError, match="exposure_s"):
+            s.expose(ok, exposure_s=t)
+    s.expose(ok, exposure_s=sn.MAX_EXPOSURE_S)

@@ -252,14 +252,15 @@ def characterize(sensor, *, levels=40, n_frames=32, exposure_s=0.01,
 def _check_characterize_args(sensor, levels, n_frames, exposure_s, dark_exposures_s):
     """Validate :func:`characterize`'s arguments: ``(levels, n_frames,
     exposure_s, dark exposure times as an array)``."""
-    from .model import Sensor
+    from .model import MAX_EXPOSURE_S, Sensor
 
     if not isinstance(sensor, Sensor):
         raise TypeError(f"sensor must be a Sensor, got {type(sensor).__name__}")
     levels = check_int(levels, "levels", low=8, high=10000)
     n_frames = check_int(n_frames, "n_frames", low=2, high=100000)
-    exposure_s = check_float(exposure_s, "exposure_s", low=0.0)
-    ts = np.asarray([check_float(t, "dark_exposures_s", low=0.0) for t in dark_exposures_s])
+    exposure_s = check_float(exposure_s, "exposure_s", low=0.0, high=MAX_EXPOSURE_S)
+    ts = np.asarray([check_float(t, "dark_exposures_s", low=0.0, high=MAX_EXPOSURE_S)
+                     for t in dark_exposures_s])
     if len(np.unique(ts)) < 2:
         raise ValueError("dark_exposures_s needs at least two different exposure times")
     return levels, n_frames, exposure_s, ts

@@ -35,7 +35,8 @@ from .._validation import (
     check_keys,
 )
 
-__all__ = ["SensorConfig", "Sensor", "electrons_from_lux", "PHOTONS_PER_LUX_S_M2"]
+__all__ = ["SensorConfig", "Sensor", "electrons_from_lux", "PHOTONS_PER_LUX_S_M2",
+           "MAX_EXPOSURE_S"]
 
 from ..scene.cfa import CFA_PATTERNS  # noqa: E402  (one list of Bayer names)
 
@@ -44,6 +45,10 @@ from ..scene.cfa import CFA_PATTERNS  # noqa: E402  (one list of Bayer names)
 _PLANCK_J_S = 6.62607015e-34
 _LIGHT_M_PER_S = 299792458.0
 PHOTONS_PER_LUX_S_M2 = (1.0 / 683.0) / (_PLANCK_J_S * _LIGHT_M_PER_S / 555e-9)
+
+#: Longest exposure ``Sensor.expose`` accepts, seconds (one hour: beyond any
+#: frame exposure; the dark current of longer ones is no longer modelled).
+MAX_EXPOSURE_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,15 @@ class SensorConfig:
         check_float(self.dsnu_e, "dsnu_e", low=0.0)
         check_float(self.gain_dn_per_e, "gain_dn_per_e", low=0.0, low_open=True)
         bits = check_int(self.adc_bits, "adc_bits", low=1, high=16)
-        check_int(self.black_level_dn, "black_level_dn", low=0, high=2**bits - 2)
+        black = check_int(self.black_level_dn, "black_level_dn", low=0, high=2**16 - 2)
+        if black > 2**bits - 2:
+            # the black level must leave at least one code above it: name both
+            # fields, and what each would need
+            need = (black + 1).bit_length()  # smallest b with 2**b - 2 >= black
+            raise ValueError(
+                f"adc_bits={bits} gives codes 0..{2**bits - 1}, too few for "
+                f"black_level_dn={black} (it must be <= 2**adc_bits - 2 = {2**bits - 2}): "
+                f"use adc_bits >= {need} or black_level_dn <= {2**bits - 2}")
         if self.cfa is not None:
             check_choice(self.cfa, "cfa", CFA_PATTERNS)
         check_float(self.adc_inl_lsb, "adc_inl_lsb", low=0.0)
@@ -309,7 +322,8 @@ class Sensor:
             Mean photo-electrons of a scene value of 1.0 in this exposure
             (see :func:`electrons_from_lux`).
         exposure_s : float
-            Exposure (integration) time, seconds; scales the dark current.
+            Exposure (integration) time, seconds, in ``[0, MAX_EXPOSURE_S]``
+            (one hour); scales the dark current.
 
         Returns
         -------
@@ -321,8 +335,8 @@ class Sensor:
         ------
         ValueError
             Shape not (H, W) of the config, empty, NaN/inf or negative scene,
-            negative ``signal_e`` / ``exposure_s``, or a mean above 1e15
-            electrons per pixel.
+            negative ``signal_e``, ``exposure_s`` outside ``[0, MAX_EXPOSURE_S]``,
+            or a mean above 1e15 electrons per pixel.
         TypeError
             Non-float scene.
         """
@@ -331,7 +345,8 @@ class Sensor:
         c = self.config
         scene, scene_max = self._check_frames(scene, "scene")
         signal_e = check_float(signal_e, "signal_e", low=0.0)
-        exposure_s = check_float(exposure_s, "exposure_s", low=0.0)
+        # a physical range first, so an absurd exposure is blamed, not signal_e
+        exposure_s = check_float(exposure_s, "exposure_s", low=0.0, high=MAX_EXPOSURE_S)
         self._check_pattern()
         dark = c.dark_current_e_per_s * exposure_s
         peak = scene_max * signal_e * self._prnu_max + dark
