@@ -424,3 +424,46 @@ def test_error_messages_name_the_culprit():
         with pytest.raises(ValueError, match="exposure_s"):
             s.expose(ok, exposure_s=t)
     s.expose(ok, exposure_s=sn.MAX_EXPOSURE_S)
+
+
+def test_fixed_pattern_memory():
+    # the fixed pattern is drawn in row blocks: the float64 normals of a whole
+    # frame (two of them, and their float64 products) are never held; the peak
+    # is the two float32 arrays plus one block (before: 4x the two arrays)
+    import tracemalloc
+
+    cfg = SensorConfig(height=1000, width=1200)
+    Sensor(SensorConfig(height=4, width=4), seed=0)
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        s = Sensor(cfg, seed=0)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    pattern = s.prnu_gain.nbytes + s.dsnu_offset_e.nbytes
+    assert peak < 1.5 * pattern, (peak, pattern)
+
+
+def test_fixed_pattern_drawn_in_blocks_same_values(monkeypatch):
+    # the row-block draw gives the values of one whole-frame float64 draw,
+    # rounded to float32 (blocks of 2 rows and a ragged last block here)
+    from analogfe.sensor import model
+
+    cfg = SensorConfig(height=13, width=17, prnu=0.9, dsnu_e=3.0, adc_dnl_lsb=0.2)
+    monkeypatch.setattr(model, "_PATTERN_BLOCK_PIXELS", 40)
+    s = Sensor(cfg, seed=11)
+    rng = np.random.default_rng(11)
+    z_gain, z_off = rng.standard_normal(cfg.shape), rng.standard_normal(cfg.shape)
+    z_adc = rng.standard_normal(cfg.max_dn)
+    want_gain = np.maximum(1.0 + cfg.prnu * z_gain, 0.0).astype(np.float32)
+    assert (want_gain == 0).any()  # the clip is exercised
+    np.testing.assert_array_equal(s.prnu_gain, want_gain)
+    np.testing.assert_array_equal(s.dsnu_offset_e, (cfg.dsnu_e * z_off).astype(np.float32))
+    np.testing.assert_array_equal(s.adc_thresholds_dn, model._adc_thresholds(cfg, z_adc))
+    assert s.prnu_gain.dtype == s.dsnu_offset_e.dtype == np.float32
+    # and the same as the default block size
+    monkeypatch.undo()
+    t = Sensor(cfg, seed=11)
+    np.testing.assert_array_equal(t.prnu_gain, s.prnu_gain)
+    np.testing.assert_array_equal(t.dsnu_offset_e, s.dsnu_offset_e)

@@ -178,6 +178,35 @@ def _adc_thresholds(config, z):
     return np.ascontiguousarray(np.maximum.accumulate(t))
 
 
+#: Fixed-pattern rows drawn per block: the float64 normals of one block are
+#: the only float64 temporaries (about 8 MB at 4000 columns).
+_PATTERN_BLOCK_PIXELS = 1 << 18
+
+
+def _fixed_pattern(rng, shape, mean, std, low):
+    """``float32(max(mean + std * z, low))`` of an (H, W) frame of standard normals
+    ``z`` from ``rng``, drawn in row blocks (``mean`` or ``low`` None: not added,
+    not clipped).
+
+    The normals are drawn block by block in row-major order, which consumes
+    ``rng`` exactly as one ``rng.standard_normal(shape)`` call and gives the same
+    numbers; each block is computed in float64 and rounded to float32 as the
+    whole frame would be. Only one block of float64 temporaries exists at a time.
+    """
+    h, w = shape
+    out = np.empty(shape, dtype=np.float32)
+    rows = max(1, _PATTERN_BLOCK_PIXELS // w)
+    for r0 in range(0, h, rows):
+        z = rng.standard_normal((min(rows, h - r0), w))
+        z *= std
+        if mean is not None:
+            z += mean
+        if low is not None:
+            np.maximum(z, low, out=z)
+        out[r0:r0 + z.shape[0]] = z
+    return out
+
+
 class Sensor:
     """One sensor instance: fixed pattern drawn once, temporal noise per frame.
 
@@ -222,14 +251,10 @@ class Sensor:
         rng = as_generator(seed)
         self._config = config
         self._seed = seed
-        shape = config.shape
         # Draw order is fixed (gain, offset, ADC) so one setting never shifts another.
-        z_gain = rng.standard_normal(shape)
-        z_off = rng.standard_normal(shape)
+        self._prnu_gain = _fixed_pattern(rng, config.shape, 1.0, config.prnu, 0.0)
+        self._dsnu_offset_e = _fixed_pattern(rng, config.shape, None, config.dsnu_e, None)
         z_adc = rng.standard_normal(2**config.adc_bits - 1)
-        self._prnu_gain = np.ascontiguousarray(
-            np.maximum(1.0 + config.prnu * z_gain, 0.0), dtype=np.float32)
-        self._dsnu_offset_e = np.ascontiguousarray(config.dsnu_e * z_off, dtype=np.float32)
         self._adc_thresholds_dn = _adc_thresholds(config, z_adc)
         self._lock()
         self._prnu_max = float(self._prnu_gain.max())
