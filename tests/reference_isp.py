@@ -39,3 +39,34 @@ def demosaic_reference(raw, cfa):
     for k in range(3):
         out[..., k] = np.where(ch == k, raw, out[..., k])
     return np.ascontiguousarray(out)
+
+
+def process_whole_frame(dn, config, *, output="rgb", white_balance=None, ccm=None,
+                        digital_gain=1.0):
+    """The minimal ISP as it was written before the row blocks: every step on
+    whole frames (float64 (H, W, 3) temporaries). The blocked
+    ``analogfe.frontend.process`` must give the same uint8 images."""
+    from analogfe.scene import demosaic, linear_to_srgb, rgb_to_gray
+    from analogfe.scene.camera import DEFAULT_RGB_TO_CAM, DEFAULT_WB_GAINS
+
+    def to_uint8(lin):
+        s = linear_to_srgb(np.clip(lin, 0.0, 1.0))
+        return np.ascontiguousarray(np.floor(s * 255.0 + 0.5).astype(np.uint8))
+
+    black = float(config.black_level_dn)
+    white = min(2 ** config.adc_bits - 1, black + config.gain_dn_per_e * config.full_well_e)
+    x = np.clip((dn.astype(np.float32) - np.float32(black)) / np.float32(white - black),
+                0.0, 1.0)
+    if config.cfa is None:
+        gray = to_uint8(x * np.float32(digital_gain))
+        return gray if output == "gray" else np.repeat(gray[..., None], 3, axis=-1)
+    wb = np.array(DEFAULT_WB_GAINS if white_balance is None else white_balance, np.float64)
+    ccm = np.linalg.inv(DEFAULT_RGB_TO_CAM) if ccm is None else np.asarray(ccm, np.float64)
+    h, w = x.shape[-2:]
+    gains = np.asarray(wb, np.float32)[channel_map(config.cfa, h, w)]
+    balanced = np.clip(x * gains, 0.0, 1.0)
+    rgb = demosaic(balanced, config.cfa).astype(np.float64)
+    lin = np.clip(rgb @ ccm.T, 0.0, 1.0) * digital_gain
+    if output == "gray":
+        return to_uint8(rgb_to_gray(np.clip(lin, 0.0, 1.0)))
+    return to_uint8(lin)

@@ -13,7 +13,11 @@ from analogfe.scene.camera import DEFAULT_RGB_GAIN
 from analogfe.sensor import SensorConfig
 
 sys.path.insert(0, str(Path(__file__).parent))
-from reference_isp import demosaic_reference, mosaic_reference  # noqa: E402
+from reference_isp import (  # noqa: E402
+    demosaic_reference,
+    mosaic_reference,
+    process_whole_frame,
+)
 
 
 def _smooth_rgb(h=48, w=64, seed=0):
@@ -222,6 +226,51 @@ def test_process_black_and_white_levels():
     assert out[1, 0] == want[0]
 
 
+@pytest.mark.parametrize("block", [1, 40, 1 << 17])
+def test_process_row_blocks_equal_whole_frame(monkeypatch, block):
+    # row blocks (2 rows at block=1, ragged last blocks, halos at the frame
+    # edges) give the uint8 images of the whole-frame computation, bit for bit
+    from analogfe.frontend import isp as isp_module
+
+    monkeypatch.setattr(isp_module, "_BLOCK_PIXELS", block)
+    rng = np.random.default_rng(block)
+    k = 0
+    for shape in [(2, 2), (3, 5), (9, 7), (2, 13, 11), (33, 17)]:
+        h, w = shape[-2:]
+        for cfa in (None,) + isp.CFA_PATTERNS:
+            cfg = SensorConfig(height=h, width=w, cfa=cfa, adc_bits=12, black_level_dn=16)
+            dn = rng.integers(0, 4096, size=shape, dtype=np.uint16)
+            for output in ("rgb", "gray"):
+                kw = [{}, {"digital_gain": 1.7},
+                      {"white_balance": [1.9, 1.0, 1.4],
+                       "ccm": np.eye(3) + 0.1 * rng.standard_normal((3, 3))}][k % 3]
+                if cfa is None:
+                    kw.pop("white_balance", None), kw.pop("ccm", None)
+                k += 1
+                np.testing.assert_array_equal(_isp_process(dn, cfg, output=output, **kw),
+                                              process_whole_frame(dn, cfg, output=output, **kw))
+
+
+def test_process_memory():
+    # float64 (H, W, 3) temporaries only one row block at a time: the peak
+    # stays below 4x the input and output arrays (about 30x before)
+    import tracemalloc
+
+    cfg = SensorConfig(height=1200, width=1600, cfa="RGGB")
+    dn = np.random.default_rng(0).integers(0, 1024, size=cfg.shape, dtype=np.uint16)
+    _isp_process(dn[:4, :4], cfg.replace(height=4, width=4))
+    for output, channels in (("rgb", 3), ("gray", 1)):
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            _isp_process(dn, cfg, output=output)
+            peak = tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+        io = dn.nbytes + dn.size * channels
+        assert peak < 4 * io, (output, peak, io)
+
+
 def test_process_bad_input():
     cfg = SensorConfig(height=4, width=4, cfa="RGGB")
     dn = np.zeros((4, 4), np.uint16)
@@ -231,6 +280,8 @@ def test_process_bad_input():
         _isp_process(np.zeros((4, 5), np.uint16), cfg)
     with pytest.raises(ValueError, match="dn"):
         _isp_process(np.zeros((2, 2, 4, 4, 1), np.uint16), cfg)
+    with pytest.raises(ValueError, match="dn must be at least 2x2"):
+        _isp_process(np.zeros((1, 4), np.uint16), cfg.replace(height=1))
     with pytest.raises(TypeError, match="dn"):
         _isp_process(np.zeros((4, 4), np.float32), cfg)
     with pytest.raises(TypeError, match="config"):

@@ -71,34 +71,62 @@ def process(dn, config, *, output="rgb", white_balance=None, ccm=None,
         white = check_float(white_level_dn, "white_level_dn")
     if white <= black:
         raise ValueError(f"white_level_dn ({white}) must exceed the black level ({black})")
-    x = np.clip((dn.astype(np.float32) - np.float32(black)) / np.float32(white - black),
-                0.0, 1.0)
-    if config.cfa is None:
-        lin = x * np.float32(digital_gain)
-        gray = _to_uint8(lin)
-        if output == "gray":
-            return gray
-        return np.repeat(gray[..., None], 3, axis=-1)
-    if white_balance is None:
-        wb = np.array(DEFAULT_WB_GAINS)
-    else:
-        wb = check_array(white_balance, "white_balance", ndim=1, kinds="iuf",
-                         dtype=np.float64)
-        if wb.shape != (3,) or (wb <= 0).any():
-            raise ValueError(f"white_balance must be 3 positive gains, got {wb.tolist()}")
-    if ccm is None:
-        ccm = np.linalg.inv(DEFAULT_RGB_TO_CAM)
-    else:
-        ccm = check_array(ccm, "ccm", ndim=2, kinds="iuf", dtype=np.float64)
-        if ccm.shape != (3, 3):
-            raise ValueError(f"ccm must be (3, 3), got {ccm.shape}")
-    gains = np.asarray(wb, np.float32)[_cfa_map(config.cfa, x.shape[-2:])]
-    balanced = np.clip(x * gains, 0.0, 1.0)
-    rgb = demosaic(balanced, config.cfa).astype(np.float64)
-    lin = np.clip(rgb @ ccm.T, 0.0, 1.0) * digital_gain
-    if output == "gray":
-        return _to_uint8(rgb_to_gray(np.clip(lin, 0.0, 1.0)))
-    return _to_uint8(lin)
+    if config.cfa is not None:
+        if white_balance is None:
+            wb = np.array(DEFAULT_WB_GAINS)
+        else:
+            wb = check_array(white_balance, "white_balance", ndim=1, kinds="iuf",
+                             dtype=np.float64)
+            if wb.shape != (3,) or (wb <= 0).any():
+                raise ValueError(f"white_balance must be 3 positive gains, got {wb.tolist()}")
+        if ccm is None:
+            ccm = np.linalg.inv(DEFAULT_RGB_TO_CAM)
+        else:
+            ccm = check_array(ccm, "ccm", ndim=2, kinds="iuf", dtype=np.float64)
+            if ccm.shape != (3, 3):
+                raise ValueError(f"ccm must be (3, 3), got {ccm.shape}")
+        if config.height < 2 or config.width < 2:
+            raise ValueError(f"dn must be at least 2x2 to demosaic (cfa {config.cfa!r}), "
+                             f"got shape {dn.shape}")
+        wb = np.asarray(wb, np.float32)
+    # Row blocks: every step is per pixel except the demosaic's 3x3 window, so
+    # each block is computed from its rows plus a halo (2 rows above, keeping
+    # an even first row and so the Bayer phase; 1 below) with the whole-frame
+    # arithmetic, and the uint8 result is identical to processing the frame at
+    # once; the float64 temporaries stay one block in size.
+    frames = dn.reshape((-1,) + dn.shape[-2:])
+    h, w = frames.shape[1:]
+    out = np.empty(frames.shape + ((3,) if output == "rgb" else ()), dtype=np.uint8)
+    rows = max(2, (_BLOCK_PIXELS // w) & ~1)
+    for i in range(frames.shape[0]):
+        for r0 in range(0, h, rows):
+            r1 = min(r0 + rows, h)
+            if config.cfa is None:
+                lin = _normalise(frames[i, r0:r1], black, white) * np.float32(digital_gain)
+                gray = _to_uint8(lin)
+                out[i, r0:r1] = gray if output == "gray" else gray[..., None]
+                continue
+            lo, hi = max(r0 - 2, 0), min(r1 + 1, h)
+            x = _normalise(frames[i, lo:hi], black, white)
+            balanced = np.clip(x * wb[_cfa_map(config.cfa, x.shape)], 0.0, 1.0)
+            rgb = demosaic(balanced, config.cfa)[r0 - lo:r1 - lo].astype(np.float64)
+            lin = np.clip(rgb @ ccm.T, 0.0, 1.0) * digital_gain
+            if output == "gray":
+                out[i, r0:r1] = _to_uint8(rgb_to_gray(np.clip(lin, 0.0, 1.0)))
+            else:
+                out[i, r0:r1] = _to_uint8(lin)
+    return out.reshape(dn.shape + out.shape[3:])
+
+
+#: Pixels per row block of :func:`process` (its float64 temporaries, about
+#: 200 bytes a pixel, stay near 25 MB).
+_BLOCK_PIXELS = 1 << 17
+
+
+def _normalise(dn, black, white):
+    """DN -> [0, 1] float32: ``(dn - black) / (white - black)``, clipped."""
+    return np.clip((dn.astype(np.float32) - np.float32(black)) / np.float32(white - black),
+                   0.0, 1.0)
 
 
 def _cfa_map(cfa, shape):
