@@ -88,3 +88,24 @@ def frontend_reference(electrons, bits=2, scales=(1, 2, 4), full_well_e=10000.0,
         dxs.append(quantise_reference(dx, bits))
         dys.append(quantise_reference(dy, bits))
     return dxs, dys
+
+
+def pack_codes_bitwise(codes, packing, levels):
+    """``analogfe.frontend.pack_codes`` as first written: every digit widened
+    to 64 bits, one byte per bit, ``np.packbits`` (the chunked version must
+    give the same bytes)."""
+    from analogfe.frontend import PACKINGS
+
+    p = PACKINGS[packing]
+    half = (levels - 1) // 2
+    u = (np.asarray(codes).ravel().astype(np.int64) + half).astype(np.uint64)
+    g = p.codes_per_group
+    if p.radix:
+        n_groups = -(-u.size // g)
+        u = np.concatenate([u, np.zeros(n_groups * g - u.size, np.uint64)]).reshape(n_groups, g)
+        weights = np.uint64(p.max_levels) ** np.arange(g, dtype=np.uint64)
+        u = (u * weights).sum(axis=1, dtype=np.uint64)
+    width = p.bits_per_group
+    shifts = np.arange(width - 1, -1, -1, dtype=np.uint64)
+    bits = ((u[:, None] >> shifts) & np.uint64(1)).astype(np.uint8).ravel()
+    return np.packbits(bits)

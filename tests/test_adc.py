@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from reference_frontend import (
     LN8,
     libm_log,
+    pack_codes_bitwise,
     quantise_reference,
     quantise_thresholds_reference,
 )
@@ -150,6 +151,53 @@ def test_pack_round_trip(spec, count, seed):
     assert data.dtype == np.uint8
     assert data.size == math.ceil(adc.packed_bits(count, packing, levels) / 8)
     np.testing.assert_array_equal(adc.unpack_codes(data, packing, levels, count), codes)
+
+
+_PACK_SPECS = [("2bit", 3), ("3bit", 7), ("3bit", 3), ("4bit", 7), ("4bit", 15), ("8bit", 7),
+               ("8bit", 255), ("base3-5in8", 3), ("base7-6in17", 7)]
+
+
+@pytest.mark.parametrize("chunk", [1, 100, 1 << 18])
+def test_pack_same_bytes_as_bitwise_packing(monkeypatch, chunk):
+    # the chunked packing gives the bytes of the one-byte-per-bit packing, for
+    # every packing, ragged groups and chunk boundaries (chunk=1: one chunk of
+    # 8 groups at a time)
+    from analogfe.frontend import packing as packing_module
+
+    monkeypatch.setattr(packing_module, "_PACK_CHUNK_CODES", chunk)
+    rng = np.random.default_rng(chunk)
+    for packing, levels in _PACK_SPECS:
+        half = (levels - 1) // 2
+        for count in (0, 1, 2, 5, 7, 8, 9, 41, 48, 97, 240, 1001):
+            codes = rng.integers(-half, half + 1, count).astype(np.int8)
+            want = pack_codes_bitwise(codes, packing, levels)
+            got = adc.pack_codes(codes, packing, levels)
+            assert got.dtype == np.uint8
+            np.testing.assert_array_equal(got, want, err_msg=f"{packing} {levels} {count}")
+        # other integer dtypes and 2-D input (packed in C order)
+        codes = rng.integers(-half, half + 1, (13, 17))
+        np.testing.assert_array_equal(adc.pack_codes(codes, packing, levels),
+                                      pack_codes_bitwise(codes, packing, levels))
+
+
+def test_pack_memory():
+    # no 64-bit digit and no byte per bit for the whole stream: the peak stays
+    # below 4x the codes plus the bytes (about 27x before)
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    for packing, levels in (("2bit", 3), ("3bit", 7), ("base3-5in8", 3), ("base7-6in17", 7)):
+        half = (levels - 1) // 2
+        codes = rng.integers(-half, half + 1, 2_000_000).astype(np.int8)
+        adc.pack_codes(codes[:64], packing, levels)
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            data = adc.pack_codes(codes, packing, levels)
+            peak = tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+        assert peak < 4 * (codes.nbytes + data.nbytes), (packing, peak)
 
 
 def test_pack_known_bytes():

@@ -78,12 +78,6 @@ def packed_bits(count, packing, levels):
     return get_packing(packing, levels).bits(count)
 
 
-def _bits_of(values, width):
-    """(n,) unsigned -> (n * width,) bits, MSB first."""
-    shifts = np.arange(width - 1, -1, -1, dtype=np.uint64)
-    return ((values[:, None].astype(np.uint64) >> shifts) & np.uint64(1)).astype(np.uint8).ravel()
-
-
 def _values_of(bits, width):
     shifts = np.arange(width - 1, -1, -1, dtype=np.uint64)
     return (bits.reshape(-1, width).astype(np.uint64) << shifts).sum(axis=1)
@@ -113,14 +107,74 @@ def pack_codes(codes, packing, levels):
     half = (levels - 1) // 2
     if c.size and (c.min() < -half or c.max() > half):
         raise ValueError(f"codes must lie in [{-half}, {half}] for {levels} levels")
-    u = (c.astype(np.int64) + half).astype(np.uint64)
-    g = p.codes_per_group
-    if p.radix:
-        n_groups = -(-u.size // g)
-        u = np.concatenate([u, np.zeros(n_groups * g - u.size, np.uint64)]).reshape(n_groups, g)
-        weights = np.uint64(p.max_levels) ** np.arange(g, dtype=np.uint64)
-        u = (u * weights).sum(axis=1, dtype=np.uint64)
-    bits = _bits_of(u, p.bits_per_group)
+    g, width = p.codes_per_group, p.bits_per_group
+    n_groups = -(-c.size // g)
+    out = np.empty(-(-n_groups * width // 8), dtype=np.uint8)
+    # Chunks of whole groups that fill whole bytes (a multiple of 8 groups), so
+    # each chunk's bytes are written on their own; the temporaries are a few
+    # bytes per code of one chunk (32 per group on the general path).
+    step = max(1, _PACK_CHUNK_CODES // (8 * g)) * 8 * g
+    pos = 0
+    for a in range(0, c.size, step):
+        u = (c[a:a + step].astype(np.int16) + half).astype(np.uint16)  # digits 0..254
+        if p.radix:
+            u = _radix_groups(u, g, p.max_levels)
+        data = _pack_fields(u, width)
+        out[pos:pos + data.size] = data
+        pos += data.size
+    return out
+
+
+#: Codes per chunk of :func:`pack_codes` (rounded to whole groups and bytes).
+_PACK_CHUNK_CODES = 1 << 16
+
+
+def _radix_groups(u, g, base):
+    """Digits (n,) -> (ceil(n / g),) uint32 group values ``sum u_i base**i``
+    (the first digit least significant; the last group padded with zero digits)."""
+    n_groups = -(-u.size // g)
+    if n_groups * g != u.size:
+        u = np.concatenate([u, np.zeros(n_groups * g - u.size, u.dtype)])
+    u = u.reshape(n_groups, g)
+    vals = np.zeros(n_groups, dtype=np.uint32)
+    for i in range(g - 1, -1, -1):  # Horner: exact, base**g < 2**32
+        vals *= np.uint32(base)
+        vals += u[:, i]
+    return vals
+
+
+def _pack_fields(values, width):
+    """(n,) unsigned values of ``width`` bits -> their bits, MSB first, as bytes
+    (the last byte padded with zero bits); no byte per bit below 8 bits."""
+    if width == 8:
+        return values.astype(np.uint8)
+    if 8 % width == 0:
+        per = 8 // width
+        v = values.astype(np.uint8)
+        if v.size % per:
+            v = np.concatenate([v, np.zeros(per - v.size % per, np.uint8)])
+        v = v.reshape(-1, per)
+        data = v[:, 0] << np.uint8(8 - width)
+        for j in range(1, per):
+            data |= v[:, j] << np.uint8(8 - width * (j + 1))
+        return data
+    if width < 8:
+        # 8 values -> one integer of 8 * width bits (<= 56) -> its low ``width``
+        # bytes, big-endian
+        v = values.astype(np.uint64)
+        if v.size % 8:
+            v = np.concatenate([v, np.zeros(8 - v.size % 8, np.uint64)])
+        v = v.reshape(-1, 8)
+        acc = v[:, 0].copy()
+        for j in range(1, 8):
+            acc <<= np.uint64(width)
+            acc |= v[:, j]
+        data = acc.astype(">u8").view(np.uint8).reshape(-1, 8)[:, 8 - width:].ravel()
+        return data[:-(-values.size * width // 8)]
+    # general width (<= 32): big-endian bytes of each value, their bits, the
+    # low ``width`` of each
+    be = values.astype(">u4").view(np.uint8).reshape(-1, 4)
+    bits = np.unpackbits(be, axis=1)[:, 32 - width:]
     return np.packbits(bits)
 
 
