@@ -389,7 +389,7 @@ def test_replacing_attributes_raises_never_crashes():
     import subprocess
 
     res = subprocess.run([sys.executable, "-c", _REPLACE_ATTRIBUTES],
-                         capture_output=True, text=True, timeout=120)
+                         capture_output=True, text=True, timeout=120, check=False)
     assert res.returncode == 0, (res.returncode, res.stderr[-2000:])
     assert res.stdout.split() == ["done"], res.stdout
 
