@@ -12,7 +12,10 @@ import numpy as np
 
 __all__ = [
     "check_array",
+    "finite_peak",
     "check_int",
+    "check_bool",
+    "check_ints",
     "check_float",
     "check_pair",
     "check_choice",
@@ -31,8 +34,9 @@ def check_array(
     nonnegative=False,
     allow_empty=False,
     copy=False,
+    max_abs=None,
 ):
-    """Validate an array argument and return it C-contiguous.
+    """Validate an array argument and return it C-contiguous, in native byte order.
 
     Parameters
     ----------
@@ -43,30 +47,35 @@ def check_array(
     ndim : int or tuple of int, optional
         Allowed numbers of dimensions.
     dtype : numpy dtype, optional
-        Convert to this dtype (after the kind check).
+        Convert to this dtype (after the kind check). The finite check runs on
+        the converted array, so float64 values beyond the float32 range are
+        rejected (not returned as infinity) when ``dtype`` is float32.
     kinds : str
         Allowed dtype kinds (numpy ``dtype.kind`` letters): ``b`` bool,
         ``i`` signed, ``u`` unsigned, ``f`` float.
     finite : bool
-        Reject NaN and infinity.
+        Reject NaN and infinity (in the input and after the conversion).
     nonnegative : bool
         Reject negative values (e.g. negative light).
     allow_empty : bool
         Accept an array with zero elements.
     copy : bool
         Always return a new array.
+    max_abs : float, optional
+        Reject float values of larger magnitude (implies ``finite``).
 
     Returns
     -------
     out : ndarray
-        C-contiguous, of ``dtype`` when given.
+        C-contiguous, native byte order, of ``dtype`` when given.
 
     Raises
     ------
     TypeError
         If ``arr`` is not array-like or its dtype kind is not allowed.
     ValueError
-        Wrong number of dimensions, empty, non-finite or negative values.
+        Wrong number of dimensions, empty, non-finite or negative values,
+        values beyond the range of ``dtype`` or above ``max_abs``.
     """
     if arr is None:
         raise TypeError(f"{name} must be an array, got None")
@@ -87,16 +96,65 @@ def check_array(
             )
     if a.size == 0 and not allow_empty:
         raise ValueError(f"{name} must not be empty, got shape {a.shape}")
-    if finite and a.dtype.kind == "f" and a.size and not np.isfinite(a).all():
-        raise ValueError(f"{name} contains NaN or infinity")
+    if not a.dtype.isnative:  # the kernels read native byte order only
+        a = a.astype(a.dtype.newbyteorder("="))
+    out = a if dtype is None else _cast(a, dtype)
+    # Finite check on what is returned: a float64 value beyond the float32
+    # range is finite in the input but infinite after the conversion.
+    # min/max find NaN and infinity in one pass each, with no temporary.
+    if (finite or max_abs is not None) and a.size and (
+            a.dtype.kind == "f" or (out.dtype.kind == "f" and out.dtype.itemsize < 4)):
+        peak = finite_peak(out if out.dtype.kind == "f" else a, name, source=a)
+        if max_abs is not None and peak > max_abs:
+            raise ValueError(f"{name} has values of magnitude up to {peak:.3g}; "
+                             f"at most {max_abs:.3g} is accepted")
     if nonnegative and a.size and a.dtype.kind in "if" and a.min() < 0:
         raise ValueError(f"{name} must be non-negative, minimum is {a.min()}")
-    if dtype is not None:
-        a = a.astype(dtype, copy=False)
-    a = np.ascontiguousarray(a)
-    if copy and np.shares_memory(a, arr if isinstance(arr, np.ndarray) else a):
-        a = a.copy()
-    return a
+    out = np.ascontiguousarray(out)
+    if copy and np.shares_memory(out, arr if isinstance(arr, np.ndarray) else out):
+        out = out.copy()
+    return out
+
+
+def _cast(a, dtype):
+    """``a.astype(dtype)`` without a copy when it already has it; an overflow
+    gives infinity without a warning (the caller checks)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return a.astype(dtype, copy=False)
+
+
+def finite_peak(a, name, *, source=None):
+    """Largest magnitude ``max |a|`` of a non-empty float array, which must be
+    finite.
+
+    One ``min`` and one ``max`` pass (NaN and infinity propagate through
+    both), so it costs no more than ``np.isfinite(a).all()``.
+
+    Parameters
+    ----------
+    a : ndarray, float
+    name : str
+        The argument's name, used in the error message.
+    source : ndarray, optional
+        The array ``a`` was converted from: when ``source`` is finite and
+        ``a`` is not, the message says the values are beyond ``a``'s dtype.
+
+    Raises
+    ------
+    ValueError
+        NaN or infinity in ``a``.
+    """
+    lo, hi = a.min(), a.max()
+    if np.isfinite(lo) and np.isfinite(hi):
+        return float(max(-lo, hi))
+    if source is not None and source is not a and source.dtype.kind in "iuf":
+        s_lo, s_hi = source.min(), source.max()
+        if np.isfinite(s_lo) and np.isfinite(s_hi):
+            big = float(max(-s_lo, s_hi))
+            raise ValueError(
+                f"{name} has values beyond the {a.dtype} range (largest magnitude "
+                f"{big:.3g}, {a.dtype} holds up to {float(np.finfo(a.dtype).max):.3g})")
+    raise ValueError(f"{name} contains NaN or infinity")
 
 
 def check_int(value, name, *, low=None, high=None):
@@ -105,7 +163,9 @@ def check_int(value, name, *, low=None, high=None):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     value = int(value)
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
+        want = (f"in [{low}, {high}]" if low is not None and high is not None
+                else f">= {low}" if low is not None else f"<= {high}")
+        raise ValueError(f"{name} must be {want}, got {value}")
     return value
 
 
@@ -122,6 +182,38 @@ def check_float(value, name, *, low=None, high=None, low_open=False):
     if high is not None and value > high:
         raise ValueError(f"{name} must be <= {high}, got {value}")
     return value
+
+
+def check_bool(value, name):
+    """A real boolean (``bool`` or ``numpy.bool_``); ``"no"``, ``0``, ``2`` or
+    ``None`` are rejected rather than taken by their truth value."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_ints(value, name, *, low=None, high=None, distinct=False):
+    """A non-empty sequence of ints, each in ``[low, high]``, as a tuple of
+    Python ints.
+
+    Raises
+    ------
+    TypeError
+        ``value`` is not a sequence (a single int, a string, a set or a
+        mapping are not), or an element is not an int (the message names
+        ``name[i]``).
+    ValueError
+        Empty, an element out of range, or repeated values with ``distinct``.
+    """
+    if isinstance(value, (str, bytes, dict, set, frozenset)) or not hasattr(value, "__iter__") \
+            or np.ndim(value) != 1:
+        raise TypeError(f"{name} must be a sequence of ints, got {value!r}")
+    out = tuple(check_int(v, f"{name}[{i}]", low=low, high=high) for i, v in enumerate(value))
+    if not out:
+        raise ValueError(f"{name} must not be empty")
+    if distinct and len(set(out)) != len(out):
+        raise ValueError(f"{name} must be distinct, got {out}")
+    return out
 
 
 def check_pair(value, name, *, low=1, high=None):

@@ -413,6 +413,30 @@ def test_window_features_positions_and_content():
         F.window_features(m[0], 2)
 
 
+def test_window_features_reject_float64_beyond_float32():
+    m = np.zeros((4, 4, 2))
+    m[3, 3, 1] = -1e300
+    with pytest.raises(ValueError, match="cell_map has values beyond the float32 range"):
+        F.window_features(m, 2)
+    feats, _ = F.window_features(np.full((4, 4, 2), np.finfo(np.float32).max, np.float64), 2)
+    assert np.isfinite(feats).all()
+
+
+def test_image_hog_big_endian_float32_returns_float32():
+    img = np.random.default_rng(4).random((32, 40)).astype(np.float32)
+    for order in (">", "<"):
+        out = F.image_hog(img.astype(img.dtype.newbyteorder(order)))
+        assert out.dtype == np.float32
+        np.testing.assert_array_equal(out, F.image_hog(img))
+    out16 = F.image_hog(img.astype(">f2"))
+    assert out16.dtype == np.float32
+    np.testing.assert_array_equal(out16, F.image_hog(img.astype(np.float16)))
+    rgb = np.random.default_rng(5).random((32, 40, 3)).astype(">f4")
+    out = F.image_hog(rgb, channel_axis=-1)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, F.image_hog(rgb.astype(np.float32), channel_axis=-1))
+
+
 def test_feature_pyramid_codes_and_images():
     codes = _frontend_codes((64, 96))
     levels = F.feature_pyramid(codes)

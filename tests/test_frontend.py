@@ -56,6 +56,26 @@ def test_binning_equals_reference(x, k):
     np.testing.assert_array_equal(bin_image(x[0], k), bin_reference(x[0], k))
 
 
+def test_binning_rejects_float64_beyond_float32():
+    x = np.full((4, 4), 100.0)
+    x[2, 1] = 1e300  # finite in float64, inf in float32
+    with pytest.raises(ValueError, match="image has values beyond the float32 range"):
+        bin_image(x, 2)
+    with pytest.raises(ValueError, match="image has values beyond the float32 range"):
+        bin_image(-x, 1)
+    with pytest.raises(ValueError, match="electrons has values beyond the float32 range"):
+        LogGradientFrontEnd(scales=(1,))(np.full((8, 8), 1e39))
+    with pytest.raises(TypeError, match="image"):
+        bin_image(np.ones((4, 4), bool), 2)
+    # big-endian input: the same numbers as native
+    y = _scene()
+    np.testing.assert_array_equal(bin_image(y.astype(">f4"), 2), bin_image(y, 2))
+    be = LogGradientFrontEnd(scales=(1, 2))(y.astype(">f8"))
+    ne = LogGradientFrontEnd(scales=(1, 2))(y.astype(np.float64))
+    for a, b in zip(be.dx + be.dy, ne.dx + ne.dy):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_binning_is_the_block_mean():
     x = np.arange(24, dtype=np.float32).reshape(4, 6)
     np.testing.assert_array_equal(bin_image(x, 2), [[3.5, 5.5, 7.5], [15.5, 17.5, 19.5]])

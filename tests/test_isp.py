@@ -115,6 +115,28 @@ def test_cfa_stacks_and_bad_input():
     np.testing.assert_array_equal(isp.mosaic(nc, "RGGB"), isp.mosaic(rgb[0], "RGGB"))
 
 
+@pytest.mark.parametrize("big", [1e39, -1e300, np.finfo(np.float64).max])
+def test_cfa_reject_float64_beyond_float32(big):
+    # finite float64 values above the float32 range would come back as inf
+    # after the cast to float32: rejected, naming the argument
+    rgb = np.full((4, 4, 3), 0.5)
+    rgb[1, 2, 0] = big
+    with pytest.raises(ValueError, match="rgb has values beyond the float32 range"):
+        isp.mosaic(rgb, "RGGB")
+    with pytest.raises(ValueError, match="raw has values beyond the float32 range"):
+        isp.demosaic(rgb[..., 0], "RGGB")
+    # the float32 extremes themselves are kept, and stay finite
+    edge = np.full((4, 4), np.finfo(np.float32).max, np.float32)
+    assert np.isfinite(isp.demosaic(edge, "RGGB")).all()
+
+
+def test_cfa_big_endian_input_equals_native():
+    rgb = np.random.default_rng(3).random((6, 8, 3))
+    np.testing.assert_array_equal(isp.mosaic(rgb.astype(">f8"), "GRBG"), isp.mosaic(rgb, "GRBG"))
+    raw = rgb[..., 0].astype(np.float32)
+    np.testing.assert_array_equal(isp.demosaic(raw.astype(">f4")), isp.demosaic(raw))
+
+
 # --------------------------------------------------------------- unprocess --
 def test_unprocess_monochrome_is_luminance():
     img = _smooth_rgb()

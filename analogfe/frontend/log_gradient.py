@@ -61,8 +61,16 @@ def bin_image(image, k):
     binned : (H // k, W // k) or (N, H // k, W // k) ndarray, float32
         Summed in float64 (in row-major order within each block) and stored
         in float32.
+
+    Raises
+    ------
+    ValueError
+        NaN, infinity or values beyond the float32 range in ``image``; ``k``
+        below 1 or larger than the image.
+    TypeError
+        A non-numeric or boolean ``image``, a non-integer ``k``.
     """
-    x = check_array(image, "image", ndim=(2, 3), dtype=np.float32)
+    x = check_array(image, "image", ndim=(2, 3), kinds="iuf", dtype=np.float32)
     k = check_int(k, "k", low=1)
     if x.shape[-1] < k or x.shape[-2] < k:
         raise ValueError(f"k={k} is larger than the image {x.shape[-2:]}")
