@@ -275,6 +275,100 @@ def test_hog_errors():
         F.hog(np.full((16, 16), np.nan), np.zeros((16, 16)))
 
 
+@pytest.mark.parametrize("method", ["fhog", "dalal-triggs"])
+@pytest.mark.parametrize("scale", [1e200, 2.0 ** 1000, 1e308])
+def test_hog_huge_float_gradients_neither_overflow_nor_vanish(method, scale):
+    # squares of 1e200 overflow float64: fhog came back all zeros, dalal-triggs
+    # NaN. Gradients above 2**300 are scaled by a power of two first (exact);
+    # HOG is scale-invariant up to eps, so the features equal those at scale 1.
+    rng = np.random.default_rng(11)
+    dx, dy = rng.uniform(-1, 1, (2, 32, 40))
+    ref = F.hog(dx, dy, method=method)
+    big = F.hog(dx * scale, dy * scale, method=method)
+    assert np.isfinite(big).all() and big.any()
+    np.testing.assert_allclose(big, ref, atol=1e-5)
+    # the float64 extremes, opposite signs
+    top = np.finfo(np.float64).max
+    edge = F.hog(np.full((16, 16), top), np.full((16, 16), -top), method=method)
+    assert np.isfinite(edge).all() and edge.any()
+
+
+def test_hog_below_the_safe_peak_is_unchanged():
+    # no scaling at or below 2**300: the same numbers, bit for bit, as the kernel
+    rng = np.random.default_rng(12)
+    dx, dy = rng.uniform(-1, 1, (2, 16, 24)) * 2.0 ** 299
+    hist = np.empty((2, 3, 18))
+    FH._fhog_float_histograms(dx, dy, 9, 8, hist)
+    np.testing.assert_array_equal(F.hog(dx, dy), FH._normalize(hist, "fhog", 9, 1e-4))
+
+
+def test_hog_eps_range():
+    a = np.ones((16, 16))
+    with pytest.raises(ValueError, match="eps must be <= 1000000.0"):
+        F.hog(a, a, eps=1e308)  # eps**2 overflowed: dalal-triggs features all 0
+    with pytest.raises(ValueError, match="eps"):
+        F.hog(a, a, method="dalal-triggs", eps=1e200)
+    assert np.isfinite(F.hog(a, a, method="dalal-triggs", eps=1e6)).all()
+
+
+@pytest.mark.parametrize("dtype, big", [(np.float64, 1e250), (np.float64, 1.7e308),
+                                        (np.float32, 3e38), (np.float16, 6e4)])
+@pytest.mark.parametrize("block_norm", ["L1", "L2-Hys"])
+def test_image_hog_huge_float_images_stay_finite(dtype, big, block_norm):
+    # differences and squares of such images overflowed: NaN or zeros
+    rng = np.random.default_rng(13)
+    unit = rng.uniform(-1, 1, (32, 40))
+    img = (unit * big).astype(dtype)
+    out = F.image_hog(img, block_norm=block_norm)
+    assert out.dtype == (np.float64 if dtype == np.float64 else np.float32)
+    assert np.isfinite(out).all() and out.any()
+    ref = F.image_hog((img.astype(np.float64) / big), block_norm=block_norm)
+    np.testing.assert_allclose(out, ref, atol=1e-4)
+    rgb = np.stack([img, img[::-1], img[:, ::-1]], axis=-1)
+    out = F.image_hog(rgb, channel_axis=-1, block_norm=block_norm)
+    assert np.isfinite(out).all() and out.any()
+    out = F.image_hog(np.abs(img), transform_sqrt=True, block_norm=block_norm)
+    assert np.isfinite(out).all() and out.any()
+
+
+def test_image_hog_flags_must_be_bools():
+    img = np.zeros((32, 32), np.uint8)
+    with pytest.raises(TypeError, match="feature_vector must be True or False"):
+        F.image_hog(img, feature_vector=2)
+    with pytest.raises(TypeError, match="transform_sqrt must be True or False"):
+        F.image_hog(img, transform_sqrt="no")
+    assert F.image_hog(img, feature_vector=np.False_).ndim == 5
+
+
+def test_image_features_reject_values_whose_differences_overflow():
+    # float images are taken as [0, 1]; float32 differences of +-3e38 are inf
+    alt = np.where((np.arange(16) // 2) % 2, 3e38, -3e38) * np.ones((16, 1))
+    for bad, what in ((alt.astype(np.float32), "at most 8.51e\\+37"),
+                      (np.full((16, 16), 1e300), "beyond the float32 range")):
+        with pytest.raises(ValueError, match="image has values .*" + what):
+            F.image_gradients(bad)
+        with pytest.raises(ValueError, match="image has values"):
+            F.frontend_features(bad)
+        with pytest.raises(ValueError, match="output_or_image has values"):
+            F.feature_pyramid(bad)
+    ok = (alt / 4).astype(np.float32)  # 7.5e37 <= 2**126
+    assert all(np.isfinite(g).all() for g in F.image_gradients(ok))
+    with pytest.raises(ValueError, match="downscale"):
+        F.feature_pyramid(np.zeros((32, 32), np.float32), downscale=1e308)
+
+
+def test_descriptor_arithmetic_bad_levels():
+    with pytest.raises(ValueError, match="levels must be in \\[2, 255\\]"):
+        F.reachable_bins(256)  # 10**9 levels looped for ever
+    with pytest.raises(ValueError, match="orientations"):
+        F.reachable_bins(3, 10**9)
+    with pytest.raises(ValueError, match="levels must be >= 2"):
+        F.code_bits(0)  # was "math domain error"
+    with pytest.raises(TypeError, match="levels"):
+        F.code_bits("3")
+    assert F.reachable_bins(255, 180) == 180
+
+
 # ---------------------------------------------------------------------------
 # image_hog() == skimage.feature.hog
 # ---------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .._validation import check_int
 
 __all__ = ["reachable_bins", "code_bits", "hog_descriptor_bits", "hog_compression"]
@@ -32,24 +34,25 @@ def reachable_bins(levels, orientations=9):
     >>> reachable_bins(3), reachable_bins(7)
     (4, 9)
     """
-    levels = check_int(levels, "levels", low=2)
-    orientations = check_int(orientations, "orientations", low=1)
+    levels = check_int(levels, "levels", low=2, high=255)
+    orientations = check_int(orientations, "orientations", low=1, high=3600)
     half = (levels - 1) // 2
-    units = [(math.cos(math.pi * k / orientations), math.sin(math.pi * k / orientations))
-             for k in range(orientations)]
-    hit = set()
-    for dx in range(-half, half + 1):
-        for dy in range(-half, half + 1):
-            if dx == 0 and dy == 0:
-                continue
-            dots = [abs(ux * dx + uy * dy) for ux, uy in units]
-            best = max(dots)
-            hit.add(next(k for k, d in enumerate(dots) if d >= best - 1e-12))
-    return len(hit)
+    units = np.array([(math.cos(math.pi * k / orientations), math.sin(math.pi * k / orientations))
+                      for k in range(orientations)])
+    # every code pair but (0, 0), one row each, and |dot| with every bin
+    # direction; (-dx, -dy) has the same |dot| as (dx, dy), so half the pairs do
+    d = np.arange(-half, half + 1, dtype=np.float64)
+    dx, dy = (a.ravel() for a in np.meshgrid(d, d, indexing="ij"))
+    keep = (dx > 0) | ((dx == 0) & (dy > 0))
+    dots = np.abs(dx[keep, None] * units[:, 0] + dy[keep, None] * units[:, 1])
+    # the first bin within 1e-12 of the best one
+    first = np.argmax(dots >= dots.max(axis=1, keepdims=True) - 1e-12, axis=1)
+    return int(np.unique(first).size)
 
 
 def code_bits(levels):
     """Bits of a ``levels``-level code word: 2 for ternary, 3 for 7 levels."""
+    levels = check_int(levels, "levels", low=2)
     return max(1, math.ceil(math.log2(levels)))
 
 

@@ -51,13 +51,21 @@ References
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
 from .._ext import _hog
-from .._validation import check_array, check_choice, check_float, check_int
+from .._validation import (
+    _cast,
+    check_array,
+    check_choice,
+    check_float,
+    check_int,
+    finite_peak,
+)
 
 __all__ = ["HogMethod", "HOG_METHODS", "BLOCK_NORMS", "hog_lut", "hog"]
 
@@ -69,6 +77,24 @@ DT_EPS = 1e-5
 DT_CLIP = 0.2
 #: Largest cell, block or window side accepted (in pixels or cells).
 _MAX_PAIR = 1 << 20
+#: Largest eps accepted: a regulariser, far below any histogram it divides
+#: (eps**2 of the Dalal-Triggs norm stays finite).
+MAX_EPS = 1e6
+#: Float gradients whose largest magnitude is above this are scaled down by a
+#: power of two first (exact), so no square or sum of squares in the kernels
+#: can overflow: 2**300 squared, times the votes of a 4096 x 4096-pixel cell,
+#: its bins and its blocks, stays far below the float64 maximum (2**1024).
+SAFE_PEAK = 2.0 ** 300
+
+
+def _scale_to_safe(arrays, peak, safe):
+    """The arrays times ``2**-k``, the smallest power of two that brings
+    ``peak`` to at most ``safe`` (exact: only the exponents change), or the
+    arrays as they are when ``peak <= safe``."""
+    if not peak > safe:
+        return arrays
+    shift = math.frexp(safe)[1] - math.frexp(peak)[1] - 1
+    return tuple(np.ldexp(a, shift) for a in arrays)
 
 
 #: scikit-image's block normalisations and their kernel codes.
@@ -245,8 +271,8 @@ def hog_lut(method, orientations, levels):
 # ---------------------------------------------------------------------------
 def _check_gradients(dx, dy, levels):
     """Validate a pair of gradient maps; return (dx, dy, half or None)."""
-    dx = check_array(dx, "dx", ndim=(2, 3), kinds="iuf")
-    dy = check_array(dy, "dy", ndim=(2, 3), kinds="iuf")
+    dx = check_array(dx, "dx", ndim=(2, 3), kinds="iuf", finite=False)
+    dy = check_array(dy, "dy", ndim=(2, 3), kinds="iuf", finite=False)
     if dx.shape != dy.shape:
         raise ValueError(
             f"dx and dy must have the same shape, got {dx.shape} and {dy.shape}"
@@ -259,7 +285,12 @@ def _check_gradients(dx, dy, levels):
         )
     if not is_int:
         dtype = np.float32 if (dx.dtype == np.float32 and dy.dtype == np.float32) else np.float64
-        return dx.astype(dtype, copy=False), dy.astype(dtype, copy=False), None
+        fx, fy = _cast(dx, dtype), _cast(dy, dtype)
+        # finite after the cast (a longdouble may not fit float64); one min
+        # and one max pass each
+        peak = max(finite_peak(fx, "dx", source=dx), finite_peak(fy, "dy", source=dy))
+        fx, fy = _scale_to_safe((fx, fy), peak, SAFE_PEAK)
+        return fx, fy, None
     # min/max in the input's own dtype: a cheap vectorised pass each
     peaks = {name: max(-int(a.min()), int(a.max())) for name, a in (("dx", dx), ("dy", dy))}
     if levels is None:
@@ -322,7 +353,7 @@ def hog(dx, dy, *, method="fhog", cell_size=8, orientations=9, levels=None, eps=
         smallest table that holds the codes.
     eps : float, optional
         Regulariser of the block norms (``1e-4`` for fhog as features.cc,
-        ``1e-5`` for dalal-triggs).
+        ``1e-5`` for dalal-triggs), in ``(0, 1e6]``.
 
     Returns
     -------
@@ -331,11 +362,22 @@ def hog(dx, dy, *, method="fhog", cell_size=8, orientations=9, levels=None, eps=
         (fhog) or ``4n`` (dalal-triggs). Pixels beyond the last whole cell
         are ignored.
 
+    Notes
+    -----
+    Float gradients of any finite size are accepted. When their largest
+    magnitude is above ``2**300`` (:data:`SAFE_PEAK`) they are first scaled
+    by a power of two that brings it below (exact), so the squares in the
+    block norms cannot overflow to infinity (NaN or all-zero features).
+    HOG is invariant to the scale of the gradients up to ``eps``, so this
+    changes only cells whose gradients are smaller than about ``1e-90``
+    times the largest, which would otherwise be normalised against ``eps``.
+
     Raises
     ------
     ValueError
         Different shapes of ``dx`` and ``dy``, a map smaller than one cell,
-        codes out of range, unknown ``method``.
+        codes out of range, NaN or infinity, ``eps`` out of range, unknown
+        ``method``.
     TypeError
         Non-numeric ``dx``/``dy``, or one integer and one float.
 
@@ -351,7 +393,7 @@ def hog(dx, dy, *, method="fhog", cell_size=8, orientations=9, levels=None, eps=
     cell = check_int(cell_size, "cell_size", low=1, high=4096)
     n = check_int(orientations, "orientations", low=2, high=180)
     eps = HOG_METHODS[method].default_eps if eps is None else check_float(
-        eps, "eps", low=0.0, low_open=True)
+        eps, "eps", low=0.0, low_open=True, high=MAX_EPS)
     dx, dy, half = _check_gradients(dx, dy, levels)
     if dx.shape[-2] < cell or dx.shape[-1] < cell:
         raise ValueError(

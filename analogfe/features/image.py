@@ -3,13 +3,31 @@ any front end's output.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._ext import _hog
-from .._validation import check_array, check_choice, check_int, check_pair
+from .._validation import (
+    _cast,
+    check_array,
+    check_bool,
+    check_choice,
+    check_int,
+    check_pair,
+    finite_peak,
+)
 from ..frontend.codes import code_levels, is_codes
 from ..scene.color import REC709_LUMA
-from .histograms import _MAX_PAIR, BLOCK_NORMS, hog
+from .histograms import _MAX_PAIR, BLOCK_NORMS, SAFE_PEAK, _scale_to_safe, hog
+
+#: Largest magnitude of a float32 image whose centred differences (taken in
+#: float32, as scikit-image) cannot overflow: 2**126 - (-2**126) = 2**127.
+SAFE_PEAK_F32 = 2.0 ** 126
+#: Largest magnitude accepted in a float image of :func:`image_gradients` and
+#: the features built on it (values are taken as [0, 1]): its float32
+#: differences stay finite.
+MAX_UNIT_FLOAT = SAFE_PEAK_F32
 
 __all__ = ['image_hog', 'image_gradients', 'centred_gradients', 'frontend_features']
 
@@ -70,19 +88,36 @@ def image_hog(image, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(3,
     Returns
     -------
     out : (n_blocks_row, n_blocks_col, b_row, b_col, orientations) ndarray
-        float32 for float16/float32 images, else float64; flattened if
-        ``feature_vector``.
+        float32 for float16/float32 images (either byte order), else float64;
+        flattened if ``feature_vector``.
+
+    Notes
+    -----
+    A float image of any finite size is accepted. When its largest magnitude
+    (after ``transform_sqrt``) is above ``2**126`` (float16/float32, whose
+    differences are taken in float32) or ``2**300`` (float64) it is first
+    scaled by a power of two that brings it below (exact), so no difference
+    or sum of squares overflows to infinity (where scikit-image returns NaN
+    or zeros). HOG is invariant to the scale of the image up to the
+    ``1e-5`` of the block norms, so only blocks smaller than about ``1e-30``
+    (float32) or ``1e-90`` (float64) times the largest value change.
 
     Raises
     ------
     ValueError
-        Unknown ``block_norm``, wrong dimensions, image smaller than one block.
+        Unknown ``block_norm``, wrong dimensions, image smaller than one
+        block, NaN or infinity, negative values with ``transform_sqrt``.
+    TypeError
+        Non-numeric image, non-integer sizes, non-bool ``feature_vector`` or
+        ``transform_sqrt``.
     """
     check_choice(block_norm, "block_norm", tuple(BLOCK_NORMS))
     n = check_int(orientations, "orientations", low=1, high=3600)
     c_row, c_col = check_pair(pixels_per_cell, "pixels_per_cell", high=_MAX_PAIR)
     b_row, b_col = check_pair(cells_per_block, "cells_per_block", high=_MAX_PAIR)
-    image, float_dtype = _check_hog_image(image, channel_axis, transform_sqrt)
+    feature_vector = check_bool(feature_vector, "feature_vector")
+    transform_sqrt = check_bool(transform_sqrt, "transform_sqrt")
+    image, float_dtype, peak = _check_hog_image(image, channel_axis, transform_sqrt)
     ny, nx = image.shape[0] // c_row, image.shape[1] // c_col
     nby, nbx = ny - b_row + 1, nx - b_col + 1
     if nby <= 0 or nbx <= 0:
@@ -91,7 +126,7 @@ def image_hog(image, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(3,
             f"{(c_row, c_col)} and cells_per_block {(b_row, b_col)}: it needs at "
             f"least {b_row * c_row} rows and {b_col * c_col} cols"
         )
-    image, g_row, g_col = _hog_input(image, float_dtype, transform_sqrt)
+    image, g_row, g_col = _hog_input(image, float_dtype, transform_sqrt, peak)
     hist = _image_cell_histograms(image, g_row, g_col, n, c_row, c_col, ny, nx)
     out = np.empty((nby, nbx, b_row, b_col, n), float_dtype)
     _hog.block_normalize(hist, b_row, b_col, BLOCK_NORMS[block_norm], 1e-5, out)
@@ -99,11 +134,18 @@ def image_hog(image, orientations=9, pixels_per_cell=(8, 8), cells_per_block=(3,
 
 
 def _check_hog_image(image, channel_axis, transform_sqrt):
-    """:func:`image_hog`'s image, channels last, and the float dtype of its
-    result (float32 for float16/float32 images, else float64)."""
-    image = check_array(image, "image", ndim=(2, 3), kinds="buif",
+    """:func:`image_hog`'s image, channels last, the float dtype of its
+    result (float32 for float16/float32 images, else float64) and the
+    largest magnitude of a float image (0.0 for an integer image)."""
+    image = check_array(image, "image", ndim=(2, 3), kinds="buif", finite=False,
                         nonnegative=bool(transform_sqrt))
-    float_dtype = np.float32 if image.dtype in (np.float16, np.float32) else np.float64
+    small = image.dtype.kind == "f" and image.dtype.itemsize <= 4
+    float_dtype = np.float32 if small else np.float64
+    peak = 0.0
+    if image.dtype.kind == "f":
+        # finite in the dtype it is computed in (a longdouble may not fit float64)
+        image, source = _cast(image, float_dtype), image
+        peak = finite_peak(image, "image", source=source)
     if channel_axis is not None:
         if image.ndim != 3:
             raise ValueError(f"image must have 3 dimensions with channel_axis, got {image.shape}")
@@ -113,18 +155,23 @@ def _check_hog_image(image, channel_axis, transform_sqrt):
         raise ValueError(
             f"image of shape {image.shape} has 3 dimensions: give channel_axis for colour"
         )
-    return image, float_dtype
+    return image, float_dtype, peak
 
 
-def _hog_input(image, float_dtype, transform_sqrt):
+def _hog_input(image, float_dtype, transform_sqrt, peak=0.0):
     """What the histogram pass reads: ``(image, None, None)`` for a grey image
     (contiguous; its gradients are taken band by band), or ``(image, g_row,
-    g_col)`` with the float64 gradients of the strongest channel for colour."""
+    g_col)`` with the float64 gradients of the strongest channel for colour.
+    A float image whose largest magnitude ``peak`` (before the square root)
+    could overflow the differences or the norms is scaled by a power of two."""
     # uint8 is differenced exactly as it is; anything else in float_dtype
     if transform_sqrt or image.dtype != np.uint8 or image.ndim == 3:
         image = image.astype(float_dtype, copy=False)
     if transform_sqrt:
         image = np.sqrt(image)
+        peak = math.sqrt(peak)
+    safe = SAFE_PEAK_F32 if float_dtype == np.float32 else SAFE_PEAK
+    (image,) = _scale_to_safe((image,), peak, safe)
     if image.ndim != 3:
         return np.ascontiguousarray(image), None, None
     g_row_c, g_col_c = centred_gradients(np.moveaxis(image, -1, 0))
@@ -172,13 +219,15 @@ _COLOR = ("max", "luma", "mean")
 
 
 def _unit_float(image, name, ndim):
-    """uint8 -> float32 / 255; float -> float32 as it is (taken as [0, 1])."""
-    a = check_array(image, name, ndim=ndim, kinds="uf")
+    """uint8 -> float32 / 255; float -> float32 as it is (taken as [0, 1]),
+    finite after the cast and at most :data:`MAX_UNIT_FLOAT` in magnitude (so
+    its float32 differences are finite)."""
+    a = check_array(image, name, ndim=ndim, kinds="uf", finite=False)
     if a.dtype.kind == "u":
         if a.dtype != np.uint8:
             raise TypeError(f"{name} must be uint8 or float, got {a.dtype}")
         return a.astype(np.float32) * np.float32(1.0 / 255.0)
-    return a.astype(np.float32, copy=False)
+    return check_array(a, name, dtype=np.float32, max_abs=MAX_UNIT_FLOAT)
 
 
 def image_gradients(image, *, color="max"):
@@ -199,6 +248,15 @@ def image_gradients(image, *, color="max"):
     dx, dy : float32 ndarrays, shape of the image without the channel axis
         ``I[y, x+1] - I[y, x-1]`` and ``I[y+1, x] - I[y-1, x]``, zero on the
         one-pixel border (as the log-gradient front end).
+
+    Raises
+    ------
+    ValueError
+        NaN, infinity, or a float value of magnitude above ``2**126``
+        (:data:`MAX_UNIT_FLOAT`; the image is taken as [0, 1], and larger
+        values would make the float32 differences infinite).
+    TypeError
+        An integer image other than uint8.
     """
     check_choice(color, "color", _COLOR)
     a = _unit_float(image, "image", ndim=(2, 3, 4))

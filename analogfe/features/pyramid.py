@@ -39,7 +39,10 @@ def window_features(cell_map, window_cells, stride_cells=1):
     Raises
     ------
     ValueError
-        A window larger than the map, a non-3-D map.
+        A window larger than the map, a non-3-D map, NaN, infinity or values
+        beyond the float32 range in ``cell_map``.
+    TypeError
+        ``window_cells`` or ``stride_cells`` neither an int nor a pair of ints.
     """
     m = check_array(cell_map, "cell_map", ndim=3, dtype=np.float32)
     wy, wx = check_pair(window_cells, "window_cells", high=_MAX_PAIR)
@@ -125,7 +128,7 @@ def feature_pyramid(output_or_image, *, cell_size=8, method="fhog", orientations
     cell_size, method, orientations, color
         As :func:`frontend_features`.
     downscale : float
-        Image pyramid factor (> 1); ignored for codes.
+        Image pyramid factor, in ``(1, 1e6]``; ignored for codes.
     max_levels : int, optional
         At most this many levels.
     min_cells : int
@@ -157,7 +160,7 @@ def feature_pyramid(output_or_image, *, cell_size=8, method="fhog", orientations
                     orientations=orientations, levels=code_levels(codes))
             levels.append(PyramidLevel(f, unit_px * s, unit_px * cell * s))
     elif isinstance(output_or_image, np.ndarray):
-        downscale = check_float(downscale, "downscale", low=1.0, low_open=True)
+        downscale = check_float(downscale, "downscale", low=1.0, low_open=True, high=1e6)
         img = _unit_float(output_or_image, "output_or_image", ndim=(2, 3))
         if img.ndim == 3 and img.shape[-1] != 3:
             raise ValueError(f"output_or_image must be (H, W) or (H, W, 3), got {img.shape}")
