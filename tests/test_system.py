@@ -4,6 +4,7 @@ Hand-computed values for each component, the published figures of Young et
 al. (JSSC 2019) and of the commercial-sensor survey quoted by Omid-Zohoor et
 al. (TCSVT 2018), and property tests of the bookkeeping.
 """
+import itertools
 import json
 import math
 
@@ -11,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -261,6 +263,152 @@ def test_unknown_names_list_valid_ones():
         S.cost({"pixels": 4}, 2, 2, 1.0)
     with pytest.raises(TypeError, match="frontend"):
         S.cost(3.0, 2, 2, 1.0)
+
+
+# ------------------------------------------------------- parameter checks --
+LG = counts(pixels=100, comps=400, codes=200, bits=400, levels=3)
+DIG = counts(pixels=100, conv=100, adc_bits=1000, codes=100, bits=800)
+
+
+@pytest.mark.parametrize("key, value", [
+    ("frame_buffer", "no"), ("frame_buffer", 1), ("frame_buffer", None),
+    ("weight_stationary", 2), ("weight_stationary", "yes"),
+    ("isp_location", 3), ("cell_size", 8.0), ("hog_bin_bits", 1.5),
+    ("window_cells", "ab"), ("cnn_input_shape", 5), ("cnn", 5),
+])
+def test_cost_params_types(key, value):
+    # flags must be real booleans ("no" was taken as True); ints must be ints
+    with pytest.raises(TypeError, match=key):
+        S.cost(DIG, 10, 10, 30.0, **{key: value})
+    with pytest.raises(TypeError, match=key):
+        S.CostParams(**{key: value})  # checked on construction too
+    with pytest.raises(TypeError, match=key):
+        S.CostParams().replace(**{key: value})
+
+
+@pytest.mark.parametrize("key, value, msg", [
+    ("node_nm", 0.0, "node_nm must be >= 1.0"), ("node_nm", 1e9, "node_nm must be <= 1000.0"),
+    ("vdd_v", 1e200, "vdd_v must be <= 5.0"), ("vdd_v", 0.01, "vdd_v must be >= 0.1"),
+    ("adc_enob", 2000, "adc_enob must be <= 24.0"), ("adc_enob", 0.0, "adc_enob must be >= 1.0"),
+    ("enob_loss_bits", 100, "enob_loss_bits must be <= 23.0"),
+    ("enob_loss_bits", -1, "enob_loss_bits must be >= 0.0"),
+    ("link_pj_per_bit", 1e308, "link_pj_per_bit must be <= 1000000.0"),
+    ("adc_fom_fj", 1e300, "adc_fom_fj"), ("pixel_readout_pj", -1.0, "pixel_readout_pj"),
+    ("binned_read_pj", 1e300, "binned_read_pj"), ("dram_pj_per_64bit", 1e7, "dram_pj_per_64bit"),
+    ("add8_pj", 1e300, "add8_pj"), ("mult8_pj", float("inf"), "mult8_pj"),
+    ("rdc_pj_per_comparison", float("nan"), "rdc_pj_per_comparison"),
+    ("isp_adds_per_pixel", -1, "isp_adds_per_pixel"), ("isp_mults_per_pixel", 10**30, "isp_mults"),
+    ("isp_word_bits", 0, "isp_word_bits"), ("isp_line_rows", 10**9, "isp_line_rows"),
+    ("cell_size", 10**9, "cell_size"), ("hog_orientations", 1, "hog_orientations"),
+    ("hog_orientations", 10**9, "hog_orientations"), ("hog_bin_bits", 0, "hog_bin_bits"),
+    ("feature_bits", 10**9, "feature_bits"), ("weight_bits", 65, "weight_bits"),
+    ("window_cells", (0, 8), "window_cells\\[0\\]"), ("window_cells", (16,), "window_cells"),
+    ("window_cells", (10**9, 8), "window_cells\\[0\\]"),
+    ("window_stride_cells", 0, "window_stride_cells"),
+    ("cnn_activation_word_bits", 10**9, "cnn_activation_word_bits"),
+    ("cnn_input_shape", (1, 2), "cnn_input_shape"), ("cnn_input_shape", (0, 8, 8), "cnn_input_shape"),
+    ("cnn", {"params": -1, "macs": 1, "activation_bits": 1}, "cnn\\['params'\\]"),
+    ("cnn", {"params": 1e308, "macs": 1, "activation_bits": 1}, "cnn\\['params'\\]"),
+    ("cnn", {"params": 1, "macs": 1, "activation_bits": 1, "mac": 1}, "cnn.mac"),
+])
+def test_cost_params_physical_ranges(key, value, msg):
+    # out of range: negative energies, OverflowError (adc_enob=2000, vdd_v=1e200)
+    # or an infinite cost (link_pj_per_bit=1e308) before
+    with pytest.raises(ValueError, match=msg):
+        S.cost(DIG, 10, 10, 30.0, backend="cnn" if key == "cnn" else "hog-svm", **{key: value})
+    with pytest.raises(ValueError, match=msg):
+        S.CostParams(**{key: value})
+
+
+def test_enob_against_the_adc_word():
+    # ENOB = bits - enob_loss_bits must stay >= 1 bit; an explicit ENOB cannot
+    # exceed the converter's bits (10 here)
+    with pytest.raises(ValueError, match="enob_loss_bits=9.5 leaves the 10-bit linear ADC"):
+        S.cost(DIG, 10, 10, 30.0, enob_loss_bits=9.5)
+    with pytest.raises(ValueError, match="enob_loss_bits=8 leaves the 8-bit"):
+        S.cost("rgb8", 24, 32, 30.0, adc_bits=8, enob_loss_bits=8)
+    with pytest.raises(ValueError, match="adc_enob=12 exceeds the linear ADC's 10 bits"):
+        S.cost(DIG, 10, 10, 30.0, adc_enob=12)
+    assert comp(S.cost(DIG, 10, 10, 30.0, enob_loss_bits=9, backend="none"),
+                "linear ADC").energy_pj == pytest.approx(100 * 30e-3 * 2)
+    # no linear ADC: the ENOB parameters are checked for range only
+    assert S.cost(LG, 10, 10, 30.0, enob_loss_bits=20).energy_pj > 0
+    with pytest.raises(ValueError, match="adc_bits"):
+        S.cost("rgb8", 24, 32, 30.0, adc_bits=99)
+
+
+@pytest.mark.parametrize("key, value, exc, msg", [
+    ("channels", -1, ValueError, "frontend\\['channels'\\]"),
+    ("channels", 2.5, TypeError, "frontend\\['channels'\\]"),
+    ("scales", (-1,), ValueError, "frontend\\['scales'\\]\\[0\\]"),
+    ("scales", (0,), ValueError, "frontend\\['scales'\\]\\[0\\]"),  # was ZeroDivisionError
+    ("scales", (1, 1), ValueError, "frontend\\['scales'\\] must be distinct"),
+    ("scales", (1, 20), ValueError, "frontend\\['scales'\\]\\[1\\]"),  # larger than the frame
+    ("scales", 5, TypeError, "frontend\\['scales'\\] must be a sequence"),  # 'int' not iterable
+    ("levels", 2.5, TypeError, "frontend\\['levels'\\]"),
+    ("levels", 4, ValueError, "frontend\\['levels'\\] must be odd"),
+    ("levels", 1, ValueError, "frontend\\['levels'\\]"),
+    ("levels", 10**9, ValueError, "frontend\\['levels'\\]"),  # looped for ever
+    ("name", 5, TypeError, "frontend\\['name'\\]"),
+    ("pixels", 1e308, ValueError, "frontend\\['pixels'\\] must be <= 1e\\+18"),  # inf cost
+    ("bits_off_chip", -1, ValueError, "frontend\\['bits_off_chip'\\]"),
+    ("codes", "7", TypeError, "frontend\\['codes'\\]"),
+    ("chanels", 3, ValueError, "unknown frontend key 'chanels'"),
+])
+def test_counts_mapping_is_validated(key, value, exc, msg):
+    with pytest.raises(exc, match=msg):
+        S.cost({**LG, key: value}, 10, 10, 30.0)
+
+
+def test_counts_mapping_adc_word():
+    with pytest.raises(ValueError, match="ADC word, 1 to 24 bits"):
+        S.cost(counts(pixels=1, conv=1, adc_bits=2000), 1, 1, 30.0)  # 2**1999: OverflowError
+    with pytest.raises(ValueError, match="linear_adc_bits is 10 with no linear_adc_conversions"):
+        S.cost(counts(pixels=1, adc_bits=10), 1, 1, 30.0)
+
+
+def test_cost_scenario_arguments():
+    with pytest.raises(ValueError, match="height"):
+        S.cost(LG, 10**7, 10, 30.0)
+    with pytest.raises(ValueError, match="fps must be <= 1"):
+        S.cost(LG, 10, 10, 1e308)  # power was inf
+    with pytest.raises(TypeError, match="frontend_kwargs must be a mapping"):
+        S.cost("lg1.5", 24, 32, 30.0, frontend_kwargs=5)
+    with pytest.raises(TypeError, match="name must be a string"):
+        S.cost(LG, 10, 10, 30.0, name=5)
+    with pytest.raises(TypeError, match="scales must be a sequence of ints, got 5"):
+        S.cost_preset("jssc2019-1.5b", scales=5)  # "'int' object is not iterable" before
+    with pytest.raises(TypeError, match="frontend must be"):
+        S.cost_preset("jssc2019-1.5b", frontend=None)
+
+
+def test_window_cells_int_is_square():
+    a = S.cost(LG, 64, 64, 30.0, window_cells=4)
+    b = S.cost(LG, 64, 64, 30.0, window_cells=(4, 4))
+    assert a.components == b.components and a.params["window_cells"] == (4, 4)
+    p = S.CostParams(window_cells=[4, 2], frame_buffer=np.True_)
+    assert p.window_cells == (4, 2) and p.frame_buffer is True
+
+
+def test_costs_finite_at_every_range_limit():
+    # every parameter at its upper (or lower) limit, the largest frame, rate
+    # and counts: every figure finite and >= 0
+    from analogfe.system.params import RANGES
+    top = {k: hi for k, (lo, hi) in RANGES.items() if k not in ("window_cells", "cnn_input_shape")}
+    top["enob_loss_bits"] = 0.0
+    bottom = {k: lo for k, (lo, hi) in RANGES.items()
+              if k not in ("window_cells", "cnn_input_shape", "adc_enob")}
+    big = 1e18
+    fes = [counts(pixels=big, conv=big / 24, adc_bits=big, binned=big, codes=big, bits=big, channels=64),
+           counts(pixels=big, comps=big, binned=big, codes=big, bits=big, levels=255)]
+    cnn = {"params": big, "macs": big, "activation_bits": big}
+    for fe, par, be, size in itertools.product(fes, (top, bottom), S.BACKENDS,
+                                                ((10**6, 10**6), (1, 1), (1, 10**6))):
+        for wc in ((1, 1), (4096, 4096)):
+            r = S.cost(fe, *size, 1e7, be, cnn=cnn, window_cells=wc, **par)
+            vals = [v for c in r.components for v in (c.energy_pj, c.bits, c.memory_bits, c.ops)]
+            vals += [r.energy_pj, r.power_mw, r.data_rate_mbps, r.memory_bits]
+            assert all(math.isfinite(v) and v >= 0 for v in vals), (be, size, wc)
 
 
 def test_toml_config_and_cli(tmp_path):

@@ -79,12 +79,12 @@ from dataclasses import dataclass, field
 
 import tomllib
 
-from .._validation import check_choice, check_float, check_int, check_keys
+from .._validation import check_choice, check_float, check_int, check_ints, check_keys
 from ..features.bits import code_bits, reachable_bins
 from ..frontend.registry import frontend_spec, make_frontend
 from ..sensor.model import SensorConfig
 from ..system import energy as E
-from .params import CostParams, _validated
+from .params import MAX_COUNT, CostParams
 from .result import Component, CostResult, compare_costs
 
 __all__ = ["BACKENDS", "PRESETS", "cost", "cost_preset", "cost_cli", "load_cost_config"]
@@ -105,42 +105,99 @@ class _FrontEndInfo:
     out_bits_per_pixel: float  # digital: bits of the front end's output image per pixel
 
 
+#: Keys a front end given as a mapping may have besides :data:`COUNT_KEYS`.
+MAPPING_KEYS = ("name", "levels", "scales", "channels")
+#: Largest per-frame count accepted from a front end (pixels, conversions,
+#: bits, comparisons, codes).
+MAX_FRAME_COUNT = 1e18
+#: Largest frame side, pixels.
+MAX_SIDE = 1_000_000
+#: Largest frame rate, frames/s.
+MAX_FPS = 1e7
+#: Largest number of code levels (int8 codes in [-127, 127]).
+MAX_LEVELS = 255
+#: Linear ADC word length accepted from a front end's counts, bits.
+ADC_WORD_BITS = (1, 24)
+
+
+def _check_levels(levels, name):
+    """None, or an odd int in [3, MAX_LEVELS]."""
+    if levels is None:
+        return None
+    levels = check_int(levels, name, low=3, high=MAX_LEVELS)
+    if levels % 2 == 0:
+        raise ValueError(f"{name} must be odd (codes symmetric about 0), got {levels}")
+    return levels
+
+
 def _frontend_info(frontend, height, width, adc_bits, frontend_kwargs):
     if isinstance(frontend, str):
         cfa = frontend_spec(frontend, "frontend").cfa
         cfg = SensorConfig(height=height, width=width, adc_bits=adc_bits, cfa=cfa)
         frontend = make_frontend(frontend, sensor_config=cfg, **frontend_kwargs)
-    elif frontend_kwargs:
-        raise ValueError("frontend_kwargs is only used with a front end given by name")
-    if isinstance(frontend, Mapping):
-        counts = dict(frontend)
-        name = str(counts.pop("name", "custom"))
-        levels = counts.pop("levels", None)
-        scales = tuple(counts.pop("scales", (1,)))
-        channels = counts.pop("channels", 1)
     else:
-        if not hasattr(frontend, "operation_counts"):
+        if not isinstance(frontend, Mapping) and not hasattr(frontend, "operation_counts"):
             raise TypeError("frontend must be a front-end name, an object with operation_counts()"
                             f" and bits_per_frame(), or a mapping of counts; got {frontend!r}")
+        if frontend_kwargs:
+            raise ValueError("frontend_kwargs is only used with a front end given by name")
+    if isinstance(frontend, Mapping):
+        check_keys(frontend, COUNT_KEYS + MAPPING_KEYS, "frontend key")
+        counts = dict(frontend)
+        name = counts.pop("name", "custom")
+        if not isinstance(name, str):
+            raise TypeError(f"frontend['name'] must be a string, got {name!r}")
+        levels = _check_levels(counts.pop("levels", None), "frontend['levels']")
+        scales = check_ints(counts.pop("scales", (1,)), "frontend['scales']", low=1,
+                            high=min(height, width), distinct=True)
+        channels = check_int(counts.pop("channels", 1), "frontend['channels']", low=1, high=64)
+        where = "frontend"
+    else:
         counts = dict(frontend.operation_counts(height, width))
         counts.setdefault("bits_off_chip", frontend.bits_per_frame(height, width))
         name = str(getattr(frontend, "name", type(frontend).__name__))
-        levels = getattr(frontend, "levels", None)
-        scales = tuple(getattr(frontend, "scales", (1,)))
+        levels = _check_levels(getattr(frontend, "levels", None), "frontend.levels")
+        scales = check_ints(getattr(frontend, "scales", (1,)), "frontend.scales", low=1,
+                            high=min(height, width), distinct=True)
         channels = getattr(frontend, "channels", None)
         if channels is None:
             channels = 3 if getattr(frontend, "output", "gray") == "rgb" else 1
+        channels = check_int(channels, "frontend.channels", low=1, high=64)
+        where = "operation_counts()"
     missing = [k for k in COUNT_KEYS if k not in counts]
     if missing:
         raise ValueError(f"frontend operation counts lack {', '.join(missing)}; "
                          f"required: {', '.join(COUNT_KEYS)}")
     for k in COUNT_KEYS:
-        check_float(counts[k], f"operation_counts()[{k!r}]", low=0.0)
+        check_float(counts[k], f"{where}[{k!r}]", low=0.0, high=MAX_FRAME_COUNT)
+    conv, adc = counts["linear_adc_conversions"], counts["linear_adc_bits"]
+    if conv:
+        lo, hi = ADC_WORD_BITS
+        if not lo <= adc / conv <= hi:
+            raise ValueError(
+                f"{where}: linear_adc_bits / linear_adc_conversions is the ADC word, "
+                f"{lo} to {hi} bits; got {adc:g} / {conv:g} = {adc / conv:g}")
+    elif adc:
+        raise ValueError(f"{where}: linear_adc_bits is {adc:g} with no linear_adc_conversions")
     if counts["log_comparisons"] > 0:
-        levels = int(levels) if levels is not None else 3
+        levels = levels if levels is not None else 3
     else:
         levels = None
-    return _FrontEndInfo(name, counts, levels, scales, 8.0 * int(channels))
+    return _FrontEndInfo(name, counts, levels, scales, 8.0 * channels)
+
+
+def _check_adc(fe, p):
+    """The ENOB parameters against the front end's linear ADC word: a
+    converter has at most as many effective bits as it has bits."""
+    if not fe.counts["linear_adc_conversions"]:
+        return
+    bits = _adc_word_bits(fe.counts)
+    if p.adc_enob is not None:
+        if p.adc_enob > bits:
+            raise ValueError(f"adc_enob={p.adc_enob:g} exceeds the linear ADC's {bits:g} bits")
+    elif bits - p.enob_loss_bits < 1:
+        raise ValueError(f"enob_loss_bits={p.enob_loss_bits:g} leaves the {bits:g}-bit linear ADC "
+                         f"an ENOB below 1; it must be at most {bits - 1:g}")
 
 
 def _adc_word_bits(counts):
@@ -358,10 +415,11 @@ def _cnn_profile(p):
     if missing:
         raise ValueError(f"cnn profile lacks {', '.join(missing)}; required: {', '.join(need)}"
                          " (optional: weight_bits, activation_values)")
-    prof.setdefault("weight_bits", float(prof["params"]) * p.weight_bits)
-    prof.setdefault("activation_values", float(prof["activation_bits"]) / p.cnn_activation_word_bits)
     for k in need + ("weight_bits", "activation_values"):
-        prof[k] = check_float(float(prof[k]), f"cnn[{k!r}]", low=0.0)
+        if k in prof:
+            prof[k] = check_float(prof[k], f"cnn[{k!r}]", low=0.0, high=MAX_COUNT)
+    prof.setdefault("weight_bits", prof["params"] * p.weight_bits)
+    prof.setdefault("activation_values", prof["activation_bits"] / p.cnn_activation_word_bits)
     return prof
 
 
@@ -444,7 +502,18 @@ def cost(frontend, height, width, fps, backend="hog-svm", *, adc_bits=10,
     ------
     ValueError
         Unknown front end, back end or override key (the message lists the
-        valid ones), or a non-positive size or frame rate.
+        valid ones); a size outside 1 to 10**6 pixels, a frame rate outside
+        (0, 1e7]; a parameter outside its range (:data:`analogfe.system.params.RANGES`);
+        ``adc_bits`` outside 1 to 16; a counts mapping with an unknown key,
+        a count outside 0 to 1e18, ``levels`` not an odd int in 3..255,
+        ``scales`` not distinct ints in 1..min(height, width), ``channels``
+        outside 1..64, an ADC word (``linear_adc_bits / linear_adc_conversions``)
+        outside 1..24 bits; ``adc_enob`` above the ADC word, or
+        ``enob_loss_bits`` above the ADC word - 1 (an ENOB below 1 bit).
+        Every message names the argument.
+    TypeError
+        A value of the wrong type (a non-bool flag, a float where an int is
+        needed, a non-mapping ``frontend_kwargs``), naming the argument.
 
     Examples
     --------
@@ -454,14 +523,20 @@ def cost(frontend, height, width, fps, backend="hog-svm", *, adc_bits=10,
     >>> round(r.energy_per_pixel_pj, 2)
     99.0
     """
-    height = check_int(height, "height", low=1)
-    width = check_int(width, "width", low=1)
-    fps = check_float(fps, "fps", low=0.0, low_open=True)
+    height = check_int(height, "height", low=1, high=MAX_SIDE)
+    width = check_int(width, "width", low=1, high=MAX_SIDE)
+    fps = check_float(fps, "fps", low=0.0, low_open=True, high=MAX_FPS)
     check_choice(backend, "backend", tuple(BACKENDS))
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {name!r}")
+    if frontend_kwargs is not None and not isinstance(frontend_kwargs, Mapping):
+        raise TypeError(f"frontend_kwargs must be a mapping, got {frontend_kwargs!r}")
     check_keys(overrides, CostParams.keys(), "cost parameter")
-    p = _validated(CostParams(**overrides))
-    fe = _frontend_info(frontend, height, width, check_int(adc_bits, "adc_bits", low=1),
+    p = CostParams(**overrides)  # checks every field
+    fe = _frontend_info(frontend, height, width,
+                        check_int(adc_bits, "adc_bits", low=1, high=16),
                         dict(frontend_kwargs or {}))
+    _check_adc(fe, p)
     t = _Tech(p)
     comps = _sensor(fe, p)
     link_bits = _link_bits(fe, p)
@@ -526,7 +601,7 @@ def cost_preset(preset, **overrides):
     cfg = {**PRESETS[preset], **overrides}
     scenario = {k: cfg.pop(k) for k in SCENARIO_KEYS if k in cfg}
     scales = scenario.pop("scales", None)
-    kw = {"scales": tuple(scales)} if scales is not None else None
+    kw = {"scales": check_ints(scales, "scales")} if scales is not None else None
     return cost(scenario["frontend"], scenario["height"], scenario["width"], scenario["fps"],
                 scenario.get("backend", "hog-svm"), adc_bits=scenario.get("adc_bits", 10),
                 frontend_kwargs=kw, name=preset, **cfg)

@@ -7,14 +7,67 @@ of the default values are in :mod:`analogfe.system.energy`.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
-from .._validation import check_choice, check_float, check_int, check_keys, check_pair
+from .._validation import (
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_ints,
+    check_keys,
+    check_pair,
+)
 from ..system import energy as E
 
-__all__ = ["CostParams", "ISP_LOCATIONS"]
+__all__ = ["CostParams", "ISP_LOCATIONS", "RANGES"]
 
 ISP_LOCATIONS = ("soc", "sensor")
+
+#: Largest energy of one operation, access, bit or conversion step accepted
+#: (pJ, or fJ for ``adc_fom_fj``): 1 uJ, far above any circuit in the tables
+#: (the largest default, a 64-bit DRAM access, is 2 nJ).
+MAX_ENERGY_PJ = 1e6
+#: Largest count accepted in a CNN profile (params, MACs, bits per inference).
+MAX_COUNT = 1e18
+#: Largest word length in bits (operands, buffers, features, weights).
+MAX_WORD_BITS = 64
+#: Largest HOG cell, window and stride, in pixels or cells.
+MAX_CELLS = 4096
+
+_ENERGIES = ("pixel_readout_pj", "adc_fom_fj", "rdc_pj_per_comparison", "link_pj_per_bit",
+             "dram_pj_per_64bit", "add8_pj", "mult8_pj", "sram_8kb_pj", "sram_32kb_pj",
+             "sram_1mb_pj")
+
+#: The accepted range ``(low, high)`` of each numeric :class:`CostParams`
+#: field (inclusive); ``None`` is also accepted where the default is None.
+#: Energies in pJ (FoM in fJ/step), the node in nm, the supply in V.
+RANGES = {
+    "node_nm": (1.0, 1000.0),
+    "vdd_v": (0.1, 5.0),
+    **{k: (0.0, MAX_ENERGY_PJ) for k in _ENERGIES},
+    "binned_read_pj": (0.0, MAX_ENERGY_PJ),
+    "adc_enob": (1.0, 24.0),
+    "enob_loss_bits": (0.0, 23.0),
+    "isp_adds_per_pixel": (0, 10_000),
+    "isp_mults_per_pixel": (0, 10_000),
+    "isp_word_bits": (1, MAX_WORD_BITS),
+    "isp_line_rows": (0, 64),
+    "cell_size": (1, MAX_CELLS),
+    "hog_orientations": (2, 180),
+    "hog_bin_bits": (1, MAX_WORD_BITS),
+    "feature_bits": (1, MAX_WORD_BITS),
+    "weight_bits": (1, MAX_WORD_BITS),
+    "window_cells": (1, MAX_CELLS),
+    "window_stride_cells": (1, MAX_CELLS),
+    "cnn_input_shape": (1, 1_000_000),
+    "cnn_activation_word_bits": (1, MAX_WORD_BITS),
+}
+
+#: Keys of a CNN profile mapping (:func:`analogfe.system.network.model_profile`).
+CNN_REQUIRED = ("params", "macs", "activation_bits")
+CNN_OPTIONAL = ("weight_bits", "activation_values", "layers")
 
 
 @dataclass(frozen=True)
@@ -82,7 +135,7 @@ class CostParams:
         Word length of the detector's filter weights (8).
     window_cells : tuple of int
         Detection window in cells, (rows, columns); (16, 8) is the 128 x 64
-        pixel Dalal-Triggs person window.
+        pixel Dalal-Triggs person window. An int n is the square (n, n).
     window_stride_cells : int
         Window step in cells (1).
     weight_stationary : bool
@@ -97,6 +150,20 @@ class CostParams:
         Input shape for :func:`analogfe.system.network.model_profile` (C, H, W).
     cnn_activation_word_bits : int
         Activation word length used by a CNN MAC (8).
+
+    Notes
+    -----
+    Every field is checked when a CostParams is made (so by :func:`cost`,
+    before any work), against the physical ranges of :data:`RANGES`:
+    energies 0 to 1e6 pJ per operation, access or bit (FoM 0 to 1e6
+    fJ/step), node 1 to 1000 nm, supply 0.1 to 5 V, ADC ENOB 1 to 24 bits,
+    ENOB loss 0 to 23 bits (and below the ADC's bits, checked by
+    :func:`cost` against the front end), word lengths 1 to 64 bits, cells,
+    windows and strides 1 to 4096, orientations 2 to 180, ISP operations 0
+    to 10000 per pixel, CNN profile counts 0 to 1e18. Integers must be ints,
+    flags real booleans (``"no"`` or ``2`` are rejected), ``window_cells`` an
+    int (square) or a pair. Out of range: ValueError; wrong type: TypeError;
+    both name the field. Within these ranges every cost is finite.
     """
 
     node_nm: float = E.REFERENCE_NODE_NM
@@ -136,10 +203,13 @@ class CostParams:
     def keys(cls):
         return tuple(f.name for f in fields(cls))
 
+    def __post_init__(self):
+        _validated(self)
+
     def replace(self, **kw):
         """A copy with some constants changed (unknown key -> ValueError)."""
         check_keys(kw, self.keys(), "CostParams key")
-        return _validated(dataclasses.replace(self, **kw))
+        return dataclasses.replace(self, **kw)
 
     def to_dict(self):
         d = {}
@@ -150,24 +220,59 @@ class CostParams:
         return d
 
 
+def _check_cnn(cnn):
+    """``cnn``: None, a profile mapping (its entries checked here) or a model
+    (an object with ``parameters()``, profiled by :func:`cost`)."""
+    if cnn is None:
+        return
+    if not isinstance(cnn, Mapping):
+        if not callable(getattr(cnn, "parameters", None)):
+            raise TypeError("cnn must be None, a profile mapping or a torch.nn.Module, "
+                            f"got {type(cnn).__name__}")
+        return
+    check_keys(cnn, CNN_REQUIRED + CNN_OPTIONAL, "cnn profile key", prefix="cnn.")
+    missing = [k for k in CNN_REQUIRED if k not in cnn]
+    if missing:
+        raise ValueError(f"cnn profile lacks {', '.join(missing)}; required: "
+                         f"{', '.join(CNN_REQUIRED)} (optional: weight_bits, activation_values)")
+    for k in CNN_REQUIRED + CNN_OPTIONAL[:2]:
+        if k in cnn:
+            check_float(cnn[k], f"cnn[{k!r}]", low=0.0, high=MAX_COUNT)
+
+
 def _validated(p):
-    for name in ("node_nm", "vdd_v", "pixel_readout_pj", "adc_fom_fj", "rdc_pj_per_comparison",
-                 "link_pj_per_bit", "dram_pj_per_64bit", "enob_loss_bits", "add8_pj", "mult8_pj",
-                 "sram_8kb_pj", "sram_32kb_pj", "sram_1mb_pj"):
-        check_float(getattr(p, name), name, low=0.0)
+    """Check every field of ``p`` (see :data:`RANGES`) and normalise the
+    tuples and flags in place; returns ``p``. Called once, by ``__post_init__``."""
+    def rng(name):
+        return dict(zip(("low", "high"), RANGES[name]))
+
+    for name in ("node_nm", "vdd_v", "enob_loss_bits") + _ENERGIES:
+        check_float(getattr(p, name), name, **rng(name))
     for name in ("binned_read_pj", "adc_enob"):
         if getattr(p, name) is not None:
-            check_float(getattr(p, name), name, low=0.0)
-    for name in ("isp_adds_per_pixel", "isp_mults_per_pixel", "isp_line_rows"):
-        check_int(getattr(p, name), name, low=0)
-    for name in ("isp_word_bits", "cell_size", "hog_orientations", "feature_bits", "weight_bits",
+            check_float(getattr(p, name), name, **rng(name))
+    for name in ("isp_adds_per_pixel", "isp_mults_per_pixel", "isp_line_rows", "isp_word_bits",
+                 "cell_size", "hog_orientations", "feature_bits", "weight_bits",
                  "window_stride_cells", "cnn_activation_word_bits"):
-        check_int(getattr(p, name), name, low=1)
+        check_int(getattr(p, name), name, **rng(name))
     if p.hog_bin_bits is not None:
-        check_int(p.hog_bin_bits, "hog_bin_bits", low=1)
+        check_int(p.hog_bin_bits, "hog_bin_bits", **rng("hog_bin_bits"))
+    if not isinstance(p.isp_location, str):
+        raise TypeError(f"isp_location must be a string, got {p.isp_location!r}")
     check_choice(p.isp_location, "isp_location", ISP_LOCATIONS)
-    wc = tuple(p.window_cells)
-    if len(wc) != 2:
-        raise ValueError(f"window_cells must be (rows, columns), got {p.window_cells!r}")
-    check_pair(wc, "window_cells")
-    return p if wc == p.window_cells else dataclasses.replace(p, window_cells=wc)
+    norm = {name: check_bool(getattr(p, name), name)
+            for name in ("frame_buffer", "weight_stationary")}
+    wc = p.window_cells  # an int (a square window), a tuple or a list (a TOML array)
+    if isinstance(wc, (tuple, list)) and len(wc) != 2:
+        raise ValueError(f"window_cells must be (rows, columns), got {wc!r}")
+    norm["window_cells"] = check_pair(wc, "window_cells", high=RANGES["window_cells"][1])
+    if p.cnn_input_shape is not None:
+        shape = check_ints(p.cnn_input_shape, "cnn_input_shape", **rng("cnn_input_shape"))
+        if len(shape) not in (3, 4):
+            raise ValueError(f"cnn_input_shape must be (C, H, W) or (N, C, H, W), got {shape}")
+        norm["cnn_input_shape"] = shape
+    _check_cnn(p.cnn)
+    for name, v in norm.items():
+        if v != getattr(p, name) or type(v) is not type(getattr(p, name)):
+            object.__setattr__(p, name, v)
+    return p
