@@ -437,6 +437,14 @@ def test_emulate_brightness_invariance_of_codes():
     ({"comparator_offset_ln": float("nan")}, ValueError, "comparator_offset_ln"),
     ({"threshold_mismatch_ln": -1}, ValueError, "threshold_mismatch_ln"),
     ({"thresholds": [3.0, 2.0]}, ValueError, "thresholds"),
+    ({"scales": (1, 2.0)}, TypeError, "scales\\[1\\] must be an integer"),
+    ({"scales": "12"}, TypeError, "scales must be a sequence of ints"),
+    ({"scales": {1: 2}}, TypeError, "scales must be a sequence of ints"),
+    # noise beyond any real pixel or converter: np.float32(1e300) is inf, codes from NaN
+    ({"read_noise_e": 1e300}, ValueError, "read_noise_e must be <= 1000000.0"),
+    ({"comparator_offset_ln": 1e300}, ValueError, "comparator_offset_ln must be <= 10.0"),
+    ({"comparator_noise_ln": 11.0}, ValueError, "comparator_noise_ln must be <= 10.0"),
+    ({"threshold_mismatch_ln": 1e9}, ValueError, "threshold_mismatch_ln must be <= 10.0"),
 ])
 def test_bad_constructor_arguments(kw, exc, match):
     with pytest.raises(exc, match=match):

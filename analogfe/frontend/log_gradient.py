@@ -30,6 +30,7 @@ from .._validation import (
     check_choice,
     check_float,
     check_int,
+    check_ints,
 )
 from ..scene.cfa import CFA_PATTERNS
 from .codes import PAIRS, GradientCodes
@@ -44,6 +45,13 @@ from .converter import (
 from .packing import default_packing, get_packing, pack_codes, packed_bits, unpack_codes
 
 __all__ = ['bin_image', 'LogGradientFrontEnd']
+
+#: Largest pixel read noise accepted, electrons (real pixels: about 1 to 100).
+MAX_READ_NOISE_E = 1e6
+#: Largest standard deviation of a converter offset, noise or threshold error,
+#: nepers: far beyond the +-ln 8 (2.08) range of the converter, where every
+#: code is already random.
+MAX_CONVERTER_ERROR_LN = 10.0
 
 
 def bin_image(image, k):
@@ -120,7 +128,7 @@ class LogGradientFrontEnd:
         ``b`` of the formula: 2 -> 3 levels (1.5 bit), 3 -> 7 levels (2.75 bit).
         Ignored when ``thresholds`` is given.
     scales : sequence of int
-        Distinct bin factors >= 1, e.g. (1, 2, 4).
+        Distinct bin factors >= 1, e.g. (1, 2, 4); one scale is ``(k,)``.
     thresholds : sequence of float, optional
         Ascending ratio thresholds in (1, 8] instead of the formula; ``m``
         thresholds give ``2m + 1`` levels.
@@ -136,15 +144,16 @@ class LogGradientFrontEnd:
     read_noise_e : float
         Std of temporal Gaussian pixel read noise (source follower, after
         correlated double sampling), electrons, added to every pixel before
-        binning and clipped at 0. 0 by default;
+        binning and clipped at 0; 0 to 1e6. 0 by default;
         :func:`make_frontend` sets it to the sensor's ``read_noise_e``.
     comparator_offset_ln : float
         Std of a fixed offset per column converter (one for dx, one for dy),
-        natural-log units (nepers; 0.01 is about a 1 % ratio error).
+        natural-log units (nepers; 0.01 is about a 1 % ratio error); 0 to 10.
     comparator_noise_ln : float
-        Std of temporal Gaussian noise added to each decision, new every frame.
+        Std of temporal Gaussian noise added to each decision, new every
+        frame; 0 to 10.
     threshold_mismatch_ln : float
-        Std of a fixed error of each threshold of each column converter.
+        Std of a fixed error of each threshold of each column converter; 0 to 10.
     seed : None, int or numpy.random.Generator
         Draws the fixed pattern (offsets, mismatch) and the temporal noise.
 
@@ -181,22 +190,21 @@ class LogGradientFrontEnd:
             self.levels = 2 * self._t_ln.size + 1
             self.bits = math.ceil(math.log2(self.levels))
         self.thresholds = None if thresholds is None else tuple(np.exp(self._t_ln).tolist())
-        if isinstance(scales, (str, bytes)) or not hasattr(scales, "__iter__"):
-            raise TypeError(f"scales must be a sequence of ints, got {scales!r}")
-        self.scales = tuple(check_int(k, "scales", low=1) for k in scales)
-        if not self.scales or len(set(self.scales)) != len(self.scales):
-            raise ValueError(f"scales must be distinct positive ints, got {scales!r}")
+        self.scales = check_ints(scales, "scales", low=1, distinct=True)
         self.pairs = check_choice(pairs, "pairs", PAIRS)
         self.packing = default_packing(self.levels) if packing is None else packing
         get_packing(self.packing, self.levels)
         self.full_well_e = check_float(full_well_e, "full_well_e", low=0.0, low_open=True)
         self.cfa = None if cfa is None else check_choice(cfa, "cfa", CFA_PATTERNS)
         self.eps = check_float(eps, "eps", low=0.0, low_open=True)
-        self.read_noise_e = check_float(read_noise_e, "read_noise_e", low=0.0)
-        self.comparator_offset_ln = check_float(comparator_offset_ln, "comparator_offset_ln", low=0.0)
-        self.comparator_noise_ln = check_float(comparator_noise_ln, "comparator_noise_ln", low=0.0)
+        self.read_noise_e = check_float(read_noise_e, "read_noise_e", low=0.0,
+                                        high=MAX_READ_NOISE_E)
+        self.comparator_offset_ln = check_float(comparator_offset_ln, "comparator_offset_ln",
+                                                low=0.0, high=MAX_CONVERTER_ERROR_LN)
+        self.comparator_noise_ln = check_float(comparator_noise_ln, "comparator_noise_ln",
+                                               low=0.0, high=MAX_CONVERTER_ERROR_LN)
         self.threshold_mismatch_ln = check_float(threshold_mismatch_ln, "threshold_mismatch_ln",
-                                                 low=0.0)
+                                                 low=0.0, high=MAX_CONVERTER_ERROR_LN)
         ss = np.random.SeedSequence(as_generator(seed).integers(2**63))
         self._fixed_seeds = ss.spawn(2)
         self._noise_rng = np.random.default_rng(ss.spawn(1)[0])
