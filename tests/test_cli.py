@@ -334,3 +334,16 @@ def test_simulate_with_a_frontend_cfa_contradicting_the_sensor(capsys, tmp_path)
     lines = _fails(["simulate", "camera", "--config", str(cfg), "-o", str(tmp_path / "o"), "-q"],
                    capsys)
     assert len(lines) == 1 and "contradicts the sensor's cfa 'RGGB'" in lines[0]
+
+
+def test_bad_cost_option_is_refused_before_any_training(capsys, tmp_path, monkeypatch):
+    import analogfe.app.compare as comp
+
+    def never(*a, **k):
+        raise AssertionError("trained before checking the cost options")
+
+    monkeypatch.setattr(comp, "split_from_config", never)
+    cfg = tmp_path / "cost.toml"
+    cfg.write_text("[cost.options]\nvdd_v = 1e200\n")
+    lines = _fails(["compare", "--config", str(cfg), "-o", str(tmp_path / "o")], capsys)
+    assert len(lines) == 1 and "cost.options" in lines[0] and "vdd_v" in lines[0]

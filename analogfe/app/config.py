@@ -113,6 +113,10 @@ def _cost_options(v, name):
 
     v = _table(v, name)
     check_keys(v, CostParams.keys(), "config key", prefix=f"{name}.")
+    try:  # every value checked now, not when the first cost is computed after training
+        CostParams(**v)
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(f"{name}: {exc}") from None
     return v
 
 
