@@ -119,10 +119,12 @@ def main(argv=None):
         for peer in (peer_reshape, peer_slices):  # same numbers (exact float64 sums here)
             np.testing.assert_allclose(ours, peer(img, k), rtol=1e-6)
         if threaded:
-            fns = [lambda: bin_image(img, k, n_threads=1), lambda: bin_image(img, k, n_threads=2)]
+            fns = [lambda img=img, k=k: bin_image(img, k, n_threads=1),
+                   lambda img=img, k=k: bin_image(img, k, n_threads=2)]
         else:
-            fns = [lambda: bin_image(img, k)]
-        fns += [lambda: peer_reshape(img, k), lambda: peer_slices(img, k)]
+            fns = [lambda img=img, k=k: bin_image(img, k)]
+        fns += [lambda img=img, k=k: peer_reshape(img, k),
+                lambda img=img, k=k: peer_slices(img, k)]
         t = race(fns, args.repeats)
         if not threaded:
             t.insert(1, float("nan"))
