@@ -26,6 +26,12 @@ COMPILER_DIRECTIVES = {
     "embedsignature": True,
 }
 
+
+def _openmp(pyx):
+    """-fopenmp for a kernel that uses OpenMP (``cython.parallel``: prange), else nothing."""
+    return ["-fopenmp"] if "cython.parallel" in pyx.read_text() else []
+
+
 # One table of extensions: every ext/*.pyx file is one kernel module.
 EXTENSIONS = [
     Extension(
@@ -33,7 +39,8 @@ EXTENSIONS = [
         [str(pyx.relative_to(HERE))],
         include_dirs=[np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        extra_compile_args=["-O3"] if not DEBUG else ["-O0", "-g"],
+        extra_compile_args=(["-O3"] if not DEBUG else ["-O0", "-g"]) + _openmp(pyx),
+        extra_link_args=_openmp(pyx),
     )
     for pyx in sorted((HERE / "ext").glob("*.pyx"))
     # ANALOGFE_EXT=_hog,_binning builds only the named kernels (a quick rebuild).

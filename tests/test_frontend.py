@@ -1,5 +1,6 @@
 """The log-gradient and digital front ends (analogfe.frontend)."""
 import math
+import os
 
 import numpy as np
 import pytest
@@ -80,6 +81,87 @@ def test_binning_is_the_block_mean():
     x = np.arange(24, dtype=np.float32).reshape(4, 6)
     np.testing.assert_array_equal(bin_image(x, 2), [[3.5, 5.5, 7.5], [15.5, 17.5, 19.5]])
     assert bin_image(x, 3).shape == (1, 2)
+
+
+def _bits(a):
+    """The float32 bit patterns (exact equality, -0.0 and +0.0 told apart)."""
+    return np.ascontiguousarray(a, dtype=np.float32).view(np.uint32)
+
+
+def test_binning_same_bits_for_any_thread_count():
+    rng = np.random.default_rng(7)
+    for _ in range(12):
+        n, h, w = int(rng.integers(1, 5)), int(rng.integers(4, 70)), int(rng.integers(4, 70))
+        x = (rng.random((n, h, w)) ** 3 * 1e5).astype(np.float32)
+        x[rng.random(x.shape) < 0.1] *= -1
+        x[rng.random(x.shape) < 0.05] = -0.0  # blocks of -0.0 bin to +0.0, as in the reference
+        x[rng.random(x.shape) < 0.02] = np.float32(3e38)  # float64 sums, no overflow
+        for k in (2, 3, 4, 5):
+            if k > min(h, w):
+                continue
+            want = _bits(bin_reference(x, k))
+            for t in (1, 2, 3):
+                np.testing.assert_array_equal(_bits(bin_image(x, k, n_threads=t)), want)
+                np.testing.assert_array_equal(_bits(bin_image(x[0], k, n_threads=t)), want[0])
+    # a block of -0.0 sums to +0.0 (the sum starts at 0.0), at every k
+    z = np.full((2, 12, 12), -0.0, np.float32)
+    for k in (2, 3, 4, 5):
+        assert not _bits(bin_image(z, k, n_threads=2)).any()
+    # more threads than output rows
+    x = _scene(5, 9)
+    np.testing.assert_array_equal(_bits(bin_image(x, 2, n_threads=64)), _bits(bin_reference(x, 2)))
+
+
+def _bin_in_child(args):
+    x, k = args
+    return bin_image(x, k, n_threads=2)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_binning_in_a_forked_child_after_threads_in_the_parent():
+    # GNU OpenMP hangs in a forked child whose parent ran a parallel region:
+    # bin_image runs on one thread there
+    import multiprocessing
+
+    x = _scene(48, 64)
+    want = bin_image(x, 2, n_threads=2)
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        got = pool.map_async(_bin_in_child, [(x, 2), (x, 4)]).get(timeout=60)
+    np.testing.assert_array_equal(got[0], want)
+    np.testing.assert_array_equal(got[1], bin_image(x, 4, n_threads=2))
+
+
+def test_binning_checks_n_threads():
+    x = _scene()
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="n_threads"):
+            bin_image(x, 2, n_threads=bad)
+    for bad in (1.5, "2", True):
+        with pytest.raises(TypeError, match="n_threads"):
+            bin_image(x, 2, n_threads=bad)
+    np.testing.assert_array_equal(bin_image(x, 2, n_threads=np.int64(2)), bin_image(x, 2))
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_binning_rejects_nan_and_infinity_anywhere(k, bad):
+    # 13 x 18: k = 2, 3, 4 leave dropped rows and/or columns; one bad value in
+    # a kept block, a dropped column, the dropped rows, a later frame
+    for where in [(0, 0, 0), (0, 5, 17), (0, 12, 3), (2, 12, 17), (1, 6, 7)]:
+        x = _scene(13, 18)[None].repeat(3, axis=0)
+        x[where] = bad
+        with pytest.raises(ValueError, match="image contains NaN or infinity"):
+            bin_image(x, k, n_threads=2)
+        with pytest.raises(ValueError, match="image contains NaN or infinity"):
+            bin_image(x[where[0]], k)
+    # the image's own error comes before those of k and n_threads, as before
+    x = _scene()
+    x[3, 3] = np.nan
+    for kw in ({"k": 0}, {"k": 100}, {"k": 2.5}, {"k": 2, "n_threads": 0}):
+        with pytest.raises(ValueError, match="image contains NaN or infinity"):
+            bin_image(x, **kw)
+    with pytest.raises(ValueError, match="beyond the float32 range"):
+        bin_image(np.full((8, 8), 1e39), 2, n_threads=0)
 
 
 # ------------------------------------------------- exactness vs formula ----

@@ -20,6 +20,7 @@ doi:10.1109/JSSC.2019.2937437
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
@@ -31,6 +32,7 @@ from .._validation import (
     check_float,
     check_int,
     check_ints,
+    finite_peak,
 )
 from ..scene.cfa import CFA_PATTERNS
 from .codes import PAIRS, GradientCodes
@@ -46,6 +48,23 @@ from .packing import default_packing, get_packing, pack_codes, packed_bits, unpa
 
 __all__ = ['bin_image', 'LogGradientFrontEnd']
 
+#: Default threads of :func:`bin_image` (every core; looked up once, the call is a file read).
+_CPU_COUNT = os.cpu_count() or 1
+#: True in a process forked from another (multiprocessing's "fork" start method):
+#: :func:`bin_image` then runs on one thread. GNU OpenMP (libgomp) is not
+#: fork-safe: in a child forked after its parent ran a parallel region, the
+#: next parallel region of more than one thread waits forever for the parent's
+#: threads, which the child does not have.
+_FORKED = False
+
+
+def _after_fork_in_child():
+    global _FORKED
+    _FORKED = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 #: Largest pixel read noise accepted, electrons (real pixels: about 1 to 100).
 MAX_READ_NOISE_E = 1e6
 #: Largest standard deviation of a converter offset, noise or threshold error,
@@ -54,7 +73,7 @@ MAX_READ_NOISE_E = 1e6
 MAX_CONVERTER_ERROR_LN = 10.0
 
 
-def bin_image(image, k):
+def bin_image(image, k, *, n_threads=None):
     """k x k charge binning: the mean of each k x k block (the analog row buffers).
 
     Parameters
@@ -63,6 +82,12 @@ def bin_image(image, k):
         Electrons (or any linear quantity).
     k : int >= 1
         Bin size; rows and columns beyond a multiple of ``k`` are dropped.
+    n_threads : int >= 1, optional
+        Threads sharing the output rows (of all frames of a stack); default
+        ``os.cpu_count()``. The result is the same for any number. In a
+        process forked from another (multiprocessing's ``"fork"`` start
+        method) one thread is used whatever is asked: the OpenMP runtime of
+        GCC would hang there.
 
     Returns
     -------
@@ -73,24 +98,50 @@ def bin_image(image, k):
     Raises
     ------
     ValueError
-        NaN, infinity or values beyond the float32 range in ``image``; ``k``
-        below 1 or larger than the image.
+        NaN, infinity or values beyond the float32 range in ``image`` (the
+        dropped rows and columns included); ``k`` below 1 or larger than the
+        image; ``n_threads`` below 1.
     TypeError
-        A non-numeric or boolean ``image``, a non-integer ``k``.
+        A non-numeric or boolean ``image``, a non-integer ``k`` or ``n_threads``.
     """
-    x = check_array(image, "image", ndim=(2, 3), kinds="iuf", dtype=np.float32)
-    k = check_int(k, "k", low=1)
-    if x.shape[-1] < k or x.shape[-2] < k:
-        raise ValueError(f"k={k} is larger than the image {x.shape[-2:]}")
-    return _bin(x[None] if x.ndim == 2 else x, k)[0 if x.ndim == 2 else slice(None)]
+    # The NaN / infinity check is left to the kernel, which sees every value
+    # anyway (one pass over the image instead of three); errors still come in
+    # the order image, k, n_threads.
+    x = check_array(image, "image", ndim=(2, 3), kinds="iuf", dtype=np.float32, finite=False)
+    try:
+        k = check_int(k, "k", low=1)
+        if x.shape[-1] < k or x.shape[-2] < k:
+            raise ValueError(f"k={k} is larger than the image {x.shape[-2:]}")
+        n_threads = _CPU_COUNT if n_threads is None else check_int(n_threads, "n_threads", low=1)
+    except (TypeError, ValueError):
+        _check_finite(x, image)
+        raise
+    if _FORKED:
+        n_threads = 1
+    x3 = x[None] if x.ndim == 2 else x
+    if k == 1:
+        _check_finite(x, image)
+        out = x3
+    else:
+        out = np.empty((x3.shape[0], x3.shape[1] // k, x3.shape[2] // k), dtype=np.float32)
+        if _binning.bin_mean(x3, k, out, min(n_threads, out.shape[0] * out.shape[1])):
+            _check_finite(x, image)  # raises, naming the cause
+    return out[0] if x.ndim == 2 else out
 
 
-def _bin(x, k):
+def _check_finite(x, image):
+    """Raise check_array's error if the float32 ``x`` (converted from ``image``)
+    holds NaN or infinity: "contains NaN or infinity", or "values beyond the
+    float32 range" when ``image`` itself is finite."""
+    finite_peak(x, "image", source=np.asarray(image))
+
+
+def _bin(x, k, n_threads=1):
     """(N, H, W) float32 contiguous -> (N, H//k, W//k) float32 (trusted input)."""
     if k == 1:
         return x
     out = np.empty((x.shape[0], x.shape[1] // k, x.shape[2] // k), dtype=np.float32)
-    _binning.bin_mean(x, k, out)
+    _binning.bin_mean(x, k, out, n_threads)
     return out
 
 
