@@ -112,6 +112,33 @@ def test_binning_same_bits_for_any_thread_count():
     np.testing.assert_array_equal(_bits(bin_image(x, 2, n_threads=64)), _bits(bin_reference(x, 2)))
 
 
+def test_binning_sums_in_row_major_order():
+    # block [[1, 2**-53], [-2**-53, -1]] (top left of each k x k block, zeros
+    # elsewhere): row-major float64 adds give -2**-53 (1 + 2**-53 rounds to 1);
+    # column-major, reversed or pairwise orders give 0 or +2**-53
+    for k in (2, 3, 4, 5):
+        x = np.zeros((2, 3 * k + 1, 4 * k + 1), np.float32)
+        x[:, 0:-1:k, 0:-1:k] = 1.0
+        x[:, 0:-1:k, 1:-1:k] = 2.0**-53
+        x[:, 1:-1:k, 0:-1:k] = -(2.0**-53)
+        x[:, 1:-1:k, 1:-1:k] = -1.0
+        want = bin_reference(x, k)
+        assert (want < 0).all()
+        for t in (1, 2, 3):
+            np.testing.assert_array_equal(_bits(bin_image(x, k, n_threads=t)), _bits(want))
+
+
+def test_binning_exact_over_every_float32_exponent():
+    # random bit patterns: every exponent, subnormals and -0.0 included
+    rng = np.random.default_rng(11)
+    x = rng.integers(0, 2**32, size=(2, 61, 83), dtype=np.uint64).astype(np.uint32).view(np.float32)
+    x = np.where(np.isfinite(x), x, np.float32(1.0))
+    for k in (2, 3, 4, 5):
+        want = _bits(bin_reference(x, k))
+        for t in (1, 2):
+            np.testing.assert_array_equal(_bits(bin_image(x, k, n_threads=t)), want)
+
+
 def _bin_in_child(args):
     x, k = args
     return bin_image(x, k, n_threads=2)
