@@ -169,9 +169,9 @@ def main(argv=None):
         np.testing.assert_array_equal(unpack_codes(data, name, levels, codes.size), codes)
         np.testing.assert_array_equal(pu(data, name, levels, codes.size), codes)
         t = race([lambda c=codes, p=name, lv=levels: pack_codes(c, p, lv),
-                  lambda c=codes, p=name, lv=levels: pp(c, p, lv),
+                  lambda c=codes, p=name, lv=levels, f=pp: f(c, p, lv),
                   lambda d=data, p=name, lv=levels, k=codes.size: unpack_codes(d, p, lv, k),
-                  lambda d=data, p=name, lv=levels, k=codes.size: pu(d, p, lv, k)],
+                  lambda d=data, p=name, lv=levels, k=codes.size, f=pu: f(d, p, lv, k)],
                  args.repeats)
         io = codes.nbytes + data.nbytes
         mem_p = peak_bytes(lambda c=codes, p=name, lv=levels: pack_codes(c, p, lv)) / io

@@ -109,3 +109,22 @@ def pack_codes_bitwise(codes, packing, levels):
     shifts = np.arange(width - 1, -1, -1, dtype=np.uint64)
     bits = ((u[:, None] >> shifts) & np.uint64(1)).astype(np.uint8).ravel()
     return np.packbits(bits)
+
+
+def unpack_codes_bitwise(data, packing, levels, count):
+    """``analogfe.frontend.unpack_codes`` as first written: one byte per bit,
+    64-bit group values, digits by ``//`` and ``%`` (the kernel must give the
+    same codes, also for bytes no packing of valid codes produces)."""
+    from analogfe.frontend import PACKINGS
+
+    p = PACKINGS[packing]
+    width = p.bits_per_group
+    bits = np.unpackbits(np.asarray(data, np.uint8))[:p.bits(count)]
+    shifts = np.arange(width - 1, -1, -1, dtype=np.uint64)
+    vals = (bits.reshape(-1, width).astype(np.uint64) << shifts).sum(axis=1)
+    if p.radix:
+        g = p.codes_per_group
+        weights = np.uint64(p.max_levels) ** np.arange(g, dtype=np.uint64)
+        vals = ((vals[:, None] // weights) % np.uint64(p.max_levels)).ravel()
+    half = (levels - 1) // 2
+    return (vals[:count].astype(np.int64) - half).astype(np.int8)

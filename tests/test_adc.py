@@ -11,6 +11,7 @@ from reference_frontend import (
     pack_codes_bitwise,
     quantise_reference,
     quantise_thresholds_reference,
+    unpack_codes_bitwise,
 )
 
 from analogfe import frontend as adc
@@ -178,6 +179,85 @@ def test_pack_same_bytes_as_bitwise_packing(monkeypatch, chunk):
         codes = rng.integers(-half, half + 1, (13, 17))
         np.testing.assert_array_equal(adc.pack_codes(codes, packing, levels),
                                       pack_codes_bitwise(codes, packing, levels))
+
+
+_ALL_SPECS = _PACK_SPECS + [("2bit", 3), ("3bit", 5), ("4bit", 3), ("8bit", 3), ("8bit", 127)]
+
+
+def test_pack_unpack_kernel_same_as_numpy_references():
+    # the kernel: the bytes of the bitwise packing and the codes of the bitwise
+    # unpacking, for every packing, lengths around every block size (groups,
+    # bytes, the kernel's 7 to 48-code blocks) and random bytes (digits a
+    # packing of valid codes never produces, e.g. base-3 bytes above 242)
+    rng = np.random.default_rng(1)
+    counts = sorted(set(range(100)) | {143, 144, 145, 239, 240, 241, 1001, 4099})
+    for packing, levels in _ALL_SPECS:
+        half = (levels - 1) // 2
+        for count in counts:
+            codes = rng.integers(-half, half + 1, count).astype(np.int8)
+            data = adc.pack_codes(codes, packing, levels)
+            np.testing.assert_array_equal(data, pack_codes_bitwise(codes, packing, levels),
+                                          err_msg=f"{packing} {levels} {count}")
+            np.testing.assert_array_equal(adc.unpack_codes(data, packing, levels, count), codes)
+            junk = rng.integers(0, 256, data.size + 3).astype(np.uint8)
+            np.testing.assert_array_equal(adc.unpack_codes(junk, packing, levels, count),
+                                          unpack_codes_bitwise(junk, packing, levels, count),
+                                          err_msg=f"{packing} {levels} {count}")
+
+
+def test_pack_parts_same_bytes_as_joined():
+    # a stream fed in pieces (2-D views with strided rows, ragged lengths,
+    # empty parts, other dtypes) packs as the joined codes
+    from analogfe.frontend.packing import pack_parts
+
+    rng = np.random.default_rng(2)
+    for packing, levels in _PACK_SPECS:
+        half = (levels - 1) // 2
+        for _ in range(5):
+            planes = [rng.integers(-half, half + 1, (int(rng.integers(1, 9)),
+                                                      int(rng.integers(2, 40)))).astype(np.int8)
+                      for _ in range(4)]
+            parts = [planes[0][:, 1:-1], planes[1][1:-1, :], np.zeros(0, np.int8),
+                     planes[2][:, :1], planes[3].astype(np.int32)[::-1]]
+            joined = np.concatenate([p.ravel() for p in parts])
+            got = pack_parts(parts, adc.PACKINGS[packing], levels)
+            np.testing.assert_array_equal(got, pack_codes_bitwise(joined, packing, levels))
+
+
+def test_pack_out_of_range_in_any_piece(monkeypatch):
+    from analogfe.frontend import packing as packing_module
+
+    monkeypatch.setattr(packing_module, "_PACK_CHUNK_CODES", 7)
+    for packing, levels in (("2bit", 3), ("3bit", 7), ("4bit", 9), ("8bit", 255), ("8bit", 127),
+                            ("8bit", 3), ("base3-5in8", 3), ("base7-6in17", 7)):
+        half = (levels - 1) // 2
+        for pos in (0, 6, 7, 30, 99):
+            for bad in {half + 1, -half - 1, 127, -128} & set(range(-128, 128)) - set(
+                    range(-half, half + 1)):
+                codes = np.zeros(100, np.int8)
+                codes[pos] = bad
+                with pytest.raises(ValueError, match="lie in"):
+                    adc.pack_codes(codes, packing, levels)
+
+
+def test_unpack_memory():
+    # decoded straight into the int8 output: no byte per bit, no 64-bit values
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    for packing, levels in _PACK_SPECS:
+        half = (levels - 1) // 2
+        codes = rng.integers(-half, half + 1, 1_000_003).astype(np.int8)
+        data = adc.pack_codes(codes, packing, levels)
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            got = adc.unpack_codes(data, packing, levels, codes.size)
+            peak = tracemalloc.get_traced_memory()[1] - base
+        finally:
+            tracemalloc.stop()
+        np.testing.assert_array_equal(got, codes)
+        assert peak < 1.1 * codes.nbytes + 4096, (packing, peak)
 
 
 def test_pack_memory():

@@ -44,7 +44,7 @@ from .converter import (
     levels_for_bits,
     quantiser_scale,
 )
-from .packing import default_packing, get_packing, pack_codes, packed_bits, unpack_codes
+from .packing import default_packing, get_packing, pack_parts, packed_bits, unpack_codes
 
 __all__ = ['bin_image', 'LogGradientFrontEnd']
 
@@ -435,9 +435,11 @@ class LogGradientFrontEnd:
         inner, full = self._interior()
         parts = []
         for dx, dy in zip(codes.dx, codes.dy):
-            parts.append(dx[full, inner].ravel())
-            parts.append(dy[inner, full].ravel())
-        return pack_codes(np.concatenate(parts), self.packing, self.levels)
+            parts.append(dx[full, inner])
+            parts.append(dy[inner, full])
+        # one stream fed part by part (the same bytes as packing the joined
+        # parts, without the copy): the interiors are row-contiguous views
+        return pack_parts(parts, get_packing(self.packing, self.levels), self.levels)
 
     def unpack(self, data, height, width):
         """Inverse of :meth:`pack` for a (height, width) sensor: GradientCodes of one frame."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._ext import _packing
 from .._validation import check_array, check_choice, check_int
 
 __all__ = ['Packing', 'PACKINGS', 'default_packing', 'packed_bits', 'pack_codes', 'unpack_codes']
@@ -78,11 +79,6 @@ def packed_bits(count, packing, levels):
     return get_packing(packing, levels).bits(count)
 
 
-def _values_of(bits, width):
-    shifts = np.arange(width - 1, -1, -1, dtype=np.uint64)
-    return (bits.reshape(-1, width).astype(np.uint64) << shifts).sum(axis=1)
-
-
 def pack_codes(codes, packing, levels):
     """Pack int8 codes into a byte stream.
 
@@ -103,79 +99,57 @@ def pack_codes(codes, packing, levels):
     if levels % 2 == 0:
         raise ValueError(f"levels must be odd (symmetric codes), got {levels}")
     p = get_packing(packing, levels)
-    c = check_array(codes, "codes", kinds="i", allow_empty=True).ravel()
+    c = check_array(codes, "codes", kinds="i", allow_empty=True)
+    return pack_parts([c], p, levels)
+
+
+#: Codes per piece fed to the packing kernel from a 1-D input (and per
+#: conversion of a non-int8 input to int8).
+_PACK_CHUNK_CODES = 1 << 20
+
+
+def pack_parts(parts, p, levels):
+    """Pack the codes of ``parts`` (integer arrays, each in C order, one after
+    the other) as one stream of :class:`Packing` ``p``, without joining them.
+
+    int8 parts whose rows are contiguous (e.g. a column slice of a C-ordered
+    plane) go to the kernel as they are; others are converted in chunks.
+    Raises ValueError if a code lies outside ``[-(levels-1)//2, (levels-1)//2]``.
+    """
     half = (levels - 1) // 2
-    if c.size and (c.min() < -half or c.max() > half):
-        raise ValueError(f"codes must lie in [{-half}, {half}] for {levels} levels")
-    g, width = p.codes_per_group, p.bits_per_group
-    n_groups = -(-c.size // g)
-    out = np.empty(-(-n_groups * width // 8), dtype=np.uint8)
-    # Chunks of whole groups that fill whole bytes (a multiple of 8 groups), so
-    # each chunk's bytes are written on their own; the temporaries are a few
-    # bytes per code of one chunk (32 per group on the general path).
-    step = max(1, _PACK_CHUNK_CODES // (8 * g)) * 8 * g
-    pos = 0
-    for a in range(0, c.size, step):
-        u = (c[a:a + step].astype(np.int16) + half).astype(np.uint16)  # digits 0..254
-        if p.radix:
-            u = _radix_groups(u, g, p.max_levels)
-        data = _pack_fields(u, width)
-        out[pos:pos + data.size] = data
-        pos += data.size
+    count = sum(int(c.size) for c in parts)
+    n_groups = -(-count // p.codes_per_group)
+    out = np.empty(-(-n_groups * p.bits_per_group // 8), dtype=np.uint8)
+    packer = _packing.Packer(out, p.bits_per_group, p.codes_per_group, p.max_levels, half)
+    for c in parts:
+        if c.size == 0:
+            continue
+        if (c.dtype == np.int8 and c.ndim == 2 and c.strides[1] == 1
+                and c.shape[1] >= min(_PACK_CHUNK_CODES, c.size)):
+            ok = packer.feed(c)
+        else:
+            ok = _feed_flat(packer, c, half)
+        if not ok:
+            raise ValueError(f"codes must lie in [{-half}, {half}] for {levels} levels")
+    n = packer.finish()
+    assert n == out.size
     return out
 
 
-#: Codes per chunk of :func:`pack_codes` (rounded to whole groups and bytes).
-_PACK_CHUNK_CODES = 1 << 16
-
-
-def _radix_groups(u, g, base):
-    """Digits (n,) -> (ceil(n / g),) uint32 group values ``sum u_i base**i``
-    (the first digit least significant; the last group padded with zero digits)."""
-    n_groups = -(-u.size // g)
-    if n_groups * g != u.size:
-        u = np.concatenate([u, np.zeros(n_groups * g - u.size, u.dtype)])
-    u = u.reshape(n_groups, g)
-    vals = np.zeros(n_groups, dtype=np.uint32)
-    for i in range(g - 1, -1, -1):  # Horner: exact, base**g < 2**32
-        vals *= np.uint32(base)
-        vals += u[:, i]
-    return vals
-
-
-def _pack_fields(values, width):
-    """(n,) unsigned values of ``width`` bits -> their bits, MSB first, as bytes
-    (the last byte padded with zero bits); no byte per bit below 8 bits."""
-    if width == 8:
-        return values.astype(np.uint8)
-    if 8 % width == 0:
-        per = 8 // width
-        v = values.astype(np.uint8)
-        if v.size % per:
-            v = np.concatenate([v, np.zeros(per - v.size % per, np.uint8)])
-        v = v.reshape(-1, per)
-        data = v[:, 0] << np.uint8(8 - width)
-        for j in range(1, per):
-            data |= v[:, j] << np.uint8(8 - width * (j + 1))
-        return data
-    if width < 8:
-        # 8 values -> one integer of 8 * width bits (<= 56) -> its low ``width``
-        # bytes, big-endian
-        v = values.astype(np.uint64)
-        if v.size % 8:
-            v = np.concatenate([v, np.zeros(8 - v.size % 8, np.uint64)])
-        v = v.reshape(-1, 8)
-        acc = v[:, 0].copy()
-        for j in range(1, 8):
-            acc <<= np.uint64(width)
-            acc |= v[:, j]
-        data = acc.astype(">u8").view(np.uint8).reshape(-1, 8)[:, 8 - width:].ravel()
-        return data[:-(-values.size * width // 8)]
-    # general width (<= 32): big-endian bytes of each value, their bits, the
-    # low ``width`` of each
-    be = values.astype(">u4").view(np.uint8).reshape(-1, 4)
-    bits = np.unpackbits(be, axis=1)[:, 32 - width:]
-    return np.packbits(bits)
+def _feed_flat(packer, c, half):
+    """Feed ``c`` in C order in chunks of :data:`_PACK_CHUNK_CODES` (int8 views where
+    it can; other dtypes range-checked, then converted chunk by chunk)."""
+    c = c.ravel()  # a view when it can be (C-contiguous input)
+    if c.dtype != np.int8 and (c.min() < -half or c.max() > half):
+        return False
+    step = max(1, _PACK_CHUNK_CODES)
+    for a in range(0, c.size, step):
+        piece = c[a:a + step]
+        if piece.dtype != np.int8:
+            piece = piece.astype(np.int8)
+        if not packer.feed(piece.reshape(1, -1)):
+            return False
+    return True
 
 
 def unpack_codes(data, packing, levels, count):
@@ -194,12 +168,8 @@ def unpack_codes(data, packing, levels, count):
     n_bits = p.bits(count)
     if d.size * 8 < n_bits:
         raise ValueError(f"data holds {d.size * 8} bits, {count} codes need {n_bits}")
-    bits = np.unpackbits(d)[:n_bits]
-    vals = _values_of(bits, p.bits_per_group)
-    if p.radix:
-        g = p.codes_per_group
-        weights = np.uint64(p.max_levels) ** np.arange(g, dtype=np.uint64)
-        vals = (vals[:, None] // weights) % np.uint64(p.max_levels)
-        vals = vals.ravel()
-    half = (levels - 1) // 2
-    return (vals[:count].astype(np.int64) - half).astype(np.int8)
+    out = np.empty(count, dtype=np.int8)
+    if count:
+        _packing.unpack(np.ascontiguousarray(d), out, p.bits_per_group, p.codes_per_group,
+                        p.max_levels, (levels - 1) // 2)
+    return out

@@ -1,0 +1,296 @@
+"""Packing of int8 codes into a bit stream and back.
+
+Kernels behind :func:`analogfe.frontend.pack_codes` / ``unpack_codes`` and
+``LogGradientFrontEnd.pack``. The format is the one documented on
+``analogfe.frontend.packing.Packing``: codes become digits
+``u = q + half``; ``g`` digits make one group, either one fixed-width field
+(``g = 1``) or the base-``base`` number ``sum u_i * base**i`` (first digit
+least significant); groups of ``width`` bits are written MSB first into one
+stream; the last group is padded with zero digits and the stream with zero
+bits to a whole byte. The numpy references in ``tests/`` (and the numpy
+peers in ``benchmarks/bench_packing.py``) give the same bytes.
+
+``Packer`` keeps the state of a stream (pending bits, a partial group), so a
+stream can be fed in pieces (the parts of a frame, chunks of a non-int8
+input) without joining them first. Each piece is a 2-D array with contiguous
+rows; codes out of ``[-half, half]`` are reported (the caller raises), not
+clipped. Inputs are otherwise trusted: the caller sizes ``out``.
+
+Bits go through a 64-bit accumulator holding fewer than 8 pending bits; the
+fixed widths and the two radix packings in use have loops with the width and
+base as constants (the compiler unrolls them and divides by 3 or 7 with a
+multiplication); other widths and bases, and the ends of pieces, take the
+general loop.
+"""
+from libc.stdint cimport uint8_t, uint32_t, uint64_t
+
+from _types cimport code_t
+
+
+cdef struct State:
+    uint64_t acc       # pending bits in the low ``nbits`` (higher bits are stale)
+    int nbits          # 0..7 between groups
+    uint32_t gval      # partial radix group: value so far
+    uint32_t mult      # base ** gcount
+    int gcount         # digits in the partial group
+    Py_ssize_t pos     # bytes written
+
+
+cdef inline void _emit(State *s, uint8_t *out, uint32_t v, int width) noexcept nogil:
+    """Append the low ``width`` (<= 32) bits of v, MSB first."""
+    s.acc = (s.acc << width) | v
+    s.nbits += width
+    while s.nbits >= 8:
+        s.nbits -= 8
+        out[s.pos] = <uint8_t>(s.acc >> s.nbits)
+        s.pos += 1
+
+
+cdef inline int _fixed_blocks(State *s, uint8_t *out, const code_t *p, Py_ssize_t n,
+                              int half, unsigned int maxu,
+                              int w, int k, Py_ssize_t *done) noexcept nogil:
+    """Whole blocks of k codes of w bits (k * w a multiple of 8, <= 56): returns
+    the out-of-range flag; ``done`` = codes consumed."""
+    cdef Py_ssize_t i = 0
+    cdef int j, nb = k * w // 8
+    cdef uint64_t blk, acc
+    cdef unsigned int u, bad = 0
+    cdef int sh0 = s.nbits + k * w
+    while i + k <= n:
+        blk = 0
+        for j in range(k):
+            u = <unsigned int>(p[i + j] + half)
+            bad |= u > maxu
+            blk = (blk << w) | u
+        acc = (s.acc << (k * w)) | blk
+        for j in range(nb):
+            out[s.pos + j] = <uint8_t>(acc >> (sh0 - 8 * (j + 1)))
+        s.acc = acc
+        s.pos += nb
+        i += k
+    done[0] = i
+    return bad
+
+
+cdef int _bytes(uint8_t *o, const code_t *p, Py_ssize_t n, int half,
+               unsigned int maxu) noexcept nogil:
+    """8-bit fields: one byte per code (a loop the compiler vectorises)."""
+    cdef Py_ssize_t i
+    cdef uint8_t u, h = <uint8_t>half, m = <uint8_t>maxu, bad = 0
+    for i in range(n):
+        u = <uint8_t>p[i] + h  # the digit, mod 256; codes in range never wrap
+        bad |= u > m
+        o[i] = u
+    return bad
+
+
+cdef inline int _radix_groups(State *s, uint8_t *out, const code_t *p, Py_ssize_t n,
+                              int half, unsigned int maxu,
+                              int g, uint32_t base, int width, Py_ssize_t *done) noexcept nogil:
+    """Whole groups (the stream between groups): returns the out-of-range flag."""
+    cdef Py_ssize_t i = 0
+    cdef int j
+    cdef uint32_t v
+    cdef unsigned int u, bad = 0
+    while i + g <= n:
+        v = 0
+        for j in range(g - 1, -1, -1):  # Horner, first digit least significant
+            u = <unsigned int>(p[i + j] + half)
+            bad |= u > maxu
+            v = v * base + u
+        _emit(s, out, v, width)
+        i += g
+    done[0] = i
+    return bad
+
+
+cdef class Packer:
+    """Packs codes fed in pieces into ``out`` (see the module docstring)."""
+
+    cdef uint8_t[::1] out
+    cdef State s
+    cdef int width, g, half
+    cdef uint32_t base
+    cdef unsigned int maxu
+
+    def __init__(self, uint8_t[::1] out, int width, int g, int base, int half):
+        self.out = out
+        self.width = width
+        self.g = g
+        self.base = base
+        self.half = half
+        self.maxu = 2 * half
+        self.s.acc = 0
+        self.s.nbits = 0
+        self.s.gval = 0
+        self.s.mult = 1
+        self.s.gcount = 0
+        self.s.pos = 0
+
+    def feed(self, const code_t[:, ::1] codes):
+        """Append the codes (rows in order); True if all lie in [-half, half]."""
+        cdef Py_ssize_t r
+        cdef int bad = 0
+        if codes.shape[1] == 0:
+            return True
+        with nogil:
+            for r in range(codes.shape[0]):
+                bad |= self._run(&codes[r, 0], codes.shape[1])
+        return not bad
+
+    cdef int _run(self, const code_t *p, Py_ssize_t n) noexcept nogil:
+        cdef State *s = &self.s
+        cdef uint8_t *out = &self.out[0]
+        cdef int half = self.half, w = self.width, g = self.g
+        cdef unsigned int maxu = self.maxu, u, bad = 0
+        cdef Py_ssize_t i = 0, done = 0
+        cdef uint32_t base = self.base
+        if g == 1:
+            if w == 2:
+                bad |= _fixed_blocks(s, out, p, n, half, maxu, 2, 24, &done)
+            elif w == 3:
+                bad |= _fixed_blocks(s, out, p, n, half, maxu, 3, 16, &done)
+            elif w == 4:
+                bad |= _fixed_blocks(s, out, p, n, half, maxu, 4, 12, &done)
+            elif w == 8:
+                bad |= _bytes(out + s.pos, p, n, half, maxu)
+                s.pos += n
+                done = n
+            i = done
+            while i < n:
+                u = <unsigned int>(p[i] + half)
+                bad |= u > maxu
+                _emit(s, out, u, w)
+                i += 1
+            return bad
+        # radix: finish a partial group, whole groups, start the next one
+        while s.gcount and i < n:
+            u = <unsigned int>(p[i] + half)
+            bad |= u > maxu
+            s.gval += u * s.mult
+            s.mult *= base
+            s.gcount += 1
+            i += 1
+            if s.gcount == g:
+                _emit(s, out, s.gval, w)
+                s.gval = 0
+                s.mult = 1
+                s.gcount = 0
+        if s.gcount == 0:
+            if g == 5 and base == 3 and w == 8:
+                bad |= _radix_groups(s, out, p + i, n - i, half, maxu, 5, 3, 8, &done)
+            elif g == 6 and base == 7 and w == 17:
+                bad |= _radix_groups(s, out, p + i, n - i, half, maxu, 6, 7, 17, &done)
+            else:
+                bad |= _radix_groups(s, out, p + i, n - i, half, maxu, g, base, w, &done)
+            i += done
+        while i < n:
+            u = <unsigned int>(p[i] + half)
+            bad |= u > maxu
+            s.gval += u * s.mult
+            s.mult *= base
+            s.gcount += 1
+            i += 1
+        return bad
+
+    def finish(self):
+        """Flush the partial group and the last byte; returns the bytes written."""
+        cdef State *s = &self.s
+        cdef uint8_t *out = &self.out[0] if self.out.shape[0] else NULL
+        if s.gcount:
+            _emit(s, out, s.gval, self.width)
+            s.gval = 0
+            s.mult = 1
+            s.gcount = 0
+        if s.nbits:
+            out[s.pos] = <uint8_t>(s.acc << (8 - s.nbits))
+            s.pos += 1
+            s.nbits = 0
+        return s.pos
+
+
+cdef inline void _digits(uint32_t v, code_t *o, int m, uint32_t base, int half) noexcept nogil:
+    """The first m base-``base`` digits of v (least significant first), minus half."""
+    cdef int j
+    for j in range(m):
+        o[j] = <code_t>(<int>(v % base) - half)
+        v = v // base
+
+
+cdef inline Py_ssize_t _unpack_stream(const uint8_t *d, Py_ssize_t pos, code_t *o,
+                                      Py_ssize_t n, int w, int g, uint32_t base,
+                                      int half) noexcept nogil:
+    """Decode n codes from byte ``pos`` (a group boundary on a byte boundary);
+    reads only the bytes holding their groups. Returns the next byte."""
+    cdef uint64_t acc = 0
+    cdef int nbits = 0, m
+    cdef uint32_t v, mask = (<uint32_t>1 << w) - 1 if w < 32 else 0xFFFFFFFFu
+    cdef Py_ssize_t i = 0
+    while i < n:
+        while nbits < w:
+            acc = (acc << 8) | d[pos]
+            pos += 1
+            nbits += 8
+        nbits -= w
+        v = <uint32_t>(acc >> nbits) & mask
+        if g == 1:
+            o[i] = <code_t>(<int>v - half)
+            i += 1
+        else:
+            m = g if n - i >= g else <int>(n - i)
+            _digits(v, o + i, m, base, half)
+            i += m
+    return pos
+
+
+def unpack(const uint8_t[::1] data, code_t[::1] out, int width, int g, int base, int half):
+    """Decode ``out.shape[0]`` codes from ``data`` (which holds their bits) into ``out``."""
+    cdef Py_ssize_t n = out.shape[0], i = 0, j = 0, k
+    cdef const uint8_t *d
+    cdef code_t *o
+    cdef uint32_t v
+    cdef unsigned int b
+    if n == 0:
+        return
+    d = &data[0]
+    o = &out[0]
+    with nogil:
+        if g == 1 and width == 8:
+            for i in range(n):
+                o[i] = <code_t>(<int>d[i] - half)
+            i = n
+        elif g == 1 and width == 4:
+            while i + 2 <= n:
+                b = d[j]
+                o[i] = <code_t>(<int>(b >> 4) - half)
+                o[i + 1] = <code_t>(<int>(b & 15) - half)
+                i += 2
+                j += 1
+        elif g == 1 and width == 2:
+            while i + 4 <= n:
+                b = d[j]
+                o[i] = <code_t>(<int>(b >> 6) - half)
+                o[i + 1] = <code_t>(<int>((b >> 4) & 3) - half)
+                o[i + 2] = <code_t>(<int>((b >> 2) & 3) - half)
+                o[i + 3] = <code_t>(<int>(b & 3) - half)
+                i += 4
+                j += 1
+        elif g == 1 and width == 3:
+            while i + 8 <= n:
+                v = (<uint32_t>d[j] << 16) | (<uint32_t>d[j + 1] << 8) | d[j + 2]
+                for k in range(8):
+                    o[i + k] = <code_t>(<int>((v >> (21 - 3 * k)) & 7) - half)
+                i += 8
+                j += 3
+        elif g == 5 and base == 3 and width == 8:
+            while i + 5 <= n:
+                _digits(d[j], o + i, 5, 3, half)
+                i += 5
+                j += 1
+        elif g == 6 and base == 7 and width == 17:
+            # 8 groups = 17 bytes, each block from a byte boundary
+            while i + 48 <= n:
+                j = _unpack_stream(d, j, o + i, 48, 17, 6, 7, half)
+                i += 48
+        if i < n:
+            _unpack_stream(d, j, o + i, n - i, width, g, base, half)
