@@ -127,12 +127,15 @@ cdef class Packer:
         self.s.gcount = 0
         self.s.pos = 0
 
-    def feed(self, const code_t[:, ::1] codes):
-        """Append the codes (rows in order); True if all lie in [-half, half]."""
+    def feed(self, const code_t[:, :] codes):
+        """Append the codes (rows in order, each row contiguous); True if all
+        lie in [-half, half]."""
         cdef Py_ssize_t r
         cdef int bad = 0
-        if codes.shape[1] == 0:
+        if codes.shape[0] == 0 or codes.shape[1] == 0:
             return True
+        if codes.shape[1] > 1 and codes.strides[1] != 1:
+            raise ValueError("rows of codes must be contiguous")
         with nogil:
             for r in range(codes.shape[0]):
                 bad |= self._run(&codes[r, 0], codes.shape[1])

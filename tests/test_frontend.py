@@ -13,6 +13,7 @@ from reference_frontend import (
     frontend_reference,
     libm_log,
     log_image_reference,
+    pack_codes_bitwise,
     quantise_thresholds_reference,
 )
 
@@ -455,6 +456,11 @@ def test_bits_per_frame_and_pack_round_trip(bits, packing, per_code):
     data = fe.pack(c)
     assert data.size == math.ceil(fe.bits_per_frame(h, w) / 8)
     _assert_codes_equal(fe.unpack(data, h, w), c.dx, c.dy)
+    # the parts are fed without joining them: the bytes of the joined interiors
+    # (dx without its first and last column, dy without its first and last row)
+    joined = np.concatenate([p.ravel() for dx, dy in zip(c.dx, c.dy)
+                             for p in (dx[:, 1:-1], dy[1:-1, :])])
+    np.testing.assert_array_equal(data, pack_codes_bitwise(joined, fe.packing, fe.levels))
 
 
 def test_operation_counts():

@@ -124,8 +124,7 @@ def pack_parts(parts, p, levels):
     for c in parts:
         if c.size == 0:
             continue
-        if (c.dtype == np.int8 and c.ndim == 2 and c.strides[1] == 1
-                and c.shape[1] >= min(_PACK_CHUNK_CODES, c.size)):
+        if c.dtype == np.int8 and c.ndim == 2 and (c.strides[1] == 1 or c.shape[1] == 1):
             ok = packer.feed(c)
         else:
             ok = _feed_flat(packer, c, half)
