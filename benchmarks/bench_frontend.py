@@ -1,15 +1,30 @@
-"""Speed of the log-gradient front end against the plain-numpy reference.
+"""Speed of the log-gradient front end against vectorised numpy.
 
-One 640x480 frame of electrons, single thread, 3 scales (1, 2, 4), 1.5-bit
-codes: :class:`analogfe.frontend.LogGradientFrontEnd` (Cython binning and
-fused log-ratio converter) vs ``tests/reference_frontend.frontend_reference``
-(the numpy code a user would write: strided block sums, ``np.log``, slicing
-differences, ``np.clip``, rounding). Prints best-of-N times and their ratio,
-and checks that both give the same codes.
+Single thread, 3 scales (1, 2, 4), 1.5- and 2.75-bit codes, at VGA (640x480)
+and 12 MP (4000x3000). :class:`analogfe.frontend.LogGradientFrontEnd`
+(Cython binning and the log-ratio converter, decided on pixel ratios) against:
 
-Run: ``python benchmarks/bench_frontend.py [--repeat 20]``.
+* the **numpy peer**, the fastest plain numpy a user would write for the
+  released formula: binning by strided slice sums in float64 (scale 4 from
+  the float64 sums of scale 2), ``np.log`` on float32, centred differences by
+  slicing, ``np.clip``, the scale, ``np.rint`` (ties to even, where the released
+  formula rounds them away from zero: such a tie is a pair on a threshold);
+* the **converter only**: both sides given the same binned planes, ours
+  ``_logratio.codes_batch`` against the peer's log / difference / clip /
+  round (the binning excluded).
+
+The two are timed alternately in one process (best of N each). Codes are
+checked: the peer must give our codes, except that float32 ``np.log`` may
+flip a pair whose float64 log difference lies within 1e-5 of a decision
+threshold (counted and printed as ``f32 flips``; any other difference fails).
+
+``--reference`` also times ``tests/reference_frontend.frontend_reference``
+(float64, one block element at a time) at VGA, as this benchmark used to.
+
+Run: ``python benchmarks/bench_frontend.py [--repeat 20] [--reference]``.
 """
 import argparse
+import math
 import os
 import sys
 import time
@@ -23,43 +38,136 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from reference_frontend import frontend_reference  # noqa: E402
 
-from analogfe.frontend import LogGradientFrontEnd  # noqa: E402
+from analogfe._ext import _logratio  # noqa: E402
+from analogfe.frontend import LogGradientFrontEnd, bin_image  # noqa: E402
+from analogfe.frontend.converter import quantiser_scale  # noqa: E402
+
+LN8 = math.log(8.0)
+SCALES = (1, 2, 4)
+FW = 10000.0
+EPS = 1e-4
 
 
-def best_time(fn, repeat):
-    fn()
-    times = []
+# ------------------------------------------------------------ numpy peer --
+def peer_bin2_sums(x):
+    """float64 sums of the 2x2 blocks (row-major within the block)."""
+    h, w = x.shape[0] // 2 * 2, x.shape[1] // 2 * 2
+    a = x[0:h:2, 0:w:2].astype(np.float64)
+    a += x[0:h:2, 1:w:2]
+    a += x[1:h:2, 0:w:2]
+    a += x[1:h:2, 1:w:2]
+    return a
+
+
+def peer_binned(x):
+    """The planes of SCALES = (1, 2, 4), float32."""
+    s2 = peer_bin2_sums(x)
+    s4 = peer_bin2_sums(s2)
+    return [x, (s2 * 0.25).astype(np.float32), (s4 * (1.0 / 16.0)).astype(np.float32)]
+
+
+def peer_codes(plane, bits):
+    """dx, dy (int8, zero at the border) of one binned plane: float32 numpy,
+    in place where numpy allows."""
+    s = np.float32(quantiser_scale(bits))
+    L = plane * np.float32(1.0 / FW)
+    L += np.float32(EPS)
+    np.log(L, out=L)
+    h, w = plane.shape
+    out = []
+    for hi, lo, sl in ((L[:, 2:], L[:, :-2], (slice(None), slice(1, -1))),
+                       (L[2:], L[:-2], (slice(1, -1), slice(None)))):
+        d = np.subtract(hi, lo)
+        np.clip(d, -LN8, LN8, out=d)
+        d *= s
+        np.rint(d, out=d)  # ties to even: a tie is a pair on a threshold (see f32_flips)
+        c = np.zeros((h, w), np.int8)
+        c[sl] = d
+        out.append(c)
+    return out
+
+
+def peer(x, bits):
+    return [peer_codes(p, bits) for p in peer_binned(x)]
+
+
+# ---------------------------------------------------------------- checks --
+def f32_flips(planes, ours_dx, ours_dy, peer_out, bits):
+    """Codes where the peer differs from ours; fail unless each such pair is
+    within 1e-5 of a decision threshold in float64."""
+    s = quantiser_scale(bits)
+    n = 0
+    for plane, dx, dy, (pdx, pdy) in zip(planes, ours_dx, ours_dy, peer_out):
+        L = np.log(plane.astype(np.float64) / FW + EPS)
+        for ours, theirs, d in ((dx[:, 1:-1], pdx[:, 1:-1], L[:, 2:] - L[:, :-2]),
+                                (dy[1:-1], pdy[1:-1], L[2:] - L[:-2])):
+            bad = ours != theirs
+            t = np.clip(d[bad], -LN8, LN8) * s
+            near = np.abs(np.abs(t - np.trunc(t)) - 0.5) < 1e-5 * s
+            assert near.all(), "numpy peer and analogfe differ away from a threshold"
+            n += int(bad.sum())
+    return n
+
+
+def alternate(fns, repeat):
+    """Best time of each function, run in turns."""
+    for f in fns:
+        f()
+    best = [math.inf] * len(fns)
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        for i, f in enumerate(fns):
+            t0 = time.perf_counter()
+            f()
+            best[i] = min(best[i], time.perf_counter() - t0)
+    return best
+
+
+def scene(height, width, rng):
+    return (rng.random((height, width)) ** 2.2 * FW).astype(np.float32)
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=20)
-    ap.add_argument("--height", type=int, default=480)
-    ap.add_argument("--width", type=int, default=640)
+    ap.add_argument("--reference", action="store_true")
     args = ap.parse_args(argv)
     rng = np.random.default_rng(0)
-    noise = rng.random((args.height, args.width)) ** 2.2
-    from skimage import data as skdata
-    from skimage.transform import resize
-    natural = resize(skdata.camera() / 255.0, (args.height, args.width)) ** 2.2
-    fe = LogGradientFrontEnd(bits=2, scales=(1, 2, 4))
-    print(f"log-gradient front end, {args.width}x{args.height}, scales (1, 2, 4), 1.5 bit, "
-          "1 thread, best of", args.repeat)
-    for label, scene in (("random scene", noise), ("camera photo", natural)):
-        electrons = (scene * 10000.0).astype(np.float32)
-        ours = fe(electrons)
-        dxs, dys = frontend_reference(electrons, 2, (1, 2, 4), 10000.0)
-        mismatch = sum(int((a != b).sum()) for a, b in zip(ours.dx + ours.dy, dxs + dys))
-        t_ours = best_time(lambda: fe(electrons), args.repeat)
-        t_ref = best_time(lambda: frontend_reference(electrons, 2, (1, 2, 4), 10000.0),
-                          args.repeat)
-        print(f"  {label}: analogfe (Cython) {t_ours * 1e3:7.2f} ms | numpy reference (tests/) "
-              f"{t_ref * 1e3:7.2f} ms | speed-up {t_ref / t_ours:5.1f}x | codes differing: {mismatch}")
+    print(f"log-gradient front end, scales {SCALES}, 1 thread, best of {args.repeat} "
+          "(12 MP: of max(3, repeat // 5)), random scene, run alternately")
+    print(f"{'size':>9} {'bits':>5} | {'analogfe':>9} {'numpy':>9} {'speed-up':>8} | "
+          f"{'conv ours':>9} {'conv np':>9} {'speed-up':>8} | f32 flips")
+    for (h, w) in ((480, 640), (3000, 4000)):
+        x = scene(h, w, rng)
+        planes = [bin_image(x, k, n_threads=1) for k in SCALES]
+        for p, q in zip(planes, peer_binned(x)):
+            assert np.array_equal(p, q), "numpy peer binning differs"
+        repeat = args.repeat if h * w < 1e6 else max(3, args.repeat // 5)
+        for bits, label in ((2, "1.5"), (3, "2.75")):
+            fe = LogGradientFrontEnd(bits=bits, scales=SCALES, full_well_e=FW)
+            ours = fe(x)
+            flips = f32_flips(planes, ours.dx, ours.dy, peer(x, bits), bits)
+            m = fe._t_ln.size
+            s = quantiser_scale(bits)
+            bufs = [(np.empty(p.shape, np.int8), np.empty(p.shape, np.int8)) for p in planes]
+            p3 = [p[None] for p in planes]
+
+            def conv_ours():
+                for p, (dx, dy) in zip(p3, bufs):
+                    _logratio.codes_batch(p, FW, EPS, LN8, s, m, True, dx[None], dy[None])
+
+            t_o, t_p, c_o, c_p = alternate(
+                [lambda: fe(x), lambda: peer(x, bits), conv_ours,
+                 lambda: [peer_codes(p, bits) for p in planes]], repeat)
+            print(f"{w}x{h:<4} {label:>5} | {t_o * 1e3:7.2f}ms {t_p * 1e3:7.2f}ms "
+                  f"{t_p / t_o:7.2f}x | {c_o * 1e3:7.2f}ms {c_p * 1e3:7.2f}ms "
+                  f"{c_p / c_o:7.2f}x | {flips}")
+    if args.reference:
+        x = scene(480, 640, rng)
+        fe = LogGradientFrontEnd(bits=2, scales=SCALES)
+        t_o, t_r = alternate([lambda: fe(x), lambda: frontend_reference(x, 2, SCALES, FW)],
+                             args.repeat)
+        print(f"VGA 1.5 bit vs tests/ reference: {t_o * 1e3:.2f} ms vs {t_r * 1e3:.2f} ms, "
+              f"{t_r / t_o:.1f}x")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ Pairs: centred (``dx[y, x] = L[y, x+1] - L[y, x-1]``, zero code in the first
 and last column; ``dy`` likewise along rows) or adjacent
 (``dx[y, x] = L[y, x+1] - L[y, x]``, zero code in the last column).
 """
-from libc.math cimport log, round
+from libc.math cimport exp, log, round
 from libc.stdlib cimport malloc, free
 
 from _types cimport code_t, float32_t, float64_t
@@ -180,6 +180,132 @@ def _ratio_bands(double s, Py_ssize_t m):
     return r * (1.0 + 1e-9), r * (1.0 - 1e-9)
 
 
+#: Relative half-width of the band around a ratio threshold within which the
+#: float32 fast path (:func:`_pairs_m1`, :func:`_pairs_m3`) does not decide.
+#: Its own error is below 3e-7 (see :func:`_plane_fast`), so outside the band
+#: its decision is that of the exact float64 path.
+DEF FAST_BAND = 4e-6
+#: The fast path runs only for ``eps * full_well_e`` in [FAST_C_MIN, FAST_C_MAX]
+#: (every ``u`` and product then a normal float32); otherwise the float64 path.
+DEF FAST_C_MIN = 1e-30
+DEF FAST_C_MAX = 1e30
+
+
+cdef inline int _pairs_m1(const float32_t *hi, const float32_t *lo, Py_ssize_t n,
+                          float32_t c, float32_t ru0, float32_t rd0,
+                          code_t *out) noexcept nogil:
+    """One threshold per side: ``out[i]`` from ``u_hi = hi[i] + c`` over
+    ``u_lo = lo[i] + c``; returns nonzero if a ratio lies within the band of a
+    threshold (``out`` is then not trusted for the whole run).
+
+    The code is the sign of ``u_hi - u_lo`` times the count of thresholds
+    that ``max(u) / min(u)`` clearly passes (``> R (1 + band)``); a ratio is
+    ambiguous where it passes ``R (1 - band)`` but not ``R (1 + band)``."""
+    cdef Py_ssize_t i
+    cdef float32_t a, b, mx, mn
+    cdef int amb = 0, up, dn, neg
+    for i in range(n):
+        a = hi[i] + c
+        b = lo[i] + c
+        mx = a if a > b else b
+        mn = b if a > b else a
+        neg = b > a
+        up = mx > mn * ru0
+        dn = mx >= mn * rd0
+        out[i] = <code_t>((up ^ -neg) + neg)
+        amb |= dn - up
+    return amb
+
+
+cdef inline int _pairs_m3(const float32_t *hi, const float32_t *lo, Py_ssize_t n,
+                          float32_t c, const float32_t *ru, const float32_t *rd,
+                          code_t *out) noexcept nogil:
+    """As :func:`_pairs_m1` with three thresholds per side."""
+    cdef Py_ssize_t i
+    cdef float32_t a, b, mx, mn, ru0 = ru[0], ru1 = ru[1], ru2 = ru[2]
+    cdef float32_t rd0 = rd[0], rd1 = rd[1], rd2 = rd[2]
+    cdef int amb = 0, up, dn, neg
+    for i in range(n):
+        a = hi[i] + c
+        b = lo[i] + c
+        mx = a if a > b else b
+        mn = b if a > b else a
+        neg = b > a
+        up = (mx > mn * ru0) + (mx > mn * ru1) + (mx > mn * ru2)
+        dn = (mx >= mn * rd0) + (mx >= mn * rd1) + (mx >= mn * rd2)
+        out[i] = <code_t>((up ^ -neg) + neg)
+        amb |= dn - up
+    return amb
+
+
+cdef inline void _pairs_exact(const float32_t *hi, const float32_t *lo, Py_ssize_t n,
+                              double full_well_e, double eps, double clip, double s,
+                              const float64_t *r_up, const float64_t *r_down, Py_ssize_t m,
+                              code_t *out) noexcept nogil:
+    """The float64 path of :func:`_plane` on one run of pairs."""
+    cdef Py_ssize_t i
+    for i in range(n):
+        out[i] = _q_ratio(<double>hi[i] / full_well_e + eps, <double>lo[i] / full_well_e + eps,
+                          clip, s, r_up, r_down, m)
+
+
+cdef inline void _run(const float32_t *hi, const float32_t *lo, Py_ssize_t n,
+                      float32_t c, const float32_t *ru, const float32_t *rd,
+                      double full_well_e, double eps, double clip, double s,
+                      const float64_t *r_up, const float64_t *r_down, Py_ssize_t m,
+                      code_t *out) noexcept nogil:
+    cdef int amb
+    if m == 1:
+        amb = _pairs_m1(hi, lo, n, c, ru[0], rd[0], out)
+    else:
+        amb = _pairs_m3(hi, lo, n, c, ru, rd, out)
+    if amb:
+        _pairs_exact(hi, lo, n, full_well_e, eps, clip, s, r_up, r_down, m, out)
+
+
+cdef void _plane_fast(const float32_t[:, ::1] x, double full_well_e, double eps,
+                      double clip, double s, bint centred, float32_t c,
+                      const float32_t *ru, const float32_t *rd,
+                      const float64_t *r_up, const float64_t *r_down, Py_ssize_t m,
+                      code_t[:, ::1] dx, code_t[:, ::1] dy) noexcept nogil:
+    """The formula quantiser (m = 1 or 3) decided on float32 ratios.
+
+    ``u_a / u_b`` with ``u = x / full_well_e + eps`` equals
+    ``(x_a + c) / (x_b + c)`` with ``c = eps * full_well_e``. In float32,
+    ``x + c`` (x is exact) is off by at most 2**-24 relative, ``c`` itself
+    by 2**-24, the threshold ``ru``/``rd`` by 2**-24 and the product by
+    2**-24: the comparison ``a > b * ru`` is off from the exact ratio
+    comparison by < 3e-7 relative, far inside FAST_BAND (4e-6). A ratio
+    within the band of a threshold marks its run (the row's dx, or its dy),
+    which is then redone on the float64 path of :func:`_plane`, itself exact
+    to the formula. So the codes are those of :func:`_plane` bit for bit.
+    """
+    cdef Py_ssize_t h = x.shape[0], w = x.shape[1]
+    cdef Py_ssize_t y, i, first, n
+    cdef const float32_t *row
+    cdef code_t *ox
+    cdef code_t *oy
+    if centred:
+        first, n = 1, w - 2
+    else:
+        first, n = 0, w - 1
+    for y in range(h):
+        row = &x[y, 0]
+        ox = &dx[y, 0]
+        oy = &dy[y, 0]
+        for i in range(w):
+            ox[i] = 0
+        # dx: hi = x[y, i + 1], lo = x[y, i - 1] (centred) or x[y, i] (adjacent)
+        _run(row + first + 1, row + first - (1 if centred else 0), n, c, ru, rd,
+             full_well_e, eps, clip, s, r_up, r_down, m, ox + first)
+        if (y >= 1 if centred else True) and y + 1 < h:
+            _run(row + w, row - w if centred else row, w, c, ru, rd,
+                 full_well_e, eps, clip, s, r_up, r_down, m, oy)
+        else:
+            for i in range(w):
+                oy[i] = 0
+
+
 def codes_batch(const float32_t[:, :, ::1] x, double full_well_e, double eps, double clip,
                 double s, Py_ssize_t m, bint centred, code_t[:, :, ::1] dx,
                 code_t[:, :, ::1] dy):
@@ -189,9 +315,22 @@ def codes_batch(const float32_t[:, :, ::1] x, double full_well_e, double eps, do
     cdef const float64_t[::1] r_up
     cdef const float64_t[::1] r_down
     cdef Py_ssize_t n
+    cdef float32_t ru[3]
+    cdef float32_t rd[3]
+    cdef double c = eps * full_well_e
+    cdef double *buf
     pert, thr, _ = _dummy()
     r_up, r_down = _ratio_bands(s, m)
-    cdef double *buf = <double *>malloc(3 * x.shape[2] * sizeof(double))
+    if (m == 1 or m == 3) and FAST_C_MIN <= c <= FAST_C_MAX:
+        for n in range(m):
+            ru[n] = <float32_t>(exp((n + 0.5) / s) * (1.0 + FAST_BAND))
+            rd[n] = <float32_t>(exp((n + 0.5) / s) * (1.0 - FAST_BAND))
+        with nogil:
+            for n in range(x.shape[0]):
+                _plane_fast(x[n], full_well_e, eps, clip, s, centred, <float32_t>c, ru, rd,
+                            &r_up[0], &r_down[0], m, dx[n], dy[n])
+        return
+    buf = <double *>malloc(3 * x.shape[2] * sizeof(double))
     if buf == NULL:
         raise MemoryError()
     try:
