@@ -26,6 +26,13 @@ The float64 formula is off from the true log ratio by ~1e-15, so outside that
 band both decide alike: the codes equal the formula bit for bit, as the
 converter of the sensor compares ratios, not logs.
 
+``codes_batch`` with 1 or 3 thresholds per side (1.5 and 2.75 bit) first
+decides each run of pairs (a row's dx, or its dy) in float32 on
+``x + eps * full_well_e`` (the same ratio), branch-free so that the compiler
+vectorises it, with a band of 4e-6 around each threshold ratio (its own error
+is below 3e-7). A run holding any ratio inside that band is redone on the
+float64 path above, so the codes are still the formula's bit for bit.
+
 Pairs: centred (``dx[y, x] = L[y, x+1] - L[y, x-1]``, zero code in the first
 and last column; ``dy`` likewise along rows) or adjacent
 (``dx[y, x] = L[y, x+1] - L[y, x]``, zero code in the last column).

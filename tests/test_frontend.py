@@ -12,6 +12,7 @@ from reference_frontend import (
     differences_reference,
     frontend_reference,
     libm_log,
+    quantise_reference,
     log_image_reference,
     pack_codes_bitwise,
     quantise_thresholds_reference,
@@ -280,6 +281,32 @@ def test_batched_kernel_on_one_plane_equals_reference():
         ref = frontend_reference(e, bits, (1,), FW, "adjacent", log=libm_log)
         for y, r in zip(b, (ref[0][0], ref[1][0])):
             np.testing.assert_array_equal(y[0], r)
+
+
+@pytest.mark.parametrize("bits", [2, 3])
+@pytest.mark.parametrize("fw,eps", [(FW, 1e-4), (1.0, 1e-4), (3300.0, 2.5e-3)])
+def test_float32_ratio_path_is_exact_near_thresholds(bits, fw, eps):
+    # pairs placed within +-1e-5 (relative) of every decision ratio: inside
+    # and just outside the float32 path's band, in dx (along rows) and dy
+    from analogfe._ext import _logratio
+    rng = np.random.default_rng(bits)
+    s, m = adc.quantiser_scale(bits), 2 ** (bits - 1) - 1
+    c = eps * fw
+    n = 4000
+    lo = (rng.random(n) ** 3 * 2 * fw).astype(np.float32)
+    ratio = np.exp((rng.integers(1, m + 1, n) - 0.5) / s)
+    rel = rng.choice([0.0, 1e-9, 1e-7, 1e-6, 3e-6, 5e-6, 1e-5], n) * rng.uniform(-1, 1, n)
+    hi = np.maximum(((lo + c) * ratio * (1 + rel) - c).astype(np.float32), 0)
+    flip = rng.random(n) < 0.5
+    a, b = np.where(flip, lo, hi), np.where(flip, hi, lo)
+    d = libm_log(a.astype(np.float64) / fw + eps) - libm_log(b.astype(np.float64) / fw + eps)
+    want = quantise_reference(d, bits)
+    rows = np.stack([b, a, a], axis=1)[None]  # centred dx of column 1: (a, b)
+    for x, got in ((rows, lambda dx, dy: dx[0, :, 1]),
+                   (np.ascontiguousarray(rows.transpose(0, 2, 1)), lambda dx, dy: dy[0, 1])):
+        dx, dy = np.empty(x.shape, np.int8), np.empty(x.shape, np.int8)
+        _logratio.codes_batch(x, fw, eps, adc.LN8, s, m, True, dx, dy)
+        np.testing.assert_array_equal(got(dx, dy), want)
 
 
 def test_stack_equals_frames():

@@ -159,8 +159,9 @@ class LogGradientFrontEnd:
     With every non-ideality off, the codes equal this formula of the released
     log-HOG code exactly (float64, C library ``log``, ``round`` half away
     from zero). The kernel decides on pixel ratios, as the sensor's
-    ratio-to-digital converter does, and evaluates the log only within 1e-9 of
-    a decision threshold (see ``ext/_logratio.pyx``).
+    ratio-to-digital converter does (in float32, redone in float64 near a
+    threshold), and evaluates the log only within 1e-9 of a decision
+    threshold (see ``ext/_logratio.pyx``).
 
     **Colour.** On a Bayer sensor (``cfa`` set) each 2x2 quad (R, G, G, B) is
     first binned to one value: colour is discarded and the quad is the unit
