@@ -43,9 +43,9 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import inspect  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _timing import race  # noqa: E402  (benchmarks/_timing.py)
 
 from analogfe.frontend import bin_image  # noqa: E402
 
@@ -81,24 +81,6 @@ def peer_slices(img, k):
     return binned
 
 
-def _sample(fn, number):
-    t0 = time.perf_counter()
-    for _ in range(number):
-        fn()
-    return (time.perf_counter() - t0) / number
-
-
-def race(fns, repeats, min_sample_s=0.004):
-    """Best mean time of each callable, timed alternately; seconds."""
-    numbers = []
-    for fn in fns:  # warm-up, and how many calls make one sample
-        t = _sample(fn, 1)
-        numbers.append(max(1, int(min_sample_s / max(t, 1e-7))))
-    best = [float("inf")] * len(fns)
-    for _ in range(repeats):
-        for i, fn in enumerate(fns):
-            best[i] = min(best[i], _sample(fn, numbers[i]))
-    return best
 
 
 def main(argv=None):

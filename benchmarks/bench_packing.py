@@ -37,10 +37,10 @@ for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
 
 import argparse  # noqa: E402
-import time  # noqa: E402
 import tracemalloc  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _timing import race  # noqa: E402  (benchmarks/_timing.py)
 
 from analogfe.frontend import PACKINGS, pack_codes, unpack_codes  # noqa: E402
 
@@ -112,24 +112,6 @@ def peer_unpack_astype(data, packing, levels, count):
     return (data[:count].astype(np.int16) - (levels - 1) // 2).astype(np.int8)
 
 
-def _sample(fn, number):
-    t0 = time.perf_counter()
-    for _ in range(number):
-        fn()
-    return (time.perf_counter() - t0) / number
-
-
-def race(fns, repeats, min_sample_s=0.004):
-    """Best mean time of each callable, timed alternately; seconds."""
-    numbers = []
-    for fn in fns:  # warm-up, and how many calls make one sample
-        t = _sample(fn, 1)
-        numbers.append(max(1, int(min_sample_s / max(t, 1e-7))))
-    best = [float("inf")] * len(fns)
-    for _ in range(repeats):
-        for i, fn in enumerate(fns):
-            best[i] = min(best[i], _sample(fn, numbers[i]))
-    return best
 
 
 def peak_bytes(fn):
