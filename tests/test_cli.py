@@ -347,3 +347,49 @@ def test_bad_cost_option_is_refused_before_any_training(capsys, tmp_path, monkey
     cfg.write_text("[cost.options]\nvdd_v = 1e200\n")
     lines = _fails(["compare", "--config", str(cfg), "-o", str(tmp_path / "o")], capsys)
     assert len(lines) == 1 and "cost.options" in lines[0] and "vdd_v" in lines[0]
+
+
+def _every_default_written_out(cfg):
+    """``cfg`` with the default of every front-end option, cost constant and
+    sensor field written out as a user would write it in a TOML file."""
+    import dataclasses
+    import inspect
+
+    from analogfe.frontend import LogGradientFrontEnd
+    from analogfe.frontend.registry import FRONTENDS
+    from analogfe.sensor import SensorConfig
+    from analogfe.system import CostParams
+
+    sensor = SensorConfig()
+    full = json.loads(json.dumps(cfg))
+    full["sensor"] = {f.name: getattr(sensor, f.name) for f in dataclasses.fields(sensor)
+                      if f.name not in ("height", "width", "cfa")}  # set per front end
+    lg = {k: p.default for k, p in inspect.signature(LogGradientFrontEnd).parameters.items()
+          if p.default is not None and k not in ("seed", "bits")}
+    lg.update(full_well_e=sensor.full_well_e, read_noise_e=sensor.read_noise_e)
+    opts = {}
+    for name in full["frontends"]["names"]:
+        spec = FRONTENDS[name]
+        opts[name] = {**spec.defaults, **(lg if "bits" in spec.defaults else {})}
+    full["frontends"]["options"] = opts
+    full["cost"]["options"] = {k: v for k, v in CostParams().to_dict().items() if v is not None}
+    return json.loads(json.dumps(full, default=list))
+
+
+def test_writing_every_default_out_changes_no_result(tiny_config, tmp_path):
+    """One construction path: a configuration with every default written out
+    (front-end options, cost constants, sensor fields) gives the results of
+    the configuration that leaves them out, byte for byte."""
+    from analogfe.app.compare import run_compare
+    from analogfe.app.config import load_config
+
+    cfg = load_config(tiny_config)
+    full = load_config(_every_default_written_out(cfg))
+    assert full["frontends"]["options"]["lg1.5"]["comparator_noise_ln"] == 0.0
+    a = run_compare(cfg, tmp_path / "a", progress=False)
+    b = run_compare(full, tmp_path / "b", progress=False)
+    for r in (a, b):
+        for v in r["results"].values():
+            v.pop("seconds")
+    assert json.dumps(a["results"], sort_keys=True) == json.dumps(b["results"], sort_keys=True)
+    assert a["rows"] == b["rows"]

@@ -19,6 +19,8 @@ doi:10.1109/JSSC.2019.2937437
 """
 from __future__ import annotations
 
+import copy
+
 import math
 import os
 
@@ -127,6 +129,14 @@ def bin_image(image, k, *, n_threads=None):
         if _binning.bin_mean(x3, k, out, min(n_threads, out.shape[0] * out.shape[1])):
             _check_finite(x, image)  # raises, naming the cause
     return out[0] if x.ndim == 2 else out
+
+
+def _seeds(seed):
+    """The seeds of the fixed pattern (offsets, mismatch) and the temporal
+    noise generator of a front end built with ``seed``."""
+    ss = np.random.SeedSequence(as_generator(seed).integers(2**63))
+    fixed = ss.spawn(2)
+    return fixed, np.random.default_rng(ss.spawn(1)[0])
 
 
 def _check_finite(x, image):
@@ -257,9 +267,7 @@ class LogGradientFrontEnd:
                                                low=0.0, high=MAX_CONVERTER_ERROR_LN)
         self.threshold_mismatch_ln = check_float(threshold_mismatch_ln, "threshold_mismatch_ln",
                                                  low=0.0, high=MAX_CONVERTER_ERROR_LN)
-        ss = np.random.SeedSequence(as_generator(seed).integers(2**63))
-        self._fixed_seeds = ss.spawn(2)
-        self._noise_rng = np.random.default_rng(ss.spawn(1)[0])
+        self._fixed_seeds, self._noise_rng = _seeds(seed)
 
     # ------------------------------------------------------------ naming --
     @property
@@ -373,6 +381,18 @@ class LogGradientFrontEnd:
         return np.ascontiguousarray(thr), off
 
     # -------------------------------------------------------------- call --
+    def with_noise_seed(self, seed):
+        """A copy with this front end's fixed pattern and fresh temporal noise.
+
+        The copy's read noise and comparator noise are those that the same
+        front end built with ``seed`` would draw, so a front end object and
+        its name emulate alike (see :func:`analogfe.frontend.emulate`); the
+        offsets and threshold mismatch stay this front end's.
+        """
+        new = copy.copy(self)
+        new._noise_rng = _seeds(seed)[1]
+        return new
+
     def __call__(self, electrons):
         """Convert electrons to codes.
 

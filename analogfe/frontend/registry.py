@@ -111,11 +111,15 @@ def emulate(images_srgb, frontend, *, sensor_config=None, seed=0, signal_e=None,
         ``DigitalFrontEnd``'s own sensor config, or ``SensorConfig`` with the
         CFA of the named front end / the ``cfa`` and ``full_well_e`` of a
         ``LogGradientFrontEnd``. A ``DigitalFrontEnd`` whose sensor has this
-        config is used as it is (its sensor exposes and reads out); otherwise
-        a front end of the same output on ``Sensor(config, seed)`` is used.
+        config keeps its sensor's fixed pattern; otherwise a front end of the
+        same output on ``Sensor(config, seed)`` is used.
     seed : None or int
         Seed of the sensor (fixed pattern and temporal noise) and of a named
-        front end.
+        front end. The temporal noise of every call comes from ``seed``
+        alone (a front end object keeps its fixed pattern but not its
+        generator's state), so the same arguments give the same output, and
+        a front end built by :func:`make_frontend` with ``seed`` emulates
+        exactly as its name does.
     signal_e : float, optional
         Electrons of a raw value of 1.0 at ``brightness=1``; default the full well.
     brightness : float > 0
@@ -152,12 +156,13 @@ def emulate(images_srgb, frontend, *, sensor_config=None, seed=0, signal_e=None,
             raise TypeError(f"sensor_config must be a SensorConfig, got {type(cfg).__name__}")
         cfg = cfg.replace(height=h, width=w)
         if cfg == frontend.sensor.config:
-            fe, sensor = frontend, frontend.sensor
+            sensor = frontend.sensor.with_noise_seed(seed)
+            fe = DigitalFrontEnd(sensor, frontend.output)
         else:  # the same kind of front end on a sensor of the images' size
             fe = DigitalFrontEnd(Sensor(cfg, seed=seed), frontend.output)
             sensor = fe.sensor
     elif isinstance(frontend, LogGradientFrontEnd):
-        fe = frontend
+        fe = frontend.with_noise_seed(seed)
         cfg = sensor_config if sensor_config is not None else SensorConfig(
             full_well_e=fe.full_well_e, cfa=fe.cfa)
         if not isinstance(cfg, SensorConfig):

@@ -293,6 +293,27 @@ class Sensor:
         for a in (self._prnu_gain, self._dsnu_offset_e, self._adc_thresholds_dn):
             a.flags.writeable = False
 
+    def with_noise_seed(self, seed):
+        """A sensor with this one's fixed pattern and fresh temporal noise.
+
+        The copy's frames are those that ``Sensor(self.config, seed)`` would
+        give, so a front end object and its name emulate alike (see
+        :func:`analogfe.frontend.emulate`); the fixed pattern (PRNU, DSNU,
+        ADC levels) stays this sensor's.
+
+        Parameters
+        ----------
+        seed : None, int or numpy.random.Generator
+
+        Returns
+        -------
+        Sensor
+        """
+        new = Sensor(self._config, seed=seed)
+        new._prnu_gain, new._dsnu_offset_e = self._prnu_gain, self._dsnu_offset_e
+        new._adc_thresholds_dn, new._prnu_max = self._adc_thresholds_dn, self._prnu_max
+        return new
+
     def __setstate__(self, state):
         # pickle and deepcopy rebuild the arrays writeable: lock them again
         self.__dict__.update(state)
