@@ -110,7 +110,9 @@ def test_simulate_builtin_image(capsys, out_dir):
     assert "lg1.5" in out and "bits/frame" in out
     bits = json.loads((out_dir / "bits.json").read_text())["rows"]
     by = {r["frontend"]: r["bits_per_frame"] for r in bits}
-    assert by["rgb8"] == 64 * 64 * 24 and by["gray8"] == 64 * 64 * 8
+    # the link carries the 10-bit raw words of the digital front ends (ISP on the SoC)
+    assert by["rgb8"] == by["gray8"] == 64 * 64 * 10
+    assert "on the deployed sensor (320x240 at 1 frame/s" in out
     for name in ("scene.png", "electrons.png", "dn.png", "stages.npz", "lg1_5.npz",
                  "lg1_5_dx_scale2.png", "lg1_5_hog.png", "rgb8_hog.png", "overview.png"):
         assert (out_dir / name).is_file(), name
@@ -150,7 +152,7 @@ def test_compare_end_to_end_and_resume(capsys, tiny_config, out_dir):
     assert "<table>" in (out_dir / "report.html").read_text()
     rows = json.loads((out_dir / "results.json").read_text())["rows"]
     by = {r["frontend"]: r for r in rows}
-    assert by["rgb8"]["compression"] == 1.0 and by["lg1.5"]["compression"] > 2
+    assert by["rgb8"]["link_saving"] == 1.0 and by["lg1.5"]["link_saving"] > 1.5
     stored = (out_dir / "results" / "lg1.5.json").read_text()
 
     # A second run reuses both front ends; a changed configuration recomputes.
@@ -214,7 +216,7 @@ def test_compare_on_an_image_folder_with_three_classes(tmp_path):
             img = np.clip(128 + 80 * base + rng.normal(0, 10, (24, 24)), 0, 255).astype(np.uint8)
             imsave(tmp_path / "data" / name / f"{i}.png", img, check_contrast=False)
     cfg = load_config({"dataset": {"name": str(tmp_path / "data")}, "svm": {"C": 0.1},
-                       "frontends": {"names": ["gray8", "lg1.5"], "baseline": "gray8"},
+                       "frontends": {"names": ["gray8", "lg1.5"]},
                        "resnet": {"epochs": 1, "width": 8}, "scene": {"brightness_exponents": [0]}})
     res = compare(cfg, tmp_path / "out", progress=False)
     by = {r["frontend"]: r for r in res["rows"]}
@@ -393,3 +395,37 @@ def test_writing_every_default_out_changes_no_result(tiny_config, tmp_path):
             v.pop("seconds")
     assert json.dumps(a["results"], sort_keys=True) == json.dumps(b["results"], sort_keys=True)
     assert a["rows"] == b["rows"]
+
+
+def test_one_front_end_costs_the_same_in_every_command(tiny_config, tmp_path, capsys):
+    """lg1.5's link bits and energy per frame, and its ratios to the baselines,
+    are the same numbers through compare, cost, simulate and sweep."""
+    from analogfe.app.compare import run_compare
+    from analogfe.app.simulate import simulate
+    from analogfe.app.sweep import run_point
+    from analogfe.system import cost_preset, get_baseline
+
+    cfg = load_config(tiny_config)
+    row = {r["frontend"]: r for r in run_compare(cfg, tmp_path / "c", progress=False)["rows"]}["lg1.5"]
+    bits, uj = row["bits_per_frame"], row["energy_per_frame_uj"]
+    # cost: the multi-scale JSSC preset is lg1.5 at QVGA; at compare's frame rate
+    r = cost_preset("jssc2019-1.5b-ms", fps=cfg["cost"]["fps"])
+    assert r.link_bits == bits and r.energy_pj * 1e-6 == pytest.approx(uj, rel=1e-12)
+    survey = get_baseline("survey-adc").cost(240, 320, 1.0)
+    assert row["energy_ratio_survey-adc"] == pytest.approx(r.energy_pj / survey.energy_pj, rel=1e-12)
+    assert row["link_saving"] == pytest.approx(survey.link_bits / r.link_bits, rel=1e-12)
+    capsys.readouterr()
+    assert cli.main(["cost", "--preset", "jssc2019-1.5b-ms", "--fps", "1"]) == 0
+    text = capsys.readouterr().out
+    assert f"total energy   {uj:.4g} uJ/frame" in text and f"link           {bits} bits/frame" in text
+    # simulate: the same front end on the deployed sensor
+    sim = simulate("camera", cfg, tmp_path / "s", max_side=48, progress=False)
+    dep = {d["frontend"]: d for d in sim["deployed"]}["lg1.5"]
+    assert dep["bits_per_frame"] == bits and dep["energy_per_frame_uj"] == pytest.approx(uj, rel=1e-12)
+    assert dep["energy_ratio_survey-adc"] == pytest.approx(row["energy_ratio_survey-adc"], rel=1e-12)
+    # sweep: a grid point of lg1.5 at the resolution of the deployed sensor
+    cfg["sweep"]["base_frontend"] = "lg1.5"
+    pt = run_point({"bits": 2}, cfg, seed=0)
+    assert pt["bits_per_frame"] == bits and pt["energy_per_frame_uj"] == pytest.approx(uj, rel=1e-12)
+    assert pt["energy_ratio_survey-adc"] == pytest.approx(row["energy_ratio_survey-adc"], rel=1e-12)
+    assert pt["link_saving"] == pytest.approx(row["link_saving"], rel=1e-12)

@@ -417,7 +417,8 @@ def test_toml_config_and_cli(tmp_path):
     over = S.load_cost_config(cfg)
     assert over == {"link_pj_per_bit": 4.0, "window_cells": (8, 4), "height": 120, "width": 160}
     text = S.cost_cli("jssc2019-1.5b", config=cfg, fps=5)
-    assert "160x120 at 5 fps" in text and "baseline: conventional" in text
+    assert "160x120 at 5 fps" in text and "baseline: survey-adc" in text
+    assert "baseline: commercial-adc" in text and "at the same 160x120, 5 frame/s" in text
     r = S.cost_preset("jssc2019-1.5b", **over, fps=5.0)
     assert f"{r.power_mw:.4g} mW at 5 fps" in text
     assert r.table() in text

@@ -134,10 +134,21 @@ def _cmd_simulate(args):
                    progress=not args.quiet)
     from .report import text_table
 
-    _say(args, f"input {res['source']} -> sensor {res['height']}x{res['width']}"
+    c = config["cost"]
+    binned = " (log-gradient front ends bin each 2x2 colour quad)" if res["cfa"] else ""
+    _say(args, f"input {res['source']} -> sensor {res['width']}x{res['height']}"
                f" (cfa {res['cfa'] or 'none'})",
-         text_table(res["bits"], [("frontend", "front end"), ("bits_per_frame", "bits/frame"),
-                                  ("compression", "vs rgb8")]),
+         f"link bits on this image{binned}; saving against {res['baseline']} on the same frame:",
+         text_table(res["bits"], [("frontend", "front end"), ("bits_per_frame", "link bits/frame"),
+                                  ("link_saving", "link saving x", ".2f")]),
+         "",
+         f"on the deployed sensor ({c['width']}x{c['height']} at {c['fps']:g} frame/s, "
+         "monochrome log-gradient sensor), as 'analogfe compare' reports them:",
+         text_table(res["deployed"], [("frontend", "front end"),
+                                      ("bits_per_frame", "link bits/frame"),
+                                      ("link_saving", "link saving x", ".2f"),
+                                      ("energy_per_frame_uj", "SVM path uJ/frame", ",.2f")]
+                    + [(f"energy_ratio_{b}", f"energy / {b}", ".3f") for b in c["baselines"]]),
          f"wrote {len(res['files'])} files to {args.output}")
     return 0
 

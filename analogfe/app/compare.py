@@ -23,6 +23,8 @@ from .tasks import (
     cell_size_for,
     evaluate_cost,
     evaluate_resnet,
+    baseline_costs,
+    cost_ratios,
     evaluate_svm,
     split_from_config,
 )
@@ -37,7 +39,7 @@ __all__ = [
 
 # --------------------------------------------------------------------------- compare
 def _frontend_hash(config, name, seed):
-    fr = {k: v for k, v in config["frontends"].items() if k not in ("names", "baseline", "options")}
+    fr = {k: v for k, v in config["frontends"].items() if k not in ("names", "options")}
     extra = {"frontend": name, "options": config["frontends"]["options"].get(name, {}),
              "frontends": fr, "seed": seed, "version": RESULT_VERSION,
              # the ResNet's profile is taken at the cost model's frame size
@@ -74,24 +76,30 @@ COLUMNS = [
     ("resnet_accuracy", "ResNet-10 acc.", ".3f"),
     ("svm_brightness_loss", "SVM loss 2^k (pts)", ".1f"),
     ("resnet_brightness_loss", "ResNet loss 2^k (pts)", ".1f"),
-    ("bits_per_frame", "bits/frame"),
-    ("compression", "compression x", ".2f"),
+    ("bits_per_frame", "link bits/frame"),
+    ("link_saving", "link saving x", ".2f"),
     ("memory_kib", "memory (KiB)", ",.1f"),
     ("energy_per_frame_uj", "SVM path uJ/frame", ",.1f"),
-    ("energy_ratio", "energy vs baseline", ".3f"),
     ("cnn_energy_per_frame_uj", "CNN path uJ/frame", ",.0f"),
     ("average_power_uw", "avg power (uW)", ",.1f"),
 ]
 
 
-def result_rows(results, baseline):
+def _ratio_columns(baselines):
+    """One energy-ratio column per baseline, named after it."""
+    return [(f"energy_ratio_{b}", f"energy / {b}", ".3f") for b in baselines]
+
+
+def result_rows(results, baselines):
     """Table rows (one per front end) from :func:`evaluate_frontend` results.
 
     ``memory_kib``, ``energy_per_frame_uj`` and ``average_power_uw`` are those
     of the wake-up path (front end + HOG + SVM detector); ``cnn_*`` of the
-    front end + ResNet-10 path.
+    front end + ResNet-10 path. ``bits_per_frame`` is what crosses the link
+    in the energy model; ``link_saving`` is the first baseline's link bits
+    over these, ``energy_ratio_<baseline>`` this wake-up path's energy over
+    the baseline's (``baselines`` from :func:`analogfe.app.tasks.baseline_costs`).
     """
-    base = results.get(baseline)
     rows = []
     for name, r in results.items():
         c = r["cost"]
@@ -109,9 +117,7 @@ def result_rows(results, baseline):
             row["resnet_brightness_loss"] = r["resnet"]["max_loss"]
         if "cnn" in c:
             row["cnn_energy_per_frame_uj"] = c["cnn"]["energy_per_frame_pj"] * 1e-6
-        if base is not None:
-            row["compression"] = base["cost"]["bits_per_frame"] / c["bits_per_frame"]
-            row["energy_ratio"] = svm["energy_per_frame_pj"] / base["cost"]["hog-svm"]["energy_per_frame_pj"]
+        row.update(cost_ratios(c, baselines))
         rows.append(row)
     return rows
 
@@ -181,18 +187,25 @@ def _report_plots(results, rows, curves, config, out, *, seed, split, has_rn):
 
 
 def _report_text(results, config, *, seed, split, has_ap):
-    """The report's introduction and notes: dataset, sizes, seed, assumptions."""
-    ds, c, base = config["dataset"], config["cost"], config["frontends"]["baseline"]
+    """The report's introduction and notes: dataset, sizes, seed, what each ratio is."""
+    ds, c = config["dataset"], config["cost"]
+    first = c["baselines"][0]
     n = "" if split is None else f" ({len(split.y_train)} training and {len(split.y_test)} test images)"
     intro = (f"Front ends compared on dataset '{ds['name']}'{n}, seed {seed}. Accuracy is on the "
              f"test split at brightness 2^0; the brightness loss is the largest drop in accuracy "
              f"points over scales 2^k, k in {sorted(config['scene']['brightness_exponents'])}. "
-             f"Bits, memory and energy are for a {c['height']}x{c['width']} sensor at "
-             f"{c['fps']:g} fps; compression and energy ratio are against '{base}'.")
-    notes = ["Energy per frame, memory and average power are those of the always-on wake-up path "
-             "(sensor and front end, link, ISP for the 8-bit front ends, HOG and a sliding-window "
-             "linear-SVM detector over the whole frame, from analogfe.system.cost); the CNN path "
-             "runs the ResNet-10 over the whole frame instead."]
+             f"Bits, memory and energy are for a {c['width']}x{c['height']} sensor at "
+             f"{c['fps']:g} frame/s (the same frame and rate for every front end and baseline).")
+    notes = [("Link bits/frame: what crosses the link in the energy model (for the 8-bit front "
+              "ends the ISP runs on the application processor, so the link carries the 10-bit "
+              "raw mosaic, not the 8-bit image). Link saving: the link bits of baseline "
+              f"'{first}' over those of the front end. Energy / <baseline>: the front end's "
+              "wake-up-path energy per frame over that baseline's; the baselines are named "
+              "digital pipelines (analogfe.system.BASELINES), listed with their assumptions below."),
+             ("Energy per frame, memory and average power are those of the always-on wake-up path "
+              "(sensor and front end, link, ISP for the 8-bit front ends, HOG and a sliding-window "
+              "linear-SVM detector over the whole frame, from analogfe.system.cost); the CNN path "
+              "runs the ResNet-10 over the whole frame instead.")]
     if has_ap:
         notes.append("Detector AP: PASCAL VOC average precision (area, IoU 0.5) of the sliding-window "
                      "detector built on each wake-up SVM, on the test scenes.")
@@ -203,25 +216,46 @@ def _report_text(results, config, *, seed, split, has_ap):
     return intro, notes
 
 
+def _baseline_table(baselines):
+    rows = [{"baseline": name, "bits": b["bits_per_frame"],
+             "uj": b["energy_per_frame_pj"] * 1e-6, "kib": b["memory_bits"] / 8192.0,
+             "fom": b["baseline"]["adc_fom_fj"], "source": b["baseline"]["source"]}
+            for name, b in baselines.items()]
+    return ("Baselines (wake-up path, same frame and rate)", rows,
+            [("baseline", "baseline"), ("bits", "link bits/frame"), ("uj", "uJ/frame", ",.2f"),
+             ("kib", "memory (KiB)", ",.1f"), ("fom", "ADC FoM (fJ/step)", ",.0f"),
+             ("source", "ADC FoM source")])
+
+
 def write_compare_report(results, config, out_dir, *, seed=0, split=None):
     """Plots, ``report.md``, ``report.html`` and ``results.json`` of a comparison."""
+    from .assumptions import assumptions, sensor_used
     from .report import write_report
 
     out = Path(out_dir)
-    rows = result_rows(results, config["frontends"]["baseline"])
+    baselines = baseline_costs(config)
+    rows = result_rows(results, baselines)
     has_rn = any("resnet" in r for r in results.values())
     has_ap = any("ap" in r["svm"] for r in results.values())
     cols = [c for c in COLUMNS if (has_rn or not c[0].startswith(("resnet", "cnn")))
             and (has_ap or c[0] != "svm_ap")]
+    at = next(i for i, c in enumerate(cols) if c[0] == "energy_per_frame_uj") + 1
+    cols[at:at] = _ratio_columns(config["cost"]["baselines"])
     curves = _brightness_curves(results)
     plots = _report_plots(results, rows, curves, config, out, seed=seed, split=split,
                           has_rn=has_rn)
     intro, notes = _report_text(results, config, seed=seed, split=split, has_ap=has_ap)
+    assumed = assumptions(config, seeds=[seed], split=split)
+    tables = [_brightness_table(curves), _baseline_table(baselines),
+              ("Assumptions", assumed, [("quantity", "quantity"), ("value", "value"),
+                                        ("source", "source")])]
     md, html_ = write_report(out, title="analogfe: front ends against the RGB baseline", intro=intro,
-                             rows=rows, columns=cols, figures=plots, notes=notes,
-                             tables=[_brightness_table(curves)])
+                             rows=rows, columns=cols, figures=plots, notes=notes, tables=tables)
+    shape = (32, 32) if split is None else tuple(int(s) for s in split.X_test.shape[1:3])
+    sensors = {name: sensor_used(config, shape, name) for name in results}
     atomic_write_json(out / "results.json", {"seed": seed, "config": config, "rows": rows,
-                                             "results": results})
+                                             "baselines": baselines, "sensors": sensors,
+                                             "assumptions": assumed, "results": results})
     return {"rows": rows, "columns": cols, "plots": [p for _, p in plots],
             "report_md": md, "report_html": html_}
 

@@ -120,6 +120,15 @@ def _cost_options(v, name):
     return v
 
 
+def _baselines(v, name):
+    from ..system.baseline import BASELINES
+
+    names = _list_of(_choice(tuple(BASELINES)))(v, name)
+    if len(set(names)) != len(names):
+        raise ValueError(f"{name} lists a baseline twice: {names}")
+    return names
+
+
 def _frontend_name(v, name):
     from ..frontend.registry import FRONTENDS
 
@@ -142,7 +151,6 @@ SCHEMA = {
     },
     "frontends": {
         "names": (["rgb8", "gray8", "lg1.5", "lg2.75"], _list_of(_frontend_name)),
-        "baseline": ("rgb8", _frontend_name),
         "hog_method": ("fhog", _choice(("fhog", "dalal-triggs"))),
         "cell_size": ("auto", _auto_or(_int(2, 64))),
         "scale": (0, _int(0, 8)),                    # which scale's codes feed the HOG
@@ -167,6 +175,9 @@ SCHEMA = {
         "height": (240, _int(8, 16384)),             # the deployed sensor (QVGA default)
         "width": (320, _int(8, 16384)),
         "fps": (1.0, _float(0.0, 10000.0, low_open=True)),
+        # the digital pipelines every ratio is taken against (system.BASELINES); the first
+        # is the denominator of the main ratios, every one gets an energy column
+        "baselines": (["survey-adc", "commercial-adc"], _baselines),
         "options": ({}, _cost_options),              # CostParams overrides for system.cost
     },
     "sweep": {

@@ -76,12 +76,16 @@ def simulate_stages(scene, config, *, cfa=None, seed=0, brightness=1.0, progress
     -------
     stages : dict
         ``scene``, ``electrons_e``, ``dn``, ``sensor_config``, ``outputs``
-        (front end name -> output), ``bits`` (list of rows).
+        (front end name -> output), ``bits`` (rows ``frontend``,
+        ``bits_per_frame``: the link bits of the front end on this image's
+        sensor, ``link_saving``: the first baseline's link bits on the same
+        frame over these).
     """
     from tqdm.auto import tqdm
 
     from ..frontend.registry import make_frontend
     from ..sensor.model import Sensor
+    from ..system.baseline import get_baseline
 
     scene = np.ascontiguousarray(scene, dtype=np.float32)
     sc = _sensor_config(config, scene.shape, cfa)
@@ -97,16 +101,20 @@ def simulate_stages(scene, config, *, cfa=None, seed=0, brightness=1.0, progress
         opts = dict(config["frontends"]["options"].get(name, {}))
         fe = make_frontend(name, sensor_config=sc, seed=seed, **opts)
         outputs[name] = fe(electrons)
-        rows.append({"frontend": name, "bits_per_frame": int(fe.bits_per_frame(sc.height, sc.width))})
-    base = config["frontends"]["baseline"]
-    ref = next((r["bits_per_frame"] for r in rows if r["frontend"] == base), None)
-    if ref is None:
-        fe = make_frontend(base, sensor_config=sc, seed=seed)
-        ref = int(fe.bits_per_frame(sc.height, sc.width))
+        rows.append({"frontend": name, "bits_per_frame": _link_bits(fe, sc)})
+    base = get_baseline(config["cost"]["baselines"][0])
+    ref = int(round(base.cost(sc.height, sc.width, 1.0, "none").link_bits))
     for r in rows:
-        r["compression"] = ref / r["bits_per_frame"] if r["bits_per_frame"] else float("nan")
+        r["link_saving"] = ref / r["bits_per_frame"] if r["bits_per_frame"] else float("nan")
     return {"scene": scene, "electrons_e": electrons, "dn": dn, "sensor_config": sc,
-            "outputs": outputs, "bits": rows, "baseline": base}
+            "outputs": outputs, "bits": rows, "baseline": base.name}
+
+
+def _link_bits(fe, sc):
+    """Bits over the link of ``fe`` on ``sc``'s frame, as the cost model counts them."""
+    from ..system.model import cost
+
+    return int(round(cost(fe, sc.height, sc.width, 1.0, "none").link_bits))
 
 
 def _code_kw(levels):
@@ -188,7 +196,12 @@ def simulate(source, config, out_dir, *, seed=0, max_side=1024, progress=True):
     -------
     result : dict
         ``source``, ``height``, ``width``, ``cfa``, ``bits`` (rows with
-        ``frontend``, ``bits_per_frame``, ``compression``), ``files``.
+        ``frontend``, ``bits_per_frame``, ``link_saving`` on this image's
+        sensor; a log-gradient front end on a Bayer mosaic bins each 2 x 2
+        colour quad into one pixel first), ``deployed`` (the rows of
+        :func:`analogfe.app.tasks.deployed_cost_rows`: the same front ends on
+        the deployed sensor of ``[cost]``, as ``analogfe compare`` reports
+        them), ``baseline``, ``files``.
     """
     from tqdm.auto import tqdm
 
@@ -218,7 +231,12 @@ def simulate(source, config, out_dir, *, seed=0, max_side=1024, progress=True):
         put(_slug(stem) + ".png", _png_bytes(img, kw))
     files.append(plot_stages(stage_panels(st, cell_size=cell),
                              out / "overview.png", title=label))
-    files.append(atomic_write_json(out / "bits.json", {"source": label, "rows": st["bits"]}))
+    from .tasks import deployed_cost_rows
+
+    deployed = deployed_cost_rows(config)
+    files.append(atomic_write_json(out / "bits.json", {"source": label, "rows": st["bits"],
+                                                       "deployed": deployed}))
     sc = st["sensor_config"]
     return {"source": label, "height": sc.height, "width": sc.width, "cfa": cfa,
-            "bits": st["bits"], "files": [str(f) for f in files]}
+            "bits": st["bits"], "deployed": deployed, "baseline": st["baseline"],
+            "files": [str(f) for f in files]}

@@ -32,6 +32,8 @@ from .._validation import check_keys
 from ..learn.selection import brightness_loss
 from .config import config_hash, load_config, task_seed
 from .tasks import (
+    baseline_costs,
+    cost_ratios,
     evaluate_cost,
     fit_resnet,
     fit_svm_config,
@@ -43,7 +45,7 @@ from .tasks import (
 
 __all__ = ["grid_points", "valid_grid_keys", "run_point", "run_sweep", "point_label"]
 
-POINT_VERSION = 2  # 2: the cost model's power in mW throughout
+POINT_VERSION = 3  # 2: power in mW; 3: link bits and ratios to the named baselines
 _NOT_PARAMS = {"self", "seed", "sensor_config", "sensor", "kwargs", "kw"}
 
 
@@ -130,10 +132,10 @@ def run_point(point, config, seed=0):
     """Evaluate one grid point (one Dask task); a flat dict of results.
 
     The front end, sensor and classifier seeds are derived from ``seed`` and
-    the point itself.
+    the point itself. ``bits_per_frame`` is the link bits; ``link_saving``
+    and ``energy_ratio_<baseline>`` (wake-up path) are against the
+    baselines of ``cost.baselines`` at the point's frame size.
     """
-    from ..frontend.registry import make_frontend
-
     sw = config["sweep"]
     point = dict(point)
     res_factor = float(point.pop("resolution", 1.0))
@@ -159,14 +161,13 @@ def run_point(point, config, seed=0):
                     frontends=point_cfg["frontends"])
     cost = evaluate_cost(sw["base_frontend"], cost_cfg, cnn_profile=profile)
     path = cost["cnn" if profile is not None else "hog-svm"]
-    base_fe = make_frontend(config["frontends"]["baseline"],
-                            sensor_config=sensor_config_for(config, (h, w), config["frontends"]["baseline"]))
+    baselines = baseline_costs(cost_cfg)
     return {
         "accuracy": acc[0],
         "max_loss": brightness_loss(acc)[0],
         "brightness": {str(k): v for k, v in acc.items()},
         "bits_per_frame": cost["bits_per_frame"],
-        "compression": base_fe.bits_per_frame(h, w) / cost["bits_per_frame"],
+        **cost_ratios(cost, baselines),
         "memory_kib": path["memory_bits"] / 8192.0,
         "energy_per_frame_uj": path["energy_per_frame_pj"] * 1e-6,
         "average_power_uw": path["average_power_mw"] * 1e3,
@@ -176,7 +177,7 @@ def run_point(point, config, seed=0):
 
 
 _RESULT_COLUMNS = [("accuracy", "accuracy"), ("max_loss", "max loss 2^k (pts)"),
-                   ("bits_per_frame", "bits/frame"), ("compression", "compression x"),
+                   ("bits_per_frame", "link bits/frame"), ("link_saving", "link saving x"),
                    ("memory_kib", "memory (KiB)"), ("energy_per_frame_uj", "energy/frame (uJ)"),
                    ("average_power_uw", "avg power (uW)")]
 
@@ -280,10 +281,12 @@ def run_sweep(config, out_dir, *, seed=0, scheduler=None, serial=False, progress
         r = results[h]
         row = {"point": point_label(p), **p}
         row.update({k: r[k] for k, _ in _RESULT_COLUMNS})
+        row.update({k: v for k, v in r.items() if k.startswith("energy_ratio_")})
         row["brightness"] = {k: r["brightness"][k] for k in sorted(r["brightness"], key=int)}
         row["breakdown_pj"] = r["breakdown_pj"]
         rows.append(row)
-    csv_keys = ["point"] + keys + [k for k, _ in _RESULT_COLUMNS] + ["brightness"]
+    ratios = [f"energy_ratio_{b}" for b in config["cost"]["baselines"]]
+    csv_keys = ["point"] + keys + [k for k, _ in _RESULT_COLUMNS] + ratios + ["brightness"]
     csv_path = atomic_write_text(out / "sweep.csv", _csv_text(rows, csv_keys))
     rep = _sweep_report(rows, config, out, seed)
     columns = [("point", "grid point")] + _RESULT_COLUMNS

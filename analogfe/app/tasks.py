@@ -10,11 +10,12 @@ from .config import derive_seed, task_seed
 
 __all__ = ["split_from_config", "sensor_config_for", "signal_for", "frontend_for", "cell_size_for",
            "torch_threads", "fit_svm_config", "evaluate_svm", "fit_resnet", "network_profile",
-           "evaluate_resnet", "evaluate_cost"]
+           "evaluate_resnet", "evaluate_cost", "baseline_costs", "cost_ratios",
+           "deployed_cost_rows"]
 
 
 # --------------------------------------------------------------------------- data
-RESULT_VERSION = 2  # 2: average_power_mw (was average_power_w)
+RESULT_VERSION = 3  # 2: average_power_mw; 3: bits_per_frame is the link bits
 
 
 def _scene_split(scenes, test_size, seed, window):
@@ -278,6 +279,22 @@ def evaluate_resnet(split, name, config, *, seed=0, checkpoint_dir=None, progres
             "frame_profile": frame}
 
 
+def _summary(r):
+    """The JSON-ready figures of one :class:`~analogfe.system.CostResult`."""
+    comps = {}
+    for comp in r.components:
+        comps[comp.name] = comps.get(comp.name, 0.0) + float(comp.energy_pj)
+    return {
+        "energy_per_frame_pj": float(r.energy_pj),
+        "average_power_mw": float(r.power_mw),
+        "memory_bits": float(r.memory_bits),
+        "link_bits": float(r.link_bits),
+        "data_rate_mbps": float(r.data_rate_mbps),
+        "components_pj": comps,
+        "stages_pj": {k: float(v) for k, v in r.stage_energy_pj().items()},
+    }
+
+
 def evaluate_cost(name, config, *, cnn_profile=None):
     """Bits, memory, energy per frame and average power of one front end.
 
@@ -285,11 +302,17 @@ def evaluate_cost(name, config, *, cnn_profile=None):
     (``cost.height`` x ``cost.width``, QVGA by default) at ``cost.fps``, once
     with the wake-up back end (HOG + linear SVM detector, ``"hog-svm"``) and,
     given the ResNet's profile at that frame size, once with the CNN back end.
+    The front end is built as the emulation builds it (its sensor from
+    ``[sensor]``, with the CFA of the front end when none is configured; its
+    ``[frontends.options]``).
 
     Returns
     -------
     dict
-        ``bits_per_frame`` and, per back end (``"hog-svm"``, ``"cnn"``):
+        ``bits_per_frame``: the bits that cross the link per frame in the
+        energy model (for a digital front end with the ISP on the SoC, the
+        raw ADC words); ``output_bits_per_frame``: the front end's own output
+        (e.g. 24-bit RGB); and per back end (``"hog-svm"``, ``"cnn"``):
         ``energy_per_frame_pj``, ``average_power_mw``, ``memory_bits``,
         ``link_bits``, ``data_rate_mbps``, ``components_pj`` (name -> pJ),
         ``stages_pj``.
@@ -302,22 +325,75 @@ def evaluate_cost(name, config, *, cnn_profile=None):
     sc = sensor_config_for(config, (h, w), name)
     opts = dict(config["frontends"]["options"].get(name, {}))
     fe = make_frontend(name, sensor_config=sc, seed=0, **opts)
-    out = {"bits_per_frame": int(fe.bits_per_frame(h, w))}
+    out = {"output_bits_per_frame": int(fe.bits_per_frame(h, w))}
     backends = {"hog-svm": {}}
     if cnn_profile is not None:
         backends["cnn"] = {"cnn": {k: cnn_profile[k] for k in ("params", "macs", "activation_bits")}}
     for backend, extra in backends.items():
         r = system.cost(fe, h, w, c["fps"], backend, name=name, **{**dict(c["options"]), **extra})
-        comps = {}
-        for comp in r.components:
-            comps[comp.name] = comps.get(comp.name, 0.0) + float(comp.energy_pj)
-        out[backend] = {
-            "energy_per_frame_pj": float(r.energy_pj),
-            "average_power_mw": float(r.power_mw),
-            "memory_bits": float(r.memory_bits),
-            "link_bits": float(r.link_bits),
-            "data_rate_mbps": float(r.data_rate_mbps),
-            "components_pj": comps,
-            "stages_pj": {k: float(v) for k, v in r.stage_energy_pj().items()},
-        }
+        out[backend] = _summary(r)
+    out["bits_per_frame"] = int(round(out["hog-svm"]["link_bits"]))
     return out
+
+
+def baseline_costs(config, height=None, width=None):
+    """The wake-up path (``"hog-svm"``) of every baseline of ``cost.baselines``.
+
+    At ``height`` x ``width`` (default ``cost.height`` x ``cost.width``) and
+    ``cost.fps``, with ``[cost.options]`` except the fields each baseline
+    fixes (:meth:`analogfe.system.baseline.Baseline.overrides`).
+
+    Returns
+    -------
+    dict
+        Baseline name -> the figures of :func:`evaluate_cost`'s back ends,
+        plus ``bits_per_frame`` and ``baseline`` (its fields).
+    """
+    from ..system.baseline import get_baseline
+
+    c = config["cost"]
+    h, w = height or c["height"], width or c["width"]
+    out = {}
+    for name in c["baselines"]:
+        b = get_baseline(name)
+        summary = _summary(b.cost(h, w, c["fps"], "hog-svm", **dict(c["options"])))
+        out[name] = {**summary, "bits_per_frame": int(round(summary["link_bits"])),
+                     "baseline": b.describe()}
+    return out
+
+
+def cost_ratios(cost, baselines):
+    """``link_saving`` (baseline link bits / these) against the first baseline
+    and ``energy_ratio_<baseline>`` (this wake-up path's energy / the
+    baseline's) for every baseline; ``cost`` from :func:`evaluate_cost`,
+    ``baselines`` from :func:`baseline_costs`."""
+    out = {}
+    for i, (name, b) in enumerate(baselines.items()):
+        if i == 0:
+            out["link_saving"] = b["bits_per_frame"] / cost["bits_per_frame"] \
+                if cost["bits_per_frame"] else float("inf")
+        out[f"energy_ratio_{name}"] = cost["hog-svm"]["energy_per_frame_pj"] \
+            / b["energy_per_frame_pj"]
+    return out
+
+
+def deployed_cost_rows(config, names=None):
+    """One row per front end of its cost on the deployed sensor.
+
+    ``frontend``, ``bits_per_frame`` (link bits), ``link_saving``,
+    ``energy_per_frame_uj`` (wake-up path), ``average_power_uw`` and
+    ``energy_ratio_<baseline>``: the figures ``analogfe compare`` reports,
+    from the same :func:`evaluate_cost` and :func:`baseline_costs`, so every
+    command gives one front end the same numbers.
+    """
+    names = list(dict.fromkeys(names if names is not None else config["frontends"]["names"]))
+    baselines = baseline_costs(config)
+    rows = []
+    for name in names:
+        c = evaluate_cost(name, config)
+        rows.append({"frontend": name, "bits_per_frame": c["bits_per_frame"],
+                     "energy_per_frame_uj": c["hog-svm"]["energy_per_frame_pj"] * 1e-6,
+                     "average_power_uw": c["hog-svm"]["average_power_mw"] * 1e3,
+                     **cost_ratios(c, baselines)})
+    return rows
+

@@ -9,10 +9,11 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["energy", "model", "network", "params", "result"],
+    submodules=["baseline", "energy", "model", "network", "params", "result"],
     submod_attrs={
         "model": ["BACKENDS", "PRESETS", "cost", "cost_preset", "cost_cli", "load_cost_config"],
         "params": ["CostParams", "ISP_LOCATIONS"],
+        "baseline": ["BASELINES", "DEFAULT_BASELINE", "Baseline", "get_baseline"],
         "result": ["STAGES", "Component", "CostResult", "DutyCycle", "compare_costs",
                    "plot_breakdown", "always_on"],
         "network": ["count_params", "count_macs", "model_profile"],

@@ -53,6 +53,7 @@ __all__ = [
     "memory_pj_per_bit",
     "memory_level",
     "walden_pj",
+    "SOURCES",
 ]
 
 # --------------------------------------------------------------------------
@@ -241,3 +242,24 @@ def walden_pj(enob, fom_fj=ADC_FOM_FJ):
     15.36
     """
     return fom_fj * 1e-3 * math.pow(2.0, enob)
+
+
+#: Where the default of each :class:`~analogfe.system.params.CostParams`
+#: constant comes from, in a few words (the comments above give the detail);
+#: the reports print it beside the value.
+SOURCES: Final[dict] = {
+    "node_nm": "Horowitz ISSCC 2014 table (45 nm)",
+    "vdd_v": "Horowitz ISSCC 2014 table (0.9 V)",
+    "pixel_readout_pj": "estimate: 2 pF column line, 1.5 V swing, 3.3 V supply",
+    "adc_fom_fj": "median of 2020-2025 designs, Murmann ADC survey",
+    "rdc_pj_per_comparison": "calibrated to the 99 pJ/pixel of Young et al. JSSC 2019, "
+                             "given pixel_readout_pj and link_pj_per_bit",
+    "link_pj_per_bit": "optimised DRAM I/O, Horowitz ISSCC 2014",
+    "dram_pj_per_64bit": "middle of 1.3-2.6 nJ, Horowitz ISSCC 2014",
+    "enob_loss_bits": "rule of thumb (assumption)",
+    "add8_pj": "Horowitz ISSCC 2014",
+    "mult8_pj": "Horowitz ISSCC 2014",
+    "sram_8kb_pj": "Horowitz ISSCC 2014",
+    "sram_32kb_pj": "Horowitz ISSCC 2014",
+    "sram_1mb_pj": "Horowitz ISSCC 2014",
+}

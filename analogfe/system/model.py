@@ -632,7 +632,10 @@ def load_cost_config(path):
 def cost_cli(preset, config=None, fps=None):
     """The text that ``analogfe cost --preset NAME [--config FILE] [--fps N]``
     prints: the preset's table, with the file's overrides and the frame rate
-    applied, followed by its ratios to the conventional preset.
+    applied, followed by its ratios to every baseline of
+    :data:`analogfe.system.baseline.BASELINES`, each costed at the preset's
+    own frame size, frame rate and constants (so every row of a ratio
+    table is at one resolution).
 
     Raises
     ------
@@ -649,8 +652,14 @@ def cost_cli(preset, config=None, fps=None):
     except TypeError as exc:  # a wrongly typed value in the file: a usage error too
         raise ValueError(str(exc)) from None
     text = result.table()
-    if preset != "conventional":
-        base = cost_preset("conventional", **{k: v for k, v in overrides.items()
-                                              if k in ("fps", "height", "width")})
-        text += "\n\n" + compare_costs([base, result], baseline="conventional")
+    from .baseline import BASELINES
+
+    params = {k: v for k, v in overrides.items() if k not in SCENARIO_KEYS}
+    for b in BASELINES.values():
+        # The same frame, rate and constants: only what defines the baseline differs.
+        base = b.cost(result.height, result.width, result.fps, result.backend, **params)
+        text += (f"\n\nagainst baseline {b.name} ({b.label}: {b.frontend}, {b.adc_bits}-bit raw "
+                 f"over the link, ISP on the {b.isp_location}, ADC FoM {b.adc_fom_fj:g} fJ/step) "
+                 f"at the same {result.width}x{result.height}, {result.fps:g} frame/s\n"
+                 + compare_costs([base, result], baseline=b.name))
     return text
