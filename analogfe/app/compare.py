@@ -20,11 +20,11 @@ from .._io import atomic_write_json, read_cached, write_cached
 from .config import config_hash, load_config
 from .tasks import (
     RESULT_VERSION,
+    baseline_costs,
     cell_size_for,
+    cost_ratios,
     evaluate_cost,
     evaluate_resnet,
-    baseline_costs,
-    cost_ratios,
     evaluate_svm,
     split_from_config,
 )
