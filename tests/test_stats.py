@@ -378,3 +378,11 @@ def test_format_interval():
 def test_format_interval_rejects(args, exc, match):
     with pytest.raises(exc, match=match):
         format_interval(*args)
+
+
+def test_exported_from_learn():
+    from analogfe import learn
+    from analogfe.learn import stats
+    for name in stats.__all__:
+        assert getattr(learn, name) is getattr(stats, name)
+        assert name in dir(learn)

@@ -1,6 +1,7 @@
 """Learning on what the front end sends out: the wake-up classifier and
-detector (scikit-learn), their metrics, the small networks and their input
-encodings, training, and the experiments built on them (torch).
+detector (scikit-learn), their metrics and the statistics reported with them
+(intervals, chance levels, paired comparisons), the small networks and their
+input encodings, training, and the experiments built on them (torch).
 
 Submodules load on first use, so ``import analogfe.learn`` imports neither
 torch nor scikit-learn.
@@ -10,10 +11,13 @@ import lazy_loader as _lazy
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
     submodules=["classifier", "dataset", "detector", "encodings", "experiments", "metrics", "models", "selection",
-                "train", "wakeup"],
+                "stats", "train", "wakeup"],
     submod_attrs={
         "classifier": ["WakeUpClassifier", "check_images"],
         "detector": ["Detections", "DETECTOR_MODES", "SlidingWindowDetector", "train_detector"],
+        "stats": ["accuracy_interval", "balanced_accuracy", "bootstrap_interval", "chance_level",
+                  "format_interval", "paired_difference_interval", "summarize_seeds",
+                  "wilson_interval"],
         "wakeup": ["LFW_CELL_SIZE", "compare_frontends_lfw", "format_comparison"],
     },
 )
