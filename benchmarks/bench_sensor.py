@@ -75,15 +75,15 @@ def main(repeats=15):
     e = sensor.expose(scene, signal_e, exposure_s)
     rows.append(("  expose", *race(
         lambda: sensor.expose(scene, signal_e, exposure_s),
-        lambda: ref_sensor.expose_numpy(scene, sensor.prnu_gain, sensor.dsnu_offset_e,
-                                        signal_e, cfg.dark_current_e_per_s * exposure_s,
+        lambda: ref_sensor.expose_numpy(scene, sensor.prnu_gain, signal_e,
+                                        cfg.dark_current_e_per_s * exposure_s,
                                         cfg.full_well_e, rng),
         repeats)))
     rows.append(("  readout", *race(
         lambda: sensor.readout(e),
-        lambda: ref_sensor.readout_numpy(e, cfg.read_noise_e, cfg.gain_dn_per_e,
-                                         cfg.black_level_dn, sensor.adc_thresholds_dn,
-                                         cfg.max_dn, rng),
+        lambda: ref_sensor.readout_numpy(e, sensor.dsnu_offset_e, cfg.read_noise_e,
+                                         cfg.gain_dn_per_e, cfg.black_level_dn,
+                                         sensor.adc_thresholds_dn, cfg.max_dn, rng),
         repeats)))
 
     rgb = np.random.default_rng(1).random((480, 640, 3), dtype=np.float32)

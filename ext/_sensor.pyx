@@ -432,7 +432,6 @@ MAX_MEAN_E = 1e15
 
 def expose(const float32_t[:, ::1] scene,      # IN  (H, W) relative irradiance >= 0
            const float32_t[:, ::1] prnu_gain,  # IN  (H, W) fixed relative gain >= 0
-           const float32_t[:, ::1] dsnu_e,     # IN  (H, W) fixed dark offset, e-
            double signal_e,                    # mean e- for a scene value of 1
            double dark_mean_e,                 # dark current x exposure time, e-
            double full_well_e,
@@ -440,28 +439,28 @@ def expose(const float32_t[:, ::1] scene,      # IN  (H, W) relative irradiance 
            float32_t[:, ::1] out):             # OUT (H, W) electrons
     """Per pixel: Poisson(scene * signal_e * prnu_gain + dark_mean_e) (photon
     shot noise and dark shot noise in one draw: a sum of independent Poisson
-    variables is Poisson) + DSNU offset, clipped to [0, full_well_e]. Every
-    mean must be below MAX_MEAN_E. Every array must have the scene's shape
-    (checked: the loop indexes all four with it)."""
+    variables is Poisson), clipped to full_well_e. The charge has no offset:
+    the DSNU is an offset of the readout chain (``readout``). Every mean must
+    be below MAX_MEAN_E. Every array must have the scene's shape (checked:
+    the loop indexes all three with it)."""
     cdef Rng r
     cdef Py_ssize_t h = scene.shape[0], w = scene.shape[1], y, x
     cdef double lam, e
     _check_same_shape(scene, prnu_gain, "prnu_gain")
-    _check_same_shape(scene, dsnu_e, "dsnu_e")
     _check_same_shape(scene, out, "out")
     _seed(&r, seed)
     with nogil:
         for y in range(h):
             for x in range(w):
                 lam = <double>scene[y, x] * signal_e * <double>prnu_gain[y, x] + dark_mean_e
-                e = _poisson(&r, lam) + <double>dsnu_e[y, x]
-                # clip as conditional moves (no branch on a random sign)
-                e = e if e > 0.0 else 0.0
+                e = _poisson(&r, lam)
+                # a count is >= 0: only the full well clips (a conditional move)
                 e = e if e < full_well_e else full_well_e
                 out[y, x] = <float32_t>e
 
 
 def readout(const float32_t[:, ::1] electrons,   # IN  (H, W) e-
+            const float32_t[:, ::1] dsnu_e,      # IN  (H, W) fixed offset of the readout, e-
             double read_noise_e,
             double gain_dn_per_e,
             double black_level_dn,
@@ -469,27 +468,35 @@ def readout(const float32_t[:, ::1] electrons,   # IN  (H, W) e-
             int max_code,
             uint64_t seed,
             dn_t[:, ::1] out):                   # OUT (H, W) DN
-    """Per pixel: v = (e + read_noise_e * N(0, 1)) * gain + black (in DN),
+    """Per pixel: v = ((e + dsnu_e) + read_noise_e * N(0, 1)) * gain + black (in
+    DN): the DSNU is a fixed offset of the readout chain (EMVA 1288: an offset
+    of the output), added with the read noise, so a negative one is kept (the
+    black level holds the output above 0 DN);
     the normals from the 32-bit ziggurat, two per 64-bit draw (flat pixel
     2m: low half, 2m + 1: high half);
     the ideal ADC gives floor(v + 0.5); with transition levels, the code is the
-    number of levels <= v (INL/DNL). Clipped to [0, max_code]. ``out`` must
-    have the shape of ``electrons`` (checked)."""
+    number of levels <= v (INL/DNL). Clipped to [0, max_code]. ``dsnu_e``
+    and ``out`` must have the shape of ``electrons`` (checked)."""
     cdef Rng r
     cdef Py_ssize_t h = electrons.shape[0], w = electrons.shape[1]
     cdef Py_ssize_t nt = thresholds.shape[0], lo, hi, mid
     cdef double v, q, top = max_code
     cdef Py_ssize_t i, n = h * w
     cdef const float32_t* src
+    cdef const float32_t* off
     cdef dn_t* dst
     cdef uint64_t word
     cdef double v2, q2
     if out.shape[0] != h or out.shape[1] != w:
         raise ValueError(f"out must have the shape of electrons ({h}, {w}), "
                          f"got ({out.shape[0]}, {out.shape[1]})")
+    if dsnu_e.shape[0] != h or dsnu_e.shape[1] != w:
+        raise ValueError(f"dsnu_e must have the shape of electrons ({h}, {w}), "
+                         f"got ({dsnu_e.shape[0]}, {dsnu_e.shape[1]})")
     if n == 0:
         return
     src = &electrons[0, 0]
+    off = &dsnu_e[0, 0]
     dst = &out[0, 0]
     _seed(&r, seed)
     word = 0
@@ -500,8 +507,10 @@ def readout(const float32_t[:, ::1] electrons,   # IN  (H, W) e-
         with nogil:
             for i in range(0, n - 1, 2):
                 word = _next(&r)
-                v = <double>src[i] + read_noise_e * _normal32(&r, <uint32_t>word)
-                v2 = <double>src[i + 1] + read_noise_e * _normal32(&r, <uint32_t>(word >> 32))
+                v = ((<double>src[i] + <double>off[i])
+                     + read_noise_e * _normal32(&r, <uint32_t>word))
+                v2 = ((<double>src[i + 1] + <double>off[i + 1])
+                      + read_noise_e * _normal32(&r, <uint32_t>(word >> 32)))
                 q = (v * gain_dn_per_e + black_level_dn) + 0.5
                 q = q if q > 0.0 else 0.0
                 q = q if q < top else top
@@ -511,7 +520,8 @@ def readout(const float32_t[:, ::1] electrons,   # IN  (H, W) e-
                 q2 = q2 if q2 < top else top
                 dst[i + 1] = <dn_t>q2
             if n & 1:
-                v = <double>src[n - 1] + read_noise_e * _normal32(&r, <uint32_t>_next(&r))
+                v = ((<double>src[n - 1] + <double>off[n - 1])
+                     + read_noise_e * _normal32(&r, <uint32_t>_next(&r)))
                 q = (v * gain_dn_per_e + black_level_dn) + 0.5
                 q = q if q > 0.0 else 0.0
                 q = q if q < top else top
@@ -519,7 +529,7 @@ def readout(const float32_t[:, ::1] electrons,   # IN  (H, W) e-
         return
     with nogil:
         for i in range(n):
-            v = <double>src[i]
+            v = <double>src[i] + <double>off[i]
             if read_noise_e > 0.0:
                 # the same pairing as above
                 if (i & 1) == 0:

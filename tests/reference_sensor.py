@@ -251,7 +251,7 @@ def poisson_tables_reference(rows=160, k_max=64, guide=32):
     return cdf, g
 
 
-def expose_exact(scene, prnu_gain, dsnu_e, signal_e, dark_mean_e, full_well_e, seed):
+def expose_exact(scene, prnu_gain, signal_e, dark_mean_e, full_well_e, seed):
     """Scalar transcription of the expose kernel (same draws)."""
     r = XoshiroRef(seed)
     h, w = scene.shape
@@ -259,21 +259,22 @@ def expose_exact(scene, prnu_gain, dsnu_e, signal_e, dark_mean_e, full_well_e, s
     for y in range(h):
         for x in range(w):
             lam = float(scene[y, x]) * signal_e * float(prnu_gain[y, x]) + dark_mean_e
-            e = r.poisson(lam) + float(dsnu_e[y, x])
-            out[y, x] = min(max(e, 0.0), full_well_e)
+            out[y, x] = min(r.poisson(lam), full_well_e)
     return out
 
 
-def readout_exact(electrons, read_noise_e, gain_dn_per_e, black_level_dn, thresholds,
-                  max_code, seed):
-    """Scalar transcription of the readout kernel (same draws)."""
+def readout_exact(electrons, dsnu_e, read_noise_e, gain_dn_per_e, black_level_dn,
+                  thresholds, max_code, seed):
+    """Scalar transcription of the readout kernel (same draws); ``dsnu_e`` is the
+    fixed offset per pixel of the readout chain, electrons."""
     r = XoshiroRef(seed)
     h, w = electrons.shape
     flat = electrons.ravel()
+    offset = dsnu_e.ravel()
     noise = r.normal_pairs(flat.size) if read_noise_e > 0.0 else None
     out = np.empty(flat.size, np.uint16)
     for i in range(flat.size):
-        v = float(flat[i])
+        v = float(flat[i]) + float(offset[i])
         if noise is not None:
             v = v + read_noise_e * noise[i]
         v = v * gain_dn_per_e + black_level_dn
@@ -284,19 +285,20 @@ def readout_exact(electrons, read_noise_e, gain_dn_per_e, black_level_dn, thresh
     return out.reshape(h, w)
 
 
-def expose_numpy(scene, prnu_gain, dsnu_e, signal_e, dark_mean_e, full_well_e, rng):
-    """The exposure as a user would write it in numpy."""
+def expose_numpy(scene, prnu_gain, signal_e, dark_mean_e, full_well_e, rng):
+    """The exposure as a user would write it in numpy (the charge: no DSNU)."""
     mean = scene.astype(np.float64) * signal_e * prnu_gain
     e = rng.poisson(mean).astype(np.float64)
     e += rng.poisson(dark_mean_e, size=e.shape)
-    e += dsnu_e
-    return np.clip(e, 0.0, full_well_e).astype(np.float32)
+    return np.minimum(e, full_well_e).astype(np.float32)
 
 
-def readout_numpy(electrons, read_noise_e, gain_dn_per_e, black_level_dn, thresholds,
-                  max_code, rng):
-    """The readout as a user would write it in numpy."""
-    v = electrons + read_noise_e * rng.standard_normal(electrons.shape)
+def readout_numpy(electrons, dsnu_e, read_noise_e, gain_dn_per_e, black_level_dn,
+                  thresholds, max_code, rng):
+    """The readout as a user would write it in numpy: the DSNU offset
+    ``dsnu_e`` (electrons, per pixel) and the read noise, gain, black level, ADC."""
+    v = (electrons.astype(np.float64) + dsnu_e) + read_noise_e * rng.standard_normal(
+        electrons.shape)
     v = v * gain_dn_per_e + black_level_dn
     if len(thresholds):
         dn = np.searchsorted(thresholds, v, side="right")
@@ -308,7 +310,7 @@ def readout_numpy(electrons, read_noise_e, gain_dn_per_e, black_level_dn, thresh
 def capture_numpy(sensor, scene, signal_e, exposure_s, rng):
     """expose + readout of a ``Sensor``'s model (its fixed pattern) in numpy."""
     c = sensor.config
-    e = expose_numpy(scene, sensor.prnu_gain, sensor.dsnu_offset_e, signal_e,
+    e = expose_numpy(scene, sensor.prnu_gain, signal_e,
                      c.dark_current_e_per_s * exposure_s, c.full_well_e, rng)
-    return readout_numpy(e, c.read_noise_e, c.gain_dn_per_e, c.black_level_dn,
-                         sensor.adc_thresholds_dn, c.max_dn, rng)
+    return readout_numpy(e, sensor.dsnu_offset_e, c.read_noise_e, c.gain_dn_per_e,
+                         c.black_level_dn, sensor.adc_thresholds_dn, c.max_dn, rng)

@@ -97,10 +97,9 @@ def test_expose_kernel_same_draws_as_reference(h, w, seed, signal_e, dark, full_
     g = np.random.default_rng(seed % 2**32)
     scene = g.random((h, w), dtype=np.float32)
     prnu = (1 + 0.05 * g.standard_normal((h, w))).astype(np.float32)
-    dsnu = (3 * g.standard_normal((h, w))).astype(np.float32)
     out = np.empty((h, w), np.float32)
-    _sensor.expose(scene, prnu, dsnu, signal_e, dark, full_well, seed, out)
-    want = ref.expose_exact(scene, prnu, dsnu, signal_e, dark, full_well, seed)
+    _sensor.expose(scene, prnu, signal_e, dark, full_well, seed, out)
+    want = ref.expose_exact(scene, prnu, signal_e, dark, full_well, seed)
     np.testing.assert_array_equal(out, want)
 
 
@@ -113,11 +112,14 @@ def test_readout_kernel_same_draws_as_reference(h, w, seed, read_noise, gain, bi
     cfg = SensorConfig(height=h, width=w, adc_bits=bits, black_level_dn=3,
                        adc_inl_lsb=1.5 * nonlinear, adc_dnl_lsb=0.4 * nonlinear)
     thr = Sensor(cfg, seed=seed % 97).adc_thresholds_dn
-    e = (np.random.default_rng(seed % 2**32).random((h, w)) * 1.2 * cfg.max_dn / gain)
-    e = e.astype(np.float32)
+    g = np.random.default_rng(seed % 2**32)
+    e = (g.random((h, w)) * 1.2 * cfg.max_dn / gain).astype(np.float32)
+    e[0, 0] = 0.0  # a dark pixel: a negative offset takes it below the black level
+    # offsets of a few DN either way: some outputs clip at 0 DN
+    dsnu = (4.0 / gain * g.standard_normal((h, w))).astype(np.float32)
     out = np.empty((h, w), np.uint16)
-    _sensor.readout(e, read_noise, gain, 3.0, thr, cfg.max_dn, seed, out)
-    want = ref.readout_exact(e, read_noise, gain, 3.0, thr, cfg.max_dn, seed)
+    _sensor.readout(e, dsnu, read_noise, gain, 3.0, thr, cfg.max_dn, seed, out)
+    want = ref.readout_exact(e, dsnu, read_noise, gain, 3.0, thr, cfg.max_dn, seed)
     np.testing.assert_array_equal(out, want)
 
 
@@ -127,12 +129,13 @@ def test_sensor_uses_the_kernels_with_its_frame_seeds():
     rng = copy.deepcopy(s._rng)
     e = s.expose(scene, signal_e=800.0, exposure_s=0.5)
     seed = int(rng.integers(0, 2**64, dtype=np.uint64))
-    want = ref.expose_exact(scene, s.prnu_gain, s.dsnu_offset_e, 800.0,
-                            SMALL.dark_current_e_per_s * 0.5, SMALL.full_well_e, seed)
+    want = ref.expose_exact(scene, s.prnu_gain, 800.0, SMALL.dark_current_e_per_s * 0.5,
+                            SMALL.full_well_e, seed)
     np.testing.assert_array_equal(e, want)
     dn = s.readout(e)
     seed = int(rng.integers(0, 2**64, dtype=np.uint64))  # the next frame seed
-    want = ref.readout_exact(e, 2.0, 0.1, 64.0, s.adc_thresholds_dn, 1023, seed)
+    want = ref.readout_exact(e, s.dsnu_offset_e, 2.0, 0.1, 64.0, s.adc_thresholds_dn,
+                             1023, seed)
     np.testing.assert_array_equal(dn, want)
 
 
@@ -258,6 +261,45 @@ def test_full_well_dark_and_adc_clipping():
                                   np.minimum(np.floor(e * 0.1 + 64.5), 1023))
 
 
+def test_dsnu_is_an_offset_of_the_readout_not_of_the_charge():
+    # EMVA 1288: the DSNU is an offset of the output. A dark exposure without
+    # dark current holds no charge at all, and the readout adds the whole
+    # offset, negative half included (the black level keeps it above 0 DN).
+    # With the offset on the charge, clipped at 0 e-, the negative half was lost.
+    cfg = SensorConfig(height=64, width=64, full_well_e=3000.0, dsnu_e=2.0,
+                       dark_current_e_per_s=0.0, read_noise_e=0.0, gain_dn_per_e=1.0,
+                       adc_bits=12, black_level_dn=100)
+    s = Sensor(cfg, seed=0)
+    dark = s.expose(np.zeros((2,) + cfg.shape, np.float32), exposure_s=0.2)
+    np.testing.assert_array_equal(dark, 0.0)
+    off = s.dsnu_offset_e.astype(np.float64)
+    assert (off < -4.0).sum() > 50  # the test needs strongly negative offsets
+    np.testing.assert_array_equal(s.readout(dark), np.floor(off + 100.5)[None].repeat(2, 0))
+    # full-well clipping acts on the charge only: a saturated pixel keeps its offset
+    full = s.expose(np.full(cfg.shape, 2.0, np.float32), signal_e=cfg.full_well_e)
+    np.testing.assert_array_equal(full, cfg.full_well_e)
+    np.testing.assert_array_equal(s.readout(full), np.floor(off + cfg.full_well_e + 100.5))
+
+
+def test_dark_frames_per_pixel_mean_is_black_level_plus_offset():
+    # with read noise (3 e-, K = 1: sigma 3.01 DN) the average of 64 dark frames
+    # is black + K * offset within 5 standard errors (0.38 DN) in every pixel,
+    # and the per-pixel temporal std is the read noise's; the offsets clipped
+    # at 0 e- missed by up to 3 * dsnu_e = 6 DN
+    cfg = SensorConfig(height=64, width=64, dsnu_e=2.0, dark_current_e_per_s=0.0,
+                       read_noise_e=3.0, gain_dn_per_e=1.0, adc_bits=12, black_level_dn=100)
+    s = Sensor(cfg, seed=1)
+    n = 64
+    dn = s.capture(np.zeros((n,) + cfg.shape, np.float32), exposure_s=0.2).astype(np.float64)
+    sigma = math.sqrt(9.0 + 1.0 / 12.0)
+    err = dn.mean(axis=0) - (100.0 + s.dsnu_offset_e)
+    assert np.abs(err).max() < 5 * sigma / math.sqrt(n)
+    # the spatial std of the dark signal is the DSNU (pattern std), not less
+    avg_std = math.sqrt(dn.mean(axis=0).var(ddof=1) - sigma**2 / n)
+    assert avg_std == pytest.approx(float(s.dsnu_offset_e.std()), rel=0.02)
+    assert dn.std(axis=0, ddof=1).mean() == pytest.approx(sigma, rel=0.02)
+
+
 def test_prnu_and_dsnu_are_fixed_and_sized():
     cfg = SensorConfig(height=100, width=100, prnu=0.03, dsnu_e=4.0)
     s = Sensor(cfg, seed=3)
@@ -366,9 +408,13 @@ for name, value in (("config", big), ("prnu_gain", np.ones((2, 2), np.float32)),
 # 8 x 8 pattern arrays (also straight into the kernels, which now check)
 scene = np.ones((2000, 2000), np.float32)
 for call in (lambda: s.expose(scene),
-             lambda: _sensor.expose(scene, s.prnu_gain, s.dsnu_offset_e, 1.0, 0.0, 1e4, 1,
+             lambda: _sensor.expose(scene, s.prnu_gain, 1.0, 0.0, 1e4, 1,
                                     np.empty((2000, 2000), np.float32)),
-             lambda: _sensor.readout(scene, 1.0, 0.1, 64.0, s.adc_thresholds_dn, 1023, 1,
+             lambda: _sensor.readout(scene, s.dsnu_offset_e, 1.0, 0.1, 64.0,
+                                     s.adc_thresholds_dn, 1023, 1,
+                                     np.empty((2000, 2000), np.uint16)),
+             lambda: _sensor.readout(scene, np.zeros((2000, 2000), np.float32), 1.0, 0.1,
+                                     64.0, s.adc_thresholds_dn, 1023, 1,
                                      np.empty((8, 8), np.uint16))):
     try:
         call()

@@ -2,10 +2,21 @@
 
 ``Sensor.expose`` turns a scene (relative irradiance) into electrons: photon
 shot noise and dark-current shot noise (Poisson), fixed-pattern PRNU (relative
-gain) and DSNU (offset, electrons), full-well clipping. ``Sensor.readout``
-adds read noise and converts with the system gain K and an N-bit ADC (with
-optional INL/DNL) to digital numbers. Both run as single-pass Cython kernels
-(``ext/_sensor.pyx``).
+gain), full-well clipping. ``Sensor.readout`` adds the fixed-pattern DSNU
+(an offset per pixel, electrons) and the read noise, and converts with the
+system gain K, the black level and an N-bit ADC (with optional INL/DNL) to
+digital numbers. Both run as single-pass Cython kernels (``ext/_sensor.pyx``).
+
+The DSNU sits in the readout chain, as in the standard's model [1], where the
+dark signal non-uniformity is an offset of the output: in a real sensor it is,
+at short exposures, mostly the offsets of the pixel source followers and the
+column amplifiers. Put on the charge instead, its negative half would be
+clipped at 0 electrons in a dark frame and the EMVA 1288 measurement would
+see a smaller DSNU. The dark
+current is charge and stays in ``expose``; it is uniform here (its own
+non-uniformity is not modelled, and would belong on the charge). A front end
+that takes the charge from ``expose`` through its own analog chain (the
+log-gradient converter) models that chain's offsets itself.
 
 References
 ----------
@@ -69,10 +80,12 @@ class SensorConfig:
         Photo-response non-uniformity: relative std of the fixed pixel gain,
         in [0, 1), typ. 0.01.
     dsnu_e : float
-        Dark-signal non-uniformity: std of the fixed pixel offset, electrons.
-        The offset is added to the collected charge before clipping to
-        [0, full_well_e], so in a very dark frame (dark signal below a few
-        ``dsnu_e``) pixels with a negative offset clip at 0.
+        Dark-signal non-uniformity: std of the fixed pixel offset, electrons
+        (input-referred), typ. 1. The offset belongs to the readout chain: it
+        is added with the read noise, after the full-well clipping of the
+        charge, and the black level keeps it above 0 DN, so it is recovered
+        whole by the EMVA 1288 DSNU measurement (DSNU_1288 [1]) even in a dark
+        frame without dark current.
     gain_dn_per_e : float
         System gain K, DN per electron, typ. 0.1.
     adc_bits : int
@@ -226,7 +239,8 @@ class Sensor:
     prnu_gain : (H, W) ndarray, float32
         Fixed relative pixel gain, mean 1, std ``config.prnu`` (clipped >= 0).
     dsnu_offset_e : (H, W) ndarray, float32
-        Fixed dark offset, electrons, std ``config.dsnu_e``.
+        Fixed offset of the readout chain (the DSNU), electrons, std
+        ``config.dsnu_e``; added by :meth:`readout`.
     adc_thresholds_dn : (M,) ndarray, float64
         ADC transition levels; empty for an ideal ADC.
 
@@ -281,7 +295,7 @@ class Sensor:
 
     @property
     def dsnu_offset_e(self):
-        """(H, W) float32 fixed dark offset, electrons (read-only array)."""
+        """(H, W) float32 fixed readout offset (DSNU), electrons (read-only array)."""
         return self._dsnu_offset_e
 
     @property
@@ -374,8 +388,9 @@ class Sensor:
         Returns
         -------
         electrons : ndarray, float32, shape of ``scene``
-            ``clip(Poisson(scene * signal_e * prnu_gain + dark_current * t)
-            + dsnu_offset_e, 0, full_well_e)``.
+            ``min(Poisson(scene * signal_e * prnu_gain + dark_current * t),
+            full_well_e)``: the charge, without the DSNU (an offset of the
+            readout, added by :meth:`readout`).
 
         Raises
         ------
@@ -404,12 +419,12 @@ class Sensor:
         frames = scene.reshape((-1,) + c.shape)
         out = np.empty(frames.shape, dtype=np.float32)
         for i in range(frames.shape[0]):
-            _sensor.expose(frames[i], self.prnu_gain, self.dsnu_offset_e, signal_e, dark,
-                           float(c.full_well_e), self._frame_seed(), out[i])
+            _sensor.expose(frames[i], self.prnu_gain, signal_e, dark, float(c.full_well_e),
+                           self._frame_seed(), out[i])
         return out.reshape(scene.shape)
 
     def readout(self, electrons):
-        """Electrons -> digital numbers: read noise, gain K, black level, ADC.
+        """Electrons -> digital numbers: DSNU, read noise, gain K, black level, ADC.
 
         Parameters
         ----------
@@ -419,19 +434,22 @@ class Sensor:
         Returns
         -------
         dn : ndarray, uint16, same shape
-            ``ADC((e + read_noise_e * N(0, 1)) * gain_dn_per_e + black_level_dn)``
-            in ``[0, 2**adc_bits - 1]``; the ideal ADC rounds half up.
+            ``ADC((e + dsnu_offset_e + read_noise_e * N(0, 1)) * gain_dn_per_e
+            + black_level_dn)`` in ``[0, 2**adc_bits - 1]``; the ideal ADC
+            rounds half up. The DSNU offset is per pixel and fixed, the read
+            noise new on every frame.
         """
         from .._ext import _sensor
 
         c = self.config
         e, _ = self._check_frames(electrons, "electrons")
+        self._check_pattern()
         frames = e.reshape((-1,) + c.shape)
         out = np.empty(frames.shape, dtype=np.uint16)
         for i in range(frames.shape[0]):
-            _sensor.readout(frames[i], float(c.read_noise_e), float(c.gain_dn_per_e),
-                            float(c.black_level_dn), self.adc_thresholds_dn, c.max_dn,
-                            self._frame_seed(), out[i])
+            _sensor.readout(frames[i], self.dsnu_offset_e, float(c.read_noise_e),
+                            float(c.gain_dn_per_e), float(c.black_level_dn),
+                            self.adc_thresholds_dn, c.max_dn, self._frame_seed(), out[i])
         return out.reshape(e.shape)
 
     def capture(self, scene, signal_e=2000.0, exposure_s=0.033):
