@@ -72,6 +72,8 @@ def evaluate_frontend(split, name, config, *, seed=0, scenes=None, out_dir=None,
 COLUMNS = [
     ("frontend", "front end"),
     ("svm_accuracy", "SVM acc.", ".3f"),
+    ("svm_ci", "SVM 95% CI"),
+    ("svm_balanced", "SVM bal. acc.", ".3f"),
     ("svm_ap", "detector AP", ".3f"),
     ("resnet_accuracy", "ResNet-10 acc.", ".3f"),
     ("svm_brightness_loss", "SVM loss 2^k (pts)", ".1f"),
@@ -108,10 +110,15 @@ def result_rows(results, baselines):
                "svm_accuracy": r["svm"]["accuracy"],
                "svm_ap": r["svm"].get("ap"),
                "svm_brightness_loss": r["svm"]["max_loss"],
+               "n_test": r["svm"].get("n_test"),
                "bits_per_frame": c["bits_per_frame"],
                "memory_kib": svm["memory_bits"] / 8192.0,
                "energy_per_frame_uj": svm["energy_per_frame_pj"] * 1e-6,
                "average_power_uw": svm["average_power_mw"] * 1e3}
+        if "interval" in r["svm"]:
+            lo, hi = r["svm"]["interval"]
+            row.update(svm_accuracy_low=lo, svm_accuracy_high=hi, svm_ci=f"[{lo:.3f}, {hi:.3f}]",
+                       svm_balanced=r["svm"]["balanced_accuracy"])
         if "resnet" in r:
             row["resnet_accuracy"] = r["resnet"]["accuracy"]
             row["resnet_brightness_loss"] = r["resnet"]["max_loss"]
@@ -216,6 +223,40 @@ def _report_text(results, config, *, seed, split, has_ap):
     return intro, notes
 
 
+def _difference_table(results):
+    """SVM accuracy differences between front ends on the same test images,
+    with Newcombe's paired 95 % interval and the exact McNemar p-value."""
+    from itertools import combinations
+
+    from ..learn.stats import paired_difference_interval
+
+    have = [n for n, r in results.items() if "correct" in r["svm"]]
+    rows = []
+    for a, b in combinations(have, 2):
+        d = paired_difference_interval(np.asarray(results[b]["svm"]["correct"], bool),
+                                       np.asarray(results[a]["svm"]["correct"], bool))
+        rows.append({"pair": f"{b} - {a}", "diff": 100 * d["diff"],
+                     "ci": f"[{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]",
+                     "disc": f"{d['n_a_only']} / {d['n_b_only']}", "p": d["p_value"],
+                     "real": "yes" if d["low"] > 0 or d["high"] < 0 else "no"})
+    return ("SVM accuracy differences on the same test images (points)", rows,
+            [("pair", "front ends"), ("diff", "difference", "+.1f"), ("ci", "95% CI (Newcombe)"),
+             ("disc", "right only in first / second"), ("p", "McNemar p", ".3g"),
+             ("real", "interval excludes 0")])
+
+
+def _chance_note(results):
+    r = next((r["svm"] for r in results.values() if "chance" in r["svm"]), None)
+    if r is None:
+        return None
+    return (f"Statistics: {r['n_test']} test images; every accuracy comes with its 95 % Wilson "
+            f"interval. Chance: always answering the majority test class scores "
+            f"{r['chance']['accuracy']:.3f} accuracy ({r['chance']['balanced_accuracy']:.3f} "
+            "balanced accuracy, the mean per-class recall, which an always-the-same answer "
+            "cannot beat). Differences between front ends are paired on the same test images "
+            "(table below); a difference whose interval includes 0 is not shown to be real.")
+
+
 def _baseline_table(baselines):
     rows = [{"baseline": name, "bits": b["bits_per_frame"],
              "uj": b["energy_per_frame_pj"] * 1e-6, "kib": b["memory_bits"] / 8192.0,
@@ -245,8 +286,11 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None):
     plots = _report_plots(results, rows, curves, config, out, seed=seed, split=split,
                           has_rn=has_rn)
     intro, notes = _report_text(results, config, seed=seed, split=split, has_ap=has_ap)
+    chance = _chance_note(results)
+    if chance:
+        notes.insert(0, chance)
     assumed = assumptions(config, seeds=[seed], split=split)
-    tables = [_brightness_table(curves), _baseline_table(baselines),
+    tables = [_difference_table(results), _brightness_table(curves), _baseline_table(baselines),
               ("Assumptions", assumed, [("quantity", "quantity"), ("value", "value"),
                                         ("source", "source")])]
     md, html_ = write_report(out, title="analogfe: front ends against the RGB baseline", intro=intro,

@@ -9,7 +9,7 @@ from ..learn.selection import brightness_loss
 from .config import derive_seed, task_seed
 
 __all__ = ["split_from_config", "sensor_config_for", "signal_for", "frontend_for", "cell_size_for",
-           "torch_threads", "fit_svm_config", "evaluate_svm", "fit_resnet", "network_profile",
+           "torch_threads", "holdout_statistics", "fit_svm_config", "evaluate_svm", "fit_resnet", "network_profile",
            "evaluate_resnet", "evaluate_cost", "baseline_costs", "cost_ratios",
            "deployed_cost_rows"]
 
@@ -191,8 +191,11 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
     if len(clf.classes_) == 2:
         m = clf.evaluate(split.X_test, split.y_test)
     else:  # ROC AUC and AP of the ranking are defined for two classes only
-        m = {"accuracy": clf.score(split.X_test, split.y_test), "roc_auc": None}
+        pred = clf.predict(split.X_test)
+        m = {"accuracy": float(np.mean(pred == np.asarray(split.y_test))), "roc_auc": None,
+             "y_pred": pred}
     acc = {0: float(m["accuracy"])}
+    stats = holdout_statistics(split.y_test, m["y_pred"])
     ks = sorted(set(config["scene"]["brightness_exponents"]) - {0})
     for k in tqdm(ks, desc=f"{name} SVM brightness", disable=not progress, leave=False):
         acc[k] = float(clf.set_params(brightness=2.0 ** k).score(split.X_test, split.y_test))
@@ -201,12 +204,37 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
     loss = brightness_loss(acc)[0]
     auc = None if m["roc_auc"] is None else float(m["roc_auc"])
     out = {"accuracy": acc[0], "roc_auc": auc, "brightness": acc, "max_loss": loss,
-           "C": float(clf.C), "n_features": int(clf.n_hog_features_), "model": clf}
+           "C": float(clf.C), "n_features": int(clf.n_hog_features_), "model": clf, **stats}
     if scenes is not None and len(clf.classes_) == 2:
         from ..learn.detector import SlidingWindowDetector
 
         out["ap"] = float(SlidingWindowDetector(clf).evaluate(scenes.images, scenes.boxes).ap)
     return out
+
+
+def holdout_statistics(y_true, y_pred):
+    """What a reader needs to judge one accuracy on a finite test set.
+
+    Returns
+    -------
+    dict
+        ``n_test``; ``interval``: the 95 % Wilson interval of the accuracy
+        ``[low, high]``; ``balanced_accuracy`` (mean per-class recall);
+        ``chance``: the accuracy of always answering the majority test class
+        and the balanced accuracy of chance (1 / classes); ``correct``: one
+        0/1 per test image, in order, for paired comparisons between front
+        ends on the same images (:func:`analogfe.learn.stats.paired_difference_interval`).
+    """
+    from ..learn.stats import accuracy_interval, balanced_accuracy, chance_level
+
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    a = accuracy_interval(y_true, y_pred)
+    ch = chance_level(y_true)
+    return {"n_test": int(a["n"]), "interval": [float(a["low"]), float(a["high"])],
+            "balanced_accuracy": float(balanced_accuracy(y_true, y_pred)),
+            "chance": {"accuracy": float(ch["accuracy"]),
+                       "balanced_accuracy": float(ch["balanced_accuracy"])},
+            "correct": [int(v) for v in (y_true == y_pred)]}
 
 
 def torch_threads(n):

@@ -392,4 +392,5 @@ def classification_metrics(y_true, scores, y_pred=None):
         "precision": prec,
         "recall": rec,
         "thresholds": thr,
+        "y_pred": pred,
     }
