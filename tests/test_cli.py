@@ -153,7 +153,7 @@ def test_compare_end_to_end_and_resume(capsys, tiny_config, out_dir):
     rows = json.loads((out_dir / "results.json").read_text())["rows"]
     by = {r["frontend"]: r for r in rows}
     assert by["rgb8"]["link_saving"] == 1.0 and by["lg1.5"]["link_saving"] > 1.5
-    stored = (out_dir / "results" / "lg1.5.json").read_text()
+    stored = (out_dir / "results" / "seed0" / "lg1.5.json").read_text()
 
     # A second run reuses both front ends; a changed configuration recomputes.
     from analogfe.app.compare import run_compare as compare
@@ -162,7 +162,7 @@ def test_compare_end_to_end_and_resume(capsys, tiny_config, out_dir):
     cfg = load_config(tiny_config)
     res = compare(cfg, out_dir, progress=False)
     assert sorted(res["reused"]) == ["lg1.5", "rgb8"]
-    assert (out_dir / "results" / "lg1.5.json").read_text() == stored
+    assert (out_dir / "results" / "seed0" / "lg1.5.json").read_text() == stored
     # Another frame rate keeps the accuracies and recomputes only the costs.
     cfg["cost"]["fps"] = 10.0
     res = compare(cfg, out_dir, progress=False)
@@ -231,7 +231,7 @@ def test_compare_recomputes_a_bad_stored_result(capsys, tiny_config, out_dir, co
 
     cfg = load_config(tiny_config)
     first = run_compare(cfg, out_dir, progress=False)
-    path = out_dir / "results" / "lg1.5.json"
+    path = out_dir / "results" / "seed0" / "lg1.5.json"
     if content == "edited":  # valid JSON of the right shape, one number changed by hand
         d = json.loads(path.read_text())
         d["result"]["svm"]["accuracy"] = 0.123
@@ -429,3 +429,24 @@ def test_one_front_end_costs_the_same_in_every_command(tiny_config, tmp_path, ca
     assert pt["bits_per_frame"] == bits and pt["energy_per_frame_uj"] == pytest.approx(uj, rel=1e-12)
     assert pt["energy_ratio_survey-adc"] == pytest.approx(row["energy_ratio_survey-adc"], rel=1e-12)
     assert pt["link_saving"] == pytest.approx(row["link_saving"], rel=1e-12)
+
+
+def test_compare_over_seeds_reports_mean_and_std(tiny_config, tmp_path, capsys):
+    cfg = str(tiny_config)
+    out = tmp_path / "o"
+    assert cli.main(["compare", "--config", cfg, "-o", str(out), "-q", "--seeds", "0,1"]) == 0
+    md = (out / "report.md").read_text()
+    assert "Over 2 seeds (0, 1): mean +- std" in md and "| seeds | 0, 1 |" in md
+    res = json.loads((out / "results.json").read_text())
+    accs = [res["per_seed"][s]["lg1.5"]["svm"]["accuracy"] for s in ("0", "1")]
+    import numpy as np
+
+    row = next(line for line in md.splitlines() if line.startswith("| lg1.5 | ") and "+-" in line)
+    assert f"{np.mean(accs):.3f} +- {np.std(accs, ddof=1):.3f}" in row
+    assert (out / "results" / "seed1" / "lg1.5.json").is_file()
+    capsys.readouterr()
+    for bad in ("0,0", "a", "-1"):
+        with pytest.raises(SystemExit) as e:
+            cli.main(["compare", "--config", cfg, "-o", str(out), "-q", "--seeds", bad])
+        assert e.value.code == 2
+        assert capsys.readouterr().err.count("\n") == 1

@@ -108,6 +108,9 @@ def build_parser():
     m.add_argument("-o", "--output", metavar="DIR", default="analogfe-out",
                    help="output folder (default analogfe-out)")
     m.add_argument("--fresh", action="store_true", help="ignore results stored by an earlier run")
+    m.add_argument("--seeds", type=_seed_list, default=None, metavar="S,S,...",
+                   help="run once per seed (e.g. 0,1,2) and report mean +- std over them "
+                        "(default: --seed alone)")
 
     w = add("sweep", "grid sweep over front-end parameters on Dask")
     w.add_argument("config", metavar="CONFIG.toml", help="TOML file with a [sweep.grid] table")
@@ -117,6 +120,17 @@ def build_parser():
     w.add_argument("-o", "--output", metavar="DIR", default="analogfe-sweep", help="output folder")
     w.add_argument("--fresh", action="store_true", help="ignore results stored by an earlier run")
     return p
+
+
+def _seed_list(text):
+    """``--seeds 0,1,2`` -> [0, 1, 2]; a usage error otherwise."""
+    try:
+        seeds = [int(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"expected distinct integers >= 0, got {text!r}")
+    return seeds
 
 
 def _say(args, *lines):
@@ -183,7 +197,8 @@ def _cmd_compare(args):
     overrides = {"dataset": {"name": args.dataset}} if args.dataset else None
     config = load_config(args.config, overrides=overrides)
     t0 = time.perf_counter()
-    res = run_compare(config, args.output, seed=args.seed, progress=not args.quiet, fresh=args.fresh)
+    res = run_compare(config, args.output, seed=args.seed, seeds=args.seeds,
+                      progress=not args.quiet, fresh=args.fresh)
     _say(args, "", text_table(res["rows"], res["columns"]),
          f"report: {res['report_md']} and {res['report_html']}",
          "plots: " + ", ".join(str(p) for p in res["plots"]),

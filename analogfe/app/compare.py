@@ -268,8 +268,35 @@ def _baseline_table(baselines):
              ("source", "ADC FoM source")])
 
 
-def write_compare_report(results, config, out_dir, *, seed=0, split=None):
-    """Plots, ``report.md``, ``report.html`` and ``results.json`` of a comparison."""
+def _seed_table(per_seed):
+    """Mean +- std over seeds of every accuracy and loss, one row per front end."""
+    from ..learn.stats import summarize_seeds
+
+    seeds = list(per_seed)
+    keys = [("svm", "accuracy", "SVM acc."), ("svm", "max_loss", "SVM loss (pts)"),
+            ("svm", "ap", "detector AP"), ("resnet", "accuracy", "ResNet-10 acc."),
+            ("resnet", "max_loss", "ResNet loss (pts)")]
+    rows, cols = [], [("frontend", "front end")]
+    for model, k, label in keys:
+        if all(k in r.get(model, {}) for res in per_seed.values() for r in res.values()):
+            cols.append((f"{model}_{k}", f"{label} mean +- std"))
+    for name in per_seed[seeds[0]]:
+        row = {"frontend": name}
+        for model, k, _ in keys:
+            if any(c[0] == f"{model}_{k}" for c in cols):
+                v = summarize_seeds([per_seed[s][name][model][k] for s in seeds])
+                digits = 1 if k == "max_loss" else 3
+                row[f"{model}_{k}"] = f"{v['mean']:.{digits}f} +- {v['std']:.{digits}f}"
+        rows.append(row)
+    caption = f"Over {len(seeds)} seeds ({', '.join(map(str, seeds))}): mean +- std (ddof 1)"
+    return caption, rows, cols
+
+
+def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_seed=None):
+    """Plots, ``report.md``, ``report.html`` and ``results.json`` of a comparison.
+
+    ``per_seed`` (seed -> results, the first being ``results``) adds the
+    table of mean +- std over seeds."""
     from .assumptions import assumptions, sensor_used
     from .report import write_report
 
@@ -289,22 +316,30 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None):
     chance = _chance_note(results)
     if chance:
         notes.insert(0, chance)
-    assumed = assumptions(config, seeds=[seed], split=split)
+    seeds = list(per_seed) if per_seed else [seed]
+    assumed = assumptions(config, seeds=seeds, split=split)
     tables = [_difference_table(results), _brightness_table(curves), _baseline_table(baselines),
               ("Assumptions", assumed, [("quantity", "quantity"), ("value", "value"),
                                         ("source", "source")])]
+    if len(seeds) > 1:
+        tables.insert(0, _seed_table(per_seed))
+        intro += (f" The main table is seed {seeds[0]}'s; the next table gives the mean and "
+                  f"standard deviation over seeds {', '.join(map(str, seeds))}.")
     md, html_ = write_report(out, title="analogfe: front ends against the RGB baseline", intro=intro,
                              rows=rows, columns=cols, figures=plots, notes=notes, tables=tables)
     shape = (32, 32) if split is None else tuple(int(s) for s in split.X_test.shape[1:3])
     sensors = {name: sensor_used(config, shape, name) for name in results}
-    atomic_write_json(out / "results.json", {"seed": seed, "config": config, "rows": rows,
+    extra = {"seeds": seeds, "per_seed": {str(k): v for k, v in per_seed.items()}} \
+        if per_seed and len(seeds) > 1 else {"seeds": seeds}
+    atomic_write_json(out / "results.json", {"seed": seed, **extra, "config": config, "rows": rows,
                                              "baselines": baselines, "sensors": sensors,
                                              "assumptions": assumed, "results": results})
     return {"rows": rows, "columns": cols, "plots": [p for _, p in plots],
             "report_md": md, "report_html": html_}
 
 
-def run_compare(config=None, out_dir="analogfe-out", *, seed=0, progress=True, fresh=False):
+def run_compare(config=None, out_dir="analogfe-out", *, seed=0, seeds=None, progress=True,
+                fresh=False):
     """The main job: every front end against the baseline, and the report.
 
     Parameters
@@ -312,11 +347,16 @@ def run_compare(config=None, out_dir="analogfe-out", *, seed=0, progress=True, f
     config : dict, path or None
         See :func:`load_config`.
     out_dir : path
-        Output folder: ``results/<frontend>.json`` (one per finished front end,
-        reused by a later run with the same configuration and seed),
+        Output folder: ``results/seed<seed>/<frontend>.json`` (one per finished
+        front end, reused by a later run with the same configuration and seed),
         ``checkpoints/``, the plots, ``report.md``, ``report.html``,
         ``results.json``.
     seed : int
+    seeds : sequence of int, optional
+        Run everything once per seed (split, sensor noise, cross-validation,
+        network initialisation all follow the seed); the report gives the
+        first seed's table with its test-set intervals and the mean +- std
+        of every accuracy over the seeds. Default ``[seed]``.
     progress : bool
         tqdm progress bars.
     fresh : bool
@@ -331,22 +371,49 @@ def run_compare(config=None, out_dir="analogfe-out", *, seed=0, progress=True, f
     -------
     dict
         ``rows``, ``columns``, ``plots``, ``report_md``, ``report_html``,
-        ``results`` (front end -> measurements), ``reused`` (names reused).
+        ``results`` (front end -> measurements of the first seed), ``reused``
+        (names reused at the first seed), ``seeds``.
     """
-    from tqdm.auto import tqdm
-
     config = config if isinstance(config, dict) and "frontends" in config and "cost" in config \
         else load_config(config)
+    seeds = [seed] if seeds is None else _check_seeds(seeds)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    per_seed, reused, split = {}, [], None
+    for s in seeds:
+        results, sp, used = _run_seed(config, out, s, progress=progress, fresh=fresh)
+        per_seed[s] = results
+        if s == seeds[0]:
+            reused, split = used, sp
+    first = seeds[0]
+    rep = write_compare_report(per_seed[first], config, out, seed=first, split=split,
+                               per_seed=per_seed)
+    rep.update(results=per_seed[first], reused=reused, seeds=seeds)
+    return rep
+
+
+def _check_seeds(seeds):
+    from .._validation import check_ints
+
+    seeds = list(check_ints(seeds, "seeds", low=0, high=2**31 - 1))
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds lists a seed twice: {seeds}")
+    return seeds
+
+
+def _run_seed(config, out, seed, *, progress, fresh):
+    """Every front end at one seed: ``(results, split, reused names)``; each
+    result stored in ``results/seed<seed>/<front end>.json``."""
+    from tqdm.auto import tqdm
+
     split, scenes = split_from_config(config, seed, with_scenes=True)
     results, reused = {}, []
     names = list(dict.fromkeys(config["frontends"]["names"]))
-    bar = tqdm(names, desc="compare", disable=not progress)
+    bar = tqdm(names, desc=f"compare (seed {seed})", disable=not progress)
     for name in bar:
         bar.set_postfix_str(name)
         key = _frontend_hash(config, name, seed)
-        path = out / "results" / f"{name}.json"
+        path = out / "results" / f"seed{seed}" / f"{name}.json"
         stored = None if fresh else read_cached(path, key, required=("frontend", "svm", "cost"))
         cost_key = config_hash(config, "cost")
         if stored is not None:
@@ -361,9 +428,7 @@ def run_compare(config=None, out_dir="analogfe-out", *, seed=0, progress=True, f
                                   progress=progress, resume=not fresh)
             write_cached(path, key, r, cost_hash=cost_key, frontend=name)
         results[name] = json.loads(json.dumps(r, default=float))
-    rep = write_compare_report(results, config, out, seed=seed, split=split)
-    rep.update(results=results, reused=reused)
-    return rep
+    return results, split, reused
 
 
 def train_one(frontend, model, config, out_dir, *, seed=0, progress=True):
