@@ -9,8 +9,8 @@ from ..learn.selection import brightness_loss
 from .config import derive_seed, task_seed
 
 __all__ = ["split_from_config", "sensor_config_for", "signal_for", "frontend_for", "cell_size_for",
-           "torch_threads", "holdout_statistics", "fit_svm_config", "evaluate_svm", "fit_resnet", "network_profile",
-           "evaluate_resnet", "evaluate_cost", "baseline_costs", "cost_ratios",
+           "torch_threads", "holdout_statistics", "fit_svm_config", "evaluate_svm", "fit_resnet",
+           "network_profile", "evaluate_resnet", "evaluate_cost", "baseline_costs", "cost_ratios",
            "deployed_cost_rows"]
 
 
