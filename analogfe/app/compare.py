@@ -76,6 +76,7 @@ COLUMNS = [
     ("svm_balanced", "SVM bal. acc.", ".3f"),
     ("svm_ap", "detector AP", ".3f"),
     ("resnet_accuracy", "ResNet-10 acc.", ".3f"),
+    ("resnet_ci", "ResNet 95% CI"),
     ("svm_brightness_loss", "SVM loss 2^k (pts)", ".1f"),
     ("resnet_brightness_loss", "ResNet loss 2^k (pts)", ".1f"),
     ("bits_per_frame", "link bits/frame"),
@@ -101,7 +102,10 @@ def result_rows(results, baselines):
     in the energy model; ``link_saving`` is the first baseline's link bits
     over these, ``energy_ratio_<baseline>`` this wake-up path's energy over
     the baseline's (``baselines`` from :func:`analogfe.app.tasks.baseline_costs`).
+    Accuracies carry their 95 % Wilson interval (``*_low``, ``*_high``, ``*_ci``).
     """
+    from ..learn.stats import wilson_interval
+
     rows = []
     for name, r in results.items():
         c = r["cost"]
@@ -122,6 +126,11 @@ def result_rows(results, baselines):
         if "resnet" in r:
             row["resnet_accuracy"] = r["resnet"]["accuracy"]
             row["resnet_brightness_loss"] = r["resnet"]["max_loss"]
+            n = r["svm"].get("n_test")
+            if n:  # the same test images: the count of correct ones is accuracy x n
+                lo, hi = wilson_interval(int(round(row["resnet_accuracy"] * n)), n)
+                row.update(resnet_accuracy_low=lo, resnet_accuracy_high=hi,
+                           resnet_ci=f"[{lo:.3f}, {hi:.3f}]")
         if "cnn" in c:
             row["cnn_energy_per_frame_uj"] = c["cnn"]["energy_per_frame_pj"] * 1e-6
         row.update(cost_ratios(c, baselines))
@@ -171,16 +180,26 @@ def _report_plots(results, rows, curves, config, out, *, seed, split, has_rn):
     from .report import plot_accuracy_vs, plot_brightness, plot_energy_breakdown
 
     c = config["cost"]
-    ykeys = [("svm_accuracy", "wake-up SVM")] + ([("resnet_accuracy", "ResNet-10")] if has_rn else [])
-    plots = [("Accuracy vs bits per frame", plot_accuracy_vs(
-        rows, [("bits_per_frame", k, lab) for k, lab in ykeys], out / "accuracy_vs_bits.png",
-        xlabel=f"bits off chip per frame ({c['height']}x{c['width']})",
-        title="Accuracy vs bits per frame"))]
-    plots.append(("Accuracy vs energy per frame (Pareto front dashed)", plot_accuracy_vs(
-        rows, [("energy_per_frame_uj", "svm_accuracy", "wake-up SVM (HOG + SVM path)")]
-        + ([("cnn_energy_per_frame_uj", "resnet_accuracy", "ResNet-10 (CNN path)")] if has_rn else []),
+    chance = next((r["svm"]["chance"]["accuracy"] for r in results.values() if "chance" in r["svm"]),
+                  None)
+
+    def ci(model):
+        return ((f"{model}_accuracy_low", f"{model}_accuracy_high"),)
+
+    ykeys = [("svm_accuracy", "wake-up SVM", *ci("svm"))] \
+        + ([("resnet_accuracy", "ResNet-10", *ci("resnet"))] if has_rn else [])
+    plots = [("Accuracy vs link bits per frame (95 % Wilson intervals)", plot_accuracy_vs(
+        rows, [("bits_per_frame", k, lab, *rest) for k, lab, *rest in ykeys],
+        out / "accuracy_vs_bits.png",
+        xlabel=f"link bits per frame ({c['width']}x{c['height']})",
+        title="Accuracy vs link bits per frame", chance=chance))]
+    plots.append(("Accuracy vs energy per frame (Pareto front dashed; 95 % Wilson intervals)",
+                  plot_accuracy_vs(
+        rows, [("energy_per_frame_uj", "svm_accuracy", "wake-up SVM (HOG + SVM path)", *ci("svm"))]
+        + ([("cnn_energy_per_frame_uj", "resnet_accuracy", "ResNet-10 (CNN path)", *ci("resnet"))]
+           if has_rn else []),
         out / "accuracy_vs_energy.png", xlabel="energy per frame (uJ)", pareto=True,
-        title="Accuracy vs energy per frame")))
+        title="Accuracy vs energy per frame", chance=chance)))
     plots.append(("Accuracy vs brightness", plot_brightness(curves, out / "accuracy_vs_brightness.png",
                                                             group_by_first_word=True)))
     plots.append(("Energy per frame by component", plot_energy_breakdown(

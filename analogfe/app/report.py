@@ -172,20 +172,24 @@ _LABEL_DY = (4, -11, 15, -22, 26, -33)
 
 
 def plot_accuracy_vs(rows, series, path, *, xlabel, ylabel="accuracy", label_key="frontend",
-                     logx=True, pareto=False, title=None):
+                     logx=True, pareto=False, title=None, chance=None):
     """Scatter of accuracy against a cost (bits or energy per frame).
 
     Parameters
     ----------
     rows : list of dict
         One per front end (or grid point).
-    series : list of (x_key, y_key, label)
-        Each is one marker style: a cost column against an accuracy column.
+    series : list of (x_key, y_key, label) or (x_key, y_key, label, (low_key, high_key))
+        Each is one marker style: a cost column against an accuracy column;
+        with the keys of its interval, each point gets an error bar.
     path : path
         PNG to write.
     pareto : bool
         Mark each series' Pareto front (lowest cost for the highest accuracy)
         with a dashed step line and circled points.
+    chance : float, optional
+        Chance level: drawn as a dotted line, and the y axis then runs from
+        below it to 1, so that a one-image difference never looks like a cliff.
 
     Returns
     -------
@@ -194,7 +198,8 @@ def plot_accuracy_vs(rows, series, path, *, xlabel, ylabel="accuracy", label_key
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.2, 4.2))
     any_positive = False
-    for j, (xk, yk, lab) in enumerate(series):
+    lows = []
+    for j, (xk, yk, lab, *ci) in enumerate(series):
         x = np.array([_num(r.get(xk)) for r in rows])
         y = np.array([_num(r.get(yk)) for r in rows])
         ok = np.isfinite(x) & np.isfinite(y)
@@ -202,6 +207,14 @@ def plot_accuracy_vs(rows, series, path, *, xlabel, ylabel="accuracy", label_key
             continue
         any_positive |= bool((x[ok] > 0).all())
         sc = ax.scatter(x[ok], y[ok], marker=_MARKERS[j % len(_MARKERS)], s=46, label=lab, zorder=3)
+        lows.append(np.nanmin(y[ok]))
+        if ci:
+            lo = np.array([_num(r.get(ci[0][0])) for r in rows])[ok]
+            hi = np.array([_num(r.get(ci[0][1])) for r in rows])[ok]
+            if np.isfinite(lo).all() and np.isfinite(hi).all():
+                ax.errorbar(x[ok], y[ok], yerr=[y[ok] - lo, hi - y[ok]], fmt="none",
+                            ecolor=sc.get_facecolor()[0], elinewidth=1, capsize=3, zorder=2)
+                lows.append(lo.min())
         if len(rows) <= 12:
             # Stagger the labels so that points at (almost) the same place stay readable.
             for n, i in enumerate(sorted(np.flatnonzero(ok), key=lambda i: (y[i], x[i]))):
@@ -216,6 +229,9 @@ def plot_accuracy_vs(rows, series, path, *, xlabel, ylabel="accuracy", label_key
                            edgecolors=sc.get_facecolor()[0], zorder=4)
     if logx and any_positive:
         ax.set_xscale("log")
+    if chance is not None:
+        ax.axhline(chance, color="0.4", linestyle=":", linewidth=1, label=f"chance ({chance:.2f})")
+        ax.set_ylim(min([chance] + lows) - 0.03, 1.02)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     if title:
