@@ -103,8 +103,13 @@ def atomic_write_json(path, obj):
 
 
 def checksum(obj):
-    """SHA-256 of ``obj`` as canonical JSON (sorted keys), hex."""
-    blob = json.dumps(obj, sort_keys=True, default=json_default).encode()
+    """SHA-256 of ``obj`` as canonical JSON (sorted keys), hex.
+
+    ``obj`` goes through JSON once first, so an object and what JSON gives
+    back for it have the same checksum (int keys become strings, and sort as
+    strings: ``{-5: .., 0: ..}`` and its loaded copy agree)."""
+    plain = json.loads(json.dumps(obj, default=json_default))
+    blob = json.dumps(plain, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()
 
 

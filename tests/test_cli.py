@@ -450,3 +450,15 @@ def test_compare_over_seeds_reports_mean_and_std(tiny_config, tmp_path, capsys):
             cli.main(["compare", "--config", cfg, "-o", str(out), "-q", "--seeds", bad])
         assert e.value.code == 2
         assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_a_stored_result_with_negative_int_keys_is_reused(tmp_path):
+    """The brightness sweeps are dicts keyed by k = -5..3; JSON turns the keys
+    into strings, which sort in another order ("-1" < "-5" < "0"). A stored
+    result must still match its checksum when read back."""
+    from analogfe._io import read_cached, write_cached
+
+    result = {"svm": {"brightness": {k: 0.5 + 0.01 * k for k in range(-5, 4)}}}
+    path = write_cached(tmp_path / "r.json", "key", result)
+    back = read_cached(path, "key")
+    assert back is not None and back["result"]["svm"]["brightness"]["-5"] == result["svm"]["brightness"][-5]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-__all__ = ["assumptions", "sensor_used"]
+__all__ = ["assumptions", "sensor_used", "white_light"]
 
 
 def sensor_used(config, shape, frontend):
@@ -23,13 +23,18 @@ def sensor_used(config, shape, frontend):
     return asdict(sensor_config_for(config, shape, frontend))
 
 
-def _lux_for(signal_e):
-    """Illuminance (lux) whose white surface gives ``signal_e`` electrons
-    through the default optics of the wake-up camera."""
+def white_light(config, shape):
+    """``(signal_e, lux)``: the electrons of a white surface at brightness
+    2^0 on the first front end's sensor, and the scene illuminance that gives
+    them through :func:`analogfe.sensor.electrons_from_lux` with the wake-up
+    camera's optics (:data:`analogfe.data.builtin.DEFAULT_OPTICS`)."""
     from ..data.builtin import DEFAULT_OPTICS
     from ..sensor.model import electrons_from_lux
+    from .tasks import sensor_config_for, signal_for
 
-    return signal_e / electrons_from_lux(1.0, **DEFAULT_OPTICS)
+    sc = sensor_config_for(config, shape, config["frontends"]["names"][0])
+    signal = signal_for(config, sc)
+    return signal, signal / electrons_from_lux(1.0, **DEFAULT_OPTICS)
 
 
 def assumptions(config, *, seeds, split=None, version=None):
@@ -51,7 +56,7 @@ def assumptions(config, *, seeds, split=None, version=None):
     from ..system import energy as E
     from ..system.baseline import get_baseline
     from ..system.params import CostParams
-    from .tasks import sensor_config_for, signal_for
+    from .tasks import sensor_config_for
 
     rows = []
 
@@ -82,13 +87,12 @@ def assumptions(config, *, seeds, split=None, version=None):
         add(f"sensor of {', '.join(fes)}",
             ", ".join(f"{k} {v}" for k, v in d.items()),
             "[sensor] section (SensorConfig defaults where unset)")
-    sc = sensor_config_for(config, shape, names[0])
-    signal = signal_for(config, sc)
+    signal, lux = white_light(config, shape)
     how = ("scene.signal_e = auto: the full well" if config["scene"]["signal_e"] == "auto"
            else "scene.signal_e")
     add("electrons of a white surface at 2^0", f"{signal:,.0f} e-", how)
     optics = ", ".join(f"{k} {v:g}" for k, v in DEFAULT_OPTICS.items())
-    add("illuminance giving them", f"{_lux_for(signal):,.0f} lux",
+    add("illuminance giving them", f"{lux:,.0f} lux",
         f"electrons_from_lux with {optics}")
     add("brightness sweep", ", ".join(f"2^{k}" for k in sorted(config["scene"]["brightness_exponents"])),
         "scene light scaled before the sensor")

@@ -153,15 +153,21 @@ def _stage_figure(split, config, path, seed):
                        title=f"Every stage on one test image ({split.classes[int(split.y_test[i])]})")
 
 
-def _brightness_table(curves):
+def _brightness_table(curves, lux0=None):
+    """Accuracy per brightness exponent; ``lux0``: the illuminance of k = 0,
+    which labels each column with its equivalent illuminance."""
     ks = sorted({k for ks_, _ in curves.values() for k in ks_})
     rows = []
     for label, (k, acc) in curves.items():
         row = {"model": label}
         row.update({f"k={kk}": a for kk, a in zip(k, acc)})
         rows.append(row)
-    return ("Accuracy at each brightness 2^k", rows,
-            [("model", "front end, model")] + [(f"k={k}", f"k={k}") for k in ks])
+
+    def head(k):
+        return f"k={k}" if lux0 is None else f"k={k} ({lux0 * 2.0 ** k:,.3g} lx)"
+
+    return ("Accuracy at each brightness 2^k (equivalent scene illuminance)", rows,
+            [("model", "front end, model")] + [(f"k={k}", head(k)) for k in ks])
 
 
 def _brightness_curves(results):
@@ -316,7 +322,7 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
 
     ``per_seed`` (seed -> results, the first being ``results``) adds the
     table of mean +- std over seeds."""
-    from .assumptions import assumptions, sensor_used
+    from .assumptions import assumptions, sensor_used, white_light
     from .report import write_report
 
     out = Path(out_dir)
@@ -337,7 +343,10 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
         notes.insert(0, chance)
     seeds = list(per_seed) if per_seed else [seed]
     assumed = assumptions(config, seeds=seeds, split=split)
-    tables = [_difference_table(results), _brightness_table(curves), _baseline_table(baselines),
+    shape = (32, 32) if split is None else tuple(int(s) for s in split.X_test.shape[1:3])
+    lux0 = white_light(config, shape)[1]
+    tables = [_difference_table(results), _brightness_table(curves, lux0),
+              _baseline_table(baselines),
               ("Assumptions", assumed, [("quantity", "quantity"), ("value", "value"),
                                         ("source", "source")])]
     if len(seeds) > 1:
@@ -346,7 +355,6 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
                   f"standard deviation over seeds {', '.join(map(str, seeds))}.")
     md, html_ = write_report(out, title="analogfe: front ends against the RGB baseline", intro=intro,
                              rows=rows, columns=cols, figures=plots, notes=notes, tables=tables)
-    shape = (32, 32) if split is None else tuple(int(s) for s in split.X_test.shape[1:3])
     sensors = {name: sensor_used(config, shape, name) for name in results}
     extra = {"seeds": seeds, "per_seed": {str(k): v for k, v in per_seed.items()}} \
         if per_seed and len(seeds) > 1 else {"seeds": seeds}
