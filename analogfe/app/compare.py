@@ -206,8 +206,10 @@ def _report_plots(results, rows, curves, config, out, *, seed, split, has_rn):
            if has_rn else []),
         out / "accuracy_vs_energy.png", xlabel="energy per frame (uJ)", pareto=True,
         title="Accuracy vs energy per frame", chance=chance)))
-    plots.append(("Accuracy vs brightness", plot_brightness(curves, out / "accuracy_vs_brightness.png",
-                                                            group_by_first_word=True)))
+    n_test = next((r["svm"]["n_test"] for r in results.values() if "n_test" in r["svm"]), None)
+    plots.append(("Accuracy vs brightness", plot_brightness(
+        curves, out / "accuracy_vs_brightness.png", group_by_first_word=True, n_test=n_test,
+        chance=chance)))
     plots.append(("Energy per frame by component", plot_energy_breakdown(
         {n: r["cost"]["hog-svm"]["components_pj"] for n, r in results.items()},
         out / "energy_breakdown.png", unit="uJ", scale=1e-6,

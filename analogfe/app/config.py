@@ -144,6 +144,7 @@ SCHEMA = {
         "max_images": (0, _int(0, None)),            # 0: every image
         "image_size": ([], _size),                   # [] native, or [height, width]
         "window": ("auto", _auto_or(_int(8, 1024))),  # image / crop size ("auto": the dataset's)
+        "n_scenes": (200, _int(4, 100_000)),         # wake-up scenes generated (wakeup-scenes)
     },
     "scene": {
         "signal_e": ("auto", _signal),               # electrons for a scene value of 1.0

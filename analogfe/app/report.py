@@ -250,7 +250,7 @@ def _num(v):
 
 
 def plot_brightness(curves, path, *, title="Accuracy vs brightness", ylabel="accuracy",
-                    group_by_first_word=False):
+                    group_by_first_word=False, n_test=None, chance=None):
     """Accuracy against brightness scale 2**k, one line per series.
 
     Parameters
@@ -260,23 +260,40 @@ def plot_brightness(curves, path, *, title="Accuracy vs brightness", ylabel="acc
     group_by_first_word : bool
         One colour per first word of the label (e.g. the front end in
         ``"lg1.5 SVM"``); labels naming a ResNet are dashed.
+    n_test : int, optional
+        Test images behind each accuracy: each curve gets its 95 % Wilson band.
+    chance : float, optional
+        Chance level: a dotted line, and the y axis runs from below it to 1.
     """
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.2, 4.2))
+    fig, ax = plt.subplots(figsize=(8.2, 4.4))
+    lows = []
     cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     groups = {}
     for j, (label, (k, acc)) in enumerate(curves.items()):
         key = label.split()[0] if group_by_first_word and label.split() else label
         g = groups.setdefault(key, len(groups))
         dashed = group_by_first_word and "resnet" in label.lower()
-        ax.plot(np.asarray(k, dtype=float), np.asarray(acc, dtype=float),
+        kk, aa = np.asarray(k, dtype=float), np.asarray(acc, dtype=float)
+        ax.plot(kk, aa,
                 marker=_MARKERS[(j if not group_by_first_word else int(dashed)) % len(_MARKERS)],
                 color=cycle[g % len(cycle)], linestyle="--" if dashed else "-", label=label)
+        lows.append(np.nanmin(aa))
+        if n_test:
+            from ..learn.stats import wilson_interval
+
+            band = np.array([wilson_interval(int(round(a * n_test)), n_test) for a in aa])
+            ax.fill_between(kk, band[:, 0], band[:, 1], color=cycle[g % len(cycle)], alpha=0.08,
+                            linewidth=0)
+            lows.append(band[:, 0].min())
+    if chance is not None:
+        ax.axhline(chance, color="0.4", linestyle=":", linewidth=1, label=f"chance ({chance:.2f})")
+        ax.set_ylim(min([chance] + lows) - 0.03, 1.02)
     ax.set_xlabel("brightness scale k (linear raw x 2^k)")
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    ax.set_title(title if not n_test else f"{title} (bands: 95 % Wilson, {n_test} test images)")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     return save_figure(fig, path)
 
 

@@ -64,9 +64,10 @@ def split_from_config(config, seed=0, *, with_scenes=False):
     name, ts = ds["name"], ds["test_size"]
     window = None if ds["window"] == "auto" else ds["window"]
     scenes = None
-    if name == "wakeup-scenes" and with_scenes:
+    if name == "wakeup-scenes":
         # Split here (as data.load_split does) to keep the test scenes and their boxes.
-        split, scenes = _scene_split(data.load_dataset(name, seed=seed), ts, seed, window or 32)
+        split, scenes = _scene_split(data.load_dataset(name, n=ds["n_scenes"], seed=seed), ts,
+                                     seed, window or 32)
     else:
         split = data.load_split(name, test_size=ts, seed=seed, window=window)
     X_train, y_train = np.asarray(split.X_train), np.asarray(split.y_train)
