@@ -7,7 +7,7 @@ to millions) and the features are stored in float32.
 
 The plain-numpy reference of every kernel is ``tests/reference_hog.py``.
 """
-from libc.math cimport sqrt, fabs, M_PI
+from libc.math cimport sqrt, fabs, log, M_PI
 from libc.stdlib cimport calloc, free
 from libc.stdint cimport int32_t
 from libc.string cimport memset
@@ -454,3 +454,55 @@ def block_normalize(const float64_t[:, :, ::1] hist,         # IN  (ny, nx, n), 
                                 min(hist[by + p, bx + q, o] * g, 0.2) * g2)
     free(cell_sum)
     free(cell_max)
+
+
+# --------------------------------------------------------------------------
+# The log-HOG of the released DPM detector (dpm-log)
+# --------------------------------------------------------------------------
+def dpm_cell_histograms(const floating[:, ::1] dxt,          # IN  (W, H) gradients, transposed
+                        const floating[:, ::1] dyt,          # IN  (W, H) gradients, transposed
+                        const float64_t[::1] uu,             # IN  (n,) cos of bin centres
+                        const float64_t[::1] vv,             # IN  (n,) sin of bin centres
+                        int cell,
+                        float32_t[:, :, ::1] out):           # OUT (bx, by, 2n), zeroed
+    """Signed cell histograms with the pixel walk of the released log-HOG code.
+
+    The maps come transposed (column-major, as the released MATLAB code
+    holds them) and the cells column by column: ``out[cx, cy]``. ``(bx, by)``
+    is the cell grid ``round(W / cell), round(H / cell)``; pixel ``(y, x)``
+    for ``1 <= x <= bx * cell - 2`` (outer loop), ``1 <= y <= by * cell - 2``
+    (inner loop) reads the gradient at ``(min(y, H - 2), min(x, W - 2))`` (so
+    row and column 0 never vote, and a grid rounded up repeats the last
+    interior row / column), snaps it to the largest dot product of the 2n
+    signed directions and adds ``|dx| + |dy|`` to its bin of its own cell
+    ``(y // cell, x // cell)``. The histogram is float32 and each vote is
+    added in double then stored, in the released code's pixel order (so
+    float votes round as there); requires ``H, W >= 3``.
+    """
+    cdef Py_ssize_t W = dxt.shape[0], H = dxt.shape[1]
+    cdef Py_ssize_t bx = out.shape[0], by = out.shape[1]
+    cdef Py_ssize_t y, x, yy, xx, cx
+    cdef int n = <int> uu.shape[0], o
+    cdef double gx, gy
+    cdef float32_t* h
+    with nogil:
+        for x in range(1, bx * cell - 1):
+            xx = min(x, W - 2)
+            cx = x // cell
+            for y in range(1, by * cell - 1):
+                yy = min(y, H - 2)
+                gx = dxt[xx, yy]
+                gy = dyt[xx, yy]
+                o = fhog_bin(gx, gy, &uu[0], &vv[0], n)
+                h = &out[cx, y // cell, 0]
+                h[o] = <float32_t> (h[o] + (fabs(gx) + fabs(gy)))
+
+
+def log_offset(const float64_t[::1] x,                       # IN  (n,) >= 0
+               double eps,
+               float64_t[::1] out):                          # OUT (n,)
+    """``out = log(x + eps)`` with the C library's ``log`` (as the released code)."""
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(x.shape[0]):
+            out[i] = log(x[i] + eps)

@@ -24,10 +24,17 @@ in :data:`HOG_METHODS`:
     spatial or orientation interpolation, no Gaussian window), L2-Hys block
     normalisation (clip 0.2) of the four 2x2-cell blocks that contain a cell.
     Per cell ``4 n`` features (36 for n = 9), grouped by block.
+``"dpm-log"``
+    The released log-HOG detector's features exactly (:mod:`.dpm`): FHOG's
+    bins and hard votes with ``features.cc``'s pixel walk and rounded cell
+    grid, the contrast-sensitive features set to 0, 32 per cell (with the
+    zero truncation feature), the outer ring of cells dropped, float32
+    arithmetic as the released code.
 
-Both return one feature vector per cell on the full ``floor(H / cell_size) x
-floor(W / cell_size)`` grid; blocks that stick out of the grid use the
-edge-replicated border cells, so border cells get features too.
+"fhog" and "dalal-triggs" return one feature vector per cell on the full
+``floor(H / cell_size) x floor(W / cell_size)`` grid; blocks that stick out of
+the grid use the edge-replicated border cells, so border cells get features
+too.
 ``features.cc`` instead drops the outer ring of cells: its layout is
 ``hog(...)[1:-1, 1:-1]`` (interior cells never see the border convention).
 :func:`image_hog` is a separate, exact re-implementation of
@@ -66,6 +73,7 @@ from .._validation import (
     check_int,
     finite_peak,
 )
+from .dpm import check_dpm_grid, dpm_cell_map
 
 __all__ = ["HogMethod", "HOG_METHODS", "BLOCK_NORMS", "hog_lut", "hog"]
 
@@ -192,6 +200,15 @@ class HogMethod:
         histograms of float gradients into ``hist``.
     normalize : callable
         ``normalize(hist, orientations, eps, out)``: per-cell features.
+    cell_map : callable, optional
+        ``cell_map(dx, dy, orientations, cell, eps)`` -> (ny, nx, F) float32
+        features of one 2-D pair of float gradient maps (codes as exact
+        floats), when the variant has its own cell grid and pixel walk;
+        ``float_histograms`` and ``normalize`` are then unused (None).
+    border_cells : int
+        Cells of the grid dropped on each side: output cell ``(i, j)`` covers
+        pixels from ``((i + b) c, (j + b) c)``. A window of ``w`` cells has
+        ``w - 2 b`` cells of features, at the window's own top-left index.
     """
 
     bins_per_orientation: int
@@ -200,6 +217,8 @@ class HogMethod:
     lut_entry: object
     float_histograms: object
     normalize: object
+    cell_map: object = None
+    border_cells: int = 0
 
     def n_bins(self, orientations):
         return self.bins_per_orientation * orientations
@@ -216,12 +235,18 @@ def _dt_features(n):
     return 4 * n
 
 
+def _dpm_features(n):
+    return 3 * n + 5
+
+
 #: The HOG variants by name (see the module documentation).
 HOG_METHODS = {
     "fhog": HogMethod(2, _fhog_features, FHOG_EPS, _fhog_entry, _fhog_float_histograms,
                       _fhog_normalize),
     "dalal-triggs": HogMethod(1, _dt_features, DT_EPS, _dt_entry, _dt_float_histograms,
                               _dt_normalize),
+    "dpm-log": HogMethod(2, _dpm_features, FHOG_EPS, _fhog_entry, None, None,
+                         cell_map=dpm_cell_map, border_cells=1),
 }
 
 
@@ -231,7 +256,7 @@ def hog_lut(method, orientations, levels):
 
     Parameters
     ----------
-    method : {"fhog", "dalal-triggs"}
+    method : {"fhog", "dalal-triggs", "dpm-log"}
     orientations : int
         Unsigned orientation bins.
     levels : int
@@ -244,7 +269,7 @@ def hog_lut(method, orientations, levels):
         Histogram bin of the pair ``(dx, dy)`` at index
         ``(dx + h) * levels + (dy + h)``, ``h = levels // 2``.
     lut_mag : (levels**2,) float64 ndarray
-        Its vote: ``|dx| + |dy|`` (fhog) or ``hypot(dx, dy)`` (dalal-triggs),
+        Its vote: ``|dx| + |dy|`` (fhog, dpm-log) or ``hypot(dx, dy)`` (dalal-triggs),
         in code units.
     """
     check_choice(method, "method", tuple(HOG_METHODS))
@@ -330,6 +355,20 @@ def _normalize(hist, method, orientations, eps):
     return out
 
 
+def _own_grid(dx, dy, method, orientations, cell, eps):
+    """Features of a method with its own grid (``cell_map``), 2-D or stacked;
+    integer codes go to it as exact float32."""
+    check_dpm_grid(dx.shape, cell, "dx")
+    if dx.dtype.kind in "iu":
+        dx, dy = dx.astype(np.float32), dy.astype(np.float32)
+    cell_map = HOG_METHODS[method].cell_map
+    if dx.ndim == 2:
+        return cell_map(np.ascontiguousarray(dx), np.ascontiguousarray(dy), orientations,
+                        cell, eps)
+    return np.stack([cell_map(np.ascontiguousarray(a), np.ascontiguousarray(b), orientations,
+                              cell, eps) for a, b in zip(dx, dy)])
+
+
 def hog(dx, dy, *, method="fhog", cell_size=8, orientations=9, levels=None, eps=None):
     """HOG of gradient maps: log-gradient codes or float gradients.
 
@@ -341,8 +380,10 @@ def hog(dx, dy, *, method="fhog", cell_size=8, orientations=9, levels=None, eps=
         of a log-gradient front end (any integer dtype with values in
         ``[-127, 127]``), binned through :func:`hog_lut`. Float dtype: real
         gradients. Both must have the same shape and kind.
-    method : {"fhog", "dalal-triggs"}
+    method : {"fhog", "dalal-triggs", "dpm-log"}
         HOG variant, see the module documentation and :data:`HOG_METHODS`.
+        ``"dpm-log"`` votes float gradients as they are and integer codes
+        as the released code votes its quantised log gradients.
     cell_size : int
         Cell side in pixels (8 in the papers).
     orientations : int
@@ -360,7 +401,8 @@ def hog(dx, dy, *, method="fhog", cell_size=8, orientations=9, levels=None, eps=
     features : (ny, nx, F) or (N, ny, nx, F) float32 ndarray
         ``ny = H // cell_size``, ``nx = W // cell_size``; ``F = 3n + 4``
         (fhog) or ``4n`` (dalal-triggs). Pixels beyond the last whole cell
-        are ignored.
+        are ignored. dpm-log: ``ny = round(H / cell_size) - 2`` (likewise
+        ``nx``) and ``F = 3n + 5`` (32), see :mod:`analogfe.features.dpm`.
 
     Notes
     -----
@@ -375,7 +417,8 @@ def hog(dx, dy, *, method="fhog", cell_size=8, orientations=9, levels=None, eps=
     Raises
     ------
     ValueError
-        Different shapes of ``dx`` and ``dy``, a map smaller than one cell,
+        Different shapes of ``dx`` and ``dy``, a map smaller than one cell
+        (dpm-log: fewer than 3 x 3 cells of its rounded grid),
         codes out of range, NaN or infinity, ``eps`` out of range, unknown
         ``method``.
     TypeError
@@ -395,6 +438,8 @@ def hog(dx, dy, *, method="fhog", cell_size=8, orientations=9, levels=None, eps=
     eps = HOG_METHODS[method].default_eps if eps is None else check_float(
         eps, "eps", low=0.0, low_open=True, high=MAX_EPS)
     dx, dy, half = _check_gradients(dx, dy, levels)
+    if HOG_METHODS[method].cell_map is not None:
+        return _own_grid(dx, dy, method, n, cell, eps)
     if dx.shape[-2] < cell or dx.shape[-1] < cell:
         raise ValueError(
             f"dx of shape {dx.shape} is smaller than one cell (cell_size={cell})"
