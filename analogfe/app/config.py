@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from .._validation import check_choice, check_float, check_int, check_keys
+from ..features.histograms import HOG_METHODS
 from ..learn.selection import C_GRID
 
 __all__ = [
@@ -152,7 +153,7 @@ SCHEMA = {
     },
     "frontends": {
         "names": (["rgb8", "gray8", "lg1.5", "lg2.75"], _list_of(_frontend_name)),
-        "hog_method": ("fhog", _choice(("fhog", "dalal-triggs"))),
+        "hog_method": ("fhog", _choice(tuple(HOG_METHODS))),
         "cell_size": ("auto", _auto_or(_int(2, 64))),
         "scale": (0, _int(0, 8)),                    # which scale's codes feed the HOG
         "options": ({}, _frontend_options),          # {name: {keyword: value}} per front end

@@ -103,7 +103,8 @@ class WakeUpClassifier(ClassifierMixin, BaseEstimator):
         HOG cell in pixels of that scale (papers: 8; LFW's 25-px crops: 5).
     method : str
         HOG variant of :func:`analogfe.features.frontend_features`
-        (``"fhog"`` or ``"dalal-triggs"``).
+        (a name in :data:`analogfe.features.HOG_METHODS`: ``"fhog"``,
+        ``"dalal-triggs"`` or ``"dpm-log"``).
     brightness : float
         Scene illumination factor applied to the electrons (e.g. ``2**-4``).
     signal_e : float or None

@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_array, check_choice, check_float, check_int, check_pair
 from ..data.boxes import box_iou
-from ..features.histograms import hog
+from ..features.histograms import HOG_METHODS, hog
 from ..features.image import image_gradients
 from ..features.pyramid import gaussian_levels, window_features
 from ..frontend.codes import is_codes
@@ -249,9 +249,13 @@ class SlidingWindowDetector:
         else:
             dx, dy = image_gradients(level)
             cell_map = hog(dx, dy, method=self.method, cell_size=c)
-        if cell_map.shape[0] < wh // c or cell_map.shape[1] < ww // c:
+        # a method that drops b border cells gives a window w - 2b cells of
+        # features, found at the window's own top-left cell index
+        b = HOG_METHODS[self.method].border_cells
+        wy, wx = wh // c - 2 * b, ww // c - 2 * b
+        if cell_map.shape[0] < wy or cell_map.shape[1] < wx:
             return None
-        F, pos = window_features(cell_map, (wh // c, ww // c), self.stride // c)
+        F, pos = window_features(cell_map, (wy, wx), self.stride // c)
         return F, pos[:, 0] * c, pos[:, 1] * c
 
     def _window_table(self, output, i, shape):
