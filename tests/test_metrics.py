@@ -4,6 +4,7 @@ import pytest
 from sklearn.metrics import average_precision_score, precision_recall_curve
 
 from analogfe.learn.metrics import (
+    ap_bootstrap,
     box_iou,
     classification_metrics,
     evaluate_detections,
@@ -241,3 +242,49 @@ def test_classification_metrics_hand_case():
         classification_metrics([1, 1], [0.1, 0.2])
     with pytest.raises(ValueError, match="scores"):
         classification_metrics([0, 1], [0.1, 0.2, 0.3])
+
+
+# ---------------------------------------------------------------------------
+# Bootstrap of AP over scenes
+# ---------------------------------------------------------------------------
+def _random_detections(rng, gts, n_det=6, hit=0.5):
+    boxes, scores = [], []
+    for g in gts:
+        b = rng.uniform(0, 80, (n_det, 2))
+        d = np.c_[b, b + 20]
+        for k in range(min(len(g), n_det)):
+            if rng.random() < hit:
+                d[k] = g[k] + rng.uniform(-2, 2, 4)
+        boxes.append(d)
+        scores.append(rng.normal(size=n_det).round(1))   # ties on purpose
+    return boxes, scores
+
+
+def test_ap_bootstrap_point_estimate_and_paired_samples():
+    rng = np.random.default_rng(0)
+    gts = []
+    for _ in range(15):
+        xy = rng.uniform(0, 80, (rng.integers(0, 3), 2))
+        gts.append(np.c_[xy, xy + 20])
+    a = _random_detections(rng, gts, hit=0.8)
+    b = _random_detections(rng, gts, hit=0.3)
+    ap, samples = ap_bootstrap([a, b, a], gts, n_boot=200, seed=1)
+    for (boxes, scores), v in zip([a, b], ap):
+        assert abs(evaluate_detections(boxes, scores, gts).ap - v) < 0.05   # tie order only
+    assert samples.shape == (200, 3)
+    np.testing.assert_array_equal(samples[:, 0], samples[:, 2])   # same resamples
+    lo, hi = np.nanpercentile(samples[:, 0] - samples[:, 1], [2.5, 97.5])
+    assert lo < ap[0] - ap[1] < hi
+    again = ap_bootstrap([a, b, a], gts, n_boot=200, seed=1)[1]
+    np.testing.assert_array_equal(again, samples)
+    with pytest.raises(ValueError, match="scenes"):
+        ap_bootstrap([(a[0][:3], a[1][:3])], gts)
+
+
+def test_ap_bootstrap_equals_evaluate_without_ties():
+    rng = np.random.default_rng(3)
+    gts = [np.array([[10.0, 10, 30, 30]]), np.zeros((0, 4)), np.array([[50.0, 50, 70, 70]])]
+    boxes, _ = _random_detections(rng, gts, hit=1.0)
+    scores = [rng.permutation(6) + 6.0 * i for i in range(3)]
+    ap, _ = ap_bootstrap([(boxes, scores)], gts, n_boot=5)
+    assert ap[0] == evaluate_detections(boxes, scores, gts).ap

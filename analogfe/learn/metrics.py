@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_array, check_choice, check_float
+from .._validation import check_array, check_choice, check_float, check_int
 from ..data.boxes import _check_boxes, box_iou
 
 __all__ = [
@@ -37,6 +37,7 @@ __all__ = [
     "match_detections",
     "DetectionEvaluation",
     "evaluate_detections",
+    "ap_bootstrap",
     "classification_metrics",
 ]
 
@@ -327,6 +328,79 @@ def evaluate_detections(det_boxes, det_scores, gt_boxes, difficult=None, *,
     return DetectionEvaluation(ap=ap, rule=rule, precision=precision, recall=recall,
                                scores=scores, tp=tp, n_positives=n_pos,
                                iou_threshold=float(iou_threshold))
+
+
+def _ap_of(scores, tp, n_pos, rule):
+    """AP of pooled detections (any order) with ``n_pos`` positives; NaN if none."""
+    if n_pos == 0:
+        return float("nan")
+    tp = tp[np.argsort(-scores, kind="stable")]
+    ctp = np.cumsum(tp, dtype=np.float64)
+    precision = ctp / np.arange(1, len(tp) + 1, dtype=np.float64)
+    return AP_RULES[rule](ctp / n_pos, precision)
+
+
+def ap_bootstrap(systems, gt_boxes, *, n_boot=1000, seed=0, iou_threshold=0.5, rule="area"):
+    """AP of several detectors on the same scenes, and on the same scene resamples.
+
+    Detections are matched once per scene (:func:`match_detections`, which
+    matches each scene on its own); each bootstrap sample draws ``n`` scenes
+    with replacement and recomputes every system's AP on that same draw, so
+    the rows of ``samples`` give a paired (percentile) interval of any
+    difference of APs, e.g.
+    ``np.nanpercentile(samples[:, 0] - samples[:, 1], [2.5, 97.5])``.
+
+    Parameters
+    ----------
+    systems : sequence of (det_boxes, det_scores)
+        Per system, its detections per scene (lists as in
+        :func:`match_detections`), all over the same ``n`` scenes.
+    gt_boxes : list of (m_i, 4) array_like
+        Ground truth per scene.
+    n_boot : int
+        Number of resamples (1000).
+    seed : int
+        Seed of the resampling.
+    iou_threshold, rule
+        As :func:`evaluate_detections`.
+
+    Returns
+    -------
+    ap : (k,) ndarray of float64
+        AP of each system on all scenes (as :func:`evaluate_detections`, up
+        to the order of equal scores).
+    samples : (n_boot, k) ndarray of float64
+        AP of each system on each resample; NaN where a resample holds no
+        positive object.
+
+    References
+    ----------
+    B. Efron, R. J. Tibshirani, "An Introduction to the Bootstrap", Chapman &
+    Hall 1993, chapter 13 (percentile intervals).
+    """
+    check_choice(rule, "rule", tuple(AP_RULES))
+    n_boot = check_int(n_boot, "n_boot", low=1)
+    n = len(gt_boxes)
+    per_system = []
+    for det_boxes, det_scores in systems:
+        if len(det_boxes) != n:
+            raise ValueError(f"a system covers {len(det_boxes)} scenes but gt_boxes covers {n}")
+        per_system.append([match_detections([b], [s], [g], iou_threshold=iou_threshold)
+                           for b, s, g in zip(det_boxes, det_scores, gt_boxes)])
+    rng = np.random.default_rng(seed)
+
+    def aps(idx):
+        out = []
+        for matched in per_system:
+            pick = [matched[i] for i in idx]
+            out.append(_ap_of(np.concatenate([m[0] for m in pick]),
+                              np.concatenate([m[1] for m in pick]),
+                              sum(m[2] for m in pick), rule))
+        return out
+
+    ap = np.array(aps(np.arange(n)), np.float64)
+    samples = np.array([aps(rng.integers(0, n, n)) for _ in range(n_boot)], np.float64)
+    return ap, samples.reshape(n_boot, len(per_system))
 
 
 def classification_metrics(y_true, scores, y_pred=None):
