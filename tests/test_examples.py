@@ -14,6 +14,7 @@ CASES = {
     "train_resnet_brightness.py": ["k=-2", "k=2", "max loss"],
     "compare_custom_frontend.py": ["rgb8 (baseline)", "custom lg3L", "energy vs baseline"],
     "sweep_design_space.py": ["bits=2", "bits=3", "sweep.csv"],
+    "detection_vs_object_size.py": ["gray8 - lg1.5 [95% CI]", "test scenes", "dpm-log"],
 }
 
 
