@@ -47,7 +47,7 @@ from .._validation import (
 )
 
 __all__ = ["SensorConfig", "Sensor", "electrons_from_lux", "PHOTONS_PER_LUX_S_M2",
-           "MAX_EXPOSURE_S"]
+           "MAX_EXPOSURE_S", "MAX_ANALOG_GAIN"]
 
 from ..scene.cfa import CFA_PATTERNS  # noqa: E402  (one list of Bayer names)
 
@@ -423,21 +423,35 @@ class Sensor:
                            self._frame_seed(), out[i])
         return out.reshape(scene.shape)
 
-    def readout(self, electrons):
+    def readout(self, electrons, gain=1.0):
         """Electrons -> digital numbers: DSNU, read noise, gain K, black level, ADC.
 
         Parameters
         ----------
         electrons : (H, W) or (N, H, W) ndarray, float
             From :meth:`expose` (>= 0).
+        gain : float or (N,) array_like
+            Analog gain ``g`` in ``[1, MAX_ANALOG_GAIN]`` in front of the ADC
+            (e.g. chosen by :class:`analogfe.sensor.AutoExposure`), one for
+            all frames or one per frame: it multiplies the conversion gain,
+            ``K = g * gain_dn_per_e``, so the charge, the DSNU offset and the read
+            noise are amplified together (the input-referred read noise
+            stays ``read_noise_e``) and only the ADC step shrinks relative to
+            the signal. The black level is not amplified.
 
         Returns
         -------
         dn : ndarray, uint16, same shape
-            ``ADC((e + dsnu_offset_e + read_noise_e * N(0, 1)) * gain_dn_per_e
+            ``ADC((e + dsnu_offset_e + read_noise_e * N(0, 1)) * g * gain_dn_per_e
             + black_level_dn)`` in ``[0, 2**adc_bits - 1]``; the ideal ADC
             rounds half up. The DSNU offset is per pixel and fixed, the read
             noise new on every frame.
+
+        Raises
+        ------
+        ValueError
+            As :meth:`expose` for ``electrons``; a ``gain`` outside
+            ``[1, MAX_ANALOG_GAIN]`` or not one per frame.
         """
         from .._ext import _sensor
 
@@ -445,16 +459,38 @@ class Sensor:
         e, _ = self._check_frames(electrons, "electrons")
         self._check_pattern()
         frames = e.reshape((-1,) + c.shape)
+        gains = _check_gain(gain, frames.shape[0])
         out = np.empty(frames.shape, dtype=np.uint16)
         for i in range(frames.shape[0]):
             _sensor.readout(frames[i], self.dsnu_offset_e, float(c.read_noise_e),
-                            float(c.gain_dn_per_e), float(c.black_level_dn),
+                            float(c.gain_dn_per_e) * gains[i], float(c.black_level_dn),
                             self.adc_thresholds_dn, c.max_dn, self._frame_seed(), out[i])
         return out.reshape(e.shape)
 
-    def capture(self, scene, signal_e=2000.0, exposure_s=0.033):
-        """``readout(expose(scene, signal_e, exposure_s))``: scene -> uint16 DN."""
-        return self.readout(self.expose(scene, signal_e=signal_e, exposure_s=exposure_s))
+    def capture(self, scene, signal_e=2000.0, exposure_s=0.033, gain=1.0):
+        """``readout(expose(scene, signal_e, exposure_s), gain)``: scene -> uint16 DN."""
+        return self.readout(self.expose(scene, signal_e=signal_e, exposure_s=exposure_s),
+                            gain=gain)
+
+
+#: Largest analog gain :meth:`Sensor.readout` accepts (60 dB, beyond any
+#: image sensor's programmable gain amplifier).
+MAX_ANALOG_GAIN = 1024.0
+
+
+def _check_gain(gain, n):
+    """``n`` float gains in ``[1, MAX_ANALOG_GAIN]`` from a scalar or an (n,) array."""
+    if np.ndim(gain) == 0:
+        g = np.full(n, check_float(gain, "gain"))
+    else:
+        g = check_array(gain, "gain", ndim=1, kinds="iuf", dtype=np.float64)
+    if g.shape[0] != n:
+        raise ValueError(f"gain must be a scalar or one value per frame ({n}), "
+                         f"got {g.shape[0]} values")
+    if g.size and (g.min() < 1.0 or g.max() > MAX_ANALOG_GAIN):
+        raise ValueError(f"gain must lie in [1, {MAX_ANALOG_GAIN:g}], got "
+                         f"{g.min():g} .. {g.max():g}")
+    return [float(x) for x in g]
 
 
 def electrons_from_lux(lux, f_number, pixel_pitch_um, quantum_efficiency, exposure_s,
