@@ -372,7 +372,8 @@ class _FakeEmulate:
     def __init__(self):
         self.calls = []
 
-    def __call__(self, image, frontend, *, sensor_config=None, seed=0, brightness=1.0, signal_e=None):
+    def __call__(self, image, frontend, *, sensor_config=None, seed=0, brightness=1.0, signal_e=None,
+                 exposure="auto"):
         self.calls.append(seed)
         rng = np.random.default_rng(seed)
         h, w = image.shape[:2]
@@ -414,18 +415,22 @@ def test_emulated_dataset_cache_hit_is_identical(fake_emulate, tmp_path):
 
 
 def test_emulated_dataset_key_covers_configuration(fake_emulate, tmp_path):
-    from analogfe.sensor import SensorConfig
+    from analogfe.sensor import AutoExposure, SensorConfig
 
     images = _tiny_images(1)
     base = td.EmulatedDataset(images, [1], "lg1.5", cache_dir=tmp_path)
     keys = {base.cache_key(0)}
     for kw in ({"seed": 1}, {"brightness": 2.0}, {"signal_e": 500.0},
-               {"sensor_config": SensorConfig(read_noise_e=3.0)}):
+               {"sensor_config": SensorConfig(read_noise_e=3.0)},
+               {"exposure": "fixed"}, {"exposure": AutoExposure(max_gain=8.0)}):
         keys.add(td.EmulatedDataset(images, [1], "lg1.5", cache_dir=tmp_path, **kw).cache_key(0))
     keys.add(td.EmulatedDataset(images, [1], "lg2.75", cache_dir=tmp_path).cache_key(0))
     keys.add(td.EmulatedDataset(images[:, ::-1].copy(), [1], "lg1.5", cache_dir=tmp_path).cache_key(0))
-    assert len(keys) == 7
+    assert len(keys) == 9
     assert td.EmulatedDataset(images, [1], "lg1.5", cache_dir=tmp_path).cache_key(0) == base.cache_key(0)
+    # the default mode is auto-exposure with the default parameters, however it is named
+    same = td.EmulatedDataset(images, [1], "lg1.5", cache_dir=tmp_path, exposure=AutoExposure())
+    assert same.cache_key(0) == base.cache_key(0)
 
 
 def test_emulated_dataset_recomputes_corrupt_entries(fake_emulate, tmp_path):
@@ -500,6 +505,8 @@ def test_emulated_dataset_bad_input():
         td.EmulatedDataset(images, [1, 0], "lg1.5", brightness=0.0)
     with pytest.raises(ValueError, match="signal_e"):
         td.EmulatedDataset(images, [1, 0], "lg1.5", signal_e=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="unknown exposure 'on'"):
+        td.EmulatedDataset(images, [1, 0], "lg1.5", exposure="on")
     with pytest.raises(TypeError, match="images"):
         td.EmulatedDataset(images.astype(np.float32), [1, 0], "lg1.5")
 

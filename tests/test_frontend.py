@@ -566,6 +566,107 @@ def test_emulate_brightness_invariance_of_codes():
         assert np.mean(c.dx[0] != ref.dx[0]) < 0.1
 
 
+# ------------------------------------------------------------ auto-exposure --
+def _lfw(n=6):
+    from skimage.data import lfw_subset
+    return (lfw_subset()[:n] * 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("name", ["rgb8", "gray8", "lg1.5", "lg2.75"])
+def test_fixed_exposure_is_the_plain_pipeline(name):
+    # exposure="fixed" is the emulation without AE, byte for byte: unprocess,
+    # one expose of the stack at signal_e * brightness, the front end
+    from analogfe.scene import unprocess
+
+    imgs = _lfw()
+    if name == "rgb8":
+        imgs = np.repeat(imgs[..., None], 3, axis=-1)
+    cfg = SensorConfig(cfa=frontend.FRONTENDS[name].cfa, height=25, width=25)
+    out = emulate(imgs, name, seed=4, brightness=0.125, exposure="fixed")
+    fe = make_frontend(name, cfg, seed=4)
+    sensor = fe.sensor if isinstance(fe, DigitalFrontEnd) else Sensor(cfg, seed=4)
+    ref = fe(sensor.expose(unprocess(imgs, cfa=cfg.cfa), signal_e=cfg.full_well_e * 0.125))
+    if name.startswith("lg"):
+        _assert_codes_equal(out, ref.dx, ref.dy)
+    else:
+        assert out.dtype == ref.dtype and np.array_equal(out, ref)
+    assert np.array_equal(codes_or_image(emulate(imgs, name, seed=4, brightness=0.125,
+                                                 exposure=None)), codes_or_image(out))
+
+
+def codes_or_image(out):
+    return np.concatenate([d.ravel() for d in out.dx + out.dy]) if isinstance(
+        out, GradientCodes) else out
+
+
+def test_auto_exposure_brightens_the_dark_digital_image_and_per_image():
+    from analogfe.scene import unprocess
+    from analogfe.sensor import AutoExposure
+    from analogfe.sensor.exposure import saturation_e
+
+    imgs = _lfw()
+    fixed = emulate(imgs, "gray8", seed=1, brightness=2.0 ** -5, exposure="fixed")
+    auto = emulate(imgs, "gray8", seed=1, brightness=2.0 ** -5)  # the default
+    assert fixed.mean() < 25 and 60 < auto.mean() < 160
+    # each image is metered on its own: one image alone gets the same setting
+    one = emulate(imgs[2], "gray8", seed=1, brightness=2.0 ** -5)
+    assert abs(float(one.mean()) - float(auto[2].mean())) < 3.0
+    # the same at k = 0 and at k = -5 up to noise (exposure 3x, then gain)
+    k0 = emulate(imgs, "gray8", seed=1)
+    assert abs(float(k0.mean()) - float(auto.mean())) < 6.0
+    # the auto setting is the documented one: target 18 % of the saturation signal
+    cfg = SensorConfig(height=25, width=25)
+    ae = AutoExposure()
+    raw = unprocess(imgs)
+    s = ae.settings(raw, cfg.full_well_e * 2.0 ** -5, cfg)
+    reached = s.metered_e * s.exposure * s.gain
+    on_target = s.gain < ae.max_gain
+    assert on_target.sum() >= 4 and (s.gain[~on_target] == ae.max_gain).all()
+    np.testing.assert_allclose(reached[on_target], 0.18 * saturation_e(cfg), rtol=1e-9)
+    assert (reached[~on_target] < 0.18 * saturation_e(cfg)).all()
+    assert (s.exposure == ae.max_exposure_s / ae.nominal_exposure_s).all()
+    # no gain available: darker than with gain
+    no_gain = emulate(imgs, "gray8", seed=1, brightness=2.0 ** -5,
+                      exposure=AutoExposure(max_gain=1.0))
+    assert no_gain.mean() < auto.mean() / 3
+
+
+def test_auto_exposure_of_a_log_gradient_front_end_is_exposure_time_only():
+    from analogfe.scene import unprocess
+    from analogfe.sensor import AutoExposure
+
+    imgs = _lfw()
+    cfg = SensorConfig(height=25, width=25)
+    out = emulate(imgs, "lg1.5", seed=2, brightness=2.0 ** -5)
+    fe = make_frontend("lg1.5", cfg, seed=2)
+    e, s = AutoExposure().expose(Sensor(cfg, seed=2), unprocess(imgs),
+                                 signal_e=cfg.full_well_e * 2.0 ** -5)
+    assert (s.gain > 1.0).all()  # a digital front end would also get gain here
+    ref = fe(e)
+    _assert_codes_equal(out, ref.dx, ref.dy)
+
+
+def test_a_gain_before_the_log_ratio_converter_only_rescales_eps():
+    # (g a + eps FW) / (g b + eps FW) = (a + eps/g FW) / (b + eps/g FW): a
+    # power-of-two gain scales every float exactly, so the codes are equal
+    e = _scene(24, 32)
+    g = 4.0
+    amplified = LogGradientFrontEnd(scales=(1, 2), eps=1e-4)(e * np.float32(g))
+    ref = LogGradientFrontEnd(scales=(1, 2), eps=1e-4 / g)(e)
+    _assert_codes_equal(amplified, ref.dx, ref.dy)
+
+
+def test_emulate_exposure_errors():
+    img = np.zeros((16, 16), np.uint8)
+    with pytest.raises(ValueError, match="unknown exposure 'manual'; valid: 'auto', 'fixed'"):
+        emulate(img, "gray8", exposure="manual")
+    with pytest.raises(TypeError, match="exposure"):
+        emulate(img, "gray8", exposure=2.0)
+    with pytest.raises(ValueError, match="gain"):
+        DigitalFrontEnd(Sensor(SensorConfig(height=16, width=16)), "gray")(
+            np.zeros((16, 16), np.float32), gain=0.0)
+
+
 # ------------------------------------------------------------ bad input ----
 @pytest.mark.parametrize("kw, exc, match", [
     ({"bits": 4}, ValueError, "bits"), ({"bits": "2"}, TypeError, "bits"),

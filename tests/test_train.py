@@ -206,9 +206,15 @@ def test_emulate_dataset_shapes_and_brightness():
     assert rgb.dtype == torch.uint8 and rgb.shape == (4, 3, 25, 25)
     codes, levels = XP.emulate_dataset(X, "lg2.75", chunk=3)
     assert codes.dtype == torch.int8 and codes.shape == (4, 6, 25, 25) and levels == 7
-    dark, _ = XP.emulate_dataset(X, "gray8", brightness=2.0 ** -5)
-    bright, _ = XP.emulate_dataset(X, "gray8")
+    dark, _ = XP.emulate_dataset(X, "gray8", brightness=2.0 ** -5, exposure="fixed")
+    bright, _ = XP.emulate_dataset(X, "gray8", exposure="fixed")
     assert dark.float().mean() < 0.5 * bright.float().mean()
+    # auto-exposure (the default) brings the dark frames back to mid-grey
+    dark_ae, _ = XP.emulate_dataset(X, "gray8", brightness=2.0 ** -5)
+    bright_ae, _ = XP.emulate_dataset(X, "gray8")
+    assert abs(dark_ae.float().mean() - bright_ae.float().mean()) < 0.1 * bright_ae.float().mean()
+    with pytest.raises(ValueError, match="exposure"):
+        XP.emulate_dataset(X, "gray8", exposure="manual")
     assert XP.default_signal_e() == pytest.approx(10000.0)
 
 

@@ -43,9 +43,15 @@ class DigitalFrontEnd:
     def __repr__(self):
         return f"DigitalFrontEnd(name={self.name!r}, sensor={self.sensor!r})"
 
-    def __call__(self, electrons):
-        """Electrons (H, W) or (N, H, W) -> uint8 (H, W[, 3]) or (N, H, W[, 3])."""
-        dn = self.sensor.readout(electrons)
+    def __call__(self, electrons, gain=1.0):
+        """Electrons (H, W) or (N, H, W) -> uint8 (H, W[, 3]) or (N, H, W[, 3]).
+
+        ``gain`` (a float or one per frame) is the analog gain of the readout
+        (:meth:`Sensor.readout <analogfe.sensor.Sensor.readout>`), e.g. set by
+        :class:`analogfe.sensor.AutoExposure`; the ISP's white level stays the
+        unity-gain saturation level, so a gain brightens the image.
+        """
+        dn = self.sensor.readout(electrons, gain=gain)
         return process(dn, self.sensor.config, output=self.output)
 
     def bits_per_frame(self, height, width):

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from .._validation import check_array, check_choice, check_float
 from ..scene.camera import unprocess
+from ..sensor.exposure import resolve_exposure
 from ..sensor.model import Sensor, SensorConfig
 from .digital import DigitalFrontEnd
 from .log_gradient import LogGradientFrontEnd
@@ -91,12 +92,23 @@ def make_frontend(name, sensor_config=None, seed=0, **kw):
 
 
 def emulate(images_srgb, frontend, *, sensor_config=None, seed=0, signal_e=None,
-            brightness=1.0):
+            brightness=1.0, exposure="auto"):
     """Run sRGB image(s) through a sensor and a front end.
 
     sRGB -> :func:`analogfe.scene.unprocess` (default camera) ->
     :meth:`Sensor.expose` with ``signal_e * brightness`` electrons for a raw
-    value of 1.0 (clipped at the full well) -> front end.
+    value of 1.0 at the nominal exposure (clipped at the full well), times
+    the exposure factor of the auto-exposure -> front end (a digital front
+    end reads out with the auto-exposure's analog gain).
+
+    With ``exposure="auto"`` each image is metered on its own
+    (:class:`analogfe.sensor.AutoExposure`, per-image AE: the images of a
+    dataset are independent frames): exposure time first, within the
+    sensor's limits, then analog gain for a digital front end. A
+    log-gradient front end takes the exposure time and no gain: its codes
+    are ratios of neighbouring pixels, which a gain in front of the
+    converter leaves unchanged (it only rescales the converter's ``eps``,
+    1e-4 of the full well).
 
     Parameters
     ----------
@@ -125,6 +137,11 @@ def emulate(images_srgb, frontend, *, sensor_config=None, seed=0, signal_e=None,
     brightness : float > 0
         Scales the light (e.g. ``2.0 ** k``), as in the brightness sweeps of
         Lu & Murmann (2022).
+    exposure : {"auto", "fixed"}, AutoExposure or None
+        ``"auto"`` (default): ``AutoExposure()`` (18 % grey target, 1-16x
+        analog gain, 139 us to 100 ms exposure); an :class:`AutoExposure`
+        with other parameters; ``"fixed"`` or None: the nominal exposure at
+        unity gain (no AE: a dark scene stays dark).
 
     Returns
     -------
@@ -140,6 +157,7 @@ def emulate(images_srgb, frontend, *, sensor_config=None, seed=0, signal_e=None,
         raise ValueError(f"images_srgb must be (N, H, W, 3) when 4-D, got {imgs.shape}")
     h, w = imgs.shape[-3:-1] if colour else imgs.shape[-2:]
     brightness = check_float(brightness, "brightness", low=0.0, low_open=True)
+    ae = resolve_exposure(exposure)
     sensor = None
     if isinstance(frontend, str):
         spec = frontend_spec(frontend, "frontend")
@@ -178,5 +196,9 @@ def emulate(images_srgb, frontend, *, sensor_config=None, seed=0, signal_e=None,
     signal_e = cfg.full_well_e if signal_e is None else check_float(
         signal_e, "signal_e", low=0.0, low_open=True)
     raw = unprocess(imgs, cfa=cfg.cfa)
-    electrons = sensor.expose(raw, signal_e=signal_e * brightness)
+    if ae is None:
+        return fe(sensor.expose(raw, signal_e=signal_e * brightness))
+    electrons, setting = ae.expose(sensor, raw, signal_e=signal_e * brightness)
+    if isinstance(fe, DigitalFrontEnd):
+        return fe(electrons, gain=setting.gain.reshape(-1))
     return fe(electrons)

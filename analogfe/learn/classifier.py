@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._validation import check_array, check_choice, check_float, check_int
 from ..features.image import frontend_features
 from ..frontend.registry import FRONTENDS, emulate
+from ..sensor.exposure import resolve_exposure
 from .metrics import classification_metrics
 
 __all__ = ["WakeUpClassifier", "check_images"]
@@ -107,6 +108,10 @@ class WakeUpClassifier(ClassifierMixin, BaseEstimator):
         ``"dalal-triggs"`` or ``"dpm-log"``).
     brightness : float
         Scene illumination factor applied to the electrons (e.g. ``2**-4``).
+    exposure : {"auto", "fixed"} or AutoExposure
+        Auto-exposure of the emulated camera (:func:`analogfe.frontend.emulate`):
+        ``"auto"`` (default) meters each image and sets its exposure time
+        and analog gain; ``"fixed"``: the nominal exposure at unity gain.
     signal_e : float or None
         Mean photo-electrons for a scene value of 1.0 (front end default if None).
     standardize : bool
@@ -143,7 +148,7 @@ class WakeUpClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, frontend="lg1.5", sensor_config=None, seed=0, C=1.0, scale=0,
                  cell_size=8, method="fhog", brightness=1.0, signal_e=None,
-                 standardize=True, class_weight=None, max_iter=10000):
+                 standardize=True, class_weight=None, max_iter=10000, exposure="auto"):
         self.frontend = frontend
         self.sensor_config = sensor_config
         self.seed = seed
@@ -156,6 +161,7 @@ class WakeUpClassifier(ClassifierMixin, BaseEstimator):
         self.standardize = standardize
         self.class_weight = class_weight
         self.max_iter = max_iter
+        self.exposure = exposure
 
     def __sklearn_tags__(self):
         # input is a stack of images (N, H, W[, 3]), not a 2-D feature table
@@ -171,6 +177,7 @@ class WakeUpClassifier(ClassifierMixin, BaseEstimator):
         check_int(self.scale, "scale", low=0)
         check_float(self.C, "C", low=0.0, low_open=True)
         check_float(self.brightness, "brightness", low=0.0, low_open=True)
+        resolve_exposure(self.exposure)
         if self.signal_e is not None:
             check_float(self.signal_e, "signal_e", low=0.0, low_open=True)
 
@@ -179,7 +186,7 @@ class WakeUpClassifier(ClassifierMixin, BaseEstimator):
         X = check_images(X)
         return emulate(X, self.frontend, sensor_config=self.sensor_config,
                                  seed=self.seed, signal_e=self.signal_e,
-                                 brightness=self.brightness)
+                                 brightness=self.brightness, exposure=self.exposure)
 
     def features_from_output(self, output):
         """HOG vectors ``(N, F)`` float32 of a stacked front end output."""

@@ -8,7 +8,7 @@ cache: one compressed ``.npz`` file per item, named by a SHA-256 over
 * the image bytes, shape and dtype,
 * the front end's configuration (its name or its class and public attributes),
 * the sensor configuration (``SensorConfig.to_dict()``),
-* the item's seed, the brightness and the signal level,
+* the item's seed, the brightness, the signal level and the exposure mode,
 * the package version and the cache format.
 
 Every entry is written to a temporary file in the cache folder and moved into
@@ -33,6 +33,7 @@ import torch.utils.data
 from .._io import atomic_write
 from .._validation import check_array, check_float, check_int
 from ..frontend.registry import emulate
+from ..sensor.exposure import exposure_key
 from .encodings import encode
 
 __all__ = ["EmulatedDataset", "item_seed", "codes_to_array", "CACHE_FORMAT"]
@@ -191,6 +192,9 @@ class EmulatedDataset(torch.utils.data.Dataset):
     brightness : float
         Factor on the electrons before the front end (e.g. ``2**k``), clipped
         at the full well by the emulation.
+    exposure : {"auto", "fixed"} or AutoExposure
+        Auto-exposure of the emulation (:func:`~analogfe.frontend.emulate`),
+        per image; part of the cache key.
     signal_e : float or (N,) array_like, optional
         Electrons per unit linear scene value, one for all items or one per
         item (e.g. :meth:`WakeupScenes.signal_e`); None uses emulate's default.
@@ -227,7 +231,8 @@ class EmulatedDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, images, labels, frontend, *, sensor_config=None, seed=0,
-                 brightness=1.0, signal_e=None, cache_dir=None, encoding=None, transform=None):
+                 brightness=1.0, signal_e=None, cache_dir=None, encoding=None, transform=None,
+                 exposure="auto"):
         if isinstance(images, np.ndarray):
             arr = check_array(images, "images", ndim=(3, 4), kinds="u", dtype=np.uint8)
             self.images = list(arr)
@@ -246,6 +251,9 @@ class EmulatedDataset(torch.utils.data.Dataset):
         self.sensor_config = sensor_config
         self.seed = check_int(seed, "seed", low=0)
         self.brightness = check_float(brightness, "brightness", low=0.0, low_open=True)
+        # the key names the mode and, for auto-exposure, every AE parameter
+        self._exposure_key = exposure_key(exposure)
+        self.exposure = exposure
         if signal_e is None:
             self.signal_e = None
         else:
@@ -293,13 +301,14 @@ class EmulatedDataset(torch.utils.data.Dataset):
             "seed": item_seed(self.seed, index),
             "brightness": self.brightness,
             "signal_e": self._signal(index),
+            "exposure": self._exposure_key,
         }
         h.update(json.dumps(meta, sort_keys=True, default=str).encode())
         return h.hexdigest()
 
     def _compute(self, index):
         kwargs = {"sensor_config": self.sensor_config, "seed": item_seed(self.seed, index),
-                  "brightness": self.brightness}
+                  "brightness": self.brightness, "exposure": self.exposure}
         signal = self._signal(index)
         if signal is not None:
             kwargs["signal_e"] = signal
@@ -317,7 +326,9 @@ class EmulatedDataset(torch.utils.data.Dataset):
                 arrays = {k: npz[k] for k in npz.files}
             meta = json.loads(bytes(arrays.pop("__meta__")).decode())
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error,
-                UnicodeDecodeError):
+                UnicodeDecodeError, NotImplementedError):
+            # (zipfile raises NotImplementedError for a corrupted version or
+            # compression field of an entry)
             return None
         if meta.get("key") != key:
             return None

@@ -28,6 +28,7 @@ from ..features.image import image_gradients
 from ..features.pyramid import gaussian_levels, window_features
 from ..frontend.codes import is_codes
 from ..frontend.registry import emulate
+from ..sensor.exposure import resolve_exposure
 from .classifier import (
     WakeUpClassifier,
     _check_frontend_name,
@@ -116,7 +117,7 @@ class SlidingWindowDetector:
         cropped window of the level, the classifier's own features; any stride.
     downscale : float
         Factor between the levels of the baseline's image pyramid.
-    frontend, cell_size, method, sensor_config, seed, brightness, signal_e
+    frontend, cell_size, method, sensor_config, seed, brightness, signal_e, exposure
         Override (or, with raw weights, give) the classifier's settings.
 
     Examples
@@ -129,7 +130,7 @@ class SlidingWindowDetector:
     def __init__(self, classifier, window=None, stride=None, scales=None, threshold=0.0,
                  nms_iou=0.3, max_detections=None, *, mode="pyramid", downscale=2.0,
                  frontend=None, cell_size=None, method=None, sensor_config=None, seed=None,
-                 brightness=None, signal_e=None):
+                 brightness=None, signal_e=None, exposure=None):
         if isinstance(classifier, WakeUpClassifier):
             check_is_fitted(classifier, "svm_")
             if classifier.coef_.shape[0] != 1:
@@ -163,6 +164,8 @@ class SlidingWindowDetector:
         self.brightness = check_float(pick(brightness, "brightness"), "brightness",
                                       low=0.0, low_open=True)
         self.signal_e = pick(signal_e, "signal_e")
+        self.exposure = pick(exposure, "exposure")
+        resolve_exposure(self.exposure)
         window = base.image_shape_ if window is None else window
         if not isinstance(window, (tuple, list)) or len(window) != 2:
             raise ValueError(f"window must be (h, w), got {window!r}")
@@ -289,7 +292,7 @@ class SlidingWindowDetector:
     def _emulate(self, images):
         return emulate(images, self.frontend, sensor_config=self.sensor_config,
                                  seed=self.seed, signal_e=self.signal_e,
-                                 brightness=self.brightness)
+                                 brightness=self.brightness, exposure=self.exposure)
 
     def _check_image(self, image, name="image"):
         a = check_array(image, name, ndim=(2, 3), kinds="uif")

@@ -28,6 +28,7 @@ from torch import nn
 from .._validation import check_array, check_float, check_int
 from ..frontend.codes import code_levels, is_codes
 from ..frontend.registry import emulate
+from ..sensor.exposure import exposure_key, resolve_exposure
 from ..system.network import model_profile
 from .encodings import ENCODINGS, InputEncoder, _check_encoding, default_encoding, pack
 from .models import ResNet
@@ -87,7 +88,7 @@ def _as_frontend_images(images, frontend, encoding):
 
 
 def emulate_dataset(images_srgb, frontend, encoding=None, *, brightness=1.0, signal_e=None,
-                    sensor_config=None, seed=0, chunk=512):
+                    sensor_config=None, seed=0, chunk=512, exposure="auto"):
     """sRGB images -> the compact tensor a model is trained on.
 
     Runs :func:`analogfe.frontend.emulate` (unprocess, expose with
@@ -110,6 +111,9 @@ def emulate_dataset(images_srgb, frontend, encoding=None, *, brightness=1.0, sig
         Noise seed (fixed pattern and temporal).
     chunk : int
         Images emulated per call (bounds memory).
+    exposure : {"auto", "fixed"} or AutoExposure
+        Auto-exposure of the emulation, per image (see
+        :func:`analogfe.frontend.emulate`); default ``"auto"``.
 
     Returns
     -------
@@ -125,11 +129,13 @@ def emulate_dataset(images_srgb, frontend, encoding=None, *, brightness=1.0, sig
     if signal_e is None:
         signal_e = default_signal_e(sensor_config)
     check_float(brightness, "brightness", low=0.0, low_open=True)
+    resolve_exposure(exposure)
     images = _as_frontend_images(images, frontend, encoding)
     parts, levels = [], 3
     for i in range(0, len(images), check_int(chunk, "chunk", low=1)):
         out = emulate(images[i:i + chunk], frontend, sensor_config=sensor_config,
-                          seed=seed + i, signal_e=signal_e, brightness=brightness)
+                          seed=seed + i, signal_e=signal_e, brightness=brightness,
+                          exposure=exposure)
         if is_codes(out):
             levels = code_levels(out)
         parts.append(pack(out, encoding))
@@ -152,6 +158,9 @@ class TrainedModel:
     result : FitResult
     label : str, optional
         Name in tables; the front end's name if None.
+    exposure : {"auto", "fixed"} or AutoExposure
+        The auto-exposure the model was trained with, and evaluated with
+        unless :meth:`evaluate` is told otherwise.
     """
 
     frontend: object
@@ -162,17 +171,22 @@ class TrainedModel:
     sensor_config: object = None
     result: FitResult | None = field(default=None, repr=False)
     label: str | None = None
+    exposure: object = "auto"
 
     @property
     def name(self):
         return self.label or _frontend_name(self.frontend)
 
-    def evaluate(self, images_srgb, labels, *, brightness=1.0, seed=0, device=None):
-        """Metrics on sRGB images passed through the front end at ``brightness``."""
+    def evaluate(self, images_srgb, labels, *, brightness=1.0, seed=0, device=None,
+                 exposure=None):
+        """Metrics on sRGB images passed through the front end at ``brightness``,
+        with ``exposure`` (default: the model's own :attr:`exposure`)."""
         from .train import evaluate
 
+        exposure = self.exposure if exposure is None else exposure
         packed, _ = emulate_dataset(images_srgb, self.frontend, self.encoding,
                                     brightness=brightness, signal_e=self.signal_e,
+                                    exposure=exposure,
                                     sensor_config=self.sensor_config, seed=seed)
         enc = InputEncoder(self.encoding, self.levels)
         return evaluate(self.model, (packed, labels), encoder=enc, device=device)
@@ -195,7 +209,7 @@ def _load_split(dataset, seed, test_size, window=None, load_kw=None):
 
 def train_frontend(split, frontend, encoding=None, *, epochs=30, width=16, blocks=(1, 1, 1, 1),
                    batch_size=16, val_fraction=0.2, signal_e=None, sensor_config=None, seed=0,
-                   checkpoint_dir=None, **fit_kw):
+                   checkpoint_dir=None, exposure="auto", **fit_kw):
     """Train one ResNet on one front end's emulated output.
 
     Parameters
@@ -208,7 +222,7 @@ def train_frontend(split, frontend, encoding=None, *, epochs=30, width=16, block
     val_fraction : float
         Stratified part of the training images held out for early stopping
         and model selection (0 for none).
-    signal_e, sensor_config, seed : see :func:`emulate_dataset`
+    signal_e, sensor_config, seed, exposure : see :func:`emulate_dataset`
     checkpoint_dir : str, optional
     **fit_kw
         Passed to :func:`fit` (``batch_size``, ``lr``, ``patience``,
@@ -234,18 +248,20 @@ def train_frontend(split, frontend, encoding=None, *, epochs=30, width=16, block
     else:
         idx_tr, idx_va = np.arange(len(y)), None
     packed, levels = emulate_dataset(X, frontend, encoding, signal_e=signal_e,
-                                     sensor_config=sensor_config, seed=seed)
+                                     sensor_config=sensor_config, seed=seed, exposure=exposure)
     torch.manual_seed(seed)
     model = ResNet(blocks, width, packed.shape[1] if encoding != "lg-onehot"
                            else packed.shape[1] * levels, len(classes))
     enc = InputEncoder(encoding, levels)
     yt = torch.as_tensor(y)
     val = (packed[idx_va], yt[idx_va]) if idx_va is not None else None
-    extra = dict(frontend=_frontend_name(frontend), signal_e=signal_e)
+    extra = dict(frontend=_frontend_name(frontend), signal_e=signal_e,
+                 exposure=exposure_key(exposure))
     res = fit(model, (packed[idx_tr], yt[idx_tr]), val, encoder=enc, epochs=epochs, seed=seed,
               batch_size=batch_size,
               checkpoint_dir=checkpoint_dir, classes=classes, extra_config=extra, **fit_kw)
-    return TrainedModel(frontend, encoding, levels, res.model, signal_e, sensor_config, res)
+    return TrainedModel(frontend, encoding, levels, res.model, signal_e, sensor_config, res,
+                        exposure=exposure)
 
 
 def compare_encodings(dataset="lfw", frontends=("rgb8", "gray8", "lg1.5", "lg2.75"), *,
@@ -326,13 +342,15 @@ def compare_encodings(dataset="lfw", frontends=("rgb8", "gray8", "lg1.5", "lg2.7
     return out
 
 
-def brightness_sweep(models, images_srgb, labels, *, ks=range(-5, 4), seed=0, device=None):
+def brightness_sweep(models, images_srgb, labels, *, ks=range(-5, 4), seed=0, device=None,
+                     exposure=None):
     """Accuracy of each trained model with the scene's light scaled by ``2**k``.
 
     The linear light is multiplied by ``2**k`` before the front end
     (``emulate(..., brightness=2**k)``, electrons clipped at full well), at
-    the exposure the model was trained with (``signal_e``). The noise seed is
-    the same at every k and for every front end.
+    the signal level the model was trained with (``signal_e``), with each
+    model's own auto-exposure mode unless ``exposure`` is given. The noise
+    seed is the same at every k and for every front end.
 
     Parameters
     ----------
@@ -344,6 +362,9 @@ def brightness_sweep(models, images_srgb, labels, *, ks=range(-5, 4), seed=0, de
         Exponents; must contain 0 (the reference).
     seed : int
     device : optional
+    exposure : {"auto", "fixed"}, AutoExposure or None
+        Auto-exposure at test time; None: each model's
+        :attr:`TrainedModel.exposure`.
 
     Returns
     -------
@@ -355,7 +376,8 @@ def brightness_sweep(models, images_srgb, labels, *, ks=range(-5, 4), seed=0, de
 
     Notes
     -----
-    Measured on the built-in LFW subset (150 training images: 120 fit, 30
+    Measured without auto-exposure (``exposure="fixed"``, the only mode
+    then) on the built-in LFW subset (150 training images: 120 fit, 30
     validation; 50 test images; 25 x 25 pixels;
     one test image = 2 points), ResNet-10 width 16, 30 epochs, batch 16, k =
     -5..3, largest loss against k = 0 in points, mean of seeds 0, 1, 2:
@@ -371,8 +393,8 @@ def brightness_sweep(models, images_srgb, labels, *, ks=range(-5, 4), seed=0, de
     gray8-norm        7.3                             13.3
     ================  ==============================  ======================
 
-    The 8-bit inputs fall to chance at k <= -3: the minimal ISP has no auto
-    exposure, so a dark frame is a distribution the network never saw;
+    The 8-bit inputs fall to chance at k <= -3: without auto-exposure
+    (``"fixed"``) a dark frame is a distribution the network never saw;
     standardising each image (``-norm``) recovers that unless the frame is
     deep in noise and quantisation (headroom case). With k = 0 at full well
     the log-gradient codes lose their points at k = +3, where most of the
@@ -390,7 +412,7 @@ def brightness_sweep(models, images_srgb, labels, *, ks=range(-5, 4), seed=0, de
         acc = {}
         for k in ks:
             acc[k] = tm.evaluate(images_srgb, labels, brightness=2.0 ** k, seed=seed + 10_000,
-                                 device=device)["accuracy"]
+                                 device=device, exposure=exposure)["accuracy"]
         loss, worst = brightness_loss(acc)
         rows.append(dict(frontend=tm.name, encoding=tm.encoding, accuracy=acc, k0=acc[0],
                          max_loss=loss, worst_k=worst))

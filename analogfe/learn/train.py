@@ -50,7 +50,8 @@ METRICS_NAME = "metrics.json"
 
 # Keys of the run configuration that must match to resume from a checkpoint.
 _RESUME_KEYS = ("model", "encoding", "levels", "optimizer", "lr", "weight_decay",
-                "batch_size", "seed", "n_train", "monitor", "precise_bn", "frontend", "signal_e")
+                "batch_size", "seed", "n_train", "monitor", "precise_bn", "frontend", "signal_e",
+                "exposure")
 
 
 # --------------------------------------------------------------------------

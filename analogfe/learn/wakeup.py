@@ -54,7 +54,7 @@ tiles 25 px exactly (4 px: 6 x 6 cells on 24 px, one row and column unused)."""
 # ------------------------------------------------------------------ evidence
 def compare_frontends_lfw(seed=0, *, frontends=("rgb8", "gray8", "lg1.5", "lg2.75"),
                           cell_size=LFW_CELL_SIZE, C=None, test_size=0.25,
-                          brightness=1.0, method="fhog"):
+                          brightness=1.0, method="fhog", exposure="auto"):
     """Test accuracy of the wake-up classifier per front end on the LFW subset.
 
     The face / non-face subset shipped with scikit-image (200 images of
@@ -76,7 +76,7 @@ def compare_frontends_lfw(seed=0, *, frontends=("rgb8", "gray8", "lg1.5", "lg2.7
         :data:`~analogfe.learn.selection.C_GRID`.
     test_size : float
         Fraction of images held out.
-    brightness, method
+    brightness, method, exposure
         As in :class:`WakeUpClassifier`.
 
     Returns
@@ -92,7 +92,7 @@ def compare_frontends_lfw(seed=0, *, frontends=("rgb8", "gray8", "lg1.5", "lg2.7
     rows = []
     for name in frontends:
         clf = WakeUpClassifier(frontend=name, seed=seed, cell_size=cell_size,
-                               brightness=brightness, method=method)
+                               brightness=brightness, method=method, exposure=exposure)
         clf = fit_svm(clf, split.X_train, split.y_train, "auto" if C is None else C, cv_seed=seed)
         m = clf.evaluate(split.X_test, split.y_test)
         rows.append({"frontend": name, "accuracy": m["accuracy"], "roc_auc": m["roc_auc"],
