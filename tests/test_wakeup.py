@@ -276,3 +276,20 @@ def test_compare_frontends_lfw_table():
         assert 0.8 <= r["accuracy"] <= 1.0 and 0.8 <= r["roc_auc"] <= 1.0
     text = format_comparison(rows)
     assert "lg1.5" in text and len(text.splitlines()) == 5
+
+
+def test_exposure_mode_of_the_classifier_and_detector():
+    split = load_lfw(seed=0, test_size=0.25)
+    X, y = split.X_train[:40], split.y_train[:40]
+    with pytest.raises(ValueError, match="unknown exposure 'manual'"):
+        WakeUpClassifier("gray8", cell_size=5, exposure="manual").fit(X, y)
+    fixed = WakeUpClassifier("gray8", cell_size=5, exposure="fixed").fit(X, y)
+    auto = WakeUpClassifier("gray8", cell_size=5).fit(X, y)
+    assert auto.exposure == "auto" and clone(fixed).exposure == "fixed"
+    dark_fixed = fixed.set_params(brightness=2.0 ** -5).emulate(X[:4])
+    dark_auto = auto.set_params(brightness=2.0 ** -5).emulate(X[:4])
+    assert dark_fixed.mean() < 0.5 * dark_auto.mean()
+    assert np.array_equal(dark_fixed, emulate(X[:4], "gray8", brightness=2.0 ** -5,
+                                              exposure="fixed"))
+    assert SlidingWindowDetector(fixed).exposure == "fixed"
+    assert SlidingWindowDetector(fixed, exposure="auto").exposure == "auto"
