@@ -462,3 +462,28 @@ def test_a_stored_result_with_negative_int_keys_is_reused(tmp_path):
     path = write_cached(tmp_path / "r.json", "key", result)
     back = read_cached(path, "key")
     assert back is not None and back["result"]["svm"]["brightness"]["-5"] == result["svm"]["brightness"][-5]
+
+
+def test_exposure_config_and_both_sweeps(tiny_config):
+    from analogfe.app.tasks import evaluate_svm, exposure_for, split_from_config
+    from analogfe.sensor import AutoExposure
+
+    cfg = load_config(tiny_config)
+    assert cfg["scene"]["exposure"] == "auto"  # the default
+    assert exposure_for(cfg) == AutoExposure() and exposure_for(cfg, "fixed") == "fixed"
+    cfg = load_config(tiny_config, overrides={"scene": {"exposure": "fixed", "ae_max_gain": 4.0}})
+    assert exposure_for(cfg, "auto") == AutoExposure(max_gain=4.0)
+    split = split_from_config(cfg, seed=0)
+    r = evaluate_svm(split, "lg1.5", cfg, seed=0)
+    assert r["exposure"] == "fixed" and r["model"].exposure == "fixed"
+    by = r["brightness_by_exposure"]
+    assert list(by) == ["fixed", "auto"] and r["brightness"] == by["fixed"]
+    for mode in by:
+        assert sorted(by[mode]) == [-2, 0, 1]
+        assert r["max_loss_by_exposure"][mode] == max(0.0, 100 * max(
+            by[mode][0] - a for a in by[mode].values()))
+    assert r["accuracy"] == by["fixed"][0] and r["max_loss"] == r["max_loss_by_exposure"]["fixed"]
+    for bad, exc in (({"exposure": "manual"}, ValueError), ({"ae_target": 0.0}, ValueError),
+                     ({"ae_max_gain": 0.5}, ValueError), ({"exposure": 1}, ValueError)):
+        with pytest.raises(exc, match="scene\\."):
+            load_config({"scene": bad})

@@ -150,6 +150,11 @@ SCHEMA = {
     "scene": {
         "signal_e": ("auto", _signal),               # electrons for a scene value of 1.0
         "brightness_exponents": (list(range(-5, 4)), _list_of(_int(-12, 12))),
+        # auto-exposure of the emulated camera (analogfe.sensor.AutoExposure): the
+        # models train in this mode; the brightness sweep runs in both
+        "exposure": ("auto", _choice(("auto", "fixed"))),
+        "ae_target": (0.18, _float(0.0, 1.0, low_open=True)),   # 18 % grey (ISO 2720)
+        "ae_max_gain": (16.0, _float(1.0, 1024.0)),             # analog gain 1-16x (AR0330)
     },
     "frontends": {
         "names": (["rgb8", "gray8", "lg1.5", "lg2.75"], _list_of(_frontend_name)),

@@ -8,14 +8,18 @@ import numpy as np
 from ..learn.selection import brightness_loss
 from .config import derive_seed, task_seed
 
-__all__ = ["split_from_config", "sensor_config_for", "signal_for", "frontend_for", "cell_size_for",
+__all__ = ["split_from_config", "sensor_config_for", "signal_for", "exposure_for",
+           "EXPOSURE_MODES", "frontend_for", "cell_size_for",
            "torch_threads", "holdout_statistics", "fit_svm_config", "evaluate_svm", "fit_resnet",
-           "network_profile", "evaluate_resnet", "evaluate_cost", "baseline_costs", "cost_ratios",
-           "deployed_cost_rows"]
+           "resnet_sweep", "network_profile", "evaluate_resnet", "evaluate_cost",
+           "baseline_costs", "cost_ratios", "deployed_cost_rows"]
 
 
 # --------------------------------------------------------------------------- data
-RESULT_VERSION = 3  # 2: average_power_mw; 3: bits_per_frame is the link bits
+RESULT_VERSION = 4  # 2: average_power_mw; 3: bits_per_frame is the link bits;
+#                     4: brightness_by_exposure (auto-exposure the default)
+#: The exposure modes every brightness sweep is evaluated in (``scene.exposure``).
+EXPOSURE_MODES = ("auto", "fixed")
 
 
 def _scene_split(scenes, test_size, seed, window):
@@ -120,6 +124,41 @@ def signal_for(config, sensor_config):
     return default_signal_e(sensor_config) if s == "auto" else float(s)
 
 
+def exposure_for(config, mode=None):
+    """The ``exposure=`` of the emulation for ``mode`` (default ``scene.exposure``).
+
+    ``"auto"``: an :class:`analogfe.sensor.AutoExposure` with ``scene.ae_target``
+    and ``scene.ae_max_gain`` (exposure limits: its defaults, 139 us to 100 ms);
+    ``"fixed"``: the nominal exposure at unity gain.
+    """
+    from .._validation import check_choice
+    from ..sensor.exposure import AutoExposure
+
+    s = config["scene"]
+    mode = s["exposure"] if mode is None else check_choice(mode, "mode", EXPOSURE_MODES)
+    if mode == "fixed":
+        return "fixed"
+    return AutoExposure(target=s["ae_target"], max_gain=s["ae_max_gain"])
+
+
+def _by_exposure(config, sweep):
+    """``{mode: {k: accuracy}}`` for both exposure modes, the configured one first;
+    ``sweep(exposure)`` returns one mode's ``{k: accuracy}``."""
+    mine = config["scene"]["exposure"]
+    modes = (mine,) + tuple(m for m in EXPOSURE_MODES if m != mine)
+    return {m: dict(sorted(sweep(exposure_for(config, m)).items())) for m in modes}
+
+
+def _sweep_result(config, by):
+    """The brightness entries of a result: the configured mode's ``brightness``
+    and ``max_loss``, and both modes' in ``brightness_by_exposure`` and
+    ``max_loss_by_exposure``."""
+    mine = config["scene"]["exposure"]
+    return {"exposure": mine, "brightness": by[mine], "max_loss": brightness_loss(by[mine])[0],
+            "brightness_by_exposure": by,
+            "max_loss_by_exposure": {m: brightness_loss(a)[0] for m, a in by.items()}}
+
+
 # --------------------------------------------------------------------------- models
 def frontend_for(name, config, sensor_config, seed):
     """The front end to emulate and the sensor config to pass with it.
@@ -159,7 +198,8 @@ def fit_svm_config(split, fe, fe_sc, config, sc, *, seed, cv_seed):
     fr = config["frontends"]
     clf = WakeUpClassifier(frontend=fe, sensor_config=fe_sc, seed=seed, scale=fr["scale"],
                            cell_size=cell_size_for(config, shape), method=fr["hog_method"],
-                           signal_e=signal_for(config, sc), max_iter=config["svm"]["max_iter"])
+                           signal_e=signal_for(config, sc), max_iter=config["svm"]["max_iter"],
+                           exposure=exposure_for(config))
     return fit_svm(clf, split.X_train, split.y_train, config["svm"]["C"],
                    C_grid=config["svm"]["C_grid"], cv_seed=cv_seed)
 
@@ -169,14 +209,19 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
 
     The classifier is :class:`analogfe.learn.classifier.WakeUpClassifier` (front end,
     HOG, linear SVM). With ``svm.C = "auto"`` C is chosen by 5-fold
-    cross-validation on the training split only.
+    cross-validation on the training split only. The classifier is trained
+    with the exposure mode ``scene.exposure`` and its brightness sweep is
+    evaluated in both modes (``"auto"``: auto-exposure per image, ``"fixed"``:
+    none).
 
     Returns
     -------
     result : dict
         ``accuracy`` and ``roc_auc`` (None for more than two classes) at k = 0,
-        ``brightness`` ({k: accuracy}),
-        ``max_loss`` (largest drop against k = 0, in points), ``C``,
+        ``exposure`` (the configured mode), ``brightness`` ({k: accuracy} in
+        that mode), ``max_loss`` (its largest drop against k = 0, in points),
+        ``brightness_by_exposure`` ({"auto": {k: accuracy}, "fixed": {k:
+        accuracy}}) and ``max_loss_by_exposure`` ({mode: points}), ``C``,
         ``n_features``, ``model`` (the fitted classifier), and with
         ``scenes`` (test scenes with boxes) ``ap``: PASCAL VOC average
         precision (area, IoU 0.5) of the sliding-window detector
@@ -195,16 +240,25 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
         pred = clf.predict(split.X_test)
         m = {"accuracy": float(np.mean(pred == np.asarray(split.y_test))), "roc_auc": None,
              "y_pred": pred}
-    acc = {0: float(m["accuracy"])}
     stats = holdout_statistics(split.y_test, m["y_pred"])
-    ks = sorted(set(config["scene"]["brightness_exponents"]) - {0})
-    for k in tqdm(ks, desc=f"{name} SVM brightness", disable=not progress, leave=False):
-        acc[k] = float(clf.set_params(brightness=2.0 ** k).score(split.X_test, split.y_test))
-    clf.set_params(brightness=1.0)
-    acc = dict(sorted(acc.items()))
-    loss = brightness_loss(acc)[0]
+    mine = clf.exposure
+    ks = sorted(set(config["scene"]["brightness_exponents"]) | {0})
+
+    def sweep(exposure):
+        acc = {}
+        for k in tqdm(ks, desc=f"{name} SVM brightness", disable=not progress, leave=False):
+            if k == 0 and exposure == mine:
+                acc[0] = float(m["accuracy"])  # measured above
+                continue
+            clf.set_params(brightness=2.0 ** k, exposure=exposure)
+            acc[k] = float(clf.score(split.X_test, split.y_test))
+        return acc
+
+    by = _by_exposure(config, sweep)
+    clf.set_params(brightness=1.0, exposure=mine)
     auc = None if m["roc_auc"] is None else float(m["roc_auc"])
-    out = {"accuracy": acc[0], "roc_auc": auc, "brightness": acc, "max_loss": loss,
+    out = {"accuracy": by[config["scene"]["exposure"]][0], "roc_auc": auc,
+           **_sweep_result(config, by),
            "C": float(clf.C), "n_features": int(clf.n_hog_features_), "model": clf, **stats}
     if scenes is not None and len(clf.classes_) == 2:
         from ..learn.detector import SlidingWindowDetector
@@ -265,11 +319,12 @@ def fit_resnet(split, fe, fe_sc, config, sc, *, seed, test_seed, ks, checkpoint_
                progress=False, resume=True):
     """Train the ResNet of ``config["resnet"]`` on one front end and sweep brightness.
 
-    Returns the :class:`~analogfe.learn.experiments.TrainedModel` and its test
-    accuracy at every brightness exponent of ``ks`` (``{k: accuracy}``).
+    Returns the :class:`~analogfe.learn.experiments.TrainedModel` (trained
+    with the exposure mode ``scene.exposure``) and its test accuracy at every
+    brightness exponent of ``ks`` (``{k: accuracy}``) in that mode.
     Training and sweep run on ``resnet.threads`` torch threads.
     """
-    from ..learn.experiments import brightness_sweep, train_frontend
+    from ..learn.experiments import train_frontend
 
     r = config["resnet"]
     with torch_threads(r["threads"]):
@@ -277,9 +332,21 @@ def fit_resnet(split, fe, fe_sc, config, sc, *, seed, test_seed, ks, checkpoint_
             split, fe, epochs=r["epochs"], width=r["width"], seed=seed,
             signal_e=signal_for(config, sc), sensor_config=fe_sc, checkpoint_dir=checkpoint_dir,
             batch_size=r["batch_size"], lr=r["lr"], weight_decay=r["weight_decay"],
-            patience=r["patience"] or None, progress=progress, resume=resume)
-        sw = brightness_sweep({tm.name: tm}, split.X_test, split.y_test, ks=ks, seed=test_seed)
-    return tm, {int(k): float(v) for k, v in sw["rows"][0]["accuracy"].items()}
+            patience=r["patience"] or None, progress=progress, resume=resume,
+            exposure=exposure_for(config))
+    return tm, resnet_sweep(tm, split, config, ks=ks, seed=test_seed)
+
+
+def resnet_sweep(tm, split, config, *, ks, seed, exposure=None):
+    """Test accuracy ``{k: accuracy}`` of a trained ResNet over ``ks``
+    (:func:`analogfe.learn.experiments.brightness_sweep`) with ``exposure``
+    (default: the mode it was trained with), on ``resnet.threads`` threads."""
+    from ..learn.experiments import brightness_sweep
+
+    with torch_threads(config["resnet"]["threads"]):
+        sw = brightness_sweep({tm.name: tm}, split.X_test, split.y_test, ks=ks, seed=seed,
+                              exposure=exposure)
+    return {int(k): float(v) for k, v in sw["rows"][0]["accuracy"].items()}
 
 
 def network_profile(model, height, width):
@@ -293,17 +360,26 @@ def network_profile(model, height, width):
 
 def evaluate_resnet(split, name, config, *, seed=0, checkpoint_dir=None, progress=False,
                     resume=True):
-    """Train the ResNet-10 on one front end; accuracy and the brightness sweep."""
+    """Train the ResNet-10 on one front end; accuracy and the brightness sweep.
+
+    Trained with the exposure mode ``scene.exposure``; the brightness sweep
+    is evaluated in both modes, as in :func:`evaluate_svm` (``brightness``,
+    ``max_loss``, ``brightness_by_exposure``, ``max_loss_by_exposure``).
+    """
     sc = sensor_config_for(config, split.X_train.shape[1:3], name)
     fe, fe_sc = frontend_for(name, config, sc, task_seed(seed, name, "resnet"))
     ks = sorted(set(config["scene"]["brightness_exponents"]) | {0})
+    test_seed = task_seed(seed, name, "test")
     tm, acc = fit_resnet(split, fe, fe_sc, config, sc, seed=task_seed(seed, name, "resnet"),
-                         test_seed=task_seed(seed, name, "test"), ks=ks,
+                         test_seed=test_seed, ks=ks,
                          checkpoint_dir=checkpoint_dir, progress=progress, resume=resume)
+    mine = config["scene"]["exposure"]
+    by = _by_exposure(config, lambda exposure: acc if exposure == tm.exposure else resnet_sweep(
+        tm, split, config, ks=ks, seed=test_seed, exposure=exposure))
     prof = network_profile(tm.model, *split.X_test.shape[1:3])
     frame = network_profile(tm.model, config["cost"]["height"], config["cost"]["width"])
-    return {"accuracy": acc[0], "brightness": acc, "max_loss": brightness_loss(acc)[0],
-            "model": tm, "params": prof["params"], "macs": prof["macs"],
+    return {"accuracy": by[mine][0], **_sweep_result(config, by), "model": tm,
+            "params": prof["params"], "macs": prof["macs"],
             "encoding": tm.encoding, "epochs_run": int(tm.result.epochs_run),
             "frame_profile": frame}
 
