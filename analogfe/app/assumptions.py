@@ -94,6 +94,15 @@ def assumptions(config, *, seeds, split=None, version=None):
     optics = ", ".join(f"{k} {v:g}" for k, v in DEFAULT_OPTICS.items())
     add("illuminance giving them", f"{lux:,.0f} lux",
         f"electrons_from_lux with {optics}")
+    from .tasks import exposure_for
+
+    ae = exposure_for(config, "auto")
+    add("exposure", f"models trained with {config['scene']['exposure']} exposure; every sweep "
+        "run with auto-exposure and with fixed exposure", "scene.exposure")
+    add("auto-exposure", f"mean metered to {ae.target:g} of the unity-gain saturation signal; "
+        f"exposure {ae.min_exposure_s * 1e6:.0f} us to {ae.max_exposure_s * 1e3:g} ms "
+        f"(nominal {ae.nominal_exposure_s * 1e3:g} ms) first, then analog gain 1 to "
+        f"{ae.max_gain:g}x (digital front ends only)", "analogfe.sensor.AutoExposure")
     add("brightness sweep", ", ".join(f"2^{k}" for k in sorted(config["scene"]["brightness_exponents"])),
         "scene light scaled before the sensor")
     c = config["cost"]

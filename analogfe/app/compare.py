@@ -77,8 +77,10 @@ COLUMNS = [
     ("svm_ap", "detector AP", ".3f"),
     ("resnet_accuracy", "ResNet-10 acc.", ".3f"),
     ("resnet_ci", "ResNet 95% CI"),
-    ("svm_brightness_loss", "SVM loss 2^k (pts)", ".1f"),
-    ("resnet_brightness_loss", "ResNet loss 2^k (pts)", ".1f"),
+    ("svm_brightness_loss", "SVM loss 2^k, AE (pts)", ".1f"),
+    ("svm_brightness_loss_fixed", "SVM loss 2^k, fixed exp. (pts)", ".1f"),
+    ("resnet_brightness_loss", "ResNet loss 2^k, AE (pts)", ".1f"),
+    ("resnet_brightness_loss_fixed", "ResNet loss 2^k, fixed exp. (pts)", ".1f"),
     ("bits_per_frame", "link bits/frame"),
     ("link_saving", "link saving x", ".2f"),
     ("memory_kib", "memory (KiB)", ",.1f"),
@@ -91,6 +93,11 @@ COLUMNS = [
 def _ratio_columns(baselines):
     """One energy-ratio column per baseline, named after it."""
     return [(f"energy_ratio_{b}", f"energy / {b}", ".3f") for b in baselines]
+
+
+def _loss(model_result, mode):
+    """The brightness loss of one model in exposure ``mode``, None if not swept."""
+    return model_result.get("max_loss_by_exposure", {}).get(mode)
 
 
 def result_rows(results, baselines):
@@ -113,7 +120,8 @@ def result_rows(results, baselines):
         row = {"frontend": name,
                "svm_accuracy": r["svm"]["accuracy"],
                "svm_ap": r["svm"].get("ap"),
-               "svm_brightness_loss": r["svm"]["max_loss"],
+               "svm_brightness_loss": _loss(r["svm"], "auto"),
+               "svm_brightness_loss_fixed": _loss(r["svm"], "fixed"),
                "n_test": r["svm"].get("n_test"),
                "bits_per_frame": c["bits_per_frame"],
                "memory_kib": svm["memory_bits"] / 8192.0,
@@ -125,7 +133,8 @@ def result_rows(results, baselines):
                        svm_balanced=r["svm"]["balanced_accuracy"])
         if "resnet" in r:
             row["resnet_accuracy"] = r["resnet"]["accuracy"]
-            row["resnet_brightness_loss"] = r["resnet"]["max_loss"]
+            row["resnet_brightness_loss"] = _loss(r["resnet"], "auto")
+            row["resnet_brightness_loss_fixed"] = _loss(r["resnet"], "fixed")
             n = r["svm"].get("n_test")
             if n:  # the same test images: the count of correct ones is accuracy x n
                 lo, hi = wilson_interval(int(round(row["resnet_accuracy"] * n)), n)
@@ -153,7 +162,7 @@ def _stage_figure(split, config, path, seed):
                        title=f"Every stage on one test image ({split.classes[int(split.y_test[i])]})")
 
 
-def _brightness_table(curves, lux0=None):
+def _brightness_table(curves, lux0=None, mode_label=None):
     """Accuracy per brightness exponent; ``lux0``: the illuminance of k = 0,
     which labels each column with its equivalent illuminance."""
     ks = sorted({k for ks_, _ in curves.values() for k in ks_})
@@ -166,19 +175,25 @@ def _brightness_table(curves, lux0=None):
     def head(k):
         return f"k={k}" if lux0 is None else f"k={k} ({lux0 * 2.0 ** k:,.3g} lx)"
 
-    return ("Accuracy at each brightness 2^k (equivalent scene illuminance)", rows,
+    what = f", {mode_label}" if mode_label else ""
+    return (f"Accuracy at each brightness 2^k{what} (equivalent scene illuminance)", rows,
             [("model", "front end, model")] + [(f"k={k}", head(k)) for k in ks])
 
 
-def _brightness_curves(results):
-    """``{"<front end> <model>": (ks, accuracies)}`` of every trained model."""
+def _brightness_curves(results, mode):
+    """``{"<front end> <model>": (ks, accuracies)}`` of every trained model,
+    its test sweep in exposure ``mode`` ("auto" or "fixed")."""
     curves = {}
     for name, r in results.items():
         for model, label in (("svm", "SVM"), ("resnet", "ResNet-10")):
-            if model in r:
-                b = {int(k): v for k, v in r[model]["brightness"].items()}
+            if model in r and mode in r[model].get("brightness_by_exposure", {}):
+                b = {int(k): v for k, v in r[model]["brightness_by_exposure"][mode].items()}
                 curves[f"{name} {label}"] = (sorted(b), [b[k] for k in sorted(b)])
     return curves
+
+
+#: The two exposure modes of every brightness sweep, as the report names them.
+EXPOSURE_LABELS = {"auto": "auto-exposure", "fixed": "fixed exposure"}
 
 
 def _report_plots(results, rows, curves, config, out, *, seed, split, has_rn):
@@ -207,9 +222,12 @@ def _report_plots(results, rows, curves, config, out, *, seed, split, has_rn):
         out / "accuracy_vs_energy.png", xlabel="energy per frame (uJ)", pareto=True,
         title="Accuracy vs energy per frame", chance=chance)))
     n_test = next((r["svm"]["n_test"] for r in results.values() if "n_test" in r["svm"]), None)
-    plots.append(("Accuracy vs brightness", plot_brightness(
-        curves, out / "accuracy_vs_brightness.png", group_by_first_word=True, n_test=n_test,
-        chance=chance)))
+    for mode, stem in (("auto", "accuracy_vs_brightness"), ("fixed", "accuracy_vs_brightness_fixed")):
+        if curves.get(mode):
+            lab = EXPOSURE_LABELS[mode]
+            plots.append((f"Accuracy vs brightness, {lab}", plot_brightness(
+                curves[mode], out / f"{stem}.png", group_by_first_word=True, n_test=n_test,
+                chance=chance, title=f"Accuracy vs brightness, {lab}")))
     plots.append(("Energy per frame by component", plot_energy_breakdown(
         {n: r["cost"]["hog-svm"]["components_pj"] for n, r in results.items()},
         out / "energy_breakdown.png", unit="uJ", scale=1e-6,
@@ -336,7 +354,7 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
             and (has_ap or c[0] != "svm_ap")]
     at = next(i for i, c in enumerate(cols) if c[0] == "energy_per_frame_uj") + 1
     cols[at:at] = _ratio_columns(config["cost"]["baselines"])
-    curves = _brightness_curves(results)
+    curves = {mode: _brightness_curves(results, mode) for mode in EXPOSURE_LABELS}
     plots = _report_plots(results, rows, curves, config, out, seed=seed, split=split,
                           has_rn=has_rn)
     intro, notes = _report_text(results, config, seed=seed, split=split, has_ap=has_ap)
@@ -347,7 +365,9 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
     assumed = assumptions(config, seeds=seeds, split=split)
     shape = (32, 32) if split is None else tuple(int(s) for s in split.X_test.shape[1:3])
     lux0 = white_light(config, shape)[1]
-    tables = [_difference_table(results), _brightness_table(curves, lux0),
+    tables = [_difference_table(results),
+              *(_brightness_table(curves[m], lux0, EXPOSURE_LABELS[m]) for m in EXPOSURE_LABELS
+                if curves[m]),
               _baseline_table(baselines),
               ("Assumptions", assumed, [("quantity", "quantity"), ("value", "value"),
                                         ("source", "source")])]
