@@ -75,6 +75,7 @@ COLUMNS = [
     ("svm_ci", "SVM 95% CI"),
     ("svm_balanced", "SVM bal. acc.", ".3f"),
     ("svm_ap", "detector AP", ".3f"),
+    ("svm_ap_ci", "AP 95% CI"),
     ("resnet_accuracy", "ResNet-10 acc.", ".3f"),
     ("resnet_ci", "ResNet 95% CI"),
     ("svm_brightness_loss", "SVM loss 2^k, AE (pts)", ".1f"),
@@ -127,6 +128,9 @@ def result_rows(results, baselines):
                "memory_kib": svm["memory_bits"] / 8192.0,
                "energy_per_frame_uj": svm["energy_per_frame_pj"] * 1e-6,
                "average_power_uw": svm["average_power_mw"] * 1e3}
+        if "ap_interval" in r["svm"]:
+            lo, hi = r["svm"]["ap_interval"]
+            row.update(svm_ap_low=lo, svm_ap_high=hi, svm_ap_ci=f"[{lo:.3f}, {hi:.3f}]")
         if "interval" in r["svm"]:
             lo, hi = r["svm"]["interval"]
             row.update(svm_accuracy_low=lo, svm_accuracy_high=hi, svm_ci=f"[{lo:.3f}, {hi:.3f}]",
@@ -259,8 +263,16 @@ def _report_text(results, config, *, seed, split, has_ap):
               "linear-SVM detector over the whole frame, from analogfe.system.cost); the CNN path "
               "runs the ResNet-10 over the whole frame instead.")]
     if has_ap:
+        shape = (32, 32) if split is None else tuple(int(v) for v in split.X_test.shape[1:3])
+        win, cell = "x".join(map(str, shape)), cell_size_for(config, shape)
+        n = next((r["svm"].get("n_test_scenes") for r in results.values()
+                  if "n_test_scenes" in r["svm"]), None)
         notes.append("Detector AP: PASCAL VOC average precision (area, IoU 0.5) of the sliding-window "
-                     "detector built on each wake-up SVM, on the test scenes.")
+                     f"detector built on each wake-up SVM, on the {n} test scenes, with a 95 % "
+                     "percentile-bootstrap interval over test scenes. The AP gap between front ends "
+                     f"depends on the objects' size in HOG cells (here {win} px windows of "
+                     f"{cell} px cells); examples/detection_vs_object_size.py measures the gap "
+                     "per object size with the released log-HOG features.")
     if any("resnet" in r for r in results.values()):
         r0 = next(r for r in results.values() if "resnet" in r)
         notes.append(f"ResNet-10: width {config['resnet']['width']}, {r0['resnet']['params']:,} "
@@ -287,6 +299,40 @@ def _difference_table(results):
     return ("SVM accuracy differences on the same test images (points)", rows,
             [("pair", "front ends"), ("diff", "difference", "+.1f"), ("ci", "95% CI (Newcombe)"),
              ("disc", "right only in first / second"), ("p", "McNemar p", ".3g"),
+             ("real", "interval excludes 0")])
+
+
+def _ap_difference_table(results, seed):
+    """Detector AP differences between front ends on the same test scenes:
+    paired percentile-bootstrap 95 % intervals (the same scene resamples for
+    every front end)."""
+    from itertools import combinations
+
+    from ..learn.metrics import ap_bootstrap
+    from .config import task_seed
+    from .tasks import AP_BOOTSTRAP
+
+    have = [n for n, r in results.items() if "detections" in r["svm"]]
+    if len(have) < 2:
+        return None
+    d0 = results[have[0]]["svm"]["detections"]
+    gt = [np.asarray(b, float).reshape(-1, 4) for b in d0["gt_boxes"]]
+    systems = [([np.asarray(b, float).reshape(-1, 4) for b in results[n]["svm"]["detections"]["boxes"]],
+                [np.asarray(v, float) for v in results[n]["svm"]["detections"]["scores"]])
+               for n in have]
+    ap, samples = ap_bootstrap(systems, gt, n_boot=AP_BOOTSTRAP, seed=task_seed(seed, "ap-bootstrap"))
+    idx = {n: i for i, n in enumerate(have)}
+    rows = []
+    for a, b in combinations(have, 2):
+        diff = samples[:, idx[b]] - samples[:, idx[a]]
+        lo, hi = np.nanpercentile(diff, [2.5, 97.5])
+        rows.append({"pair": f"{b} - {a}", "diff": ap[idx[b]] - ap[idx[a]],
+                     "ci": f"[{lo:+.3f}, {hi:+.3f}]",
+                     "real": "yes" if lo > 0 or hi < 0 else "no"})
+    n = len(gt)
+    return (f"Detector AP differences on the same {n} test scenes (paired bootstrap, "
+            f"{AP_BOOTSTRAP} resamples)", rows,
+            [("pair", "front ends"), ("diff", "AP difference", "+.3f"), ("ci", "95% CI"),
              ("real", "interval excludes 0")])
 
 
@@ -351,7 +397,7 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
     has_rn = any("resnet" in r for r in results.values())
     has_ap = any("ap" in r["svm"] for r in results.values())
     cols = [c for c in COLUMNS if (has_rn or not c[0].startswith(("resnet", "cnn")))
-            and (has_ap or c[0] != "svm_ap")]
+            and (has_ap or not c[0].startswith("svm_ap"))]
     at = next(i for i, c in enumerate(cols) if c[0] == "energy_per_frame_uj") + 1
     cols[at:at] = _ratio_columns(config["cost"]["baselines"])
     curves = {mode: _brightness_curves(results, mode) for mode in EXPOSURE_LABELS}
@@ -365,7 +411,8 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
     assumed = assumptions(config, seeds=seeds, split=split)
     shape = (32, 32) if split is None else tuple(int(s) for s in split.X_test.shape[1:3])
     lux0 = white_light(config, shape)[1]
-    tables = [_difference_table(results),
+    ap_table = _ap_difference_table(results, seed)
+    tables = [_difference_table(results), *([ap_table] if ap_table else []),
               *(_brightness_table(curves[m], lux0, EXPOSURE_LABELS[m]) for m in EXPOSURE_LABELS
                 if curves[m]),
               _baseline_table(baselines),

@@ -263,8 +263,23 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
     if scenes is not None and len(clf.classes_) == 2:
         from ..learn.detector import SlidingWindowDetector
 
-        out["ap"] = float(SlidingWindowDetector(clf).evaluate(scenes.images, scenes.boxes).ap)
+        from ..learn.metrics import ap_bootstrap
+
+        found = SlidingWindowDetector(clf).detect_batch(scenes.images)
+        dets = ([d.boxes for d in found], [d.scores for d in found])
+        ap, samples = ap_bootstrap([dets], scenes.boxes, n_boot=AP_BOOTSTRAP,
+                                   seed=task_seed(seed, "ap-bootstrap"))
+        lo, hi = np.nanpercentile(samples[:, 0], [2.5, 97.5])
+        out.update(ap=float(ap[0]), ap_interval=[float(lo), float(hi)],
+                   n_test_scenes=len(scenes.images),
+                   detections={"boxes": [np.round(b, 3).tolist() for b in dets[0]],
+                               "scores": [np.asarray(v, float).tolist() for v in dets[1]],
+                               "gt_boxes": [np.asarray(b, float).tolist() for b in scenes.boxes]})
     return out
+
+
+#: Resamples of the test scenes behind each detector AP interval.
+AP_BOOTSTRAP = 2000
 
 
 def holdout_statistics(y_true, y_pred):
