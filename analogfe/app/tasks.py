@@ -262,7 +262,6 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
            "C": float(clf.C), "n_features": int(clf.n_hog_features_), "model": clf, **stats}
     if scenes is not None and len(clf.classes_) == 2:
         from ..learn.detector import SlidingWindowDetector
-
         from ..learn.metrics import ap_bootstrap
 
         found = SlidingWindowDetector(clf).detect_batch(scenes.images)
