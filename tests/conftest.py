@@ -7,6 +7,7 @@ import pytest  # noqa: E402
 
 TINY_TOML = """
 [dataset]
+name = "lfw"
 max_images = 48
 
 [frontends]

@@ -7,7 +7,7 @@ from analogfe.app.config import load_config
 from analogfe.app.sweep import grid_points, point_label, run_sweep, valid_grid_keys
 
 SWEEP = {
-    "dataset": {"max_images": 40},
+    "dataset": {"name": "lfw", "max_images": 40},
     "svm": {"C": 0.1},
     "scene": {"brightness_exponents": [-1, 0]},
     "sweep": {"grid": {"bits": [2, 3], "scales": [[1], [1, 2]]}, "n_workers": 2},

@@ -97,13 +97,15 @@ def build_parser():
     t.add_argument("--frontend", required=True, metavar="NAME", help="rgb8, gray8, lg1.5, lg2.75")
     t.add_argument("--model", required=True, choices=("svm", "resnet10"))
     t.add_argument("--dataset", default=None, metavar="NAME|PATH",
-                   help="built-in name or dataset folder (default: the config's, else lfw)")
+                   help="built-in name or dataset folder (default: the config's, else "
+                        "wakeup-scenes; lfw: a quick one)")
     t.add_argument("--config", metavar="FILE", help="TOML configuration")
     t.add_argument("-o", "--output", metavar="DIR", default="analogfe-train", help="output folder")
 
     m = add("compare", "compare front ends against the RGB baseline and write a report (the main job)")
     m.add_argument("--dataset", default=None, metavar="NAME|PATH",
-                   help="built-in name or dataset folder (default: the config's, else lfw)")
+                   help="built-in name or dataset folder (default: the config's, else "
+                        "wakeup-scenes; lfw: a quick one)")
     m.add_argument("--config", metavar="FILE", help="TOML configuration")
     m.add_argument("-o", "--output", metavar="DIR", default="analogfe-out",
                    help="output folder (default analogfe-out)")

@@ -140,12 +140,14 @@ def _frontend_name(v, name):
 # holds SensorConfig fields and is validated by SensorConfig itself.
 SCHEMA = {
     "dataset": {
-        "name": ("lfw", _str),                       # a registered name or a path
+        # a registered name or a path; the default is the wake-up task (faces on natural
+        # photographs, 800 scenes: about 550 test crops and 200 test scenes with boxes)
+        "name": ("wakeup-scenes", _str),
         "test_size": (0.25, _float(0.05, 0.9)),
         "max_images": (0, _int(0, None)),            # 0: every image
         "image_size": ([], _size),                   # [] native, or [height, width]
         "window": ("auto", _auto_or(_int(8, 1024))),  # image / crop size ("auto": the dataset's)
-        "n_scenes": (200, _int(4, 100_000)),         # wake-up scenes generated (wakeup-scenes)
+        "n_scenes": (800, _int(4, 100_000)),         # wake-up scenes generated (wakeup-scenes)
     },
     "scene": {
         "signal_e": ("auto", _signal),               # electrons for a scene value of 1.0

@@ -319,8 +319,15 @@ def _sweep_report(rows, config, out, seed):
     ]
     intro = (f"Grid over {', '.join(config['sweep']['grid']) or 'nothing'} of front end "
              f"'{config['sweep']['base_frontend']}' on dataset '{config['dataset']['name']}', "
-             f"model {config['sweep']['model']}, seed {seed}; {len(rows)} points.")
+             f"model {config['sweep']['model']}, seed {seed}; {len(rows)} points. Link saving "
+             f"and energy / <baseline> (wake-up path) are against the baselines of "
+             f"cost.baselines at each point's frame size, listed with every assumption below.")
+    from .assumptions import assumptions
+
+    ratios = [(f"energy_ratio_{b}", f"energy / {b}", ".3f") for b in config["cost"]["baselines"]]
+    assumed = ("Assumptions", assumptions(config, seeds=[seed]),
+               [("quantity", "quantity"), ("value", "value"), ("source", "source")])
     md, html_ = write_report(out, title="analogfe sweep", intro=intro, rows=rows,
-                             columns=[("point", "grid point")] + _RESULT_COLUMNS, figures=plots,
-                             name="sweep")
+                             columns=[("point", "grid point")] + _RESULT_COLUMNS + ratios,
+                             figures=plots, tables=[assumed], name="sweep")
     return {"plots": [p for _, p in plots], "report_md": md, "report_html": html_}
