@@ -71,6 +71,8 @@ def simulate_stages(scene, config, *, cfa=None, seed=0, brightness=1.0, progress
     seed : int
     brightness : float
         Multiplies the electrons (clipped at full well), as in the sweep.
+        The exposure is the one given (no auto-exposure): a raw file
+        already carries the exposure it was taken with.
 
     Returns
     -------
