@@ -35,15 +35,17 @@ overridden from Python (``cost(..., link_pj_per_bit=4.0)``) or from a TOML
 file (:func:`load_cost_config`). Digital energies come from the 45 nm table of
 Horowitz and are moved to another node with :func:`analogfe.system.energy.node_scale`.
 
-HOG descriptor compression (Young et al., JSSC 2019, reproduced by
-:func:`hog_compression`): one 8 x 8 cell of 8-bit pixels is 512 bits. A
-log-gradient code pair can only point in a few directions: at 1.5 bits
-(codes in {-1, 0, 1}) the FHOG nearest-orientation rule reaches 4 of the 9
-unsigned bins (0, 40, 80, 140 degrees), at 2.75 bits all 9. With 5-bit bins
-at 1.5 b and 6-bit bins at 2.75 b (the word lengths are an estimate that
-fits the paper's figures; the paper does not state them) a cell's
-descriptor is 4 x 5 = 20 bits (512 / 20 = 25.6x, paper: 25x) or
-9 x 6 = 54 bits (512 / 54 = 9.5x, paper: 9.5x).
+HOG descriptor compression (Young et al., JSSC 2019; :func:`hog_compression`):
+one 8 x 8 cell of 8-bit pixels is 512 bits. A log-gradient code pair can only
+point in a few directions: at 1.5 bits (codes in {-1, 0, 1}) the FHOG
+nearest-orientation rule reaches 4 of the 9 unsigned bins (0, 40, 80, 140
+degrees), at 2.75 bits all 9. A bin must hold the votes of all 64 pixels of
+a cell, each at most the largest L1 magnitude of a code pair (2 at 1.5 b, 6 at
+2.75 b), so its word is derived, not chosen: 8 bits at 1.5 b and 9 at 2.75 b
+(:func:`analogfe.features.bits.bin_word_bits`). A cell's descriptor is then
+4 x 8 = 32 bits (512 / 32 = 16x) or 9 x 9 = 81 bits (6.3x). The paper reports
+25x and 9.5x, which need 5- and 6-bit bins (a bin that saturates or drops low
+bits; the paper does not say); ``hog_bin_bits=5`` / ``6`` reproduces them.
 
 What the presets reproduce (tests/test_system.py checks each):
 
@@ -53,13 +55,14 @@ What the presets reproduce (tests/test_system.py checks each):
 - ``conventional``: sensor + link 700 pJ/pixel, of which the ADCs take 84 %
   and the I/O 14 % (published: 0.70 nJ/pixel, 70-85 % and 10-15 % [2]; the
   column ADC FoM is calibrated to it).
-- Back-end detection energy (HOG + detector) 3.6x lower with 1.5-bit codes
-  than with an 8-bit gray image at QVGA (paper: an estimated 3.3x [1, 2]).
-  Assumed: the same streaming FHOG and 16 x 8-cell linear detector on both,
-  memories costed by size from the 45 nm table. The savings come from what
-  the codes remove: no pixel rows to buffer, narrower histogram
-  accumulators, 4 reachable bins of 5 bits instead of 9 of 8 bits (feature
-  reads per window, weights, MAC width), and no per-pixel orientation
+- Back-end detection energy (HOG + detector) 3.0x lower with 1.5-bit codes
+  than with an 8-bit gray image at QVGA with the derived 8-bit bins (paper:
+  an estimated 3.3x [1, 2]; 3.6x with the 5-bit bins its compression figure
+  implies). Assumed: the same streaming FHOG and 16 x 8-cell linear
+  detector on both, memories costed by size from the 45 nm table. The
+  savings come from what the codes remove: no pixel rows to buffer,
+  narrower histogram accumulators, 4 reachable bins instead of 9 (feature
+  reads per window, weights, MACs), and no per-pixel orientation
   arithmetic (a table lookup).
 
 References
@@ -80,7 +83,7 @@ from dataclasses import dataclass, field
 import tomllib
 
 from .._validation import check_choice, check_float, check_int, check_ints, check_keys
-from ..features.bits import code_bits, reachable_bins
+from ..features.bits import bin_word_bits, reachable_bins
 from ..frontend.registry import frontend_spec, make_frontend
 from ..sensor.model import SensorConfig
 from ..system import energy as E
@@ -300,7 +303,8 @@ def _hog_design(fe, p):
         mults, adds, op_bits = 2 * ch + 18, 3 * ch + (ch - 1) + 9 + 8 + 1, 9
     else:
         bins = reachable_bins(fe.levels, p.hog_orientations)
-        fbits = p.hog_bin_bits if p.hog_bin_bits is not None else code_bits(fe.levels) + 3
+        fbits = p.hog_bin_bits if p.hog_bin_bits is not None \
+            else bin_word_bits(fe.levels, p.cell_size)
         # The code pair indexes a levels^2-entry table (bin, L1 magnitude): one
         # lookup and one histogram vote, counted as two adds.
         mults, adds, op_bits = 0, 2, fbits

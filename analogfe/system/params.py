@@ -127,8 +127,10 @@ class CostParams:
     cell_size, hog_orientations : int
         HOG cell (8 pixels) and unsigned orientation bins (9).
     hog_bin_bits : int or None
-        Word length of a histogram bin of a log-gradient descriptor
-        (None: code bits + 3, i.e. 5 at 1.5 b, 6 at 2.75 b; an estimate).
+        Word length of a histogram bin of a log-gradient descriptor (None:
+        derived, the narrowest word that holds a cell's largest vote sum,
+        :func:`analogfe.features.bits.bin_word_bits`: 8 bits at 1.5 b, 9 at
+        2.75 b with 8-pixel cells; 5 and 6 reproduce the paper's 25x / 9.5x).
     feature_bits : int
         Word length of a digital (8-bit image) HOG feature (8).
     weight_bits : int
