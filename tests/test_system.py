@@ -151,7 +151,8 @@ def test_isp_components_by_hand():
 def test_detector_components_by_hand():
     h, w = 136, 80  # 17 x 10 cells: (17-16+1) x (10-8+1) = 6 windows of 16 x 8 cells
     n = h * w
-    dig = S.cost(counts(pixels=n, conv=n, adc_bits=10 * n, codes=n, bits=8 * n), h, w, 30.0)
+    dig = S.cost(counts(pixels=n, conv=n, adc_bits=10 * n, codes=n, bits=8 * n), h, w, 30.0,
+                 pyramid_scales=(1,))
     assert comp(dig, "detector MACs").ops == 6 * 128 * 9
     assert comp(dig, "detector MACs").energy_pj == pytest.approx(6 * 128 * 9 * 0.26)
     f = comp(dig, "detector features")
@@ -164,7 +165,7 @@ def test_detector_components_by_hand():
     assert hist.memory_bits == 10 * 9 * 16  # 16-bit accumulators, one cell row
     assert comp(dig, "HOG line buffer").memory_bits == 2 * w * 8
     st = S.cost(counts(pixels=n, conv=n, adc_bits=10 * n, codes=n, bits=8 * n), h, w, 30.0,
-                weight_stationary=True)
+                weight_stationary=True, pyramid_scales=(1,))
     assert comp(st, "detector weights").bits == 128 * 9 * 8
 
     lg = S.cost(counts(pixels=n, comps=4 * n, codes=2 * n, bits=4 * n, levels=3), h, w, 30.0)
@@ -178,6 +179,28 @@ def test_detector_components_by_hand():
     assert comp(lg5, "detector features").memory_bits == 16 * 10 * 20
     assert comp(lg, "HOG histograms").memory_bits == 10 * 4 * 8  # 8-bit: 64 votes of <= 2
     assert "HOG line buffer" not in [c.name for c in lg.components]
+
+
+def test_digital_pyramid_by_hand():
+    """An 8-bit front end searches an image pyramid: every level k > 1 is
+    filtered (15 MACs at 16 bits per output pixel) and gets its HOG and windows."""
+    from analogfe.system import energy as E
+
+    h, w = 136, 80
+    n = h * w
+    c = counts(pixels=n, conv=n, adc_bits=10 * n, codes=n, bits=8 * n)
+    one = S.cost(c, h, w, 30.0, pyramid_scales=(1,))
+    two = S.cost(c, h, w, 30.0, pyramid_scales=(1, 2))
+    px2 = (h // 2) * (w // 2)
+    pc = comp(two, "pyramid compute")
+    assert pc.ops == px2 * 15
+    assert pc.energy_pj == pytest.approx(px2 * 15 * E.mac_pj(16, 16, 1.0, E.ADD8_PJ, E.MULT8_PJ))
+    assert comp(two, "pyramid line buffer").memory_bits == 5 * w * 8
+    # level 2: 8 x 5 cells, too few rows for a 16 x 8 window: cells written, no window
+    assert comp(two, "detector features").bits == comp(one, "detector features").bits + 40 * 72
+    assert comp(two, "detector MACs").ops == comp(one, "detector MACs").ops
+    assert "pyramid compute" not in [x.name for x in one.components]
+    assert two.energy_pj > one.energy_pj
 
 
 def test_cnn_profile_by_hand():
@@ -303,6 +326,7 @@ DIG = counts(pixels=100, conv=100, adc_bits=1000, codes=100, bits=800)
     ("weight_stationary", 2), ("weight_stationary", "yes"),
     ("isp_location", 3), ("cell_size", 8.0), ("hog_bin_bits", 1.5),
     ("window_cells", "ab"), ("cnn_input_shape", 5), ("cnn", 5),
+    ("pyramid_scales", 2), ("pyramid_scales", (1, 2.0)), ("pyramid_macs_per_pixel", 1.5),
 ])
 def test_cost_params_types(key, value):
     # flags must be real booleans ("no" was taken as True); ints must be ints
@@ -332,6 +356,8 @@ def test_cost_params_types(key, value):
     ("feature_bits", 10**9, "feature_bits"), ("weight_bits", 65, "weight_bits"),
     ("window_cells", (0, 8), "window_cells\\[0\\]"), ("window_cells", (16,), "window_cells"),
     ("window_cells", (10**9, 8), "window_cells\\[0\\]"),
+    ("pyramid_scales", (0, 2), "pyramid_scales"), ("pyramid_scales", (1, 1), "pyramid_scales"),
+    ("pyramid_macs_per_pixel", -1, "pyramid_macs_per_pixel"),
     ("window_stride_cells", 0, "window_stride_cells"),
     ("cnn_activation_word_bits", 10**9, "cnn_activation_word_bits"),
     ("cnn_input_shape", (1, 2), "cnn_input_shape"), ("cnn_input_shape", (0, 8, 8), "cnn_input_shape"),
@@ -422,10 +448,12 @@ def test_costs_finite_at_every_range_limit():
     # every parameter at its upper (or lower) limit, the largest frame, rate
     # and counts: every figure finite and >= 0
     from analogfe.system.params import RANGES
-    top = {k: hi for k, (lo, hi) in RANGES.items() if k not in ("window_cells", "cnn_input_shape")}
+    seqs = ("window_cells", "cnn_input_shape", "pyramid_scales")  # sequences: their own bounds
+    top = {k: hi for k, (lo, hi) in RANGES.items() if k not in seqs}
     top["enob_loss_bits"] = 0.0
-    bottom = {k: lo for k, (lo, hi) in RANGES.items()
-              if k not in ("window_cells", "cnn_input_shape", "adc_enob")}
+    top["pyramid_scales"] = (1, 2, 1024)
+    bottom = {k: lo for k, (lo, hi) in RANGES.items() if k not in seqs + ("adc_enob",)}
+    bottom["pyramid_scales"] = (1,)
     big = 1e18
     fes = [counts(pixels=big, conv=big / 24, adc_bits=big, binned=big, codes=big, bits=big, channels=64),
            counts(pixels=big, comps=big, binned=big, codes=big, bits=big, levels=255)]

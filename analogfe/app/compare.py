@@ -19,6 +19,7 @@ import numpy as np
 from .._io import atomic_write_json, read_cached, write_cached
 from .config import config_hash, load_config
 from .tasks import (
+    COST_VERSION,
     RESULT_VERSION,
     baseline_costs,
     cell_size_for,
@@ -87,7 +88,7 @@ COLUMNS = [
     ("memory_kib", "memory (KiB)", ",.1f"),
     ("energy_per_frame_uj", "SVM path uJ/frame", ",.1f"),
     ("cnn_energy_per_frame_uj", "CNN path uJ/frame", ",.0f"),
-    ("average_power_uw", "avg power (uW)", ",.1f"),
+    ("average_power_uw", "avg power, dynamic (uW)", ",.1f"),
 ]
 
 
@@ -261,7 +262,16 @@ def _report_text(results, config, *, seed, split, has_ap):
              ("Energy per frame, memory and average power are those of the always-on wake-up path "
               "(sensor and front end, link, ISP for the 8-bit front ends, HOG and a sliding-window "
               "linear-SVM detector over the whole frame, from analogfe.system.cost); the CNN path "
-              "runs the ResNet-10 over the whole frame instead.")]
+              "runs the ResNet-10 over the whole frame instead. Only dynamic energy is modelled "
+              "(no static, bias or leakage power), so the average power is a lower bound, "
+              "loosest at low frame rates."),
+             _memory_note(config),
+             ("Calibration: the log-ratio converter's energy per decision "
+              f"({_rdc(config):g} pJ) is calibrated so that the JSSC 2019 chip comes out at its "
+              "measured 99 pJ/pixel given an assumed 10 pJ pixel read and the link energy; the "
+              "commercial column-ADC FoM likewise to 0.70 nJ/pixel. Both therefore depend on the "
+              "assumed link energy: the sensitivity table recomputes every ratio at 4, 10, 14 "
+              "and 20 pJ/bit.")]
     if has_ap:
         shape = (32, 32) if split is None else tuple(int(v) for v in split.X_test.shape[1:3])
         win, cell = "x".join(map(str, shape)), cell_size_for(config, shape)
@@ -348,15 +358,71 @@ def _chance_note(results):
             "(table below); a difference whose interval includes 0 is not shown to be real.")
 
 
+def _rdc(config):
+    from ..system.params import CostParams
+
+    return CostParams(**dict(config["cost"]["options"])).rdc_pj_per_comparison
+
+
+def _memory_note(config):
+    """Where the first baseline's frame buffer sits, and where its memory
+    energy steps (memories are costed by size from Horowitz's table)."""
+    from ..system.baseline import get_baseline
+    from ..system.energy import memory_level
+
+    c = config["cost"]
+    b = get_baseline(c["baselines"][0])
+    opts = dict(c["options"])
+
+    def per_pixel(h, w):
+        r = b.cost(h, w, c["fps"], "hog-svm", **opts)
+        fb = next((x for x in r.components if x.name == "frame buffer"), None)
+        return r.energy_pj / (h * w), fb
+
+    here, fb = per_pixel(c["height"], c["width"])
+    if fb is None:
+        return ("The baselines write no frame buffer (cost option frame_buffer = false).")
+    h, w = c["height"], c["width"]
+    while memory_level(fb.memory_bits) != "DRAM" and h < 16384:  # the next size up that steps
+        h, w = h + c["height"] // 2, w + c["width"] // 2
+        _, fb2 = per_pixel(h, w)
+        if memory_level(fb2.memory_bits) != memory_level(fb.memory_bits):
+            break
+    there, fb2 = per_pixel(h, w)
+    return (f"Memory: the 8-bit front ends write their ISP output to an assumed full-frame buffer "
+            f"and read it back once (cost option frame_buffer): {fb.memory_bits / 8192:,.1f} KiB of "
+            f"baseline {b.name}'s memory here, in a {memory_level(fb.memory_bits)} SRAM. Memories are "
+            f"costed by size in steps (Horowitz's 8 KB, 32 KB and 1 MB SRAM arrays, DRAM above), so "
+            f"at {w}x{h} the buffer moves to {memory_level(fb2.memory_bits)} and the baseline's energy "
+            f"per pixel steps from {here:,.0f} to {there:,.0f} pJ.")
+
+
+def _sensitivity_table(config):
+    """The energy ratios at 4, 10, 14 and 20 pJ/bit of link energy."""
+    from ..system.baseline import get_baseline
+    from .tasks import link_sensitivity
+
+    rows = link_sensitivity(config)
+    names = list(dict.fromkeys(config["frontends"]["names"]))
+    cols = [("link_pj_per_bit", "link (pJ/bit)", ".0f"), ("rdc_pj", "comparator (pJ)", ".2f"),
+            ("commercial_fom_fj", "commercial ADC (fJ/step)", ",.0f")]
+    cols += [(f"{n}/{b}", f"{n} / {b}", ".3f") for b in config["cost"]["baselines"] for n in names
+             if n != get_baseline(b).frontend]  # the baseline's own front end is 1 by construction
+    return ("Sensitivity of the energy ratios to the link energy (the comparator energy and the "
+            "commercial ADC FoM recalibrated to their chips at each link energy)", rows, cols)
+
+
 def _baseline_table(baselines):
     rows = [{"baseline": name, "bits": b["bits_per_frame"],
              "uj": b["energy_per_frame_pj"] * 1e-6, "kib": b["memory_bits"] / 8192.0,
-             "fom": b["baseline"]["adc_fom_fj"], "source": b["baseline"]["source"]}
+             "fom": b["baseline"]["adc_fom_fj"], "source": b["baseline"]["source"],
+             "footing": b["baseline"]["footing"]}
             for name, b in baselines.items()]
-    return ("Baselines (wake-up path, same frame and rate)", rows,
+    return ("Baselines (wake-up path, same frame and rate; the 8-bit front ends are costed on "
+            "the first one's ADC, and on each one's ADC for its ratio)", rows,
             [("baseline", "baseline"), ("bits", "link bits/frame"), ("uj", "uJ/frame", ",.2f"),
              ("kib", "memory (KiB)", ",.1f"), ("fom", "ADC FoM (fJ/step)", ",.0f"),
-             ("source", "ADC FoM source")])
+             ("source", "ADC FoM source"), ("footing", "footing against the log converter")])
 
 
 def _seed_table(per_seed):
@@ -415,7 +481,7 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
     tables = [_difference_table(results), *([ap_table] if ap_table else []),
               *(_brightness_table(curves[m], lux0, EXPOSURE_LABELS[m]) for m in EXPOSURE_LABELS
                 if curves[m]),
-              _baseline_table(baselines),
+              _baseline_table(baselines), _sensitivity_table(config),
               ("Assumptions", assumed, [("quantity", "quantity"), ("value", "value"),
                                         ("source", "source")])]
     if len(seeds) > 1:
@@ -511,7 +577,7 @@ def _run_seed(config, out, seed, *, progress, fresh):
         key = _frontend_hash(config, name, seed)
         path = out / "results" / f"seed{seed}" / f"{name}.json"
         stored = None if fresh else read_cached(path, key, required=("frontend", "svm", "cost"))
-        cost_key = config_hash(config, "cost")
+        cost_key = config_hash(config, "cost", extra={"cost_version": COST_VERSION})
         if stored is not None:
             r = stored["result"]
             reused.append(name)

@@ -185,8 +185,9 @@ SCHEMA = {
         "width": (320, _int(8, 16384)),
         "fps": (1.0, _float(0.0, 10000.0, low_open=True)),
         # the digital pipelines every ratio is taken against (system.BASELINES); the first
-        # is the denominator of the main ratios, every one gets an energy column
-        "baselines": (["survey-adc", "commercial-adc"], _baselines),
+        # is the denominator of the main ratios and gives the 8-bit front ends their ADC;
+        # every one gets an energy column
+        "baselines": (["commercial-adc", "survey-adc"], _baselines),
         "options": ({}, _cost_options),              # CostParams overrides for system.cost
     },
     "sweep": {

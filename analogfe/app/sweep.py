@@ -45,7 +45,7 @@ from .tasks import (
 
 __all__ = ["grid_points", "valid_grid_keys", "run_point", "run_sweep", "point_label"]
 
-POINT_VERSION = 3  # 2: power in mW; 3: link bits and ratios to the named baselines
+POINT_VERSION = 4  # 2: power in mW; 3: link bits and ratios to the baselines; 4: cost model v2
 _NOT_PARAMS = {"self", "seed", "sensor_config", "sensor", "kwargs", "kw"}
 
 
@@ -179,7 +179,7 @@ def run_point(point, config, seed=0):
 _RESULT_COLUMNS = [("accuracy", "accuracy"), ("max_loss", "max loss 2^k (pts)"),
                    ("bits_per_frame", "link bits/frame"), ("link_saving", "link saving x"),
                    ("memory_kib", "memory (KiB)"), ("energy_per_frame_uj", "energy/frame (uJ)"),
-                   ("average_power_uw", "avg power (uW)")]
+                   ("average_power_uw", "avg power, dynamic (uW)")]
 
 
 #: What a stored point must hold to be reused.

@@ -18,6 +18,10 @@ __all__ = ["split_from_config", "sensor_config_for", "signal_for", "exposure_for
 # --------------------------------------------------------------------------- data
 RESULT_VERSION = 4  # 2: average_power_mw; 3: bits_per_frame is the link bits;
 #                     4: brightness_by_exposure (auto-exposure the default)
+#: Version of the cost figures of a stored result; a change recomputes the
+#: costs (cheap) and keeps the accuracies. 2: 8-bit front ends on each
+#: baseline's ADC, derived HOG bin words, pyramid of the 8-bit front ends.
+COST_VERSION = 2
 #: The exposure modes every brightness sweep is evaluated in (``scene.exposure``).
 EXPOSURE_MODES = ("auto", "fixed")
 
@@ -434,7 +438,10 @@ def evaluate_cost(name, config, *, cnn_profile=None):
         (e.g. 24-bit RGB); and per back end (``"hog-svm"``, ``"cnn"``):
         ``energy_per_frame_pj``, ``average_power_mw``, ``memory_bits``,
         ``link_bits``, ``data_rate_mbps``, ``components_pj`` (name -> pJ),
-        ``stages_pj``.
+        ``stages_pj``; ``energy_by_baseline_pj``: the wake-up path's energy
+        with the linear ADC of each baseline of ``cost.baselines``. The
+        8-bit front ends are costed with the first baseline's ADC unless
+        ``[cost.options]`` sets ``adc_fom_fj``.
     """
     from ..frontend.registry import make_frontend
     from ..system import model as system
@@ -448,11 +455,26 @@ def evaluate_cost(name, config, *, cnn_profile=None):
     backends = {"hog-svm": {}}
     if cnn_profile is not None:
         backends["cnn"] = {"cnn": {k: cnn_profile[k] for k in ("params", "macs", "activation_bits")}}
+    opts = dict(c["options"])
     for backend, extra in backends.items():
-        r = system.cost(fe, h, w, c["fps"], backend, name=name, **{**dict(c["options"]), **extra})
+        r = system.cost(fe, h, w, c["fps"], backend, name=name,
+                        **{**_adc_of(c["baselines"][0], opts), **opts, **extra})
         out[backend] = _summary(r)
     out["bits_per_frame"] = int(round(out["hog-svm"]["link_bits"]))
+    # the wake-up path on the ADC of each baseline, for the ratio to that baseline
+    out["energy_by_baseline_pj"] = {
+        b: float(system.cost(fe, h, w, c["fps"], "hog-svm", **{**_adc_of(b, opts), **opts}).energy_pj)
+        for b in c["baselines"]}
     return out
+
+
+def _adc_of(baseline, options):
+    """The linear ADC figure of merit of ``baseline``, unless the cost options
+    set one: an 8-bit front end is costed with the ADC of the baseline it is
+    compared with (a log-gradient front end has no linear ADC)."""
+    from ..system.baseline import get_baseline
+
+    return {} if "adc_fom_fj" in options else {"adc_fom_fj": get_baseline(baseline).adc_fom_fj}
 
 
 def baseline_costs(config, height=None, width=None):
@@ -484,15 +506,16 @@ def baseline_costs(config, height=None, width=None):
 def cost_ratios(cost, baselines):
     """``link_saving`` (baseline link bits / these) against the first baseline
     and ``energy_ratio_<baseline>`` (this wake-up path's energy / the
-    baseline's) for every baseline; ``cost`` from :func:`evaluate_cost`,
-    ``baselines`` from :func:`baseline_costs`."""
+    baseline's) for every baseline, an 8-bit front end costed on that
+    baseline's ADC; ``cost`` from :func:`evaluate_cost`, ``baselines`` from
+    :func:`baseline_costs`."""
     out = {}
     for i, (name, b) in enumerate(baselines.items()):
         if i == 0:
             out["link_saving"] = b["bits_per_frame"] / cost["bits_per_frame"] \
                 if cost["bits_per_frame"] else float("inf")
-        out[f"energy_ratio_{name}"] = cost["hog-svm"]["energy_per_frame_pj"] \
-            / b["energy_per_frame_pj"]
+        mine = cost.get("energy_by_baseline_pj", {}).get(name, cost["hog-svm"]["energy_per_frame_pj"])
+        out[f"energy_ratio_{name}"] = mine / b["energy_per_frame_pj"]
     return out
 
 
@@ -514,5 +537,60 @@ def deployed_cost_rows(config, names=None):
                      "energy_per_frame_uj": c["hog-svm"]["energy_per_frame_pj"] * 1e-6,
                      "average_power_uw": c["hog-svm"]["average_power_mw"] * 1e3,
                      **cost_ratios(c, baselines)})
+    return rows
+
+
+#: Link energies of the sensitivity table, pJ/bit: HBM2-class 4, the
+#: default optimised DRAM I/O 10, GDDR5-class 14, unoptimised DRAM I/O 20
+#: (:data:`analogfe.system.energy.LINK_PJ_PER_BIT` gives the sources).
+LINK_SENSITIVITY_PJ = (4.0, 10.0, 14.0, 20.0)
+
+
+def link_sensitivity(config, links=LINK_SENSITIVITY_PJ):
+    """Every front end's energy ratio to every baseline at other link energies.
+
+    The comparator energy of the log-ratio converter and the commercial
+    column-ADC FoM are calibrated to measured chips *given* the link energy
+    (:func:`analogfe.system.energy.rdc_pj_calibrated`,
+    :func:`~analogfe.system.energy.conventional_adc_fom_calibrated`), so both
+    are recalibrated at each link energy; the survey ADC is not. Options that
+    set ``rdc_pj_per_comparison`` or ``adc_fom_fj`` keep them fixed.
+
+    Returns
+    -------
+    list of dict
+        One row per link energy: ``link_pj_per_bit``, ``rdc_pj``,
+        ``commercial_fom_fj`` and ``<front end>/<baseline>`` ratios.
+    """
+    import dataclasses
+
+    from ..frontend.registry import make_frontend
+    from ..system import energy as E
+    from ..system import model as system
+    from ..system.baseline import get_baseline
+
+    c = config["cost"]
+    h, w, fps = c["height"], c["width"], c["fps"]
+    opts = dict(c["options"])
+    readout = opts.get("pixel_readout_pj", E.PIXEL_READOUT_PJ)
+    names = list(dict.fromkeys(config["frontends"]["names"]))
+    fes = {n: make_frontend(n, sensor_config=sensor_config_for(config, (h, w), n), seed=0,
+                            **config["frontends"]["options"].get(n, {})) for n in names}
+    rows = []
+    for link in links:
+        rdc = opts.get("rdc_pj_per_comparison", E.rdc_pj_calibrated(link, readout))
+        fom = E.conventional_adc_fom_calibrated(link, readout)
+        o = {**opts, "link_pj_per_bit": link, "rdc_pj_per_comparison": rdc}
+        row = {"link_pj_per_bit": link, "rdc_pj": rdc, "commercial_fom_fj": fom}
+        for bname in c["baselines"]:
+            b = get_baseline(bname)
+            if bname == "commercial-adc" and "adc_fom_fj" not in opts:
+                b = dataclasses.replace(b, adc_fom_fj=fom)
+            base = b.cost(h, w, fps, "hog-svm", **o).energy_pj
+            adc = {} if "adc_fom_fj" in opts else {"adc_fom_fj": b.adc_fom_fj}
+            for n, fe in fes.items():
+                e = system.cost(fe, h, w, fps, "hog-svm", **{**o, **adc}).energy_pj
+                row[f"{n}/{bname}"] = e / base
+        rows.append(row)
     return rows
 

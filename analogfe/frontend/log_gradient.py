@@ -20,7 +20,6 @@ doi:10.1109/JSSC.2019.2937437
 from __future__ import annotations
 
 import copy
-
 import math
 import os
 

@@ -10,8 +10,8 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["classifier", "dataset", "detector", "encodings", "experiments", "metrics", "models", "selection",
-                "stats", "train", "wakeup"],
+    submodules=["classifier", "dataset", "detector", "encodings", "experiments", "metrics", "models",
+                "selection", "stats", "train", "wakeup"],
     submod_attrs={
         "classifier": ["WakeUpClassifier", "check_images"],
         "detector": ["Detections", "DETECTOR_MODES", "SlidingWindowDetector", "train_detector"],

@@ -49,7 +49,8 @@ def item_seed(seed, index):
     indices get unrelated streams and the result does not depend on the order
     in which items are read (shuffling, several DataLoader workers).
     """
-    return int(np.random.SeedSequence([int(seed), int(index)]).generate_state(1, np.uint64)[0] >> np.uint64(1))
+    state = np.random.SeedSequence([int(seed), int(index)]).generate_state(1, np.uint64)[0]
+    return int(state >> np.uint64(1))
 
 
 def codes_to_array(output, scale_index=0):
@@ -259,7 +260,8 @@ class EmulatedDataset(torch.utils.data.Dataset):
         else:
             s = check_array(signal_e, "signal_e", ndim=(0, 1), dtype=np.float64, nonnegative=True)
             if s.ndim == 1 and len(s) != len(self.images):
-                raise ValueError(f"signal_e must be a scalar or have {len(self.images)} entries, got {len(s)}")
+                raise ValueError(f"signal_e must be a scalar or have {len(self.images)} entries, "
+                                 f"got {len(s)}")
             self.signal_e = s
         self.cache_dir = None if cache_dir is None else Path(os.fspath(cache_dir))
         if self.cache_dir is not None:

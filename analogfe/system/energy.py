@@ -54,6 +54,10 @@ __all__ = [
     "memory_level",
     "walden_pj",
     "SOURCES",
+    "JSSC_PJ_PER_PIXEL",
+    "COMMERCIAL_PJ_PER_PIXEL",
+    "rdc_pj_calibrated",
+    "conventional_adc_fom_calibrated",
 ]
 
 # --------------------------------------------------------------------------
@@ -242,6 +246,54 @@ def walden_pj(enob, fom_fj=ADC_FOM_FJ):
     15.36
     """
     return fom_fj * 1e-3 * math.pow(2.0, enob)
+
+
+#: The measured energy of the log-gradient chip in its 1.5-bit single-scale
+#: mode [4], pJ/pixel, and of the commercial sensor it is compared with [5].
+JSSC_PJ_PER_PIXEL: Final[float] = 99.0
+COMMERCIAL_PJ_PER_PIXEL: Final[float] = 700.0
+
+
+def rdc_pj_calibrated(link_pj_per_bit=LINK_PJ_PER_BIT, pixel_readout_pj=PIXEL_READOUT_PJ):
+    """The comparator energy that :data:`RDC_PJ_PER_COMPARISON` would be with
+    another assumed link or pixel read, pJ per decision.
+
+    The calibration of [4]: each pixel is read once, sends 2 codes x 2 bits
+    over the link and needs 4 decisions, and the whole costs 99 pJ:
+    ``(99 - pixel_readout_pj - 4 link_pj_per_bit) / 4``. 12.25 pJ at 10 pJ/bit;
+    18.25, 8.25 and 2.25 pJ at 4, 14 and 20 pJ/bit. Raises ValueError where
+    the assumed link and read alone exceed 99 pJ.
+
+    Examples
+    --------
+    >>> rdc_pj_calibrated(10.0), rdc_pj_calibrated(4.0), rdc_pj_calibrated(20.0)
+    (12.25, 18.25, 2.25)
+    """
+    rest = JSSC_PJ_PER_PIXEL - pixel_readout_pj - 4.0 * link_pj_per_bit
+    if rest < 0:
+        raise ValueError(f"link_pj_per_bit={link_pj_per_bit:g} and pixel_readout_pj="
+                         f"{pixel_readout_pj:g} alone exceed the chip's 99 pJ/pixel")
+    return rest / 4.0
+
+
+def conventional_adc_fom_calibrated(link_pj_per_bit=LINK_PJ_PER_BIT,
+                                    pixel_readout_pj=PIXEL_READOUT_PJ, adc_bits=10,
+                                    enob_loss_bits=ENOB_LOSS_BITS):
+    """The column-ADC FoM that :data:`CONVENTIONAL_ADC_FOM_FJ` would be with
+    another assumed link or pixel read, fJ/step: the 0.70 nJ/pixel of the
+    commercial sensor [5] less the raw word over the link and the pixel read,
+    over ``2^ENOB`` steps.
+
+    Examples
+    --------
+    >>> round(conventional_adc_fom_calibrated(10.0), 1)
+    1152.3
+    """
+    rest = COMMERCIAL_PJ_PER_PIXEL - pixel_readout_pj - adc_bits * link_pj_per_bit
+    if rest < 0:
+        raise ValueError(f"link_pj_per_bit={link_pj_per_bit:g} alone exceeds the sensor's "
+                         "700 pJ/pixel")
+    return rest / 2.0 ** (adc_bits - enob_loss_bits) * 1e3
 
 
 #: Where the default of each :class:`~analogfe.system.params.CostParams`

@@ -25,9 +25,10 @@ detector weights / MACs   one linear filter per window position
 CNN MACs / weights / act  from :func:`analogfe.system.network.model_profile`
 ========================  ===================================================
 
-A digital front end is detected at one scale (an image pyramid would add
-digital resampling, which is not modelled); a log-gradient front end at each
-of the scales it reads out.
+Both detect at three scales by default: a digital front end on an image
+pyramid (``pyramid_scales``, resampled digitally: filter MACs and a line
+buffer are costed), a log-gradient front end at each of the scales it reads
+out (binned on the sensor, costed as binned reads).
 
 Every constant is a keyword default (see :class:`CostParams` and
 :mod:`analogfe.system.energy`, which gives each one its source) and can be
@@ -346,13 +347,36 @@ class _HogSvmCost:
     macs: float = 0.0         # number of detector MACs
 
 
+def _pyramid(fe, height, width, p, t):
+    """The digital image pyramid: every level k > 1 filtered and decimated
+    from the image (a separable Gaussian, ``pyramid_macs_per_pixel`` 16-bit
+    MACs per output pixel and channel; 5 source rows buffered)."""
+    ch = int(round(fe.out_bits_per_pixel / 8))
+    levels = [k for k in p.pyramid_scales if k > 1 and height // k and width // k]
+    if not levels:
+        return []
+    px = sum((height // k) * (width // k) for k in levels) * ch
+    buf = _Memory()
+    for k in levels:
+        src_w = width // max(1, k // 2)
+        rows = 5 * src_w * fe.out_bits_per_pixel
+        buf.access(rows, (height // k) * (width // k) * 2 * 5 * fe.out_bits_per_pixel, t)
+    return [Component("pyramid compute", "HOG", px * p.pyramid_macs_per_pixel * t.mac(16, 16),
+                      ops=px * p.pyramid_macs_per_pixel),
+            Component("pyramid line buffer", "HOG", buf.energy, bits=buf.traffic,
+                      memory_bits=buf.size)]
+
+
 def _hog_svm(fe, height, width, p, t):
-    """HOG + one linear filter per window position, per processed scale."""
+    """HOG + one linear filter per window position, per processed scale:
+    the pyramid levels of a digital front end (``pyramid_scales``, resampled
+    digitally), the readout scales of a log-gradient one."""
     d = _hog_design(fe, p)
     acc = _HogSvmCost()
-    for k in ((1,) if d.digital else fe.scales):
+    scales = [k for k in p.pyramid_scales if height // k and width // k] if d.digital else fe.scales
+    for k in scales:
         _hog_svm_scale(acc, height // k, width // k, d, fe, p, t)
-    return [
+    return [*(_pyramid(fe, height, width, p, t) if d.digital else []),
         Component("HOG compute", "HOG", acc.hog_compute),
         *([Component("HOG line buffer", "HOG", acc.line_buffer.energy,
                      bits=acc.line_buffer.traffic, memory_bits=acc.line_buffer.size)]
@@ -568,7 +592,7 @@ SCENARIO_KEYS = ("frontend", "height", "width", "fps", "backend", "adc_bits", "s
 #: assumption: energy per pixel does not depend on it.
 PRESETS = {
     "conventional": dict(frontend="rgb8", height=480, width=640, fps=30.0, backend="hog-svm",
-                         adc_bits=10, adc_fom_fj=E.CONVENTIONAL_ADC_FOM_FJ),
+                         adc_bits=10, adc_fom_fj=E.CONVENTIONAL_ADC_FOM_FJ, pyramid_scales=(1,)),
     "jssc2019-1.5b": dict(frontend="lg1.5", height=240, width=320, fps=30.0, backend="hog-svm",
                           scales=(1,)),
     "jssc2019-2.75b": dict(frontend="lg2.75", height=240, width=320, fps=30.0, backend="hog-svm",
@@ -659,6 +683,11 @@ def cost_cli(preset, config=None, fps=None):
     from .baseline import BASELINES
 
     params = {k: v for k, v in overrides.items() if k not in SCENARIO_KEYS}
+    # the baselines search the scales the preset's front end searches
+    scales = getattr(result, "params", {}).get("pyramid_scales")
+    if result.frontend.startswith("lg"):
+        scales = {**PRESETS[preset], **overrides}.get("scales", (1, 2, 4))
+    params.setdefault("pyramid_scales", tuple(scales))
     for b in BASELINES.values():
         # The same frame, rate and constants: only what defines the baseline differs.
         base = b.cost(result.height, result.width, result.fps, result.backend, **params)

@@ -61,6 +61,8 @@ RANGES = {
     "weight_bits": (1, MAX_WORD_BITS),
     "window_cells": (1, MAX_CELLS),
     "window_stride_cells": (1, MAX_CELLS),
+    "pyramid_scales": (1, 1024),
+    "pyramid_macs_per_pixel": (0, 10_000),
     "cnn_input_shape": (1, 1_000_000),
     "cnn_activation_word_bits": (1, MAX_WORD_BITS),
 }
@@ -140,6 +142,17 @@ class CostParams:
         pixel Dalal-Triggs person window. An int n is the square (n, n).
     window_stride_cells : int
         Window step in cells (1).
+    pyramid_scales : tuple of int
+        Levels of the image pyramid a digital (8-bit) front end's detector
+        searches, as down-sampling factors ((1, 2, 4): the scales the
+        log-gradient front end reads out, and the factor-2 Gaussian pyramid
+        of :class:`analogfe.learn.SlidingWindowDetector`); a log-gradient
+        front end searches the scales it reads out, binned on the sensor.
+    pyramid_macs_per_pixel : int
+        Multiply-adds per output pixel (and channel) of one pyramid level at
+        16 bits: a separable 5-tap Gaussian on the 2x-decimated grid, two
+        rows of 5 plus a column of 5 (an estimate); 5 source rows are
+        buffered.
     weight_stationary : bool
         True: the filter stays in registers and its weights are read once per
         frame; False (default): they are read from SRAM for every window.
@@ -196,6 +209,8 @@ class CostParams:
     weight_bits: int = 8
     window_cells: tuple = (16, 8)
     window_stride_cells: int = 1
+    pyramid_scales: tuple = (1, 2, 4)
+    pyramid_macs_per_pixel: int = 15
     weight_stationary: bool = False
     cnn: object = None
     cnn_input_shape: tuple | None = None
@@ -255,7 +270,7 @@ def _validated(p):
             check_float(getattr(p, name), name, **rng(name))
     for name in ("isp_adds_per_pixel", "isp_mults_per_pixel", "isp_line_rows", "isp_word_bits",
                  "cell_size", "hog_orientations", "feature_bits", "weight_bits",
-                 "window_stride_cells", "cnn_activation_word_bits"):
+                 "window_stride_cells", "cnn_activation_word_bits", "pyramid_macs_per_pixel"):
         check_int(getattr(p, name), name, **rng(name))
     if p.hog_bin_bits is not None:
         check_int(p.hog_bin_bits, "hog_bin_bits", **rng("hog_bin_bits"))
@@ -268,6 +283,8 @@ def _validated(p):
     if isinstance(wc, (tuple, list)) and len(wc) != 2:
         raise ValueError(f"window_cells must be (rows, columns), got {wc!r}")
     norm["window_cells"] = check_pair(wc, "window_cells", high=RANGES["window_cells"][1])
+    norm["pyramid_scales"] = check_ints(p.pyramid_scales, "pyramid_scales",
+                                        **rng("pyramid_scales"), distinct=True)
     if p.cnn_input_shape is not None:
         shape = check_ints(p.cnn_input_shape, "cnn_input_shape", **rng("cnn_input_shape"))
         if len(shape) not in (3, 4):
