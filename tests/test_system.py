@@ -131,7 +131,8 @@ def test_linear_adc_and_isp_location():
     assert comp(r, "linear ADC").energy_pj == pytest.approx(100 * 30e-3 * 2 ** 9)
     assert r.link_bits == 1000  # ISP on the SoC: raw 10-bit words leave the sensor
     r = S.cost(fe, 10, 10, 30.0, backend="none", adc_enob=8.0, isp_location="sensor")
-    assert comp(r, "linear ADC").energy_pj == pytest.approx(100 * 30e-3 * 2 ** 8)
+    # the default FoM: the commercial-sensor calibration, the footing of the default baseline
+    assert comp(r, "linear ADC").energy_pj == pytest.approx(100 * 1152e-3 * 2 ** 8)
     assert r.link_bits == 800  # ISP in the sensor: its 8-bit output leaves
 
 
@@ -237,7 +238,7 @@ def test_table_constants_are_overridable():
     b = S.cost(fe, 10, 10, 30.0, add8_pj=0.06, mult8_pj=0.4, sram_8kb_pj=20.0)
     assert comp(b, "ISP compute").energy_pj == pytest.approx(2 * comp(a, "ISP compute").energy_pj)
     assert comp(b, "frame buffer").energy_pj == pytest.approx(2 * comp(a, "frame buffer").energy_pj)
-    c = S.cost(fe, 10, 10, 30.0, enob_loss_bits=2.0, backend="none")
+    c = S.cost(fe, 10, 10, 30.0, enob_loss_bits=2.0, backend="none", adc_fom_fj=30.0)
     assert comp(c, "linear ADC").energy_pj == pytest.approx(100 * 30e-3 * 2 ** 8)
     with pytest.raises(ValueError, match="sram_1mb_pj"):
         S.cost(fe, 10, 10, 30.0, sram_1mb_pj=-1.0)
@@ -383,7 +384,7 @@ def test_enob_against_the_adc_word():
         S.cost("rgb8", 24, 32, 30.0, adc_bits=8, enob_loss_bits=8)
     with pytest.raises(ValueError, match="adc_enob=12 exceeds the linear ADC's 10 bits"):
         S.cost(DIG, 10, 10, 30.0, adc_enob=12)
-    assert comp(S.cost(DIG, 10, 10, 30.0, enob_loss_bits=9, backend="none"),
+    assert comp(S.cost(DIG, 10, 10, 30.0, enob_loss_bits=9, backend="none", adc_fom_fj=30.0),
                 "linear ADC").energy_pj == pytest.approx(100 * 30e-3 * 2)
     # no linear ADC: the ENOB parameters are checked for range only
     assert S.cost(LG, 10, 10, 30.0, enob_loss_bits=20).energy_pj > 0

@@ -439,9 +439,9 @@ def evaluate_cost(name, config, *, cnn_profile=None):
         ``energy_per_frame_pj``, ``average_power_mw``, ``memory_bits``,
         ``link_bits``, ``data_rate_mbps``, ``components_pj`` (name -> pJ),
         ``stages_pj``; ``energy_by_baseline_pj``: the wake-up path's energy
-        with the linear ADC of each baseline of ``cost.baselines``. The
-        8-bit front ends are costed with the first baseline's ADC unless
-        ``[cost.options]`` sets ``adc_fom_fj``.
+        with the linear ADC of each baseline of ``cost.baselines`` (what its
+        energy ratio divides). The 8-bit front ends' own figures use the
+        first baseline's ADC unless ``[cost.options]`` sets ``adc_fom_fj``.
     """
     from ..frontend.registry import make_frontend
     from ..system import model as system
@@ -463,14 +463,14 @@ def evaluate_cost(name, config, *, cnn_profile=None):
     out["bits_per_frame"] = int(round(out["hog-svm"]["link_bits"]))
     # the wake-up path on the ADC of each baseline, for the ratio to that baseline
     out["energy_by_baseline_pj"] = {
-        b: float(system.cost(fe, h, w, c["fps"], "hog-svm", **{**_adc_of(b, opts), **opts}).energy_pj)
+        b: float(system.cost(fe, h, w, c["fps"], "hog-svm", **{**opts, **_adc_of(b, {})}).energy_pj)
         for b in c["baselines"]}
     return out
 
 
 def _adc_of(baseline, options):
-    """The linear ADC figure of merit of ``baseline``, unless the cost options
-    set one: an 8-bit front end is costed with the ADC of the baseline it is
+    """The linear ADC figure of merit of ``baseline``, unless ``options`` set
+    one: an 8-bit front end is costed with the ADC of the baseline it is
     compared with (a log-gradient front end has no linear ADC)."""
     from ..system.baseline import get_baseline
 
@@ -553,8 +553,8 @@ def link_sensitivity(config, links=LINK_SENSITIVITY_PJ):
     column-ADC FoM are calibrated to measured chips *given* the link energy
     (:func:`analogfe.system.energy.rdc_pj_calibrated`,
     :func:`~analogfe.system.energy.conventional_adc_fom_calibrated`), so both
-    are recalibrated at each link energy; the survey ADC is not. Options that
-    set ``rdc_pj_per_comparison`` or ``adc_fom_fj`` keep them fixed.
+    are recalibrated at each link energy; the survey ADC is not. An option
+    that sets ``rdc_pj_per_comparison`` keeps it fixed.
 
     Returns
     -------
@@ -584,10 +584,10 @@ def link_sensitivity(config, links=LINK_SENSITIVITY_PJ):
         row = {"link_pj_per_bit": link, "rdc_pj": rdc, "commercial_fom_fj": fom}
         for bname in c["baselines"]:
             b = get_baseline(bname)
-            if bname == "commercial-adc" and "adc_fom_fj" not in opts:
+            if bname == "commercial-adc":
                 b = dataclasses.replace(b, adc_fom_fj=fom)
             base = b.cost(h, w, fps, "hog-svm", **o).energy_pj
-            adc = {} if "adc_fom_fj" in opts else {"adc_fom_fj": b.adc_fom_fj}
+            adc = {"adc_fom_fj": b.adc_fom_fj}  # each 8-bit front end on this baseline's ADC
             for n, fe in fes.items():
                 e = system.cost(fe, h, w, fps, "hog-svm", **{**o, **adc}).energy_pj
                 row[f"{n}/{bname}"] = e / base

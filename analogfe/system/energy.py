@@ -303,7 +303,8 @@ SOURCES: Final[dict] = {
     "node_nm": "Horowitz ISSCC 2014 table (45 nm)",
     "vdd_v": "Horowitz ISSCC 2014 table (0.9 V)",
     "pixel_readout_pj": "estimate: 2 pF column line, 1.5 V swing, 3.3 V supply",
-    "adc_fom_fj": "median of 2020-2025 designs, Murmann ADC survey",
+    "adc_fom_fj": "calibrated to the 0.70 nJ/pixel commercial sensor of Omid-Zohoor et al. "
+                  "2018 (the survey median, 30 fJ/step, is the survey-adc baseline's)",
     "rdc_pj_per_comparison": "calibrated to the 99 pJ/pixel of Young et al. JSSC 2019, "
                              "given pixel_readout_pj and link_pj_per_bit",
     "link_pj_per_bit": "optimised DRAM I/O, Horowitz ISSCC 2014",

@@ -90,12 +90,13 @@ class CostParams:
         One binned super-pixel read at a scale > 1 (None: ``pixel_readout_pj``;
         the analog row buffer moves one charge packet per binned read).
     adc_fom_fj : float
-        Walden FoM of the linear ADC (30 fJ/step: survey median of standalone
-        ADCs). Column ADCs of commercial sensors calibrate to about
-        1.15 pJ/step (:data:`analogfe.system.energy.CONVENTIONAL_ADC_FOM_FJ`, used by
-        the "conventional" preset): the like-for-like figure when comparing
-        with the measured log-gradient chip, whose converter constant comes
-        from silicon.
+        Walden FoM of the linear ADC, fJ/step: by default the column ADCs of
+        the commercial sensor of Omid-Zohoor et al., TCSVT 2018 (1.15 pJ/step,
+        :data:`analogfe.system.energy.CONVENTIONAL_ADC_FOM_FJ`), calibrated
+        to silicon like the log-ratio converter's energy, so both front ends
+        stand on the same footing. The survey median of standalone ADCs,
+        30 fJ/step (:data:`analogfe.system.energy.ADC_FOM_FJ`), is the
+        ``survey-adc`` baseline's (:mod:`analogfe.system.baseline`).
     adc_enob : float or None
         ENOB of the linear ADC (None: nominal bits - 1).
     rdc_pj_per_comparison : float
@@ -185,7 +186,7 @@ class CostParams:
     vdd_v: float = E.REFERENCE_VDD_V
     pixel_readout_pj: float = E.PIXEL_READOUT_PJ
     binned_read_pj: float | None = None
-    adc_fom_fj: float = E.ADC_FOM_FJ
+    adc_fom_fj: float = E.CONVENTIONAL_ADC_FOM_FJ
     adc_enob: float | None = None
     rdc_pj_per_comparison: float = E.RDC_PJ_PER_COMPARISON
     link_pj_per_bit: float = E.LINK_PJ_PER_BIT
