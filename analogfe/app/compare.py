@@ -277,8 +277,11 @@ def _report_text(results, config, *, seed, split, has_ap):
         win, cell = "x".join(map(str, shape)), cell_size_for(config, shape)
         n = next((r["svm"].get("n_test_scenes") for r in results.values()
                   if "n_test_scenes" in r["svm"]), None)
-        notes.append("Detector AP: PASCAL VOC average precision (area, IoU 0.5) of the sliding-window "
-                     f"detector built on each wake-up SVM, on the {n} test scenes, with a 95 % "
+        sv = config["svm"]
+        notes.append("Detector AP: PASCAL VOC average precision (area, IoU 0.5) of a sliding-window "
+                     "detector per front end, trained on the windows of the training scenes "
+                     f"(C {sv['detector_C']:g}, {sv['hard_negative_rounds']} round(s) of hard-negative "
+                     f"mining), on the {n} test scenes, with a 95 % "
                      "percentile-bootstrap interval over test scenes. The AP gap between front ends "
                      f"depends on the objects' size in HOG cells (here {win} px windows of "
                      f"{cell} px cells); examples/detection_vs_object_size.py measures the gap "

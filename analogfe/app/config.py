@@ -169,6 +169,10 @@ SCHEMA = {
         "C": ("auto", _auto_or(_float(0.0, 1e6, low_open=True))),
         "C_grid": (list(C_GRID), _list_of(_float(0.0, 1e6, low_open=True))),
         "max_iter": (20000, _int(10, 10**7)),
+        # the detector of a dataset with boxes: rounds of hard-negative mining on the
+        # training scenes (Dalal & Triggs' bootstrapping; 0: random negatives only)
+        "hard_negative_rounds": (1, _int(0, 10)),
+        "detector_C": (0.01, _float(0.0, 1e6, low_open=True)),  # the window SVM's C
     },
     "resnet": {
         "enabled": (True, _bool),

@@ -3,6 +3,8 @@ the SVM and ResNet evaluations, the cost of one front end.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..learn.selection import brightness_loss
@@ -45,7 +47,16 @@ def _scene_split(scenes, test_size, seed, window):
     tr, te = sub(idx_tr), sub(idx_te)
     X_tr, y_tr, _ = tr.crops(window, seed=seed)
     X_te, y_te, _ = te.crops(window, seed=seed)
-    return Split(X_tr, X_te, y_tr, y_te, tuple(scenes.classes)), te
+    return Split(X_tr, X_te, y_tr, y_te, tuple(scenes.classes)), SceneSplit(tr, te)
+
+
+class SceneSplit(NamedTuple):
+    """The training and test scenes (with boxes) behind a crop split: the
+    detector trains on the first (windows and hard negatives) and its AP is
+    measured on the second."""
+
+    train: object
+    test: object
 
 
 def split_from_config(config, seed=0, *, with_scenes=False):
@@ -61,9 +72,9 @@ def split_from_config(config, seed=0, *, with_scenes=False):
     Returns
     -------
     split : Split
-    scenes : WakeupScenes or None
-        Only with ``with_scenes``: the test scenes with their boxes, for the
-        detector's average precision (wake-up scenes only).
+    scenes : SceneSplit or None
+        Only with ``with_scenes``: the training and test scenes with their
+        boxes, for the detector (wake-up scenes only).
     """
     from .. import data
     from ..data.builtin import Split
@@ -227,9 +238,16 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
         ``brightness_by_exposure`` ({"auto": {k: accuracy}, "fixed": {k:
         accuracy}}) and ``max_loss_by_exposure`` ({mode: points}), ``C``,
         ``n_features``, ``model`` (the fitted classifier), and with
-        ``scenes`` (test scenes with boxes) ``ap``: PASCAL VOC average
-        precision (area, IoU 0.5) of the sliding-window detector
-        (:class:`analogfe.learn.detector.SlidingWindowDetector`) built on the classifier.
+        ``scenes`` (a :class:`SceneSplit`) ``ap``: PASCAL VOC average
+        precision (area, IoU 0.5) on the test scenes of a sliding-window
+        detector trained on the training scenes' own windows with
+        ``svm.hard_negative_rounds`` rounds of hard-negative mining
+        (:func:`analogfe.learn.detector.train_detector`; the classifier's
+        front end, sensor, exposure, HOG and window, C = ``svm.detector_C``;
+        the crops' C does not carry over to the far more numerous windows),
+        its 95 % bootstrap
+        interval ``ap_interval``, ``n_test_scenes``, ``detections`` and
+        ``detector_windows`` (positive and negative training windows).
     """
     from tqdm.auto import tqdm
 
@@ -265,19 +283,27 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
            **_sweep_result(config, by),
            "C": float(clf.C), "n_features": int(clf.n_hog_features_), "model": clf, **stats}
     if scenes is not None and len(clf.classes_) == 2:
-        from ..learn.detector import SlidingWindowDetector
+        from ..learn.detector import train_detector
         from ..learn.metrics import ap_bootstrap
 
-        found = SlidingWindowDetector(clf).detect_batch(scenes.images)
+        det = train_detector(
+            scenes.train.images, scenes.train.boxes, frontend=fe, window=tuple(int(v) for v in shape),
+            cell_size=clf.cell_size, C=config["svm"]["detector_C"], seed=task_seed(seed, name, "sensor"),
+            hard_negative_rounds=config["svm"]["hard_negative_rounds"], method=clf.method,
+            sensor_config=fe_sc, signal_e=clf.signal_e, exposure=clf.exposure)
+        test = scenes.test
+        found = det.detect_batch(test.images)
         dets = ([d.boxes for d in found], [d.scores for d in found])
-        ap, samples = ap_bootstrap([dets], scenes.boxes, n_boot=AP_BOOTSTRAP,
+        ap, samples = ap_bootstrap([dets], test.boxes, n_boot=AP_BOOTSTRAP,
                                    seed=task_seed(seed, "ap-bootstrap"))
         lo, hi = np.nanpercentile(samples[:, 0], [2.5, 97.5])
         out.update(ap=float(ap[0]), ap_interval=[float(lo), float(hi)],
-                   n_test_scenes=len(scenes.images),
+                   n_test_scenes=len(test.images),
+                   detector_windows={"positive": int(det.n_positives_),
+                                     "negative": int(det.n_negatives_)},
                    detections={"boxes": [np.round(b, 3).tolist() for b in dets[0]],
                                "scores": [np.asarray(v, float).tolist() for v in dets[1]],
-                               "gt_boxes": [np.asarray(b, float).tolist() for b in scenes.boxes]})
+                               "gt_boxes": [np.asarray(b, float).tolist() for b in test.boxes]})
     return out
 
 
