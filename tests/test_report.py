@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from analogfe._io import atomic_write_json
-from analogfe.app import report
+from analogfe.app import plots, report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -87,3 +87,51 @@ def test_plots_and_report_reference_images_relatively(tmp_path):
     assert "![acc](plots/acc.png)" in md.read_text()
     assert "src='plots/acc.png'" in html.read_text()
     assert str(tmp_path) not in html.read_text()
+
+
+def test_energy_groups_by_stage():
+    assert plots.energy_group("linear ADC") == "converter"
+    assert plots.energy_group("log-ratio converter") == "converter"
+    assert plots.energy_group("pixel readout") == "sensor"
+    assert plots.energy_group("link") == "link"
+    assert plots.energy_group("HOG line buffer") == "memory"
+    assert plots.energy_group("detector MACs") == "compute"
+    assert plots.energy_group("something new") == "other"
+    with pytest.raises(TypeError, match="component"):
+        plots.energy_group(3)
+
+
+def test_labels_of_close_points_do_not_overlap(tmp_path):
+    plt = plots._pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    x = np.array([1.0, 1.02, 1.04, 3.0, 3.0])
+    y = np.array([0.9, 0.9, 0.91, 0.5, 0.5])
+    ax.scatter(x, y)
+    ax.set_xlim(0, 4)
+    ax.set_ylim(0, 1.1)
+    texts = plots.place_labels(ax, x, y, ["gray8", "rgb8", "lg2.75", "a", "b"])
+    assert [t.get_text() for t in texts][-1] == "a, b"  # one spot, one label
+    r = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(r) for t in texts]
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            assert not boxes[i].overlaps(boxes[j])
+    plt.close(fig)
+    with pytest.raises(ValueError, match="labels"):
+        plots.place_labels(ax, [1], [1], ["a", "b"])
+
+
+def test_every_figure_is_at_least_1000_px_wide(tmp_path):
+    from PIL import Image
+
+    rows = [{"frontend": f"fe{i}", "a": 0.9, "lo": 0.8, "hi": 0.95, "e": 10.0 + i} for i in range(3)]
+    paths = [report.plot_accuracy_vs(rows, [("e", "a", "SVM", ("lo", "hi"))], tmp_path / "a.png",
+                                     xlabel="uJ", chance=0.5),
+             report.plot_brightness({"x": ([0, 1], [0.9, 0.8])}, tmp_path / "b.png", n_test=50),
+             report.plot_energy_breakdown({"rgb8": {"linear ADC": 5e6}}, tmp_path / "c.png"),
+             report.plot_stages([("a", np.ones((4, 4)), {"stretch": "gamma", "unit": "e-"})],
+                                tmp_path / "d.png")]
+    for p in paths:
+        assert Image.open(p).size[0] >= 1000, p
+    with pytest.raises(ValueError, match="stretch"):
+        report.plot_stages([("a", np.ones((4, 4)), {"stretch": "log"})], tmp_path / "e.png")

@@ -2,7 +2,7 @@
 
 Every file is written atomically (a temporary file in the same folder, then
 ``os.replace``), so an interrupted run never leaves a half-written report.
-Plots use matplotlib's non-interactive Agg backend.
+The plots themselves live in :mod:`analogfe.app.plots` and are re-exported here.
 """
 from __future__ import annotations
 
@@ -12,7 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import atomic_write_bytes, atomic_write_text
+from .._io import atomic_write_text
+from .plots import (
+    plot_accuracy_vs,
+    plot_brightness,
+    plot_energy_breakdown,
+    plot_stages,
+    save_figure,
+)
 
 __all__ = [
     "save_figure",
@@ -28,25 +35,6 @@ __all__ = [
     "hog_glyph",
     "write_report",
 ]
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save_figure(fig, path, dpi=110):
-    """Save a matplotlib figure as PNG atomically, close it, return the path."""
-    import io
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    _pyplot().close(fig)
-    return atomic_write_bytes(path, buf.getvalue())
 
 
 # --------------------------------------------------------------------------- tables
@@ -167,174 +155,6 @@ def text_table(rows, columns=None):
 
 
 # --------------------------------------------------------------------------- plots
-_MARKERS = "osD^v<>ph*"
-_LABEL_DY = (4, -11, 15, -22, 26, -33)
-
-
-def plot_accuracy_vs(rows, series, path, *, xlabel, ylabel="accuracy", label_key="frontend",
-                     logx=True, pareto=False, title=None, chance=None):
-    """Scatter of accuracy against a cost (bits or energy per frame).
-
-    Parameters
-    ----------
-    rows : list of dict
-        One per front end (or grid point).
-    series : list of (x_key, y_key, label) or (x_key, y_key, label, (low_key, high_key))
-        Each is one marker style: a cost column against an accuracy column;
-        with the keys of its interval, each point gets an error bar.
-    path : path
-        PNG to write.
-    pareto : bool
-        Mark each series' Pareto front (lowest cost for the highest accuracy)
-        with a dashed step line and circled points.
-    chance : float, optional
-        Chance level: drawn as a dotted line, and the y axis then runs from
-        below it to 1, so that a one-image difference never looks like a cliff.
-
-    Returns
-    -------
-    path : Path
-    """
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6.2, 4.2))
-    any_positive = False
-    lows = []
-    for j, (xk, yk, lab, *ci) in enumerate(series):
-        x = np.array([_num(r.get(xk)) for r in rows])
-        y = np.array([_num(r.get(yk)) for r in rows])
-        ok = np.isfinite(x) & np.isfinite(y)
-        if not ok.any():
-            continue
-        any_positive |= bool((x[ok] > 0).all())
-        sc = ax.scatter(x[ok], y[ok], marker=_MARKERS[j % len(_MARKERS)], s=46, label=lab, zorder=3)
-        lows.append(np.nanmin(y[ok]))
-        if ci:
-            lo = np.array([_num(r.get(ci[0][0])) for r in rows])[ok]
-            hi = np.array([_num(r.get(ci[0][1])) for r in rows])[ok]
-            if np.isfinite(lo).all() and np.isfinite(hi).all():
-                ax.errorbar(x[ok], y[ok], yerr=[y[ok] - lo, hi - y[ok]], fmt="none",
-                            ecolor=sc.get_facecolor()[0], elinewidth=1, capsize=3, zorder=2)
-                lows.append(lo.min())
-        if len(rows) <= 12:
-            # Stagger the labels so that points at (almost) the same place stay readable.
-            for n, i in enumerate(sorted(np.flatnonzero(ok), key=lambda i: (y[i], x[i]))):
-                ax.annotate(str(rows[i].get(label_key, i)), (x[i], y[i]), textcoords="offset points",
-                            xytext=(6, _LABEL_DY[n % len(_LABEL_DY)]), fontsize=8)
-        if pareto:
-            front = pareto_front(np.where(ok, x, np.nan), np.where(ok, y, np.nan))
-            if front:
-                ax.step(x[front], y[front], where="post", color=sc.get_facecolor()[0], linestyle="--",
-                        linewidth=1, zorder=2, label=f"Pareto front: {lab}")
-                ax.scatter(x[front], y[front], s=160, facecolors="none",
-                           edgecolors=sc.get_facecolor()[0], zorder=4)
-    if logx and any_positive:
-        ax.set_xscale("log")
-    if chance is not None:
-        ax.axhline(chance, color="0.4", linestyle=":", linewidth=1, label=f"chance ({chance:.2f})")
-        ax.set_ylim(min([chance] + lows) - 0.03, 1.02)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    ax.grid(True, alpha=0.3, which="both")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7, loc="best")
-    return save_figure(fig, path)
-
-
-def _num(v):
-    try:
-        return float(v) if v is not None else np.nan
-    except (TypeError, ValueError):
-        return np.nan
-
-
-def plot_brightness(curves, path, *, title="Accuracy vs brightness", ylabel="accuracy",
-                    group_by_first_word=False, n_test=None, chance=None):
-    """Accuracy against brightness scale 2**k, one line per series.
-
-    Parameters
-    ----------
-    curves : dict
-        ``{label: (exponents, accuracies)}``.
-    group_by_first_word : bool
-        One colour per first word of the label (e.g. the front end in
-        ``"lg1.5 SVM"``); labels naming a ResNet are dashed.
-    n_test : int, optional
-        Test images behind each accuracy: each curve gets its 95 % Wilson band.
-    chance : float, optional
-        Chance level: a dotted line, and the y axis runs from below it to 1.
-    """
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8.2, 4.4))
-    lows = []
-    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    groups = {}
-    for j, (label, (k, acc)) in enumerate(curves.items()):
-        key = label.split()[0] if group_by_first_word and label.split() else label
-        g = groups.setdefault(key, len(groups))
-        dashed = group_by_first_word and "resnet" in label.lower()
-        kk, aa = np.asarray(k, dtype=float), np.asarray(acc, dtype=float)
-        ax.plot(kk, aa,
-                marker=_MARKERS[(j if not group_by_first_word else int(dashed)) % len(_MARKERS)],
-                color=cycle[g % len(cycle)], linestyle="--" if dashed else "-", label=label)
-        lows.append(np.nanmin(aa))
-        if n_test:
-            from ..learn.stats import wilson_interval
-
-            band = np.array([wilson_interval(int(round(a * n_test)), n_test) for a in aa])
-            ax.fill_between(kk, band[:, 0], band[:, 1], color=cycle[g % len(cycle)], alpha=0.08,
-                            linewidth=0)
-            lows.append(band[:, 0].min())
-    if chance is not None:
-        ax.axhline(chance, color="0.4", linestyle=":", linewidth=1, label=f"chance ({chance:.2f})")
-        ax.set_ylim(min([chance] + lows) - 0.03, 1.02)
-    ax.set_xlabel("brightness scale k (linear raw x 2^k)")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title if not n_test else f"{title} (bands: 95 % Wilson, {n_test} test images)")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
-    return save_figure(fig, path)
-
-
-def plot_energy_breakdown(breakdowns, path, *, unit="nJ", scale=1e-3,
-                          title="Energy per frame by component"):
-    """Stacked bars of each front end's energy per frame by component.
-
-    Parameters
-    ----------
-    breakdowns : dict
-        ``{frontend: {component: energy_pj}}``.
-    unit, scale : str, float
-        Axis unit and the factor from pJ to it (default nJ: 1e-3).
-    """
-    plt = _pyplot()
-    names = list(breakdowns)
-    comps = []
-    for b in breakdowns.values():
-        for c in b:
-            if c not in comps:
-                comps.append(c)
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.3 * len(names) + 3), 4.4))
-    bottom = np.zeros(len(names))
-    cmap = plt.get_cmap("tab20")
-    for j, c in enumerate(comps):
-        v = np.array([_num(breakdowns[n].get(c, 0.0)) * scale for n in names])
-        v = np.nan_to_num(v)
-        if not v.any():
-            continue
-        ax.bar(names, v, bottom=bottom, label=c, color=cmap(j % 20), edgecolor="white", linewidth=0.5)
-        bottom += v
-    ax.set_ylabel(f"energy per frame ({unit})")
-    ax.set_title(title)
-    positive = bottom[bottom > 0]
-    if positive.size and positive.max() / positive.min() > 50:  # totals far apart: log axis
-        ax.set_yscale("log")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ax.grid(True, axis="y", alpha=0.3)
-    return save_figure(fig, path)
-
-
 def hog_glyph(hist, cell_size=8, signed=False):
     """Render orientation histograms as line glyphs (as skimage's ``visualize``).
 
@@ -375,35 +195,6 @@ def hog_glyph(hist, cell_size=8, signed=False):
                 keep = (rr >= 0) & (rr < out.shape[0]) & (cc >= 0) & (cc < out.shape[1])
                 np.maximum.at(out, (rr[keep], cc[keep]), w * val[keep])
     return out.astype(np.float32)
-
-
-def plot_stages(panels, path, *, ncols=4, title=None):
-    """A grid of images: one panel per stage of the pipeline.
-
-    Parameters
-    ----------
-    panels : list of (title, image, kwargs[, ...])
-        ``image`` (H, W) or (H, W, 3); ``kwargs`` go to ``imshow`` (e.g.
-        ``cmap``, ``vmin``, ``vmax``); further items are ignored.
-    """
-    plt = _pyplot()
-    n = len(panels)
-    ncols = min(ncols, n)
-    nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.5 * nrows), squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    for ax, (name, img, kw, *_) in zip(axes.ravel(), panels):
-        img = np.asarray(img)
-        kw = dict(kw or {})
-        if img.ndim == 2:
-            kw.setdefault("cmap", "gray")
-        ax.imshow(img, interpolation="nearest", **kw)
-        ax.set_title(name, fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return save_figure(fig, path)
 
 
 # --------------------------------------------------------------------------- report

@@ -120,16 +120,34 @@ def _link_bits(fe, sc):
 
 
 def _code_kw(levels):
+    """Code panels: one colour per code value, centred on 0."""
     half = max(int(levels) // 2, 1)
-    return {"cmap": "coolwarm", "vmin": -half, "vmax": half}
+    return {"cmap": _discrete_cmap("coolwarm", 2 * half + 1), "vmin": -half - 0.5, "vmax": half + 0.5,
+            "unit": "code value", "ticks": list(range(-half, half + 1))}
+
+
+def _discrete_cmap(name, n):
+    import matplotlib
+
+    return matplotlib.colormaps[name].resampled(n)
 
 
 def stage_panels(stages, *, cell_size=8, max_scales=3):
-    """Figure panels ``(title, image, imshow kwargs, file stem)`` of every stage."""
+    """Figure panels ``(title, image, imshow kwargs, file stem)`` of every stage.
+
+    The linear stages (scene, electrons, DN) are shown through a stated
+    display stretch (``"stretch": "gamma"``, see
+    :func:`analogfe.app.plots.plot_stages`); every panel names the unit of
+    its colour bar (``"unit"``).
+    """
     sc = stages["sensor_config"]
-    panels = [("scene (linear)", stages["scene"], {"vmin": 0, "vmax": 1}, "scene"),
-              ("electrons", stages["electrons_e"], {"vmin": 0, "vmax": sc.full_well_e}, "electrons"),
-              ("DN (linear ADC)", stages["dn"], {"vmin": 0, "vmax": 2 ** sc.adc_bits - 1}, "dn")]
+    panels = [("scene (linear)", stages["scene"],
+               {"vmin": 0, "vmax": 1, "stretch": "gamma", "unit": "relative linear light"}, "scene"),
+              ("electrons", stages["electrons_e"],
+               {"vmin": 0, "vmax": sc.full_well_e, "stretch": "gamma", "unit": "electrons (e-)"},
+               "electrons"),
+              (f"DN ({sc.adc_bits}-bit linear ADC)", stages["dn"],
+               {"vmin": 0, "vmax": 2 ** sc.adc_bits - 1, "stretch": "gamma", "unit": "DN"}, "dn")]
     for name, out in stages["outputs"].items():
         if is_codes(out):
             levels = getattr(out, "levels", 2 ** getattr(out, "bits", 2) - 1)
@@ -139,12 +157,13 @@ def stage_panels(stages, *, cell_size=8, max_scales=3):
             hist = cell_orientation_histograms(out.dx[0], out.dy[0], cell_size)
         else:
             img = np.asarray(out)
-            panels.append((f"{name} output", img, {"vmin": 0, "vmax": 255}, name))
+            panels.append((f"{name} output", img, {"vmin": 0, "vmax": 255, "unit": "8-bit code value"},
+                           name))
             gray = img.mean(axis=-1) if img.ndim == 3 else img
             g_row, g_col = centred_gradients(np.asarray(gray, np.float64))
             hist = cell_orientation_histograms(g_col, g_row, cell_size)
-        panels.append((f"{name} HOG glyphs", hog_glyph(hist, cell_size=max(cell_size, 8)), {"cmap": "gray"},
-                       f"{name}_hog"))
+        panels.append((f"{name} HOG glyphs", hog_glyph(hist, cell_size=max(cell_size, 8)),
+                       {"cmap": "gray", "unit": "relative bin weight"}, f"{name}_hog"))
     return panels
 
 
@@ -154,13 +173,18 @@ def _png_bytes(image, kw):
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
+    from .plots import display_kwargs
+
     buf = io.BytesIO()
     img = np.asarray(image)
-    kw = dict(kw)
     if img.ndim == 2:
-        kw.setdefault("cmap", "gray")
+        kw, _, _ = display_kwargs(img, kw)
+        kw.pop("ticks", None)
+        norm = kw.pop("norm", None)
+        if norm is not None:  # the same display stretch as the overview figure
+            img, kw = np.asarray(norm(img), np.float64), dict(kw, vmin=0.0, vmax=1.0)
     else:
-        kw.pop("vmin", None), kw.pop("vmax", None)
+        kw = {}
         img = img.astype(np.uint8) if img.dtype != np.uint8 else img
     plt.imsave(buf, img, format="png", **kw)
     return buf.getvalue()

@@ -173,6 +173,8 @@ def run_point(point, config, seed=0):
         "average_power_uw": path["average_power_mw"] * 1e3,
         "breakdown_pj": path["components_pj"],
         "image_size": [int(s) for s in shape],
+        "n_test": int(len(split.y_test)),
+        "chance": float(np.bincount(np.asarray(split.y_test)).max() / len(split.y_test)),
     }
 
 
@@ -284,6 +286,7 @@ def run_sweep(config, out_dir, *, seed=0, scheduler=None, serial=False, progress
         row.update({k: v for k, v in r.items() if k.startswith("energy_ratio_")})
         row["brightness"] = {k: r["brightness"][k] for k in sorted(r["brightness"], key=int)}
         row["breakdown_pj"] = r["breakdown_pj"]
+        row.update({k: r[k] for k in ("n_test", "chance") if k in r})
         rows.append(row)
     ratios = [f"energy_ratio_{b}" for b in config["cost"]["baselines"]]
     csv_keys = ["point"] + keys + [k for k, _ in _RESULT_COLUMNS] + ratios + ["brightness"]
@@ -291,6 +294,22 @@ def run_sweep(config, out_dir, *, seed=0, scheduler=None, serial=False, progress
     rep = _sweep_report(rows, config, out, seed)
     columns = [("point", "grid point")] + _RESULT_COLUMNS
     return {"rows": rows, "columns": columns, "csv": csv_path, "reused": reused, **rep}
+
+
+def _with_intervals(rows):
+    """Rows numbered 1..n, with the 95 % Wilson interval of each accuracy where
+    the point stored its test-set size."""
+    from ..learn.stats import wilson_interval
+
+    out = []
+    for i, r in enumerate(rows):
+        r = dict(r, n=i + 1)
+        n = r.get("n_test")
+        if n:
+            lo, hi = wilson_interval(int(round(r["accuracy"] * n)), n)
+            r.update(accuracy_low=lo, accuracy_high=hi, accuracy_ci=f"[{lo:.3f}, {hi:.3f}]")
+        out.append(r)
+    return out
 
 
 def _sweep_report(rows, config, out, seed):
@@ -301,33 +320,48 @@ def _sweep_report(rows, config, out, seed):
         write_report,
     )
 
+    rows = _with_intervals(rows)
+    n_test = next((r["n_test"] for r in rows if r.get("n_test")), None)
+    chance = next((r["chance"] for r in rows if r.get("chance") is not None), None)
     lab = f"{config['sweep']['model']} accuracy"
+    series = [("bits_per_frame", "accuracy", lab)]
+    if n_test:
+        series = [("bits_per_frame", "accuracy", f"{lab} (95 % Wilson, {n_test} test images)",
+                   ("accuracy_low", "accuracy_high"))]
+    energy_series = [("energy_per_frame_uj", *series[0][1:])]
+    curves = {f"{r['n']}: {r['point']}": (sorted(int(k) for k in r["brightness"]),
+                                          [r["brightness"][str(k)]
+                                           for k in sorted(int(k) for k in r["brightness"])])
+              for r in rows}
     plots = [
-        ("Accuracy vs bits per frame", plot_accuracy_vs(
-            rows, [("bits_per_frame", "accuracy", lab)], out / "sweep_accuracy_vs_bits.png",
-            xlabel="bits off chip per frame", label_key="point")),
-        ("Accuracy vs energy per frame (Pareto front dashed)", plot_accuracy_vs(
-            rows, [("energy_per_frame_uj", "accuracy", lab)], out / "sweep_accuracy_vs_energy.png",
-            xlabel="energy per frame (uJ)", label_key="point", pareto=True)),
+        ("Accuracy vs bits per frame (points numbered as in the table)", plot_accuracy_vs(
+            rows, series, out / "sweep_accuracy_vs_bits.png", xlabel="link bits per frame",
+            label_key="point", chance=chance, title="Accuracy vs link bits per frame")),
+        ("Accuracy vs energy per frame (Pareto front dashed; points numbered as in the table)",
+         plot_accuracy_vs(
+            rows, energy_series, out / "sweep_accuracy_vs_energy.png",
+            xlabel="energy per frame (uJ)", label_key="point", pareto=True, chance=chance,
+            title="Accuracy vs energy per frame")),
         ("Accuracy vs brightness", plot_brightness(
-            {r["point"]: (sorted(int(k) for k in r["brightness"]),
-                          [r["brightness"][str(k)] for k in sorted(int(k) for k in r["brightness"])])
-             for r in rows}, out / "sweep_accuracy_vs_brightness.png")),
+            curves, out / "sweep_accuracy_vs_brightness.png", n_test=n_test, chance=chance)),
         ("Energy per frame by component", plot_energy_breakdown(
-            {r["point"]: r["breakdown_pj"] for r in rows}, out / "sweep_energy_breakdown.png",
-            unit="uJ", scale=1e-6)),
+            {f"{r['n']}: {r['point']}": r["breakdown_pj"] for r in rows},
+            out / "sweep_energy_breakdown.png", unit="uJ", scale=1e-6)),
     ]
     intro = (f"Grid over {', '.join(config['sweep']['grid']) or 'nothing'} of front end "
              f"'{config['sweep']['base_frontend']}' on dataset '{config['dataset']['name']}', "
-             f"model {config['sweep']['model']}, seed {seed}; {len(rows)} points. Link saving "
-             f"and energy / <baseline> (wake-up path) are against the baselines of "
-             f"cost.baselines at each point's frame size, listed with every assumption below.")
+             f"model {config['sweep']['model']}, seed {seed}; {len(rows)} points"
+             + (f", each tested on {n_test} images (95 % Wilson intervals)" if n_test else "")
+             + ". Link saving and energy / <baseline> (wake-up path) are against the baselines of "
+             "cost.baselines at each point's frame size, listed with every assumption below.")
     from .assumptions import assumptions
 
     ratios = [(f"energy_ratio_{b}", f"energy / {b}", ".3f") for b in config["cost"]["baselines"]]
+    ci = [("accuracy_ci", "95% CI")] if n_test else []
     assumed = ("Assumptions", assumptions(config, seeds=[seed]),
                [("quantity", "quantity"), ("value", "value"), ("source", "source")])
     md, html_ = write_report(out, title="analogfe sweep", intro=intro, rows=rows,
-                             columns=[("point", "grid point")] + _RESULT_COLUMNS + ratios,
+                             columns=[("n", "#"), ("point", "grid point")] + _RESULT_COLUMNS[:1] + ci
+                             + _RESULT_COLUMNS[1:] + ratios,
                              figures=plots, tables=[assumed], name="sweep")
     return {"plots": [p for _, p in plots], "report_md": md, "report_html": html_}

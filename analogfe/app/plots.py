@@ -1,0 +1,671 @@
+"""The figures of a comparison or a sweep, drawn to be read at their natural size.
+
+Every figure is at least 1000 px wide at a 10-11 pt font; legends sit outside
+the axes; point labels are placed so that they collide neither with each other
+nor with a marker (:func:`place_labels`); a number that comes from a finite
+test set carries its 95 % interval; the accuracy axis runs from below chance to
+1, so that a one-image difference never looks like a cliff. Plots use
+matplotlib's non-interactive Agg backend and are written atomically.
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from .._io import atomic_write_bytes
+
+__all__ = [
+    "FIGURE_DPI",
+    "ENERGY_GROUPS",
+    "save_figure",
+    "place_labels",
+    "energy_group",
+    "plot_accuracy_vs",
+    "plot_brightness",
+    "plot_energy_breakdown",
+    "plot_stages",
+    "display_kwargs",
+]
+
+#: Resolution of every saved figure; with figures at least 9 in wide they are
+#: at least 1000 px wide.
+FIGURE_DPI = 120
+_WIDTH_IN = 10.0
+_RC = {"font.size": 10.5, "axes.titlesize": 11.5, "axes.labelsize": 10.5, "legend.fontsize": 9,
+       "xtick.labelsize": 9.5, "ytick.labelsize": 9.5}
+_MARKERS = "osD^v<>ph*"
+_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+            "#7f7f7f", "#bcbd22", "#17becf")
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path, dpi=FIGURE_DPI, *, tight=True):
+    """Save a matplotlib figure as PNG atomically, close it, return the path.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : str or Path
+        The PNG to write; its folder is created.
+    dpi : float
+        Pixels per inch (default :data:`FIGURE_DPI`).
+    tight : bool
+        Crop the figure to what is drawn (legends outside the axes included);
+        ``False`` keeps the figure's own size.
+
+    Returns
+    -------
+    path : Path
+    """
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight" if tight else None, pad_inches=0.15)
+    _pyplot().close(fig)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def _num(v):
+    try:
+        return float(v) if v is not None else np.nan
+    except (TypeError, ValueError):
+        return np.nan
+
+
+# --------------------------------------------------------------------------- labels
+def _overlap(a, b):
+    """Area shared by two display-space boxes ``(x0, y0, x1, y1)``."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return max(w, 0.0) * max(h, 0.0)
+
+
+def _candidates():
+    """Label offsets (points) to try, best first, with their text alignment: near
+    before far, and the right of a point before its left (a label then reads
+    as belonging to the point on its left)."""
+    out = []
+    for r in (7, 14, 24, 36, 50, 66):
+        for ang in (20, -20, 160, -160, 60, -60, 120, -120, 90, -90, 0, 180):
+            dx, dy = r * np.cos(np.radians(ang)), r * np.sin(np.radians(ang))
+            ha = "left" if dx > 1 else ("right" if dx < -1 else "center")
+            va = "bottom" if dy > 1 else ("top" if dy < -1 else "center")
+            penalty = (16 if dx < -1 else 0) + (4 if abs(dy) > 0.9 * r else 0)
+            out.append((r + penalty, (dx, dy, ha, va, r)))
+    return [c for _, c in sorted(out, key=lambda t: t[0])]
+
+
+def place_labels(ax, x, y, labels, *, colors=None, fontsize=9, obstacles=(), bars=()):
+    """Label points so that no label covers another label or a marker.
+
+    Points drawn on the same spot share one label (``"1, 3"``). Each label
+    tries offsets around its point, nearest first, and takes the
+    first one whose box stays inside the axes and overlaps no label placed
+    before it and no marker; when none is free it takes the one with the
+    least overlap. A label placed away from its point gets a thin leader
+    line. The axis limits must be final before this is called.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    x, y : (n,) array_like
+        Data coordinates of the points.
+    labels : sequence of str
+    colors : sequence of colour, optional
+        Text colour per label (default black).
+    fontsize : float
+    obstacles : sequence of (m, 2) array_like
+        Further points (data coordinates) that labels must not cover.
+    bars : sequence of (x, low, high)
+        Vertical error bars (data coordinates) that labels must not cover.
+
+    Returns
+    -------
+    texts : list of matplotlib.text.Annotation
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.shape != y.shape or x.ndim != 1 or len(labels) != x.size:
+        raise ValueError(f"x, y and labels must have one entry per point, got {x.shape}, {y.shape} "
+                         f"and {len(labels)}")
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    px = fig.dpi / 72.0
+    pts = [np.column_stack([x, y])] + [np.asarray(o, float).reshape(-1, 2) for o in obstacles]
+    disp = ax.transData.transform(np.concatenate(pts))
+    r = 5.5 * px  # a marker's half size in pixels
+    taken = [(u - r, v - r, u + r, v + r) for u, v in disp if np.isfinite(u) and np.isfinite(v)]
+    for bx, lo, hi in bars:
+        for u, v0, v1 in zip(*(np.asarray(a, float) for a in (bx, lo, hi))):
+            if np.isfinite([u, v0, v1]).all():
+                (p0, q0), (p1, q1) = ax.transData.transform([(u, v0), (u, v1)])
+                taken.append((p0 - 4 * px, min(q0, q1), p0 + 4 * px, max(q0, q1)))
+    ab = ax.get_window_extent(renderer)
+    inside = (ab.x0 + 2, ab.y0 + 2, ab.x1 - 2, ab.y1 - 2)
+    texts = []
+    text_of = {i: str(labels[i]) for i in range(x.size)}
+    order = []
+    for i in sorted(range(x.size), key=lambda i: (-y[i], x[i])):
+        if not (np.isfinite(x[i]) and np.isfinite(y[i])):
+            continue
+        same = next((j for j in order if np.hypot(*(disp[i] - disp[j])) < 3
+                     and (colors is None or colors[i] == colors[j])), None)
+        if same is None:  # points drawn on top of each other share one label
+            order.append(i)
+        else:
+            text_of[same] += f", {labels[i]}"
+    for i in order:
+        color = colors[i] if colors is not None else "black"
+        t = ax.annotate(text_of[i], (x[i], y[i]), xytext=(0, 0), textcoords="offset points",
+                        fontsize=fontsize, color=color, zorder=6)
+        best = None
+        for dx, dy, ha, va, rad in _candidates():
+            t.set_position((dx, dy))
+            t.set_ha(ha)
+            t.set_va(va)
+            bb = t.get_window_extent(renderer)
+            box = (bb.x0 - 5, bb.y0 - 2, bb.x1 + 5, bb.y1 + 2)
+            out = (box[0] < inside[0]) or (box[1] < inside[1]) or (box[2] > inside[2]) \
+                or (box[3] > inside[3])
+            cost = sum(_overlap(box, o) for o in taken) + (1e6 if out else 0.0)
+            if best is None or cost < best[0]:
+                best = (cost, dx, dy, ha, va, rad, box)
+            if cost == 0:
+                break
+        _, dx, dy, ha, va, rad, box = best
+        t.set_position((dx, dy))
+        t.set_ha(ha)
+        t.set_va(va)
+        if rad > 14:
+            t.remove()
+            t = ax.annotate(text_of[i], (x[i], y[i]), xytext=(dx, dy), textcoords="offset points",
+                            fontsize=fontsize, color=color, ha=ha, va=va, zorder=6,
+                            arrowprops=dict(arrowstyle="-", color=color, lw=0.6, alpha=0.7,
+                                            shrinkA=0, shrinkB=4))
+        taken.append(box)
+        texts.append(t)
+    return texts
+
+
+# --------------------------------------------------------------------------- accuracy
+def _series_data(rows, spec):
+    xk, yk, lab, *ci = spec
+    x = np.array([_num(r.get(xk)) for r in rows])
+    y = np.array([_num(r.get(yk)) for r in rows])
+    lo = hi = None
+    if ci:
+        lo = np.array([_num(r.get(ci[0][0])) for r in rows])
+        hi = np.array([_num(r.get(ci[0][1])) for r in rows])
+    return x, y, lab, lo, hi
+
+
+def _split_panels(data):
+    """Group series whose x ranges are far apart (more than 10x) into panels of their own."""
+    spans = []
+    for x, y, *_ in data:
+        ok = np.isfinite(x) & np.isfinite(y) & (x > 0)
+        spans.append((x[ok].min(), x[ok].max()) if ok.any() else None)
+    groups = []
+    for j, s in enumerate(spans):
+        if s is None:
+            continue
+        for g in groups:
+            lo, hi = g["span"]
+            if s[0] <= hi * 10 and s[1] >= lo / 10:
+                g["idx"].append(j)
+                g["span"] = (min(lo, s[0]), max(hi, s[1]))
+                break
+        else:
+            groups.append({"idx": [j], "span": s})
+    return [g["idx"] for g in groups] or [[j for j in range(len(data))]]
+
+
+def _short_labels(labels, max_chars=14):
+    """The labels themselves when short, else their numbers 1..n."""
+    labels = [str(v) for v in labels]
+    if len(labels) > 12 or any(len(v) > max_chars for v in labels):
+        return [str(i + 1) for i in range(len(labels))], True
+    return labels, False
+
+
+def _key_text(labels):
+    return "\n".join(f"{i + 1:>2}  {v}" for i, v in enumerate(labels))
+
+
+def plot_accuracy_vs(rows, series, path, *, xlabel, ylabel="accuracy", label_key="frontend",
+                     logx=True, pareto=False, title=None, chance=None):
+    """Scatter of accuracy against a cost (bits or energy per frame), points labelled.
+
+    Series whose costs lie more than a factor 10 apart (e.g. the HOG + SVM
+    path and the CNN path) get a panel each, with a shared accuracy axis, so
+    that the points of each stay apart. Labels are placed by
+    :func:`place_labels`; long labels (or more than 12 points) are replaced by
+    numbers with a key beside the plot.
+
+    Parameters
+    ----------
+    rows : list of dict
+        One per front end (or grid point).
+    series : list of (x_key, y_key, label) or (x_key, y_key, label, (low_key, high_key))
+        Each is one marker style: a cost column against an accuracy column;
+        with the keys of its interval, each point gets an error bar.
+    path : path
+        PNG to write.
+    xlabel, ylabel : str
+    label_key : str
+        The row key that labels each point.
+    logx : bool
+        Logarithmic cost axis where a panel's costs span more than a factor 3.
+    pareto : bool
+        Mark each series' Pareto front (lowest cost for the highest accuracy)
+        with a dashed step line and circled points.
+    title : str, optional
+    chance : float, optional
+        Chance level: drawn as a dotted line, and the y axis then runs from
+        below it to 1, so that a one-image difference never looks like a cliff.
+
+    Returns
+    -------
+    path : Path
+    """
+    plt = _pyplot()
+    data = [_series_data(rows, s) for s in series]
+    groups = _split_panels(data)
+    labels, numbered = _short_labels([r.get(label_key, i) for i, r in enumerate(rows)])
+    with plt.rc_context(_RC):
+        fig, axes = plt.subplots(1, len(groups), figsize=(_WIDTH_IN, 5.2), sharey=True, squeeze=False)
+        axes = axes[0]
+        lows, handles = [], {}
+        for ax, idx in zip(axes, groups):
+            for j in idx:
+                x, y, lab, lo, hi = data[j]
+                ok = np.isfinite(x) & np.isfinite(y)
+                color = _PALETTE[j % len(_PALETTE)]
+                h = ax.scatter(x[ok], y[ok], marker=_MARKERS[j % len(_MARKERS)], s=48, color=color,
+                               zorder=3, label=lab)
+                handles.setdefault(lab, h)
+                lows.append(np.nanmin(y[ok]))
+                if lo is not None and np.isfinite(lo[ok]).all() and np.isfinite(hi[ok]).all():
+                    ax.errorbar(x[ok], y[ok], yerr=[y[ok] - lo[ok], hi[ok] - y[ok]], fmt="none",
+                                ecolor=color, elinewidth=1, capsize=3, alpha=0.8, zorder=2)
+                    lows.append(np.nanmin(lo[ok]))
+                if pareto:
+                    front = _pareto(x, y, ok)
+                    if front:
+                        ln, = ax.step(x[front], y[front], where="post", color=color, linestyle="--",
+                                      linewidth=1, zorder=2)
+                        ax.scatter(x[front], y[front], s=170, facecolors="none", edgecolors=color,
+                                   zorder=4)
+                        handles.setdefault(f"Pareto front: {lab}", ln)
+            xs = np.concatenate([data[j][0][np.isfinite(data[j][0])] for j in idx])
+            if logx and xs.size and (xs > 0).all() and xs.max() / xs.min() > 3:
+                ax.set_xscale("log")
+                if xs.max() / xs.min() < 1000:  # plain numbers at 1, 2, 5 x 10^n
+                    from matplotlib.ticker import LogLocator, NullFormatter
+
+                    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+                    ax.xaxis.set_major_formatter(_plain_formatter())
+                    ax.xaxis.set_minor_formatter(NullFormatter())
+            else:
+                pad = 0.12 * (np.ptp(xs) or abs(xs.mean()) or 1.0)
+                ax.set_xlim(xs.min() - pad, xs.max() + pad)
+                ax.xaxis.set_major_formatter(_plain_formatter())
+            ax.grid(True, alpha=0.3, which="both")
+            if len(groups) > 1:
+                ax.set_title(", ".join(data[j][2] for j in idx), fontsize=10)
+            ax.set_xlabel(xlabel)
+        if chance is not None:
+            for ax in axes:
+                h = ax.axhline(chance, color="0.4", linestyle=":", linewidth=1)
+            handles[f"chance ({chance:.2f})"] = h
+            axes[0].set_ylim(min([chance] + lows) - 0.04, 1.03)
+        axes[0].set_ylabel(ylabel)
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
+        for ax in axes:  # limits are final: freeze them before the labels are placed
+            ax.set_xlim(ax.get_xlim())
+            ax.set_ylim(ax.get_ylim())
+        if len(rows) <= 40:
+            for ax, idx in zip(axes, groups):
+                xy = [(data[j][0], data[j][1], j) for j in idx]
+                xx = np.concatenate([a for a, _, _ in xy])
+                yy = np.concatenate([b for _, b, _ in xy])
+                lab = [labels[i] for _ in xy for i in range(len(rows))]
+                col = [_darker(_PALETTE[j % len(_PALETTE)]) for _, _, j in xy for _ in rows]
+                bars = [(data[j][0], data[j][3], data[j][4]) for j in idx if data[j][3] is not None]
+                place_labels(ax, xx, yy, lab, colors=col, bars=bars)
+        legend_anchor = axes[-1]
+        leg = legend_anchor.legend(list(handles.values()), list(handles), loc="upper left",
+                                   bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False)
+        if numbered:
+            legend_anchor.add_artist(leg)
+            legend_anchor.text(1.02, 0.02, "points:\n" + _key_text(
+                [r.get(label_key, i) for i, r in enumerate(rows)]), transform=legend_anchor.transAxes,
+                va="bottom", ha="left", fontsize=8, family="monospace")
+        return save_figure(fig, path)
+
+
+def _plain_formatter():
+    """Tick labels as plain numbers with thousands separators (no offset, no 1e5)."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}")
+
+
+def _pareto(x, y, ok):
+    from .report import pareto_front
+
+    return pareto_front(np.where(ok, x, np.nan), np.where(ok, y, np.nan))
+
+
+def _darker(color, f=0.75):
+    from matplotlib.colors import to_rgb
+
+    return tuple(f * c for c in to_rgb(color))
+
+
+# --------------------------------------------------------------------------- brightness
+def plot_brightness(curves, path, *, title="Accuracy vs brightness", ylabel="accuracy",
+                    group_by_first_word=False, n_test=None, chance=None):
+    """Accuracy against brightness scale 2**k, one line per series.
+
+    Every curve has its own colour and marker pair; the legend sits outside
+    the axes.
+
+    Parameters
+    ----------
+    curves : dict
+        ``{label: (exponents, accuracies)}``.
+    path : path
+        PNG to write.
+    title, ylabel : str
+    group_by_first_word : bool
+        One colour per first word of the label (e.g. the front end in
+        ``"lg1.5 SVM"``); labels naming a ResNet are dashed with square markers.
+    n_test : int, optional
+        Test images behind each accuracy: each curve gets its 95 % Wilson
+        band (with more than 10 ungrouped curves the title states the
+        interval's size instead, and the curves are dodged sideways).
+    chance : float, optional
+        Chance level: a dotted line, and the y axis runs from below it to 1.
+
+    Returns
+    -------
+    path : Path
+    """
+    plt = _pyplot()
+    lows = []
+    with plt.rc_context(_RC):
+        fig, ax = plt.subplots(figsize=(_WIDTH_IN, 5.2))
+        from ..learn.stats import wilson_interval
+
+        groups = {}
+        n = len(curves)
+        many = n > 10 and not group_by_first_word
+        for j, (label, (k, acc)) in enumerate(curves.items()):
+            if group_by_first_word:
+                key = label.split()[0] if label.split() else label
+                g = groups.setdefault(key, len(groups))
+                dashed = "resnet" in label.lower()
+                color, marker = _PALETTE[g % len(_PALETTE)], _MARKERS[int(dashed)]
+                style = "--" if dashed else "-"
+            else:  # a unique colour and marker per curve, however many there are
+                color = _PALETTE[j % len(_PALETTE)]
+                marker = _MARKERS[(j // len(_PALETTE) + j) % len(_MARKERS)]
+                style = ("-", "--", ":", "-.")[(j // len(_PALETTE)) % 4]
+            kk, aa = np.asarray(k, dtype=float), np.asarray(acc, dtype=float)
+            if many:  # dodge the curves sideways so that equal accuracies stay visible
+                kk = kk + 0.3 * (j / (n - 1) - 0.5)
+            ax.plot(kk, aa, marker=marker, color=color, linestyle=style, label=label,
+                    markersize=6 if n <= 10 else 5, linewidth=1.5 if n <= 10 else 1.1)
+            lows.append(np.nanmin(aa))
+            if n_test:
+                band = np.array([wilson_interval(int(round(a * n_test)), n_test) for a in aa])
+                lows.append(band[:, 0].min())
+                if not many:
+                    ax.fill_between(kk, band[:, 0], band[:, 1], color=color, alpha=0.10, linewidth=0)
+        if chance is not None:
+            ax.axhline(chance, color="0.4", linestyle=":", linewidth=1, label=f"chance ({chance:.2f})")
+            ax.set_ylim(min([chance] + lows) - 0.04, 1.03)
+        ax.set_xlabel("brightness scale k (scene linear light x 2^k)"
+                      + ("; curves dodged sideways" if many else ""))
+        ax.set_ylabel(ylabel)
+        if n_test and many:  # one band per curve would hide the curves: state the interval's size
+            lo, hi = wilson_interval(int(round(0.95 * n_test)), n_test)
+            title = (f"{title}\n(95 % Wilson interval of an accuracy of 0.95 on {n_test} test "
+                     f"images: [{lo:.2f}, {hi:.2f}])")
+        elif n_test:
+            title = f"{title}\n(bands: 95 % Wilson intervals, {n_test} test images)"
+        ax.set_title(title)
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False,
+                  ncol=1 if n <= 20 else 2, fontsize=9 if n <= 10 else 8)
+        fig.tight_layout()
+        return save_figure(fig, path)
+
+
+# --------------------------------------------------------------------------- energy
+#: Groups of the energy breakdown, in stacking order, each with its colour map.
+ENERGY_GROUPS = {"sensor": "Purples", "converter": "Blues", "link": "Oranges", "memory": "Greens",
+                 "compute": "Reds", "other": "Greys"}
+_GROUP_WORDS = (("converter", ("adc", "converter", "comparator")), ("sensor", ("pixel", "sensor")),
+                ("link", ("link", "i/o", "interface")),
+                ("memory", ("buffer", "memory", "weights", "features", "histograms", "activations",
+                            "sram", "dram", "storage")),
+                ("compute", ("compute", "mac", "isp", "ops", "hog", "cnn", "detector")))
+
+
+def energy_group(component):
+    """The group of :data:`ENERGY_GROUPS` an energy component belongs to, from its name.
+
+    Parameters
+    ----------
+    component : str
+        A name of the breakdown, e.g. ``"linear ADC"`` or ``"HOG line buffer"``.
+
+    Returns
+    -------
+    group : str
+        ``"sensor"``, ``"converter"``, ``"link"``, ``"memory"``, ``"compute"``
+        or ``"other"``.
+    """
+    if not isinstance(component, str):
+        raise TypeError(f"component must be a str, got {type(component).__name__}")
+    name = component.lower()
+    for group, words in _GROUP_WORDS:
+        if any(w in name for w in words):
+            return group
+    return "other"
+
+
+def _group_colors(comps):
+    plt = _pyplot()
+    out = {}
+    for g, cmap_name in ENERGY_GROUPS.items():
+        members = [c for c in comps if energy_group(c) == g]
+        shades = np.linspace(0.75, 0.4, len(members)) if len(members) > 1 else [0.6]
+        for c, s in zip(members, shades):
+            out[c] = plt.get_cmap(cmap_name)(s)
+    return out
+
+
+def plot_energy_breakdown(breakdowns, path, *, unit="nJ", scale=1e-3,
+                          title="Energy per frame by component"):
+    """Stacked bars of each front end's energy per frame, coloured by group, with totals.
+
+    Components are grouped (:func:`energy_group`: sensor, converter, link,
+    memory, compute), each group one colour family, stacked in that order;
+    every bar carries its total. More than six bars, or long names, give
+    horizontal bars so that every name stays readable.
+
+    Parameters
+    ----------
+    breakdowns : dict
+        ``{frontend: {component: energy_pj}}``.
+    path : path
+        PNG to write.
+    unit, scale : str, float
+        Axis unit and the factor from pJ to it (default nJ: 1e-3).
+    title : str
+
+    Returns
+    -------
+    path : Path
+    """
+    plt = _pyplot()
+    names = [str(n) for n in breakdowns]
+    comps = []
+    for b in breakdowns.values():
+        for c in b:
+            if c not in comps:
+                comps.append(c)
+    order = list(ENERGY_GROUPS)
+    comps.sort(key=lambda c: order.index(energy_group(c)))
+    colors = _group_colors(comps)
+    horizontal = len(names) > 6 or max((len(n) for n in names), default=0) > 12
+    with plt.rc_context(_RC):
+        height = max(4.8, 0.42 * len(names) + 1.6) if horizontal else 5.2
+        fig, ax = plt.subplots(figsize=(_WIDTH_IN, height))
+        pos = np.arange(len(names))
+        bottom = np.zeros(len(names))
+        for c in comps:
+            v = np.nan_to_num(np.array([_num(b.get(c, 0.0)) * scale for b in breakdowns.values()]))
+            if not v.any():
+                continue
+            lab = f"{energy_group(c)}: {c}"
+            if horizontal:
+                ax.barh(pos, v, left=bottom, label=lab, color=colors[c], edgecolor="white",
+                        linewidth=0.6, height=0.7)
+            else:
+                ax.bar(pos, v, bottom=bottom, label=lab, color=colors[c], edgecolor="white",
+                       linewidth=0.6, width=0.65)
+            bottom += v
+        top = bottom.max() if bottom.size and bottom.max() > 0 else 1.0
+        for p, total in zip(pos, bottom):
+            txt = f"{total:,.3g}" if total < 100 else f"{total:,.0f}"
+            if horizontal:
+                ax.text(total + 0.01 * top, p, txt, va="center", ha="left", fontsize=9)
+            else:
+                ax.text(p, total + 0.01 * top, txt, ha="center", va="bottom", fontsize=9.5,
+                        fontweight="bold")
+        what = f"energy per frame ({unit})"
+        if horizontal:
+            ax.set_yticks(pos, names)
+            ax.invert_yaxis()
+            ax.set_xlim(0, 1.12 * top)
+            ax.set_xlabel(what)
+            ax.grid(True, axis="x", alpha=0.3)
+        else:
+            ax.set_xticks(pos, names)
+            ax.set_ylim(0, 1.10 * top)
+            ax.set_ylabel(what)
+            ax.grid(True, axis="y", alpha=0.3)
+        ax.set_axisbelow(True)
+        ax.set_title(f"{title}\n(bar totals in {unit}; colours grouped by stage)")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False,
+                  fontsize=8.5)
+        fig.tight_layout()
+        return save_figure(fig, path)
+
+
+# --------------------------------------------------------------------------- stages
+def display_kwargs(img, kw):
+    """``(imshow kwargs, colour-bar label or None, stretch note or None)`` of a panel.
+
+    Parameters
+    ----------
+    img : (H, W) or (H, W, 3) ndarray
+    kw : dict or None
+        ``imshow`` keywords plus the panel's own (below).
+
+    Returns
+    -------
+    (kwargs, unit, note) : tuple
+        ``kwargs`` for ``imshow``; a panel's ``ticks`` (colour-bar ticks) are
+        left in it for :func:`plot_stages` to take out.
+
+    Notes
+    -----
+    Panel kwargs may carry, besides ``imshow``'s own, ``unit`` (the colour
+    bar's label) and ``stretch``: ``"gamma"`` shows a linear quantity through
+    a power law of exponent 1/2.2 between 0 and its 99.5th percentile (the
+    colour bar keeps the quantity's own values).
+    """
+    from matplotlib.colors import PowerNorm
+
+    kw = dict(kw or {})
+    unit = kw.pop("unit", None)
+    stretch = kw.pop("stretch", None)
+    note = None
+    if stretch == "gamma" and img.ndim == 2:
+        finite = img[np.isfinite(img)]
+        vmax = float(np.percentile(finite, 99.5)) if finite.size else 1.0
+        vmax = vmax if vmax > 0 else float(kw.get("vmax", 1.0))
+        kw.pop("vmin", None), kw.pop("vmax", None)
+        kw["norm"] = PowerNorm(gamma=1 / 2.2, vmin=0.0, vmax=vmax)
+        note = "gamma 1/2.2, 0 to p99.5"
+    elif stretch is not None:
+        raise ValueError(f"stretch must be 'gamma' or None, got {stretch!r}")
+    if img.ndim == 2:
+        kw.setdefault("cmap", "gray")
+    return kw, unit, note
+
+
+def plot_stages(panels, path, *, ncols=4, title=None):
+    """A grid of images: one panel per stage of the pipeline, each with a colour bar.
+
+    Parameters
+    ----------
+    panels : list of (title, image, kwargs[, ...])
+        ``image`` (H, W) or (H, W, 3); ``kwargs`` go to ``imshow`` (e.g.
+        ``cmap``, ``vmin``, ``vmax``) except ``unit`` (the colour bar's label,
+        e.g. ``"electrons (e-)"``), ``ticks`` (its tick values) and ``stretch`` (``"gamma"``: a linear
+        quantity shown through a power law of exponent 1/2.2 between 0 and
+        its 99.5th percentile, stated under the panel's title); further items
+        are ignored.
+    path : path
+        PNG to write.
+    ncols : int
+        Panels per row.
+    title : str, optional
+
+    Returns
+    -------
+    path : Path
+    """
+    plt = _pyplot()
+    n = len(panels)
+    if n == 0:
+        raise ValueError("panels must hold at least one panel")
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    width = max(_WIDTH_IN, 2.9 * ncols)
+    with plt.rc_context(_RC):
+        fig, axes = plt.subplots(nrows, ncols, figsize=(width, 2.75 * nrows + (0.5 if title else 0)),
+                                 squeeze=False, layout="constrained")
+        for ax in axes.ravel():
+            ax.axis("off")
+        for ax, (name, img, kw, *_) in zip(axes.ravel(), panels):
+            img = np.asarray(img)
+            kw, unit, note = display_kwargs(img, kw)
+            ticks = kw.pop("ticks", None)
+            im = ax.imshow(img, interpolation="nearest", **kw)
+            ax.set_title(name if note is None else f"{name}\n(display: {note})", fontsize=9)
+            if img.ndim == 2:
+                cb = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
+                cb.ax.tick_params(labelsize=7.5)
+                if unit:
+                    cb.set_label(unit, fontsize=8)
+                if ticks is not None:
+                    cb.set_ticks(list(ticks))
+        if title:
+            fig.suptitle(title, fontsize=12)
+        return save_figure(fig, path, tight=False)
