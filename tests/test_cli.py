@@ -1,6 +1,7 @@
 """The analogfe command: help, each subcommand on tiny inputs, bad input -> one line, exit 2."""
 import json
 
+import numpy as np
 import pytest
 
 from analogfe.app import cli
@@ -116,6 +117,48 @@ def test_simulate_builtin_image(capsys, out_dir):
     for name in ("scene.png", "electrons.png", "dn.png", "stages.npz", "lg1_5.npz",
                  "lg1_5_dx_scale2.png", "lg1_5_hog.png", "rgb8_hog.png", "overview.png"):
         assert (out_dir / name).is_file(), name
+    assert "signal: mean" in out and "dB" in out and "saturated" in out
+    # an existing output folder is not overwritten without --force
+    lines = _fails(["simulate", "camera", "-o", str(out_dir), "--max-side", "64"], capsys)
+    assert "--force" in lines[0]
+    assert cli.main(["simulate", "camera", "-o", str(out_dir), "--max-side", "64", "-q", "--force"]) == 0
+    assert capsys.readouterr().out.strip().startswith("wrote ")  # --quiet: only the paths
+
+
+def test_signal_statistics_match_the_emva_formula():
+    from analogfe import SensorConfig
+    from analogfe.app.simulate import signal_statistics
+
+    sc = SensorConfig(height=2, width=2, read_noise_e=3.0, gain_dn_per_e=0.5, full_well_e=1000.0,
+                      adc_bits=10)
+    e = np.array([[100.0, 100.0], [100.0, 1000.0]])
+    dn = np.array([[50, 50], [50, 500]])
+    st = signal_statistics(e, dn, sc)
+    mu = 325.0
+    assert st["mean_e"] == pytest.approx(mu)
+    assert st["snr_db"] == pytest.approx(20 * np.log10(mu / np.sqrt(mu + 9 + 1 / (12 * 0.25))))
+    assert st["saturated_fraction"] == 0.25
+    with pytest.raises(ValueError, match="dn"):
+        signal_statistics(e, dn[:1], sc)
+
+
+def test_cost_quiet_prints_nothing(capsys):
+    assert cli.main(["cost", "--preset", "jssc2019-1.5b", "--quiet"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_terminal_table_fits_120_columns():
+    from analogfe.app.compare import COLUMNS
+
+    row = {c[0]: 0.123456 for c in COLUMNS}
+    row.update(frontend="lg2.75", svm_ci="[0.895, 0.996]", resnet_ci="[0.895, 0.996]",
+               svm_ap_ci="[0.1, 0.2]", bits_per_frame=1_843_200, energy_ratio_survey_adc=0.5)
+    cols = list(COLUMNS) + [("energy_ratio_survey_adc", "energy / survey-adc", ".3f")]
+    narrow = cli.terminal_table([row, row], cols)
+    assert max(map(len, narrow.splitlines())) <= 120
+    assert "0.123 [0.895, 0.996]" in narrow and "energy / survey-adc" in narrow
+    wide = cli.terminal_table([row], cols, wide=True)
+    assert max(map(len, wide.splitlines())) > 120
 
 
 def test_simulate_a_dng_file(capsys, out_dir, tmp_path):
@@ -143,6 +186,8 @@ def test_train_svm_saves_model_and_metrics(capsys, tiny_config, out_dir):
 
 def test_compare_end_to_end_and_resume(capsys, tiny_config, out_dir):
     assert cli.main(["compare", "--config", str(tiny_config), "-o", str(out_dir), "-q"]) == 0
+    out = capsys.readouterr().out  # --quiet: where the report went, nothing else
+    assert out.startswith("report: ") and len(out.strip().splitlines()) == 1
     md = (out_dir / "report.md").read_text()
     assert "| rgb8 |" in md and "| lg1.5 |" in md
     assert "| lg1.5 ResNet-10 |" in md and "k=-2" in md  # the per-brightness table

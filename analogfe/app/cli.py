@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "terminal_table", "TERMINAL_COLUMNS"]
 
 EXIT_USAGE = 2
 
@@ -56,7 +56,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _common(parser):
     parser.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
-    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars or tables")
+    parser.add_argument("--quiet", "-q", action="store_true",
+                        help="no progress bars or tables (the paths of files written are still printed)")
 
 
 def build_parser():
@@ -83,7 +84,9 @@ def build_parser():
     s = add("simulate", "run an image or a raw file through the sensor and every front end")
     s.add_argument("image", metavar="IMAGE_OR_RAW", help="image file, raw file or scikit-image sample name")
     s.add_argument("--config", metavar="FILE", help="TOML configuration ([sensor], [scene], [frontends])")
-    s.add_argument("-o", "--output", metavar="DIR", default="analogfe-simulate", help="output folder")
+    s.add_argument("-o", "--output", metavar="DIR", default="analogfe-simulate",
+                   help="output folder (must be new or empty unless --force)")
+    s.add_argument("--force", action="store_true", help="overwrite the files of an existing output folder")
     s.add_argument("--max-side", type=int, default=1024, metavar="N",
                    help="subsample larger inputs (raw: whole Bayer quads) to at most N pixels a side")
 
@@ -110,6 +113,9 @@ def build_parser():
     m.add_argument("-o", "--output", metavar="DIR", default="analogfe-out",
                    help="output folder (default analogfe-out)")
     m.add_argument("--fresh", action="store_true", help="ignore results stored by an earlier run")
+    m.add_argument("--wide", action="store_true",
+                   help="print every column of the table (default: the main ones, within 120 columns; "
+                        "the report always has them all)")
     m.add_argument("--seeds", type=_seed_list, default=None, metavar="S,S,...",
                    help="run once per seed (e.g. 0,1,2) and report mean +- std over them "
                         "(default: --seed alone)")
@@ -141,10 +147,66 @@ def _say(args, *lines):
             print(line)
 
 
+def _written(*lines):
+    """Where the results went: printed even with ``--quiet``."""
+    for line in lines:
+        print(line)
+
+
+#: The columns of ``compare``'s terminal table (the report has every column).
+TERMINAL_COLUMNS = (("frontend", "front end"), ("svm_accuracy", "SVM acc. [95% CI]"),
+                    ("svm_ap", "AP", ".3f"), ("resnet_accuracy", "ResNet acc. [95% CI]"),
+                    ("bits_per_frame", "bits/frame"), ("link_saving", "saving x", ".2f"),
+                    ("energy_per_frame_uj", "SVM uJ/frame", ",.1f"))
+_DROP_FIRST = ("link_saving", "svm_ap", "energy_per_frame_uj", "resnet_accuracy")
+
+
+def terminal_table(rows, columns, *, wide=False, max_width=120):
+    """``compare``'s table for the terminal: the main columns, within ``max_width``
+    characters, plus the energy ratio to the first baseline; ``wide``: every column.
+
+    Parameters
+    ----------
+    rows : list of dict
+    columns : list of tuple
+        Every column, as the report has them.
+    wide : bool
+    max_width : int
+        Columns are dropped, the least needed first, until the table fits.
+
+    Returns
+    -------
+    text : str
+    """
+    from .report import text_table
+
+    if wide:
+        return text_table(rows, columns)
+    present = {c[0] for c in columns}
+    ratio = next((c for c in columns if c[0].startswith("energy_ratio_")), None)
+    cols = [c for c in TERMINAL_COLUMNS if c[0] in present] + ([ratio] if ratio else [])
+    rows = [dict(r) for r in rows]
+    for r in rows:  # an accuracy and its interval in one cell
+        for model in ("svm", "resnet"):
+            a = r.get(f"{model}_accuracy")
+            if a is not None:
+                r[f"{model}_accuracy"] = f"{a:.3f} {r.get(f'{model}_ci', '')}".strip()
+    text = text_table(rows, cols)
+    for key in _DROP_FIRST:  # the least needed columns go first
+        if max(map(len, text.splitlines())) <= max_width:
+            break
+        cols = [c for c in cols if c[0] != key]
+        text = text_table(rows, cols)
+    return text
+
+
 def _cmd_simulate(args):
     from .config import load_config
     from .simulate import simulate
 
+    if os.path.isdir(args.output) and any(os.scandir(args.output)) and not args.force:
+        raise ValueError(f"output folder {args.output} exists and is not empty; pass --force to "
+                         "overwrite its files or choose another -o")
     config = load_config(args.config)
     res = simulate(args.image, config, args.output, seed=args.seed, max_side=args.max_side,
                    progress=not args.quiet)
@@ -164,8 +226,13 @@ def _cmd_simulate(args):
                                       ("bits_per_frame", "link bits/frame"),
                                       ("link_saving", "link saving x", ".2f"),
                                       ("energy_per_frame_uj", "SVM path uJ/frame", ",.2f")]
-                    + [(f"energy_ratio_{b}", f"energy / {b}", ".3f") for b in c["baselines"]]),
-         f"wrote {len(res['files'])} files to {args.output}")
+                    + [(f"energy_ratio_{b}", f"energy / {b}", ".3f") for b in c["baselines"]]))
+    sig = res["signal"]
+    _say(args, f"signal: mean {sig['mean_e']:,.0f} e-, temporal SNR {sig['snr_db']:.1f} dB at that "
+               f"mean (shot, read and quantisation noise), {100 * sig['saturated_fraction']:.2f} % "
+               "of pixels saturated")
+    _written(f"wrote {len(res['files'])} files to {args.output} (overview: "
+             f"{os.path.join(args.output, 'overview.png')})")
     return 0
 
 
@@ -173,7 +240,7 @@ def _cmd_cost(args):
     from ..system import model as system
 
     text = system.cost_cli(args.preset, args.config, args.fps)
-    if text:
+    if text and not args.quiet:
         print(text if text.endswith("\n") else text + "\n", end="")
     return 0
 
@@ -186,25 +253,24 @@ def _cmd_train(args):
     config = load_config(args.config, overrides=overrides)
     res = train_one(args.frontend, args.model, config, args.output, seed=args.seed,
                     progress=not args.quiet)
-    _say(args, f"{args.model} on {args.frontend}: test accuracy {res['accuracy']:.3f}",
-         f"model: {res['model_path']}", f"metrics: {res['metrics_path']}")
+    _say(args, f"{args.model} on {args.frontend}: test accuracy {res['accuracy']:.3f}")
+    _written(f"model: {res['model_path']}", f"metrics: {res['metrics_path']}")
     return 0
 
 
 def _cmd_compare(args):
     from .compare import run_compare
     from .config import load_config
-    from .report import text_table
 
     overrides = {"dataset": {"name": args.dataset}} if args.dataset else None
     config = load_config(args.config, overrides=overrides)
     t0 = time.perf_counter()
     res = run_compare(config, args.output, seed=args.seed, seeds=args.seeds,
                       progress=not args.quiet, fresh=args.fresh)
-    _say(args, "", text_table(res["rows"], res["columns"]),
-         f"report: {res['report_md']} and {res['report_html']}",
-         "plots: " + ", ".join(str(p) for p in res["plots"]),
-         f"done in {time.perf_counter() - t0:.1f} s")
+    _say(args, "", terminal_table(res["rows"], res["columns"], wide=args.wide))
+    _written(f"report: {res['report_md']} and {res['report_html']} (every column, the plots, "
+             "the statistics and the assumptions)")
+    _say(args, f"done in {time.perf_counter() - t0:.1f} s")
     return 0
 
 
@@ -216,8 +282,8 @@ def _cmd_sweep(args):
     config = load_config(args.config)
     res = run_sweep(config, args.output, seed=args.seed, scheduler=args.scheduler,
                     serial=args.serial, progress=not args.quiet, fresh=args.fresh)
-    _say(args, "", text_table(res["rows"], res["columns"]), f"results: {res['csv']}",
-         "plots: " + ", ".join(str(p) for p in res["plots"]))
+    _say(args, "", text_table(res["rows"], res["columns"]))
+    _written(f"results: {res['csv']}", f"report: {res['report_md']} and {res['report_html']}")
     return 0
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "result_rows",
     "write_compare_report",
     "run_compare",
+    "finished_line",
 ]
 
 
@@ -163,7 +164,7 @@ def _stage_figure(split, config, path, seed):
     scene = unprocess(img, cfa=cfa)
     st = simulate_stages(scene, config, cfa=cfa, seed=seed)
     cell = cell_size_for(config, scene.shape)
-    return plot_stages(stage_panels(st, cell_size=cell, max_scales=2), path, ncols=5,
+    return plot_stages(stage_panels(st, cell_size=cell, max_scales=2), path, ncols=4,
                        title=f"Every stage on one test image ({split.classes[int(split.y_test[i])]})")
 
 
@@ -523,7 +524,8 @@ def run_compare(config=None, out_dir="analogfe-out", *, seed=0, seeds=None, prog
         first seed's table with its test-set intervals and the mean +- std
         of every accuracy over the seeds. Default ``[seed]``.
     progress : bool
-        tqdm progress bars.
+        A progress bar and one line per finished front end (its accuracies,
+        link bits and energy: :func:`finished_line`).
     fresh : bool
         Recompute every front end even when a stored result matches, and
         train the ResNets from the start (stored checkpoints are not read). A
@@ -589,11 +591,51 @@ def _run_seed(config, out, seed, *, progress, fresh):
                                           cnn_profile=r.get("resnet", {}).get("frame_profile"))
                 write_cached(path, key, r, cost_hash=cost_key, frontend=name)
         else:
+            # one line per finished front end below, not the inner epochs' bars
             r = evaluate_frontend(split, name, config, seed=seed, scenes=scenes, out_dir=out,
-                                  progress=progress, resume=not fresh)
+                                  progress=False, resume=not fresh)
             write_cached(path, key, r, cost_hash=cost_key, frontend=name)
         results[name] = json.loads(json.dumps(r, default=float))
+        if progress:
+            bar.write(finished_line(results[name], reused=stored is not None))
     return results, split, reused
+
+
+def finished_line(result, *, reused=False):
+    """One line that sums up a finished front end: its accuracies with their
+    95 % intervals, link bits and wake-up-path energy per frame.
+
+    Parameters
+    ----------
+    result : dict
+        From :func:`evaluate_frontend`.
+    reused : bool
+        The result was read back from an earlier run.
+
+    Returns
+    -------
+    line : str
+    """
+    from ..learn.stats import wilson_interval
+
+    svm, c = result["svm"], result["cost"]
+    n = svm.get("n_test")
+
+    def acc(a):
+        if not n:
+            return f"{a:.3f}"
+        lo, hi = wilson_interval(int(round(a * n)), n)
+        return f"{a:.3f} [{lo:.3f}, {hi:.3f}]"
+
+    parts = [f"{result['frontend']:<8}", f"SVM {acc(svm['accuracy'])}"]
+    if svm.get("ap") is not None:
+        parts.append(f"AP {svm['ap']:.3f}")
+    if "resnet" in result:
+        parts.append(f"ResNet-10 {acc(result['resnet']['accuracy'])}")
+    parts.append(f"{c['bits_per_frame']:,.0f} link bits and "
+                 f"{c['hog-svm']['energy_per_frame_pj'] * 1e-6:.1f} uJ per frame")
+    when = "reused" if reused else f"{result.get('seconds', 0.0):.0f} s"
+    return "  ".join(parts[:1]) + " " + ", ".join(parts[1:]) + f" ({when})"
 
 
 def train_one(frontend, model, config, out_dir, *, seed=0, progress=True):

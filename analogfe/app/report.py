@@ -198,10 +198,12 @@ def hog_glyph(hist, cell_size=8, signed=False):
 
 
 # --------------------------------------------------------------------------- report
-_CSS = """body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;font-size:.9em;margin:1em 0}th,td{border:1px solid #ccc;padding:.3em .6em}
+_CSS = """body{font-family:system-ui,sans-serif;max-width:80em;margin:2em auto;padding:0 1em;color:#222}
+p{max-width:60em}
+table{border-collapse:collapse;font-size:.9em;margin:1em 0;display:block;overflow-x:auto;max-width:100%}
+th,td{border:1px solid #ccc;padding:.3em .6em}
 td{text-align:right}td:first-child,th:first-child{text-align:left}th{background:#f3f3f3}
-img{max-width:100%;border:1px solid #eee;margin:.5em 0}code{background:#f6f6f6;padding:0 .2em}"""
+img{max-width:100%;height:auto;border:1px solid #eee;margin:.5em 0}code{background:#f6f6f6;padding:0 .2em}"""
 
 
 def write_report(out_dir, *, title, intro, rows, columns, figures, notes=(), tables=(),

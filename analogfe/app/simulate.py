@@ -21,7 +21,8 @@ from ..frontend.codes import is_codes
 from ..scene.load import load_scene
 from .report import hog_glyph, plot_stages
 
-__all__ = ['cell_orientation_histograms', 'simulate_stages', 'stage_panels', 'simulate']
+__all__ = ['cell_orientation_histograms', 'simulate_stages', 'stage_panels', 'simulate',
+           'signal_statistics']
 
 
 def cell_orientation_histograms(dx, dy, cell_size=8, bins=9):
@@ -265,4 +266,39 @@ def simulate(source, config, out_dir, *, seed=0, max_side=1024, progress=True):
     sc = st["sensor_config"]
     return {"source": label, "height": sc.height, "width": sc.width, "cfa": cfa,
             "bits": st["bits"], "deployed": deployed, "baseline": st["baseline"],
+            "signal": signal_statistics(st["electrons_e"], st["dn"], sc),
             "files": [str(f) for f in files]}
+
+
+def signal_statistics(electrons_e, dn, sensor_config):
+    """What the sensor saw: mean signal, temporal SNR at that signal, saturation.
+
+    Parameters
+    ----------
+    electrons_e : (H, W) array_like
+        Collected electrons (after full-well clipping).
+    dn : (H, W) array_like
+        The linear readout of the same frame, DN.
+    sensor_config : analogfe.SensorConfig
+        ``read_noise_e``, ``gain_dn_per_e``, ``full_well_e``, ``adc_bits``.
+
+    Returns
+    -------
+    stats : dict
+        ``mean_e`` (mean electrons per pixel), ``snr_db`` (temporal SNR at
+        that mean, EMVA 1288 model: shot, read and quantisation noise,
+        ``20 log10(mu / sqrt(mu + sigma_read^2 + 1 / (12 K^2)))``),
+        ``saturated_fraction`` (pixels at full well or at the ADC's top
+        code).
+    """
+    e = np.asarray(electrons_e, dtype=np.float64)
+    d = np.asarray(dn)
+    if e.shape != d.shape:
+        raise ValueError(f"electrons_e and dn must have the same shape, got {e.shape} and {d.shape}")
+    sc = sensor_config
+    mu = float(e.mean()) if e.size else 0.0
+    var = mu + sc.read_noise_e ** 2 + 1.0 / (12.0 * sc.gain_dn_per_e ** 2)
+    snr_db = 20.0 * np.log10(mu / np.sqrt(var)) if mu > 0 else float("-inf")
+    saturated = (e >= sc.full_well_e) | (d >= 2 ** sc.adc_bits - 1)
+    return {"mean_e": mu, "snr_db": float(snr_db),
+            "saturated_fraction": float(saturated.mean()) if e.size else 0.0}
