@@ -644,7 +644,8 @@ def train_one(frontend, model, config, out_dir, *, seed=0, progress=True):
     Parameters
     ----------
     frontend : str
-        A name of :data:`analogfe.frontend.FRONTENDS`.
+        A name of :data:`analogfe.frontend.FRONTENDS` or the import path of a
+        front end of your own (``"mypkg.module:MyFrontEnd"``).
     model : {"svm", "resnet10"}
     config : dict
         From :func:`load_config` (``dataset``, ``svm`` / ``resnet`` sections).
@@ -663,9 +664,9 @@ def train_one(frontend, model, config, out_dir, *, seed=0, progress=True):
 
     from .._io import atomic_write_bytes
     from .._validation import check_choice
-    from ..frontend.registry import FRONTENDS
+    from ..frontend.registry import frontend_spec
 
-    check_choice(frontend, "frontend", tuple(FRONTENDS))
+    frontend_spec(frontend, "frontend")  # a standard name or an import path
     check_choice(model, "model", ("svm", "resnet10"))
     out = Path(out_dir)
     stem = f"{model}-{frontend}"

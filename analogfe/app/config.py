@@ -91,11 +91,12 @@ _signal = _auto_or(_float(1.0, 1e7))
 
 
 def _frontend_options(v, name):
-    from ..frontend.registry import FRONTENDS
+    from ..frontend.registry import FRONTENDS, is_import_path
 
     v = _table(v, name)
     for fe, kw in v.items():
-        _choice(tuple(FRONTENDS))(fe, f"{name} front end")
+        if not is_import_path(fe):
+            _choice(tuple(FRONTENDS))(fe, f"{name} front end")
         _table(kw, f"{name}.{fe}")
         for key in _RUN_SET:
             if key in kw:
@@ -131,8 +132,11 @@ def _baselines(v, name):
 
 
 def _frontend_name(v, name):
-    from ..frontend.registry import FRONTENDS
+    from ..frontend.registry import FRONTENDS, frontend_spec, is_import_path
 
+    if is_import_path(v):  # a front end of your own: imported and registered
+        frontend_spec(v, name)
+        return v
     return _choice(tuple(FRONTENDS))(v, name)
 
 

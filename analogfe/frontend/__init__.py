@@ -32,6 +32,7 @@ from .packing import (
                         packed_bits,
                         unpack_codes,
 )
+from .protocol import FrontEnd
 from .registry import FRONTENDS, FrontEndSpec, emulate, frontend_spec, make_frontend
 
 __all__ = [
@@ -40,5 +41,5 @@ __all__ = [
     "formula_ratio_thresholds", "check_ratio_thresholds", "log_ratio_codes",
     "Packing", "PACKINGS", "default_packing", "packed_bits", "pack_codes", "unpack_codes",
     "bin_image", "LogGradientFrontEnd", "DigitalFrontEnd", "process",
-    "FRONTENDS", "FrontEndSpec", "frontend_spec", "make_frontend", "emulate",
+    "FRONTENDS", "FrontEndSpec", "frontend_spec", "make_frontend", "emulate", "FrontEnd",
 ]

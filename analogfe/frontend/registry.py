@@ -11,7 +11,8 @@ from ..sensor.model import Sensor, SensorConfig
 from .digital import DigitalFrontEnd
 from .log_gradient import LogGradientFrontEnd
 
-__all__ = ["FrontEndSpec", "FRONTENDS", "frontend_spec", "make_frontend", "emulate"]
+__all__ = ["FrontEndSpec", "FRONTENDS", "frontend_spec", "make_frontend", "emulate",
+           "is_import_path"]
 
 
 def _digital(sensor_config, seed, **kw):
@@ -58,9 +59,54 @@ FRONTENDS = {
 
 
 def frontend_spec(name, argname="name"):
-    """The :class:`FrontEndSpec` of a standard front end; an unknown name is a
-    ``ValueError`` listing the valid ones."""
+    """The :class:`FrontEndSpec` of a front end by name or import path.
+
+    A name of :data:`FRONTENDS`, or the import path of a class that follows
+    :class:`analogfe.frontend.protocol.FrontEnd`, ``"mypkg.module:MyFrontEnd"``
+    (imported, then registered in :data:`FRONTENDS` under that path; it is
+    built as ``MyFrontEnd(sensor_config=..., seed=..., **options)``, on a
+    monochrome sensor unless the class sets ``cfa``).
+
+    Raises
+    ------
+    ValueError
+        An unknown name (the message lists the valid ones), or an import
+        path that does not name a front-end class.
+    """
+    if isinstance(name, str) and ":" in name and name not in FRONTENDS:
+        FRONTENDS[name] = _plugin_spec(name, argname)
     return FRONTENDS[check_choice(name, argname, tuple(FRONTENDS))]
+
+
+def is_import_path(name):
+    """Whether ``name`` has the form ``"package.module:Class"``."""
+    if not isinstance(name, str) or name.count(":") != 1:
+        return False
+    mod, cls = name.split(":")
+    return all(p.isidentifier() for p in mod.split(".")) and cls.isidentifier()
+
+
+def _plugin_spec(path, argname):
+    import importlib
+
+    if not is_import_path(path):
+        raise ValueError(f"{argname}={path!r} is neither a standard front end "
+                         f"({', '.join(k for k in FRONTENDS if ':' not in k)}) nor an import path "
+                         "'package.module:Class'")
+    mod, cls_name = path.split(":")
+    try:
+        cls = getattr(importlib.import_module(mod), cls_name)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"{argname}={path!r}: cannot import it ({exc})") from None
+    missing = [m for m in ("bits_per_frame", "operation_counts", "__call__") if not hasattr(cls, m)]
+    if not isinstance(cls, type) or missing:
+        raise ValueError(f"{argname}={path!r} is not a front-end class (see "
+                         f"analogfe.frontend.protocol.FrontEnd); it lacks {', '.join(missing) or 'a class'}")
+
+    def factory(sensor_config, seed, **kw):
+        return cls(sensor_config=sensor_config, seed=seed, **kw)
+
+    return FrontEndSpec(factory, {}, getattr(cls, "cfa", None))
 
 
 def make_frontend(name, sensor_config=None, seed=0, **kw):

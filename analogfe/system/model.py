@@ -107,6 +107,7 @@ class _FrontEndInfo:
     levels: int | None  # None for a linear (digital) front end
     scales: tuple
     out_bits_per_pixel: float  # digital: bits of the front end's output image per pixel
+    own_bits: bool = False  # the link carries bits_off_chip whatever the ISP's place
 
 
 #: Keys a front end given as a mapping may have besides :data:`COUNT_KEYS`.
@@ -187,7 +188,21 @@ def _frontend_info(frontend, height, width, adc_bits, frontend_kwargs):
         levels = levels if levels is not None else 3
     else:
         levels = None
-    return _FrontEndInfo(name, counts, levels, scales, 8.0 * channels)
+    return _FrontEndInfo(name, counts, levels, scales, 8.0 * channels,
+                         own_bits=_reports_own_bits(frontend))
+
+
+def _reports_own_bits(frontend):
+    """A front-end object other than the standard digital pipeline, or a
+    subclass of it that overrides ``bits_per_frame``: its link carries what it
+    reports (the standard pipeline with the ISP on the SoC sends raw words)."""
+    from ..frontend.digital import DigitalFrontEnd
+
+    if isinstance(frontend, Mapping):
+        return False
+    if not isinstance(frontend, DigitalFrontEnd):
+        return True
+    return type(frontend).bits_per_frame is not DigitalFrontEnd.bits_per_frame
 
 
 def _check_adc(fe, p):
@@ -231,8 +246,11 @@ def _sensor(fe, p):
 
 
 def _link_bits(fe, p):
+    """What crosses the link: the front end's own bits, except that the
+    standard 8-bit pipeline with its ISP on the SoC sends its raw ADC words
+    (a front end that reports a bit count of its own is costed with it)."""
     c = fe.counts
-    if fe.levels is None and p.isp_location == "soc":
+    if fe.levels is None and p.isp_location == "soc" and not fe.own_bits:
         return c["linear_adc_bits"]
     return c["bits_off_chip"]
 
