@@ -28,26 +28,32 @@ COST_VERSION = 2
 EXPOSURE_MODES = ("auto", "fixed")
 
 
-def _scene_split(scenes, test_size, seed, window):
-    """Split wake-up scenes by scene; crops for classification, test scenes for AP."""
-    from sklearn.model_selection import train_test_split
+def _held_out_scenes(n, test_size, seed, window):
+    """Wake-up scenes whose training and test scenes show disjoint faces.
 
-    from ..data.builtin import Split, WakeupScenes
+    The 100 LFW-subset faces are shuffled by the seed and divided in the
+    proportion of the split; the training scenes paste only the first part,
+    the test scenes only the rest, so no face image is seen in training and
+    tested on (the subset has no identity labels, so one person may still
+    appear in both parts). Each part is cut into target crops and two
+    background crops per scene of ``window`` pixels; the scenes are kept
+    with their boxes for the detector.
+    """
+    from ..data.builtin import Split, lfw_faces, make_wakeup_scenes
 
-    lab = np.asarray(scenes.labels)
-    strat = lab if 0 < lab.sum() < len(lab) else None
-    idx_tr, idx_te = train_test_split(np.arange(len(scenes)), test_size=test_size,
-                                      random_state=seed, stratify=strat)
-
-    def sub(idx):
-        idx = np.sort(idx)
-        return WakeupScenes(scenes.images[idx], [scenes.boxes[i] for i in idx], scenes.lux[idx],
-                            scenes.labels[idx], tuple(scenes.backgrounds[i] for i in idx))
-
-    tr, te = sub(idx_tr), sub(idx_te)
-    X_tr, y_tr, _ = tr.crops(window, seed=seed)
-    X_te, y_te, _ = te.crops(window, seed=seed)
-    return Split(X_tr, X_te, y_tr, y_te, tuple(scenes.classes)), SceneSplit(tr, te)
+    faces = lfw_faces()
+    order = np.random.default_rng(derive_seed(seed, "faces")).permutation(len(faces))
+    n_test_faces = max(1, int(round(test_size * len(faces))))
+    n_test = max(2, int(round(test_size * n)))
+    parts = {}
+    for part, idx, count in (("train", order[n_test_faces:], n - n_test),
+                             ("test", order[:n_test_faces], n_test)):
+        parts[part] = make_wakeup_scenes(count, targets=faces[np.sort(idx)],
+                                         seed=task_seed(seed, "scenes", part))
+    X_tr, y_tr, _ = parts["train"].crops(window, seed=seed)
+    X_te, y_te, _ = parts["test"].crops(window, seed=seed)
+    split = Split(X_tr, X_te, y_tr, y_te, tuple(parts["train"].classes))
+    return split, SceneSplit(parts["train"], parts["test"])
 
 
 class SceneSplit(NamedTuple):
@@ -63,7 +69,9 @@ def split_from_config(config, seed=0, *, with_scenes=False):
     """The dataset of ``config["dataset"]`` as a train / test split of images.
 
     Through :func:`analogfe.data.load_split`: ``"lfw"`` as it is, the wake-up
-    scenes split by scene and cut into target and background crops, a VOC /
+    scenes generated as training and test scenes with disjoint faces
+    (``dataset.n_scenes`` in all, ``test_size`` of them for testing) and cut
+    into target and background crops, a VOC /
     PASCALRAW folder as object and background crops, an image folder as its
     images; ``dataset.window`` sets the size of every image (``"auto"``: the
     dataset's own). ``max_images`` keeps a random subset; ``image_size``
@@ -84,9 +92,7 @@ def split_from_config(config, seed=0, *, with_scenes=False):
     window = None if ds["window"] == "auto" else ds["window"]
     scenes = None
     if name == "wakeup-scenes":
-        # Split here (as data.load_split does) to keep the test scenes and their boxes.
-        split, scenes = _scene_split(data.load_dataset(name, n=ds["n_scenes"], seed=seed), ts,
-                                     seed, window or 32)
+        split, scenes = _held_out_scenes(ds["n_scenes"], ts, seed, window or 32)
     else:
         split = data.load_split(name, test_size=ts, seed=seed, window=window)
     X_train, y_train = np.asarray(split.X_train), np.asarray(split.y_train)

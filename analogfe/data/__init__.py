@@ -23,6 +23,7 @@ from .builtin import (
     LFW_CLASSES,
     Split,
     WakeupScenes,
+    lfw_faces,
     load_lfw,
     make_wakeup_scenes,
     scene_signal_e,
@@ -34,7 +35,7 @@ from .voc import PASCALRAW_CLASSES, VOC_CLASSES, VOCDataset, load_voc, parse_voc
 __all__ = [
     "BACKGROUNDS", "DEFAULT_OPTICS", "LFW_CLASSES", "PASCALRAW_CLASSES", "VOC_CLASSES",
     "Split", "WakeupScenes", "ImageSet", "VOCDataset",
-    "load_lfw", "make_wakeup_scenes", "scene_signal_e", "load_voc", "parse_voc_xml",
+    "load_lfw", "lfw_faces", "make_wakeup_scenes", "scene_signal_e", "load_voc", "parse_voc_xml",
     "load_image_folder", "read_image", "resize_image", "crop_box", "make_crops", "sample_negatives",
     "DATASETS", "load_dataset", "load_split",
 ]

@@ -28,6 +28,7 @@ from .crops import check_window, make_crops
 __all__ = [
     "Split",
     "load_lfw",
+    "lfw_faces",
     "LFW_CLASSES",
     "WakeupScenes",
     "make_wakeup_scenes",
@@ -91,6 +92,14 @@ def _lfw_arrays():
     images.setflags(write=False)
     labels.setflags(write=False)
     return images, labels
+
+
+def lfw_faces():
+    """The 100 face crops of the LFW subset, (100, 25, 25) uint8 sRGB
+    (read-only): the default targets of :func:`make_wakeup_scenes`. The
+    subset carries no identity labels."""
+    images, labels = _lfw_arrays()
+    return images[labels == 1]
 
 
 def load_lfw(seed=0, test_size=0.25, *, size=None):
