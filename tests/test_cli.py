@@ -532,3 +532,28 @@ def test_exposure_config_and_both_sweeps(tiny_config):
                      ({"ae_max_gain": 0.5}, ValueError), ({"exposure": 1}, ValueError)):
         with pytest.raises(exc, match="scene\\."):
             load_config({"scene": bad})
+
+
+def test_wakeup_training_and_test_scenes_show_disjoint_faces(monkeypatch):
+    import numpy as np
+
+    import analogfe.data.builtin as builtin
+    from analogfe.app.tasks import split_from_config
+
+    pools = []
+    real = builtin.make_wakeup_scenes
+
+    def spy(n, **kw):
+        pools.append(kw["targets"])
+        return real(n, **{**kw, "size": (64, 80), "target_size": (24, 30)})
+
+    monkeypatch.setattr(builtin, "make_wakeup_scenes", spy)
+    cfg = load_config({"dataset": {"name": "wakeup-scenes", "n_scenes": 12}})
+    split, scenes = split_from_config(cfg, seed=3, with_scenes=True)
+    train, test = pools
+    assert len(train) + len(test) == 100 and len(test) == 25
+    faces = {f.tobytes() for f in builtin.lfw_faces()}
+    assert {f.tobytes() for f in train} | {f.tobytes() for f in test} == faces
+    assert not {f.tobytes() for f in train} & {f.tobytes() for f in test}
+    assert len(scenes.train.images) == 9 and len(scenes.test.images) == 3
+    assert np.asarray(split.y_test).size > 0
