@@ -12,6 +12,7 @@ CASES = {
     "simulate_raw.py": ["lg1.5", "bits/frame", "CFA RGGB"],
     "train_wakeup.py": ["rgb8", "lg1.5", "accuracy"],
     "train_resnet_brightness.py": ["k=-2", "k=2", "max loss"],
+    "sensor_in_the_loop.py": ["rgb8 in the loop", "lg2.75 fixed", "7 levels, learned"],
     "compare_custom_frontend.py": ["rgb8 (baseline)", "custom lg3L", "energy vs baseline"],
     "sweep_design_space.py": ["bits=2", "bits=3", "sweep.csv"],
     "detection_vs_object_size.py": ["gray8 - lg1.5 [95% CI]", "test scenes", "dpm-log"],

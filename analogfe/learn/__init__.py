@@ -10,10 +10,11 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["classifier", "dataset", "detector", "encodings", "experiments", "metrics", "models",
-                "selection", "stats", "train", "wakeup"],
+    submodules=["classifier", "dataset", "detector", "encodings", "experiments", "in_the_loop",
+                "metrics", "models", "selection", "stats", "train", "wakeup"],
     submod_attrs={
         "classifier": ["WakeUpClassifier", "check_images"],
+        "in_the_loop": ["SensorInTheLoop", "train_in_the_loop"],
         "detector": ["Detections", "DETECTOR_MODES", "SlidingWindowDetector", "train_detector"],
         "stats": ["accuracy_interval", "balanced_accuracy", "bootstrap_interval", "chance_level",
                   "format_interval", "paired_difference_interval", "summarize_seeds",

@@ -148,6 +148,8 @@ def confusion_metrics(y_true, y_pred, classes=None):
 
 def _predict(model, loader, encoder, device, criterion=None):
     model.eval()
+    if encoder is not None:
+        encoder.eval()
     preds, labels, loss_sum = [], [], 0.0
     with torch.no_grad():
         for x, y in loader:
@@ -249,6 +251,8 @@ def _recalibrate_bn(model, loader, encoder, device):
         m.reset_running_stats()
         m.momentum = None  # cumulative average
     model.train()
+    if encoder is not None:
+        encoder.train()  # the training distribution (e.g. a random exposure per sample)
     with torch.no_grad():
         for x, _ in loader:
             x = x.to(device)
@@ -283,7 +287,13 @@ def fit(model, train_data, val_data=None, *, encoder=None, epochs=10, batch_size
         Items ``(x, y)``. With ``encoder``, ``x`` is compact (e.g. int8 codes
         from :func:`analogfe.learn.encodings.pack`) and is expanded batch by batch.
     encoder : nn.Module, optional
-        Applied to every batch before the model.
+        Applied to every batch before the model, on the training device, in
+        training mode during the training passes and in evaluation mode for
+        validation. Its parameters that require a gradient are trained with
+        the model's (and saved in the checkpoint). With
+        :class:`analogfe.learn.SensorInTheLoop` the sensor and front end are
+        emulated on the fly: ``x`` is the linear raw scene, and every sample of
+        every epoch gets a new exposure and noise draw.
     epochs : int
         Total epochs (a resumed run continues up to this number).
     batch_size : int
@@ -414,7 +424,12 @@ class _Run:
         model.to(device)
         if encoder is not None:
             encoder.to(device)
-        params, lr, wd = model.parameters(), config["lr"], config["weight_decay"]
+        # an encoder's own trainable parameters (e.g. the converter thresholds of
+        # analogfe.learn.SensorInTheLoop) are trained with the model
+        params = list(model.parameters())
+        if encoder is not None:
+            params += [p for p in encoder.parameters() if p.requires_grad]
+        lr, wd = config["lr"], config["weight_decay"]
         opt = (torch.optim.Adam(params, lr=lr, weight_decay=wd) if config["optimizer"] == "adam"
                else torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=wd))
         loader = DataLoader(train_ds, batch_size=batch_size, shuffle=True, num_workers=0,
@@ -444,6 +459,8 @@ class _Run:
             return
         _check_resume(ck["config"], self.config, ckpt_path)
         self.model.load_state_dict(ck["model"])
+        if self.encoder is not None and ck.get("encoder"):
+            self.encoder.load_state_dict(ck["encoder"])
         self.opt.load_state_dict(ck["optimizer"])
         _set_rng_state(ck["rng"], self.generator)
         self.state = _State(ck["epoch"], ck["history"], ck["best"], ck["best_state"],
@@ -455,7 +472,8 @@ class _Run:
         st = self.state
         ck = dict(model=self.model.state_dict(), optimizer=self.opt.state_dict(), epoch=st.epoch,
                   rng=_rng_state(self.generator), config=self.config, history=st.history,
-                  best=st.best, best_state=st.best_state, bad_epochs=st.bad)
+                  best=st.best, best_state=st.best_state, bad_epochs=st.bad,
+                  encoder=self.encoder.state_dict() if self.encoder is not None else {})
         buf = io.BytesIO()  # serialised in memory: a full disk is an OSError of the write
         torch.save(ck, buf)
         atomic_write_bytes(ckpt_path, buf.getvalue())
@@ -466,6 +484,8 @@ class _Run:
 
         model, criterion = self.model, nn.CrossEntropyLoss()
         model.train()
+        if self.encoder is not None:
+            self.encoder.train()
         loss_sum, correct, seen = 0.0, 0, 0
         bar = tqdm(self.loader, desc=desc, disable=not progress, leave=False)
         for x, y in bar:
