@@ -43,7 +43,7 @@ from ..._validation import check_choice, check_float, check_int, check_ints
 from ..codes import PAIRS, GradientCodes
 from ..converter import EPS, LN8, check_ratio_thresholds, formula_thresholds_ln, quantiser_scale
 from ..log_gradient import LogGradientFrontEnd
-from ._checks import as_torch_generator, check_tensor
+from ._checks import as_torch_generator, check_tensor, per_sample
 from .quantise import METHODS, quantise, ratio_codes
 
 __all__ = ["bin_image", "log_gradient", "codes_to_input", "TorchLogGradientFrontEnd"]
@@ -135,8 +135,9 @@ def log_gradient(electrons, thresholds_ln=None, *, bits=2, scales=(1, 2, 4), pai
         Bin each 2x2 Bayer quad to one value first.
     gain : (S,) torch.Tensor, optional
         Per-scale gain on the log ratio before clipping (learnable).
-    read_noise_e : float
-        Pixel read noise, e- rms, added before binning and clipped at 0.
+    read_noise_e : float or (N,) torch.Tensor
+        Pixel read noise, e- rms (one per frame allowed), added before binning
+        and clipped at 0.
     offsets : sequence of (2, W_s) tensors, optional
         Fixed comparator offsets per scale (dx, dy converters), nepers.
     mismatch : sequence of (4, W_s, m) tensors, optional
@@ -170,7 +171,7 @@ def log_gradient(electrons, thresholds_ln=None, *, bits=2, scales=(1, 2, 4), pai
     check_choice(method, "method", METHODS)
     full_well_e = check_float(full_well_e, "full_well_e", low=0.0, low_open=True)
     eps = check_float(eps, "eps", low=0.0, low_open=True)
-    read_noise_e = check_float(read_noise_e, "read_noise_e", low=0.0)
+    read_noise_e = per_sample(read_noise_e, x, "read_noise_e")
     comparator_noise_ln = check_float(comparator_noise_ln, "comparator_noise_ln", low=0.0)
     if method != "hard" and not temperature > 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
@@ -187,7 +188,7 @@ def log_gradient(electrons, thresholds_ln=None, *, bits=2, scales=(1, 2, 4), pai
         raise ValueError(f"gain must be a tensor of one value per scale ({len(scales)})")
     need = 3 if centred else 2
     gen = as_torch_generator(generator, x.device)
-    if read_noise_e:
+    if isinstance(read_noise_e, torch.Tensor) or read_noise_e:
         z = torch.randn(x.shape, generator=gen, device=x.device, dtype=x.dtype)
         x = torch.clamp(x + read_noise_e * z, min=0.0)
     base = bin_image(x, 2) if cfa else x
@@ -405,16 +406,18 @@ class TorchLogGradientFrontEnd(nn.Module):
         return self._patterns[key]
 
     # ------------------------------------------------------------------ call --
-    def forward(self, electrons, generator=None, method=None):
+    def forward(self, electrons, generator=None, method=None, read_noise_e=None):
         """Electrons ``(..., H, W)`` -> ``(dxs, dys)``, one tensor per scale
-        (see :func:`log_gradient`); ``method`` overrides :attr:`method`."""
+        (see :func:`log_gradient`); ``method`` overrides :attr:`method`,
+        ``read_noise_e`` (float or (N,) tensor, e-) the front end's."""
         fe = self.frontend
         offsets, mismatch = self._pattern(check_tensor(electrons, "electrons"))
         learned = self.learn_thresholds or fe.thresholds is not None
         return log_gradient(electrons, self.thresholds_ln if learned else None, bits=fe.bits,
                             scales=fe.scales, pairs=fe.pairs, full_well_e=fe.full_well_e,
                             eps=fe.eps, cfa=fe.cfa is not None, gain=self.gain,
-                            read_noise_e=fe.read_noise_e, offsets=offsets, mismatch=mismatch,
+                            read_noise_e=fe.read_noise_e if read_noise_e is None else read_noise_e,
+                            offsets=offsets, mismatch=mismatch,
                             comparator_noise_ln=fe.comparator_noise_ln,
                             method=method or self.method, temperature=self.temperature,
                             generator=generator)
@@ -428,9 +431,9 @@ class TorchLogGradientFrontEnd(nn.Module):
         return GradientCodes([d.cpu().numpy() for d in dxs], [d.cpu().numpy() for d in dys],
                              fe.scales, fe.levels, fe.bits, fe.pairs)
 
-    def network_input(self, electrons, generator=None):
+    def network_input(self, electrons, generator=None, read_noise_e=None):
         """Codes -> ``"lg-signed"`` network input ``(N, 2 S, H, W)`` (:func:`codes_to_input`)."""
-        dxs, dys = self.forward(electrons, generator)
+        dxs, dys = self.forward(electrons, generator, read_noise_e=read_noise_e)
         return codes_to_input(dxs, dys, self.scales, self.levels)
 
     def extra_repr(self):

@@ -57,16 +57,20 @@ def ratio_bands(thresholds_ln, band=BAND64):
 
 def _decide(hi, lo, r_up, r_down):
     """Signed count of thresholds clearly passed by ``hi / lo``, and the pairs
-    within a band (int8 codes, bool)."""
+    within a band (int8 codes, bool).
+
+    On ``max(u) / min(u)``: the count of ``R (1 + band)`` passed, with the sign
+    of ``hi - lo`` (the Cython kernel's test on each side, folded into one as
+    every ``u`` is positive and every ``R > 1``)."""
+    mx = torch.maximum(hi, lo)
+    mn = torch.minimum(hi, lo)
     q = torch.zeros(hi.shape, dtype=torch.int8, device=hi.device)
     amb = torch.zeros(hi.shape, dtype=torch.bool, device=hi.device)
     for ru, rd in zip(r_up, r_down):
-        a = lo * ru
-        b = hi * ru
-        q += (hi > a).to(torch.int8)
-        q -= (lo > b).to(torch.int8)
-        amb |= ((hi >= lo * rd) & (hi <= a)) | ((lo >= hi * rd) & (lo <= b))
-    return q, amb
+        up = mx > mn * ru
+        q += up
+        amb |= (mx >= mn * rd) ^ up
+    return torch.where(lo > hi, -q, q), amb
 
 
 def _c_round(x):
