@@ -195,6 +195,9 @@ def test_compare_end_to_end_and_resume(capsys, tiny_config, out_dir):
                 "energy_breakdown.png", "stages.png"):
         assert f"]({png})" in md and (out_dir / png).is_file()
     assert "<table>" in (out_dir / "report.html").read_text()
+    # the 1.5-bit threshold swept beside the formula's, each stored
+    assert "| 2 (formula) |" in md and "| 1.25 |" in md and "| 1.5 |" in md
+    assert (out_dir / "results" / "seed0" / "lg1.5-threshold-1.25.json").is_file()
     rows = json.loads((out_dir / "results.json").read_text())["rows"]
     by = {r["frontend"]: r for r in rows}
     assert by["rgb8"]["link_saving"] == 1.0 and by["lg1.5"]["link_saving"] > 1.5

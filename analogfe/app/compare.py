@@ -41,7 +41,8 @@ __all__ = [
 
 # --------------------------------------------------------------------------- compare
 def _frontend_hash(config, name, seed):
-    fr = {k: v for k, v in config["frontends"].items() if k not in ("names", "options")}
+    fr = {k: v for k, v in config["frontends"].items()
+          if k not in ("names", "options", "threshold_sweep")}
     extra = {"frontend": name, "options": config["frontends"]["options"].get(name, {}),
              "frontends": fr, "seed": seed, "version": RESULT_VERSION,
              # the ResNet's profile is taken at the cost model's frame size
@@ -482,7 +483,9 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
     shape = (32, 32) if split is None else tuple(int(s) for s in split.X_test.shape[1:3])
     lux0 = white_light(config, shape)[1]
     ap_table = _ap_difference_table(results, seed)
+    th_table = _threshold_table(results)
     tables = [_difference_table(results), *([ap_table] if ap_table else []),
+              *([th_table] if th_table else []),
               *(_brightness_table(curves[m], lux0, EXPOSURE_LABELS[m]) for m in EXPOSURE_LABELS
                 if curves[m]),
               _baseline_table(baselines), _sensitivity_table(config),
@@ -598,7 +601,70 @@ def _run_seed(config, out, seed, *, progress, fresh):
         results[name] = json.loads(json.dumps(r, default=float))
         if progress:
             bar.write(finished_line(results[name], reused=stored is not None))
+    sweep = _threshold_sweep(config, out, seed, split, scenes, progress=progress, fresh=fresh)
+    if sweep:
+        results["lg1.5"]["threshold_sweep"] = sweep
     return results, split, reused
+
+
+#: The front end whose +-1 threshold ``frontends.threshold_sweep`` varies.
+SWEPT = "lg1.5"
+
+
+def _threshold_sweep(config, out, seed, split, scenes, *, progress, fresh):
+    """The 1.5-bit front end's SVM (and detector) at each ratio threshold of
+    ``frontends.threshold_sweep``: ``{threshold: svm result}``, each stored
+    in ``results/seed<seed>/lg1.5-threshold-<t>.json``. Empty when the run
+    has no lg1.5 or no thresholds."""
+    import copy
+
+    ts = config["frontends"]["threshold_sweep"]
+    if SWEPT not in config["frontends"]["names"] or not ts:
+        return {}
+    if "thresholds" in config["frontends"]["options"].get(SWEPT, {}):
+        return {}  # the run's own lg1.5 already has explicit thresholds
+    out_sweep = {}
+    for t in ts:
+        cfg = copy.deepcopy(config)
+        cfg["frontends"]["options"].setdefault(SWEPT, {})["thresholds"] = [float(t)]
+        key = _frontend_hash(cfg, SWEPT, seed)
+        path = out / "results" / f"seed{seed}" / f"{SWEPT}-threshold-{t:g}.json"
+        stored = None if fresh else read_cached(path, key, required=("accuracy",))
+        if stored is None:
+            svm = evaluate_svm(split, SWEPT, cfg, seed=seed, scenes=scenes)
+            svm = json.loads(json.dumps({k: v for k, v in svm.items() if k != "model"},
+                                        default=float))
+            write_cached(path, key, svm, frontend=SWEPT, threshold=t)
+        else:
+            svm = stored["result"]
+        out_sweep[f"{t:g}"] = svm
+        if progress:
+            print(f"  {SWEPT} at threshold {t:g}: SVM {svm['accuracy']:.3f}"
+                  + (f", AP {svm['ap']:.3f}" if "ap" in svm else ""), flush=True)
+    return out_sweep
+
+
+def _threshold_table(results):
+    """The 1.5-bit front end at each swept threshold beside the formula's 2:1."""
+    r = results.get(SWEPT)
+    if not r or "threshold_sweep" not in r:
+        return None
+    entries = [("2 (formula)", r["svm"])] + list(r["threshold_sweep"].items())
+    rows = []
+    for t, svm in entries:
+        row = {"t": t, "acc": svm["accuracy"],
+               "ci": "[{:.3f}, {:.3f}]".format(*svm["interval"]) if "interval" in svm else ""}
+        if "ap" in svm:
+            row.update(ap=svm["ap"], ap_ci="[{:.3f}, {:.3f}]".format(*svm["ap_interval"]))
+        rows.append(row)
+    cols = [("t", "ratio threshold"), ("acc", "SVM acc.", ".3f"), ("ci", "95% CI")]
+    if any("ap" in x for x in rows):
+        cols += [("ap", "detector AP", ".3f"), ("ap_ci", "AP 95% CI")]
+    key = "ap" if any("ap" in x for x in rows) else "acc"
+    best = max(rows, key=lambda x: x.get(key, -1.0))
+    return (f"{SWEPT}: the +-1 ratio threshold (same bits; best on the test set by "
+            f"{'AP' if key == 'ap' else 'accuracy'}: {best['t']}, a descriptive choice that "
+            "flatters it)", rows, cols)
 
 
 def finished_line(result, *, reused=False):

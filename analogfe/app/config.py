@@ -168,6 +168,9 @@ SCHEMA = {
         "cell_size": ("auto", _auto_or(_int(2, 64))),
         "scale": (0, _int(0, 8)),                    # which scale's codes feed the HOG
         "options": ({}, _frontend_options),          # {name: {keyword: value}} per front end
+        # ratio thresholds of the 1.5-bit front end's +-1 decision to evaluate beside the
+        # formula's 2:1 (SVM accuracy and detector AP; [] for none)
+        "threshold_sweep": ([1.25, 1.5], _list_of(_float(1.0, 100.0, low_open=True), min_len=0)),
     },
     "svm": {
         "C": ("auto", _auto_or(_float(0.0, 1e6, low_open=True))),
