@@ -16,7 +16,10 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ]; then
     say "installing analogfe and its dependencies into $VENV (a few minutes the first time)"
     "$VENV/bin/pip" install -q --upgrade pip setuptools wheel "Cython>=3.0" numpy
     # constraints.txt pins the CPU build of torch and OpenCV 4 (HOG benchmark).
-    "$VENV/bin/pip" install -q -c "$ROOT/constraints.txt" -e "$ROOT[test,bench]" --no-build-isolation
+    # setuptools warns, in a 14-line box, that an editable install imports
+    # from this folder: that is the point of it (kernels built in place).
+    PYTHONWARNINGS="ignore:Editable installation" \
+        "$VENV/bin/pip" install -q -c "$ROOT/constraints.txt" -e "$ROOT[test,bench]" --no-build-isolation
     echo "$WANT" > "$STAMP"
 fi
 # Always rebuild the kernels in place (fast when nothing changed).
