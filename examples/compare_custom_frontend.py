@@ -1,4 +1,5 @@
-"""Compare a custom log-gradient front end against the RGB baseline.
+"""Compare a custom log-gradient front end against the RGB baseline
+================================================================
 
 Usage::
 

@@ -1,4 +1,5 @@
-"""Detection AP of an 8-bit camera vs log-gradient codes, per object size.
+"""Detection AP of an 8-bit camera vs log-gradient codes, per object size
+======================================================================
 
 Usage::
 

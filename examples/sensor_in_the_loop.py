@@ -1,4 +1,5 @@
-"""The sensor in the training loop: brightness sweeps and co-designed thresholds.
+"""The sensor in the training loop: brightness sweeps and co-designed thresholds
+=============================================================================
 
 User story: a researcher trains on emulated front end outputs and wants the
 network to see a new exposure and noise draw per sample and epoch, as PixelRNN

@@ -1,4 +1,5 @@
-"""Simulate a raw file through the sensor and both kinds of front end.
+"""Simulate a raw file through the sensor and both kinds of front end
+==================================================================
 
 Usage::
 

@@ -1,4 +1,5 @@
-"""Sweep the design space of the log-gradient front end on Dask.
+"""Sweep the design space of the log-gradient front end on Dask
+============================================================
 
 Usage::
 

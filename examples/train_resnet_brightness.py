@@ -1,4 +1,5 @@
-"""Train the small ResNet on each front end's output and sweep the brightness.
+"""Train the small ResNet on each front end's output and sweep the brightness
+==========================================================================
 
 Usage::
 

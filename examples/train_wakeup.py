@@ -1,4 +1,5 @@
-"""Train the wake-up classifier (front end + HOG + linear SVM) on emulated features.
+"""Train the wake-up classifier (front end + HOG + linear SVM) on emulated features
+================================================================================
 
 Usage::
 

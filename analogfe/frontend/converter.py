@@ -91,7 +91,9 @@ def formula_ratio_thresholds(bits):
 
 
 def check_ratio_thresholds(thresholds, name="thresholds"):
-    """Validate ascending ratio thresholds ``1 < r_1 < ... < r_m <= 8``.
+    """Validate ratio thresholds: ascending, each above 1 and at most 8.
+
+    That is ``1 < r_1 < ... < r_m <= 8``.
 
     Returns
     -------

@@ -604,7 +604,7 @@ SCENARIO_KEYS = ("frontend", "height", "width", "fps", "backend", "adc_bits", "s
 #: Published systems. "conventional": a mobile VGA sensor (10-bit raw over
 #: the link, ISP on the application processor, 8-bit RGB, digital FHOG and a
 #: linear detector), its ADC FoM calibrated to the 0.70 nJ/pixel commercial
-#: sensor of [2]. "jssc2019-*": the log-gradient QVGA sensor of [1], single
+#: sensor of [2]. ``"jssc2019-*"``: the log-gradient QVGA sensor of [1], single
 #: scale (the paper's 99 pJ/pixel and compression figures are single scale);
 #: the "-ms" variants read the 1/2 and 1/4 binned scales too. 30 fps is an
 #: assumption: energy per pixel does not depend on it.
