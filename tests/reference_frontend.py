@@ -1,7 +1,7 @@
 """Plain-numpy references of the log-gradient front end (binning + converter).
 
 A direct transcription of the released log-HOG formula (Omid-Zohoor et al.,
-TCSVT 2018; REFERENCES.md section 1) as a user would write it in numpy::
+TCSVT 2018; docs/references.rst, section 1) as a user would write it in numpy::
 
     I = binned electrons / full_well_e
     L = ln(I + 1e-4)

@@ -20,7 +20,7 @@ def _codes(rng, shape, levels):
 
 
 def _log_codes(image, bits):
-    """1.5 / 2.75-bit log-gradient codes of a uint8 image (REFERENCES.md section 1)."""
+    """1.5 / 2.75-bit log-gradient codes of a uint8 image (docs/references.rst, section 1)."""
     ln8 = np.log(8.0)
     L = np.log(image / 255.0 + 1e-4)
     dx = np.zeros_like(L)

@@ -74,6 +74,9 @@ KEYS = {
                   "resolution)."),
         "options": ("", "Keywords per front end, ``{name = {keyword = value}}``; ``seed`` and "
                     "``sensor_config`` are set by the run and refused here."),
+        "threshold_sweep": ("ratio", "The 1.5-bit front end is also evaluated (SVM accuracy and "
+                            "detector AP) with its +-1 decision at each of these ratio "
+                            "thresholds, beside the formula's 2; ``[]`` for none."),
     },
     "svm": {
         "C": ("", "Regularisation of the linear SVM; ``\"auto\"``: chosen by 5-fold "
