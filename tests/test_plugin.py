@@ -71,3 +71,57 @@ def test_plugin_goes_through_compare_train_and_sweep(plugin, tmp_path, capsys):
                   '[sweep.grid]\nresolution = [1.0, 0.5]\n')
     assert cli.main(["sweep", str(sw), "--serial", "-o", str(tmp_path / "sw"), "-q"]) == 0
     assert (tmp_path / "sw" / "sweep.csv").read_text().count("\n") == 3
+
+
+@pytest.fixture
+def entry_point(plugin, monkeypatch):
+    """``gray4`` registered by a (fake) installed package in ``analogfe.frontends``."""
+    from importlib import metadata
+
+    from analogfe.frontend.registry import ENTRY_POINT_GROUP, FRONTENDS
+
+    ep = metadata.EntryPoint(name="gray4", value=plugin, group=ENTRY_POINT_GROUP)
+    real = metadata.entry_points
+
+    def entry_points(**kw):
+        if kw.get("group") == ENTRY_POINT_GROUP:
+            return metadata.EntryPoints([ep])
+        return real(**kw)
+
+    monkeypatch.setattr(metadata, "entry_points", entry_points)
+    yield "gray4"
+    FRONTENDS.pop("gray4", None)
+
+
+def test_an_entry_point_name_resolves_to_its_front_end(entry_point):
+    import analogfe as afe
+    from analogfe.frontend.registry import frontend_spec, make_frontend, plugin_names
+
+    assert plugin_names() == ("gray4",)
+    with pytest.raises(ValueError, match="valid: .*'gray4'"):
+        frontend_spec("gray5")
+    spec = frontend_spec(entry_point)
+    fe = make_frontend(entry_point, sensor_config=afe.SensorConfig(height=24, width=32))
+    assert type(fe).__name__ == "Gray4" and spec.cfa is None
+    assert afe.system.cost(fe, 24, 32, 1.0).link_bits == 24 * 32 * 4
+
+
+def test_an_entry_point_to_something_else_is_one_line(monkeypatch):
+    from importlib import metadata
+
+    from analogfe.frontend.registry import ENTRY_POINT_GROUP, frontend_spec
+
+    ep = metadata.EntryPoint(name="broken", value="json:JSONDecoder", group=ENTRY_POINT_GROUP)
+    monkeypatch.setattr(metadata, "entry_points", lambda **kw: metadata.EntryPoints([ep]))
+    with pytest.raises(ValueError, match="entry point 'broken'.*not a front-end class"):
+        frontend_spec("broken")
+
+
+def test_an_entry_point_front_end_goes_through_train(entry_point, tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[dataset]\nname = "lfw"\nmax_images = 48\n[frontends]\nnames = ["{entry_point}"]\n'
+                   '[resnet]\nenabled = false\n[scene]\nbrightness_exponents = [0]\n')
+    assert cli.main(["train", "--frontend", entry_point, "--model", "svm", "--config", str(cfg),
+                     "-o", str(tmp_path / "tr"), "-q"]) == 0
+    m = json.loads((tmp_path / "tr" / "svm-gray4.json").read_text())
+    assert m["frontend"] == "gray4" and m["accuracy"] > 0.5

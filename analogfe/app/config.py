@@ -91,12 +91,12 @@ _signal = _auto_or(_float(1.0, 1e7))
 
 
 def _frontend_options(v, name):
-    from ..frontend.registry import FRONTENDS, is_import_path
+    from ..frontend.registry import frontend_spec, is_import_path
 
     v = _table(v, name)
     for fe, kw in v.items():
-        if not is_import_path(fe):
-            _choice(tuple(FRONTENDS))(fe, f"{name} front end")
+        if not is_import_path(fe):  # a standard name or an entry point
+            frontend_spec(fe, f"{name} front end")
         _table(kw, f"{name}.{fe}")
         for key in _RUN_SET:
             if key in kw:
@@ -132,12 +132,12 @@ def _baselines(v, name):
 
 
 def _frontend_name(v, name):
-    from ..frontend.registry import FRONTENDS, frontend_spec, is_import_path
+    from ..frontend.registry import frontend_spec
 
-    if is_import_path(v):  # a front end of your own: imported and registered
-        frontend_spec(v, name)
-        return v
-    return _choice(tuple(FRONTENDS))(v, name)
+    # a standard name, or a front end of your own by import path or entry point:
+    # imported and registered
+    frontend_spec(_str(v, name), name)
+    return v
 
 
 # The schema: section -> key -> (default, validator). The ``sensor`` section

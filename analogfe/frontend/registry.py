@@ -11,8 +11,15 @@ from ..sensor.model import Sensor, SensorConfig
 from .digital import DigitalFrontEnd
 from .log_gradient import LogGradientFrontEnd
 
-__all__ = ["FrontEndSpec", "FRONTENDS", "frontend_spec", "make_frontend", "emulate",
-           "is_import_path"]
+__all__ = ["FrontEndSpec", "FRONTENDS", "ENTRY_POINT_GROUP", "frontend_spec", "make_frontend",
+           "emulate", "is_import_path", "plugin_names"]
+
+#: The entry-point group under which an installed package registers its front
+#: ends by name, e.g. in its ``pyproject.toml``::
+#:
+#:     [project.entry-points."analogfe.frontends"]
+#:     gray4 = "mypkg.frontends:Gray4"
+ENTRY_POINT_GROUP = "analogfe.frontends"
 
 
 def _digital(sensor_config, seed, **kw):
@@ -59,23 +66,49 @@ FRONTENDS = {
 
 
 def frontend_spec(name, argname="name"):
-    """The :class:`FrontEndSpec` of a front end by name or import path.
+    """The :class:`FrontEndSpec` of a front end by name, import path or entry point.
 
-    A name of :data:`FRONTENDS`, or the import path of a class that follows
-    :class:`analogfe.frontend.protocol.FrontEnd`, ``"mypkg.module:MyFrontEnd"``
-    (imported, then registered in :data:`FRONTENDS` under that path; it is
-    built as ``MyFrontEnd(sensor_config=..., seed=..., **options)``, on a
-    monochrome sensor unless the class sets ``cfa``).
+    A name of :data:`FRONTENDS`; the import path of a class that follows
+    :class:`analogfe.frontend.protocol.FrontEnd`, ``"mypkg.module:MyFrontEnd"``;
+    or the name of an entry point of the group :data:`ENTRY_POINT_GROUP`
+    (``"analogfe.frontends"``) of an installed package. A plug-in is imported,
+    then registered in :data:`FRONTENDS` under that path or name; it is built
+    as ``MyFrontEnd(sensor_config=..., seed=..., **options)``, on a
+    monochrome sensor unless the class sets ``cfa``.
 
     Raises
     ------
     ValueError
-        An unknown name (the message lists the valid ones), or an import
-        path that does not name a front-end class.
+        An unknown name (the message lists the valid ones, entry points
+        included), or an import path or entry point that does not name a
+        front-end class.
     """
-    if isinstance(name, str) and ":" in name and name not in FRONTENDS:
-        FRONTENDS[name] = _plugin_spec(name, argname)
-    return FRONTENDS[check_choice(name, argname, tuple(FRONTENDS))]
+    if isinstance(name, str) and name in FRONTENDS:
+        return FRONTENDS[name]
+    if isinstance(name, str):
+        if ":" in name:
+            FRONTENDS[name] = _plugin_spec(name, argname)
+        else:
+            ep = _entry_points().get(name)
+            if ep is not None:
+                FRONTENDS[name] = _plugin_spec(ep.value, argname, label=f"entry point {name!r}")
+    return FRONTENDS[check_choice(name, argname, _valid_names())]
+
+
+def _entry_points():
+    """The entry points of :data:`ENTRY_POINT_GROUP` by name (installed packages)."""
+    from importlib import metadata
+
+    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def plugin_names():
+    """The front-end names that installed packages register as entry points."""
+    return tuple(sorted(_entry_points()))
+
+
+def _valid_names():
+    return tuple(FRONTENDS) + tuple(n for n in plugin_names() if n not in FRONTENDS)
 
 
 def is_import_path(name):
@@ -86,21 +119,25 @@ def is_import_path(name):
     return all(p.isidentifier() for p in mod.split(".")) and cls.isidentifier()
 
 
-def _plugin_spec(path, argname):
+def _plugin_spec(path, argname, label=None):
     import importlib
 
+    if label is not None and not is_import_path(path):
+        raise ValueError(f"{argname}: {label} points to {path!r}, not to a class "
+                         "'package.module:Class'")
     if not is_import_path(path):
         raise ValueError(f"{argname}={path!r} is neither a standard front end "
                          f"({', '.join(k for k in FRONTENDS if ':' not in k)}) nor an import path "
                          "'package.module:Class'")
     mod, cls_name = path.split(":")
+    what = f"{argname}={path!r}" if label is None else f"{argname}: {label} ({path!r})"
     try:
         cls = getattr(importlib.import_module(mod), cls_name)
     except (ImportError, AttributeError) as exc:
-        raise ValueError(f"{argname}={path!r}: cannot import it ({exc})") from None
+        raise ValueError(f"{what}: cannot import it ({exc})") from None
     missing = [m for m in ("bits_per_frame", "operation_counts", "__call__") if not hasattr(cls, m)]
     if not isinstance(cls, type) or missing:
-        raise ValueError(f"{argname}={path!r} is not a front-end class (see "
+        raise ValueError(f"{what} is not a front-end class (see "
                          f"analogfe.frontend.protocol.FrontEnd); it lacks {', '.join(missing) or 'a class'}")
 
     def factory(sensor_config, seed, **kw):

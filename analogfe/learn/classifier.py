@@ -12,9 +12,9 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_array, check_choice, check_float, check_int
+from .._validation import check_array, check_float, check_int
 from ..features.image import frontend_features
-from ..frontend.registry import FRONTENDS, emulate
+from ..frontend.registry import emulate, frontend_spec
 from ..sensor.exposure import resolve_exposure
 from .metrics import classification_metrics
 
@@ -61,7 +61,7 @@ def check_images(X, name="X"):
 
 def _check_frontend_name(frontend):
     if isinstance(frontend, str):
-        check_choice(frontend, "frontend", tuple(FRONTENDS))
+        frontend_spec(frontend, "frontend")  # a standard name, import path or entry point
     elif not callable(frontend):
         raise TypeError(f"frontend must be a name in frontend.FRONTENDS or a front end "
                         f"object, got {frontend!r}")
