@@ -19,7 +19,8 @@ def _fails(argv, capsys):
     return lines
 
 
-@pytest.mark.parametrize("cmd", ["simulate", "cost", "train", "compare", "sweep"])
+@pytest.mark.parametrize("cmd", ["simulate", "cost", "train", "evaluate", "predict", "compare",
+                                 "sweep"])
 def test_help_has_an_example_per_subcommand(cmd, capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main([cmd, "--help"])
@@ -181,7 +182,10 @@ def test_train_svm_saves_model_and_metrics(capsys, tiny_config, out_dir):
                      "-o", str(out_dir), "-q"]) == 0
     m = json.loads((out_dir / "svm-lg1.5.json").read_text())
     assert 0.0 <= m["accuracy"] <= 1.0 and m["frontend"] == "lg1.5"
-    assert (out_dir / "svm-lg1.5.pkl").stat().st_size > 0
+    assert (out_dir / "svm-lg1.5.model.npz").stat().st_size > 0  # arrays, never a pickle
+    assert json.loads((out_dir / "svm-lg1.5.model.json").read_text())["weights"]["file"] \
+        == "svm-lg1.5.model.npz"
+    assert not list(out_dir.glob("*.pkl"))
 
 
 def test_compare_end_to_end_and_resume(capsys, tiny_config, out_dir):

@@ -117,7 +117,7 @@ def test_an_entry_point_to_something_else_is_one_line(monkeypatch):
         frontend_spec("broken")
 
 
-def test_an_entry_point_front_end_goes_through_train(entry_point, tmp_path, capsys):
+def test_an_entry_point_front_end_goes_through_train_and_reloads(entry_point, tmp_path, capsys):
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[dataset]\nname = "lfw"\nmax_images = 48\n[frontends]\nnames = ["{entry_point}"]\n'
                    '[resnet]\nenabled = false\n[scene]\nbrightness_exponents = [0]\n')
@@ -125,3 +125,9 @@ def test_an_entry_point_front_end_goes_through_train(entry_point, tmp_path, caps
                      "-o", str(tmp_path / "tr"), "-q"]) == 0
     m = json.loads((tmp_path / "tr" / "svm-gray4.json").read_text())
     assert m["frontend"] == "gray4" and m["accuracy"] > 0.5
+    from analogfe.learn import load_model
+
+    model = load_model(tmp_path / "tr" / "svm-gray4.model.json")  # the name resolves again
+    assert model.metadata["frontend"]["name"] == "gray4"
+    assert cli.main(["evaluate", str(tmp_path / "tr" / "svm-gray4.model.json")]) == 0
+    assert f"accuracy {m['accuracy']:.3f}" in capsys.readouterr().out

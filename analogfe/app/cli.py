@@ -1,4 +1,5 @@
-"""The ``analogfe`` command: simulate, cost, train, compare, sweep.
+"""The ``analogfe`` command: simulate, cost, train, evaluate, predict, compare,
+sweep.
 
 Every subcommand takes ``--seed`` and ``--quiet``. Bad input (a missing file,
 an unknown front end, dataset or config key, a value out of range) prints one
@@ -30,6 +31,19 @@ chelsea, ...). Writes stages.npz, one .npz per front end and preview PNGs.""",
     "train": """example:
   analogfe train --frontend lg1.5 --model svm --dataset lfw -o train-out
   analogfe train --frontend rgb8 --model resnet10 --dataset path/to/voc -o train-out""",
+    "evaluate": """example:
+  analogfe evaluate train-out/svm-lg1.5.model.json
+  analogfe evaluate train-out/resnet10-rgb8.model.json --dataset lfw --config my.toml
+
+MODEL is the .model.json that 'analogfe train' wrote (its weights lie beside
+it). Without --dataset, --config and --seed: the test split the model was
+trained beside. Prints the test accuracy, its 95 % Wilson interval and n.""",
+    "predict": """example:
+  analogfe predict train-out/svm-lg1.5.model.json face.png street.jpg
+
+Each IMAGE (8-bit PNG, JPEG, TIFF, ...) is resized to the model's image size
+and made gray or RGB as its training images were; prints one line per image:
+the file and the predicted class.""",
     "compare": """example:
   analogfe compare -o analogfe-out
   analogfe compare --dataset wakeup-scenes --config examples/compare_small.toml -o out
@@ -54,8 +68,8 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def _common(parser):
-    parser.add_argument("--seed", type=int, default=0, help="seed of every random draw (default 0)")
+def _common(parser, seed_help="seed of every random draw (default 0)", seed_default=0):
+    parser.add_argument("--seed", type=int, default=seed_default, help=seed_help)
     parser.add_argument("--quiet", "-q", action="store_true",
                         help="no progress bars or tables (the paths of files written are still printed)")
 
@@ -75,10 +89,11 @@ def build_parser():
     p.add_argument("--version", action="version", version=f"analogfe {__version__}")
     sub = p.add_subparsers(dest="command", metavar="SUBCOMMAND", required=True)
 
-    def add(name, help_):
+    def add(name, help_, common=True, **kw):
         sp = sub.add_parser(name, help=help_, description=help_, epilog=_EPILOGS[name],
                             formatter_class=argparse.RawDescriptionHelpFormatter)
-        _common(sp)
+        if common:
+            _common(sp, **kw)
         return sp
 
     s = add("simulate", "run an image or a raw file through the sensor and every front end")
@@ -97,13 +112,31 @@ def build_parser():
     c.add_argument("--fps", type=float, default=None, metavar="N", help="frame rate (default: the preset's)")
 
     t = add("train", "train the wake-up SVM or the ResNet-10 on one front end's output")
-    t.add_argument("--frontend", required=True, metavar="NAME", help="rgb8, gray8, lg1.5, lg2.75")
+    t.add_argument("--frontend", required=True, metavar="NAME",
+                   help="rgb8, gray8, lg1.5, lg2.75, an import path mypkg.module:Class or the name "
+                        "of an analogfe.frontends entry point")
     t.add_argument("--model", required=True, choices=("svm", "resnet10"))
     t.add_argument("--dataset", default=None, metavar="NAME|PATH",
                    help="built-in name or dataset folder (default: the config's, else "
                         "wakeup-scenes; lfw: a quick one)")
     t.add_argument("--config", metavar="FILE", help="TOML configuration")
-    t.add_argument("-o", "--output", metavar="DIR", default="analogfe-train", help="output folder")
+    t.add_argument("-o", "--output", metavar="DIR", default="analogfe-train",
+                   help="output folder: <model>-<frontend>.model.json and its weights, "
+                        "<model>-<frontend>.json (metrics)")
+
+    e = add("evaluate", "reload a saved model and measure its accuracy on a test split",
+            seed_help="seed of the split (default: the one the model was trained with)",
+            seed_default=None)
+    e.add_argument("model", metavar="MODEL", help="the .model.json written by 'analogfe train'")
+    e.add_argument("--dataset", default=None, metavar="NAME|PATH",
+                   help="built-in name or dataset folder (default: the one it was trained on)")
+    e.add_argument("--config", metavar="FILE",
+                   help="TOML configuration whose [dataset] section makes the split (default: "
+                        "the model's own)")
+
+    r = add("predict", "reload a saved model and classify image files")
+    r.add_argument("model", metavar="MODEL", help="the .model.json written by 'analogfe train'")
+    r.add_argument("images", metavar="IMAGE", nargs="+", help="8-bit image files")
 
     m = add("compare", "compare front ends against the RGB baseline and write a report (the main job)")
     m.add_argument("--dataset", default=None, metavar="NAME|PATH",
@@ -127,6 +160,7 @@ def build_parser():
     w.add_argument("--serial", action="store_true", help="run the grid in this process, without Dask")
     w.add_argument("-o", "--output", metavar="DIR", default="analogfe-sweep", help="output folder")
     w.add_argument("--fresh", action="store_true", help="ignore results stored by an earlier run")
+
     return p
 
 
@@ -254,7 +288,50 @@ def _cmd_train(args):
     res = train_one(args.frontend, args.model, config, args.output, seed=args.seed,
                     progress=not args.quiet)
     _say(args, f"{args.model} on {args.frontend}: test accuracy {res['accuracy']:.3f}")
-    _written(f"model: {res['model_path']}", f"metrics: {res['metrics_path']}")
+    _written(f"model: {res['model_path']} (weights {res['weights_path']})",
+             f"metrics: {res['metrics_path']}")
+    return 0
+
+
+def _cmd_evaluate(args):
+    from ..learn.saved import load_model
+    from ..learn.stats import format_interval
+    from .config import load_config
+    from .tasks import split_from_config
+
+    model = load_model(args.model)
+    trained = model.metadata.get("training") or {}
+    overrides = {"dataset": {"name": args.dataset}} if args.dataset else None
+    source = args.config if args.config else {"dataset": trained.get("dataset", {})}
+    config = load_config(source, overrides=overrides)
+    seed = args.seed if args.seed is not None else trained.get("seed", 0)
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"{args.model}: training seed must be an integer >= 0, got {seed!r}")
+    split = split_from_config(config, seed)
+    r = model.evaluate(split.X_test, split.y_test)
+    fe = model.metadata["frontend"]["name"]
+    print(f"{model.architecture} on {fe}: accuracy {format_interval(r['accuracy'], r['low'], r['high'])} "
+          f"(95 % Wilson interval), n = {r['n']} test images of {config['dataset']['name']} "
+          f"(seed {seed})")
+    return 0
+
+
+def _cmd_predict(args):
+    import numpy as np
+
+    from ..learn.saved import load_model
+    from ..scene.io import read_image
+
+    model = load_model(args.model)
+    images = []
+    for path in args.images:
+        im = read_image(path)
+        if im.dtype != np.uint8:
+            raise ValueError(f"{path}: predict takes 8-bit sRGB images, not raw or 16-bit files")
+        images.append(model.prepare(im))
+    labels = model.predict(np.stack(images))
+    for path, label in zip(args.images, labels):
+        print(f"{path}: {model.label_name(label)}")
     return 0
 
 
@@ -291,6 +368,8 @@ _COMMANDS = {
     "simulate": _cmd_simulate,
     "cost": _cmd_cost,
     "train": _cmd_train,
+    "evaluate": _cmd_evaluate,
+    "predict": _cmd_predict,
     "compare": _cmd_compare,
     "sweep": _cmd_sweep,
 }

@@ -710,48 +710,62 @@ def train_one(frontend, model, config, out_dir, *, seed=0, progress=True):
     Parameters
     ----------
     frontend : str
-        A name of :data:`analogfe.frontend.FRONTENDS` or the import path of a
-        front end of your own (``"mypkg.module:MyFrontEnd"``).
+        A name of :data:`analogfe.frontend.FRONTENDS`, the import path of a
+        front end of your own (``"mypkg.module:MyFrontEnd"``) or the name of an
+        entry point of the group ``analogfe.frontends``.
     model : {"svm", "resnet10"}
     config : dict
         From :func:`load_config` (``dataset``, ``svm`` / ``resnet`` sections).
     out_dir : path
-        Gets ``<model>-<frontend>.pkl`` (the fitted WakeUpClassifier) or
-        ``<model>-<frontend>.pt`` (the ResNet's state dict, plus the training
-        checkpoint folder), and ``<model>-<frontend>.json`` (metrics).
+        Gets ``<model>-<frontend>.model.json`` (what rebuilds the model:
+        architecture, encoding, front end, sensor, signal, exposure, HOG
+        settings, classes; :func:`analogfe.learn.load_model` reads it) with
+        its weights beside it, ``.model.npz`` (the SVM's arrays) or
+        ``.model.pt`` (the ResNet's state dict; plus the training checkpoint
+        folder), and ``<model>-<frontend>.json`` (metrics).
 
     Returns
     -------
     dict
-        ``accuracy``, ``model_path``, ``metrics_path``, ``metrics``.
+        ``accuracy``, ``model_path`` (the description), ``weights_path``,
+        ``metrics_path``, ``metrics``.
     """
-    import io
-    import pickle
-
-    from .._io import atomic_write_bytes
     from .._validation import check_choice
     from ..frontend.registry import frontend_spec
+    from ..learn.saved import save_model
+    from .config import task_seed
+    from .tasks import sensor_config_for
 
-    frontend_spec(frontend, "frontend")  # a standard name or an import path
+    frontend_spec(frontend, "frontend")  # a standard name, an import path or an entry point
     check_choice(model, "model", ("svm", "resnet10"))
     out = Path(out_dir)
     stem = f"{model}-{frontend}"
     split = split_from_config(config, seed)
+    shape = tuple(int(v) for v in split.X_train.shape[1:3])
+    training = {"dataset": config["dataset"], "seed": seed, "n_train": int(len(split.y_train)),
+                "n_test": int(len(split.y_test))}
+    saved = {"frontend": frontend, "options": config["frontends"]["options"].get(frontend, {}),
+             "sensor_config": sensor_config_for(config, shape, frontend), "classes": split.classes,
+             "image_shape": shape, "image_channels": 1 if split.X_train.ndim == 3 else 3}
     if model == "svm":
         r = evaluate_svm(split, frontend, config, seed=seed, progress=progress)
-        model_path = atomic_write_bytes(out / f"{stem}.pkl", pickle.dumps(r["model"]))
+        # the classifier's front end is built, and emulates, with the "sensor" seed
+        save_seed = {"frontend_seed": task_seed(seed, frontend, "sensor")}
     else:
-        import torch
-
         r = evaluate_resnet(split, frontend, config, seed=seed, progress=progress,
                             checkpoint_dir=str(out / f"{stem}-checkpoints"))
-        buf = io.BytesIO()
-        torch.save(r["model"].model.state_dict(), buf)
-        model_path = atomic_write_bytes(out / f"{stem}.pt", buf.getvalue())
+        # its test accuracy: brightness_sweep's noise seed, the test seed + 10 000
+        save_seed = {"frontend_seed": task_seed(seed, frontend, "resnet"),
+                     "seed": task_seed(seed, frontend, "test") + 10_000}
+    training["accuracy"] = r["accuracy"]
+    model_path = save_model(out / f"{stem}.model.json", r["model"], training=training,
+                            **saved, **save_seed)
     metrics = {k: v for k, v in r.items() if k != "model"}
     metrics.update(frontend=frontend, model=model, dataset=config["dataset"]["name"], seed=seed,
                    n_train=int(len(split.y_train)), n_test=int(len(split.y_test)),
                    classes=list(split.classes))
     metrics_path = atomic_write_json(out / f"{stem}.json", metrics)
+    weights = json.loads(model_path.read_text())["weights"]["file"]
     return {"accuracy": r["accuracy"], "model_path": str(model_path),
-            "metrics_path": str(metrics_path), "metrics": metrics}
+            "weights_path": str(out / weights), "metrics_path": str(metrics_path),
+            "metrics": metrics}

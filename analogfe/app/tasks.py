@@ -187,16 +187,13 @@ def frontend_for(name, config, sensor_config, seed):
     Without ``frontends.options`` for ``name`` that is the name itself (the
     emulation builds it on ``sensor_config``); with options, the object built
     by :func:`analogfe.frontend.make_frontend` (a digital front end carries
-    its own sensor, so the sensor config is then None).
+    its own sensor, so the sensor config is then None); see
+    :func:`analogfe.learn.saved.build_frontend`, which a reloaded model uses.
     """
-    opts = dict(config["frontends"]["options"].get(name, {}))
-    if not opts:
-        return name, sensor_config
-    from ..frontend.log_gradient import LogGradientFrontEnd
-    from ..frontend.registry import make_frontend
+    from ..learn.saved import build_frontend
 
-    fe = make_frontend(name, sensor_config=sensor_config, seed=seed, **opts)
-    return fe, (sensor_config if isinstance(fe, LogGradientFrontEnd) else None)
+    return build_frontend(name, dict(config["frontends"]["options"].get(name, {})),
+                          sensor_config, seed)
 
 
 def cell_size_for(config, shape):
