@@ -188,6 +188,28 @@ def test_train_svm_saves_model_and_metrics(capsys, tiny_config, out_dir):
     assert not list(out_dir.glob("*.pkl"))
 
 
+def test_config_defaults_is_toml_that_reads_back_to_the_defaults(capsys, tmp_path):
+    import tomllib
+
+    from analogfe.app.config import SCHEMA, SCHEMA_HELP
+
+    assert cli.main(["config", "--defaults"]) == 0
+    text = capsys.readouterr().out
+    assert load_config(tomllib.loads(text)) == default_config()
+    for section, keys in SCHEMA.items():  # every key, with its meaning
+        assert f"[{section}]" in text and set(SCHEMA_HELP[section]) == set(keys)
+        for key in keys:
+            assert f"# {SCHEMA_HELP[section][key]}" in text
+    assert "# full_well_e = 10000.0" in text and "# link_pj_per_bit = 10.0" in text
+    mine = tmp_path / "mine.toml"
+    mine.write_text('[frontends.options."lg1.5"]\ncomparator_noise_ln = 0.02\n[sensor]\ncfa = "none"\n'
+                    'read_noise_e = 3.0\n[cost.options]\nlink_pj_per_bit = 4.0\n[sweep.grid]\n'
+                    'resolution = [1.0, 0.5]\n')
+    assert cli.main(["config", str(mine)]) == 0  # a file, completed with the defaults
+    assert load_config(tomllib.loads(capsys.readouterr().out)) == load_config(mine)
+    assert "--defaults or a configuration FILE" in _fails(["config"], capsys)[0]
+
+
 def test_compare_end_to_end_and_resume(capsys, tiny_config, out_dir):
     assert cli.main(["compare", "--config", str(tiny_config), "-o", str(out_dir), "-q"]) == 0
     out = capsys.readouterr().out  # --quiet: where the report went, nothing else

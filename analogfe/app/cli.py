@@ -1,7 +1,7 @@
 """The ``analogfe`` command: simulate, cost, train, evaluate, predict, compare,
-sweep.
+sweep, config.
 
-Every subcommand takes ``--seed`` and ``--quiet``. Bad input (a missing file,
+Every subcommand but ``config`` takes ``--seed`` and ``--quiet``. Bad input (a missing file,
 an unknown front end, dataset or config key, a value out of range) prints one
 line on stderr and exits with status 2, without a traceback (set the
 environment variable ``ANALOGFE_DEBUG=1`` to see it).
@@ -44,6 +44,12 @@ trained beside. Prints the test accuracy, its 95 % Wilson interval and n.""",
 Each IMAGE (8-bit PNG, JPEG, TIFF, ...) is resized to the model's image size
 and made gray or RGB as its training images were; prints one line per image:
 the file and the predicted class.""",
+    "config": """example:
+  analogfe config --defaults > my.toml
+  analogfe config my.toml
+
+Prints a configuration as TOML: every section and key, each with its meaning;
+the [sensor] fields left at their defaults as comments.""",
     "compare": """example:
   analogfe compare -o analogfe-out
   analogfe compare --dataset wakeup-scenes --config examples/compare_small.toml -o out
@@ -161,6 +167,10 @@ def build_parser():
     w.add_argument("-o", "--output", metavar="DIR", default="analogfe-sweep", help="output folder")
     w.add_argument("--fresh", action="store_true", help="ignore results stored by an earlier run")
 
+    g = add("config", "print a configuration as TOML, every key with its meaning", common=False)
+    g.add_argument("file", metavar="FILE", nargs="?", help="a TOML configuration, completed with "
+                                                           "the defaults")
+    g.add_argument("--defaults", action="store_true", help="the default configuration")
     return p
 
 
@@ -335,6 +345,15 @@ def _cmd_predict(args):
     return 0
 
 
+def _cmd_config(args):
+    from .config import config_toml, load_config
+
+    if args.defaults == (args.file is not None):
+        raise ValueError("give either --defaults or a configuration FILE")
+    print(config_toml(load_config(args.file)), end="")
+    return 0
+
+
 def _cmd_compare(args):
     from .compare import run_compare
     from .config import load_config
@@ -372,6 +391,7 @@ _COMMANDS = {
     "predict": _cmd_predict,
     "compare": _cmd_compare,
     "sweep": _cmd_sweep,
+    "config": _cmd_config,
 }
 
 

@@ -1,6 +1,8 @@
 """Configuration of analogfe runs: a validated nested dict, read from TOML.
 
-:data:`SCHEMA` lists every section and key with its default and its check;
+:data:`SCHEMA` lists every section and key with its default and its check,
+:data:`SCHEMA_HELP` what each key means; :func:`config_toml` writes a
+configuration (the defaults by default) back as TOML;
 :func:`load_config` reads a TOML file (or a dict), rejects unknown sections
 and keys with a message that lists the valid ones, checks every value, and
 fills in the defaults. The ``sensor`` section holds
@@ -21,7 +23,9 @@ from ..learn.selection import C_GRID
 
 __all__ = [
     "SCHEMA",
+    "SCHEMA_HELP",
     "SECTIONS",
+    "config_toml",
     "default_config",
     "load_config",
     "config_hash",
@@ -212,6 +216,65 @@ SCHEMA = {
 }
 SECTIONS = tuple(SCHEMA) + ("sensor",)
 
+#: One line per key of :data:`SCHEMA`: what it means, with its unit.
+SCHEMA_HELP = {
+    "dataset": {
+        "name": "built-in name (wakeup-scenes, lfw) or a dataset folder (VOC / PASCALRAW, image folder)",
+        "test_size": "fraction of the images (wake-up scenes: of the scenes) held out for testing",
+        "max_images": "keep a random subset of this many images (0: every image)",
+        "image_size": "resize every image to [height, width] pixels ([]: native size)",
+        "window": "image / crop size in pixels (\"auto\": the dataset's own)",
+        "n_scenes": "wake-up scenes generated (wakeup-scenes only)",
+    },
+    "scene": {
+        "signal_e": "electrons for a scene value of 1.0 at k = 0 (\"auto\": the full well)",
+        "brightness_exponents": "exponents k of the brightness sweep: light scaled by 2**k",
+        "exposure": "auto-exposure of the emulated camera the models train with (auto, fixed)",
+        "ae_target": "auto-exposure target, fraction of the saturation signal (18 % grey)",
+        "ae_max_gain": "largest analog gain of the auto-exposure, times",
+    },
+    "frontends": {
+        "names": "front ends compared: standard names, import paths 'pkg.module:Class' or "
+                 "entry points of analogfe.frontends",
+        "hog_method": "HOG variant of the wake-up SVM (fhog, dalal-triggs, dpm-log)",
+        "cell_size": "HOG cell in pixels (\"auto\": 5 below 64-pixel images, else 8)",
+        "scale": "which scale of a multi-scale front end feeds the HOG (0: the finest)",
+        "options": "keyword arguments per front end: [frontends.options.\"lg1.5\"]",
+    },
+    "svm": {
+        "C": "SVM regularisation C (\"auto\": 5-fold cross-validation over C_grid)",
+        "C_grid": "the values of C tried by cross-validation",
+        "max_iter": "iteration limit of the linear SVM solver",
+        "hard_negative_rounds": "rounds of hard-negative mining of the detector (0: random negatives)",
+        "detector_C": "C of the detector's window SVM",
+    },
+    "resnet": {
+        "enabled": "train the ResNet-10 too (false: the wake-up SVM only)",
+        "epochs": "training epochs",
+        "batch_size": "images per training step",
+        "lr": "learning rate",
+        "weight_decay": "weight decay of the optimiser",
+        "width": "channels of the first stage (doubled at each of the four stages)",
+        "patience": "early stopping after this many epochs without progress (0: off)",
+        "threads": "torch threads while training",
+    },
+    "cost": {
+        "height": "rows of the deployed sensor, pixels",
+        "width": "columns of the deployed sensor, pixels",
+        "fps": "frame rate, frames per second",
+        "baselines": "digital pipelines every ratio is taken against; the first is the main one",
+        "options": "cost-model constants (CostParams fields), e.g. link_pj_per_bit",
+    },
+    "sweep": {
+        "grid": "values per front-end parameter; every combination is one task",
+        "base_frontend": "the front end whose parameters the grid varies",
+        "model": "the classifier trained per grid point (svm, resnet10)",
+        "n_workers": "Dask workers of the local cluster",
+        "threads_per_worker": "threads per Dask worker",
+        "processes": "workers as processes (true) or threads (false)",
+    },
+}
+
 
 def default_config():
     """The default configuration as a nested dict (a fresh copy)."""
@@ -320,3 +383,99 @@ def task_seed(seed, *keys):
     """:func:`derive_seed` reduced below 2**31, the range numpy, scikit-learn
     and torch all accept as a seed."""
     return derive_seed(seed, *keys) % 2**31
+
+
+# --------------------------------------------------------------------------- TOML out
+_BARE_KEY = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def _toml_key(key):
+    return key if key and set(key) <= _BARE_KEY else json.dumps(key, ensure_ascii=False)
+
+
+def _toml_value(v, name):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v) if isinstance(v, float) else str(int(v))
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)  # JSON escapes are TOML basic-string escapes
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x, name) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(x, name)}" for k, x in v.items()) + "}"
+    raise TypeError(f"{name}: {type(v).__name__} has no TOML form")
+
+
+def _toml_table(lines, header, table, help_=None):
+    """``[header]`` with its plain keys, then each table value as ``[header.key]``."""
+    lines.append(f"[{header}]")
+    for key, value in table.items():
+        if not isinstance(value, dict):
+            if help_ and key in help_:
+                lines.append(f"# {help_[key]}")
+            lines.append(f"{_toml_key(key)} = {_toml_value(value, f'{header}.{key}')}")
+    for key, value in table.items():
+        if isinstance(value, dict):
+            lines.append("")
+            if help_ and key in help_:
+                lines.append(f"# {help_[key]}")
+            _toml_table(lines, f"{header}.{_toml_key(key)}", value)
+            if not value:
+                lines.extend(_commented_keys(header, key))
+
+
+def _commented_keys(header, key):
+    """The keys an empty table takes, as comments with their defaults."""
+    if (header, key) == ("cost", "options"):
+        from ..system.params import CostParams
+
+        return [f"# {k} = {_toml_value(v, k)}" for k, v in CostParams().to_dict().items()
+                if v is not None and not isinstance(v, tuple)]
+    if (header, key) == ("frontends", "options"):
+        return ["# e.g. [frontends.options.\"lg1.5\"] with comparator_noise_ln = 0.02: keyword",
+                "# arguments of LogGradientFrontEnd, DigitalFrontEnd or a plug-in's class"]
+    if (header, key) == ("sweep", "grid"):
+        return ["# e.g. resolution = [1.0, 0.5]"]
+    return []
+
+
+def config_toml(config=None, *, comments=True):
+    """A configuration as TOML text: every section and key, defaults filled in.
+
+    ``load_config`` reads the text back to the same configuration. The
+    ``[sensor]`` fields left at the :class:`~analogfe.sensor.SensorConfig`
+    defaults are listed as comments (their values are the front end's or the
+    images' where that is so: ``cfa``, ``height``, ``width``).
+
+    Parameters
+    ----------
+    config : dict, optional
+        From :func:`load_config`; the default configuration if None.
+    comments : bool
+        Precede each key with its meaning from :data:`SCHEMA_HELP`.
+
+    Returns
+    -------
+    text : str
+    """
+    import dataclasses
+
+    from ..sensor.model import SensorConfig
+
+    config = default_config() if config is None else config
+    lines = []
+    for section in SCHEMA:
+        if lines:
+            lines.append("")
+        _toml_table(lines, section, config[section], SCHEMA_HELP[section] if comments else None)
+    lines += ["", "# SensorConfig fields (EMVA 1288 linear camera model); commented: the default",
+              "# (cfa: each front end's own sensor, height and width: the images')", "[sensor]"]
+    sensor = {k: ("none" if v is None and k == "cfa" else v) for k, v in config["sensor"].items()}
+    for f in dataclasses.fields(SensorConfig):
+        if f.name in sensor:
+            lines.append(f"{f.name} = {_toml_value(sensor[f.name], 'sensor.' + f.name)}")
+        else:
+            default = "none" if f.default is None else f.default
+            lines.append(f"# {f.name} = {_toml_value(default, f.name)}")
+    return "\n".join(lines) + "\n"
