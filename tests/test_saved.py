@@ -4,6 +4,7 @@ checksum) are refused with one line."""
 import hashlib
 import json
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -222,4 +223,18 @@ def test_evaluate_on_images_of_another_size_names_both(trained, capsys, tmp_path
     cfg = tmp_path / "big.toml"
     cfg.write_text('[dataset]\nname = "lfw"\nmax_images = 48\nimage_size = [32, 32]\n')
     line = _fails(["evaluate", trained["svm", "lg2.75"]["model_path"], "--config", str(cfg)], capsys)
-    assert "32x32" in line and "25x25" in line
+    assert "32x32" in line and "25x25" in line and "dataset.image_size" in line
+
+
+def test_labels_of_another_dataset_are_matched_by_class_name(trained, config, capsys):
+    model = load_model(trained["svm", "lg2.75"]["model_path"])
+    split = split_from_config(load_config(config), 0)
+    mine = model.evaluate(split.X_test, split.y_test)
+    swapped = model.evaluate(split.X_test, 1 - split.y_test, classes=["face", "non-face"])
+    assert swapped["accuracy"] == mine["accuracy"]
+    with pytest.raises(ValueError, match=r"classes \['cat'\] are not the model's"):
+        model.evaluate(split.X_test, split.y_test, classes=["cat", "face"])
+    # an image folder sorts its classes (face, non-face): the other order than LFW's
+    folder = str(Path(__file__).parents[1] / "datasets" / "image-folder" / "sample")
+    assert cli.main(["evaluate", trained["svm", "lg2.75"]["model_path"], "--dataset", folder]) == 0
+    assert "accuracy 1.000 [" in capsys.readouterr().out

@@ -318,7 +318,12 @@ def _cmd_evaluate(args):
     if not isinstance(seed, int) or seed < 0:
         raise ValueError(f"{args.model}: training seed must be an integer >= 0, got {seed!r}")
     split = split_from_config(config, seed)
-    r = model.evaluate(split.X_test, split.y_test)
+    shape = tuple(split.X_test.shape[1:3])
+    if shape != model.image_shape:
+        raise ValueError(f"{config['dataset']['name']} gives {shape[0]}x{shape[1]} images but the model "
+                         f"takes {model.image_shape[0]}x{model.image_shape[1]}: set dataset.image_size "
+                         "or dataset.window in a --config file")
+    r = model.evaluate(split.X_test, split.y_test, classes=split.classes)  # matched by name
     fe = model.metadata["frontend"]["name"]
     print(f"{model.architecture} on {fe}: accuracy {format_interval(r['accuracy'], r['low'], r['high'])} "
           f"(95 % Wilson interval), n = {r['n']} test images of {config['dataset']['name']} "

@@ -200,13 +200,18 @@ class SavedModel:
         enc = InputEncoder(tm.encoding, tm.levels).to(device)
         return _predict(tm.model, loader, enc, device)[1]
 
-    def evaluate(self, images, labels, *, device=None):
+    def evaluate(self, images, labels, *, classes=None, device=None):
         """Accuracy on labelled sRGB images, with its 95 % Wilson interval.
 
         Parameters
         ----------
         images : (N, H, W) or (N, H, W, 3) array_like
-        labels : (N,) array_like
+        labels : (N,) array_like of int
+            Label ``i`` is class ``classes[i]``.
+        classes : sequence of str, optional
+            The class names of the labels, when they are not the model's
+            (another dataset may order the same classes differently): labels
+            are translated by name.
         device : str, optional
 
         Returns
@@ -214,6 +219,12 @@ class SavedModel:
         dict
             ``accuracy``, ``n``, ``correct``, ``low``, ``high``
             (:func:`analogfe.learn.stats.accuracy_interval`) and ``y_pred``.
+
+        Raises
+        ------
+        ValueError
+            Labels of another length than the images, or ``classes`` that
+            name a class the model does not know.
         """
         from .stats import accuracy_interval
 
@@ -221,10 +232,20 @@ class SavedModel:
         if labels.ndim != 1 or len(labels) != len(images):
             raise ValueError(f"labels must be 1-D with one label per image, got shape "
                              f"{labels.shape} for {len(images)} images")
+        if classes is not None:
+            labels = self._translate(labels, [str(c) for c in classes])
         y_pred = self.predict(images, device=device)
         out = accuracy_interval(labels, y_pred)
         out["y_pred"] = y_pred
         return out
+
+    def _translate(self, labels, classes):
+        unknown = [c for c in classes if c not in self.classes]
+        if unknown:
+            raise ValueError(f"classes {unknown} are not the model's ({', '.join(self.classes)})")
+        if labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() >= len(classes):
+            raise ValueError(f"labels must be indices into classes (0..{len(classes) - 1})")
+        return np.array([self.classes.index(c) for c in classes])[labels]
 
 
 # --------------------------------------------------------------------------- save
