@@ -208,6 +208,9 @@ def test_config_defaults_is_toml_that_reads_back_to_the_defaults(capsys, tmp_pat
     assert cli.main(["config", str(mine)]) == 0  # a file, completed with the defaults
     assert load_config(tomllib.loads(capsys.readouterr().out)) == load_config(mine)
     assert "--defaults or a configuration FILE" in _fails(["config"], capsys)[0]
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["config", "--help"])
+    assert exc.value.code == 0 and "analogfe config --defaults" in capsys.readouterr().out
 
 
 def test_compare_end_to_end_and_resume(capsys, tiny_config, out_dir):
