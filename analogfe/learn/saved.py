@@ -492,7 +492,7 @@ def _rebuild_svm(meta, wpath, fe, fe_sc, exposure):
     if args["standardize"]:
         scaler = StandardScaler()
         scaler.mean_, scaler.scale_, scaler.var_ = a["scaler_mean"], a["scaler_scale"], a["scaler_var"]
-        scaler.n_features_in_, scaler.n_samples_seen_ = n, 1
+        scaler.n_features_in_ = n
     clf.svm_, clf.scaler_, clf.coef_, clf.intercept_ = svm, scaler, a["coef"], a["intercept"]
     clf.classes_ = a["classes"]
     clf.image_shape_ = tuple(int(v) for v in meta["image_shape"])
@@ -568,8 +568,11 @@ def load_model(path):
     frontend_spec(fr["name"], "frontend")
     sc = _sensor(path, meta)
     fe, fe_sc = build_frontend(fr["name"], fr.get("options", {}), sc, fr.get("seed", 0))
-    if meta.get("signal_e") is None:
+    signal = meta.get("signal_e")
+    if signal is None:  # the emulation's default: the full well of the saved sensor
         meta["signal_e"] = default_signal_e(sc)
+    elif isinstance(signal, bool) or not isinstance(signal, (int, float)) or not signal > 0:
+        raise _bad(path, f"signal_e must be a number of electrons > 0, got {signal!r}")
     exposure = _exposure(path, meta)
     if meta["architecture"]["name"] == "wakeup-svm":
         est = _rebuild_svm(meta, wpath, fe, fe_sc, exposure)
