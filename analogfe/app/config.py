@@ -240,6 +240,7 @@ SCHEMA_HELP = {
         "cell_size": "HOG cell in pixels (\"auto\": 5 below 64-pixel images, else 8)",
         "scale": "which scale of a multi-scale front end feeds the HOG (0: the finest)",
         "options": "keyword arguments per front end: [frontends.options.\"lg1.5\"]",
+        "threshold_sweep": "lg1.5 also evaluated at these +-1 ratio thresholds (formula: 2); [] none",
     },
     "svm": {
         "C": "SVM regularisation C (\"auto\": 5-fold cross-validation over C_grid)",
