@@ -3,8 +3,8 @@
 
 Usage::
 
-    python examples/compare_custom_frontend.py
-    python examples/compare_custom_frontend.py --tiny
+    .venv/bin/python examples/compare_custom_frontend.py
+    .venv/bin/python examples/compare_custom_frontend.py --tiny
 
 The custom front end: 1.5-bit codes at two scales, read with explicit ratio
 thresholds (1.5:1 instead of the formula's 2:1) and with converter

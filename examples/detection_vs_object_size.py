@@ -3,9 +3,9 @@
 
 Usage::
 
-    python examples/detection_vs_object_size.py                 # 32-128 px, a few minutes
-    python examples/detection_vs_object_size.py --n-train 150 --n-test 200 --n-boot 2000
-    python examples/detection_vs_object_size.py --tiny
+    .venv/bin/python examples/detection_vs_object_size.py                 # 32-128 px, a few minutes
+    .venv/bin/python examples/detection_vs_object_size.py --n-train 150 --n-test 200 --n-boot 2000
+    .venv/bin/python examples/detection_vs_object_size.py --tiny
 
 A sensor designer asks: does 1.5-bit (or 2.75-bit) log-gradient readout cost
 detection accuracy, and does the answer depend on how large the objects are?

@@ -16,7 +16,7 @@ log-ratio converter's thresholds with the network.
    the learned thresholds go back into ``LogGradientFrontEnd(thresholds=...)``
    and ``analogfe.system.cost``.
 
-Run: ``python examples/sensor_in_the_loop.py [--epochs 30] [--seeds 0 1 2]``
+Run: ``.venv/bin/python examples/sensor_in_the_loop.py [--epochs 30] [--seeds 0 1 2]``
 (``--tiny`` for a smoke run).
 """
 import argparse

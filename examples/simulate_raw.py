@@ -3,8 +3,8 @@
 
 Usage::
 
-    python examples/simulate_raw.py photo.dng -o sim-out
-    python examples/simulate_raw.py --tiny -o sim-out     # no file: writes a small DNG first
+    .venv/bin/python examples/simulate_raw.py photo.dng -o sim-out
+    .venv/bin/python examples/simulate_raw.py --tiny -o sim-out     # no file: writes a small DNG first
 
 Without a path, a DNG is made from scikit-image's astronaut: unprocessed to a
 12-bit RGGB mosaic (the inverse of a camera ISP), written with pidng, then read

@@ -3,9 +3,9 @@
 
 Usage::
 
-    python examples/sweep_design_space.py -o sweep-out                 # local Dask cluster
-    python examples/sweep_design_space.py --scheduler tcp://host:8786  # a running scheduler
-    python examples/sweep_design_space.py --tiny
+    .venv/bin/python examples/sweep_design_space.py -o sweep-out                 # local Dask cluster
+    .venv/bin/python examples/sweep_design_space.py --scheduler tcp://host:8786  # a running scheduler
+    .venv/bin/python examples/sweep_design_space.py --tiny
 
 The grid (bits x scales x comparator noise x resolution) is read from
 ``examples/sweep_small.toml``; every point is one Dask task with its own seed.

@@ -3,8 +3,8 @@
 
 Usage::
 
-    python examples/train_resnet_brightness.py            # LFW, 15 epochs, k = -5..3
-    python examples/train_resnet_brightness.py --tiny
+    .venv/bin/python examples/train_resnet_brightness.py            # LFW, 15 epochs, k = -5..3
+    .venv/bin/python examples/train_resnet_brightness.py --tiny
 
 The scene's linear light is scaled by 2**k before the front end (electrons
 clipped at full well); each model is trained at k = 0 and evaluated at every

@@ -3,8 +3,8 @@
 
 Usage::
 
-    python examples/train_wakeup.py              # LFW faces vs non-faces, every front end
-    python examples/train_wakeup.py --tiny
+    .venv/bin/python examples/train_wakeup.py              # LFW faces vs non-faces, every front end
+    .venv/bin/python examples/train_wakeup.py --tiny
 
 For each front end the same images go through the same emulated sensor; the
 8-bit front ends and the log-gradient codes are compared through the same HOG.
