@@ -3,7 +3,7 @@
 
 Usage::
 
-    .venv/bin/python examples/detection_vs_object_size.py                 # 32-128 px, a few minutes
+    .venv/bin/python examples/detection_vs_object_size.py                 # 32-128 px, under a minute
     .venv/bin/python examples/detection_vs_object_size.py --n-train 150 --n-test 200 --n-boot 2000
     .venv/bin/python examples/detection_vs_object_size.py --tiny
 
