@@ -131,3 +131,15 @@ def test_an_entry_point_front_end_goes_through_train_and_reloads(entry_point, tm
     assert model.metadata["frontend"]["name"] == "gray4"
     assert cli.main(["evaluate", str(tmp_path / "tr" / "svm-gray4.model.json")]) == 0
     assert f"accuracy {m['accuracy']:.3f}" in capsys.readouterr().out
+
+
+def test_plugin_goes_through_the_cost_command(plugin, capsys):
+    from analogfe.app import cli
+
+    assert cli.main(["cost", "--preset", "jssc2019-1.5b", "--frontend", plugin, "--fps", "1"]) == 0
+    out = capsys.readouterr().out
+    assert f"{320 * 240 * 4} bits/frame" in out  # the bits it reports, 4 per pixel
+    assert "baseline: commercial-adc" in out
+    with pytest.raises(SystemExit) as e:
+        cli.main(["cost", "--preset", "jssc2019-1.5b", "--frontend", "no_such_mod_q:X"])
+    assert e.value.code == 2 or e.value.code is None

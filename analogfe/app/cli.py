@@ -27,7 +27,8 @@ ARW, ...) or the name of a scikit-image sample (astronaut, camera, coffee,
 chelsea, ...). Writes stages.npz, one .npz per front end and preview PNGs.""",
     "cost": """example:
   analogfe cost --preset jssc2019-1.5b --fps 30
-  analogfe cost --preset conventional --config cost.toml""",
+  analogfe cost --preset conventional --config cost.toml
+  analogfe cost --preset jssc2019-1.5b-ms --frontend mypkg.frontends:MyFrontEnd""",
     "train": """example:
   analogfe train --frontend lg1.5 --model svm --dataset lfw -o train-out
   analogfe train --frontend rgb8 --model resnet10 --dataset path/to/voc -o train-out""",
@@ -116,6 +117,9 @@ def build_parser():
                    help="cost preset (e.g. conventional, jssc2019-1.5b)")
     c.add_argument("--config", metavar="FILE", help="TOML file overriding the preset's constants")
     c.add_argument("--fps", type=float, default=None, metavar="N", help="frame rate (default: the preset's)")
+    c.add_argument("--frontend", default=None, metavar="NAME|MODULE:CLASS",
+                   help="cost another front end in the preset's scenario: a registered name, "
+                        "an import path package.module:Class or an entry-point name")
 
     t = add("train", "train the wake-up SVM or the ResNet-10 on one front end's output")
     t.add_argument("--frontend", required=True, metavar="NAME",
@@ -283,7 +287,7 @@ def _cmd_simulate(args):
 def _cmd_cost(args):
     from ..system import model as system
 
-    text = system.cost_cli(args.preset, args.config, args.fps)
+    text = system.cost_cli(args.preset, args.config, args.fps, frontend=args.frontend)
     if text and not args.quiet:
         print(text if text.endswith("\n") else text + "\n", end="")
     return 0

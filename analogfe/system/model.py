@@ -645,6 +645,8 @@ def cost_preset(preset, **overrides):
     check_choice(preset, "preset", tuple(PRESETS))
     check_keys(overrides, _valid_keys(), "preset key")
     cfg = {**PRESETS[preset], **overrides}
+    if "frontend" in overrides and "scales" not in overrides:
+        cfg.pop("scales", None)  # the preset's readout scales belong to its own front end
     scenario = {k: cfg.pop(k) for k in SCENARIO_KEYS if k in cfg}
     scales = scenario.pop("scales", None)
     kw = {"scales": check_ints(scales, "scales")} if scales is not None else None
@@ -675,10 +677,12 @@ def load_cost_config(path):
     return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
 
 
-def cost_cli(preset, config=None, fps=None):
+def cost_cli(preset, config=None, fps=None, frontend=None):
     """The text that ``analogfe cost --preset NAME [--config FILE] [--fps N]``
     prints: the preset's table, with the file's overrides and the frame rate
-    applied, followed by its ratios to every baseline of
+    applied (``frontend``: another front end in the preset's scenario, by
+    name, import path ``package.module:Class`` or entry-point name),
+    followed by its ratios to every baseline of
     :data:`analogfe.system.baseline.BASELINES`, each costed at the preset's
     own frame size, frame rate and constants (so every row of a ratio
     table is at one resolution).
@@ -692,6 +696,9 @@ def cost_cli(preset, config=None, fps=None):
     check_choice(preset, "preset", tuple(PRESETS))
     overrides = load_cost_config(config) if config is not None else {}
     try:
+        if frontend is not None:  # another front end (a name, import path or entry point)
+            frontend_spec(frontend, "frontend")
+            overrides["frontend"] = frontend
         if fps is not None:
             overrides["fps"] = check_float(fps, "fps", low=0.0, low_open=True)
         result = cost_preset(preset, **overrides)
