@@ -370,3 +370,28 @@ def test_sensor_in_the_loop_trains_thresholds_and_varies_exposure():
     assert tm.frontend.thresholds is not None and tm.frontend.thresholds != (2.0001,)
     assert tm.frontend.levels == 3
     assert 0.0 <= tm.evaluate(split.X_test, split.y_test, exposure="fixed")["accuracy"] <= 1.0
+
+
+def test_sensor_in_the_loop_resumes_the_same_noise(tmp_path):
+    """A training interrupted after one epoch and resumed ends with the weights
+    of the uninterrupted one: the encoder's noise generator travels in the
+    checkpoint (its extra state)."""
+    from analogfe.data import load_lfw
+    from analogfe.learn.in_the_loop import SensorInTheLoop, raw_scenes, train_in_the_loop
+
+    raw = raw_scenes(load_lfw(seed=0).X_train[:4], "gray8")
+    enc = SensorInTheLoop("gray8", raw.shape[-2:], seed=3)
+    enc(raw)
+    state = enc.state_dict()
+    after = enc(raw)
+    fresh = SensorInTheLoop("gray8", raw.shape[-2:], seed=3)
+    fresh.load_state_dict(state)
+    assert torch.equal(fresh(raw), after)  # the restored generator continues, not restarts
+
+    split = load_lfw(seed=0)
+    kw = dict(k_range=(-2, 1), width=2, batch_size=16, progress=False, device="cpu", seed=1)
+    whole = train_in_the_loop(split, "gray8", epochs=2, checkpoint_dir=str(tmp_path / "a"), **kw)
+    train_in_the_loop(split, "gray8", epochs=1, checkpoint_dir=str(tmp_path / "b"), **kw)
+    resumed = train_in_the_loop(split, "gray8", epochs=2, checkpoint_dir=str(tmp_path / "b"), **kw)
+    for k, v in whole.model.state_dict().items():
+        assert torch.equal(v, resumed.model.state_dict()[k]), k

@@ -129,6 +129,15 @@ class SensorInTheLoop(nn.Module):
             self._generators[key] = torch.Generator(device=device).manual_seed(self.seed)
         return self._generators[key]
 
+    def get_extra_state(self):
+        """The temporal-noise generators' states, so that a checkpoint (which
+        saves the encoder's ``state_dict``) resumes the same noise draws."""
+        return {dev: g.get_state() for dev, g in self._generators.items()}
+
+    def set_extra_state(self, state):
+        for dev, st in dict(state).items():
+            self._generator(torch.device(dev)).set_state(st)
+
     def _uniform(self, n, lo, hi, gen, device):
         u = torch.rand(n, generator=gen, device=device, dtype=torch.float64)
         return lo + (hi - lo) * u
