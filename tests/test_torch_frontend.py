@@ -356,7 +356,11 @@ def test_gpu_codes_equal_cython():
 # ------------------------------------------------------------ in the loop --
 def test_sensor_in_the_loop_trains_thresholds_and_varies_exposure():
     from analogfe.data import load_lfw
-    from analogfe.learn.in_the_loop import SensorInTheLoop, raw_scenes, train_in_the_loop
+    from analogfe.learn.in_the_loop import (
+        SensorInTheLoop,
+        raw_scenes,
+        train_in_the_loop,
+    )
 
     split = load_lfw(seed=0)
     raw = raw_scenes(split.X_train[:8], "gray8")
@@ -377,7 +381,11 @@ def test_sensor_in_the_loop_resumes_the_same_noise(tmp_path):
     of the uninterrupted one: the encoder's noise generator travels in the
     checkpoint (its extra state)."""
     from analogfe.data import load_lfw
-    from analogfe.learn.in_the_loop import SensorInTheLoop, raw_scenes, train_in_the_loop
+    from analogfe.learn.in_the_loop import (
+        SensorInTheLoop,
+        raw_scenes,
+        train_in_the_loop,
+    )
 
     raw = raw_scenes(load_lfw(seed=0).X_train[:4], "gray8")
     enc = SensorInTheLoop("gray8", raw.shape[-2:], seed=3)
@@ -395,3 +403,37 @@ def test_sensor_in_the_loop_resumes_the_same_noise(tmp_path):
     resumed = train_in_the_loop(split, "gray8", epochs=2, checkpoint_dir=str(tmp_path / "b"), **kw)
     for k, v in whole.model.state_dict().items():
         assert torch.equal(v, resumed.model.state_dict()[k]), k
+
+
+def test_sensor_in_the_loop_auto_exposure_and_per_sample_exposure_time():
+    """With exposure="auto" the encoder applies the AutoExposure model per
+    sample: a dark and a bright version of a frame give 8-bit images of about
+    the same mean (within the AE limits), as the numpy emulation does; a
+    per-sample exposure time reaches the dark current."""
+    from analogfe.data import load_lfw
+    from analogfe.frontend.torch import TorchSensor
+    from analogfe.learn.in_the_loop import SensorInTheLoop, raw_scenes
+    from analogfe.sensor import AutoExposure, Sensor, SensorConfig
+
+    raw = raw_scenes(load_lfw(seed=0).X_train[:6], "gray8")
+    means = {}
+    for k in (-3.0, 0.0, 2.0):
+        enc = SensorInTheLoop("gray8", raw.shape[-2:], eval_k=k, exposure="auto", seed=0).eval()
+        means[k] = float(enc(raw).mean())
+    assert max(means.values()) - min(means.values()) < 0.03, means
+    fixed = {k: float(SensorInTheLoop("gray8", raw.shape[-2:], eval_k=k, seed=0).eval()(raw).mean())
+             for k in (-3.0, 2.0)}
+    assert fixed[2.0] - fixed[-3.0] > 0.2  # without AE the brightness shows
+    enc = SensorInTheLoop("gray8", raw.shape[-2:], exposure=AutoExposure(max_gain=1.0), seed=0)
+    t, g = enc._auto_exposure(raw, torch.full((6,), 10000.0 * 2.0 ** -5, dtype=torch.float64))
+    assert torch.all(g == 1.0) and torch.all(t <= AutoExposure().max_exposure_s / 0.033 + 1e-9)
+    ts = TorchSensor(Sensor(SensorConfig(height=25, width=25, dark_current_e_per_s=1e4,
+                                         read_noise_e=0.0), seed=0))
+    e = ts.expose(torch.zeros(2, 25, 25), signal_e=1.0, exposure_s=torch.tensor([0.01, 0.05]),
+                  generator=torch.Generator().manual_seed(0))
+    assert float(e[1].mean()) > 3 * float(e[0].mean())
+    from analogfe.learn.in_the_loop import train_in_the_loop
+
+    tm = train_in_the_loop(load_lfw(seed=0), "gray8", epochs=1, width=2, k_range=(-3, 1),
+                           exposure="auto", progress=False, device="cpu")
+    assert isinstance(tm.exposure, AutoExposure)  # evaluated with the same AE

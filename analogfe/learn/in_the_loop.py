@@ -81,12 +81,23 @@ class SensorInTheLoop(nn.Module):
         Fixed pattern (sensor and converter) and the temporal noise generator.
     method, temperature, learn_thresholds, learn_gain
         Of :class:`~analogfe.frontend.torch.TorchLogGradientFrontEnd`.
+    exposure : {"fixed", "auto"} or AutoExposure
+        ``"fixed"`` (default): the nominal exposure at unity gain, so the
+        drawn brightness reaches the sensor as it is. ``"auto"``: the
+        camera's auto-exposure (:class:`analogfe.sensor.AutoExposure`, its
+        model computed per sample on the tensors: the frame mean metered to
+        the target, exposure time first within its limits, then analog gain;
+        a log-gradient front end takes the exposure time only), as
+        ``analogfe.frontend.emulate(..., exposure="auto")`` does.
     """
 
     def __init__(self, frontend, shape, *, sensor_config=None, signal_e=None, k_range=(0.0, 0.0),
                  eval_k=0.0, read_noise_range_e=None, seed=0, method="ste", temperature=0.05,
-                 learn_thresholds=False, learn_gain=False):
+                 learn_thresholds=False, learn_gain=False, exposure="fixed"):
         super().__init__()
+        from ..sensor.exposure import resolve_exposure
+
+        self.ae = resolve_exposure(exposure)
         h, w = (check_int(v, "shape", low=1) for v in shape)
         self.k_range = _k_range(k_range)
         self.eval_k = check_float(eval_k, "eval_k", low=-30.0, high=30.0)
@@ -154,16 +165,38 @@ class SensorInTheLoop(nn.Module):
             k = self._uniform(n, *self.k_range, gen, dev)
         else:
             k = torch.full((n,), self.eval_k, dtype=torch.float64, device=dev)
-        signal = (self.signal_e * torch.exp2(k)).float()
+        signal = self.signal_e * torch.exp2(k)
+        t, gain = self._auto_exposure(raw, signal)
         rn = None
         if self.training and self.read_noise_range_e is not None:
             rn = self._uniform(n, *self.read_noise_range_e, gen, dev).float()
-        e = self.sensor.expose(raw, signal_e=signal, exposure_s=NOMINAL_EXPOSURE_S, generator=gen)
+        nominal = NOMINAL_EXPOSURE_S if self.ae is None else self.ae.nominal_exposure_s
+        e = self.sensor.expose(raw, signal_e=(signal * t).float(),
+                               exposure_s=(nominal * t).float(), generator=gen)
         if self.lg is not None:
             return self.lg.network_input(e, generator=gen, read_noise_e=rn).float()
-        dn = self.sensor.readout(e, generator=gen, read_noise_e=rn)
+        dn = self.sensor.readout(e, gain=gain.float(), generator=gen, read_noise_e=rn)
         img = process(dn, self.sensor_config, output=self.output).float() / 255.0
         return img if self.output == "rgb" else img[:, None]
+
+    def _auto_exposure(self, raw, signal):
+        """Per sample: the exposure factor (of the nominal exposure) and the
+        analog gain, ones without auto-exposure; the model of
+        :meth:`analogfe.sensor.AutoExposure.settings`, in float64."""
+        ones = torch.ones_like(signal)
+        if self.ae is None:
+            return ones, ones
+        from ..sensor.exposure import saturation_e
+
+        ae = self.ae
+        target = ae.target * saturation_e(self.sensor_config)
+        metered = raw.double().mean(dim=(-2, -1)) * signal
+        need = torch.where(metered > 0, target / metered.clamp_min(1e-300),
+                           torch.full_like(metered, float("inf")))
+        t = need.clamp(ae.min_exposure_s / ae.nominal_exposure_s,
+                       ae.max_exposure_s / ae.nominal_exposure_s)
+        g = (need / t).clamp(1.0, ae.max_gain)
+        return t, g
 
     def extra_repr(self):
         return (f"encoding={self.encoding!r}, k_range={self.k_range}, eval_k={self.eval_k}, "
@@ -186,7 +219,8 @@ def raw_scenes(images_srgb, frontend, sensor_config=None):
 def train_in_the_loop(split, frontend, *, k_range=(-5.0, 3.0), epochs=30, width=16,
                       blocks=(1, 1, 1, 1), batch_size=16, val_fraction=0.2, signal_e=None,
                       sensor_config=None, seed=0, learn_thresholds=False, learn_gain=False,
-                      read_noise_range_e=None, temperature=0.05, label=None, **fit_kw):
+                      read_noise_range_e=None, temperature=0.05, label=None, exposure="fixed",
+                      **fit_kw):
     """Train one ResNet with the sensor in the loop (a new exposure per sample).
 
     Parameters
@@ -207,6 +241,9 @@ def train_in_the_loop(split, frontend, *, k_range=(-5.0, 3.0), epochs=30, width=
         Random read noise per sample (virtual camera).
     label : str, optional
         Name in tables.
+    exposure : {"fixed", "auto"} or AutoExposure
+        Of the encoder (:class:`SensorInTheLoop`) and of the returned model's
+        evaluation.
     **fit_kw
         Passed to :func:`analogfe.learn.train.fit`.
 
@@ -215,8 +252,9 @@ def train_in_the_loop(split, frontend, *, k_range=(-5.0, 3.0), epochs=30, width=
     TrainedModel
         Its ``frontend`` is the name, or (log-gradient objects and learned
         thresholds) a numpy ``LogGradientFrontEnd`` with the final thresholds;
-        its ``exposure`` is ``"fixed"``, so :func:`brightness_sweep` evaluates
-        it through the numpy/Cython emulation. The torch encoder is in
+        its ``exposure`` is the encoder's (``"fixed"`` or the AutoExposure),
+        so :func:`brightness_sweep` evaluates it through the numpy/Cython
+        emulation in the same mode. The torch encoder is in
         ``result.metrics`` as the thresholds (``thresholds``) when learned.
     """
     from sklearn.model_selection import train_test_split
@@ -239,7 +277,7 @@ def train_in_the_loop(split, frontend, *, k_range=(-5.0, 3.0), epochs=30, width=
     enc = SensorInTheLoop(frontend, raw.shape[-2:], sensor_config=sensor_config, signal_e=signal_e,
                           k_range=k_range, seed=seed, learn_thresholds=learn_thresholds,
                           learn_gain=learn_gain, read_noise_range_e=read_noise_range_e,
-                          temperature=temperature)
+                          temperature=temperature, exposure=exposure)
     with torch.no_grad():
         enc.eval()
         channels = enc(raw[:1]).shape[1]
@@ -247,7 +285,9 @@ def train_in_the_loop(split, frontend, *, k_range=(-5.0, 3.0), epochs=30, width=
     model = ResNet(blocks, width, channels, len(classes))
     yt = torch.as_tensor(y)
     val = (raw[idx_va], yt[idx_va]) if idx_va is not None else None
-    extra = dict(frontend=_frontend_name(frontend), signal_e=enc.signal_e, exposure="fixed",
+    mode = "fixed" if enc.ae is None else enc.ae
+    extra = dict(frontend=_frontend_name(frontend), signal_e=enc.signal_e,
+                 exposure="fixed" if enc.ae is None else "auto",
                  in_the_loop=dict(k_range=list(enc.k_range), learn_thresholds=bool(learn_thresholds),
                                   learn_gain=bool(learn_gain)))
     res = fit(model, (raw[idx_tr], yt[idx_tr]), val, encoder=enc, epochs=epochs, seed=seed,
@@ -258,6 +298,6 @@ def train_in_the_loop(split, frontend, *, k_range=(-5.0, 3.0), epochs=30, width=
         res.metrics["thresholds"] = list(fe_out.thresholds)
     tm = TrainedModel(fe_out, enc.encoding, enc.levels, res.model, enc.signal_e,
                       sensor_config, res,
-                      label=label, exposure="fixed")
+                      label=label, exposure=mode)
     tm.encoder = enc
     return tm

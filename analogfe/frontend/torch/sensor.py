@@ -204,8 +204,10 @@ class TorchSensor(nn.Module):
                 isinstance(t, torch.Tensor) and bool((t > MAX_EXPOSURE_S).any())):
             raise ValueError(f"exposure_s must lie in [0, {MAX_EXPOSURE_S:g}]")
         c = self.config
-        return expose(x, self.prnu_gain, signal_e, dark_e=c.dark_current_e_per_s * t,
-                      full_well_e=c.full_well_e, generator=generator)
+        # the dark charge per sample, in the form expose() checks: a float or an (N,) tensor
+        dark = c.dark_current_e_per_s * (t.reshape(-1) if isinstance(t, torch.Tensor) else t)
+        return expose(x, self.prnu_gain, signal_e, dark_e=dark, full_well_e=c.full_well_e,
+                      generator=generator)
 
     def readout(self, electrons, gain=1.0, generator=None, read_noise_e=None):
         """:func:`readout` with this sensor's DSNU, read noise, gain, black level
