@@ -472,14 +472,11 @@ def evaluate_cost(name, config, *, cnn_profile=None):
         energy ratio divides). The 8-bit front ends' own figures use the
         first baseline's ADC unless ``[cost.options]`` sets ``adc_fom_fj``.
     """
-    from ..frontend.registry import make_frontend
     from ..system import model as system
 
     c = config["cost"]
     h, w = c["height"], c["width"]
-    sc = sensor_config_for(config, (h, w), name)
-    opts = dict(config["frontends"]["options"].get(name, {}))
-    fe = make_frontend(name, sensor_config=sc, seed=0, **opts)
+    fe = _cost_frontend(name, config)
     out = {"output_bits_per_frame": int(fe.bits_per_frame(h, w))}
     backends = {"hog-svm": {}}
     if cnn_profile is not None:
@@ -495,6 +492,16 @@ def evaluate_cost(name, config, *, cnn_profile=None):
         b: float(system.cost(fe, h, w, c["fps"], "hog-svm", **{**opts, **_adc_of(b, {})}).energy_pj)
         for b in c["baselines"]}
     return out
+
+
+def _cost_frontend(name, config):
+    """Front end ``name`` as the cost model sees it: on the deployed sensor of
+    ``[cost]`` (its CFA as the emulation gives it), with its ``[frontends.options]``."""
+    from ..frontend.registry import make_frontend
+
+    c = config["cost"]
+    return make_frontend(name, sensor_config=sensor_config_for(config, (c["height"], c["width"]), name),
+                         seed=0, **config["frontends"]["options"].get(name, {}))
 
 
 def _adc_of(baseline, options):
@@ -593,7 +600,6 @@ def link_sensitivity(config, links=LINK_SENSITIVITY_PJ):
     """
     import dataclasses
 
-    from ..frontend.registry import make_frontend
     from ..system import energy as E
     from ..system import model as system
     from ..system.baseline import get_baseline
@@ -603,8 +609,7 @@ def link_sensitivity(config, links=LINK_SENSITIVITY_PJ):
     opts = dict(c["options"])
     readout = opts.get("pixel_readout_pj", E.PIXEL_READOUT_PJ)
     names = list(dict.fromkeys(config["frontends"]["names"]))
-    fes = {n: make_frontend(n, sensor_config=sensor_config_for(config, (h, w), n), seed=0,
-                            **config["frontends"]["options"].get(n, {})) for n in names}
+    fes = {n: _cost_frontend(n, config) for n in names}
     rows = []
     for link in links:
         rdc = opts.get("rdc_pj_per_comparison", E.rdc_pj_calibrated(link, readout))

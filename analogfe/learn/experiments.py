@@ -207,6 +207,22 @@ def _load_split(dataset, seed, test_size, window=None, load_kw=None):
     raise TypeError(f"dataset: cannot make a train / test split from {type(dataset).__name__}")
 
 
+def _training_split(split, val_fraction, seed):
+    """``(X, y, classes, train indices, validation indices or None)`` of a
+    split's training images: a stratified hold-out of ``val_fraction``."""
+    from sklearn.model_selection import train_test_split
+
+    X = np.asarray(split.X_train)
+    y = np.asarray(split.y_train).astype(np.int64)
+    classes = list(getattr(split, "classes", sorted(set(y.tolist()))))
+    if not val_fraction:
+        return X, y, classes, np.arange(len(y)), None
+    check_float(val_fraction, "val_fraction", low=0.0, high=0.9)
+    idx_tr, idx_va = train_test_split(np.arange(len(y)), test_size=val_fraction,
+                                      random_state=seed, stratify=y)
+    return X, y, classes, idx_tr, idx_va
+
+
 def train_frontend(split, frontend, encoding=None, *, epochs=30, width=16, blocks=(1, 1, 1, 1),
                    batch_size=16, val_fraction=0.2, signal_e=None, sensor_config=None, seed=0,
                    checkpoint_dir=None, exposure="auto", **fit_kw):
@@ -232,21 +248,11 @@ def train_frontend(split, frontend, encoding=None, *, epochs=30, width=16, block
     -------
     TrainedModel
     """
-    from sklearn.model_selection import train_test_split
-
     from .train import fit
 
     encoding = encoding or default_encoding(frontend)
     signal_e = default_signal_e(sensor_config) if signal_e is None else signal_e
-    X = np.asarray(split.X_train)
-    y = np.asarray(split.y_train).astype(np.int64)
-    classes = list(getattr(split, "classes", sorted(set(y.tolist()))))
-    if val_fraction:
-        check_float(val_fraction, "val_fraction", low=0.0, high=0.9)
-        idx_tr, idx_va = train_test_split(np.arange(len(y)), test_size=val_fraction,
-                                          random_state=seed, stratify=y)
-    else:
-        idx_tr, idx_va = np.arange(len(y)), None
+    X, y, classes, idx_tr, idx_va = _training_split(split, val_fraction, seed)
     packed, levels = emulate_dataset(X, frontend, encoding, signal_e=signal_e,
                                      sensor_config=sensor_config, seed=seed, exposure=exposure)
     torch.manual_seed(seed)

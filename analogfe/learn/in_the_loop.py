@@ -257,21 +257,11 @@ def train_in_the_loop(split, frontend, *, k_range=(-5.0, 3.0), epochs=30, width=
         emulation in the same mode. The torch encoder is in
         ``result.metrics`` as the thresholds (``thresholds``) when learned.
     """
-    from sklearn.model_selection import train_test_split
-
-    from .experiments import TrainedModel, _frontend_name
+    from .experiments import TrainedModel, _frontend_name, _training_split
     from .models import ResNet
     from .train import fit
 
-    X = np.asarray(split.X_train)
-    y = np.asarray(split.y_train).astype(np.int64)
-    classes = list(getattr(split, "classes", sorted(set(y.tolist()))))
-    if val_fraction:
-        check_float(val_fraction, "val_fraction", low=0.0, high=0.9)
-        idx_tr, idx_va = train_test_split(np.arange(len(y)), test_size=val_fraction,
-                                          random_state=seed, stratify=y)
-    else:
-        idx_tr, idx_va = np.arange(len(y)), None
+    X, y, classes, idx_tr, idx_va = _training_split(split, val_fraction, seed)
     name = frontend if isinstance(frontend, str) else None
     raw = raw_scenes(X, name, sensor_config)
     enc = SensorInTheLoop(frontend, raw.shape[-2:], sensor_config=sensor_config, signal_e=signal_e,
