@@ -39,6 +39,7 @@ and last column; ``dy`` likewise along rows) or adjacent
 """
 from libc.math cimport exp, log, round
 from libc.stdlib cimport malloc, free
+from cython.parallel cimport prange
 
 from _types cimport code_t, float32_t, float64_t
 
@@ -189,7 +190,7 @@ def _ratio_bands(double s, Py_ssize_t m):
 
 #: Relative half-width of the band around a ratio threshold within which the
 #: float32 fast path (:func:`_pairs_m1`, :func:`_pairs_m3`) does not decide.
-#: Its own error is below 3e-7 (see :func:`_plane_fast`), so outside the band
+#: Its own error is below 3e-7 (see :func:`_row_fast`), so outside the band
 #: its decision is that of the exact float64 path.
 DEF FAST_BAND = 4e-6
 #: The fast path runs only for ``eps * full_well_e`` in [FAST_C_MIN, FAST_C_MAX]
@@ -199,7 +200,7 @@ DEF FAST_C_MAX = 1e30
 
 
 cdef inline int _pairs_m1(const float32_t *hi, const float32_t *lo, Py_ssize_t n,
-                          float32_t c, float32_t ru0, float32_t rd0,
+                          float32_t c, float32_t ru0, float32_t kb,
                           code_t *out) noexcept nogil:
     """One threshold per side: ``out[i]`` from ``u_hi = hi[i] + c`` over
     ``u_lo = lo[i] + c``; returns nonzero if a ratio lies within the band of a
@@ -207,7 +208,10 @@ cdef inline int _pairs_m1(const float32_t *hi, const float32_t *lo, Py_ssize_t n
 
     The code is the sign of ``u_hi - u_lo`` times the count of thresholds
     that ``max(u) / min(u)`` clearly passes (``> R (1 + band)``); a ratio is
-    ambiguous where it passes ``R (1 - band)`` but not ``R (1 + band)``."""
+    ambiguous where it passes ``R (1 - band)`` but not ``R (1 + band)``,
+    tested as ``max(u) * kb >= min(u) * R (1 + band)`` with
+    ``kb = (1 + band) / (1 - band)``: one product more per pair, whatever
+    the number of thresholds."""
     cdef Py_ssize_t i
     cdef float32_t a, b, mx, mn
     cdef int amb = 0, up, dn, neg
@@ -218,19 +222,19 @@ cdef inline int _pairs_m1(const float32_t *hi, const float32_t *lo, Py_ssize_t n
         mn = b if a > b else a
         neg = b > a
         up = mx > mn * ru0
-        dn = mx >= mn * rd0
+        dn = mx * kb >= mn * ru0
         out[i] = <code_t>((up ^ -neg) + neg)
         amb |= dn - up
     return amb
 
 
 cdef inline int _pairs_m3(const float32_t *hi, const float32_t *lo, Py_ssize_t n,
-                          float32_t c, const float32_t *ru, const float32_t *rd,
+                          float32_t c, const float32_t *ru, float32_t kb,
                           code_t *out) noexcept nogil:
     """As :func:`_pairs_m1` with three thresholds per side."""
     cdef Py_ssize_t i
-    cdef float32_t a, b, mx, mn, ru0 = ru[0], ru1 = ru[1], ru2 = ru[2]
-    cdef float32_t rd0 = rd[0], rd1 = rd[1], rd2 = rd[2]
+    cdef float32_t a, b, mx, mn, mxk, p0, p1, p2
+    cdef float32_t ru0 = ru[0], ru1 = ru[1], ru2 = ru[2]
     cdef int amb = 0, up, dn, neg
     for i in range(n):
         a = hi[i] + c
@@ -238,8 +242,12 @@ cdef inline int _pairs_m3(const float32_t *hi, const float32_t *lo, Py_ssize_t n
         mx = a if a > b else b
         mn = b if a > b else a
         neg = b > a
-        up = (mx > mn * ru0) + (mx > mn * ru1) + (mx > mn * ru2)
-        dn = (mx >= mn * rd0) + (mx >= mn * rd1) + (mx >= mn * rd2)
+        p0 = mn * ru0
+        p1 = mn * ru1
+        p2 = mn * ru2
+        mxk = mx * kb
+        up = (mx > p0) + (mx > p1) + (mx > p2)
+        dn = (mxk >= p0) + (mxk >= p1) + (mxk >= p2)
         out[i] = <code_t>((up ^ -neg) + neg)
         amb |= dn - up
     return amb
@@ -257,25 +265,26 @@ cdef inline void _pairs_exact(const float32_t *hi, const float32_t *lo, Py_ssize
 
 
 cdef inline void _run(const float32_t *hi, const float32_t *lo, Py_ssize_t n,
-                      float32_t c, const float32_t *ru, const float32_t *rd,
+                      float32_t c, const float32_t *ru, float32_t kb,
                       double full_well_e, double eps, double clip, double s,
                       const float64_t *r_up, const float64_t *r_down, Py_ssize_t m,
                       code_t *out) noexcept nogil:
     cdef int amb
     if m == 1:
-        amb = _pairs_m1(hi, lo, n, c, ru[0], rd[0], out)
+        amb = _pairs_m1(hi, lo, n, c, ru[0], kb, out)
     else:
-        amb = _pairs_m3(hi, lo, n, c, ru, rd, out)
+        amb = _pairs_m3(hi, lo, n, c, ru, kb, out)
     if amb:
         _pairs_exact(hi, lo, n, full_well_e, eps, clip, s, r_up, r_down, m, out)
 
 
-cdef void _plane_fast(const float32_t[:, ::1] x, double full_well_e, double eps,
-                      double clip, double s, bint centred, float32_t c,
-                      const float32_t *ru, const float32_t *rd,
-                      const float64_t *r_up, const float64_t *r_down, Py_ssize_t m,
-                      code_t[:, ::1] dx, code_t[:, ::1] dy) noexcept nogil:
-    """The formula quantiser (m = 1 or 3) decided on float32 ratios.
+cdef void _row_fast(const float32_t *x, Py_ssize_t h, Py_ssize_t w, Py_ssize_t y,
+                    double full_well_e, double eps, double clip, double s, bint centred,
+                    float32_t c, const float32_t *ru, float32_t kb,
+                    const float64_t *r_up, const float64_t *r_down, Py_ssize_t m,
+                    code_t *ox, code_t *oy) noexcept nogil:
+    """Row ``y`` of one (h, w) plane ``x``: the formula quantiser (m = 1 or 3)
+    decided on float32 ratios, into the rows ``ox`` (dx) and ``oy`` (dy).
 
     ``u_a / u_b`` with ``u = x / full_well_e + eps`` equals
     ``(x_a + c) / (x_b + c)`` with ``c = eps * full_well_e``. In float32,
@@ -286,57 +295,67 @@ cdef void _plane_fast(const float32_t[:, ::1] x, double full_well_e, double eps,
     within the band of a threshold marks its run (the row's dx, or its dy),
     which is then redone on the float64 path of :func:`_plane`, itself exact
     to the formula. So the codes are those of :func:`_plane` bit for bit.
+    A row depends only on its own and its neighbour rows of ``x``: rows can
+    be computed in any order, by any thread.
     """
-    cdef Py_ssize_t h = x.shape[0], w = x.shape[1]
-    cdef Py_ssize_t y, i, first, n
-    cdef const float32_t *row
-    cdef code_t *ox
-    cdef code_t *oy
+    cdef Py_ssize_t i, first, n
+    cdef const float32_t *row = x + y * w
     if centred:
         first, n = 1, w - 2
     else:
         first, n = 0, w - 1
-    for y in range(h):
-        row = &x[y, 0]
-        ox = &dx[y, 0]
-        oy = &dy[y, 0]
-        for i in range(w):
-            ox[i] = 0
-        # dx: hi = x[y, i + 1], lo = x[y, i - 1] (centred) or x[y, i] (adjacent)
-        _run(row + first + 1, row + first - (1 if centred else 0), n, c, ru, rd,
+    for i in range(w):
+        ox[i] = 0
+    # dx: hi = x[y, i + 1], lo = x[y, i - 1] (centred) or x[y, i] (adjacent)
+    if n > 0:
+        _run(row + first + 1, row + first - (1 if centred else 0), n, c, ru, kb,
              full_well_e, eps, clip, s, r_up, r_down, m, ox + first)
-        if (y >= 1 if centred else True) and y + 1 < h:
-            _run(row + w, row - w if centred else row, w, c, ru, rd,
-                 full_well_e, eps, clip, s, r_up, r_down, m, oy)
-        else:
-            for i in range(w):
-                oy[i] = 0
+    if (y >= 1 if centred else True) and y + 1 < h:
+        _run(row + w, row - w if centred else row, w, c, ru, kb,
+             full_well_e, eps, clip, s, r_up, r_down, m, oy)
+    else:
+        for i in range(w):
+            oy[i] = 0
 
 
 def codes_batch(const float32_t[:, :, ::1] x, double full_well_e, double eps, double clip,
                 double s, Py_ssize_t m, bint centred, code_t[:, :, ::1] dx,
-                code_t[:, :, ::1] dy):
-    """Formula quantiser on a stack: ``x`` (N, H, W) -> ``dx``, ``dy`` (N, H, W)."""
+                code_t[:, :, ::1] dy, int n_threads=1):
+    """Formula quantiser on a stack: ``x`` (N, H, W) -> ``dx``, ``dy`` (N, H, W).
+
+    With 1 or 3 levels per side (1.5 and 2.75 bit) the rows of all planes
+    are shared among ``n_threads`` OpenMP threads (static schedule); every
+    row is computed alike whatever thread takes it, so the codes do not
+    depend on ``n_threads``. Other quantisers run on one thread.
+    """
     cdef const float64_t[:, :, ::1] pert
     cdef const float64_t[:, :, ::1] thr
     cdef const float64_t[::1] r_up
     cdef const float64_t[::1] r_down
-    cdef Py_ssize_t n
+    cdef Py_ssize_t n, r, y, h = x.shape[1], w = x.shape[2]
     cdef float32_t ru[3]
-    cdef float32_t rd[3]
+    cdef float64_t fu[3]
+    cdef float64_t fd[3]
+    cdef float32_t kb = <float32_t>((1.0 + FAST_BAND) / (1.0 - FAST_BAND))
     cdef double c = eps * full_well_e
     cdef double *buf
-    pert, thr, _ = _dummy()
-    r_up, r_down = _ratio_bands(s, m)
+    if x.shape[0] == 0 or h == 0 or w == 0:
+        return
     if (m == 1 or m == 3) and FAST_C_MIN <= c <= FAST_C_MAX:
+        # no numpy on this path: a call on a small plane costs microseconds
         for n in range(m):
             ru[n] = <float32_t>(exp((n + 0.5) / s) * (1.0 + FAST_BAND))
-            rd[n] = <float32_t>(exp((n + 0.5) / s) * (1.0 - FAST_BAND))
+            fu[n] = exp((n + 0.5) / s) * (1.0 + 1e-9)
+            fd[n] = exp((n + 0.5) / s) * (1.0 - 1e-9)
         with nogil:
-            for n in range(x.shape[0]):
-                _plane_fast(x[n], full_well_e, eps, clip, s, centred, <float32_t>c, ru, rd,
-                            &r_up[0], &r_down[0], m, dx[n], dy[n])
+            for r in prange(x.shape[0] * h, schedule="static", num_threads=n_threads):
+                n = r // h
+                y = r - n * h
+                _row_fast(&x[n, 0, 0], h, w, y, full_well_e, eps, clip, s, centred,
+                          <float32_t>c, ru, kb, fu, fd, m, &dx[n, y, 0], &dy[n, y, 0])
         return
+    pert, thr, _ = _dummy()
+    r_up, r_down = _ratio_bands(s, m)
     buf = <double *>malloc(3 * x.shape[2] * sizeof(double))
     if buf == NULL:
         raise MemoryError()

@@ -160,6 +160,48 @@ def test_binning_in_a_forked_child_after_threads_in_the_parent():
     np.testing.assert_array_equal(got[1], bin_image(x, 4, n_threads=2))
 
 
+@pytest.mark.parametrize("kw", [{"bits": 2}, {"bits": 3}, {"bits": 2, "pairs": "adjacent"},
+                                {"bits": 3, "eps": 1e-40}])
+@pytest.mark.parametrize("cfa", [None, "RGGB"])
+def test_log_gradient_codes_do_not_depend_on_the_thread_count(kw, cfa):
+    # rows (of every frame of a stack) are shared among the threads; a row's
+    # codes depend only on its own and its neighbour rows, so any count gives
+    # the same codes (eps=1e-40 takes the single-thread float64 path)
+    rng = np.random.default_rng(kw["bits"])
+    x = (rng.random((3, 37, 53)) * 3000).astype(np.float32)
+    x[1, 5:9, 7:30] = 0.0  # a dark patch: ties and the clipped range
+    fe = LogGradientFrontEnd(scales=(1, 2, 4), cfa=cfa, **kw)
+    want = fe(x, n_threads=1)
+    for t in (2, 3, 64):
+        got = fe(x, n_threads=t)
+        for a, b in zip(want.dx + want.dy, got.dx + got.dy):
+            np.testing.assert_array_equal(a, b)
+    one = fe(x[2], n_threads=2)
+    for a, b in zip(want.dx + want.dy, one.dx + one.dy):
+        np.testing.assert_array_equal(a[2], b)
+
+
+def test_log_gradient_checks_n_threads():
+    fe = LogGradientFrontEnd(bits=2)
+    x = np.ones((8, 8), np.float32)
+    with pytest.raises(ValueError, match="n_threads"):
+        fe(x, n_threads=0)
+    with pytest.raises(TypeError, match="n_threads"):
+        fe(x, n_threads=1.5)
+
+
+def test_default_threads_follow_omp_num_threads(monkeypatch):
+    from analogfe._threads import default_threads, resolve_threads
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert default_threads() == 3 and resolve_threads(None) == 3
+    monkeypatch.setenv("OMP_NUM_THREADS", "not a number")
+    assert default_threads() == (os.cpu_count() or 1)
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert default_threads() == (os.cpu_count() or 1)
+    assert resolve_threads(5) == 5
+
+
 def test_binning_checks_n_threads():
     x = _scene()
     for bad in (0, -1):

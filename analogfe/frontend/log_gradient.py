@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 
 import numpy as np
 
 from .._ext import _binning, _logratio
+from .._threads import resolve_threads
 from .._validation import (
     as_generator,
     check_array,
@@ -49,23 +49,6 @@ from .packing import default_packing, get_packing, pack_parts, packed_bits, unpa
 
 __all__ = ['bin_image', 'LogGradientFrontEnd']
 
-#: Default threads of :func:`bin_image` (every core; looked up once, the call is a file read).
-_CPU_COUNT = os.cpu_count() or 1
-#: True in a process forked from another (multiprocessing's "fork" start method):
-#: :func:`bin_image` then runs on one thread. GNU OpenMP (libgomp) is not
-#: fork-safe: in a child forked after its parent ran a parallel region, the
-#: next parallel region of more than one thread waits forever for the parent's
-#: threads, which the child does not have.
-_FORKED = False
-
-
-def _after_fork_in_child():
-    global _FORKED
-    _FORKED = True
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
 #: Largest pixel read noise accepted, electrons (real pixels: about 1 to 100).
 MAX_READ_NOISE_E = 1e6
 #: Largest standard deviation of a converter offset, noise or threshold error,
@@ -85,10 +68,10 @@ def bin_image(image, k, *, n_threads=None):
         Bin size; rows and columns beyond a multiple of ``k`` are dropped.
     n_threads : int >= 1, optional
         Threads sharing the output rows (of all frames of a stack); default
-        ``os.cpu_count()``. The result is the same for any number. In a
-        process forked from another (multiprocessing's ``"fork"`` start
-        method) one thread is used whatever is asked: the OpenMP runtime of
-        GCC would hang there.
+        every core (``OMP_NUM_THREADS`` when set, else ``os.cpu_count()``).
+        The result is the same for any number. In a process forked from
+        another (multiprocessing's ``"fork"`` start method) one thread is
+        used whatever is asked: the OpenMP runtime of GCC would hang there.
 
     Returns
     -------
@@ -113,12 +96,10 @@ def bin_image(image, k, *, n_threads=None):
         k = check_int(k, "k", low=1)
         if x.shape[-1] < k or x.shape[-2] < k:
             raise ValueError(f"k={k} is larger than the image {x.shape[-2:]}")
-        n_threads = _CPU_COUNT if n_threads is None else check_int(n_threads, "n_threads", low=1)
+        n_threads = resolve_threads(n_threads)
     except (TypeError, ValueError):
         _check_finite(x, image)
         raise
-    if _FORKED:
-        n_threads = 1
     x3 = x[None] if x.ndim == 2 else x
     if k == 1:
         _check_finite(x, image)
@@ -150,7 +131,7 @@ def _bin(x, k, n_threads=1):
     if k == 1:
         return x
     out = np.empty((x.shape[0], x.shape[1] // k, x.shape[2] // k), dtype=np.float32)
-    _binning.bin_mean(x, k, out, n_threads)
+    _binning.bin_mean(x, k, out, min(n_threads, out.shape[0] * out.shape[1]))
     return out
 
 
@@ -392,13 +373,17 @@ class LogGradientFrontEnd:
         new._noise_rng = _seeds(seed)[1]
         return new
 
-    def __call__(self, electrons):
+    def __call__(self, electrons, *, n_threads=None):
         """Convert electrons to codes.
 
         Parameters
         ----------
         electrons : (H, W) or (N, H, W) array_like, float, >= 0
             From :meth:`analogfe.sensor.Sensor.expose`.
+        n_threads : int >= 1, optional
+            Threads of the binning and converter kernels (the rows of all
+            frames are shared among them); default every core, as for
+            :func:`bin_image`. The codes are the same for any number.
 
         Returns
         -------
@@ -407,23 +392,24 @@ class LogGradientFrontEnd:
         """
         e = check_array(electrons, "electrons", ndim=(2, 3), kinds="iuf", dtype=np.float32,
                         nonnegative=True)
+        n_threads = resolve_threads(n_threads)
         shapes = self.code_shapes(*e.shape[-2:])
         x = e[None] if e.ndim == 2 else e
         if self.read_noise_e:
             x = x + self._noise_rng.standard_normal(x.shape, dtype=np.float32) \
                 * np.float32(self.read_noise_e)
             np.maximum(x, 0.0, out=x)
-        base = _bin(x, 2) if self.cfa else x
+        base = _bin(x, 2, n_threads) if self.cfa else x
         centred = self.pairs == "centred"
         s = quantiser_scale(self.bits) if self.thresholds is None else 0.0
         dxs, dys = [], []
         for k, (hs, ws) in zip(self.scales, shapes):
-            plane = _bin(base, k)
+            plane = _bin(base, k, n_threads)
             dx = np.empty(plane.shape, dtype=np.int8)
             dy = np.empty(plane.shape, dtype=np.int8)
             if self.ideal and self.thresholds is None:
                 _logratio.codes_batch(plane, self.full_well_e, self.eps, LN8, s,
-                                      self._t_ln.size, centred, dx, dy)
+                                      self._t_ln.size, centred, dx, dy, n_threads)
             else:
                 thr, off = self._converter(k, base.shape[2], ws)
                 pert = np.empty((plane.shape[0], 2, hs, ws))

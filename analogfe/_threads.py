@@ -1,0 +1,50 @@
+"""Thread counts of the OpenMP kernels.
+
+Every frame kernel takes ``n_threads``; :func:`resolve_threads` turns the
+public argument into the count a kernel call uses:
+
+* ``None`` means every core the process may use: ``OMP_NUM_THREADS`` when it
+  is set (Dask's worker processes, for one, set it to 1, so a sweep's
+  workers do not each start a thread per core), else ``os.cpu_count()``;
+* in a process forked from another (multiprocessing's ``"fork"`` start
+  method, a torch DataLoader worker) it is 1 whatever is asked: GNU OpenMP
+  (libgomp) is not fork-safe, and in a child forked after its parent ran a
+  parallel region the next region of more than one thread waits forever for
+  the parent's threads, which the child does not have.
+
+No kernel's result depends on the count: each one shares fixed units of
+work (rows, row blocks, frames) among the threads.
+"""
+import os
+
+from ._validation import check_int
+
+__all__ = ["default_threads", "resolve_threads"]
+
+_FORKED = False
+
+
+def _after_fork_in_child():
+    global _FORKED
+    _FORKED = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def default_threads():
+    """Threads a kernel uses when its ``n_threads`` is None (see the module)."""
+    env = os.environ.get("OMP_NUM_THREADS", "").strip()
+    try:
+        n = int(env.split(",")[0]) if env else 0
+    except ValueError:
+        n = 0
+    return n if n >= 1 else (os.cpu_count() or 1)
+
+
+def resolve_threads(n_threads, name="n_threads"):
+    """``n_threads`` (None or an int >= 1, else ValueError/TypeError naming
+    ``name``) -> the count to pass to a kernel: 1 in a forked child."""
+    n = default_threads() if n_threads is None else check_int(n_threads, name, low=1)
+    return 1 if _FORKED else n
