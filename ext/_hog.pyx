@@ -13,6 +13,7 @@ from libc.stdint cimport int32_t
 from libc.string cimport memset
 
 from cython cimport floating
+from cython.parallel cimport prange, threadid
 
 from _types cimport code_t, float32_t, float64_t, index_t
 
@@ -20,52 +21,75 @@ from _types cimport code_t, float32_t, float64_t, index_t
 # --------------------------------------------------------------------------
 # Cell histograms of integer codes (lookup table, no trigonometry per pixel)
 # --------------------------------------------------------------------------
-def code_cell_histograms(const code_t[:, ::1] dx,            # IN  (H, W) codes
-                         const code_t[:, ::1] dy,            # IN  (H, W) codes
+cdef void _code_cell_row(const code_t *dx, const code_t *dy, Py_ssize_t w, Py_ssize_t cy,
+                         Py_ssize_t cell, Py_ssize_t nx, Py_ssize_t nb, Py_ssize_t L,
+                         const index_t *lut_bin, const float64_t *lut_mag, Py_ssize_t n_codes,
+                         int32_t *counts, float64_t *out) noexcept nogil:
+    """Histograms of the ``nx`` cells of cell row ``cy`` of one (H, W) frame
+    into ``out`` (nx, nb); ``counts`` is scratch of ``nx * n_codes`` int32."""
+    cdef Py_ssize_t y, cx, x, x0, k
+    cdef Py_ssize_t offset = (L // 2) * L + L // 2
+    cdef int32_t *crow
+    cdef const code_t *px
+    cdef const code_t *py
+    cdef int32_t c
+    memset(counts, 0, nx * n_codes * sizeof(int32_t))
+    for y in range(cy * cell, (cy + 1) * cell):
+        px = dx + y * w
+        py = dy + y * w
+        for cx in range(nx):
+            crow = counts + cx * n_codes + offset
+            x0 = cx * cell
+            for x in range(x0, x0 + cell):
+                crow[px[x] * L + py[x]] += 1
+    for cx in range(nx):
+        for k in range(nb):
+            out[cx * nb + k] = 0.0
+        crow = counts + cx * n_codes
+        for k in range(n_codes):
+            c = crow[k]
+            if c != 0:
+                out[cx * nb + lut_bin[k]] += c * lut_mag[k]
+
+
+def code_cell_histograms(const code_t[:, :, ::1] dx,         # IN  (N, H, W) codes
+                         const code_t[:, :, ::1] dy,         # IN  (N, H, W) codes
                          int half,                           # codes in [-half, half]
                          const index_t[::1] lut_bin,         # IN  ((2h+1)**2,) bin
                          const float64_t[::1] lut_mag,       # IN  ((2h+1)**2,) vote
                          int cell,                           # cell side, pixels
-                         float64_t[:, :, ::1] out):          # OUT (ny, nx, nbins)
+                         float64_t[:, :, :, ::1] out,        # OUT (N, ny, nx, nbins)
+                         int n_threads=1):
     """Orientation histogram of each ``cell x cell`` tile of integer codes.
 
     A pixel with codes ``(dx, dy)`` adds ``lut_mag[k]`` to bin ``lut_bin[k]``
     of its own cell, ``k = (dx + half) * (2 * half + 1) + (dy + half)``. The
     kernel first counts the code pairs of each cell (one increment per pixel)
     and folds the counts through the table once per cell.
+
+    The cell rows of all frames are shared among ``n_threads`` OpenMP threads
+    (static schedule), each with its own count scratch; a cell row is summed
+    alike by any thread, so the result does not depend on ``n_threads``.
     """
-    cdef Py_ssize_t ny = out.shape[0], nx = out.shape[1], nb = out.shape[2]
+    cdef Py_ssize_t n_img = out.shape[0], ny = out.shape[1], nx = out.shape[2]
+    cdef Py_ssize_t nb = out.shape[3], h = dx.shape[1], w = dx.shape[2]
     cdef Py_ssize_t n_codes = lut_bin.shape[0]
     cdef Py_ssize_t L = 2 * half + 1
-    cdef Py_ssize_t cy, cx, y, x, k, x0
-    cdef Py_ssize_t offset = half * L + half
-    cdef int32_t* counts
-    cdef int32_t* crow
-    cdef const code_t* px
-    cdef const code_t* py
-    cdef int32_t c
-    counts = <int32_t*> calloc(nx * n_codes, sizeof(int32_t))
+    cdef Py_ssize_t r, i, cy
+    cdef int32_t *counts
+    if n_img == 0 or ny == 0 or nx == 0:
+        return
+    n_threads = max(1, min(n_threads, n_img * ny))
+    counts = <int32_t*> calloc(n_threads * nx * n_codes, sizeof(int32_t))
     if counts == NULL:
         raise MemoryError()
     with nogil:
-        for cy in range(ny):
-            memset(counts, 0, nx * n_codes * sizeof(int32_t))
-            for y in range(cy * cell, (cy + 1) * cell):
-                px = &dx[y, 0]
-                py = &dy[y, 0]
-                for cx in range(nx):
-                    crow = counts + cx * n_codes + offset
-                    x0 = cx * cell
-                    for x in range(x0, x0 + cell):
-                        crow[px[x] * L + py[x]] += 1
-            for cx in range(nx):
-                for k in range(nb):
-                    out[cy, cx, k] = 0.0
-                crow = counts + cx * n_codes
-                for k in range(n_codes):
-                    c = crow[k]
-                    if c != 0:
-                        out[cy, cx, lut_bin[k]] += c * lut_mag[k]
+        for r in prange(n_img * ny, schedule="static", num_threads=n_threads):
+            i = r // ny
+            cy = r - i * ny
+            _code_cell_row(&dx[i, 0, 0], &dy[i, 0, 0], w, cy, cell, nx, nb, L,
+                           &lut_bin[0], &lut_mag[0], n_codes,
+                           counts + threadid() * nx * n_codes, &out[i, cy, 0, 0])
     free(counts)
 
 

@@ -101,8 +101,9 @@ def test_code_histograms_equal_reference_exactly(levels, cell, h, w, seed, metho
     dx, dy = _codes(rng, shape, levels)
     lut_bin, lut_mag = F.hog_lut(method, n, levels)
     nb = F.HOG_METHODS[method].n_bins(n)
-    got = np.empty((h, w, nb))
-    _hog.code_cell_histograms(dx, dy, levels // 2, lut_bin, lut_mag, cell, got)
+    got4 = np.empty((1, h, w, nb))
+    got = got4[0]
+    _hog.code_cell_histograms(dx[None], dy[None], levels // 2, lut_bin, lut_mag, cell, got4)
     want = ref.code_cell_histograms(dx, dy, lut_bin, lut_mag, levels // 2, cell, nb)
     # integer votes (fhog's L1) are exact; sqrt votes are summed in another order
     np.testing.assert_allclose(got, want, rtol=1e-13, atol=0)
@@ -110,7 +111,7 @@ def test_code_histograms_equal_reference_exactly(levels, cell, h, w, seed, metho
         np.testing.assert_array_equal(got, want)
     # any integer-valued table: exact
     mag_int = rng.integers(0, 6, lut_mag.shape).astype(np.float64)
-    _hog.code_cell_histograms(dx, dy, levels // 2, lut_bin, mag_int, cell, got)
+    _hog.code_cell_histograms(dx[None], dy[None], levels // 2, lut_bin, mag_int, cell, got4, 2)
     np.testing.assert_array_equal(
         got, ref.code_cell_histograms(dx, dy, lut_bin, mag_int, levels // 2, cell, nb))
 
@@ -635,3 +636,22 @@ def test_reachable_bins_match_the_fhog_table(levels, n):
     nonzero = np.ones((levels, levels), bool)
     nonzero[h, h] = False
     assert len(np.unique(lut_bin.reshape(levels, levels)[nonzero] % n)) == F.reachable_bins(levels, n)
+
+
+@pytest.mark.parametrize("method", ["fhog", "dalal-triggs"])
+def test_code_hog_of_a_stack_is_one_call_and_does_not_depend_on_threads(method):
+    # the cell rows of every frame are shared among the threads; each frame
+    # of a stack gets the features of its own 2-D call
+    rng = np.random.default_rng(5)
+    dx, dy = _codes(rng, (4 * 37, 53), 3)
+    dx, dy = dx.reshape(4, 37, 53), dy.reshape(4, 37, 53)
+    want = F.hog(dx, dy, method=method, n_threads=1)
+    for t in (2, 3, 64):
+        np.testing.assert_array_equal(F.hog(dx, dy, method=method, n_threads=t), want)
+    for i in range(4):
+        np.testing.assert_array_equal(F.hog(dx[i], dy[i], method=method, n_threads=2), want[i])
+    # a strided view goes in as well
+    np.testing.assert_array_equal(F.hog(dx[:, :, ::-1], dy[:, :, ::-1], method=method),
+                                  F.hog(dx[:, :, ::-1].copy(), dy[:, :, ::-1].copy(), method=method))
+    with pytest.raises(ValueError, match="n_threads"):
+        F.hog(dx, dy, n_threads=0)

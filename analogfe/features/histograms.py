@@ -65,6 +65,7 @@ from functools import lru_cache
 import numpy as np
 
 from .._ext import _hog
+from .._threads import resolve_threads
 from .._validation import (
     _cast,
     check_array,
@@ -337,13 +338,22 @@ def _check_gradients(dx, dy, levels):
 
 def _hist_one(dx, dy, method, orientations, cell, half):
     """Cell histograms (ny, nx, n_bins) float64 of one 2-D pair."""
+    if half is not None:
+        return _code_hists(dx[None], dy[None], method, orientations, cell, half, 1)[0]
     ny, nx = dx.shape[0] // cell, dx.shape[1] // cell
     hist = np.empty((ny, nx, HOG_METHODS[method].n_bins(orientations)), np.float64)
-    if half is not None:
-        lut_bin, lut_mag = hog_lut(method, orientations, 2 * half + 1)
-        _hog.code_cell_histograms(dx, dy, half, lut_bin, lut_mag, cell, hist)
-    else:
-        HOG_METHODS[method].float_histograms(dx, dy, orientations, cell, hist)
+    HOG_METHODS[method].float_histograms(dx, dy, orientations, cell, hist)
+    return hist
+
+
+def _code_hists(dx, dy, method, orientations, cell, half, n_threads):
+    """Cell histograms (N, ny, nx, n_bins) float64 of (N, H, W) codes, one
+    kernel call on ``n_threads`` threads."""
+    ny, nx = dx.shape[1] // cell, dx.shape[2] // cell
+    hist = np.empty((dx.shape[0], ny, nx, HOG_METHODS[method].n_bins(orientations)), np.float64)
+    lut_bin, lut_mag = hog_lut(method, orientations, 2 * half + 1)
+    _hog.code_cell_histograms(np.ascontiguousarray(dx), np.ascontiguousarray(dy), half,
+                              lut_bin, lut_mag, cell, hist, n_threads)
     return hist
 
 
@@ -369,7 +379,8 @@ def _own_grid(dx, dy, method, orientations, cell, eps):
                               cell, eps) for a, b in zip(dx, dy)])
 
 
-def hog(dx, dy, *, method="fhog", cell_size=8, orientations=9, levels=None, eps=None):
+def hog(dx, dy, *, method="fhog", cell_size=8, orientations=9, levels=None, eps=None,
+        n_threads=None):
     """HOG of gradient maps: log-gradient codes or float gradients.
 
     Parameters
@@ -395,6 +406,11 @@ def hog(dx, dy, *, method="fhog", cell_size=8, orientations=9, levels=None, eps=
     eps : float, optional
         Regulariser of the block norms (``1e-4`` for fhog as features.cc,
         ``1e-5`` for dalal-triggs), in ``(0, 1e6]``.
+    n_threads : int >= 1, optional
+        Threads of the histogram kernel of integer codes (the cell rows of
+        every frame of a stack are shared among them; a stack is one kernel
+        call); default every core (``OMP_NUM_THREADS`` when set, else
+        ``os.cpu_count()``). The features do not depend on it.
 
     Returns
     -------
@@ -437,6 +453,7 @@ def hog(dx, dy, *, method="fhog", cell_size=8, orientations=9, levels=None, eps=
     n = check_int(orientations, "orientations", low=2, high=180)
     eps = HOG_METHODS[method].default_eps if eps is None else check_float(
         eps, "eps", low=0.0, low_open=True, high=MAX_EPS)
+    n_threads = resolve_threads(n_threads)
     dx, dy, half = _check_gradients(dx, dy, levels)
     if HOG_METHODS[method].cell_map is not None:
         return _own_grid(dx, dy, method, n, cell, eps)
@@ -444,6 +461,12 @@ def hog(dx, dy, *, method="fhog", cell_size=8, orientations=9, levels=None, eps=
         raise ValueError(
             f"dx of shape {dx.shape} is smaller than one cell (cell_size={cell})"
         )
+    if half is not None:
+        hists = _code_hists(dx.reshape((-1,) + dx.shape[-2:]), dy.reshape((-1,) + dy.shape[-2:]),
+                            method, n, cell, half, n_threads)
+        if dx.ndim == 2:
+            return _normalize(hists[0], method, n, eps)
+        return np.stack([_normalize(h, method, n, eps) for h in hists])
     if dx.ndim == 2:
         return _normalize(_hist_one(dx, dy, method, n, cell, half), method, n, eps)
     return np.stack([
