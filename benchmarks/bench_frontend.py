@@ -21,9 +21,13 @@ threshold (counted and printed as ``f32 flips``; any other difference fails).
 ``--reference`` also times ``tests/reference_frontend.frontend_reference``
 (float64, one block element at a time) at VGA, as this benchmark used to.
 
+The ``2 threads`` column is the front end on two threads against the same
+single-thread numpy (numpy has no threads for these operations).
+
 Run: ``python benchmarks/bench_frontend.py [--repeat 20] [--reference]``.
 """
 import argparse
+import inspect
 import math
 import os
 import sys
@@ -122,6 +126,13 @@ def alternate(fns, repeat):
     return best
 
 
+def call(fe, x, n_threads):
+    """``fe(x)`` on ``n_threads`` threads (a build without the argument: its default)."""
+    if "n_threads" in inspect.signature(fe.__call__).parameters:
+        return fe(x, n_threads=n_threads)
+    return fe(x)
+
+
 def scene(height, width, rng):
     return (rng.random((height, width)) ** 2.2 * FW).astype(np.float32)
 
@@ -132,10 +143,12 @@ def main(argv=None):
     ap.add_argument("--reference", action="store_true")
     args = ap.parse_args(argv)
     rng = np.random.default_rng(0)
-    print(f"log-gradient front end, scales {SCALES}, 1 thread, best of {args.repeat} "
-          "(12 MP: of max(3, repeat // 5)), random scene, run alternately")
+    print(f"log-gradient front end, scales {SCALES}, best of {args.repeat} "
+          "(12 MP: of max(3, repeat // 5)), random scene, run alternately; numpy on 1 thread, "
+          "analogfe on 1 (and 2) threads")
     print(f"{'size':>9} {'bits':>5} | {'analogfe':>9} {'numpy':>9} {'speed-up':>8} | "
-          f"{'conv ours':>9} {'conv np':>9} {'speed-up':>8} | f32 flips")
+          f"{'conv ours':>9} {'conv np':>9} {'speed-up':>8} | {'2 threads':>9} {'speed-up':>8} "
+          f"| f32 flips")
     for (h, w) in ((480, 640), (3000, 4000)):
         x = scene(h, w, rng)
         planes = [bin_image(x, k, n_threads=1) for k in SCALES]
@@ -155,12 +168,12 @@ def main(argv=None):
                 for p, (dx, dy) in zip(p3, bufs):
                     _logratio.codes_batch(p, FW, EPS, LN8, s, m, True, dx[None], dy[None])
 
-            t_o, t_p, c_o, c_p = alternate(
-                [lambda: fe(x), lambda: peer(x, bits), conv_ours,
-                 lambda: [peer_codes(p, bits) for p in planes]], repeat)
+            t_o, t_p, c_o, c_p, t_2 = alternate(
+                [lambda: call(fe, x, 1), lambda: peer(x, bits), conv_ours,
+                 lambda: [peer_codes(p, bits) for p in planes], lambda: call(fe, x, 2)], repeat)
             print(f"{w}x{h:<4} {label:>5} | {t_o * 1e3:7.2f}ms {t_p * 1e3:7.2f}ms "
                   f"{t_p / t_o:7.2f}x | {c_o * 1e3:7.2f}ms {c_p * 1e3:7.2f}ms "
-                  f"{c_p / c_o:7.2f}x | {flips}")
+                  f"{c_p / c_o:7.2f}x | {t_2 * 1e3:7.2f}ms {t_p / t_2:7.2f}x | {flips}")
     if args.reference:
         x = scene(480, 640, rng)
         fe = LogGradientFrontEnd(bits=2, scales=SCALES)
