@@ -148,3 +148,81 @@ def bin_mean(const float32_t[:, :, ::1] images, Py_ssize_t k, float32_t[:, :, ::
             oy = r - n * ho
             bad |= _bin_row(src + n * h * w, h, w, k, oy, dst + r * wo, wo)
     return bad != 0
+
+
+cdef inline int _bad(const float32_t *p, Py_ssize_t n) noexcept nogil:
+    """1 if any of p[0:n] is NaN, infinite or negative (x - x is 0 for finite x)."""
+    cdef Py_ssize_t i
+    cdef int bad = 0
+    cdef float32_t zero = 0.0
+    for i in range(n):
+        bad |= ((p[i] - p[i]) != zero) | (p[i] < zero)
+    return bad
+
+
+cdef int _pyramid_unit(const float32_t *frame, Py_ssize_t h, Py_ssize_t w, Py_ssize_t b,
+                       float32_t *o2, Py_ssize_t h2, Py_ssize_t w2,
+                       float32_t *o4, Py_ssize_t h4, Py_ssize_t w4) noexcept nogil:
+    """Unit ``b`` of one frame: for b < h4 the band of input rows 4b..4b+3
+    (output rows 2b, 2b+1 of k = 2 and b of k = 4); b == h4 is the tail (the
+    k = 2 row beyond the last band, if any, and every row below). Returns 1
+    if an input row it covers holds NaN, infinity or a negative value."""
+    cdef const float32_t *top
+    cdef Py_ssize_t r0, r
+    cdef int bad = 0
+    if b < h4:
+        top = frame + 4 * b * w
+        _row_k2(top, top + w, o2 + 2 * b * w2, w2)
+        _row_k2(top + 2 * w, top + 3 * w, o2 + (2 * b + 1) * w2, w2)
+        _row_k4(top, top + w, top + 2 * w, top + 3 * w, o4 + b * w4, w4)
+        return _bad(top, 4 * w)
+    r0 = 4 * h4
+    if 2 * h4 < h2:  # one more k = 2 row: input rows 4 h4, 4 h4 + 1
+        top = frame + r0 * w
+        _row_k2(top, top + w, o2 + 2 * h4 * w2, w2)
+    if r0 < h:
+        bad = _bad(frame + r0 * w, (h - r0) * w)
+    return bad
+
+
+def bin_mean_2_4(const float32_t[:, :, ::1] images, float32_t[:, :, ::1] out2,
+                 float32_t[:, :, ::1] out4, int n_threads=1):
+    """k = 2 and k = 4 binning of each image of a stack in one pass.
+
+    Each band of four input rows gives two rows of the k = 2 output and one
+    of the k = 4 output while it is in cache, summed exactly as
+    :func:`bin_mean` sums them (same loops, same order): the outputs equal
+    ``bin_mean(images, 2)`` and ``bin_mean(images, 4)`` bit for bit. The
+    same pass tests every input value.
+
+    Parameters
+    ----------
+    images : (N, H, W) float32, C-contiguous, H and W >= 4
+    out2 : (N, H // 2, W // 2) float32, written in place
+    out4 : (N, H // 4, W // 4) float32, written in place
+    n_threads : int >= 1
+        OpenMP threads sharing the bands of all images (static schedule); the
+        result does not depend on it.
+
+    Returns
+    -------
+    bad : bool
+        True if any value of ``images`` (dropped rows and columns included)
+        is NaN, infinite or negative.
+    """
+    cdef Py_ssize_t n_img = images.shape[0], h = images.shape[1], w = images.shape[2]
+    cdef Py_ssize_t h2 = out2.shape[1], w2 = out2.shape[2], h4 = out4.shape[1], w4 = out4.shape[2]
+    cdef Py_ssize_t r, n, b, units = h4 + 1
+    cdef int bad = 0
+    if n_img == 0:
+        return False
+    cdef const float32_t *src = &images[0, 0, 0]
+    cdef float32_t *d2 = &out2[0, 0, 0]
+    cdef float32_t *d4 = &out4[0, 0, 0]
+    with nogil:
+        for r in prange(n_img * units, schedule="static", num_threads=n_threads):
+            n = r // units
+            b = r - n * units
+            bad |= _pyramid_unit(src + n * h * w, h, w, b, d2 + n * h2 * w2, h2, w2,
+                                 d4 + n * h4 * w4, h4, w4)
+    return bad != 0

@@ -818,3 +818,37 @@ def test_emulate_an_object_as_its_name_and_repeatably(name):
         assert all(np.array_equal(a, b) for a, b in zip(got, by_name, strict=True))
     other = arrays(emulate(X, fe, sensor_config=cfg, seed=8))
     assert not all(np.array_equal(a, b) for a, b in zip(other, by_name, strict=True))
+
+
+@pytest.mark.parametrize("shape", [(1, 8, 8), (2, 37, 53), (1, 30, 41), (3, 17, 22)])
+def test_fused_binning_of_scales_2_and_4_equals_two_binnings(shape):
+    # one pass gives k = 2 and k = 4 bit for bit as two bin_mean calls, and
+    # flags NaN, infinity and negative values anywhere (dropped rows included)
+    from analogfe._ext import _binning
+
+    rng = np.random.default_rng(shape[1])
+    x = (rng.random(shape) * 5000).astype(np.float32)
+    n, h, w = shape
+    for t in (1, 2, 5):
+        o2 = np.empty((n, h // 2, w // 2), np.float32)
+        o4 = np.empty((n, h // 4, w // 4), np.float32)
+        assert not _binning.bin_mean_2_4(x, o2, o4, t)
+        np.testing.assert_array_equal(_bits(o2), _bits(bin_image(x, 2, n_threads=1)))
+        np.testing.assert_array_equal(_bits(o4), _bits(bin_image(x, 4, n_threads=1)))
+    for value in (np.nan, np.inf, -1e-3):
+        for where in ((0, 0, 0), (n - 1, h - 1, w - 1), (n - 1, h // 2, w - 1)):
+            y = x.copy()
+            y[where] = value
+            assert _binning.bin_mean_2_4(y, o2, o4, 2), (value, where)
+
+
+@pytest.mark.parametrize("value, match", [(np.nan, "NaN"), (-1.0, "negative"),
+                                          (np.inf, "infinity")])
+def test_front_end_names_bad_electrons_on_the_fused_path(value, match):
+    fe = LogGradientFrontEnd(bits=2, scales=(1, 2, 4))
+    x = np.full((2, 16, 16), 100.0, np.float32)
+    x[1, 15, 15] = value
+    with pytest.raises(ValueError, match=f"electrons.*{match}|{match}.*electrons"):
+        fe(x)
+    with pytest.raises(ValueError, match="electrons"):
+        fe(np.full((16, 16), 1e39))

@@ -390,11 +390,29 @@ class LogGradientFrontEnd:
         codes : GradientCodes
             ``dx``/``dy`` of shape (H_s, W_s) or (N, H_s, W_s) per scale.
         """
+        # One pass bins k = 2 and 4 and tests every value (NaN, infinity,
+        # negative): then the check below need not scan the frame.
+        fused = (not self.cfa and not self.read_noise_e and 2 in self.scales
+                 and 4 in self.scales)
         e = check_array(electrons, "electrons", ndim=(2, 3), kinds="iuf", dtype=np.float32,
-                        nonnegative=True)
-        n_threads = resolve_threads(n_threads)
-        shapes = self.code_shapes(*e.shape[-2:])
+                        finite=not fused, nonnegative=not fused)
+        try:
+            n_threads = resolve_threads(n_threads)
+            shapes = self.code_shapes(*e.shape[-2:])
+        except (TypeError, ValueError):
+            if fused:  # the values' own error comes first
+                check_array(electrons, "electrons", kinds="iuf", dtype=np.float32,
+                            nonnegative=True)
+            raise
         x = e[None] if e.ndim == 2 else e
+        planes = {}
+        if fused:
+            planes[2] = np.empty((x.shape[0], x.shape[1] // 2, x.shape[2] // 2), np.float32)
+            planes[4] = np.empty((x.shape[0], x.shape[1] // 4, x.shape[2] // 4), np.float32)
+            if _binning.bin_mean_2_4(x, planes[2], planes[4],
+                                     min(n_threads, x.shape[0] * (x.shape[1] // 4 + 1))):
+                check_array(electrons, "electrons", ndim=(2, 3), kinds="iuf",
+                            dtype=np.float32, nonnegative=True)  # raises, naming the cause
         if self.read_noise_e:
             x = x + self._noise_rng.standard_normal(x.shape, dtype=np.float32) \
                 * np.float32(self.read_noise_e)
@@ -404,7 +422,7 @@ class LogGradientFrontEnd:
         s = quantiser_scale(self.bits) if self.thresholds is None else 0.0
         dxs, dys = [], []
         for k, (hs, ws) in zip(self.scales, shapes):
-            plane = _bin(base, k, n_threads)
+            plane = planes[k] if k in planes else _bin(base, k, n_threads)
             dx = np.empty(plane.shape, dtype=np.int8)
             dy = np.empty(plane.shape, dtype=np.int8)
             if self.ideal and self.thresholds is None:
