@@ -39,7 +39,7 @@ and last column; ``dy`` likewise along rows) or adjacent
 """
 from libc.math cimport exp, log, round
 from libc.stdlib cimport malloc, free
-from cython.parallel cimport prange
+from cython.parallel cimport prange, threadid
 
 from _types cimport code_t, float32_t, float64_t
 
@@ -121,7 +121,8 @@ cdef void _plane(const float32_t[:, ::1] x,         # IN  (H, W) electrons
                  const float64_t[:, :, ::1] thr,    # IN  (4, W, m) dx+, dx-, dy+, dy- (thresholds only)
                  code_t[:, ::1] dx,                 # OUT (H, W)
                  code_t[:, ::1] dy,                 # OUT (H, W)
-                 double *buf) noexcept nogil:       # scratch, 3 * W doubles
+                 double *buf,                       # scratch, 3 * W doubles
+                 Py_ssize_t y0, Py_ssize_t y1) noexcept nogil:  # rows y0 .. y1 - 1
     cdef Py_ssize_t h = x.shape[0], w = x.shape[1]
     cdef Py_ssize_t m = thr.shape[2], mr = r_up.shape[0]
     cdef Py_ssize_t y, i, first, last, off_lo, off_hi
@@ -132,13 +133,16 @@ cdef void _plane(const float32_t[:, ::1] x,         # IN  (H, W) electrons
     cdef code_t *ox
     cdef code_t *oy
     cdef bint has_dy
-    # formula: rows hold u = I + eps (decided on ratios); thresholds: rows hold log(u)
-    _fill_row(x, 0, full_well_e, eps, not formula, buf)
+    # formula: rows hold u = I + eps (decided on ratios); thresholds: rows hold log(u).
+    # Row y sits in slot y % 3 of the ring; rows y0 - 1 and y0 first.
+    _fill_row(x, y0, full_well_e, eps, not formula, buf + (y0 % 3) * w)
+    if y0 >= 1:
+        _fill_row(x, y0 - 1, full_well_e, eps, not formula, buf + ((y0 + 2) % 3) * w)
     if centred:
         first, last, off_lo, off_hi = 1, w - 1, -1, 1
     else:
         first, last, off_lo, off_hi = 0, w - 1, 0, 1
-    for y in range(h):
+    for y in range(y0, y1):
         if y + 1 < h:
             _fill_row(x, y + 1, full_well_e, eps, not formula, buf + ((y + 1) % 3) * w)
         cur = buf + (y % 3) * w
@@ -363,32 +367,50 @@ def codes_batch(const float32_t[:, :, ::1] x, double full_well_e, double eps, do
         with nogil:
             for n in range(x.shape[0]):
                 _plane(x[n], full_well_e, eps, clip, s, centred, True, r_up, r_down, pert, thr,
-                       dx[n], dy[n], buf)
+                       dx[n], dy[n], buf, 0, h)
     finally:
         free(buf)
+
+
+#: Rows of one unit of work of :func:`codes_thresholds_batch` (a thread takes
+#: whole units; each computes the logs of its rows and of the row above).
+DEF BLOCK_ROWS = 16
 
 
 def codes_thresholds_batch(const float32_t[:, :, ::1] x, double full_well_e, double eps,
                            double clip, bint centred,
                            const float64_t[:, :, :, ::1] pert,   # (N, 2, H, W)
                            const float64_t[:, :, ::1] thr,       # (4, W, m)
-                           code_t[:, :, ::1] dx, code_t[:, :, ::1] dy):
+                           code_t[:, :, ::1] dx, code_t[:, :, ::1] dy, int n_threads=1):
     """Threshold quantiser (explicit thresholds and/or non-idealities) on a
     stack ``x`` (N, H, W); ``pert`` adds comparator offset and noise (in
     natural-log units) to each difference; ``thr`` holds the per-column
-    thresholds of the dx and dy converters, positive and negative side."""
-    cdef Py_ssize_t n
+    thresholds of the dx and dy converters, positive and negative side.
+
+    Blocks of BLOCK_ROWS rows of every plane are shared among ``n_threads``
+    OpenMP threads (static schedule), each with its own three-row ring
+    buffer; a row's codes depend only on its own and its neighbour rows, so
+    they do not depend on ``n_threads``."""
+    cdef Py_ssize_t n_img = x.shape[0], h = x.shape[1], w = x.shape[2]
+    cdef Py_ssize_t nb = (h + BLOCK_ROWS - 1) // BLOCK_ROWS
+    cdef Py_ssize_t r, n, b
     cdef const float64_t[::1] none_r
+    cdef double *buf
+    if n_img == 0 or h == 0 or w == 0:
+        return
     _, _, none_r = _dummy()
-    cdef double *buf = <double *>malloc(3 * x.shape[2] * sizeof(double))
+    n_threads = max(1, min(n_threads, n_img * nb))
+    buf = <double *>malloc(n_threads * 3 * w * sizeof(double))
     if buf == NULL:
         raise MemoryError()
     try:
         with nogil:
-            for n in range(x.shape[0]):
+            for r in prange(n_img * nb, schedule="static", num_threads=n_threads):
+                n = r // nb
+                b = r - n * nb
                 _plane(x[n], full_well_e, eps, clip, 0.0, centred, False, none_r, none_r,
-                       pert[n], thr,
-                       dx[n], dy[n], buf)
+                       pert[n], thr, dx[n], dy[n], buf + threadid() * 3 * w,
+                       b * BLOCK_ROWS, min(h, (b + 1) * BLOCK_ROWS))
     finally:
         free(buf)
 

@@ -161,12 +161,15 @@ def test_binning_in_a_forked_child_after_threads_in_the_parent():
 
 
 @pytest.mark.parametrize("kw", [{"bits": 2}, {"bits": 3}, {"bits": 2, "pairs": "adjacent"},
-                                {"bits": 3, "eps": 1e-40}])
+                                {"bits": 3, "eps": 1e-40},
+                                {"bits": 2, "comparator_offset_ln": 0.05},
+                                {"bits": 3, "pairs": "adjacent", "threshold_mismatch_ln": 0.02}])
 @pytest.mark.parametrize("cfa", [None, "RGGB"])
 def test_log_gradient_codes_do_not_depend_on_the_thread_count(kw, cfa):
     # rows (of every frame of a stack) are shared among the threads; a row's
     # codes depend only on its own and its neighbour rows, so any count gives
-    # the same codes (eps=1e-40 takes the single-thread float64 path)
+    # the same codes (eps=1e-40 takes the single-thread float64 path; an
+    # offset or a mismatch the threshold path, in blocks of rows)
     rng = np.random.default_rng(kw["bits"])
     x = (rng.random((3, 37, 53)) * 3000).astype(np.float32)
     x[1, 5:9, 7:30] = 0.0  # a dark patch: ties and the clipped range

@@ -435,7 +435,7 @@ class LogGradientFrontEnd:
                 if self.comparator_noise_ln:
                     pert += self.comparator_noise_ln * self._noise_rng.standard_normal(pert.shape)
                 _logratio.codes_thresholds_batch(plane, self.full_well_e, self.eps, LN8,
-                                                 centred, pert, thr, dx, dy)
+                                                 centred, pert, thr, dx, dy, n_threads)
             dxs.append(dx if e.ndim == 3 else dx[0])
             dys.append(dy if e.ndim == 3 else dy[0])
         return GradientCodes(dxs, dys, self.scales, self.levels, self.bits, self.pairs)
