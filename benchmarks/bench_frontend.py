@@ -133,6 +133,27 @@ def call(fe, x, n_threads):
     return fe(x)
 
 
+def batch_rows(rng, repeat):
+    """64 QVGA frames: one (64, H, W) call against 64 calls of one frame, on
+    1 and 2 threads; the front end and its HOG."""
+    from analogfe.features import hog
+
+    x = np.stack([scene(240, 320, rng) for _ in range(64)])
+    print("64 QVGA frames, one (N, H, W) call vs 64 calls (ratio = 64 calls / one call)")
+    for bits, label in ((2, "1.5"), (3, "2.75")):
+        fe = LogGradientFrontEnd(bits=bits, scales=SCALES, full_well_e=FW)
+        codes = fe(x)
+        dx, dy = codes.dx[0], codes.dy[0]
+        for t in (1, 2):
+            one, many, h_one, h_many = alternate([
+                lambda: call(fe, x, t), lambda: [call(fe, f, t) for f in x],
+                lambda: hog(dx, dy, n_threads=t),
+                lambda: [hog(a, b, n_threads=t) for a, b in zip(dx, dy)]], max(3, repeat // 4))
+            print(f"  {label:>4} bit, {t} thread(s): front end {one * 1e3:7.2f} ms vs "
+                  f"{many * 1e3:7.2f} ms {many / one:5.2f}x | hog {h_one * 1e3:7.2f} ms vs "
+                  f"{h_many * 1e3:7.2f} ms {h_many / h_one:5.2f}x")
+
+
 def scene(height, width, rng):
     return (rng.random((height, width)) ** 2.2 * FW).astype(np.float32)
 
@@ -174,6 +195,7 @@ def main(argv=None):
             print(f"{w}x{h:<4} {label:>5} | {t_o * 1e3:7.2f}ms {t_p * 1e3:7.2f}ms "
                   f"{t_p / t_o:7.2f}x | {c_o * 1e3:7.2f}ms {c_p * 1e3:7.2f}ms "
                   f"{c_p / c_o:7.2f}x | {t_2 * 1e3:7.2f}ms {t_p / t_2:7.2f}x | {flips}")
+    batch_rows(rng, args.repeat)
     if args.reference:
         x = scene(480, 640, rng)
         fe = LogGradientFrontEnd(bits=2, scales=SCALES)

@@ -346,6 +346,12 @@ def _hist_one(dx, dy, method, orientations, cell, half):
     return hist
 
 
+#: Histogram bytes of one chunk of frames of a stack of codes (one kernel
+#: call): small enough to be normalised from cache, large enough to share
+#: among threads.
+_CHUNK_BYTES = 1 << 21
+
+
 def _code_hists(dx, dy, method, orientations, cell, half, n_threads):
     """Cell histograms (N, ny, nx, n_bins) float64 of (N, H, W) codes, one
     kernel call on ``n_threads`` threads."""
@@ -357,10 +363,11 @@ def _code_hists(dx, dy, method, orientations, cell, half, n_threads):
     return hist
 
 
-def _normalize(hist, method, orientations, eps):
-    """Per-cell features (ny, nx, F) float32 from cell histograms."""
+def _normalize(hist, method, orientations, eps, out=None):
+    """Per-cell features (ny, nx, F) float32 from cell histograms (into ``out``)."""
     ny, nx = hist.shape[:2]
-    out = np.empty((ny, nx, HOG_METHODS[method].n_features(orientations)), np.float32)
+    if out is None:
+        out = np.empty((ny, nx, HOG_METHODS[method].n_features(orientations)), np.float32)
     HOG_METHODS[method].normalize(hist, orientations, eps, out)
     return out
 
@@ -462,11 +469,19 @@ def hog(dx, dy, *, method="fhog", cell_size=8, orientations=9, levels=None, eps=
             f"dx of shape {dx.shape} is smaller than one cell (cell_size={cell})"
         )
     if half is not None:
-        hists = _code_hists(dx.reshape((-1,) + dx.shape[-2:]), dy.reshape((-1,) + dy.shape[-2:]),
-                            method, n, cell, half, n_threads)
         if dx.ndim == 2:
-            return _normalize(hists[0], method, n, eps)
-        return np.stack([_normalize(h, method, n, eps) for h in hists])
+            return _normalize(_code_hists(dx[None], dy[None], method, n, cell, half,
+                                          n_threads)[0], method, n, eps)
+        # frames in chunks whose histograms stay in cache for their normalisation
+        per_frame = (dx.shape[1] // cell) * (dx.shape[2] // cell) * HOG_METHODS[method].n_bins(n) * 8
+        step = max(1, _CHUNK_BYTES // max(per_frame, 1))
+        out = np.empty((dx.shape[0], dx.shape[1] // cell, dx.shape[2] // cell,
+                        HOG_METHODS[method].n_features(n)), np.float32)
+        for i in range(0, dx.shape[0], step):
+            hists = _code_hists(dx[i:i + step], dy[i:i + step], method, n, cell, half, n_threads)
+            for j, h in enumerate(hists):
+                _normalize(h, method, n, eps, out[i + j])
+        return out
     if dx.ndim == 2:
         return _normalize(_hist_one(dx, dy, method, n, cell, half), method, n, eps)
     return np.stack([
