@@ -1,8 +1,12 @@
 """Sensor noise kernels: one fused pass for exposure and one for readout.
 
-Random numbers come from a xoshiro256** generator (Blackman & Vigna 2018)
-seeded through splitmix64 with one 64-bit seed per frame, which the Python
-side draws from the Sensor's ``numpy.random.Generator``. Samplers:
+Random numbers come from xoshiro256** generators (Blackman & Vigna 2018)
+seeded through splitmix64. The Python side draws one 64-bit seed per frame
+from the Sensor's ``numpy.random.Generator``; each block of ``BLOCK_ROWS``
+rows of a frame has its own stream, seeded with ``block_seed(frame_seed, b)``
+(splitmix64 of the frame seed and the block index), so the blocks of all
+frames of a stack are shared out among threads (``prange``, static schedule)
+and the output is the same bits whatever the thread count. Samplers:
 
 * uniform on [0, 1): the top 53 bits of a xoshiro256** output;
 * Poisson: for a mean below 10, a tabulated Poisson on a 1/16 grid of means
@@ -21,6 +25,7 @@ The Python wrappers in ``analogfe.sensor`` validate everything; these kernels
 trust their input and write into caller-allocated outputs. A plain-Python
 transcription of the generator and samplers in tests/ reproduces every draw.
 """
+from cython.parallel cimport prange
 from libc.math cimport sqrt, log, exp, fabs, pow
 from libc.stdint cimport uint64_t, int64_t, uint32_t, int32_t
 
@@ -53,6 +58,32 @@ cdef inline void _seed(Rng* r, uint64_t seed) noexcept nogil:
     r.s2 = _splitmix(&x)
     r.s3 = _splitmix(&x)
     r.value = 0.0
+
+
+#: Rows of one random stream: a frame's rows are cut into blocks of this many
+#: (the last one shorter), each with its own generator, the unit of work of
+#: the threads. 32 rows of a 640-pixel row are 20k draws: the seeding (a few
+#: nanoseconds) is noise, and a 12 MP frame still has 94 blocks to share out.
+cdef enum:
+    _BLOCK_ROWS = 32
+BLOCK_ROWS = _BLOCK_ROWS
+
+# splitmix64's increment (the golden ratio, 2**64 / phi)
+cdef uint64_t _GAMMA = <uint64_t>0x9E3779B97F4A7C15ULL
+
+
+cdef inline uint64_t _block_seed(uint64_t frame_seed, uint64_t block) noexcept nogil:
+    # splitmix64 of (frame seed + block * gamma): the (block + 1)-th output of
+    # the splitmix64 sequence started at the frame seed. The block's xoshiro
+    # state is four further splitmix64 outputs from this hashed value, so
+    # neighbouring blocks do not share state words.
+    cdef uint64_t x = frame_seed + block * _GAMMA
+    return _splitmix(&x)
+
+
+def block_seed(uint64_t frame_seed, uint64_t block):
+    """The seed of the stream of row block ``block`` of a frame seeded ``frame_seed``."""
+    return _block_seed(frame_seed, block)
 
 
 cdef inline uint64_t _rotl(uint64_t x, int k) noexcept nogil:
@@ -416,12 +447,10 @@ cdef inline double _poisson(Rng* r, double lam) noexcept nogil:
     return _poisson_pd(r, lam)
 
 
-cdef inline int _check_same_shape(const float32_t[:, ::1] ref, const float32_t[:, ::1] a,
-                                  str name) except -1:
+cdef inline int _check_shapes(tuple want, tuple got, str name) except -1:
     # O(1) guard of the kernels that index several arrays with one shape
-    if a.shape[0] != ref.shape[0] or a.shape[1] != ref.shape[1]:
-        raise ValueError(f"{name} must have the scene's shape ({ref.shape[0]}, "
-                         f"{ref.shape[1]}), got ({a.shape[0]}, {a.shape[1]})")
+    if got != want:
+        raise ValueError(f"{name} must have the shape {want}, got {got}")
     return 0
 
 
@@ -430,132 +459,162 @@ cdef inline int _check_same_shape(const float32_t[:, ::1] ref, const float32_t[:
 MAX_MEAN_E = 1e15
 
 
-def expose(const float32_t[:, ::1] scene,      # IN  (H, W) relative irradiance >= 0
+cdef void _expose_block(const float32_t* scene, const float32_t* prnu, float32_t* out,
+                        Py_ssize_t n, double signal_e, double dark_mean_e,
+                        double full_well_e, uint64_t seed) noexcept nogil:
+    # n pixels of one row block (contiguous, row-major), one stream; the
+    # generator state is a local of this function, kept in registers
+    cdef Rng r
+    cdef Py_ssize_t i
+    cdef double lam, e
+    _seed(&r, seed)
+    for i in range(n):
+        lam = <double>scene[i] * signal_e * <double>prnu[i] + dark_mean_e
+        e = _poisson(&r, lam)
+        # a count is >= 0: only the full well clips (a conditional move)
+        e = e if e < full_well_e else full_well_e
+        out[i] = <float32_t>e
+
+
+def expose(const float32_t[:, :, ::1] scene,   # IN  (N, H, W) relative irradiance >= 0
            const float32_t[:, ::1] prnu_gain,  # IN  (H, W) fixed relative gain >= 0
            double signal_e,                    # mean e- for a scene value of 1
            double dark_mean_e,                 # dark current x exposure time, e-
            double full_well_e,
-           uint64_t seed,
-           float32_t[:, ::1] out):             # OUT (H, W) electrons
+           const uint64_t[::1] seeds,          # IN  (N,) one seed per frame
+           float32_t[:, :, ::1] out,           # OUT (N, H, W) electrons
+           int n_threads):
     """Per pixel: Poisson(scene * signal_e * prnu_gain + dark_mean_e) (photon
     shot noise and dark shot noise in one draw: a sum of independent Poisson
     variables is Poisson), clipped to full_well_e. The charge has no offset:
     the DSNU is an offset of the readout chain (``readout``). Every mean must
-    be below MAX_MEAN_E. Every array must have the scene's shape (checked:
-    the loop indexes all three with it)."""
-    cdef Rng r
-    cdef Py_ssize_t h = scene.shape[0], w = scene.shape[1], y, x
-    cdef double lam, e
-    _check_same_shape(scene, prnu_gain, "prnu_gain")
-    _check_same_shape(scene, out, "out")
-    _seed(&r, seed)
+    be below MAX_MEAN_E. Row block b of frame f (rows ``b * BLOCK_ROWS`` on)
+    draws from the stream of ``block_seed(seeds[f], b)``, in row-major order;
+    the blocks of all frames go to ``n_threads`` threads (>= 1). Every array
+    must have the scene's shape (checked: the loop indexes all of them with
+    it)."""
+    cdef Py_ssize_t nf = scene.shape[0], h = scene.shape[1], w = scene.shape[2]
+    cdef Py_ssize_t nb = (h + _BLOCK_ROWS - 1) // _BLOCK_ROWS, t, f, b, y0, rows
+    _check_shapes((h, w), (prnu_gain.shape[0], prnu_gain.shape[1]), "prnu_gain")
+    _check_shapes((nf, h, w), (out.shape[0], out.shape[1], out.shape[2]), "out")
+    _check_shapes((nf,), (seeds.shape[0],), "seeds")
+    if nf == 0 or h == 0 or w == 0:
+        return
+    n_threads = <int>min(max(n_threads, 1), nf * nb)
     with nogil:
-        for y in range(h):
-            for x in range(w):
-                lam = <double>scene[y, x] * signal_e * <double>prnu_gain[y, x] + dark_mean_e
-                e = _poisson(&r, lam)
-                # a count is >= 0: only the full well clips (a conditional move)
-                e = e if e < full_well_e else full_well_e
-                out[y, x] = <float32_t>e
+        # static round-robin over (frame, block): neighbouring blocks, alike in
+        # content and so in cost, go to different threads
+        for t in prange(nf * nb, schedule="static", chunksize=1, num_threads=n_threads):
+            f = t // nb
+            b = t - f * nb
+            y0 = b * _BLOCK_ROWS
+            rows = min(<Py_ssize_t>_BLOCK_ROWS, h - y0)
+            _expose_block(&scene[f, y0, 0], &prnu_gain[y0, 0], &out[f, y0, 0], rows * w,
+                          signal_e, dark_mean_e, full_well_e, _block_seed(seeds[f], b))
 
 
-def readout(const float32_t[:, ::1] electrons,   # IN  (H, W) e-
-            const float32_t[:, ::1] dsnu_e,      # IN  (H, W) fixed offset of the readout, e-
+cdef inline dn_t _quantise(double v, double gain, double black, double top) noexcept nogil:
+    # the ideal ADC: clamp, then round half up (same as clipping the rounded
+    # value); q >= 0, so the truncating cast is the floor
+    cdef double q = (v * gain + black) + 0.5
+    q = q if q > 0.0 else 0.0
+    q = q if q < top else top
+    return <dn_t>q
+
+
+cdef void _readout_block(const float32_t* src, const float32_t* off, dn_t* dst,
+                         Py_ssize_t n, double read_noise_e, double gain, double black,
+                         const float64_t* thresholds, Py_ssize_t nt, int max_code,
+                         uint64_t seed) noexcept nogil:
+    # n pixels of one row block, one stream: pixels 2m and 2m + 1 (counted
+    # from the block's first) take the normals of the low and high halves of
+    # one 64-bit draw (32-bit ziggurat)
+    cdef Rng r
+    cdef Py_ssize_t i, lo, hi, mid
+    cdef double v, v2, top = max_code
+    cdef uint64_t word = 0
+    _seed(&r, seed)
+    if read_noise_e > 0.0 and nt == 0:
+        # the common case (read noise, ideal ADC) in its own loop
+        for i in range(0, n - 1, 2):
+            word = _next(&r)
+            v = ((<double>src[i] + <double>off[i])
+                 + read_noise_e * _normal32(&r, <uint32_t>word))
+            v2 = ((<double>src[i + 1] + <double>off[i + 1])
+                  + read_noise_e * _normal32(&r, <uint32_t>(word >> 32)))
+            dst[i] = _quantise(v, gain, black, top)
+            dst[i + 1] = _quantise(v2, gain, black, top)
+        if n & 1:
+            v = ((<double>src[n - 1] + <double>off[n - 1])
+                 + read_noise_e * _normal32(&r, <uint32_t>_next(&r)))
+            dst[n - 1] = _quantise(v, gain, black, top)
+        return
+    for i in range(n):
+        v = <double>src[i] + <double>off[i]
+        if read_noise_e > 0.0:
+            # the same pairing as above
+            if (i & 1) == 0:
+                word = _next(&r)
+                v = v + read_noise_e * _normal32(&r, <uint32_t>word)
+            else:
+                v = v + read_noise_e * _normal32(&r, <uint32_t>(word >> 32))
+        if nt == 0:
+            dst[i] = _quantise(v, gain, black, top)
+        else:
+            v = v * gain + black
+            lo = 0
+            hi = nt
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if thresholds[mid] <= v:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            dst[i] = <dn_t>(lo if lo <= max_code else max_code)
+
+
+def readout(const float32_t[:, :, ::1] electrons,  # IN  (N, H, W) e-
+            const float32_t[:, ::1] dsnu_e,        # IN  (H, W) fixed offset of the readout, e-
             double read_noise_e,
-            double gain_dn_per_e,
+            const float64_t[::1] gain_dn_per_e,    # IN  (N,) conversion gain per frame
             double black_level_dn,
-            const float64_t[::1] thresholds,     # IN  ADC transition levels (DN) or empty
+            const float64_t[::1] thresholds,       # IN  ADC transition levels (DN) or empty
             int max_code,
-            uint64_t seed,
-            dn_t[:, ::1] out):                   # OUT (H, W) DN
+            const uint64_t[::1] seeds,             # IN  (N,) one seed per frame
+            dn_t[:, :, ::1] out,                   # OUT (N, H, W) DN
+            int n_threads):
     """Per pixel: v = ((e + dsnu_e) + read_noise_e * N(0, 1)) * gain + black (in
     DN): the DSNU is a fixed offset of the readout chain (EMVA 1288: an offset
     of the output), added with the read noise, so a negative one is kept (the
     black level holds the output above 0 DN);
-    the normals from the 32-bit ziggurat, two per 64-bit draw (flat pixel
-    2m: low half, 2m + 1: high half);
+    the normals from the 32-bit ziggurat, two per 64-bit draw, from the stream
+    of the pixel's row block as in ``expose`` (pixel 2m of a block: low half,
+    2m + 1: high half);
     the ideal ADC gives floor(v + 0.5); with transition levels, the code is the
-    number of levels <= v (INL/DNL). Clipped to [0, max_code]. ``dsnu_e``
-    and ``out`` must have the shape of ``electrons`` (checked)."""
-    cdef Rng r
-    cdef Py_ssize_t h = electrons.shape[0], w = electrons.shape[1]
-    cdef Py_ssize_t nt = thresholds.shape[0], lo, hi, mid
-    cdef double v, q, top = max_code
-    cdef Py_ssize_t i, n = h * w
-    cdef const float32_t* src
-    cdef const float32_t* off
-    cdef dn_t* dst
-    cdef uint64_t word
-    cdef double v2, q2
-    if out.shape[0] != h or out.shape[1] != w:
-        raise ValueError(f"out must have the shape of electrons ({h}, {w}), "
-                         f"got ({out.shape[0]}, {out.shape[1]})")
-    if dsnu_e.shape[0] != h or dsnu_e.shape[1] != w:
-        raise ValueError(f"dsnu_e must have the shape of electrons ({h}, {w}), "
-                         f"got ({dsnu_e.shape[0]}, {dsnu_e.shape[1]})")
-    if n == 0:
+    number of levels <= v (INL/DNL). Clipped to [0, max_code]. ``dsnu_e``,
+    ``gain_dn_per_e``, ``seeds`` and ``out`` must fit ``electrons`` (checked)."""
+    cdef Py_ssize_t nf = electrons.shape[0], h = electrons.shape[1], w = electrons.shape[2]
+    cdef Py_ssize_t nb = (h + _BLOCK_ROWS - 1) // _BLOCK_ROWS, t, f, b, y0, rows
+    cdef Py_ssize_t nt = thresholds.shape[0]
+    cdef const float64_t* thr = NULL
+    _check_shapes((nf, h, w), (out.shape[0], out.shape[1], out.shape[2]), "out")
+    _check_shapes((h, w), (dsnu_e.shape[0], dsnu_e.shape[1]), "dsnu_e")
+    _check_shapes((nf,), (seeds.shape[0],), "seeds")
+    _check_shapes((nf,), (gain_dn_per_e.shape[0],), "gain_dn_per_e")
+    if nf == 0 or h == 0 or w == 0:
         return
-    src = &electrons[0, 0]
-    off = &dsnu_e[0, 0]
-    dst = &out[0, 0]
-    _seed(&r, seed)
-    word = 0
-    if read_noise_e > 0.0 and nt == 0:
-        # the common case (read noise, ideal ADC) in its own loop over the
-        # C-contiguous frame: pixels 2m and 2m + 1 take the normals of the low
-        # and high halves of one 64-bit draw (32-bit ziggurat)
-        with nogil:
-            for i in range(0, n - 1, 2):
-                word = _next(&r)
-                v = ((<double>src[i] + <double>off[i])
-                     + read_noise_e * _normal32(&r, <uint32_t>word))
-                v2 = ((<double>src[i + 1] + <double>off[i + 1])
-                      + read_noise_e * _normal32(&r, <uint32_t>(word >> 32)))
-                q = (v * gain_dn_per_e + black_level_dn) + 0.5
-                q = q if q > 0.0 else 0.0
-                q = q if q < top else top
-                dst[i] = <dn_t>q
-                q2 = (v2 * gain_dn_per_e + black_level_dn) + 0.5
-                q2 = q2 if q2 > 0.0 else 0.0
-                q2 = q2 if q2 < top else top
-                dst[i + 1] = <dn_t>q2
-            if n & 1:
-                v = ((<double>src[n - 1] + <double>off[n - 1])
-                     + read_noise_e * _normal32(&r, <uint32_t>_next(&r)))
-                q = (v * gain_dn_per_e + black_level_dn) + 0.5
-                q = q if q > 0.0 else 0.0
-                q = q if q < top else top
-                dst[n - 1] = <dn_t>q
-        return
+    if nt:
+        thr = &thresholds[0]
+    n_threads = <int>min(max(n_threads, 1), nf * nb)
     with nogil:
-        for i in range(n):
-            v = <double>src[i] + <double>off[i]
-            if read_noise_e > 0.0:
-                # the same pairing as above
-                if (i & 1) == 0:
-                    word = _next(&r)
-                    v = v + read_noise_e * _normal32(&r, <uint32_t>word)
-                else:
-                    v = v + read_noise_e * _normal32(&r, <uint32_t>(word >> 32))
-            v = v * gain_dn_per_e + black_level_dn
-            if nt == 0:
-                # clamp, then round half up (same as clipping the rounded
-                # value); q >= 0, so the truncating cast is the floor
-                q = v + 0.5
-                q = q if q > 0.0 else 0.0
-                q = q if q < top else top
-                dst[i] = <dn_t>q
-            else:
-                lo = 0
-                hi = nt
-                while lo < hi:
-                    mid = (lo + hi) >> 1
-                    if thresholds[mid] <= v:
-                        lo = mid + 1
-                    else:
-                        hi = mid
-                dst[i] = <dn_t>(lo if lo <= max_code else max_code)
-
+        for t in prange(nf * nb, schedule="static", chunksize=1, num_threads=n_threads):
+            f = t // nb
+            b = t - f * nb
+            y0 = b * _BLOCK_ROWS
+            rows = min(<Py_ssize_t>_BLOCK_ROWS, h - y0)
+            _readout_block(&electrons[f, y0, 0], &dsnu_e[y0, 0], &out[f, y0, 0], rows * w,
+                           read_noise_e, gain_dn_per_e[f], black_level_dn, thr, nt,
+                           max_code, _block_seed(seeds[f], b))
 
 # --------------------------------------------------------------------------- #
 # the generator and samplers on their own, for tests and reproducibility

@@ -8,9 +8,11 @@ Two kinds:
   benchmark's peer.
 * ``XoshiroRef`` and ``expose_exact`` / ``readout_exact``: a scalar, plain
   Python transcription of the kernel's generator (xoshiro256** seeded by
-  splitmix64) and samplers (tabulated + thinned / Ahrens-Dieter PD Poisson, ziggurat
-  normal), which consumes exactly the same random numbers: the kernel must
-  match it bit for bit. The ziggurat tables are the kernel's (tested against
+  splitmix64), its streams (one per block of ``BLOCK_ROWS`` rows of a frame,
+  seeded by ``block_seed``) and samplers (tabulated + thinned / Ahrens-Dieter
+  PD Poisson, ziggurat normal), which consumes exactly the same random
+  numbers: the kernel must match it bit for bit, whatever its thread count.
+  The ziggurat tables are the kernel's (tested against
   ``ziggurat_tables_reference``, computed here), and so are the small-mean
   Poisson tables (tested against ``poisson_tables_reference``).
 """
@@ -27,6 +29,9 @@ ZIGGURAT32 = tuple(t.tolist() for t in ziggurat_tables32())  # (ki, wi), fi shar
 PCDF, PGUIDE = (t.tolist() for t in poisson_tables())
 
 MASK = (1 << 64) - 1
+GAMMA = 0x9E3779B97F4A7C15  # splitmix64's increment
+#: Rows of one random stream of the kernels (each block of rows of a frame has its own).
+BLOCK_ROWS = 32
 
 ZIG_R = 3.6541528853610088
 ZIG_INV_R = 1.0 / 3.6541528853610088
@@ -44,6 +49,27 @@ def _rotl(x, k):
     return ((x << k) | (x >> (64 - k))) & MASK
 
 
+def _splitmix(x):
+    """splitmix64: ``(new state, output)``."""
+    x = (x + GAMMA) & MASK
+    z = x
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+    return x, z ^ (z >> 31)
+
+
+def block_seed(frame_seed, block):
+    """Seed of the stream of row block ``block`` of a frame seeded ``frame_seed``:
+    splitmix64 of ``frame_seed + block * GAMMA``."""
+    return _splitmix((frame_seed + block * GAMMA) & MASK)[1]
+
+
+def block_streams(h, seed):
+    """``(rows, generator)`` per block of ``BLOCK_ROWS`` rows of an ``h``-row frame."""
+    for y0 in range(0, h, BLOCK_ROWS):
+        yield range(y0, min(y0 + BLOCK_ROWS, h)), XoshiroRef(block_seed(seed, y0 // BLOCK_ROWS))
+
+
 class XoshiroRef:
     """xoshiro256** (Blackman & Vigna), state from splitmix64(seed)."""
 
@@ -51,11 +77,8 @@ class XoshiroRef:
         x = seed & MASK
         s = []
         for _ in range(4):
-            x = (x + 0x9E3779B97F4A7C15) & MASK
-            z = x
-            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-            s.append(z ^ (z >> 31))
+            x, z = _splitmix(x)
+            s.append(z)
         self.s = s
         self.spare = None
 
@@ -252,26 +275,32 @@ def poisson_tables_reference(rows=160, k_max=64, guide=32):
 
 
 def expose_exact(scene, prnu_gain, signal_e, dark_mean_e, full_well_e, seed):
-    """Scalar transcription of the expose kernel (same draws)."""
-    r = XoshiroRef(seed)
+    """Scalar transcription of the expose kernel for one (H, W) frame of seed
+    ``seed`` (same draws: one stream per row block, row-major within it)."""
     h, w = scene.shape
     out = np.empty((h, w), np.float32)
-    for y in range(h):
-        for x in range(w):
-            lam = float(scene[y, x]) * signal_e * float(prnu_gain[y, x]) + dark_mean_e
-            out[y, x] = min(r.poisson(lam), full_well_e)
+    for rows, r in block_streams(h, seed):
+        for y in rows:
+            for x in range(w):
+                lam = float(scene[y, x]) * signal_e * float(prnu_gain[y, x]) + dark_mean_e
+                out[y, x] = min(r.poisson(lam), full_well_e)
     return out
 
 
 def readout_exact(electrons, dsnu_e, read_noise_e, gain_dn_per_e, black_level_dn,
                   thresholds, max_code, seed):
-    """Scalar transcription of the readout kernel (same draws); ``dsnu_e`` is the
-    fixed offset per pixel of the readout chain, electrons."""
-    r = XoshiroRef(seed)
+    """Scalar transcription of the readout kernel for one (H, W) frame of seed
+    ``seed`` (same draws: the normals of each row block from its own stream,
+    paired from the block's first pixel); ``dsnu_e`` is the fixed offset per
+    pixel of the readout chain, electrons."""
     h, w = electrons.shape
     flat = electrons.ravel()
     offset = dsnu_e.ravel()
-    noise = r.normal_pairs(flat.size) if read_noise_e > 0.0 else None
+    noise = None
+    if read_noise_e > 0.0:
+        noise = []
+        for rows, r in block_streams(h, seed):
+            noise += r.normal_pairs(len(rows) * w)
     out = np.empty(flat.size, np.uint16)
     for i in range(flat.size):
         v = float(flat[i]) + float(offset[i])
@@ -314,3 +343,51 @@ def capture_numpy(sensor, scene, signal_e, exposure_s, rng):
                      c.dark_current_e_per_s * exposure_s, c.full_well_e, rng)
     return readout_numpy(e, sensor.dsnu_offset_e, c.read_noise_e, c.gain_dn_per_e,
                          c.black_level_dn, sensor.adc_thresholds_dn, c.max_dn, rng)
+
+
+# ------------------------------------------------------------------ peers --
+# The same linear camera model in other packages, at a Sensor's settings: the
+# benchmark's peers and the statistics check that the chains agree.
+
+def emva1288_camera(sensor, exposure_s, seed=0):
+    """``emva1288.camera.Camera`` at ``sensor``'s settings and fixed pattern.
+
+    QE folded into the signal (one wavelength, QE 1: the radiance is chosen
+    for the electrons, see :func:`emva1288_grab`), dark current
+    ``dark_current_e_per_s`` (at the reference temperature), read noise
+    ``read_noise_e`` (its ``sigma2_dark_0``, no electronic offset), the
+    sensor's PRNU gain and DSNU offset (electrons), full well, gain K, black
+    level and ADC bits. What differs is the package's: it clips the charge
+    with the read noise and DSNU at 0 and at the full well (we clip the
+    charge alone), and it adds a uniform dither of 1 DN before rounding, so
+    its quantisation noise is 1/6 DN^2 where ours is 1/12.
+    """
+    from emva1288.camera import Camera, routines
+
+    c = sensor.config
+    h, w = c.shape
+    qe = routines.Qe(qe=np.ones((h, w, 1)), wavelength=np.array([550.0]), width=w, height=h)
+    return Camera(width=w, height=h, bit_depth=c.adc_bits, qe=qe,
+                  exposure=exposure_s * 1e9, exposure_min=0.0, exposure_max=1e13,
+                  temperature=30.0, temperature_ref=30.0,
+                  dark_current_ref=c.dark_current_e_per_s,
+                  K=c.gain_dn_per_e, K_min=c.gain_dn_per_e, K_max=c.gain_dn_per_e, K_steps=1,
+                  blackoffset=c.black_level_dn, blackoffset_min=0,
+                  blackoffset_max=c.max_dn, blackoffset_steps=c.max_dn + 1,
+                  dark_signal_0=0.0, sigma2_dark_0=c.read_noise_e**2, u_esat=c.full_well_e,
+                  dsnu=sensor.dsnu_offset_e.astype(np.float64),
+                  prnu=sensor.prnu_gain.astype(np.float64), seed=seed)
+
+
+def emva1288_radiance(camera, mean_e):
+    """The radiance (H, W, 1) at which ``camera`` collects ``mean_e`` photo-electrons
+    per pixel (before its PRNU)."""
+    per_unit = camera.get_photons(1.0)  # photons of radiance 1 (QE is 1)
+    return (np.asarray(mean_e, np.float64) / per_unit)[..., None]
+
+
+def temporal_stats(frames):
+    """Mean DN and mean temporal variance (over frames, per pixel, then averaged)
+    of an (N, H, W) stack."""
+    f = np.asarray(frames, np.float64)
+    return float(f.mean()), float(f.var(axis=0, ddof=1).mean())

@@ -5,7 +5,11 @@ shot noise and dark-current shot noise (Poisson), fixed-pattern PRNU (relative
 gain), full-well clipping. ``Sensor.readout`` adds the fixed-pattern DSNU
 (an offset per pixel, electrons) and the read noise, and converts with the
 system gain K, the black level and an N-bit ADC (with optional INL/DNL) to
-digital numbers. Both run as single-pass Cython kernels (``ext/_sensor.pyx``).
+digital numbers. Both run as single-pass Cython kernels (``ext/_sensor.pyx``)
+on all cores: a stack of frames is one kernel call, its frames cut into
+blocks of rows, each with its own random stream (seeded from the frame's
+seed and the block's index), shared out among the threads; so a frame is the
+same bits whatever the number of threads.
 
 The DSNU sits in the readout chain, as in the standard's model [1], where the
 dark signal non-uniformity is an offset of the output: in a real sensor it is,
@@ -37,6 +41,7 @@ from dataclasses import replace as _dc_replace
 
 import numpy as np
 
+from .._threads import resolve_threads
 from .._validation import (
     as_generator,
     check_array,
@@ -230,7 +235,9 @@ class Sensor:
     seed : None, int or numpy.random.Generator
         The fixed pattern (PRNU, DSNU, ADC transfer curve) is drawn from it
         first; every later frame draws its own 64-bit seed for the kernel's
-        generator from it. Same seed -> same pattern and same frames.
+        generators from it (one stream per block of 32 rows, seeded from the
+        frame seed and the block index). Same seed -> same pattern and same
+        frames, whatever the number of threads.
 
     Attributes
     ----------
@@ -345,8 +352,9 @@ class Sensor:
                     f"{name} must be a C-contiguous float32 {c.shape} array for this "
                     f"sensor's config, got {a.dtype} {a.shape}")
 
-    def _frame_seed(self):
-        return int(self._rng.integers(0, 2**64, dtype=np.uint64))
+    def _frame_seeds(self, n):
+        """(n,) uint64 frame seeds: the same numbers as n draws of one seed each."""
+        return self._rng.integers(0, 2**64, size=n, dtype=np.uint64)
 
     def _check_frames(self, arr, name):
         """float32 C-contiguous frames of this sensor's shape, finite and >= 0.
@@ -370,7 +378,7 @@ class Sensor:
             raise ValueError(f"{name} must be non-negative, minimum is {lo}")
         return a, hi
 
-    def expose(self, scene, signal_e=2000.0, exposure_s=0.033):
+    def expose(self, scene, signal_e=2000.0, exposure_s=0.033, *, n_threads=None):
         """Photons -> electrons for one frame or a stack.
 
         Parameters
@@ -384,6 +392,13 @@ class Sensor:
         exposure_s : float
             Exposure (integration) time, seconds, in ``[0, MAX_EXPOSURE_S]``
             (one hour); scales the dark current.
+        n_threads : int >= 1, optional
+            Threads sharing the blocks of rows of all frames; default every
+            core (``OMP_NUM_THREADS`` when set, else ``os.cpu_count()``). The
+            result is the same bits for any number (each block of 32 rows of
+            a frame has its own random stream). In a process forked from
+            another (multiprocessing's ``"fork"`` start method) one thread is
+            used whatever is asked: the OpenMP runtime of GCC would hang there.
 
         Returns
         -------
@@ -397,9 +412,9 @@ class Sensor:
         ValueError
             Shape not (H, W) of the config, empty, NaN/inf or negative scene,
             negative ``signal_e``, ``exposure_s`` outside ``[0, MAX_EXPOSURE_S]``,
-            or a mean above 1e15 electrons per pixel.
+            or a mean above 1e15 electrons per pixel; ``n_threads`` below 1.
         TypeError
-            Non-float scene.
+            Non-float scene; a non-integer ``n_threads``.
         """
         from .._ext import _sensor
 
@@ -416,14 +431,15 @@ class Sensor:
                 f"scene * signal_e (+ dark current) reaches {peak:.3g} electrons per pixel; "
                 f"the model accepts means below {_sensor.MAX_MEAN_E:.0e}: lower signal_e "
                 "or scale the scene")
+        n_threads = resolve_threads(n_threads)
         frames = scene.reshape((-1,) + c.shape)
         out = np.empty(frames.shape, dtype=np.float32)
-        for i in range(frames.shape[0]):
-            _sensor.expose(frames[i], self.prnu_gain, signal_e, dark, float(c.full_well_e),
-                           self._frame_seed(), out[i])
+        # the whole stack in one call: one seed per frame, in frame order
+        _sensor.expose(frames, self.prnu_gain, signal_e, dark, float(c.full_well_e),
+                       self._frame_seeds(frames.shape[0]), out, n_threads)
         return out.reshape(scene.shape)
 
-    def readout(self, electrons, gain=1.0):
+    def readout(self, electrons, gain=1.0, *, n_threads=None):
         """Electrons -> digital numbers: DSNU, read noise, gain K, black level, ADC.
 
         Parameters
@@ -438,6 +454,9 @@ class Sensor:
             noise are amplified together (the input-referred read noise
             stays ``read_noise_e``) and only the ADC step shrinks relative to
             the signal. The black level is not amplified.
+        n_threads : int >= 1, optional
+            As for :meth:`expose`: default every core, the same bits for any
+            number.
 
         Returns
         -------
@@ -450,8 +469,10 @@ class Sensor:
         Raises
         ------
         ValueError
-            As :meth:`expose` for ``electrons``; a ``gain`` outside
-            ``[1, MAX_ANALOG_GAIN]`` or not one per frame.
+            As :meth:`expose` for ``electrons`` and ``n_threads``; a ``gain``
+            outside ``[1, MAX_ANALOG_GAIN]`` or not one per frame.
+        TypeError
+            A non-float ``electrons``; a non-integer ``n_threads``.
         """
         from .._ext import _sensor
 
@@ -459,18 +480,20 @@ class Sensor:
         e, _ = self._check_frames(electrons, "electrons")
         self._check_pattern()
         frames = e.reshape((-1,) + c.shape)
-        gains = _check_gain(gain, frames.shape[0])
+        k = float(c.gain_dn_per_e) * _check_gain(gain, frames.shape[0])
+        n_threads = resolve_threads(n_threads)
         out = np.empty(frames.shape, dtype=np.uint16)
-        for i in range(frames.shape[0]):
-            _sensor.readout(frames[i], self.dsnu_offset_e, float(c.read_noise_e),
-                            float(c.gain_dn_per_e) * gains[i], float(c.black_level_dn),
-                            self.adc_thresholds_dn, c.max_dn, self._frame_seed(), out[i])
+        _sensor.readout(frames, self.dsnu_offset_e, float(c.read_noise_e), k,
+                        float(c.black_level_dn), self.adc_thresholds_dn, c.max_dn,
+                        self._frame_seeds(frames.shape[0]), out, n_threads)
         return out.reshape(e.shape)
 
-    def capture(self, scene, signal_e=2000.0, exposure_s=0.033, gain=1.0):
-        """``readout(expose(scene, signal_e, exposure_s), gain)``: scene -> uint16 DN."""
-        return self.readout(self.expose(scene, signal_e=signal_e, exposure_s=exposure_s),
-                            gain=gain)
+    def capture(self, scene, signal_e=2000.0, exposure_s=0.033, gain=1.0, *, n_threads=None):
+        """``readout(expose(scene, signal_e, exposure_s), gain)``: scene -> uint16 DN
+        (``n_threads`` for both)."""
+        return self.readout(self.expose(scene, signal_e=signal_e, exposure_s=exposure_s,
+                                        n_threads=n_threads),
+                            gain=gain, n_threads=n_threads)
 
 
 #: Largest analog gain :meth:`Sensor.readout` accepts (60 dB, beyond any
@@ -479,7 +502,7 @@ MAX_ANALOG_GAIN = 1024.0
 
 
 def _check_gain(gain, n):
-    """``n`` float gains in ``[1, MAX_ANALOG_GAIN]`` from a scalar or an (n,) array."""
+    """(n,) float64 gains in ``[1, MAX_ANALOG_GAIN]`` from a scalar or an (n,) array."""
     if np.ndim(gain) == 0:
         g = np.full(n, check_float(gain, "gain"))
     else:
@@ -490,7 +513,7 @@ def _check_gain(gain, n):
     if g.size and (g.min() < 1.0 or g.max() > MAX_ANALOG_GAIN):
         raise ValueError(f"gain must lie in [1, {MAX_ANALOG_GAIN:g}], got "
                          f"{g.min():g} .. {g.max():g}")
-    return [float(x) for x in g]
+    return g
 
 
 def electrons_from_lux(lux, f_number, pixel_pitch_um, quantum_efficiency, exposure_s,
