@@ -52,4 +52,4 @@ def test_stage_subpackages_are_the_top_level():
     subpackages = sorted(p.name for p in pkg.iterdir() if (p / "__init__.py").exists())
     assert subpackages == sorted(STAGES + ("_ext",))
     modules = sorted(p.name for p in pkg.glob("*.py"))
-    assert modules == ["__init__.py", "_io.py", "_validation.py", "_version.py"]
+    assert modules == ["__init__.py", "_io.py", "_threads.py", "_validation.py", "_version.py"]
