@@ -11,7 +11,9 @@ analogfe is faster):
   float64 temporaries, single-threaded), at 640x480 and 12 MP (3000x4000),
   ours on 1 and 2 threads;
 * our own scaling from 1 to 2 threads, at 12 MP and on a stack of 64 VGA
-  frames, and a stack of 64 QVGA frames as one call against 64 calls;
+  frames (wall time, and the CPU time of the busiest thread: the wall time
+  on idle cores, which a loaded machine does not give), and a stack of 64
+  QVGA frames as one call against 64 calls;
 * the same linear camera model in ESA's Pyxel (its model functions on a CMOS
   detector: shot noise, conversion, dark current, collection, full well,
   measurement, output-node noise, offset, simple ADC) and in the simulator of
@@ -47,6 +49,10 @@ import os
 
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
+# Waiting OpenMP threads sleep instead of spinning: on a machine shared with
+# other work a spinning thread takes the core from the thread it waits for,
+# and its spinning would count as work in the busiest-thread CPU time.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 import argparse  # noqa: E402
 import importlib.util  # noqa: E402
@@ -198,16 +204,46 @@ def vs_numpy(ref, shapes, repeats):
               f"{tn / t1:5.1f}x {tn / t2:5.1f}x")
 
 
+def _thread_cpu_s():
+    """CPU seconds of each thread of this process (Linux: /proc), by thread id."""
+    out = {}
+    for tid in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{tid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        out[tid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def _busiest_thread_s(fn, calls):
+    """CPU seconds per call of the busiest thread while ``fn`` runs ``calls`` times:
+    the critical path, which load from other processes does not lengthen."""
+    before = _thread_cpu_s()
+    for _ in range(calls):
+        fn()
+    after = _thread_cpu_s()
+    return max(after[t] - before.get(t, 0.0) for t in after) / calls
+
+
 def scaling(cases, repeats):
-    """1 -> 2 threads, expose + readout."""
-    print(f"\n{'threads 1 -> 2':34s} {'1 thr ms':>9s} {'2 thr ms':>9s} {'speed-up':>9s}")
+    """1 -> 2 threads, expose + readout: wall time (best of the alternate
+    samples) and, where /proc is there, the CPU time of the busiest thread
+    (what the wall time would be on otherwise idle cores)."""
+    cpu = os.path.isdir("/proc/self/task")
+    print(f"\n{'threads 1 -> 2':34s} {'1 thr ms':>9s} {'2 thr ms':>9s} {'speed-up':>9s}"
+          + (f" {'busiest thread CPU ms, 1 / 2 thr':>34s} {'speed-up':>9s}" if cpu else ""))
     for name, (n, h, w) in cases:
         sensor = Sensor(SensorConfig(height=h, width=w), seed=0)
         scene = scene_tiled(h, w)
         if n > 1:
             scene = np.ascontiguousarray(np.broadcast_to(scene, (n, h, w)))
         t1, t2 = race([_ours(sensor, scene, 1), _ours(sensor, scene, 2)], repeats)
-        print(f"{name:34s} {t1 * 1e3:9.2f} {t2 * 1e3:9.2f} {t1 / t2:8.2f}x")
+        line = f"{name:34s} {t1 * 1e3:9.2f} {t2 * 1e3:9.2f} {t1 / t2:8.2f}x"
+        if cpu:
+            # enough calls for some 100 clock ticks of CPU time per count
+            calls = max(3, int(2.0 / t1))
+            c1, c2 = (_busiest_thread_s(_ours(sensor, scene, k), calls) for k in (1, 2))
+            line += f" {c1 * 1e3:24.0f} / {c2 * 1e3:7.0f} {c1 / c2:8.2f}x"
+        print(line)
 
 
 def batches(n, repeats):
@@ -302,7 +338,8 @@ def main(repeats=7, quick=False):
     with_pyxel = pyxel_available()
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"best of {repeats} samples, ours and peer alternately; load average {load} "
-          f"on {os.cpu_count()} CPUs (load from other processes blunts the 2-thread rows)")
+          f"on {os.cpu_count()} CPUs (load from other processes blunts the 2-thread rows); "
+          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}")
     vs_numpy(ref_sensor, [(480, 640)] + ([] if quick else [(3000, 4000)]), repeats)
     n = 8 if quick else 64
     scaling([("12 MP (3000x4000)", (1, 3000, 4000))] * (not quick)
