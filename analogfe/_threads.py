@@ -12,6 +12,13 @@ public argument into the count a kernel call uses:
   parallel region the next region of more than one thread waits forever for
   the parent's threads, which the child does not have.
 
+* with ``work`` given (the pixels of the call), the default is capped at one
+  thread per :data:`MIN_PIXELS_PER_THREAD` pixels: a small frame (a QVGA
+  frame, a 32x32 crop) runs on one thread, where waking a second would cost
+  more than it saves, above all on a loaded machine, where GNU OpenMP's
+  waiting threads spin on cores that other processes need. A count asked
+  for explicitly is used as asked.
+
 No kernel's result depends on the count: each one shares fixed units of
 work (rows, row blocks, frames) among the threads.
 """
@@ -43,8 +50,19 @@ def default_threads():
     return n if n >= 1 else (os.cpu_count() or 1)
 
 
-def resolve_threads(n_threads, name="n_threads"):
+#: Pixels per thread below which a default thread count is lowered (2**16:
+#: a QVGA frame, 76,800 pixels, runs on one thread, a VGA frame on up to 4).
+MIN_PIXELS_PER_THREAD = 1 << 16
+
+
+def resolve_threads(n_threads, name="n_threads", work=None):
     """``n_threads`` (None or an int >= 1, else ValueError/TypeError naming
-    ``name``) -> the count to pass to a kernel: 1 in a forked child."""
-    n = default_threads() if n_threads is None else check_int(n_threads, name, low=1)
+    ``name``) -> the count to pass to a kernel: 1 in a forked child; a
+    default count capped by ``work`` (pixels; see the module)."""
+    if n_threads is None:
+        n = default_threads()
+        if work is not None:
+            n = max(1, min(n, int(work) // MIN_PIXELS_PER_THREAD))
+    else:
+        n = check_int(n_threads, name, low=1)
     return 1 if _FORKED else n

@@ -203,6 +203,13 @@ def test_default_threads_follow_omp_num_threads(monkeypatch):
     monkeypatch.delenv("OMP_NUM_THREADS")
     assert default_threads() == (os.cpu_count() or 1)
     assert resolve_threads(5) == 5
+    # a default count is capped by the work; an explicit one is not
+    monkeypatch.setenv("OMP_NUM_THREADS", "8")
+    assert resolve_threads(None, work=32 * 32) == 1
+    assert resolve_threads(None, work=320 * 240) == 1
+    assert resolve_threads(None, work=640 * 480) == 4
+    assert resolve_threads(None, work=4000 * 3000) == 8
+    assert resolve_threads(3, work=32 * 32) == 3
 
 
 def test_binning_checks_n_threads():

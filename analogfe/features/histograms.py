@@ -460,8 +460,8 @@ def hog(dx, dy, *, method="fhog", cell_size=8, orientations=9, levels=None, eps=
     n = check_int(orientations, "orientations", low=2, high=180)
     eps = HOG_METHODS[method].default_eps if eps is None else check_float(
         eps, "eps", low=0.0, low_open=True, high=MAX_EPS)
-    n_threads = resolve_threads(n_threads)
     dx, dy, half = _check_gradients(dx, dy, levels)
+    n_threads = resolve_threads(n_threads, work=dx.size)
     if HOG_METHODS[method].cell_map is not None:
         return _own_grid(dx, dy, method, n, cell, eps)
     if dx.shape[-2] < cell or dx.shape[-1] < cell:

@@ -96,7 +96,7 @@ def bin_image(image, k, *, n_threads=None):
         k = check_int(k, "k", low=1)
         if x.shape[-1] < k or x.shape[-2] < k:
             raise ValueError(f"k={k} is larger than the image {x.shape[-2:]}")
-        n_threads = resolve_threads(n_threads)
+        n_threads = resolve_threads(n_threads, work=x.size)
     except (TypeError, ValueError):
         _check_finite(x, image)
         raise
@@ -397,7 +397,7 @@ class LogGradientFrontEnd:
         e = check_array(electrons, "electrons", ndim=(2, 3), kinds="iuf", dtype=np.float32,
                         finite=not fused, nonnegative=not fused)
         try:
-            n_threads = resolve_threads(n_threads)
+            n_threads = resolve_threads(n_threads, work=e.size)
             shapes = self.code_shapes(*e.shape[-2:])
         except (TypeError, ValueError):
             if fused:  # the values' own error comes first

@@ -431,7 +431,7 @@ class Sensor:
                 f"scene * signal_e (+ dark current) reaches {peak:.3g} electrons per pixel; "
                 f"the model accepts means below {_sensor.MAX_MEAN_E:.0e}: lower signal_e "
                 "or scale the scene")
-        n_threads = resolve_threads(n_threads)
+        n_threads = resolve_threads(n_threads, work=scene.size)
         frames = scene.reshape((-1,) + c.shape)
         out = np.empty(frames.shape, dtype=np.float32)
         # the whole stack in one call: one seed per frame, in frame order
@@ -481,7 +481,7 @@ class Sensor:
         self._check_pattern()
         frames = e.reshape((-1,) + c.shape)
         k = float(c.gain_dn_per_e) * _check_gain(gain, frames.shape[0])
-        n_threads = resolve_threads(n_threads)
+        n_threads = resolve_threads(n_threads, work=frames.size)
         out = np.empty(frames.shape, dtype=np.uint16)
         _sensor.readout(frames, self.dsnu_offset_e, float(c.read_noise_e), k,
                         float(c.black_level_dn), self.adc_thresholds_dn, c.max_dn,
