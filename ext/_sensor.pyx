@@ -663,3 +663,49 @@ def normal(uint64_t seed, float64_t[::1] out):
     with nogil:
         for i in range(out.shape[0]):
             out[i] = _normal(&r)
+
+
+# --------------------------------------------------------------------------- #
+# pixel read noise of the analog front ends (no ADC)
+# --------------------------------------------------------------------------- #
+cdef void _noise_block(const float32_t* src, float32_t* dst, Py_ssize_t n, double sigma_e,
+                       uint64_t seed) noexcept nogil:
+    # n pixels of one row block, one stream, the normals paired as in readout
+    cdef Rng r
+    cdef Py_ssize_t i
+    cdef uint64_t word = 0
+    cdef float32_t v
+    _seed(&r, seed)
+    for i in range(n):
+        if (i & 1) == 0:
+            word = _next(&r)
+            v = <float32_t>(<double>src[i] + sigma_e * _normal32(&r, <uint32_t>word))
+        else:
+            v = <float32_t>(<double>src[i] + sigma_e * _normal32(&r, <uint32_t>(word >> 32)))
+        dst[i] = v if v > 0.0 else 0.0
+
+
+def pixel_noise(const float32_t[:, :, ::1] electrons,  # IN  (N, H, W) e-
+                double sigma_e,
+                const uint64_t[::1] seeds,             # IN  (N,) one seed per frame
+                float32_t[:, :, ::1] out,              # OUT (N, H, W) e-
+                int n_threads):
+    """Per pixel: ``max(float32(e + sigma_e * N(0, 1)), 0)``, the read noise of
+    a pixel before an analog front end (it reads charge, never below zero);
+    the normals of each (frame, row block) from its own stream, paired as in
+    ``readout``, so the result does not depend on ``n_threads``."""
+    cdef Py_ssize_t nf = electrons.shape[0], h = electrons.shape[1], w = electrons.shape[2]
+    cdef Py_ssize_t nb = (h + _BLOCK_ROWS - 1) // _BLOCK_ROWS, t, f, b, y0, rows
+    _check_shapes((nf, h, w), (out.shape[0], out.shape[1], out.shape[2]), "out")
+    _check_shapes((nf,), (seeds.shape[0],), "seeds")
+    if nf == 0 or h == 0 or w == 0:
+        return
+    n_threads = <int>min(max(n_threads, 1), nf * nb)
+    with nogil:
+        for t in prange(nf * nb, schedule="static", chunksize=1, num_threads=n_threads):
+            f = t // nb
+            b = t - f * nb
+            y0 = b * _BLOCK_ROWS
+            rows = min(<Py_ssize_t>_BLOCK_ROWS, h - y0)
+            _noise_block(&electrons[f, y0, 0], &out[f, y0, 0], rows * w, sigma_e,
+                         _block_seed(seeds[f], b))

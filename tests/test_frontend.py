@@ -862,3 +862,33 @@ def test_front_end_names_bad_electrons_on_the_fused_path(value, match):
         fe(x)
     with pytest.raises(ValueError, match="electrons"):
         fe(np.full((16, 16), 1e39))
+
+
+def test_pixel_read_noise_is_the_sensor_stream_and_thread_independent():
+    # the front end's pixel read noise: max(float32(e + sigma * z), 0) with z
+    # the paired 32-bit ziggurat normals of each (frame, 32-row block) stream,
+    # as the transcription in tests/reference_sensor.py draws them
+    from reference_sensor import block_streams
+
+    from analogfe._ext import _sensor
+
+    rng = np.random.default_rng(3)
+    x = (rng.random((2, 70, 9)) * 20).astype(np.float32)
+    seeds = np.array([11, 2**63 + 5], np.uint64)
+    for t in (1, 2, 3):
+        out = np.empty_like(x)
+        _sensor.pixel_noise(x, 4.0, seeds, out, t)
+        for f in range(2):
+            for rows, gen in block_streams(70, int(seeds[f])):
+                block = x[f, rows.start:rows.stop].ravel()
+                z = np.array(gen.normal_pairs(block.size))
+                want = np.maximum((block.astype(np.float64) + 4.0 * z).astype(np.float32), 0)
+                np.testing.assert_array_equal(out[f, rows.start:rows.stop].ravel(), want)
+    # a noisy front end: the same codes for any thread count
+    fe = LogGradientFrontEnd(bits=3, read_noise_e=5.0)
+    e = (rng.random((3, 40, 44)) * 3000).astype(np.float32)
+    want = fe.with_noise_seed(7)(e, n_threads=1)
+    for t in (2, 3):
+        got = fe.with_noise_seed(7)(e, n_threads=t)
+        for a, b in zip(want.dx + want.dy, got.dx + got.dy):
+            np.testing.assert_array_equal(a, b)

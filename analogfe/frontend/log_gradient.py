@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from .._ext import _binning, _logratio
+from .._ext import _binning, _logratio, _sensor
 from .._threads import resolve_threads
 from .._validation import (
     as_generator,
@@ -392,19 +392,27 @@ class LogGradientFrontEnd:
         """
         # One pass bins k = 2 and 4 and tests every value (NaN, infinity,
         # negative): then the check below need not scan the frame.
-        fused = (not self.cfa and not self.read_noise_e and 2 in self.scales
-                 and 4 in self.scales)
+        fused = not self.cfa and 2 in self.scales and 4 in self.scales
+        scan = fused and not self.read_noise_e  # the binning pass tests the input itself
         e = check_array(electrons, "electrons", ndim=(2, 3), kinds="iuf", dtype=np.float32,
-                        finite=not fused, nonnegative=not fused)
+                        finite=not scan, nonnegative=not scan)
         try:
             n_threads = resolve_threads(n_threads, work=e.size)
             shapes = self.code_shapes(*e.shape[-2:])
         except (TypeError, ValueError):
-            if fused:  # the values' own error comes first
+            if scan:  # the values' own error comes first
                 check_array(electrons, "electrons", kinds="iuf", dtype=np.float32,
                             nonnegative=True)
             raise
         x = e[None] if e.ndim == 2 else e
+        if self.read_noise_e:
+            # the pixel's read noise, from the sensor kernels' streams (one
+            # per frame and block of rows, seeded from this front end's noise
+            # generator): the same charge whatever the thread count
+            noisy = np.empty(x.shape, np.float32)
+            seeds = self._noise_rng.integers(0, 2**64, size=x.shape[0], dtype=np.uint64)
+            _sensor.pixel_noise(x, float(self.read_noise_e), seeds, noisy, n_threads)
+            x = noisy
         planes = {}
         if fused:
             planes[2] = np.empty((x.shape[0], x.shape[1] // 2, x.shape[2] // 2), np.float32)
@@ -413,10 +421,6 @@ class LogGradientFrontEnd:
                                      min(n_threads, x.shape[0] * (x.shape[1] // 4 + 1))):
                 check_array(electrons, "electrons", ndim=(2, 3), kinds="iuf",
                             dtype=np.float32, nonnegative=True)  # raises, naming the cause
-        if self.read_noise_e:
-            x = x + self._noise_rng.standard_normal(x.shape, dtype=np.float32) \
-                * np.float32(self.read_noise_e)
-            np.maximum(x, 0.0, out=x)
         base = _bin(x, 2, n_threads) if self.cfa else x
         centred = self.pairs == "centred"
         s = quantiser_scale(self.bits) if self.thresholds is None else 0.0
