@@ -1,4 +1,5 @@
-"""Plain-numpy references for the CFA kernels (``ext/_cfa.pyx``)."""
+"""Plain-numpy references for the CFA kernels (``ext/_cfa.pyx``) and the ISP
+(``ext/_isp.pyx``, behind ``analogfe.frontend.process``)."""
 from __future__ import annotations
 
 import numpy as np
@@ -70,3 +71,52 @@ def process_whole_frame(dn, config, *, output="rgb", white_balance=None, ccm=Non
     if output == "gray":
         return to_uint8(rgb_to_gray(np.clip(lin, 0.0, 1.0)))
     return to_uint8(lin)
+
+
+def process_numpy(dn, config, *, output="rgb", white_balance=None, ccm=None,
+                  white_level_dn=None, digital_gain=1.0, block_pixels=1 << 17):
+    """``analogfe.frontend.process`` as it was in numpy before the fused kernel
+    (input checks left out): float32 normalise and white balance, the CFA
+    demosaic kernel, float64 colour matrix and gamma, in row blocks of about
+    ``block_pixels`` pixels with a halo of 2 rows above (keeping the Bayer
+    phase) and 1 below. The benchmarks time it as the "before"; the tests
+    check the kernel against it and against :func:`process_whole_frame`."""
+    from analogfe.scene import demosaic, linear_to_srgb, rgb_to_gray
+    from analogfe.scene.camera import DEFAULT_RGB_TO_CAM, DEFAULT_WB_GAINS
+
+    def normalise(d):
+        return np.clip((d.astype(np.float32) - np.float32(black)) / np.float32(white - black),
+                       0.0, 1.0)
+
+    def to_uint8(lin):
+        s = linear_to_srgb(np.clip(lin, 0.0, 1.0))
+        return np.ascontiguousarray(np.floor(s * 255.0 + 0.5).astype(np.uint8))
+
+    black = float(config.black_level_dn)
+    white = (min(2 ** config.adc_bits - 1, black + config.gain_dn_per_e * config.full_well_e)
+             if white_level_dn is None else float(white_level_dn))
+    if config.cfa is not None:
+        wb = np.asarray(DEFAULT_WB_GAINS if white_balance is None else white_balance, np.float32)
+        ccm = (np.linalg.inv(DEFAULT_RGB_TO_CAM) if ccm is None
+               else np.asarray(ccm, np.float64))
+    frames = dn.reshape((-1,) + dn.shape[-2:])
+    h, w = frames.shape[1:]
+    out = np.empty(frames.shape + ((3,) if output == "rgb" else ()), dtype=np.uint8)
+    rows = max(2, (block_pixels // w) & ~1)
+    for i in range(frames.shape[0]):
+        for r0 in range(0, h, rows):
+            r1 = min(r0 + rows, h)
+            if config.cfa is None:
+                gray = to_uint8(normalise(frames[i, r0:r1]) * np.float32(digital_gain))
+                out[i, r0:r1] = gray if output == "gray" else gray[..., None]
+                continue
+            lo, hi = max(r0 - 2, 0), min(r1 + 1, h)
+            x = normalise(frames[i, lo:hi])
+            balanced = np.clip(x * wb[channel_map(config.cfa, *x.shape)], 0.0, 1.0)
+            rgb = demosaic(balanced, config.cfa)[r0 - lo:r1 - lo].astype(np.float64)
+            lin = np.clip(rgb @ ccm.T, 0.0, 1.0) * digital_gain
+            if output == "gray":
+                out[i, r0:r1] = to_uint8(rgb_to_gray(np.clip(lin, 0.0, 1.0)))
+            else:
+                out[i, r0:r1] = to_uint8(lin)
+    return out.reshape(dn.shape + out.shape[3:])

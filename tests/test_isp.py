@@ -1,4 +1,5 @@
 """Tests of analogfe.scene: transfer functions, unprocessing, CFA kernels, minimal ISP."""
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from reference_isp import (  # noqa: E402
     demosaic_reference,
     mosaic_reference,
+    process_numpy,
     process_whole_frame,
 )
 
@@ -248,15 +250,23 @@ def test_process_black_and_white_levels():
     assert out[1, 0] == want[0]
 
 
-@pytest.mark.parametrize("block", [1, 40, 1 << 17])
-def test_process_row_blocks_equal_whole_frame(monkeypatch, block):
-    # row blocks (2 rows at block=1, ragged last blocks, halos at the frame
-    # edges) give the uint8 images of the whole-frame computation, bit for bit
+def _diff_to_reference(got, want):
+    """(largest |difference| in DN, number of values that differ)."""
+    d = np.abs(got.astype(int) - want.astype(int))
+    return int(d.max()), int(np.count_nonzero(d))
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 32])
+def test_process_row_blocks_equal_numpy(monkeypatch, block):
+    # the kernel's row blocks (1 row each, odd sizes, ragged last blocks, halos
+    # at the frame edges) against the numpy ISP, whole frames and row blocks:
+    # within 1 DN, and in practice equal (only the order of the colour
+    # matrix's three products may differ from BLAS)
     from analogfe.frontend import isp as isp_module
 
-    monkeypatch.setattr(isp_module, "_BLOCK_PIXELS", block)
+    monkeypatch.setattr(isp_module, "_BLOCK_ROWS", block)
     rng = np.random.default_rng(block)
-    k = 0
+    k = n_diff = n_all = 0
     for shape in [(2, 2), (3, 5), (9, 7), (2, 13, 11), (33, 17)]:
         h, w = shape[-2:]
         for cfa in (None,) + isp.CFA_PATTERNS:
@@ -269,13 +279,141 @@ def test_process_row_blocks_equal_whole_frame(monkeypatch, block):
                 if cfa is None:
                     kw.pop("white_balance", None), kw.pop("ccm", None)
                 k += 1
-                np.testing.assert_array_equal(_isp_process(dn, cfg, output=output, **kw),
-                                              process_whole_frame(dn, cfg, output=output, **kw))
+                got = _isp_process(dn, cfg, output=output, **kw)
+                for ref in (process_whole_frame, process_numpy):
+                    worst, n = _diff_to_reference(got, ref(dn, cfg, output=output, **kw))
+                    assert worst <= 1, (shape, cfa, output, kw)
+                    n_diff, n_all = n_diff + n, n_all + got.size
+    assert n_diff <= 1e-4 * n_all, (n_diff, n_all)
+
+
+@settings(max_examples=60, deadline=None)
+@given(cfa=st.sampled_from((None,) + isp.CFA_PATTERNS), output=st.sampled_from(("rgb", "gray")),
+       h=st.integers(2, 40), w=st.integers(2, 40), n=st.sampled_from((None, 3)),
+       bits=st.integers(8, 16), black=st.integers(0, 200), gain=st.floats(0.0, 4.0),
+       custom=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_process_within_one_dn_of_numpy(cfa, output, h, w, n, bits, black, gain, custom, seed):
+    # random mosaics, every CFA and monochrome, random levels, gains and
+    # colour matrices: at most 1 DN from the numpy ISP; the share of values
+    # that differ is bounded (in practice none)
+    rng = np.random.default_rng(seed)
+    cfg = SensorConfig(height=h, width=w, cfa=cfa, adc_bits=bits, black_level_dn=black,
+                       gain_dn_per_e=0.01 * 2 ** bits)
+    dn = rng.integers(0, 2 ** bits, size=(h, w) if n is None else (n, h, w), dtype=np.uint16)
+    kw = {"digital_gain": gain}
+    if custom:
+        kw["white_level_dn"] = float(black + 1 + rng.integers(1, 2 ** bits))
+        if cfa is not None:
+            kw["white_balance"] = rng.uniform(0.3, 3.0, 3)
+            kw["ccm"] = np.eye(3) + 0.3 * rng.standard_normal((3, 3))
+    got = _isp_process(dn, cfg, output=output, **kw)
+    worst, n_diff = _diff_to_reference(got, process_numpy(dn, cfg, output=output, **kw))
+    assert worst <= 1 and n_diff <= max(1, 1e-3 * got.size), (worst, n_diff, got.size)
+
+
+def test_process_large_frames_within_one_dn_and_share_reported():
+    # larger random mosaics of each CFA (and monochrome): the share of values
+    # that differ from the numpy ISP, printed (pytest -s), bounded at 1e-5
+    rng = np.random.default_rng(7)
+    for cfa in (None,) + isp.CFA_PATTERNS:
+        cfg = SensorConfig(height=120, width=160, cfa=cfa, adc_bits=12, black_level_dn=64)
+        dn = rng.integers(0, 4096, size=(2,) + cfg.shape, dtype=np.uint16)
+        for output in ("rgb", "gray"):
+            got = _isp_process(dn, cfg, output=output, digital_gain=1.3)
+            worst, n_diff = _diff_to_reference(
+                got, process_numpy(dn, cfg, output=output, digital_gain=1.3))
+            print(f"isp {cfa} {output}: max {worst} DN, {n_diff} of {got.size} values differ")
+            assert worst <= 1 and n_diff <= 1e-5 * got.size
+
+
+def test_process_monochrome_every_dn_equals_numpy():
+    # the whole input domain of a monochrome sensor: every uint16 DN, exactly
+    # the numpy ISP's code (float32 normalise and gain, gamma table)
+    dn = np.arange(65536, dtype=np.uint16).reshape(256, 256)
+    for bits, black, gain in ((16, 0, 1.0), (16, 4096, 2.5), (12, 64, 1.0), (10, 64, 0.7)):
+        cfg = SensorConfig(height=256, width=256, adc_bits=bits, black_level_dn=black,
+                           gain_dn_per_e=2.0 ** bits)
+        for output in ("gray", "rgb"):
+            np.testing.assert_array_equal(
+                _isp_process(dn, cfg, output=output, digital_gain=gain),
+                process_numpy(dn, cfg, output=output, digital_gain=gain))
+
+
+def test_gamma_table_equals_srgb_rounding():
+    # the kernel's table gives floor(255 * linear_to_srgb(v) + 0.5) exactly:
+    # at every switching point and its neighbours (one ulp either side), at
+    # every cell edge, and on a dense grid of 2**22 + 1 values and 2**20
+    # random ones; base[i] + (v >= thr[i]) evaluated here in numpy
+    from analogfe.frontend.isp import GAMMA_CELLS, _gamma_table, _to_uint8
+
+    base, thr = _gamma_table()
+    assert base.shape == thr.shape == (GAMMA_CELLS + 1,)
+    assert base[0] == 0 and base[-1] == 255
+    t = np.sort(thr[thr < 2.0])
+    v = np.concatenate([t, np.nextafter(t, 0.0), np.nextafter(t, 1.0),
+                        np.arange(GAMMA_CELLS + 1) / GAMMA_CELLS,
+                        np.linspace(0.0, 1.0, 2 ** 22 + 1),
+                        np.random.default_rng(0).random(2 ** 20),
+                        np.random.default_rng(1).random(2 ** 16) * 0.01])
+    i = (v * GAMMA_CELLS).astype(np.intp)
+    np.testing.assert_array_equal(base[i] + (v >= thr[i]), _to_uint8(v))
+    # the code never decreases with the linear value (the table relies on it)
+    assert (np.diff(_to_uint8(np.linspace(0.0, 1.0, 2 ** 22 + 1)).astype(int)) >= 0).all()
+
+
+def test_process_threads_bit_identical_and_batch_is_one_call():
+    rng = np.random.default_rng(3)
+    for cfa in (None, "GRBG"):
+        cfg = SensorConfig(height=70, width=37, cfa=cfa, adc_bits=12)
+        dn = rng.integers(0, 4096, size=(5,) + cfg.shape, dtype=np.uint16)
+        for output in ("rgb", "gray"):
+            one = _isp_process(dn, cfg, output=output, n_threads=1)
+            for n_threads in (2, 3, 64, None):
+                np.testing.assert_array_equal(
+                    _isp_process(dn, cfg, output=output, n_threads=n_threads), one)
+            np.testing.assert_array_equal(
+                np.stack([_isp_process(f, cfg, output=output, n_threads=2) for f in dn]), one)
+
+
+def _process_in_child(args):
+    dn, cfg = args
+    return _isp_process(dn, cfg, n_threads=2)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_process_in_a_forked_child_after_threads_in_the_parent():
+    # GNU OpenMP hangs in a forked child whose parent ran a parallel region:
+    # process runs on one thread there (the shared guard of analogfe._threads)
+    import multiprocessing
+
+    cfg = SensorConfig(height=40, width=48, cfa="RGGB", adc_bits=12)
+    dn = np.random.default_rng(5).integers(0, 4096, size=(3,) + cfg.shape, dtype=np.uint16)
+    want = _isp_process(dn, cfg, n_threads=2)
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        got = pool.map_async(_process_in_child, [(dn, cfg), (dn[1], cfg)]).get(timeout=60)
+    np.testing.assert_array_equal(got[0], want)
+    np.testing.assert_array_equal(got[1], want[1])
+
+
+def test_process_other_integer_dtypes():
+    # uint8 is widened, other integers go through float32 as in numpy; the
+    # same uint8 images as the numpy ISP (values above 65535 included)
+    rng = np.random.default_rng(4)
+    for cfa in (None, "BGGR"):
+        cfg = SensorConfig(height=6, width=8, cfa=cfa, adc_bits=16, black_level_dn=3)
+        for dtype, top in ((np.uint8, 255), (np.int32, 70000), (np.uint32, 2**20),
+                           (np.int64, 65535), (np.int16, 30000)):
+            dn = rng.integers(0, top, size=(2, 6, 8)).astype(dtype)
+            want = process_numpy(dn, cfg)
+            np.testing.assert_array_equal(_isp_process(dn, cfg), want)
+            np.testing.assert_array_equal(_isp_process(dn.astype(">" + dn.dtype.str[1:]), cfg),
+                                          want)
 
 
 def test_process_memory():
-    # float64 (H, W, 3) temporaries only one row block at a time: the peak
-    # stays below 4x the input and output arrays (about 30x before)
+    # the fused kernel keeps a few scratch rows per thread: the peak stays
+    # below 4x the input and output arrays (about 30x with whole-frame float64
+    # temporaries; the output array itself is most of it now)
     import tracemalloc
 
     cfg = SensorConfig(height=1200, width=1600, cfa="RGGB")
@@ -314,5 +452,13 @@ def test_process_bad_input():
         _isp_process(dn, cfg, ccm=np.eye(2))
     with pytest.raises(ValueError, match="white_level_dn"):
         _isp_process(dn, cfg, white_level_dn=10.0)
+    with pytest.raises(ValueError, match="digital_gain"):
+        _isp_process(dn, cfg, digital_gain=-1.0)
+    with pytest.raises(ValueError, match="n_threads"):
+        _isp_process(dn, cfg, n_threads=0)
+    with pytest.raises(TypeError, match="n_threads"):
+        _isp_process(dn, cfg, n_threads=1.5)
+    with pytest.raises(TypeError, match="n_threads"):
+        _isp_process(dn, cfg, n_threads=True)
     nc = np.zeros((4, 8), np.uint16)[:, ::2]
     np.testing.assert_array_equal(_isp_process(nc, cfg), _isp_process(dn, cfg))
