@@ -39,7 +39,12 @@ def _graph(net, example_shape):
     import torch_pruning as tp
 
     x = torch.zeros((1,) + tuple(example_shape))
-    return tp.DependencyGraph().build_dependency(net, example_inputs=x)
+    mode = net.training
+    net.eval()  # tracing runs a forward pass: leave the batch-norm statistics alone
+    try:
+        return tp.DependencyGraph().build_dependency(net, example_inputs=x)
+    finally:
+        net.train(mode)
 
 
 def _ignored(net):

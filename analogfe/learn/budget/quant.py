@@ -114,7 +114,6 @@ class QuantizedNet(nn.Module):
         if unknown:
             raise ValueError(f"bits names layers the network does not have: {unknown}")
         for name in names:
-            net.get_submodule(name).register_forward_pre_hook(_quantize_input)
             self.set_bits(name, *bits.get(name, (8, 8)))
 
     @property
@@ -128,11 +127,10 @@ class QuantizedNet(nn.Module):
         ab = check_int(activation_bits, "activation_bits", low=2, high=8)
         if self.bits.get(name) == [wb, ab]:
             return
-        layer = self.net.get_submodule(name)
         self.wq[_key(name)] = _weight_fq(wb)
         self.aq[_key(name)] = _activation_fq(ab)
-        layer.__dict__["_afe_input_fq"] = self.aq[_key(name)]  # not a registered child
         self.bits[name] = [wb, ab]
+        self.relink()
         self.train(self.training)
 
     def train(self, mode=True):
@@ -147,26 +145,29 @@ class QuantizedNet(nn.Module):
         return functional_call(self.net, weights, (x,))
 
     def relink(self):
-        """Attach the activation quantisers to the layers again (after a
-        deep copy or unpickling, which copy the layers' reference along)."""
+        """Attach the activation quantisers to the layers (again after a layer
+        of :attr:`net` was replaced): each layer holds a reference to its
+        quantiser, not registered as a child module, and a forward pre-hook."""
         for name in self.bits:
-            self.net.get_submodule(name).__dict__["_afe_input_fq"] = self.aq[_key(name)]
+            layer = self.net.get_submodule(name)
+            layer.__dict__["_afe_input_fq"] = self.aq[_key(name)]
+            if not layer.__dict__.get("_afe_hooked"):
+                layer.register_forward_pre_hook(_quantize_input)
+                layer.__dict__["_afe_hooked"] = True
         return self
 
 
 @contextlib.contextmanager
 def quantizers_off(qnet):
-    """Inside the block ``qnet.net`` runs as the plain float network (for
-    tracing); the quantisers' states are restored afterwards."""
-    fqs = list(qnet.wq.values()) + list(qnet.aq.values())
-    saved = [(fq.fake_quant_enabled.clone(), fq.observer_enabled.clone()) for fq in fqs]
-    layers = [qnet.net.get_submodule(n) for n in qnet.bits]
-    for m in layers:
+    """Inside the block ``qnet.net`` runs as the plain float network in
+    evaluation mode (for tracing: batch-norm statistics are left alone); the
+    quantisers and the training mode are restored afterwards."""
+    mode = qnet.training
+    for m in [qnet.net.get_submodule(n) for n in qnet.bits]:
         m.__dict__.pop("_afe_input_fq", None)
+    qnet.net.eval()
     try:
         yield qnet.net
     finally:
-        for fq, (f, o) in zip(fqs, saved):
-            fq.fake_quant_enabled.copy_(f)
-            fq.observer_enabled.copy_(o)
+        qnet.train(mode)
         qnet.relink()
