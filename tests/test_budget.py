@@ -222,3 +222,29 @@ def test_pruning_leaves_batch_norm_statistics_and_switching_keeps_quantisers():
     q.relink()
     assert q.net.stem[0].__dict__["_afe_input_fq"] is q.aq["stem__0"]
     assert len(q.net.stem[0]._forward_pre_hooks) == 1
+
+
+def test_interrupted_search_resumes_to_the_same_family(tiny_run, tmp_path, monkeypatch):
+    from analogfe.app.budget import run_budget
+    from analogfe.learn.budget import search
+
+    cfg, _, state = tiny_run
+    real, calls = search.finetune, []
+
+    def failing(payload):
+        if payload.get("iters") and len(calls) >= 1:  # stop inside the first step
+            raise KeyboardInterrupt
+        if payload.get("iters"):
+            calls.append(1)
+        return real(payload)
+
+    monkeypatch.setattr(search, "finetune", failing)
+    out = tmp_path / "again"
+    with pytest.raises(KeyboardInterrupt):
+        run_budget(load_config(cfg), out, serial=True, progress=False)
+    assert len(json.loads((out / "state.json").read_text())["family"]) == 1  # the initial network
+    monkeypatch.setattr(search, "finetune", real)
+    res = run_budget(load_config(cfg), out, serial=True, progress=False)
+    keys = ("move", "resources", "val_accuracy", "arch")
+    assert [{k: m[k] for k in keys} for m in res["state"]["family"]] == \
+        [{k: m[k] for k in keys} for m in state["family"]]
