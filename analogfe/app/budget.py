@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import json
 from pathlib import Path
@@ -88,45 +89,22 @@ def budget_data(config, split, names, seed):
 
 @contextlib.contextmanager
 def _dask_map(config, scheduler, progress):
-    """A ``map_fn`` on Dask (as the sweep runs its grid): a local cluster of
-    ``[sweep]`` workers, or the scheduler at ``scheduler``."""
-    from distributed import Client, LocalCluster, as_completed
+    """A ``map_fn`` on Dask, on the client the sweep uses
+    (:func:`analogfe.app.sweep.dask_client`): results in the order of the payloads."""
+    from distributed import as_completed
     from tqdm.auto import tqdm
 
-    sw = config["sweep"]
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(n_workers=sw["n_workers"], threads_per_worker=sw["threads_per_worker"],
-                               processes=sw["processes"], dashboard_address=None)
-        client = Client(cluster)
-    else:
-        try:
-            client = Client(scheduler, timeout="5s")
-        except (OSError, TimeoutError) as exc:
-            raise ValueError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    from .sweep import dask_client
 
-    def map_fn(fn, payloads, desc):
-        futures = client.map(fn, payloads, pure=False)
-        with tqdm(total=len(futures), desc=desc, disable=not progress, leave=False) as bar:
-            for _ in as_completed(futures):
-                bar.update()
-        return client.gather(futures)
+    with dask_client(config, scheduler) as client:
+        def map_fn(fn, payloads, desc):
+            futures = client.map(fn, payloads, pure=False)
+            with tqdm(total=len(futures), desc=desc, disable=not progress, leave=False) as bar:
+                for _ in as_completed(futures):
+                    bar.update()
+            return client.gather(futures)
 
-    try:
         yield map_fn
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
-def _serial(progress):
-    from tqdm.auto import tqdm
-
-    def map_fn(fn, payloads, desc):
-        return [fn(p) for p in tqdm(payloads, desc=desc, disable=not progress, leave=False)]
-
-    return contextlib.nullcontext(map_fn)
 
 
 def _params(config):
@@ -166,7 +144,7 @@ def run_budget(config, out_dir, *, seed=0, scheduler=None, serial=False, progres
         ``report_html``, ``plots``.
     """
     from ..learn.budget.resources import LatencyTable, ResourceModel
-    from ..learn.budget.search import long_term, netadapt, train_initial
+    from ..learn.budget.search import long_term, netadapt, serial_map, train_initial
     from ..system.dataflow import DataflowParams
 
     config = config if isinstance(config, dict) and "budget" in config else load_config(config)
@@ -183,7 +161,8 @@ def run_budget(config, out_dir, *, seed=0, scheduler=None, serial=False, progres
     params = _params(config)
     key = config_hash(config, "dataset", "scene", "sensor", "frontends", "resnet", "cost", "budget",
                       extra={"seed": seed, "version": _VERSION})
-    ctx = _serial(progress) if serial else _dask_map(config, scheduler, progress)
+    ctx = (contextlib.nullcontext(functools.partial(serial_map, progress=progress)) if serial
+           else _dask_map(config, scheduler, progress))
     with ctx as map_fn:
         def initial():
             d = {k: data[names[0]][k] for k in ("train", "encoding", "levels")}
@@ -201,7 +180,8 @@ def run_budget(config, out_dir, *, seed=0, scheduler=None, serial=False, progres
     atomic_write_json(out / "latency_lut.json", strict_json(
         {"threads": lut.threads, "batch": lut.batch, "repeats": lut.repeats, "unit": "ms",
          "table": lut.table}))
-    chosen, final = _chosen(rows, b["within_points"], next(iter(state["budgets"]))), rows[-1]["step"]
+    primary = state.get("primary", next(iter(state["budgets"])))
+    chosen, final = _chosen(rows, b["within_points"], primary), rows[-1]["step"]
     timings = _timings(state, data, out, config, sorted({0, chosen, final}))
     csv_path = atomic_write_text(out / "family.csv", _csv(rows))
     rep = _report(out, state, rows, chosen, final, timings, config, seed)

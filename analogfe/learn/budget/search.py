@@ -40,7 +40,6 @@ reimplementation: initial reduction 0.025 of the initial resource, decay
 from __future__ import annotations
 
 import copy
-import hashlib
 import io
 import json
 from dataclasses import asdict, dataclass
@@ -49,7 +48,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..._io import atomic_write_bytes, atomic_write_json, strict_json
+from ..._io import atomic_write_bytes, atomic_write_json, checksum, strict_json
 from ..._validation import check_float, check_int
 from ..encodings import InputEncoder
 from ..models import ResNet
@@ -58,7 +57,7 @@ from .prune import channel_groups, describe, prune_group, rebuild, switch_input
 from .quant import QuantizedNet, quantizers_off
 
 __all__ = ["SearchParams", "MOVES", "bit_groups", "load_member", "member_seed", "finetune",
-           "train_initial", "netadapt", "long_term"]
+           "serial_map", "train_initial", "netadapt", "long_term"]
 
 STATE_NAME = "state.json"
 _STATE_VERSION = 1
@@ -120,9 +119,10 @@ class SearchParams:
 
 
 def member_seed(seed, *keys):
-    """A seed below 2**31 that depends only on ``seed`` and ``keys``."""
-    blob = json.dumps([seed, *keys], sort_keys=True, default=str).encode()
-    return int.from_bytes(hashlib.sha256(blob).digest()[:4], "little") % 2**31
+    """A seed below 2**31 that depends only on ``seed`` and ``keys`` (the
+    first 32 bits of their :func:`~analogfe._io.checksum`, as the runs'
+    ``task_seed`` derives them)."""
+    return int.from_bytes(bytes.fromhex(checksum([seed, *keys])[:8]), "little") % 2**31
 
 
 def bit_groups(qnet):
@@ -215,14 +215,16 @@ def train_initial(frontend, data, *, width=16, epochs=15, params=None, seed=0, m
     arch = _arch(qnet, frontend)
     payload = dict(arch=arch, state=_state_bytes(qnet), data=data, seed=seed, params=asdict(p),
                    epochs=epochs)
-    res = (map_fn or _serial_map)(finetune, [payload], "initial")[0]
+    res = (map_fn or serial_map)(finetune, [payload], "initial")[0]
     return arch, res
 
 
-def _serial_map(fn, payloads, desc):
+def serial_map(fn, payloads, desc, progress=True):
+    """``[fn(p) for p in payloads]`` with a tqdm bar named ``desc``: the
+    default ``map_fn`` of the search."""
     from tqdm.auto import tqdm
 
-    return [fn(p) for p in tqdm(payloads, desc=desc, disable=len(payloads) < 2, leave=False)]
+    return [fn(p) for p in tqdm(payloads, desc=desc, disable=not progress, leave=False)]
 
 
 # --------------------------------------------------------------------------- proposals
@@ -358,12 +360,13 @@ def netadapt(initial, data, resources, budgets, out_dir, *, relative=False, key=
         The state: ``family`` (one entry per member: ``step``, ``move``,
         ``frontend``, ``arch``, ``resources``, ``delta``, ``targets``,
         ``val_accuracy``, ``checkpoint``, ``proposals``), ``budgets``,
-        ``stopped`` (why the loop ended).
+        ``primary`` (the first budgeted resource: it breaks ties between
+        equally accurate proposals), ``stopped`` (why the loop ended).
     """
     from tqdm.auto import tqdm
 
     p = params or SearchParams()
-    map_fn = map_fn or _serial_map
+    map_fn = map_fn or serial_map
     out = Path(out_dir)
     state = _load_state(out, key)
     if state is None:
@@ -375,7 +378,7 @@ def netadapt(initial, data, resources, budgets, out_dir, *, relative=False, key=
         if relative:
             budgets = {j: b * first[j] for j, b in budgets.items()}
         state = {"version": _STATE_VERSION, "key": key, "budgets": dict(budgets), "family": [],
-                 "stopped": None, "initial_resources": first}
+                 "stopped": None, "initial_resources": first, "primary": next(iter(budgets))}
         m0 = dict(step=0, move="initial", frontend=arch0["frontend"], arch=arch0, resources=first,
                   delta={j: 0.0 for j in budgets}, targets={}, val_accuracy=res0["accuracy"],
                   checkpoint=_write_member(out, "step_000.pt", res0["state"], arch0), proposals=[])
@@ -410,7 +413,7 @@ def netadapt(initial, data, resources, budgets, out_dir, *, relative=False, key=
         for (label, q, fe), pl, res in zip(props, payloads, results):
             rows.append(dict(move=label, frontend=fe, val_accuracy=res["accuracy"],
                              resources=resources(q, fe), arch=pl["arch"], seed=pl["seed"]))
-        first_j = next(iter(budgets))
+        first_j = state["primary"]  # state.json sorts keys: the order of budgets is not kept
         best = max(range(len(rows)), key=lambda k: (rows[k]["val_accuracy"],
                                                    -rows[k]["resources"][first_j], -k))
         b = rows[best]
@@ -439,7 +442,7 @@ def long_term(state, data, out_dir, *, params=None, seed=0, map_fn=None, steps=N
     are skipped, so this resumes too.
     """
     p = params or SearchParams()
-    map_fn = map_fn or _serial_map
+    map_fn = map_fn or serial_map
     out = Path(out_dir)
     fam = state["family"]
     steps = [m["step"] for m in fam] if steps is None else list(steps)
