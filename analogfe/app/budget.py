@@ -268,7 +268,7 @@ def _csv(rows):
 def _plot_family(rows, state, path, chosen):
     """Test accuracy (95 % interval) against energy per frame: every member,
     the Pareto front, the energy budget, the initial and the chosen network."""
-    from .plots import _pyplot, save_figure
+    from .plots import _plain_formatter, _pyplot, save_figure
     from .report import pareto_front
 
     plt = _pyplot()
@@ -289,6 +289,9 @@ def _plot_family(rows, state, path, chosen):
     ci = next(i for i, r in enumerate(rows) if r["step"] == chosen)
     ax.plot(x[ci], y[ci], "*", ms=14, mfc="none", mec="tab:green", label=f"chosen (step {chosen})")
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(_plain_formatter())
+    ax.xaxis.set_minor_formatter(_plain_formatter())
+    ax.tick_params(axis="x", which="minor", labelsize=7)
     ax.set_xlabel("energy per frame, whole system (uJ)")
     ax.set_ylabel(f"test accuracy (n = {rows[0]['n_test']})")
     ax.set_title("Budget search: the family, step by step")

@@ -120,7 +120,7 @@ class SearchParams:
 
 def member_seed(seed, *keys):
     """A seed below 2**31 that depends only on ``seed`` and ``keys`` (the
-    first 32 bits of their :func:`~analogfe._io.checksum`, as the runs'
+    first 32 bits of their ``analogfe._io.checksum``, as the runs'
     ``task_seed`` derives them)."""
     return int.from_bytes(bytes.fromhex(checksum([seed, *keys])[:8]), "little") % 2**31
 
