@@ -248,3 +248,19 @@ def test_interrupted_search_resumes_to_the_same_family(tiny_run, tmp_path, monke
     keys = ("move", "resources", "val_accuracy", "arch")
     assert [{k: m[k] for k in keys} for m in res["state"]["family"]] == \
         [{k: m[k] for k in keys} for m in state["family"]]
+
+
+def test_latency_resource_is_the_sum_of_the_look_up_table():
+    from analogfe.learn.budget.resources import LatencyTable, ResourceModel, _layer_key
+
+    lut = LatencyTable(threads=1, repeats=1)
+    rm = ResourceModel({"rgb8": {"energy_pj": 1e6, "link_bits": 100}}, (16, 16), latency=lut)
+    q = QuantizedNet(resnet10(3, width=2))
+    r = rm(q, "rgb8")
+    layers = rm.layers(q.net)
+    assert r["latency_ms"] == pytest.approx(sum(lut.table[_layer_key(x, 1)] for x in layers))
+    n = len(lut.table)
+    assert rm(q, "rgb8")["latency_ms"] == r["latency_ms"] and len(lut.table) == n  # looked up
+    assert "latency_ms" not in ResourceModel({"rgb8": {"energy_pj": 0, "link_bits": 0}}, (16, 16))(q, "rgb8")
+    cfg = load_config({"budget": {"budgets": {"latency_ms": 0.5}}})
+    assert cfg["budget"]["budgets"] == {"latency_ms": 0.5}

@@ -157,7 +157,12 @@ def run_budget(config, out_dir, *, seed=0, scheduler=None, serial=False, progres
     costs = frontend_costs(config, names)
     dataflow = DataflowParams(weight_buffer_bytes=1024 * b["weight_buffer_kib"],
                               activation_buffer_bytes=1024 * b["activation_buffer_kib"])
-    resources = ResourceModel(costs, (c["height"], c["width"]), dataflow)
+    # one latency table for the search (when latency_ms is budgeted) and the report,
+    # kept in latency_lut.json so a resumed run looks up what an earlier one measured
+    lut = LatencyTable(threads=b["latency_threads"], repeats=b["latency_repeats"],
+                       table=_read_json(out / "latency_lut.json").get("table"))
+    resources = ResourceModel(costs, (c["height"], c["width"]), dataflow,
+                              latency=lut if "latency_ms" in b["budgets"] else None)
     params = _params(config)
     key = config_hash(config, "dataset", "scene", "sensor", "frontends", "resnet", "cost", "budget",
                       extra={"seed": seed, "version": _VERSION})
@@ -172,14 +177,11 @@ def run_budget(config, out_dir, *, seed=0, scheduler=None, serial=False, progres
                                  seed=task_seed(seed, "initial"), map_fn=map_fn)
 
         state = netadapt(initial, data, resources, dict(b["budgets"]), out, relative=b["relative"],
-                         key=key, params=params, seed=seed, map_fn=map_fn, progress=progress)
+                         key=key, params=params, seed=seed, map_fn=map_fn, progress=progress,
+                         on_step=lambda _: _save_lut(out, lut))
         state = long_term(state, data, out, params=params, seed=seed, map_fn=map_fn)
-    lut = LatencyTable(threads=b["latency_threads"], repeats=b["latency_repeats"],
-                       table=_read_json(out / "latency_lut.json").get("table"))
     rows = _rows(state, data, resources, lut)
-    atomic_write_json(out / "latency_lut.json", strict_json(
-        {"threads": lut.threads, "batch": lut.batch, "repeats": lut.repeats, "unit": "ms",
-         "table": lut.table}))
+    _save_lut(out, lut)
     primary = state.get("primary", next(iter(state["budgets"])))
     chosen, final = _chosen(rows, b["within_points"], primary), rows[-1]["step"]
     timings = _timings(state, data, out, config, sorted({0, chosen, final}))
@@ -187,6 +189,12 @@ def run_budget(config, out_dir, *, seed=0, scheduler=None, serial=False, progres
     rep = _report(out, state, rows, chosen, final, timings, config, seed)
     return {"rows": rows, "columns": _COLUMNS, "state": state, "chosen": chosen, "final": final,
             "timings": timings, "csv": csv_path, **rep}
+
+
+def _save_lut(out, lut):
+    atomic_write_json(out / "latency_lut.json", strict_json(
+        {"threads": lut.threads, "batch": lut.batch, "repeats": lut.repeats, "unit": "ms",
+         "table": lut.table}))
 
 
 def _read_json(path):
@@ -214,7 +222,7 @@ def _rows(state, data, resources, lut):
                "test_accuracy": acc["accuracy"], "ci": f"[{acc['low']:.3f}, {acc['high']:.3f}]",
                "ci_low": acc["low"], "ci_high": acc["high"], "n_test": acc["n"],
                "val_accuracy": m["val_accuracy"], **m["resources"],
-               "latency_ms": lut.network_ms(resources.layers(net))}
+               "latency_ms": m["resources"].get("latency_ms", lut.network_ms(resources.layers(net)))}
         row.update({f"delta_{j}": v for j, v in m["delta"].items()})
         row.update({f"target_{j}": v for j, v in m["targets"].items()})
         rows.append(row)

@@ -320,7 +320,7 @@ SCHEMA_HELP = {
     "budget": {
         "frontends": "front ends the budget search may use; the first feeds the initial network",
         "budgets": "largest allowed value per resource (energy_uj, network_uj, macs, weight_bits, "
-                   "activation_bits, offchip_bits)",
+                   "activation_bits, offchip_bits, latency_ms)",
         "relative": "budgets are fractions of the initial network's resources",
         "initial_reduction": "first step's resource reduction, fraction of the initial resource",
         "decay": "factor on the reduction per step",

@@ -125,7 +125,8 @@ KEYS = {
                       "first feeds the initial network."),
         "budgets": ("", "Largest allowed value per resource: ``energy_uj`` (whole system, "
                     "uJ/frame), ``network_uj``, ``macs``, ``weight_bits``, ``activation_bits``, "
-                    "``offchip_bits`` (:mod:`analogfe.learn.budget.resources`)."),
+                    "``offchip_bits``, ``latency_ms`` (per-layer look-up table, measured on this machine) "
+                    "(:mod:`analogfe.learn.budget.resources`)."),
         "relative": ("", "``true``: the budgets are fractions of the initial network's resources "
                      "(NetAdapt's budget ratio, 0.25)."),
         "initial_reduction": ("fraction", "Resource reduction asked of the first step, a "

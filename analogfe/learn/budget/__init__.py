@@ -16,7 +16,8 @@ import lazy_loader as _lazy
 
 #: Resources a budget may name, with their units (see :mod:`.resources`).
 RESOURCES = {"energy_uj": "uJ/frame", "network_uj": "uJ/frame", "macs": "MACs/frame",
-             "weight_bits": "bits", "activation_bits": "bits", "offchip_bits": "bits/frame"}
+             "weight_bits": "bits", "activation_bits": "bits", "offchip_bits": "bits/frame",
+             "latency_ms": "ms/frame (look-up table)"}
 #: The moves of the search (see :mod:`.search`).
 MOVES = ("prune", "bits", "frontend")
 

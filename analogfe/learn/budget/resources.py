@@ -11,7 +11,12 @@ models a reader can follow:
 * ``macs``: MACs per frame; ``weight_bits``: weight memory;
   ``activation_bits``: peak activation memory;
 * ``offchip_bits``: bits per frame that leave a chip -- the front end's link
-  bits plus the network's DRAM traffic.
+  bits plus the network's DRAM traffic;
+* ``latency_ms``: only with a :class:`LatencyTable` -- the network's latency
+  on the frame from the table, so the search can budget it without timing a
+  candidate (the table's entries are measured once, on first use, in the
+  process that runs the search; a second run measures its own, so a family
+  under a latency budget depends on the machine's timing).
 
 The network runs on the whole frame (``frame_hw``, the deployed sensor), as
 the CNN path of :func:`analogfe.system.cost` does, with the spatial size of
@@ -58,12 +63,15 @@ class ResourceModel:
     frame_hw : (int, int)
         The frame the network runs on, pixels.
     dataflow : DataflowParams, optional
+    latency : LatencyTable, optional
+        Adds ``latency_ms`` to the resources.
     """
 
-    def __init__(self, frontend_costs, frame_hw, dataflow=None):
+    def __init__(self, frontend_costs, frame_hw, dataflow=None, latency=None):
         self.frontend_costs = dict(frontend_costs)
         self.frame_hw = tuple(check_int(s, "frame_hw", low=8) for s in frame_hw)
         self.dataflow = dataflow or DataflowParams()
+        self.latency = latency
         self._spatial = {}
 
     def _spatial_of(self, config):
@@ -98,15 +106,20 @@ class ResourceModel:
         return network_cost(self.layers(qnet.net), qnet.bits, self.dataflow)
 
     def __call__(self, qnet, frontend):
-        """Every resource of :data:`RESOURCES` of ``qnet`` on ``frontend``."""
+        """The resources of ``qnet`` on ``frontend`` (:data:`RESOURCES`;
+        ``latency_ms`` only with a latency table)."""
         if frontend not in self.frontend_costs:
             raise ValueError(f"no front end cost for {frontend!r}; known: {sorted(self.frontend_costs)}")
         fe = self.frontend_costs[frontend]
-        nc = self.network(qnet)
-        return {"energy_uj": (fe["energy_pj"] + nc.energy_pj) * 1e-6,
-                "network_uj": nc.energy_pj * 1e-6, "macs": nc.macs, "weight_bits": nc.weight_bits,
-                "activation_bits": nc.activation_bits,
-                "offchip_bits": int(round(fe["link_bits"])) + nc.dram_bits}
+        layers = self.layers(qnet.net)
+        nc = network_cost(layers, qnet.bits, self.dataflow)
+        out = {"energy_uj": (fe["energy_pj"] + nc.energy_pj) * 1e-6,
+               "network_uj": nc.energy_pj * 1e-6, "macs": nc.macs, "weight_bits": nc.weight_bits,
+               "activation_bits": nc.activation_bits,
+               "offchip_bits": int(round(fe["link_bits"])) + nc.dram_bits}
+        if self.latency is not None:
+            out["latency_ms"] = self.latency.network_ms(layers)
+        return out
 
 
 def _layer_key(rec, batch):

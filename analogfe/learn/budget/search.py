@@ -234,7 +234,11 @@ def _meets(res, targets):
 
 def _prune_proposal(qnet, frontend, group, targets, resources, example_shape, p):
     """The network with the fewest channels of ``group`` removed that meets
-    ``targets``, or None."""
+    ``targets``, or None.
+
+    A binary search over the number removed: it assumes the resources fall as
+    channels go (exact for the counted ones; a measured latency may not), and
+    the network it returns is checked to meet every target."""
     ch = int(qnet.net.get_submodule(group).out_channels)
     counts = list(range(p.channel_step, ch - p.min_channels + 1, p.channel_step))
 
@@ -321,7 +325,7 @@ def _load_state(out, key):
 
 
 def netadapt(initial, data, resources, budgets, out_dir, *, relative=False, key="", params=None,
-             seed=0, map_fn=None, progress=True):
+             seed=0, map_fn=None, progress=True, on_step=None):
     """Run the budgeted NetAdapt loop and write the family to ``out_dir``.
 
     Parameters
@@ -353,6 +357,9 @@ def netadapt(initial, data, resources, budgets, out_dir, *, relative=False, key=
         ``map_fn(fn, payloads, desc) -> results in order``; serial by default.
     progress : bool
         A tqdm bar over the steps.
+    on_step : callable, optional
+        ``on_step(state)`` after each step's state is written (e.g. to keep a
+        latency table beside it).
 
     Returns
     -------
@@ -426,6 +433,8 @@ def netadapt(initial, data, resources, budgets, out_dir, *, relative=False, key=
                                  for r in rows])
         state["family"].append(member)
         _save_state(out, state)
+        if on_step is not None:
+            on_step(state)
         bar.update()
     bar.close()
     _save_state(out, state)
