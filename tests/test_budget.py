@@ -264,3 +264,14 @@ def test_latency_resource_is_the_sum_of_the_look_up_table():
     assert "latency_ms" not in ResourceModel({"rgb8": {"energy_pj": 0, "link_bits": 0}}, (16, 16))(q, "rgb8")
     cfg = load_config({"budget": {"budgets": {"latency_ms": 0.5}}})
     assert cfg["budget"]["budgets"] == {"latency_ms": 0.5}
+
+
+def test_float_net_has_no_quantisers():
+    torch.manual_seed(0)
+    q = QuantizedNet(resnet10(3, width=4), {"stem.0": (4, 4)}).eval()
+    x = torch.rand(1, 3, 16, 16)
+    f = q.float_net().eval()
+    assert "_afe_input_fq" not in f.stem[0].__dict__ and "_afe_input_fq" in q.net.stem[0].__dict__
+    plain = resnet10(3, width=4)
+    plain.load_state_dict(q.net.state_dict())
+    assert torch.equal(f(x), plain.eval()(x))  # the float network, shadow weights

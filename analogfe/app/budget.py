@@ -240,7 +240,8 @@ def _chosen(rows, within_points, resource):
 def _timings(state, data, out, config, steps):
     """Measured latency and throughput of the members ``steps`` as whole
     networks on the deployed frame: batch 1 and ``throughput_batch`` on
-    ``latency_threads`` CPU threads, and on the GPU when there is one."""
+    ``latency_threads`` CPU threads, and on the GPU when there is one; the
+    float network, without the cost of fake quantisation."""
     import torch
 
     from ..learn.budget.resources import measure_network
@@ -252,7 +253,7 @@ def _timings(state, data, out, config, steps):
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     for s in steps:
         m = by_step[s]
-        net = load_member(m["arch"], out / "members" / m["long_checkpoint"]).net
+        net = load_member(m["arch"], out / "members" / m["long_checkpoint"]).float_net()
         shape = (net.in_channels, c["height"], c["width"])
         for dev in devices:
             for batch in (1, b["throughput_batch"]):

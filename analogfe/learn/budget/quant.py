@@ -144,6 +144,17 @@ class QuantizedNet(nn.Module):
                    for n in self.bits}
         return functional_call(self.net, weights, (x,))
 
+    def float_net(self):
+        """A copy of :attr:`net` without the quantisers: the float network
+        (its shadow weights), e.g. to time the network without the cost of
+        fake quantisation."""
+        import copy
+
+        net = copy.deepcopy(self.net)
+        for name in self.bits:
+            net.get_submodule(name).__dict__.pop("_afe_input_fq", None)
+        return net
+
     def relink(self):
         """Attach the activation quantisers to the layers (again after a layer
         of :attr:`net` was replaced): each layer holds a reference to its

@@ -26,8 +26,9 @@ never the spatial sizes), so a candidate is costed without a forward pass.
 :class:`LatencyTable` is NetAdapt's look-up table: the latency of one layer
 shape (batch 1, a stated number of torch threads, float32 on this CPU),
 measured once as the median of several runs and then looked up; a network's
-latency is the sum over its convolution and linear layers (batch norm folded,
-ReLU, additions and pooling not counted).
+latency is the sum over its convolution and linear layers, each timed with
+the batch norm and ReLU that follow it in the ResNet (residual additions and
+pooling are not counted).
 
 References
 ----------
@@ -123,8 +124,10 @@ class ResourceModel:
 
 
 def _layer_key(rec, batch):
-    return "|".join(str(v) for v in (rec["kind"], rec["cin"], rec["cout"], *rec["kernel"],
-                                     rec["stride"], rec["groups"], *rec["in_hw"], batch))
+    # "+bn-relu": what one entry times (a convolution with its batch norm and ReLU)
+    return "|".join(str(v) for v in (rec["kind"] + "+bn-relu", rec["cin"], rec["cout"],
+                                     *rec["kernel"], rec["stride"], rec["groups"], *rec["in_hw"],
+                                     batch))
 
 
 class LatencyTable:
@@ -150,8 +153,10 @@ class LatencyTable:
 
     def _measure(self, rec):
         if rec["kind"] == "conv":
-            layer = nn.Conv2d(rec["cin"], rec["cout"], tuple(rec["kernel"]), stride=rec["stride"],
-                              padding=rec["kernel"][0] // 2, groups=rec["groups"], bias=True)
+            layer = nn.Sequential(
+                nn.Conv2d(rec["cin"], rec["cout"], tuple(rec["kernel"]), stride=rec["stride"],
+                          padding=rec["kernel"][0] // 2, groups=rec["groups"], bias=False),
+                nn.BatchNorm2d(rec["cout"]), nn.ReLU())
             x = torch.randn(self.batch, rec["cin"], *rec["in_hw"])
         else:
             layer = nn.Linear(rec["cin"], rec["cout"])
