@@ -41,3 +41,4 @@ def test_example_configs_are_valid():
 
     load_config(EXAMPLES / "compare_small.toml")
     assert len(grid_points(load_config(EXAMPLES / "sweep_small.toml"))) == 16
+    assert load_config(EXAMPLES / "budget_small.toml")["budget"]["frontends"][0] == "rgb8"

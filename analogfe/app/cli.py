@@ -1,5 +1,5 @@
 """The ``analogfe`` command: simulate, cost, train, evaluate, predict, compare,
-sweep, config.
+sweep, budget, config.
 
 Every subcommand but ``config`` takes ``--seed`` and ``--quiet``. Bad input (a missing file,
 an unknown front end, dataset or config key, a value out of range) prints one
@@ -63,6 +63,13 @@ folder; a second run with the same configuration reuses finished front ends.""",
 
 The [sweep.grid] table of CONFIG lists values per front-end parameter; every
 combination is one Dask task. Writes sweep.csv, the plots and sweep.md.""",
+    "budget": """example:
+  analogfe budget examples/budget_small.toml -o budget-out
+  analogfe budget my.toml --scheduler tcp://10.0.0.5:8786 -o budget-out
+
+The [budget] table of CONFIG gives the budgets (e.g. energy_uj, weight_bits),
+the front ends and the search parameters. Writes family.csv, budget.md, the
+plots and members/ (a checkpoint per member); the same command again resumes.""",
 }
 
 
@@ -170,6 +177,13 @@ def build_parser():
     w.add_argument("--serial", action="store_true", help="run the grid in this process, without Dask")
     w.add_argument("-o", "--output", metavar="DIR", default="analogfe-sweep", help="output folder")
     w.add_argument("--fresh", action="store_true", help="ignore results stored by an earlier run")
+
+    b = add("budget", "the most accurate front end + network within budgets (NetAdapt search)")
+    b.add_argument("config", metavar="CONFIG.toml", help="TOML file with a [budget] table")
+    b.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                   help="address of a running Dask scheduler (default: a local cluster)")
+    b.add_argument("--serial", action="store_true", help="run the proposals in this process, without Dask")
+    b.add_argument("-o", "--output", metavar="DIR", default="analogfe-budget", help="output folder")
 
     g = add("config", "print a configuration as TOML, every key with its meaning", common=False)
     g.add_argument("file", metavar="FILE", nargs="?", help="a TOML configuration, completed with "
@@ -392,6 +406,22 @@ def _cmd_sweep(args):
     return 0
 
 
+def _cmd_budget(args):
+    from .budget import run_budget
+    from .config import load_config
+    from .report import text_table
+
+    config = load_config(args.config)
+    t0 = time.perf_counter()
+    res = run_budget(config, args.output, seed=args.seed, scheduler=args.scheduler,
+                     serial=args.serial, progress=not args.quiet)
+    _say(args, "", text_table(res["rows"], res["columns"]),
+         f"chosen: step {res['chosen']}; final: step {res['final']}",
+         f"done in {time.perf_counter() - t0:.1f} s")
+    _written(f"results: {res['csv']}", f"report: {res['report_md']} and {res['report_html']}")
+    return 0
+
+
 _COMMANDS = {
     "simulate": _cmd_simulate,
     "cost": _cmd_cost,
@@ -400,6 +430,7 @@ _COMMANDS = {
     "predict": _cmd_predict,
     "compare": _cmd_compare,
     "sweep": _cmd_sweep,
+    "budget": _cmd_budget,
     "config": _cmd_config,
 }
 

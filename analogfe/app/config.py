@@ -144,6 +144,25 @@ def _frontend_name(v, name):
     return v
 
 
+def _budgets(v, name):
+    from ..learn.budget import RESOURCES
+
+    v = _table(v, name)
+    check_keys(v, tuple(RESOURCES), "budget resource", prefix=f"{name}.")
+    for k, b in v.items():
+        check_float(b, f"{name}.{k}", low=0.0, low_open=True)
+    return v
+
+
+def _moves(v, name):
+    from ..learn.budget import MOVES
+
+    v = _list_of(_str)(v, name)
+    for m in v:
+        check_choice(m, name, MOVES)
+    return v
+
+
 # The schema: section -> key -> (default, validator). The ``sensor`` section
 # holds SensorConfig fields and is validated by SensorConfig itself.
 SCHEMA = {
@@ -213,6 +232,30 @@ SCHEMA = {
         "threads_per_worker": (1, _int(1, 256)),
         "processes": (False, _bool),
     },
+    "budget": {
+        # the front ends the search may use; the first is the initial network's
+        "frontends": (["rgb8", "lg1.5"], _list_of(_frontend_name)),
+        # resource -> budget (RESOURCES of analogfe.learn.budget); fractions of the
+        # initial network's resources when relative (NetAdapt's budget ratio: 0.25)
+        "budgets": ({"energy_uj": 0.25, "weight_bits": 0.25}, _budgets),
+        "relative": (True, _bool),
+        "initial_reduction": (0.025, _float(0.0, 1.0, low_open=True)),   # NetAdapt defaults
+        "decay": (0.96, _float(0.0, 1.0, low_open=True)),
+        "max_steps": (50, _int(1, 10000)),
+        "short_term_iters": (40, _int(1, 10**6)),
+        "long_term_epochs": (10, _int(0, 10000)),
+        "moves": (["prune", "bits", "frontend"], _moves),
+        "channel_step": (1, _int(1, 1024)),
+        "min_channels": (2, _int(1, 1024)),
+        "low_bits": (4, _int(2, 7)),
+        "val_fraction": (0.2, _float(0.05, 0.9)),
+        "weight_buffer_kib": (32, _int(1, 10**6)),
+        "activation_buffer_kib": (32, _int(1, 10**6)),
+        "latency_threads": (1, _int(1, 256)),
+        "latency_repeats": (5, _int(1, 1000)),
+        "throughput_batch": (16, _int(1, 4096)),
+        "within_points": (1.0, _float(0.0, 100.0)),
+    },
 }
 SECTIONS = tuple(SCHEMA) + ("sensor",)
 
@@ -273,6 +316,28 @@ SCHEMA_HELP = {
         "n_workers": "Dask workers of the local cluster",
         "threads_per_worker": "threads per Dask worker",
         "processes": "workers as processes (true) or threads (false)",
+    },
+    "budget": {
+        "frontends": "front ends the budget search may use; the first feeds the initial network",
+        "budgets": "largest allowed value per resource (energy_uj, network_uj, macs, weight_bits, "
+                   "activation_bits, offchip_bits, latency_ms)",
+        "relative": "budgets are fractions of the initial network's resources",
+        "initial_reduction": "first step's resource reduction, fraction of the initial resource",
+        "decay": "factor on the reduction per step",
+        "max_steps": "most steps of the search",
+        "short_term_iters": "batches of the short-term fine-tuning of each proposal",
+        "long_term_epochs": "epochs of the long-term fine-tuning of each member (0: none)",
+        "moves": "moves of the search (prune, bits, frontend)",
+        "channel_step": "channels are pruned in multiples of this",
+        "min_channels": "fewest channels a channel group keeps",
+        "low_bits": "bit width a bits move drops 8-bit layers to",
+        "val_fraction": "part of the training images that scores the proposals",
+        "weight_buffer_kib": "on-chip weight buffer of the dataflow model, KiB",
+        "activation_buffer_kib": "on-chip activation buffer of the dataflow model, KiB",
+        "latency_threads": "torch threads of the latency measurements",
+        "latency_repeats": "timed runs per latency measurement (the median is kept)",
+        "throughput_batch": "batch size of the throughput measurement",
+        "within_points": "the chosen network: the smallest within this many accuracy points of the initial",
     },
 }
 

@@ -17,6 +17,7 @@ threads unless ``sweep.processes``), or an existing scheduler by address.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import inspect
@@ -43,7 +44,7 @@ from .tasks import (
     split_from_config,
 )
 
-__all__ = ["grid_points", "valid_grid_keys", "run_point", "run_sweep", "point_label"]
+__all__ = ["grid_points", "valid_grid_keys", "run_point", "run_sweep", "point_label", "dask_client"]
 
 POINT_VERSION = 4  # 2: power in mW; 3: link bits and ratios to the baselines; 4: cost model v2
 _NOT_PARAMS = {"self", "seed", "sensor_config", "sensor", "kwargs", "kw"}
@@ -197,9 +198,13 @@ def _csv_text(rows, keys):
     return buf.getvalue()
 
 
-def _run_dask(todo, config, seed, scheduler, progress, on_done):
-    from distributed import Client, LocalCluster, as_completed
-    from tqdm.auto import tqdm
+@contextlib.contextmanager
+def dask_client(config, scheduler=None):
+    """A Dask client for the duration of the block: on a
+    :class:`~distributed.LocalCluster` of ``sweep.n_workers`` x
+    ``sweep.threads_per_worker`` (threads unless ``sweep.processes``), or on
+    the running scheduler at ``scheduler`` (ValueError if unreachable)."""
+    from distributed import Client, LocalCluster
 
     sw = config["sweep"]
     cluster = None
@@ -213,6 +218,18 @@ def _run_dask(todo, config, seed, scheduler, progress, on_done):
         except (OSError, TimeoutError) as exc:
             raise ValueError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _run_dask(todo, config, seed, scheduler, progress, on_done):
+    from distributed import as_completed
+    from tqdm.auto import tqdm
+
+    with dask_client(config, scheduler) as client:
         futures = {client.submit(run_point, p, config, seed, key=f"analogfe-point-{h}", pure=False): (h, p)
                    for h, p in todo}
         with tqdm(total=len(futures), desc="sweep", disable=not progress) as bar:
@@ -220,10 +237,6 @@ def _run_dask(todo, config, seed, scheduler, progress, on_done):
                 h, p = futures[fut]
                 on_done(h, p, fut.result())
                 bar.update()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def run_sweep(config, out_dir, *, seed=0, scheduler=None, serial=False, progress=True, fresh=False):

@@ -1,7 +1,8 @@
 """The system cost model: bits off chip, memory and energy per frame of a
 front end and a back end (:func:`cost`), its constants with their sources
 (:mod:`.energy`), its parameters (:mod:`.params`), results (:mod:`.result`)
-and what a network costs (:mod:`.network`, torch).
+what a network costs (:mod:`.network`, torch) and its energy by data movement
+(:mod:`.dataflow`, torch).
 
 Submodules load on first use (the network counters import torch).
 """
@@ -9,7 +10,7 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["baseline", "energy", "model", "network", "params", "result"],
+    submodules=["baseline", "dataflow", "energy", "model", "network", "params", "result"],
     submod_attrs={
         "model": ["BACKENDS", "PRESETS", "cost", "cost_preset", "cost_cli", "load_cost_config"],
         "params": ["CostParams", "ISP_LOCATIONS"],
@@ -17,5 +18,6 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "result": ["STAGES", "Component", "CostResult", "DutyCycle", "compare_costs",
                    "plot_breakdown", "always_on"],
         "network": ["count_params", "count_macs", "model_profile"],
+        "dataflow": ["DataflowParams", "NetworkCost", "layer_shapes", "network_cost"],
     },
 )

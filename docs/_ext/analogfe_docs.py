@@ -120,6 +120,37 @@ KEYS = {
         "threads_per_worker": ("threads", "Threads of each Dask worker."),
         "processes": ("", "Workers as separate processes (``true``) or threads (``false``)."),
     },
+    "budget": {
+        "frontends": ("", "Front ends the budget search may use (its ``frontend`` move); the "
+                      "first feeds the initial network."),
+        "budgets": ("", "Largest allowed value per resource: ``energy_uj`` (whole system, "
+                    "uJ/frame), ``network_uj``, ``macs``, ``weight_bits``, ``activation_bits``, "
+                    "``offchip_bits``, ``latency_ms`` (per-layer look-up table, measured on this machine) "
+                    "(:mod:`analogfe.learn.budget.resources`)."),
+        "relative": ("", "``true``: the budgets are fractions of the initial network's resources "
+                     "(NetAdapt's budget ratio, 0.25)."),
+        "initial_reduction": ("fraction", "Resource reduction asked of the first step, a "
+                              "fraction of the initial resource (NetAdapt: 0.025)."),
+        "decay": ("", "Factor on the reduction per step (NetAdapt: 0.96)."),
+        "max_steps": ("steps", "Most steps of the search."),
+        "short_term_iters": ("batches", "Short-term fine-tuning of each proposal."),
+        "long_term_epochs": ("epochs", "Long-term fine-tuning of each member; 0: none."),
+        "moves": ("", "Moves of the search: ``prune`` (channels), ``bits`` (8 to 4 bits per "
+                  "layer group), ``frontend`` (switch the front end)."),
+        "channel_step": ("channels", "Channels are pruned in multiples of this."),
+        "min_channels": ("channels", "Fewest channels a channel group keeps."),
+        "low_bits": ("bits", "Width a ``bits`` move drops the 8-bit layers of a group to."),
+        "val_fraction": ("fraction", "Part of the training images held out to score the "
+                         "proposals."),
+        "weight_buffer_kib": ("KiB", "On-chip weight buffer of the dataflow model "
+                              "(:mod:`analogfe.system.dataflow`)."),
+        "activation_buffer_kib": ("KiB", "On-chip activation buffer of the dataflow model."),
+        "latency_threads": ("threads", "torch threads of the latency measurements."),
+        "latency_repeats": ("runs", "Timed runs per latency measurement; the median is kept."),
+        "throughput_batch": ("images", "Batch size of the throughput measurement."),
+        "within_points": ("points", "The chosen network is the smallest member whose test "
+                          "accuracy is within this many points of the initial network's."),
+    },
 }
 
 
@@ -157,6 +188,8 @@ def _describe_check(fn):
         "_frontend_options": "table of tables, keyed by registered front end or ``module:Class``",
         "_cost_options": "table of :class:`~analogfe.system.CostParams` fields, checked by it",
         "_baselines": "list of distinct names of :data:`~analogfe.system.BASELINES`",
+        "_budgets": "table of resource names to positive numbers",
+        "_moves": "list of ``prune``, ``bits``, ``frontend``",
     }
     if qual in named:
         return named[qual]
