@@ -2,7 +2,8 @@
 detector (scikit-learn), their metrics and the statistics reported with them
 (intervals, chance levels, paired comparisons), the small networks and their
 input encodings, training, and the experiments built on them (torch); saved
-models that reload (:func:`load_model`).
+models that reload (:func:`load_model`); few-shot enrollment without stored
+samples (:mod:`analogfe.learn.fewshot`).
 
 Submodules load on first use, so ``import analogfe.learn`` imports neither
 torch nor scikit-learn.
@@ -11,7 +12,7 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["classifier", "dataset", "detector", "encodings", "experiments", "in_the_loop",
+    submodules=["classifier", "dataset", "detector", "encodings", "experiments", "fewshot", "in_the_loop",
                 "metrics", "models", "saved", "selection", "stats", "train", "wakeup"],
     submod_attrs={
         "classifier": ["WakeUpClassifier", "check_images"],
