@@ -191,7 +191,9 @@ def meta_train(packed, labels, train_classes, *, encoding, levels=3, method="pro
     checkpoint_every : int
     key : str
         What the checkpoint must have been written for (e.g. a configuration
-        hash); a checkpoint with another key is ignored.
+        hash); a checkpoint with another key, or one past ``episodes``, is
+        ignored. Leave ``episodes`` out of it: a longer training then
+        continues a shorter one, exactly.
     progress : bool
         A tqdm bar.
     desc : str
@@ -226,7 +228,8 @@ def meta_train(packed, labels, train_classes, *, encoding, levels=3, method="pro
     ck = Path(checkpoint_dir) / "metatrain.pt" if checkpoint_dir else None
     if ck is not None and ck.is_file():
         saved = torch.load(ck, weights_only=True)
-        if saved.get("key") == key and saved.get("method") == method:
+        # a checkpoint past the episodes asked for cannot be rewound: train afresh
+        if saved.get("key") == key and saved.get("method") == method and saved["start"] <= episodes:
             model.load_state_dict(saved["model"])
             opt.load_state_dict(saved["opt"])
             state.update({k: saved[k] for k in ("start", "history", "best", "best_val", "seconds")})
