@@ -259,3 +259,40 @@ def test_bad_config_key_is_one_line_through_the_cli(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["fewshot", str(cfg), "-o", str(tmp_path / "o")])
     assert exc.value.code == 2 and "eval.wayz" in capsys.readouterr().err
+
+
+def _tiny_packed(n_classes=8, per_class=4, seed=0):
+    rng = np.random.default_rng(seed)
+    x = torch.from_numpy(rng.integers(0, 256, (n_classes * per_class, 1, 16, 16), dtype=np.uint8))
+    return x, np.repeat(np.arange(n_classes), per_class)
+
+
+@pytest.mark.parametrize("method", ["protonet", "fomaml"])
+def test_interrupted_meta_training_resumes_to_the_same_weights(tmp_path, method):
+    from analogfe.learn.fewshot.meta import meta_train
+
+    x, y = _tiny_packed()
+    kw = dict(encoding="gray8", method=method, ways=3, shots=1, queries=1, width=4, val_every=2,
+              val_episodes=2, val_classes=np.arange(6, 8), checkpoint_every=2, key="k", seed=1)
+    straight = meta_train(x, y, np.arange(6), episodes=6, **kw)
+    meta_train(x, y, np.arange(6), episodes=4, checkpoint_dir=tmp_path, **kw)  # "interrupted"
+    resumed = meta_train(x, y, np.arange(6), episodes=6, checkpoint_dir=tmp_path, **kw)
+    for a, b in zip(straight.model.state_dict().values(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b)
+    assert [h["episode"] for h in resumed.history] == [h["episode"] for h in straight.history]
+    with pytest.raises(ValueError, match="ways"):
+        meta_train(x, y, np.arange(6), episodes=1, **{**kw, "ways": 7})
+
+
+def test_cost_counts_prototype_memory_and_what_fits():
+    from analogfe.learn.fewshot.cost import enrollment_cost
+
+    m = Conv4(1, 8)
+    c = enrollment_cost(m, (1, 28, 28), "lg1.5", n_classes=100, bits=4, count_bits=8,
+                        memory_kib=(8,))
+    assert c["dim"] == 8 and c["bits_per_class"] == 8 * 4 + 8
+    assert c["memory_kib"] == pytest.approx(100 * 40 / 8192)
+    assert c["classes_in_kib"] == {8: 8 * 8192 // 40}
+    assert c["recognition_pj_per_frame"] > c["frontend_pj"] + c["embedding_pj"]
+    c32 = enrollment_cost(m, (1, 28, 28), "lg1.5", n_classes=100, bits=32)
+    assert c32["distance_pj"] > c["distance_pj"]
