@@ -131,7 +131,11 @@ def _fomaml_step(model, x, ep, steps, lr):
 
 
 def _validate(model, encoder, packed, labels, pool, episodes, seed):
-    emb = torch.from_numpy(embed(model, encoder, packed))
+    idx = np.flatnonzero(np.isin(labels, pool))  # embed the meta-val drawings only
+    emb = torch.from_numpy(embed(model, encoder, packed[idx]))
+    full = torch.zeros((len(labels), emb.shape[1]))
+    full[idx] = emb
+    emb = full
     fewest = int(min((labels == c).sum() for c in pool))  # 5-way 5-shot 5 queries if they fit
     shots = min(5, fewest // 2)
     sampler = EpisodeSampler(labels, pool, min(5, len(pool)), shots, min(5, fewest - shots),
