@@ -20,7 +20,7 @@ def _fails(argv, capsys):
 
 
 @pytest.mark.parametrize("cmd", ["simulate", "cost", "train", "evaluate", "predict", "compare",
-                                 "sweep", "budget"])
+                                 "sweep", "budget", "fewshot"])
 def test_help_has_an_example_per_subcommand(cmd, capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main([cmd, "--help"])

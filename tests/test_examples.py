@@ -16,6 +16,7 @@ CASES = {
     "compare_custom_frontend.py": ["rgb8 (baseline)", "custom lg3L", "energy vs baseline"],
     "sweep_design_space.py": ["bits=2", "bits=3", "sweep.csv"],
     "detection_vs_object_size.py": ["gray8 - lg1.5 [95% CI]", "test scenes", "dpm-log"],
+    "fewshot_enrollment.py": ["classes enrolled", "accuracy", "prototype memory"],
 }
 
 
@@ -40,5 +41,8 @@ def test_example_configs_are_valid():
     from analogfe.app.sweep import grid_points
 
     load_config(EXAMPLES / "compare_small.toml")
+    from analogfe.app.fewshot import load_fewshot_config
+
+    load_fewshot_config(EXAMPLES / "fewshot_small.toml")
     assert len(grid_points(load_config(EXAMPLES / "sweep_small.toml"))) == 16
     assert load_config(EXAMPLES / "budget_small.toml")["budget"]["frontends"][0] == "rgb8"

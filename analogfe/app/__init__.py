@@ -1,8 +1,9 @@
-"""The runs: ``compare`` (the main job), ``sweep``, ``simulate``, their
+"""The runs: ``compare`` (the main job), ``sweep``, ``simulate``, ``fewshot``, their
 configuration, shared helpers (:mod:`.tasks`), reports and the command line."""
 import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["cli", "compare", "config", "report", "simulate", "sweep", "tasks"],
+    submodules=["cli", "compare", "config", "fewshot", "fewshot_report", "report", "simulate",
+                "sweep", "tasks"],
 )

@@ -1,5 +1,5 @@
 """The ``analogfe`` command: simulate, cost, train, evaluate, predict, compare,
-sweep, budget, config.
+sweep, budget, fewshot, config.
 
 Every subcommand but ``config`` takes ``--seed`` and ``--quiet``. Bad input (a missing file,
 an unknown front end, dataset or config key, a value out of range) prints one
@@ -45,6 +45,18 @@ trained beside. Prints the test accuracy, its 95 % Wilson interval and n.""",
 Each IMAGE (8-bit PNG, JPEG, TIFF, ...) is resized to the model's image size
 and made gray or RGB as its training images were; prints one line per image:
 the file and the predicted class.""",
+    "fewshot": """example:
+  analogfe fewshot examples/fewshot_small.toml -o fewshot-out
+  analogfe fewshot -o fewshot-out                  # the default configuration
+  analogfe fewshot --defaults > fewshot.toml       # every key with its meaning
+
+Generates character classes of many scripts on natural textures, meta-trains a
+Conv-4 embedding per front end (prototypical networks; first-order MAML for
+comparison), and writes report.md, report.html, results.json and the plots:
+N-way K-shot accuracy on meta-test classes, the enroll / query brightness
+table, class-incremental enrollment without stored samples, and the cost. A
+second run with the same configuration resumes meta-training and reuses
+finished front ends.""",
     "config": """example:
   analogfe config --defaults > my.toml
   analogfe config my.toml
@@ -184,6 +196,13 @@ def build_parser():
                    help="address of a running Dask scheduler (default: a local cluster)")
     b.add_argument("--serial", action="store_true", help="run the proposals in this process, without Dask")
     b.add_argument("-o", "--output", metavar="DIR", default="analogfe-budget", help="output folder")
+    f = add("fewshot", "few-shot enrollment without stored samples, on every front end")
+    f.add_argument("config", metavar="CONFIG.toml", nargs="?", default=None,
+                   help="TOML configuration (default: the built-in defaults)")
+    f.add_argument("-o", "--output", metavar="DIR", default="analogfe-fewshot", help="output folder")
+    f.add_argument("--fresh", action="store_true", help="ignore results stored by an earlier run")
+    f.add_argument("--defaults", action="store_true",
+                   help="print the default configuration as TOML and exit")
 
     g = add("config", "print a configuration as TOML, every key with its meaning", common=False)
     g.add_argument("file", metavar="FILE", nargs="?", help="a TOML configuration, completed with "
@@ -419,6 +438,22 @@ def _cmd_budget(args):
          f"chosen: step {res['chosen']}; final: step {res['final']}",
          f"done in {time.perf_counter() - t0:.1f} s")
     _written(f"results: {res['csv']}", f"report: {res['report_md']} and {res['report_html']}")
+
+
+def _cmd_fewshot(args):
+    from .fewshot import fewshot_toml, load_fewshot_config, run_fewshot
+    from .report import text_table
+
+    if args.defaults:
+        print(fewshot_toml(), end="")
+        return 0
+    config = load_fewshot_config(args.config)
+    res = run_fewshot(config, args.output, seed=args.seed, progress=not args.quiet,
+                      fresh=args.fresh)
+    _say(args, "", text_table(res["rows"], res["columns"]))
+    _written(f"report: {res['report_md']} and {res['report_html']}",
+             f"results: {res['results_json']}")
+    _say(args, f"done in {res['seconds']:.1f} s")
     return 0
 
 
@@ -431,6 +466,7 @@ _COMMANDS = {
     "compare": _cmd_compare,
     "sweep": _cmd_sweep,
     "budget": _cmd_budget,
+    "fewshot": _cmd_fewshot,
     "config": _cmd_config,
 }
 

@@ -5,6 +5,8 @@ and a torch ``Dataset`` that emulates the sensor and front end with a disk cache
 * :func:`make_wakeup_scenes` -- faces on natural backgrounds, 1 to 10,000 lux.
 * :func:`load_voc` -- PASCAL VOC / PASCALRAW layout (XML, splits, raw images).
 * :func:`load_image_folder` -- ``root/<class>/<image>``.
+* :func:`make_glyphs` -- a many-class few-shot set: characters of many
+  scripts drawn on natural textures (:mod:`analogfe.data.glyphs`).
 * :func:`load_dataset` -- any of the above by name or path;
   :func:`load_split` -- any of them as a train / test split of
   classification images.
@@ -30,11 +32,12 @@ from .builtin import (
 )
 from .crops import crop_box, make_crops, sample_negatives
 from .folder import ImageSet, load_image_folder
+from .glyphs import GlyphSet, glyph_pool, make_glyphs
 from .voc import PASCALRAW_CLASSES, VOC_CLASSES, VOCDataset, load_voc, parse_voc_xml
 
 __all__ = [
     "BACKGROUNDS", "DEFAULT_OPTICS", "LFW_CLASSES", "PASCALRAW_CLASSES", "VOC_CLASSES",
-    "Split", "WakeupScenes", "ImageSet", "VOCDataset",
+    "Split", "WakeupScenes", "ImageSet", "VOCDataset", "GlyphSet", "glyph_pool", "make_glyphs",
     "load_lfw", "lfw_faces", "make_wakeup_scenes", "scene_signal_e", "load_voc", "parse_voc_xml",
     "load_image_folder", "read_image", "resize_image", "crop_box", "make_crops", "sample_negatives",
     "DATASETS", "load_dataset", "load_split",

@@ -3,7 +3,8 @@ detector (scikit-learn), their metrics and the statistics reported with them
 (intervals, chance levels, paired comparisons), the small networks and their
 input encodings, training, and the experiments built on them (torch); saved
 models that reload (:func:`load_model`); lightweight networks under budgets
-(:mod:`.budget`: pruning, quantisation, the NetAdapt search).
+(:mod:`.budget`: pruning, quantisation, the NetAdapt search); few-shot
+enrollment without stored samples (:mod:`analogfe.learn.fewshot`).
 
 Submodules load on first use, so ``import analogfe.learn`` imports neither
 torch nor scikit-learn.
@@ -12,8 +13,8 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["budget", "classifier", "dataset", "detector", "encodings", "experiments", "in_the_loop",
-                "metrics", "models", "saved", "selection", "stats", "train", "wakeup"],
+    submodules=["budget", "classifier", "dataset", "detector", "encodings", "experiments", "fewshot",
+                "in_the_loop", "metrics", "models", "saved", "selection", "stats", "train", "wakeup"],
     submod_attrs={
         "classifier": ["WakeUpClassifier", "check_images"],
         "in_the_loop": ["SensorInTheLoop", "train_in_the_loop"],

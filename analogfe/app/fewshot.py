@@ -1,0 +1,434 @@
+"""``analogfe fewshot``: few-shot enrollment on every front end, and its report.
+
+:func:`load_fewshot_config` reads a TOML file against :data:`FEWSHOT_SCHEMA`
+(unknown sections and keys are rejected by name), :func:`run_fewshot`
+generates the glyph set (:func:`analogfe.data.glyphs.make_glyphs`), splits it
+by class, and for each front end emulates the sensor and front end, meta-trains
+the Conv-4 embedding (prototypical networks, and first-order MAML for the
+comparison), evaluates N-way K-shot episodes on the meta-test classes, the
+enroll / query brightness table, class-incremental enrollment and the cost;
+:mod:`analogfe.app.fewshot_report` writes the report.
+
+Everything a run computes is kept in the output folder: the generated set
+(``data/``), the meta-training checkpoints (``checkpoints/``, resumable) and
+each finished front end's results (``results/<frontend>.json``, keyed by a
+hash of the configuration and seed), so an interrupted run resumes.
+"""
+from __future__ import annotations
+
+import copy
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .._io import atomic_write_bytes, atomic_write_json, read_cached, write_cached
+from .._validation import check_keys
+from .config import (
+    _bool,
+    _choice,
+    _float,
+    _frontend_name,
+    _int,
+    _list_of,
+    _toml_table,
+    config_hash,
+    task_seed,
+)
+
+__all__ = ["FEWSHOT_SCHEMA", "FEWSHOT_HELP", "default_fewshot_config", "load_fewshot_config",
+           "fewshot_toml", "run_fewshot", "evaluate_fewshot_frontend"]
+
+
+def _fractions(v, name):
+    f = _list_of(_float(0.0, 1.0))(v, name)
+    if len(f) != 3 or abs(sum(f) - 1.0) > 1e-6:
+        raise ValueError(f"{name} must be three fractions (meta-train, meta-val, meta-test) "
+                         f"summing to 1, got {v!r}")
+    return f
+
+
+#: section -> key -> (default, validator). The training defaults are what one CPU core
+#: runs in about 10 minutes per front end (width 32, 1500 episodes: on rgb8 the meta-val
+#: 5-way 5-shot accuracy levelled off at 0.63-0.69 from episode 600 to 1500, measured).
+FEWSHOT_SCHEMA = {
+    "data": {
+        "n_classes": (600, _int(3, 1100)),
+        "n_drawings": (20, _int(2, 1000)),
+        "size": (28, _int(16, 128)),
+        "split": ([0.6, 0.1, 0.3], _fractions),
+    },
+    "frontends": {"names": (["rgb8", "gray8", "lg1.5", "lg2.75"], _list_of(_frontend_name))},
+    "scene": {
+        "exposure": ("auto", _choice(("auto", "fixed"))),
+        "brightness_exponents": (list(range(-5, 4)), _list_of(_int(-12, 12))),
+    },
+    "train": {
+        "width": (32, _int(1, 512)),
+        "episodes": (1500, _int(1, 10**7)),
+        "ways": (20, _int(2, 1000)),
+        "shots": (5, _int(1, 100)),
+        "queries": (5, _int(1, 100)),
+        "lr": (1e-3, _float(0.0, 1.0, low_open=True)),
+        "lr_decay_every": (1000, _int(0, 10**7)),
+        "val_every": (100, _int(1, 10**7)),
+        "val_episodes": (100, _int(1, 10**6)),
+        "threads": (1, _int(1, 256)),
+    },
+    "maml": {
+        "enabled": (True, _bool),
+        "episodes": (300, _int(1, 10**7)),
+        "ways": (5, _int(2, 1000)),
+        "shots": (5, _int(1, 100)),
+        "queries": (5, _int(1, 100)),
+        "inner_steps": (5, _int(1, 1000)),
+        "inner_lr": (0.1, _float(0.0, 10.0, low_open=True)),
+        "test_steps": (10, _int(1, 1000)),
+        "test_episodes": (100, _int(1, 10**6)),
+    },
+    "eval": {
+        "ways": ([5, 20], _list_of(_int(2, 1000))),
+        "shots": ([1, 5], _list_of(_int(1, 100))),
+        "queries": (15, _int(1, 100)),
+        "episodes": (600, _int(1, 10**6)),
+        "brightness_ways": (5, _int(2, 1000)),
+        "brightness_shots": (5, _int(1, 100)),
+        "brightness_episodes": (100, _int(1, 10**6)),
+    },
+    "incremental": {
+        "classes": (100, _int(1, 1000)),
+        "shots": (5, _int(1, 100)),
+        "bits": ([32, 8, 4], _list_of(_int(1, 32))),
+        "runs": (3, _int(1, 100)),
+        "head_steps": (20, _int(1, 10**5)),
+        "head_lr": (0.1, _float(0.0, 100.0, low_open=True)),
+    },
+    "cost": {
+        "fps": (1.0, _float(0.0, 10000.0, low_open=True)),
+        "bits": (8, _int(1, 32)),
+        "count_bits": (8, _int(1, 64)),
+        "memory_kib": ([8, 32], _list_of(_int(1, 10**6))),
+    },
+}
+
+#: One line per key: what it means.
+FEWSHOT_HELP = {
+    "data": {"n_classes": "character classes generated (glyph pool: about 1,100)",
+             "n_drawings": "drawings per class", "size": "image side, pixels",
+             "split": "fractions of the classes for meta-train, meta-val, meta-test"},
+    "frontends": {"names": "front ends: standard names, import paths or entry points"},
+    "scene": {"exposure": "auto-exposure of the emulated camera (auto, fixed)",
+              "brightness_exponents": "k of the enroll / query brightness table: light x 2**k"},
+    "train": {"width": "channels of the Conv-4 blocks (Snell et al. 2017: 64)",
+              "episodes": "prototypical-network training episodes",
+              "ways": "classes per training episode", "shots": "support drawings per class",
+              "queries": "query drawings per class", "lr": "Adam learning rate",
+              "lr_decay_every": "halve the learning rate every this many episodes (0: never)",
+              "val_every": "validate on the meta-val classes every this many episodes",
+              "val_episodes": "5-way 5-shot validation episodes",
+              "threads": "torch threads"},
+    "maml": {"enabled": "also meta-train and evaluate first-order MAML",
+             "episodes": "first-order MAML training episodes",
+             "ways": "classes per training episode", "shots": "support drawings per class",
+             "queries": "query drawings per class", "inner_steps": "SGD steps of the adaptation",
+             "inner_lr": "SGD step of the adaptation", "test_steps": "adaptation steps at test",
+             "test_episodes": "test episodes per setting (MAML adapts in each: costly)"},
+    "eval": {"ways": "N of the N-way test episodes", "shots": "K of the K-shot test episodes",
+             "queries": "query drawings per class and episode",
+             "episodes": "test episodes per setting (prototypes, nearest neighbour)",
+             "brightness_ways": "ways of the enroll / query brightness table",
+             "brightness_shots": "shots of the enroll / query brightness table",
+             "brightness_episodes": "episodes per cell of the brightness table"},
+    "incremental": {"classes": "classes enrolled one after the other (meta-test classes)",
+                    "shots": "shots per enrolled class",
+                    "bits": "bits per prototype dimension compared (32: float32)",
+                    "runs": "class orders averaged",
+                    "head_steps": "SGD steps of the fine-tuned linear head per new class",
+                    "head_lr": "its step size"},
+    "cost": {"fps": "frame rate, frames per second",
+             "bits": "bits per prototype dimension of the cost table",
+             "count_bits": "bits of each class's shot counter",
+             "memory_kib": "memories (KiB) for which the classes that fit are given"},
+}
+
+
+def default_fewshot_config():
+    """The default few-shot configuration (a fresh nested dict)."""
+    return {s: {k: copy.deepcopy(d) for k, (d, _) in keys.items()}
+            for s, keys in FEWSHOT_SCHEMA.items()}
+
+
+def load_fewshot_config(source=None):
+    """Read, validate and complete a few-shot configuration.
+
+    Parameters
+    ----------
+    source : None, path or dict
+        A TOML file, a nested dict, or None for the defaults.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ValueError
+        An unknown section or key (named, with the valid ones), a value out
+        of range, episodes that ask more ways than the meta-test or
+        meta-train classes hold, or more shots + queries than drawings.
+    TypeError
+        A value of the wrong type.
+    """
+    import tomllib
+
+    if source is None:
+        user = {}
+    elif isinstance(source, dict):
+        user = copy.deepcopy(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(f"config file not found: {path}")
+        try:
+            user = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"config file {path} is not valid TOML: {exc}") from None
+    cfg = default_fewshot_config()
+    for section, values in user.items():
+        check_keys([section], tuple(FEWSHOT_SCHEMA), "config section")
+        if not isinstance(values, dict):
+            raise TypeError(f"config section {section!r} must be a table, got {values!r}")
+        valid = FEWSHOT_SCHEMA[section]
+        check_keys(values, valid, "config key", prefix=f"{section}.")
+        for key, value in values.items():
+            cfg[section][key] = valid[key][1](value, f"{section}.{key}")
+    _check_sizes(cfg)
+    return cfg
+
+
+def _check_sizes(cfg):
+    d = cfg["data"]
+    n = d["n_classes"]
+    n_val, n_test = int(round(d["split"][1] * n)), int(round(d["split"][2] * n))
+    sides = {"train": n - n_val - n_test, "val": n_val, "test": n_test}
+    need = [("train.ways", cfg["train"]["ways"], "train"),
+            ("eval.ways", max(cfg["eval"]["ways"]), "test"),
+            ("eval.brightness_ways", cfg["eval"]["brightness_ways"], "test"),
+            ("incremental.classes", cfg["incremental"]["classes"], "test")]
+    if cfg["maml"]["enabled"]:
+        need.append(("maml.ways", cfg["maml"]["ways"], "train"))
+    for key, ways, side in need:
+        if ways > sides[side]:
+            raise ValueError(f"{key}={ways} exceeds the {sides[side]} meta-{side} classes of "
+                             f"data.n_classes={n} with data.split={d['split']}")
+    draws = [("train", cfg["train"]["shots"] + cfg["train"]["queries"]),
+             ("eval", max(cfg["eval"]["shots"]) + cfg["eval"]["queries"]),
+             ("eval.brightness_shots", cfg["eval"]["brightness_shots"] + cfg["eval"]["queries"]),
+             ("incremental", cfg["incremental"]["shots"] + 1)]
+    if cfg["maml"]["enabled"]:
+        draws.append(("maml", cfg["maml"]["shots"] + cfg["maml"]["queries"]))
+    for key, k in draws:
+        if k > d["n_drawings"]:
+            raise ValueError(f"{key}: shots + queries = {k} exceeds data.n_drawings="
+                             f"{d['n_drawings']}")
+    if sides["val"] < 2:
+        raise ValueError(f"data.split={d['split']} leaves fewer than 2 meta-val classes")
+
+
+def fewshot_toml(config=None):
+    """A few-shot configuration as TOML, every key with its meaning."""
+    config = default_fewshot_config() if config is None else config
+    lines = []
+    for section in FEWSHOT_SCHEMA:
+        if lines:
+            lines.append("")
+        _toml_table(lines, section, config[section], FEWSHOT_HELP[section])
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- the run
+def _glyph_set(config, out, seed, progress):
+    """The generated set, stored in ``out/data`` (keyed by the [data] section)."""
+    from ..data.glyphs import GlyphSet, make_glyphs
+
+    d = config["data"]
+    path = out / "data" / f"glyphs-{config_hash(config, 'data', extra=seed)}.npz"
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as z:
+            return GlyphSet(z["images"], z["labels"], tuple(str(c) for c in z["classes"]), seed)
+    if progress:
+        print(f"generating {d['n_classes']} classes x {d['n_drawings']} drawings "
+              f"({d['size']}x{d['size']} px)")
+    gs = make_glyphs(d["n_classes"], d["n_drawings"], size=d["size"], seed=seed)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, images=gs.images, labels=gs.labels, classes=np.array(gs.classes))
+    atomic_write_bytes(path, buf.getvalue())
+    return gs
+
+
+def _without(section, *keys):
+    return {k: v for k, v in section.items() if k not in keys}
+
+
+def _encoding(name):
+    from ..learn.encodings import default_encoding
+
+    return default_encoding(name)
+
+
+def evaluate_fewshot_frontend(gs, split, name, config, *, seed=0, out=None, progress=False):
+    """Every measurement of one front end (see :func:`run_fewshot`); a JSON-able dict."""
+    import torch
+
+    from ..learn.experiments import emulate_dataset
+    from ..learn.fewshot.cost import enrollment_cost
+    from ..learn.fewshot.evaluate import (
+        brightness_table,
+        evaluate_episodes,
+        evaluate_maml,
+        incremental,
+    )
+    from ..learn.fewshot.meta import meta_train
+    from ..learn.fewshot.prototypes import embed
+
+    tr, mm, ev, inc = config["train"], config["maml"], config["eval"], config["incremental"]
+    enc = _encoding(name)
+    exposure = config["scene"]["exposure"]
+    noise = task_seed(seed, "fewshot-emulate", name)
+    t0 = time.perf_counter()
+    packed, levels = emulate_dataset(gs.images, name, enc, seed=noise, exposure=exposure)
+    t_emulate = time.perf_counter() - t0
+    # the checkpoint does not depend on the episode count: episode i and its learning
+    # rate depend on i only, so a longer training continues a shorter one exactly
+    key = config_hash(config, "data", "scene", extra=[seed, name, _without(tr, "episodes", "threads")])
+    ck = (lambda m: Path(out) / "checkpoints" / name / m) if out else (lambda m: None)
+    pn = meta_train(packed, gs.labels, split["train"], val_classes=split["val"], encoding=enc,
+                    levels=levels, method="protonet", episodes=tr["episodes"], ways=tr["ways"],
+                    shots=tr["shots"], queries=tr["queries"], width=tr["width"], lr=tr["lr"],
+                    lr_decay_every=tr["lr_decay_every"], val_every=tr["val_every"],
+                    val_episodes=tr["val_episodes"], seed=task_seed(seed, "protonet", name),
+                    checkpoint_dir=ck("protonet"), key=key, progress=progress,
+                    desc=f"{name} protonet")
+    t1 = time.perf_counter()
+    emb = embed(pn.model, pn.encoder, packed)
+    test = split["test"]
+    table = []
+    for ways in ev["ways"]:
+        for shots in ev["shots"]:
+            kw = dict(ways=ways, shots=shots, queries=ev["queries"],
+                      seed=task_seed(seed, "episodes", ways, shots))
+            row = dict(ways=ways, shots=shots)
+            for clf in ("prototype", "nearest-neighbour"):
+                row[clf] = evaluate_episodes(emb, gs.labels, test, episodes=ev["episodes"],
+                                             classifier=clf, **kw)
+            table.append(row)
+    t_eval = time.perf_counter() - t1
+    maml = None
+    if mm["enabled"]:
+        mk = config_hash(config, "data", "scene", extra=[seed, name, tr["width"], tr["lr"],
+                                                         _without(mm, "episodes", "test_steps",
+                                                                  "test_episodes")])
+        fm = meta_train(packed, gs.labels, split["train"], encoding=enc, levels=levels,
+                        method="fomaml", episodes=mm["episodes"], ways=mm["ways"],
+                        shots=mm["shots"], queries=mm["queries"], width=tr["width"], lr=tr["lr"],
+                        lr_decay_every=0, inner_steps=mm["inner_steps"], inner_lr=mm["inner_lr"],
+                        val_every=50, seed=task_seed(seed, "fomaml", name),
+                        checkpoint_dir=ck("fomaml"), key=mk, progress=progress,
+                        desc=f"{name} fo-MAML")
+        t2 = time.perf_counter()
+        for row in table:
+            row["fo-maml"] = evaluate_maml(
+                fm, packed, gs.labels, test, ways=row["ways"], shots=row["shots"],
+                queries=ev["queries"], episodes=mm["test_episodes"], steps=mm["test_steps"],
+                seed=task_seed(seed, "episodes", row["ways"], row["shots"]), progress=progress)
+        maml = dict(train_s=fm.seconds, eval_s=time.perf_counter() - t2, history=fm.history)
+    t3 = time.perf_counter()
+    test_idx = np.flatnonzero(np.isin(gs.labels, test))
+    by_k = {}
+    for k in config["scene"]["brightness_exponents"]:
+        pk, _ = emulate_dataset(gs.images[test_idx], name, enc, brightness=2.0 ** k, seed=noise,
+                                exposure=exposure)
+        by_k[k] = embed(pn.model, pn.encoder, pk)
+    bright = brightness_table(by_k, gs.labels[test_idx], test, ways=ev["brightness_ways"],
+                              shots=ev["brightness_shots"], queries=ev["queries"],
+                              episodes=ev["brightness_episodes"], seed=task_seed(seed, "bright"))
+    t_bright = time.perf_counter() - t3
+    t4 = time.perf_counter()
+    incr = incremental(emb, gs.labels, test, n_classes=inc["classes"], shots=inc["shots"],
+                       bits=inc["bits"], scale=pn.scale, runs=inc["runs"],
+                       seed=task_seed(seed, "incremental"), head_steps=inc["head_steps"],
+                       head_lr=inc["head_lr"], progress=progress)
+    t_inc = time.perf_counter() - t4
+    size = config["data"]["size"]
+    shape = (pn.model.in_channels, size, size)
+    c = config["cost"]
+    costs = {b: enrollment_cost(pn.model, shape, name, n_classes=inc["classes"], bits=b,
+                                fps=c["fps"], count_bits=c["count_bits"], memory_kib=c["memory_kib"])
+             for b in sorted(set(inc["bits"]) | {c["bits"]})}
+    if out:
+        buf = io.BytesIO()
+        torch.save(pn.model.state_dict(), buf)
+        atomic_write_bytes(Path(out) / "models" / f"protonet-{name}.pt", buf.getvalue())
+    return dict(frontend=name, encoding=enc, levels=int(levels), channels=int(shape[0]),
+                embedding_dim=int(emb.shape[1]), scale=pn.scale, episodes=table,
+                brightness=bright, incremental=incr, cost={str(b): v for b, v in costs.items()},
+                history=pn.history, maml=maml,
+                seconds=dict(emulate=t_emulate, meta_train=pn.seconds, evaluate=t_eval,
+                             brightness=t_bright, incremental=t_inc))
+
+
+def run_fewshot(config=None, out_dir="analogfe-fewshot", *, seed=0, progress=True, fresh=False):
+    """Generate the set, evaluate every front end, write the report.
+
+    Parameters
+    ----------
+    config : dict, path or None
+        :func:`load_fewshot_config` input.
+    out_dir : path
+    seed : int
+        Seed of the set, the split, training, episodes and noise.
+    progress : bool
+        Progress bars and lines.
+    fresh : bool
+        Ignore stored results (checkpoints are still resumed).
+
+    Returns
+    -------
+    dict
+        ``results`` (front end -> dict), ``rows`` (the episode table),
+        ``report_md``, ``report_html``, ``results_json``, ``seconds``.
+    """
+    from tqdm.auto import tqdm
+
+    from .fewshot_report import write_fewshot_report
+    from .tasks import torch_threads
+
+    config = load_fewshot_config(config) if not (isinstance(config, dict) and "train" in config
+                                                 and "incremental" in config) else config
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    gs = _glyph_set(config, out, seed, progress)
+    split = gs.split_classes(config["data"]["split"], seed=seed)
+    results = {}
+    with torch_threads(config["train"]["threads"]):
+        for name in tqdm(config["frontends"]["names"], desc="fewshot", disable=not progress):
+            path = out / "results" / f"{name}.json"
+            key = config_hash(config, extra=[seed, name])
+            stored = None if fresh else read_cached(path, key)
+            if stored is not None:
+                results[name] = stored["result"]
+                continue
+            results[name] = evaluate_fewshot_frontend(gs, split, name, config, seed=seed, out=out,
+                                                      progress=progress)
+            write_cached(path, key, results[name])
+    seconds = time.perf_counter() - t0
+    summary = dict(config=config, seed=seed, classes={k: [gs.classes[i] for i in v]
+                                                       for k, v in split.items()},
+                   results=results, seconds=seconds)
+    json_path = atomic_write_json(out / "results.json", summary)
+    rep = write_fewshot_report(gs, split, results, config, out, seed=seed)
+    return dict(results=results, rows=rep["rows"], columns=rep["columns"],
+                report_md=rep["md"], report_html=rep["html"], results_json=json_path,
+                seconds=seconds)

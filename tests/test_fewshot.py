@@ -1,0 +1,298 @@
+"""Few-shot enrollment: the glyph set, episodes, prototypes without stored samples,
+the interval, quantised memory, and the ``fewshot`` command end to end."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from analogfe.app import cli
+from analogfe.app.fewshot import FEWSHOT_SCHEMA, load_fewshot_config
+from analogfe.data.glyphs import DISTINCT_MAX_CORRELATION, _reference, glyph_pool, make_glyphs
+from analogfe.learn.fewshot.episodes import EpisodeSampler, episode_interval
+from analogfe.learn.fewshot.prototypes import (
+    Conv4,
+    RunningPrototypes,
+    prototype_logits,
+    prototype_memory_bits,
+    prototypes,
+    quantize,
+)
+
+TINY = """
+[data]
+n_classes = 24
+n_drawings = 6
+split = [0.5, 0.125, 0.375]
+[frontends]
+names = ["rgb8", "lg1.5"]
+[scene]
+brightness_exponents = [-1, 0, 1]
+[train]
+width = 4
+episodes = 4
+ways = 3
+shots = 2
+queries = 2
+val_every = 2
+val_episodes = 3
+[maml]
+episodes = 2
+ways = 3
+shots = 2
+queries = 2
+test_episodes = 2
+test_steps = 2
+[eval]
+ways = [3]
+shots = [1, 2]
+queries = 2
+episodes = 5
+brightness_ways = 3
+brightness_shots = 2
+brightness_episodes = 3
+[incremental]
+classes = 4
+shots = 2
+runs = 1
+head_steps = 2
+"""
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+# ----------------------------------------------------------------------- the data
+def test_generator_is_deterministic_per_seed():
+    a = make_glyphs(5, 3, size=16, seed=3)
+    b = make_glyphs(5, 3, size=16, seed=3)
+    c = make_glyphs(5, 3, size=16, seed=4)
+    assert a.images.shape == (15, 16, 16, 3) and a.images.dtype == np.uint8
+    assert np.array_equal(a.images, b.images) and a.classes == b.classes
+    assert not np.array_equal(a.images, c.images)
+    assert np.array_equal(a.labels, np.repeat(np.arange(5), 3))
+    # every drawing of a class differs (its own warp, stroke, texture, light)
+    assert len({a.images[i].tobytes() for i in range(3)}) == 3
+
+
+def test_classes_are_distinct_and_the_default_meets_the_issue():
+    pool = glyph_pool()
+    codes = [c for c, _ in pool]
+    assert len(set(codes)) == len(codes)
+    refs = np.stack([_reference(c) for c in codes])
+    corr = refs @ refs.T
+    np.fill_diagonal(corr, -1)
+    assert corr.max() <= DISTINCT_MAX_CORRELATION + 1e-6
+    cfg = load_fewshot_config()
+    assert cfg["data"]["n_classes"] >= 600 and cfg["data"]["n_drawings"] >= 20
+    assert cfg["eval"]["episodes"] >= 600
+    assert len(pool) >= cfg["data"]["n_classes"]
+    # Latin o, Greek omicron and Cyrillic o render alike: at most one is a class
+    assert sum(c in codes for c in (0x6F, 0x3BF, 0x43E)) <= 1
+
+
+def test_class_split_is_disjoint_and_covers_every_class():
+    gs = make_glyphs(10, 2, size=16, seed=0)
+    sp = gs.split_classes((0.6, 0.2, 0.2), seed=1)
+    allc = np.concatenate([sp["train"], sp["val"], sp["test"]])
+    assert sorted(allc.tolist()) == list(range(10))
+    with pytest.raises(ValueError, match="fractions"):
+        gs.split_classes((0.5, 0.5))
+    with pytest.raises(ValueError, match="without classes"):
+        gs.split_classes((1.0, 0.0, 0.0))
+
+
+# ----------------------------------------------------------------------- episodes
+def test_episodes_never_mix_meta_train_and_meta_test_classes():
+    labels = np.repeat(np.arange(30), 6)
+    train, test = np.arange(0, 20), np.arange(20, 30)
+    for pool in (train, test):
+        s = EpisodeSampler(labels, pool, ways=5, shots=2, queries=3, seed=0)
+        for i in range(50):
+            ep = s.episode(i)
+            used = set(labels[ep.support]) | set(labels[ep.query])
+            assert used <= set(pool.tolist()) and len(set(ep.classes)) == 5
+            assert not set(ep.support) & set(ep.query)
+            assert np.array_equal(labels[ep.support], ep.classes[ep.support_labels])
+    e1, e2 = EpisodeSampler(labels, test, 5, 2, 3, seed=0).episode(7), \
+        EpisodeSampler(labels, test, 5, 2, 3, seed=0).episode(7)
+    assert np.array_equal(e1.query, e2.query)  # episode i depends on (seed, i) only
+
+
+@pytest.mark.parametrize("kw, word", [(dict(ways=11), "ways"), (dict(shots=0), "shots"),
+                                      (dict(queries=5), "shots \\+ queries"),
+                                      (dict(pool=[]), "pool")])
+def test_bad_episode_arguments_are_named(kw, word):
+    args = dict(labels=np.repeat(np.arange(10), 6), pool=np.arange(10), ways=5, shots=2, queries=2)
+    args.update(kw)
+    with pytest.raises(ValueError, match=word):
+        EpisodeSampler(**args)
+
+
+def test_interval_matches_a_hand_computation():
+    acc = [0.8, 1.0, 0.9, 0.7, 0.6]
+    mean = sum(acc) / 5
+    sd = math.sqrt(sum((a - mean) ** 2 for a in acc) / 4)
+    m, h = episode_interval(acc)
+    assert m == pytest.approx(0.8)
+    assert h == pytest.approx(1.959964 * sd / math.sqrt(5), rel=1e-6)
+    assert episode_interval([0.5]) == (0.5, 0.0)
+    with pytest.raises(ValueError, match="empty"):
+        episode_interval([])
+    with pytest.raises(ValueError, match="accuracies"):
+        episode_interval([1.5])
+
+
+# ----------------------------------------------------------------------- prototypes
+def test_prototype_is_the_mean_of_its_support_embeddings():
+    rng = np.random.default_rng(0)
+    z = torch.from_numpy(rng.normal(size=(12, 7)).astype(np.float32))
+    y = torch.tensor([0, 1, 2] * 4)
+    p = prototypes(z, y)
+    for c in range(3):
+        assert torch.allclose(p[c], z[y == c].mean(0), atol=1e-6)
+    logits = prototype_logits(z, p)
+    assert torch.allclose(logits[3, 1], -((z[3] - p[1]) ** 2).sum(), atol=1e-5)
+    with pytest.raises(ValueError, match="labels"):
+        prototypes(z, torch.tensor([0, 2] * 6))  # class 1 has no support item
+    with pytest.raises(ValueError, match="support"):
+        prototypes(z[:0], torch.tensor([], dtype=torch.long))
+    with pytest.raises(ValueError, match="query"):
+        prototype_logits(z[:, :3], p)
+
+
+def test_a_new_shot_updates_the_prototype_without_any_stored_sample():
+    rng = np.random.default_rng(1)
+    shots = rng.normal(size=(6, 5)).astype(np.float32)
+    rp = RunningPrototypes(5)
+    for k, x in enumerate(shots, 1):
+        rp.update(0, x)
+        # the device kept one mean and one count per class, nothing else
+        assert set(vars(rp)) == {"dim", "bits", "scale", "means", "counts"}
+        assert rp.means.shape == (1, 5) and rp.counts.tolist() == [k]
+        np.testing.assert_allclose(rp.means[0], shots[:k].mean(0), atol=1e-5)
+    rp.update(1, shots[0])  # a new class
+    assert rp.n_classes == 2 and rp.predict(shots[:1]).tolist() == [1]
+    with pytest.raises(ValueError, match="label"):
+        rp.update(5, shots[0])
+    with pytest.raises(ValueError, match="embedding"):
+        rp.update(0, shots[0][:3])
+
+
+def test_quantised_prototype_memory_is_classes_times_dim_times_bits():
+    assert prototype_memory_bits(100, 32, 4) == 100 * 32 * 4
+    for bits in (32, 8, 4):
+        rp = RunningPrototypes(16, bits=bits, scale=2.0)
+        for c in range(7):
+            rp.update(c, np.full(16, 0.3 * c, np.float32))
+        assert rp.memory_bits == 7 * 16 * bits
+        if bits < 32:  # stored values sit on the quantiser's grid
+            step = 2.0 / (2 ** bits - 1)
+            np.testing.assert_allclose(rp.means / step, np.rint(rp.means / step), atol=1e-4)
+    q = quantize(np.array([0.0, 0.49, 0.51, 5.0]), 1, 1.0)
+    assert q.tolist() == [0.0, 0.0, 1.0, 1.0]
+    with pytest.raises(ValueError, match="bits"):
+        quantize(np.zeros(2), 20, 1.0)
+
+
+def test_conv4_checks_its_input_shape():
+    m = Conv4(3, 8)
+    assert m(torch.zeros(2, 3, 28, 28)).shape == (2, m.embedding_dim(28, 28)) == (2, 8)
+    with pytest.raises(ValueError, match="x must be"):
+        m(torch.zeros(2, 1, 28, 28))
+
+
+# ----------------------------------------------------------------------- config and the command
+def test_config_rejects_bad_keys_and_impossible_episodes(tmp_path):
+    with pytest.raises(ValueError, match="train.epochz"):
+        load_fewshot_config({"train": {"epochz": 3}})
+    with pytest.raises(ValueError, match="config section 'trian'"):
+        load_fewshot_config({"trian": {}})
+    with pytest.raises(ValueError, match="eval.ways"):
+        load_fewshot_config({"data": {"n_classes": 20}, "train": {"ways": 5},
+                             "incremental": {"classes": 5}})
+    with pytest.raises(ValueError, match="train.shots"):
+        load_fewshot_config({"train": {"shots": 0}})
+    with pytest.raises(TypeError, match="eval.shots"):
+        load_fewshot_config({"eval": {"shots": 5}})
+    assert set(load_fewshot_config()) == set(FEWSHOT_SCHEMA)
+
+
+def test_defaults_print_as_toml_that_reads_back(capsys, tmp_path):
+    assert cli.main(["fewshot", "--defaults"]) == 0
+    p = tmp_path / "d.toml"
+    p.write_text(capsys.readouterr().out)
+    assert load_fewshot_config(p) == load_fewshot_config()
+
+
+def test_tiny_fewshot_runs_end_to_end_through_the_cli(tmp_path, capsys):
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(TINY)
+    out = tmp_path / "out"
+    assert cli.main(["fewshot", str(cfg), "-o", str(out), "-q"]) == 0
+    for f in ("report.md", "report.html", "results.json", "brightness_heatmaps.png",
+              "incremental.png", "glyphs.png", "checkpoints/rgb8/protonet/metatrain.pt"):
+        assert (out / f).is_file(), f
+    md = (out / "report.md").read_text()
+    assert "3-way 1-shot" in md and "first-order MAML" in md and "lg1.5" in md
+    import json
+
+    res = json.loads((out / "results.json").read_text())["results"]
+    inc = res["lg1.5"]["incremental"]
+    assert len(inc["curves"]["prototype-4bit"]) == 4
+    assert inc["memory_bits"]["prototype-4bit"] == 4 * res["lg1.5"]["embedding_dim"] * 4
+    # the checkpoint loads with weights_only, and a second run reuses every result
+    torch.load(out / "checkpoints" / "rgb8" / "protonet" / "metatrain.pt", weights_only=True)
+    capsys.readouterr()
+    assert cli.main(["fewshot", str(cfg), "-o", str(out)]) == 0
+    assert "lg1.5" in capsys.readouterr().out
+
+
+def test_bad_config_key_is_one_line_through_the_cli(tmp_path, capsys):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[eval]\nwayz = [5]\n")
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["fewshot", str(cfg), "-o", str(tmp_path / "o")])
+    assert exc.value.code == 2 and "eval.wayz" in capsys.readouterr().err
+
+
+def _tiny_packed(n_classes=8, per_class=4, seed=0):
+    rng = np.random.default_rng(seed)
+    x = torch.from_numpy(rng.integers(0, 256, (n_classes * per_class, 1, 16, 16), dtype=np.uint8))
+    return x, np.repeat(np.arange(n_classes), per_class)
+
+
+@pytest.mark.parametrize("method", ["protonet", "fomaml"])
+def test_interrupted_meta_training_resumes_to_the_same_weights(tmp_path, method):
+    from analogfe.learn.fewshot.meta import meta_train
+
+    x, y = _tiny_packed()
+    kw = dict(encoding="gray8", method=method, ways=3, shots=1, queries=1, width=4, val_every=2,
+              val_episodes=2, val_classes=np.arange(6, 8), checkpoint_every=2, key="k", seed=1)
+    straight = meta_train(x, y, np.arange(6), episodes=6, **kw)
+    meta_train(x, y, np.arange(6), episodes=4, checkpoint_dir=tmp_path, **kw)  # "interrupted"
+    resumed = meta_train(x, y, np.arange(6), episodes=6, checkpoint_dir=tmp_path, **kw)
+    for a, b in zip(straight.model.state_dict().values(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b)
+    assert [h["episode"] for h in resumed.history] == [h["episode"] for h in straight.history]
+    with pytest.raises(ValueError, match="ways"):
+        meta_train(x, y, np.arange(6), episodes=1, **{**kw, "ways": 7})
+
+
+def test_cost_counts_prototype_memory_and_what_fits():
+    from analogfe.learn.fewshot.cost import enrollment_cost
+
+    m = Conv4(1, 8)
+    c = enrollment_cost(m, (1, 28, 28), "lg1.5", n_classes=100, bits=4, count_bits=8,
+                        memory_kib=(8,))
+    assert c["dim"] == 8 and c["bits_per_class"] == 8 * 4 + 8
+    assert c["memory_kib"] == pytest.approx(100 * 40 / 8192)
+    assert c["classes_in_kib"] == {8: 8 * 8192 // 40}
+    assert c["recognition_pj_per_frame"] > c["frontend_pj"] + c["embedding_pj"]
+    c32 = enrollment_cost(m, (1, 28, 28), "lg1.5", n_classes=100, bits=32)
+    assert c32["distance_pj"] > c["distance_pj"]
