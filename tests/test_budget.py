@@ -275,3 +275,12 @@ def test_float_net_has_no_quantisers():
     plain = resnet10(3, width=4)
     plain.load_state_dict(q.net.state_dict())
     assert torch.equal(f(x), plain.eval()(x))  # the float network, shadow weights
+
+
+def test_the_chosen_member_is_picked_on_validation_accuracy_not_test():
+    from analogfe.app.budget import _chosen
+
+    rows = [dict(step=0, val_long=0.95, test_accuracy=0.95, macs=100),
+            dict(step=1, val_long=0.945, test_accuracy=0.90, macs=50),  # test says no, val says yes
+            dict(step=2, val_long=0.93, test_accuracy=0.96, macs=20)]   # test says yes, val says no
+    assert _chosen(rows, 1.0, "macs") == 1

@@ -438,6 +438,7 @@ def _cmd_budget(args):
          f"chosen: step {res['chosen']}; final: step {res['final']}",
          f"done in {time.perf_counter() - t0:.1f} s")
     _written(f"results: {res['csv']}", f"report: {res['report_md']} and {res['report_html']}")
+    return 0
 
 
 def _cmd_fewshot(args):

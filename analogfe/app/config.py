@@ -337,7 +337,8 @@ SCHEMA_HELP = {
         "latency_threads": "torch threads of the latency measurements",
         "latency_repeats": "timed runs per latency measurement (the median is kept)",
         "throughput_batch": "batch size of the throughput measurement",
-        "within_points": "the chosen network: the smallest within this many accuracy points of the initial",
+        "within_points": "the chosen network: the smallest within this many validation-accuracy points "
+                         "of the initial",
     },
 }
 

@@ -444,7 +444,9 @@ def netadapt(initial, data, resources, budgets, out_dir, *, relative=False, key=
 def long_term(state, data, out_dir, *, params=None, seed=0, map_fn=None, steps=None):
     """Fine-tune members for ``long_term_epochs`` on the whole training split
     and test them; the results go into ``state`` (``test``: accuracy,
-    ``y_pred``; ``long_checkpoint``) and ``state.json``.
+    ``y_pred``; ``val_long``: the fine-tuned member's accuracy on the
+    validation split, by which a member is chosen; ``long_checkpoint``) and
+    ``state.json``.
 
     ``steps`` picks the members (default: every one but the initial network,
     which is already fully trained and is only tested). Members already done
@@ -457,7 +459,7 @@ def long_term(state, data, out_dir, *, params=None, seed=0, map_fn=None, steps=N
     steps = [m["step"] for m in fam] if steps is None else list(steps)
     todo, payloads = [], []
     for m in fam:
-        if m["step"] not in steps or "test" in m:
+        if m["step"] not in steps or ("test" in m and "val_long" in m):
             continue
         epochs = 0 if m["step"] == 0 else p.long_term_epochs
         pl = dict(arch=m["arch"], state=(out / "members" / m["checkpoint"]).read_bytes(),
@@ -475,6 +477,11 @@ def long_term(state, data, out_dir, *, params=None, seed=0, map_fn=None, steps=N
             m["long_checkpoint"] = _write_member(out, f"step_{m['step']:03d}_long.pt", res["state"],
                                                  m["arch"])
             m["test"] = {"accuracy": res["accuracy"], "y_pred": res["y_pred"]}
+    for m in fam:  # the validation accuracy of each fine-tuned member: the choice uses it
+        if m["step"] in steps and "val_long" not in m and "long_checkpoint" in m:
+            m["val_long"] = _test_only(dict(
+                arch=m["arch"], state=(out / "members" / m["long_checkpoint"]).read_bytes(),
+                data=_data_for(data, m["frontend"], "val")))["accuracy"]
     _save_state(out, state)
     return state
 
