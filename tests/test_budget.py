@@ -5,6 +5,7 @@ import json
 
 import pytest
 import torch
+from torch_fixtures import _one_thread  # noqa: F401  (autouse: one torch thread)
 
 from analogfe.app import cli
 from analogfe.app.config import load_config
@@ -45,12 +46,6 @@ n_workers = 2
 """
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from torch_fixtures import _one_thread  # noqa: F401  (autouse: one torch thread)
 
 from analogfe.app import cli
 from analogfe.app.fewshot import FEWSHOT_SCHEMA, load_fewshot_config
@@ -59,12 +60,6 @@ head_steps = 2
 """
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 # ----------------------------------------------------------------------- the data

@@ -368,6 +368,28 @@ def _validate_sensor(section):
     return section
 
 
+def read_toml(source):
+    """The user's tables: ``{}`` for None, a copy of a dict, or a TOML file
+    read as UTF-8 (FileNotFoundError if it is missing, ValueError naming the
+    file if it is not UTF-8 text or not valid TOML)."""
+    import tomllib
+
+    if source is None:
+        return {}
+    if isinstance(source, dict):
+        return copy.deepcopy(source)
+    path = Path(source)
+    if not path.is_file():
+        raise FileNotFoundError(f"config file not found: {path}")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"config file {path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"config file {path} is not UTF-8 text (byte {exc.start}); "
+                         "save it as UTF-8") from None
+
+
 def load_config(source=None, *, overrides=None):
     """Read, validate and complete a configuration.
 
@@ -393,23 +415,7 @@ def load_config(source=None, *, overrides=None):
     TypeError
         A value of the wrong type.
     """
-    import tomllib
-
-    if source is None:
-        user = {}
-    elif isinstance(source, dict):
-        user = copy.deepcopy(source)
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise FileNotFoundError(f"config file not found: {path}")
-        try:
-            user = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"config file {path} is not valid TOML: {exc}") from None
-        except UnicodeDecodeError as exc:
-            raise ValueError(f"config file {path} is not UTF-8 text (byte {exc.start}); "
-                             "save it as UTF-8") from None
+    user = read_toml(source)
     cfg = default_config()
     for layer in (user, overrides or {}):
         for section, values in layer.items():

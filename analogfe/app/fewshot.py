@@ -34,6 +34,7 @@ from .config import (
     _list_of,
     _toml_table,
     config_hash,
+    read_toml,
     task_seed,
 )
 
@@ -180,20 +181,7 @@ def load_fewshot_config(source=None):
     TypeError
         A value of the wrong type.
     """
-    import tomllib
-
-    if source is None:
-        user = {}
-    elif isinstance(source, dict):
-        user = copy.deepcopy(source)
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise FileNotFoundError(f"config file not found: {path}")
-        try:
-            user = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"config file {path} is not valid TOML: {exc}") from None
+    user = read_toml(source)
     cfg = default_fewshot_config()
     for section, values in user.items():
         check_keys([section], tuple(FEWSHOT_SCHEMA), "config section")
