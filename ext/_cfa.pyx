@@ -4,7 +4,7 @@ The Python wrappers in ``analogfe.isp`` validate the input; these kernels
 trust it (contiguous float32, a (2, 2) int32 channel map with values 0..2,
 demosaic input at least 2x2) and write into caller-allocated outputs.
 """
-from _types cimport float32_t, index_t
+from _types cimport float32_t, index_t, mirror_index
 
 
 def mosaic(const float32_t[:, :, ::1] rgb,  # IN  (H, W, 3) linear RGB
@@ -15,15 +15,6 @@ def mosaic(const float32_t[:, :, ::1] rgb,  # IN  (H, W, 3) linear RGB
         for y in range(h):
             for x in range(w):
                 out[y, x] = rgb[y, x, cfa[y & 1, x & 1]]
-
-
-cdef inline Py_ssize_t _mirror(Py_ssize_t i, Py_ssize_t n) noexcept nogil:
-    # reflect about the edge pixel: d c b | a b c d | c b a
-    if i < 0:
-        return -i
-    if i >= n:
-        return 2 * n - 2 - i
-    return i
 
 
 def demosaic_bilinear(const float32_t[:, ::1] raw,   # IN  (H, W) mosaic, H, W >= 2
@@ -43,9 +34,9 @@ def demosaic_bilinear(const float32_t[:, ::1] raw,   # IN  (H, W) mosaic, H, W >
                     num[c] = 0.0
                     den[c] = 0.0
                 for dy in range(-1, 2):
-                    yy = _mirror(y + dy, h)
+                    yy = mirror_index(y + dy, h)
                     for dx in range(-1, 2):
-                        xx = _mirror(x + dx, w)
+                        xx = mirror_index(x + dx, w)
                         wgt = (2 - (dy if dy >= 0 else -dy)) * (2 - (dx if dx >= 0 else -dx))
                         cc = cfa[yy & 1, xx & 1]
                         num[cc] += wgt * <double>raw[yy, xx]

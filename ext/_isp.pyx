@@ -38,7 +38,7 @@ scratch rows of balanced values (rows ``y - 1``, ``y``, ``y + 1``, in slot
 from cython.parallel cimport parallel, prange
 from libc.stdlib cimport free, malloc
 
-from _types cimport dn_t, float32_t, float64_t, index_t
+from _types cimport dn_t, float32_t, float64_t, index_t, mirror_index
 
 ctypedef unsigned char uint8_t
 
@@ -90,15 +90,6 @@ cdef inline uint8_t _code(double v, const uint8_t *base, const float64_t *thr,
     """8-bit sRGB code of a linear value in [0, 1]."""
     cdef Py_ssize_t i = <Py_ssize_t>(v * n_cells)
     return base[i] + (v >= thr[i])
-
-
-cdef inline Py_ssize_t _mirror(Py_ssize_t i, Py_ssize_t n) noexcept nogil:
-    # reflect about the edge pixel: d c b | a b c d | c b a (as ext/_cfa.pyx)
-    if i < 0:
-        return -i
-    if i >= n:
-        return 2 * n - 2 - i
-    return i
 
 
 cdef void _balance_row(const raw_t *src, Py_ssize_t w, const float32_t *gains,
@@ -229,9 +220,9 @@ cdef void _bayer_block(const raw_t *frame, Py_ssize_t h, Py_ssize_t w, Py_ssize_
                          rows + (yy % 3) * pw)
         py = y & 1
         gx = 0 if cfa[2 * py] == 1 else 1
-        up = rows + (_mirror(y - 1, h) % 3) * pw + 1
+        up = rows + (mirror_index(y - 1, h) % 3) * pw + 1
         cen = rows + (y % 3) * pw + 1
-        down = rows + (_mirror(y + 1, h) % 3) * pw + 1
+        down = rows + (mirror_index(y + 1, h) % 3) * pw + 1
         ca = cfa[2 * py + 1 - gx]
         for k in range((w + seg - 1) // seg):
             x = k * seg
