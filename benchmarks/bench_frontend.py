@@ -172,6 +172,8 @@ def main(argv=None):
           f"| f32 flips")
     for (h, w) in ((480, 640), (3000, 4000)):
         x = scene(h, w, rng)
+        for _ in range(3):  # settle the allocator (glibc's mmap threshold) before timing the peer
+            peer(x, 2)
         planes = [bin_image(x, k, n_threads=1) for k in SCALES]
         for p, q in zip(planes, peer_binned(x)):
             assert np.array_equal(p, q), "numpy peer binning differs"
