@@ -183,19 +183,11 @@ def build_parser():
                         "(default: --seed alone)")
 
     w = add("sweep", "grid sweep over front-end parameters on Dask")
-    w.add_argument("config", metavar="CONFIG.toml", help="TOML file with a [sweep.grid] table")
-    w.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
-                   help="address of a running Dask scheduler (default: a local cluster)")
-    w.add_argument("--serial", action="store_true", help="run the grid in this process, without Dask")
-    w.add_argument("-o", "--output", metavar="DIR", default="analogfe-sweep", help="output folder")
+    _dask_run_options(w, "[sweep.grid]", "the grid", "analogfe-sweep")
     w.add_argument("--fresh", action="store_true", help="ignore results stored by an earlier run")
 
     b = add("budget", "the most accurate front end + network within budgets (NetAdapt search)")
-    b.add_argument("config", metavar="CONFIG.toml", help="TOML file with a [budget] table")
-    b.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
-                   help="address of a running Dask scheduler (default: a local cluster)")
-    b.add_argument("--serial", action="store_true", help="run the proposals in this process, without Dask")
-    b.add_argument("-o", "--output", metavar="DIR", default="analogfe-budget", help="output folder")
+    _dask_run_options(b, "[budget]", "the proposals", "analogfe-budget")
     f = add("fewshot", "few-shot enrollment without stored samples, on every front end")
     f.add_argument("config", metavar="CONFIG.toml", nargs="?", default=None,
                    help="TOML configuration (default: the built-in defaults)")
@@ -279,6 +271,16 @@ def terminal_table(rows, columns, *, wide=False, max_width=120):
         cols = [c for c in cols if c[0] != key]
         text = text_table(rows, cols)
     return text
+
+
+def _dask_run_options(parser, table, what, output):
+    """CONFIG.toml, --scheduler, --serial and -o of a command that runs its tasks on Dask."""
+    parser.add_argument("config", metavar="CONFIG.toml", help=f"TOML file with a {table} table")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                        help="address of a running Dask scheduler (default: a local cluster)")
+    parser.add_argument("--serial", action="store_true",
+                        help=f"run {what} in this process, without Dask")
+    parser.add_argument("-o", "--output", metavar="DIR", default=output, help="output folder")
 
 
 def _cmd_simulate(args):
