@@ -55,10 +55,17 @@ def test_bad_import_paths_are_one_line_errors(capsys):
         frontend_spec("json:JSONDecoder")
 
 
-def test_plugin_goes_through_compare_train_and_sweep(plugin, tmp_path, capsys):
+def _tiny_config(tmp_path, names):
+    """A TOML file: 48 LFW images, these front ends, no ResNet, brightness 2^0 only."""
     cfg = tmp_path / "c.toml"
-    cfg.write_text(f'[dataset]\nname = "lfw"\nmax_images = 48\n[frontends]\nnames = ["gray8", "{plugin}"]\n'
+    cfg.write_text('[dataset]\nname = "lfw"\nmax_images = 48\n[frontends]\nnames = ['
+                   + ", ".join(f'"{n}"' for n in names) + ']\n'
                    '[resnet]\nenabled = false\n[scene]\nbrightness_exponents = [0]\n')
+    return cfg
+
+
+def test_plugin_goes_through_compare_train_and_sweep(plugin, tmp_path, capsys):
+    cfg = _tiny_config(tmp_path, ["gray8", plugin])
     assert cli.main(["compare", "--config", str(cfg), "-o", str(tmp_path / "cmp"), "-q"]) == 0
     rows = {r["frontend"]: r for r in json.loads((tmp_path / "cmp" / "results.json").read_text())["rows"]}
     assert rows[plugin]["bits_per_frame"] == 320 * 240 * 4  # the cost model's frame
@@ -118,9 +125,7 @@ def test_an_entry_point_to_something_else_is_one_line(monkeypatch):
 
 
 def test_an_entry_point_front_end_goes_through_train_and_reloads(entry_point, tmp_path, capsys):
-    cfg = tmp_path / "c.toml"
-    cfg.write_text(f'[dataset]\nname = "lfw"\nmax_images = 48\n[frontends]\nnames = ["{entry_point}"]\n'
-                   '[resnet]\nenabled = false\n[scene]\nbrightness_exponents = [0]\n')
+    cfg = _tiny_config(tmp_path, [entry_point])
     assert cli.main(["train", "--frontend", entry_point, "--model", "svm", "--config", str(cfg),
                      "-o", str(tmp_path / "tr"), "-q"]) == 0
     m = json.loads((tmp_path / "tr" / "svm-gray4.json").read_text())

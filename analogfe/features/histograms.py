@@ -336,10 +336,8 @@ def _check_gradients(dx, dy, levels):
     return dx.astype(np.int8, copy=False), dy.astype(np.int8, copy=False), half
 
 
-def _hist_one(dx, dy, method, orientations, cell, half):
-    """Cell histograms (ny, nx, n_bins) float64 of one 2-D pair."""
-    if half is not None:
-        return _code_hists(dx[None], dy[None], method, orientations, cell, half, 1)[0]
+def _float_hists(dx, dy, method, orientations, cell):
+    """Cell histograms (ny, nx, n_bins) float64 of one 2-D pair of float gradients."""
     ny, nx = dx.shape[0] // cell, dx.shape[1] // cell
     hist = np.empty((ny, nx, HOG_METHODS[method].n_bins(orientations)), np.float64)
     HOG_METHODS[method].float_histograms(dx, dy, orientations, cell, hist)
@@ -469,22 +467,20 @@ def hog(dx, dy, *, method="fhog", cell_size=8, orientations=9, levels=None, eps=
             f"dx of shape {dx.shape} is smaller than one cell (cell_size={cell})"
         )
     if half is not None:
-        if dx.ndim == 2:
-            return _normalize(_code_hists(dx[None], dy[None], method, n, cell, half,
-                                          n_threads)[0], method, n, eps)
-        # frames in chunks whose histograms stay in cache for their normalisation
-        per_frame = (dx.shape[1] // cell) * (dx.shape[2] // cell) * HOG_METHODS[method].n_bins(n) * 8
-        step = max(1, _CHUNK_BYTES // max(per_frame, 1))
-        out = np.empty((dx.shape[0], dx.shape[1] // cell, dx.shape[2] // cell,
-                        HOG_METHODS[method].n_features(n)), np.float32)
-        for i in range(0, dx.shape[0], step):
-            hists = _code_hists(dx[i:i + step], dy[i:i + step], method, n, cell, half, n_threads)
+        # a 2-D pair is a stack of one; frames go in chunks whose histograms
+        # stay in cache for their normalisation
+        xs, ys = dx.reshape((-1,) + dx.shape[-2:]), dy.reshape((-1,) + dy.shape[-2:])
+        ny, nx = xs.shape[1] // cell, xs.shape[2] // cell
+        step = max(1, _CHUNK_BYTES // max(ny * nx * HOG_METHODS[method].n_bins(n) * 8, 1))
+        out = np.empty((xs.shape[0], ny, nx, HOG_METHODS[method].n_features(n)), np.float32)
+        for i in range(0, xs.shape[0], step):
+            hists = _code_hists(xs[i:i + step], ys[i:i + step], method, n, cell, half, n_threads)
             for j, h in enumerate(hists):
                 _normalize(h, method, n, eps, out[i + j])
-        return out
+        return out[0] if dx.ndim == 2 else out
     if dx.ndim == 2:
-        return _normalize(_hist_one(dx, dy, method, n, cell, half), method, n, eps)
+        return _normalize(_float_hists(dx, dy, method, n, cell), method, n, eps)
     return np.stack([
-        _normalize(_hist_one(a, b, method, n, cell, half), method, n, eps)
+        _normalize(_float_hists(a, b, method, n, cell), method, n, eps)
         for a, b in zip(dx, dy)
     ])

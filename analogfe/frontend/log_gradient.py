@@ -126,11 +126,23 @@ def _check_finite(x, image):
     finite_peak(x, "image", source=np.asarray(image))
 
 
+def _check_electrons(electrons, values=True):
+    """``electrons`` as float32 (H, W) or (N, H, W); with ``values`` also
+    free of NaN, infinity and negative charge (else ValueError naming it)."""
+    return check_array(electrons, "electrons", ndim=(2, 3), kinds="iuf", dtype=np.float32,
+                       finite=values, nonnegative=values)
+
+
+def _empty_plane(x, k):
+    """An empty (N, H//k, W//k) float32 plane for ``x`` binned k x k."""
+    return np.empty((x.shape[0], x.shape[1] // k, x.shape[2] // k), dtype=np.float32)
+
+
 def _bin(x, k, n_threads=1):
     """(N, H, W) float32 contiguous -> (N, H//k, W//k) float32 (trusted input)."""
     if k == 1:
         return x
-    out = np.empty((x.shape[0], x.shape[1] // k, x.shape[2] // k), dtype=np.float32)
+    out = _empty_plane(x, k)
     _binning.bin_mean(x, k, out, min(n_threads, out.shape[0] * out.shape[1]))
     return out
 
@@ -394,15 +406,13 @@ class LogGradientFrontEnd:
         # negative): then the check below need not scan the frame.
         fused = not self.cfa and 2 in self.scales and 4 in self.scales
         scan = fused and not self.read_noise_e  # the binning pass tests the input itself
-        e = check_array(electrons, "electrons", ndim=(2, 3), kinds="iuf", dtype=np.float32,
-                        finite=not scan, nonnegative=not scan)
+        e = _check_electrons(electrons, values=not scan)
         try:
             n_threads = resolve_threads(n_threads, work=e.size)
             shapes = self.code_shapes(*e.shape[-2:])
         except (TypeError, ValueError):
             if scan:  # the values' own error comes first
-                check_array(electrons, "electrons", kinds="iuf", dtype=np.float32,
-                            nonnegative=True)
+                _check_electrons(electrons)
             raise
         x = e[None] if e.ndim == 2 else e
         if self.read_noise_e:
@@ -415,12 +425,10 @@ class LogGradientFrontEnd:
             x = noisy
         planes = {}
         if fused:
-            planes[2] = np.empty((x.shape[0], x.shape[1] // 2, x.shape[2] // 2), np.float32)
-            planes[4] = np.empty((x.shape[0], x.shape[1] // 4, x.shape[2] // 4), np.float32)
+            planes[2], planes[4] = _empty_plane(x, 2), _empty_plane(x, 4)
             if _binning.bin_mean_2_4(x, planes[2], planes[4],
                                      min(n_threads, x.shape[0] * (x.shape[1] // 4 + 1))):
-                check_array(electrons, "electrons", ndim=(2, 3), kinds="iuf",
-                            dtype=np.float32, nonnegative=True)  # raises, naming the cause
+                _check_electrons(electrons)  # raises, naming the cause
         base = _bin(x, 2, n_threads) if self.cfa else x
         centred = self.pairs == "centred"
         s = quantiser_scale(self.bits) if self.thresholds is None else 0.0
