@@ -17,7 +17,7 @@ import numpy as np
 
 __all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "atomic_write_json",
            "json_default", "is_jsonable", "strict_json", "checksum", "write_cached",
-           "read_cached"]
+           "read_cached", "warn_recompute", "read_json_object", "inside"]
 
 
 def _read_umask():
@@ -96,9 +96,12 @@ def is_jsonable(value):
         return False
 
 
-def atomic_write_json(path, obj):
-    """Write ``obj`` as indented, key-sorted JSON to ``path`` atomically."""
-    return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True,
+def atomic_write_json(path, obj, *, sort_keys=True):
+    """Write ``obj`` as indented JSON to ``path`` atomically, its keys sorted
+    unless ``sort_keys`` is False (then in the order of the dicts, which a
+    run reading the file back keeps: a resumed run must order its rows and
+    plots as an uninterrupted one)."""
+    return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=sort_keys,
                                               default=json_default) + "\n")
 
 
@@ -115,9 +118,44 @@ def checksum(obj):
 
 def write_cached(path, key, result, **extra):
     """Store ``result`` atomically with the key of what produced it and a
-    checksum, so that :func:`read_cached` recognises a foreign or edited file."""
+    checksum, so that :func:`read_cached` recognises a foreign or edited file.
+    The order of every dict of ``result`` is kept."""
     return atomic_write_json(path, {**extra, "key": key, "checksum": checksum(result),
-                                    "result": result})
+                                    "result": result}, sort_keys=False)
+
+
+def warn_recompute(path, why):
+    """One line on stderr: the stored file ``path`` is not used (``why``)."""
+    print(f"analogfe: {path}: {why}; recomputing", file=sys.stderr)
+
+
+def read_json_object(path):
+    """The JSON object (dict) stored in ``path``; None when the file is missing,
+    and None with a warning (:func:`warn_recompute`) when it is unreadable or
+    holds something else than an object."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        warn_recompute(path, f"unreadable ({type(exc).__name__})")
+        return None
+    if not isinstance(d, dict):
+        warn_recompute(path, f"holds a JSON {type(d).__name__}, not an object")
+        return None
+    return d
+
+
+def inside(path, root, what):
+    """``path`` resolved (links followed); ValueError naming ``what`` when it
+    lies outside the folder ``root`` (resolved too): a file named by a
+    dataset or a state file may not make analogfe read outside its folder."""
+    real, base = Path(path).resolve(), Path(root).resolve()
+    if real != base and base not in real.parents:
+        raise ValueError(f"{path}: {what} resolves to {real}, outside {base}; refused "
+                         "(links and paths that leave the folder are not followed)")
+    return real
 
 
 def read_cached(path, key, required=()):
@@ -144,6 +182,6 @@ def read_cached(path, key, required=()):
     elif why is None and any(k not in d["result"] for k in required):
         why = "incomplete"
     if why is not None:
-        print(f"analogfe: {path}: {why}; recomputing", file=sys.stderr)
+        warn_recompute(path, why)
         return None
     return d

@@ -555,3 +555,55 @@ def test_voc_refuses_image_ids_outside_the_dataset(voc_root, planted):
     lst.write_text(f"2014_000001\n{planted}\n")
     with pytest.raises(ValueError, match=r"train\.txt.*image id.*not a plain file name"):
         data.load_voc(voc_root, split="train")
+
+
+def _link_out(link, target):
+    """Replace ``link`` by a symbolic link to ``target`` (outside the dataset)."""
+    if link.exists() or link.is_symlink():
+        link.unlink()
+    link.symlink_to(target)
+
+
+@pytest.mark.parametrize("what", ["image", "annotation", "split", "image_dir", "in_root_ok"])
+def test_voc_does_not_follow_links_out_of_the_dataset(voc_root, tmp_path, what):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.png"
+    iio.imwrite(secret, np.full((40, 60), 7, np.uint8))
+    ann = voc_root / "Annotations"
+    if what == "image":
+        _link_out(voc_root / "RawImages" / "2014_000001.png", secret)
+    elif what == "annotation":
+        (outside / "a.xml").write_text((ann / "2014_000001.xml").read_text())
+        _link_out(ann / "2014_000001.xml", outside / "a.xml")
+    elif what == "split":
+        (outside / "t.txt").write_text("2014_000001\n")
+        _link_out(voc_root / "ImageSets" / "Main" / "train.txt", outside / "t.txt")
+    elif what == "image_dir":
+        img_dir, copy = voc_root / "RawImages", outside / "imgs"
+        img_dir.rename(copy)
+        img_dir.symlink_to(copy, target_is_directory=True)
+    else:  # a link that stays inside the dataset is fine
+        (ann / "copy.xml").write_text((ann / "2014_000001.xml").read_text())
+        _link_out(ann / "2014_000001.xml", ann / "copy.xml")
+        assert len(data.load_voc(voc_root, split="train")) == 2
+        return
+    with pytest.raises(ValueError, match=r"outside .*refused"):
+        data.load_voc(voc_root, split="train")
+
+
+def test_image_folder_does_not_follow_links_out_of_the_folder(tmp_path):
+    _write_folder(tmp_path / "ok")
+    iio.imwrite(tmp_path / "secret.png", np.full((20, 20), 9, np.uint8))
+    (tmp_path / "ok" / "cat" / "2.png").symlink_to(tmp_path / "secret.png")
+    with pytest.raises(ValueError, match=r"2\.png: image file resolves to .*secret\.png, outside"):
+        data.load_image_folder(tmp_path / "ok")
+    (tmp_path / "ok" / "cat" / "2.png").unlink()
+    (tmp_path / "ok" / "cat" / "2.png").symlink_to(tmp_path / "ok" / "bird" / "0.png")  # inside
+    assert len(data.load_image_folder(tmp_path / "ok").labels) == 5
+    (tmp_path / "ok" / "cat" / "2.png").unlink()
+    (tmp_path / "elsewhere").mkdir()
+    iio.imwrite(tmp_path / "elsewhere" / "0.png", np.full((20, 20), 9, np.uint8))
+    (tmp_path / "ok" / "fish").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    with pytest.raises(ValueError, match=r"fish/0\.png: image file .*outside"):
+        data.load_image_folder(tmp_path / "ok")

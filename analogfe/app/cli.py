@@ -166,6 +166,10 @@ def build_parser():
     r = add("predict", "reload a saved model and classify image files")
     r.add_argument("model", metavar="MODEL", help="the .model.json written by 'analogfe train'")
     r.add_argument("images", metavar="IMAGE", nargs="+", help="8-bit image files")
+    for model_cmd in (e, r):
+        model_cmd.add_argument("--allow-import", action="store_true",
+                       help="import a plug-in front end that the model names by its import path "
+                            "'package.module:Class' (only for a model you trust)")
 
     m = add("compare", "compare front ends against the RGB baseline and write a report (the main job)")
     m.add_argument("--dataset", default=None, metavar="NAME|PATH",
@@ -348,7 +352,7 @@ def _cmd_evaluate(args):
     from .config import load_config
     from .tasks import split_from_config
 
-    model = load_model(args.model)
+    model = load_model(args.model, allow_import=args.allow_import)
     trained = model.metadata.get("training") or {}
     overrides = {"dataset": {"name": args.dataset}} if args.dataset else None
     source = args.config if args.config else {"dataset": trained.get("dataset", {})}
@@ -376,7 +380,7 @@ def _cmd_predict(args):
     from ..learn.saved import load_model
     from ..scene.io import read_image
 
-    model = load_model(args.model)
+    model = load_model(args.model, allow_import=args.allow_import)
     images = []
     for path in args.images:
         im = read_image(path)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import inside
 from .._validation import check_choice
 from ..scene.io import IMAGE_SUFFIXES, read_image, resize_image
 from .builtin import Split
@@ -100,8 +101,9 @@ def load_image_folder(root, *, size=None, mode=None, classes=None, extensions=IM
         ``root`` or a requested class folder is missing.
     ValueError
         No class folder, an empty class folder (named), an unreadable or
-        non-8-bit image file (named), mixed sizes without ``size``, or mixed
-        grey / colour without ``mode``.
+        non-8-bit image file (named), an image file that resolves outside
+        ``root`` (a link out of the folder is not followed), mixed sizes
+        without ``size``, or mixed grey / colour without ``mode``.
     """
     root = Path(os.fspath(root))
     if not root.is_dir():
@@ -124,6 +126,7 @@ def load_image_folder(root, *, size=None, mode=None, classes=None, extensions=IM
         if not files:
             raise ValueError(f"class folder {root / name} holds no images ({', '.join(suffixes)})")
         for path in files:
+            inside(path, root, "image file")
             image = read_image(path)
             if image.dtype != np.uint8:
                 raise ValueError(f"image file {path} is not an 8-bit image (got {image.dtype})")

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._io import inside
 from .._validation import check_choice, check_int
 from ..scene.io import IMAGE_SUFFIXES, read_image
 from ..scene.raw import RAW_SUFFIXES
@@ -180,6 +181,12 @@ def _bare_name(name, what, source):
     return name
 
 
+def _checked(path, root, what):
+    """``path`` itself, once it is known to resolve inside ``root``."""
+    inside(path, root, what)
+    return path
+
+
 class VOCDataset:
     """A dataset in the PASCAL VOC / PASCALRAW layout.
 
@@ -219,8 +226,10 @@ class VOCDataset:
         Missing root, annotation folder, split file, annotation or image file
         (the message names it).
     ValueError
-        Malformed annotations, an empty split, or class names that the
-        dataset does not hold (the message lists the valid ones).
+        Malformed annotations, an empty split, class names that the
+        dataset does not hold (the message lists the valid ones), or a split
+        file, annotation or image file that resolves outside ``root`` (a
+        link out of the dataset is not followed).
     """
 
     def __init__(self, root, *, split=None, classes=None, include_difficult=True,
@@ -241,11 +250,13 @@ class VOCDataset:
                 raise FileNotFoundError(
                     f"split file not found: {list_path}; splits present: {', '.join(found) or 'none'}"
                 )
+            inside(list_path, self.root, "split file")
             ids = [_bare_name(line.split()[0], "image id", list_path)
                    for line in list_path.read_text().splitlines() if line.strip()]
         if not ids:
             raise ValueError(f"no images in {self.image_set or 'Annotations'} of {self.root}")
-        records = [parse_voc_xml(ann_dir / f"{i}.xml") for i in ids]
+        records = [parse_voc_xml(_checked(ann_dir / f"{i}.xml", self.root, "annotation"))
+                   for i in ids]
         found = sorted({o.name for r in records for o in r.objects})
         if classes is None:
             self.classes = tuple(found)
@@ -270,7 +281,8 @@ class VOCDataset:
             check_choice(cfa, "cfa", CFA_PATTERNS)
         self.cfa = cfa
         self.image_dir = self._find_image_dir(image_dir)
-        self.image_paths = [self._find_image(r, image_suffix) for r in self.records]
+        self.image_paths = [_checked(self._find_image(r, image_suffix), self.root, "image file")
+                            for r in self.records]
 
     # -- files ------------------------------------------------------------
     def _find_image_dir(self, image_dir):

@@ -65,7 +65,7 @@ FRONTENDS = {
 }
 
 
-def frontend_spec(name, argname="name"):
+def frontend_spec(name, argname="name", *, allow_import=True):
     """The :class:`FrontEndSpec` of a front end by name, import path or entry point.
 
     A name of :data:`FRONTENDS`; the import path of a class that follows
@@ -76,17 +76,32 @@ def frontend_spec(name, argname="name"):
     as ``MyFrontEnd(sensor_config=..., seed=..., **options)``, on a
     monochrome sensor unless the class sets ``cfa``.
 
+    Parameters
+    ----------
+    name : str
+    argname : str
+        The name of the argument in error messages.
+    allow_import : bool
+        Whether an import path not yet registered may be imported. A name read
+        from a data file (a saved model, a cache entry) is resolved with
+        False: such a file may name a standard front end or an installed
+        entry point, never make analogfe import a module.
+
     Raises
     ------
     ValueError
         An unknown name (the message lists the valid ones, entry points
-        included), or an import path or entry point that does not name a
-        front-end class.
+        included), an import path or entry point that does not name a
+        front-end class, or an import path with ``allow_import=False``.
     """
     if isinstance(name, str) and name in FRONTENDS:
         return FRONTENDS[name]
     if isinstance(name, str):
         if ":" in name:
+            if not allow_import:
+                raise ValueError(f"{argname}={name!r} is an import path, which is not imported "
+                                 "from a data file; install the plug-in as an entry point of "
+                                 f"{ENTRY_POINT_GROUP!r} or allow the import explicitly")
             FRONTENDS[name] = _plugin_spec(name, argname)
         else:
             ep = _entry_points().get(name)

@@ -32,6 +32,7 @@ import torch.utils.data
 
 from .._io import atomic_write
 from .._validation import check_array, check_float, check_int
+from ..frontend.codes import GradientCodes
 from ..frontend.registry import emulate
 from ..sensor.exposure import exposure_key
 from .encodings import encode
@@ -100,11 +101,20 @@ def _describe(value, depth=0):
         # a nested object (e.g. the Sensor of a digital front end)
         cls = type(value)
         attrs = {k: v for k, v in vars(value).items() if not k.startswith("_")}
-        return {"class": f"{cls.__module__}.{cls.__qualname__}", **_describe(attrs, depth + 1)}
+        return {"class": _qualified(cls), **_describe(attrs, depth + 1)}
     return _SKIP
 
 
 _SKIP = object()
+
+
+def _qualified(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+# The dataclass outputs a cache entry may be decoded into: a cache entry names
+# one of these, never a callable of its choice.
+_OUTPUT_TYPES = {_qualified(GradientCodes): GradientCodes}
 
 
 def frontend_config(frontend):
@@ -119,7 +129,7 @@ def frontend_config(frontend):
     cls = type(frontend)
     public = {k: v for k, v in getattr(frontend, "__dict__", {}).items() if not k.startswith("_")}
     name = getattr(frontend, "name", None)
-    return {"class": f"{cls.__module__}.{cls.__qualname__}",
+    return {"class": _qualified(cls),
             "name": name if isinstance(name, str) else None, "attrs": _describe(public)}
 
 
@@ -340,8 +350,7 @@ class EmulatedDataset(torch.utils.data.Dataset):
         arrays, meta = _encode_output(output)
         meta["key"] = key
         if meta["type"] == "dataclass":
-            cls = type(output)
-            meta["class"] = f"{cls.__module__}.{cls.__qualname__}"
+            meta["class"] = _qualified(type(output))
         arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
         atomic_write(path, lambda fh: np.savez_compressed(fh, **arrays))
 
@@ -356,10 +365,8 @@ class EmulatedDataset(torch.utils.data.Dataset):
         if hit is not None:
             arrays, meta = hit
             output_type = None
-            if meta["type"] == "dataclass":
-                from .. import frontend as _frontend
-
-                output_type = getattr(_frontend, meta["class"].rsplit(".", 1)[-1], None)
+            if meta["type"] == "dataclass":  # only the output types analogfe knows, by full name
+                output_type = _OUTPUT_TYPES.get(meta.get("class"))
             if meta["type"] == "array" or output_type is not None:
                 try:
                     out = _decode_output(arrays, meta, output_type)

@@ -91,6 +91,21 @@ def _stem_large(cin, width):
 STEMS = {"small": (_stem_small, 1), "large": (_stem_large, 4)}
 
 
+# The most parameters a :class:`ResNet` may have (a guard against sizes read
+# from a file that would ask the allocator for terabytes).
+_MAX_PARAMETERS = 2 ** 30
+
+
+def _parameter_estimate(blocks, width, cin, num_classes):
+    """About the number of weights of a :class:`ResNet` (convolutions and fc)."""
+    total, prev = 49 * cin * width, width
+    for i, n in enumerate(blocks):
+        cout = width * 2 ** i
+        total += 9 * prev * cout + 9 * cout * cout * (2 * n - 1) + prev * cout
+        prev = cout
+    return total + prev * num_classes
+
+
 class ResNet(nn.Module):
     """ResNet for small inputs: stem, four stages of basic blocks, pool, linear.
 
@@ -116,7 +131,8 @@ class ResNet(nn.Module):
     Raises
     ------
     ValueError
-        In ``forward``: an input that is not ``(N, in_channels, H, W)``, or
+        A network of more than 2**30 parameters (checked
+        before anything is allocated), or more than 8 stages. In ``forward``: an input that is not ``(N, in_channels, H, W)``, or
         smaller than :attr:`min_size`, or not ``input_size``.
     """
 
@@ -124,11 +140,16 @@ class ResNet(nn.Module):
                  stem="small", input_size=None):
         super().__init__()
         blocks = tuple(check_int(b, "blocks", low=1) for b in blocks)
-        if not blocks:
-            raise ValueError("blocks must name at least one stage")
+        if not 1 <= len(blocks) <= 8:
+            raise ValueError(f"blocks must name 1 to 8 stages, got {len(blocks)}")
         width = check_int(width, "width", low=1)
         in_channels = check_int(in_channels, "in_channels", low=1)
         num_classes = check_int(num_classes, "num_classes", low=2)
+        n_params = _parameter_estimate(blocks, width, in_channels, num_classes)
+        if n_params > _MAX_PARAMETERS:
+            raise ValueError(f"width={width}, blocks={blocks}, in_channels={in_channels}, "
+                             f"num_classes={num_classes} make a network of about {n_params:.2g} "
+                             f"parameters, more than {_MAX_PARAMETERS:.2g}")
         check_choice(stem, "stem", tuple(STEMS))
         if input_size is not None:
             input_size = tuple(check_int(s, "input_size", low=1) for s in input_size)

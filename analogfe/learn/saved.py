@@ -16,9 +16,11 @@ A trained model is saved as two files:
 
 Nothing in either file is unpickled into arbitrary objects: a weights file
 that is not what its description says (another format, a pickle renamed,
-a changed checksum) is refused with a :class:`ValueError`. A description that
-names a plug-in front end imports that front end's module, as a
-configuration file naming it does.
+a changed checksum) is refused with a :class:`ValueError`. Nothing in a
+description chooses code either: it may name a standard front end or the
+entry point of an installed plug-in; an import path ``"package.module:Class"``
+is imported only when the caller passes ``allow_import=True`` (``analogfe
+predict --allow-import``). Every field is checked before anything is built.
 
 Examples
 --------
@@ -53,6 +55,8 @@ _WEIGHTS_SUFFIX = {"resnet": ".pt", "wakeup-svm": ".npz"}
 _SVM_ARRAYS = ("svm_coef", "svm_intercept", "coef", "intercept", "classes", "scaler_mean",
                "scaler_scale", "scaler_var")
 _ZIP_MAGIC = b"PK\x03\x04"  # torch.save writes a zip archive
+# The largest image side a saved model may take.
+_MAX_IMAGE_SIDE = 16384
 
 
 # --------------------------------------------------------------------------- front end
@@ -393,9 +397,22 @@ def _read_description(path):
     if not isinstance(args, dict) or set(args) != set(ARCHITECTURES[name]):
         raise _bad(path, f"architecture {name!r} takes the arguments "
                          f"{', '.join(ARCHITECTURES[name])}")
-    if len(meta["image_shape"]) != 2 or len(meta["classes"]) < 2:
-        raise _bad(path, "model description needs image_shape [height, width] and two classes")
+    if len(meta["classes"]) < 2:
+        raise _bad(path, "model description needs two classes")
+    shape = meta["image_shape"]
+    if len(shape) != 2 or not all(_is_int(v, 1, _MAX_IMAGE_SIDE) for v in shape):
+        raise _bad(path, f"image_shape must be [height, width] of ints in 1..{_MAX_IMAGE_SIDE}, "
+                         f"got {shape!r}")
+    if meta.get("image_channels") not in (None, 1, 3) or isinstance(meta.get("image_channels"), bool):
+        raise _bad(path, f"image_channels must be 1, 3 or null, got {meta.get('image_channels')!r}")
+    for where, seed in (("seed", meta["seed"]), ("frontend seed", meta["frontend"].get("seed", 0))):
+        if not _is_int(seed, 0, 2 ** 63 - 1):
+            raise _bad(path, f"{where} must be an int in 0..2**63-1, got {seed!r}")
     return meta
+
+
+def _is_int(v, low, high):
+    return isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
 
 
 def _weights_path(path, meta):
@@ -444,6 +461,9 @@ def _load_arrays(wpath, n_features):
     if any(arrays[k].dtype.kind not in "fiu" for k in _SVM_ARRAYS if k != "classes") \
             or arrays["classes"].dtype.kind not in "iuU":
         raise _bad(wpath, "SVM arrays of an unexpected dtype")
+    bad = [k for k in _SVM_ARRAYS if k != "classes" and not np.isfinite(arrays[k]).all()]
+    if bad:
+        raise _bad(wpath, f"SVM arrays hold NaN or infinite values ({', '.join(bad)})")
     if arrays["svm_coef"].shape[-1] != n_features or arrays["scaler_mean"].shape != (n_features,):
         raise _bad(wpath, f"SVM arrays do not have the {n_features} features of the description")
     return arrays
@@ -526,13 +546,18 @@ def _rebuild_resnet(path, meta, wpath, fe, fe_sc, exposure):
                         exposure=exposure)
 
 
-def load_model(path):
+def load_model(path, *, allow_import=False):
     """Reload a model saved by :func:`save_model` (``analogfe train``).
 
     Parameters
     ----------
     path : path
         The JSON description (``<model>-<front end>.model.json``).
+    allow_import : bool
+        Whether a front end named by an import path ``"package.module:Class"``
+        in the description may be imported (default False: only standard
+        names, entry points of installed plug-ins and plug-ins this process
+        already registered). Pass True only for a description you trust.
 
     Returns
     -------
@@ -565,7 +590,10 @@ def load_model(path):
     if not isinstance(fr.get("name"), str) or not isinstance(fr.get("options", {}), dict) \
             or not isinstance(fr.get("seed", 0), int):
         raise _bad(path, "frontend must give name (str), options (table) and seed (int)")
-    frontend_spec(fr["name"], "frontend")
+    try:
+        frontend_spec(fr["name"], "frontend", allow_import=allow_import)
+    except ValueError as exc:
+        raise _bad(path, str(exc)) from None
     sc = _sensor(path, meta)
     fe, fe_sc = build_frontend(fr["name"], fr.get("options", {}), sc, fr.get("seed", 0))
     signal = meta.get("signal_e")
