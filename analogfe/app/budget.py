@@ -27,12 +27,12 @@ import contextlib
 import csv
 import functools
 import io
-import json
+import math
 from pathlib import Path
 
 import numpy as np
 
-from .._io import atomic_write_json, atomic_write_text, strict_json
+from .._io import atomic_write_json, atomic_write_text, read_json_object, strict_json, warn_recompute
 from .config import config_hash, load_config, task_seed
 from .tasks import (
     _adc_of,
@@ -119,7 +119,8 @@ def _params(config):
         moves=tuple(b["moves"]), threads=r["threads"])
 
 
-def run_budget(config, out_dir, *, seed=0, scheduler=None, serial=False, progress=True):
+def run_budget(config, out_dir, *, seed=0, scheduler=None, serial=False, progress=True,
+               fresh=False):
     """Run the budget search and write its table, checkpoints, plots and report.
 
     Parameters
@@ -133,6 +134,9 @@ def run_budget(config, out_dir, *, seed=0, scheduler=None, serial=False, progres
     serial : bool
         Run the proposals in this process, without Dask.
     progress : bool
+    fresh : bool
+        Start afresh: ignore the state, members and latency table of an
+        earlier run in ``out_dir`` (they are overwritten).
 
     Returns
     -------
@@ -160,7 +164,7 @@ def run_budget(config, out_dir, *, seed=0, scheduler=None, serial=False, progres
     # one latency table for the search (when latency_ms is budgeted) and the report,
     # kept in latency_lut.json so a resumed run looks up what an earlier one measured
     lut = LatencyTable(threads=b["latency_threads"], repeats=b["latency_repeats"],
-                       table=_read_json(out / "latency_lut.json").get("table"))
+                       table=None if fresh else _stored_lut(out / "latency_lut.json", b))
     resources = ResourceModel(costs, (c["height"], c["width"]), dataflow,
                               latency=lut if "latency_ms" in b["budgets"] else None)
     params = _params(config)
@@ -178,7 +182,7 @@ def run_budget(config, out_dir, *, seed=0, scheduler=None, serial=False, progres
 
         state = netadapt(initial, data, resources, dict(b["budgets"]), out, relative=b["relative"],
                          key=key, params=params, seed=seed, map_fn=map_fn, progress=progress,
-                         on_step=lambda _: _save_lut(out, lut))
+                         on_step=lambda _: _save_lut(out, lut), fresh=fresh)
         state = long_term(state, data, out, params=params, seed=seed, map_fn=map_fn)
     rows = _rows(state, data, resources, lut)
     _save_lut(out, lut)
@@ -197,8 +201,22 @@ def _save_lut(out, lut):
          "table": lut.table}))
 
 
-def _read_json(path):
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+def _stored_lut(path, b):
+    """The per-layer latencies stored by an earlier run with the same timing
+    settings; None (with a warning naming the file) for anything else."""
+    d = read_json_object(path)
+    if d is None:
+        return None
+    table = d.get("table")
+    if d.get("threads") != b["latency_threads"] or d.get("repeats") != b["latency_repeats"]:
+        warn_recompute(path, "measured with other latency_threads or latency_repeats")
+    elif not (isinstance(table, dict) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0
+            for v in table.values())):
+        warn_recompute(path, "not a table of latencies in ms")
+    else:
+        return table
+    return None
 
 
 _COLUMNS = [("step", "step"), ("move", "move"), ("frontend", "front end"),

@@ -100,6 +100,10 @@ def _common(parser, seed_help="seed of every random draw (default 0)", seed_defa
                         help="no progress bars or tables (the paths of files written are still printed)")
 
 
+_FRESH_HELP = ("start afresh: ignore the results, checkpoints and data stored by an earlier run "
+               "(they are overwritten)")
+
+
 def build_parser():
     """The argument parser of the ``analogfe`` command."""
     p = _Parser(
@@ -152,6 +156,7 @@ def build_parser():
     t.add_argument("-o", "--output", metavar="DIR", default="analogfe-train",
                    help="output folder: <model>-<frontend>.model.json and its weights, "
                         "<model>-<frontend>.json (metrics)")
+    t.add_argument("--fresh", action="store_true", help=_FRESH_HELP)
 
     e = add("evaluate", "reload a saved model and measure its accuracy on a test split",
             seed_help="seed of the split (default: the one the model was trained with)",
@@ -178,7 +183,7 @@ def build_parser():
     m.add_argument("--config", metavar="FILE", help="TOML configuration")
     m.add_argument("-o", "--output", metavar="DIR", default="analogfe-out",
                    help="output folder (default analogfe-out)")
-    m.add_argument("--fresh", action="store_true", help="ignore results stored by an earlier run")
+    m.add_argument("--fresh", action="store_true", help=_FRESH_HELP)
     m.add_argument("--wide", action="store_true",
                    help="print every column of the table (default: the main ones, within 120 columns; "
                         "the report always has them all)")
@@ -188,7 +193,6 @@ def build_parser():
 
     w = add("sweep", "grid sweep over front-end parameters on Dask")
     _dask_run_options(w, "[sweep.grid]", "the grid", "analogfe-sweep")
-    w.add_argument("--fresh", action="store_true", help="ignore results stored by an earlier run")
 
     b = add("budget", "the most accurate front end + network within budgets (NetAdapt search)")
     _dask_run_options(b, "[budget]", "the proposals", "analogfe-budget")
@@ -196,7 +200,7 @@ def build_parser():
     f.add_argument("config", metavar="CONFIG.toml", nargs="?", default=None,
                    help="TOML configuration (default: the built-in defaults)")
     f.add_argument("-o", "--output", metavar="DIR", default="analogfe-fewshot", help="output folder")
-    f.add_argument("--fresh", action="store_true", help="ignore results stored by an earlier run")
+    f.add_argument("--fresh", action="store_true", help=_FRESH_HELP)
     f.add_argument("--defaults", action="store_true",
                    help="print the default configuration as TOML and exit")
 
@@ -285,6 +289,7 @@ def _dask_run_options(parser, table, what, output):
     parser.add_argument("--serial", action="store_true",
                         help=f"run {what} in this process, without Dask")
     parser.add_argument("-o", "--output", metavar="DIR", default=output, help="output folder")
+    parser.add_argument("--fresh", action="store_true", help=_FRESH_HELP)
 
 
 def _cmd_simulate(args):
@@ -339,7 +344,7 @@ def _cmd_train(args):
     overrides = {"dataset": {"name": args.dataset}} if args.dataset else None
     config = load_config(args.config, overrides=overrides)
     res = train_one(args.frontend, args.model, config, args.output, seed=args.seed,
-                    progress=not args.quiet)
+                    progress=not args.quiet, fresh=args.fresh)
     _say(args, f"{args.model} on {args.frontend}: test accuracy {res['accuracy']:.3f}")
     _written(f"model: {res['model_path']} (weights {res['weights_path']})",
              f"metrics: {res['metrics_path']}")
@@ -439,7 +444,7 @@ def _cmd_budget(args):
     config = load_config(args.config)
     t0 = time.perf_counter()
     res = run_budget(config, args.output, seed=args.seed, scheduler=args.scheduler,
-                     serial=args.serial, progress=not args.quiet)
+                     serial=args.serial, progress=not args.quiet, fresh=args.fresh)
     _say(args, "", text_table(res["rows"], res["columns"]),
          f"chosen: step {res['chosen']}; final: step {res['final']}",
          f"done in {time.perf_counter() - t0:.1f} s")

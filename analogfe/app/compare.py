@@ -704,7 +704,7 @@ def finished_line(result, *, reused=False):
     return "  ".join(parts[:1]) + " " + ", ".join(parts[1:]) + f" ({when})"
 
 
-def train_one(frontend, model, config, out_dir, *, seed=0, progress=True):
+def train_one(frontend, model, config, out_dir, *, seed=0, progress=True, fresh=False):
     """Train one classifier on one front end; save the model and its metrics.
 
     Parameters
@@ -723,6 +723,8 @@ def train_one(frontend, model, config, out_dir, *, seed=0, progress=True):
         its weights beside it, ``.model.npz`` (the SVM's arrays) or
         ``.model.pt`` (the ResNet's state dict; plus the training checkpoint
         folder), and ``<model>-<frontend>.json`` (metrics).
+    fresh : bool
+        Ignore the ResNet's training checkpoint of an earlier run.
 
     Returns
     -------
@@ -753,7 +755,7 @@ def train_one(frontend, model, config, out_dir, *, seed=0, progress=True):
         save_seed = {"frontend_seed": task_seed(seed, frontend, "sensor")}
     else:
         r = evaluate_resnet(split, frontend, config, seed=seed, progress=progress,
-                            checkpoint_dir=str(out / f"{stem}-checkpoints"))
+                            checkpoint_dir=str(out / f"{stem}-checkpoints"), resume=not fresh)
         # its test accuracy: brightness_sweep's noise seed, the test seed + 10 000
         save_seed = {"frontend_seed": task_seed(seed, frontend, "resnet"),
                      "seed": task_seed(seed, frontend, "test") + 10_000}

@@ -23,7 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import atomic_write_bytes, atomic_write_json, read_cached, write_cached
+from .._io import (
+    atomic_write_bytes,
+    atomic_write_json,
+    read_cached,
+    warn_recompute,
+    write_cached,
+)
 from .._validation import check_keys
 from .config import (
     _bool,
@@ -236,15 +242,38 @@ def fewshot_toml(config=None):
 
 
 # --------------------------------------------------------------------------- the run
-def _glyph_set(config, out, seed, progress):
+def _stored_glyphs(path, d, seed):
+    """The set stored in ``path``; None (with a warning naming the file) when it
+    does not load or is not a set of the [data] section's shape."""
+    import zipfile
+
+    from ..data.glyphs import GlyphSet
+
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            gs = GlyphSet(z["images"], z["labels"], tuple(str(c) for c in z["classes"]), seed)
+        n = d["n_classes"] * d["n_drawings"]
+        if gs.images.shape != (n, d["size"], d["size"], 3) or gs.labels.shape != (n,) \
+                or len(gs.classes) != d["n_classes"] or gs.labels.dtype.kind not in "iu" \
+                or not set(np.unique(gs.labels)) <= set(range(d["n_classes"])):
+            raise ValueError("another shape than the [data] section's")
+        return gs
+    except (OSError, ValueError, KeyError, EOFError, TypeError, zipfile.BadZipFile,
+            NotImplementedError) as exc:
+        warn_recompute(path, f"not a stored glyph set ({' '.join(str(exc).split())[:120]})")
+        return None
+
+
+def _glyph_set(config, out, seed, progress, fresh=False):
     """The generated set, stored in ``out/data`` (keyed by the [data] section)."""
-    from ..data.glyphs import GlyphSet, make_glyphs
+    from ..data.glyphs import make_glyphs
 
     d = config["data"]
     path = out / "data" / f"glyphs-{config_hash(config, 'data', extra=seed)}.npz"
-    if path.is_file():
-        with np.load(path, allow_pickle=False) as z:
-            return GlyphSet(z["images"], z["labels"], tuple(str(c) for c in z["classes"]), seed)
+    if path.is_file() and not fresh:
+        gs = _stored_glyphs(path, d, seed)
+        if gs is not None:
+            return gs
     if progress:
         print(f"generating {d['n_classes']} classes x {d['n_drawings']} drawings "
               f"({d['size']}x{d['size']} px)")
@@ -265,8 +294,10 @@ def _encoding(name):
     return default_encoding(name)
 
 
-def evaluate_fewshot_frontend(gs, split, name, config, *, seed=0, out=None, progress=False):
-    """Every measurement of one front end (see :func:`run_fewshot`); a JSON-able dict."""
+def evaluate_fewshot_frontend(gs, split, name, config, *, seed=0, out=None, progress=False,
+                              fresh=False):
+    """Every measurement of one front end (see :func:`run_fewshot`); a JSON-able dict
+    (``fresh``: do not resume the meta-training checkpoints in ``out``)."""
     import torch
 
     from ..learn.experiments import emulate_dataset
@@ -297,7 +328,7 @@ def evaluate_fewshot_frontend(gs, split, name, config, *, seed=0, out=None, prog
                     lr_decay_every=tr["lr_decay_every"], val_every=tr["val_every"],
                     val_episodes=tr["val_episodes"], seed=task_seed(seed, "protonet", name),
                     checkpoint_dir=ck("protonet"), key=key, progress=progress,
-                    desc=f"{name} protonet")
+                    desc=f"{name} protonet", resume=not fresh)
     t1 = time.perf_counter()
     emb = embed(pn.model, pn.encoder, packed)
     test = split["test"]
@@ -323,7 +354,7 @@ def evaluate_fewshot_frontend(gs, split, name, config, *, seed=0, out=None, prog
                         lr_decay_every=0, inner_steps=mm["inner_steps"], inner_lr=mm["inner_lr"],
                         val_every=50, seed=task_seed(seed, "fomaml", name),
                         checkpoint_dir=ck("fomaml"), key=mk, progress=progress,
-                        desc=f"{name} fo-MAML")
+                        desc=f"{name} fo-MAML", resume=not fresh)
         t2 = time.perf_counter()
         for row in table:
             row["fo-maml"] = evaluate_maml(
@@ -379,7 +410,8 @@ def run_fewshot(config=None, out_dir="analogfe-fewshot", *, seed=0, progress=Tru
     progress : bool
         Progress bars and lines.
     fresh : bool
-        Ignore stored results (checkpoints are still resumed).
+        Start afresh: ignore the stored set, results and checkpoints (they are
+        overwritten).
 
     Returns
     -------
@@ -397,7 +429,7 @@ def run_fewshot(config=None, out_dir="analogfe-fewshot", *, seed=0, progress=Tru
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    gs = _glyph_set(config, out, seed, progress)
+    gs = _glyph_set(config, out, seed, progress, fresh)
     split = gs.split_classes(config["data"]["split"], seed=seed)
     results = {}
     with torch_threads(config["train"]["threads"]):
@@ -409,7 +441,7 @@ def run_fewshot(config=None, out_dir="analogfe-fewshot", *, seed=0, progress=Tru
                 results[name] = stored["result"]
                 continue
             results[name] = evaluate_fewshot_frontend(gs, split, name, config, seed=seed, out=out,
-                                                      progress=progress)
+                                                      progress=progress, fresh=fresh)
             write_cached(path, key, results[name])
     seconds = time.perf_counter() - t0
     summary = dict(config=config, seed=seed, classes={k: [gs.classes[i] for i in v]

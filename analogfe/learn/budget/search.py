@@ -41,14 +41,21 @@ from __future__ import annotations
 
 import copy
 import io
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..._io import atomic_write_bytes, atomic_write_json, checksum, strict_json
+from ..._io import (
+    atomic_write_bytes,
+    atomic_write_json,
+    checksum,
+    inside,
+    read_json_object,
+    strict_json,
+    warn_recompute,
+)
 from ..._validation import check_float, check_int
 from ..encodings import InputEncoder
 from ..models import ResNet
@@ -301,7 +308,8 @@ def _data_for(data, fe, split):
 
 
 def _save_state(out, state):
-    atomic_write_json(Path(out) / STATE_NAME, strict_json(state))
+    # in the order of its dicts: a resumed run orders budgets, layers and columns as before
+    atomic_write_json(Path(out) / STATE_NAME, strict_json(state), sort_keys=False)
 
 
 def _write_member(out, name, state_bytes, arch=None):
@@ -314,18 +322,71 @@ def _write_member(out, name, state_bytes, arch=None):
 
 
 def _load_state(out, key):
-    path = Path(out) / STATE_NAME
-    if not path.is_file():
+    """The stored state of the search ``key``, or None to start afresh.
+
+    A state that is no JSON object, or whose family is not a list of members,
+    is recomputed with a warning naming the file; a member whose checkpoint
+    does not load (truncated, foreign) is recomputed from the step before
+    it, and its long-term results with it. A state of another search is
+    refused (it is not ours to overwrite), and so is one that names a
+    checkpoint outside ``members/``.
+    """
+    out = Path(out)
+    path = out / STATE_NAME
+    state = read_json_object(path)
+    if state is None:
         return None
-    state = json.loads(path.read_text(encoding="utf-8"))
     if state.get("key") != key or state.get("version") != _STATE_VERSION:
         raise ValueError(f"{path} is from another search (configuration or seed differ); "
-                         "use another output folder or start afresh")
+                         "use another output folder or start afresh (--fresh)")
+    fam = state.get("family")
+    if not (isinstance(fam, list) and fam and all(isinstance(m, dict) for m in fam)
+            and isinstance(state.get("budgets"), dict) and state["budgets"]):
+        warn_recompute(path, "not a search state (no family of members)")
+        return None
+    for m in fam:
+        for field in ("checkpoint", "long_checkpoint"):
+            name = m.get(field)
+            if field in m and not (isinstance(name, str) and name and Path(name).name == name
+                                   and name not in (".", "..")):
+                raise ValueError(f"{path}: {field} {name!r} of step {m.get('step')} is not a "
+                                 "file name inside members/; refused (start afresh with --fresh)")
+            if isinstance(name, str):
+                inside(out / "members" / name, out / "members", f"{field} of {path}")
+    return _drop_unreadable(out, path, state)
+
+
+def _loads(arch, path):
+    try:
+        load_member(arch, path)
+        return True
+    except Exception:  # a truncated or foreign file fails in torch in many ways
+        return False
+
+
+def _drop_unreadable(out, path, state):
+    """``state`` less the members (and long-term results) whose files do not load."""
+    fam = state["family"]
+    for k, m in enumerate(fam):
+        ck = out / "members" / str(m.get("checkpoint"))
+        if not isinstance(m.get("arch"), dict) or not _loads(m["arch"], ck):
+            warn_recompute(ck if isinstance(m.get("arch"), dict) else path,
+                           f"step {m.get('step', k)} does not load")
+            if k == 0:
+                return None
+            del fam[k:]
+            state["stopped"] = None
+            break
+    for m in fam:
+        if "long_checkpoint" in m and not _loads(m["arch"], out / "members" / m["long_checkpoint"]):
+            warn_recompute(out / "members" / m["long_checkpoint"], "does not load")
+            for field in ("long_checkpoint", "test", "val_long"):
+                m.pop(field, None)
     return state
 
 
 def netadapt(initial, data, resources, budgets, out_dir, *, relative=False, key="", params=None,
-             seed=0, map_fn=None, progress=True, on_step=None):
+             seed=0, map_fn=None, progress=True, on_step=None, fresh=False):
     """Run the budgeted NetAdapt loop and write the family to ``out_dir``.
 
     Parameters
@@ -360,6 +421,8 @@ def netadapt(initial, data, resources, budgets, out_dir, *, relative=False, key=
     on_step : callable, optional
         ``on_step(state)`` after each step's state is written (e.g. to keep a
         latency table beside it).
+    fresh : bool
+        Ignore a stored state (start afresh and overwrite it).
 
     Returns
     -------
@@ -375,7 +438,7 @@ def netadapt(initial, data, resources, budgets, out_dir, *, relative=False, key=
     p = params or SearchParams()
     map_fn = map_fn or serial_map
     out = Path(out_dir)
-    state = _load_state(out, key)
+    state = None if fresh else _load_state(out, key)
     if state is None:
         arch0, res0 = initial() if callable(initial) else initial
         first = resources(load_member(arch0, res0["state"]), arch0["frontend"])

@@ -39,7 +39,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..._io import atomic_write_bytes
+from ..._io import atomic_write_bytes, warn_recompute
 from ..._validation import check_choice, check_float, check_int
 from ..encodings import InputEncoder
 from .episodes import EpisodeSampler, episode_interval
@@ -155,11 +155,30 @@ def _save(path, state):
     atomic_write_bytes(path, buf.getvalue())
 
 
+def _restore(ck, key, method, episodes, model, opt):
+    """Load the checkpoint ``ck`` into ``model`` and ``opt``; the training state
+    it holds, or None (a foreign or later one: train afresh; an unreadable
+    one: the same, with a warning naming the file)."""
+    try:
+        saved = torch.load(ck, weights_only=True)
+        if not isinstance(saved, dict):
+            raise TypeError("not a dict")
+        # a checkpoint past the episodes asked for cannot be rewound: train afresh
+        if saved.get("key") != key or saved.get("method") != method or saved["start"] > episodes:
+            return None
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["opt"])
+        return {k: saved[k] for k in ("start", "history", "best", "best_val", "seconds")}
+    except Exception as exc:  # a truncated or foreign file fails in torch in many ways
+        warn_recompute(ck, f"not a meta-training checkpoint ({type(exc).__name__})")
+        return None
+
+
 def meta_train(packed, labels, train_classes, *, encoding, levels=3, method="protonet",
                val_classes=None, episodes=2000, ways=20, shots=5, queries=5, width=64, lr=1e-3,
                lr_decay_every=2000, inner_steps=5, inner_lr=0.1, val_every=250, val_episodes=100,
                seed=0, checkpoint_dir=None, checkpoint_every=100, key="", progress=False,
-               desc="meta-train"):
+               desc="meta-train", resume=True):
     """Meta-train a Conv-4 embedding on episodes of the meta-train classes.
 
     Parameters
@@ -202,6 +221,10 @@ def meta_train(packed, labels, train_classes, *, encoding, levels=3, method="pro
         A tqdm bar.
     desc : str
         Its label.
+    resume : bool
+        Continue from the checkpoint in ``checkpoint_dir`` (False: train
+        afresh and overwrite it). An unreadable checkpoint is reported on
+        stderr and trained afresh.
 
     Returns
     -------
@@ -211,7 +234,9 @@ def meta_train(packed, labels, train_classes, *, encoding, levels=3, method="pro
     ------
     ValueError
         An unknown method, ``ways`` above the meta-train classes, ``shots``
-        or ``queries`` below 1, a class with too few drawings.
+        or ``queries`` below 1, ``val_every``, ``val_episodes`` or
+        ``checkpoint_every`` below 1, a class with too few drawings, or
+        ``packed`` holding NaN or infinite values.
     """
     from tqdm.auto import tqdm
 
@@ -222,6 +247,12 @@ def meta_train(packed, labels, train_classes, *, encoding, levels=3, method="pro
     if not isinstance(packed, torch.Tensor) or packed.ndim != 4 or len(packed) != len(labels):
         raise ValueError(f"packed must be a (N, C, H, W) tensor with one row per label "
                          f"({len(labels)}), got {getattr(packed, 'shape', type(packed))}")
+    for name, v in (("val_every", val_every), ("val_episodes", val_episodes),
+                    ("checkpoint_every", checkpoint_every)):
+        check_int(v, name, low=1)
+    if packed.is_floating_point() and not bool(torch.isfinite(packed).all()):
+        raise ValueError("packed holds NaN or infinite values: the front end's output is not "
+                         "a valid training input")
     sampler = EpisodeSampler(labels, train_classes, ways, shots, queries, seed=seed)
     encoder = InputEncoder(encoding, levels)
     torch.manual_seed(seed)
@@ -230,13 +261,14 @@ def meta_train(packed, labels, train_classes, *, encoding, levels=3, method="pro
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     state = dict(start=0, history=[], best=None, best_val=-1.0, seconds=0.0)
     ck = Path(checkpoint_dir) / "metatrain.pt" if checkpoint_dir else None
-    if ck is not None and ck.is_file():
-        saved = torch.load(ck, weights_only=True)
-        # a checkpoint past the episodes asked for cannot be rewound: train afresh
-        if saved.get("key") == key and saved.get("method") == method and saved["start"] <= episodes:
-            model.load_state_dict(saved["model"])
-            opt.load_state_dict(saved["opt"])
-            state.update({k: saved[k] for k in ("start", "history", "best", "best_val", "seconds")})
+    if ck is not None and ck.is_file() and resume:
+        restored = _restore(ck, key, method, episodes, model, opt)
+        if restored is None:  # the model and optimiser may be half loaded: build them again
+            torch.manual_seed(seed)
+            model = Conv4(cin, width)
+            opt = torch.optim.Adam(model.parameters(), lr=lr)
+        else:
+            state.update(restored)
     t0, losses = time.perf_counter() - state["seconds"], []
     bar = tqdm(total=episodes, initial=min(state["start"], episodes), desc=desc,
                disable=not progress, leave=False)
