@@ -19,6 +19,10 @@ public argument into the count a kernel call uses:
   waiting threads spin on cores that other processes need. A count asked
   for explicitly is used as asked.
 
+An explicit count above :data:`MAX_THREADS` (1024) is refused with a
+ValueError naming the argument: no machine this package targets has more
+cores, and a count beyond a C int would otherwise overflow in the kernel call.
+
 No kernel's result depends on the count: each one shares fixed units of
 work (rows, row blocks, frames) among the threads.
 """
@@ -26,7 +30,10 @@ import os
 
 from ._validation import check_int
 
-__all__ = ["default_threads", "resolve_threads"]
+__all__ = ["default_threads", "resolve_threads", "MAX_THREADS"]
+
+#: The largest thread count a kernel (or a torch task) may be asked for.
+MAX_THREADS = 1024
 
 _FORKED = False
 
@@ -56,13 +63,14 @@ MIN_PIXELS_PER_THREAD = 1 << 16
 
 
 def resolve_threads(n_threads, name="n_threads", work=None):
-    """``n_threads`` (None or an int >= 1, else ValueError/TypeError naming
-    ``name``) -> the count to pass to a kernel: 1 in a forked child; a
-    default count capped by ``work`` (pixels; see the module)."""
+    """``n_threads`` (None or an int in 1..:data:`MAX_THREADS`, else
+    ValueError/TypeError naming ``name``) -> the count to pass to a kernel: 1
+    in a forked child; a default count capped by ``work`` (pixels; see the
+    module) and by :data:`MAX_THREADS`."""
     if n_threads is None:
-        n = default_threads()
+        n = min(default_threads(), MAX_THREADS)
         if work is not None:
             n = max(1, min(n, int(work) // MIN_PIXELS_PER_THREAD))
     else:
-        n = check_int(n_threads, name, low=1)
+        n = check_int(n_threads, name, low=1, high=MAX_THREADS)
     return 1 if _FORKED else n

@@ -22,7 +22,7 @@ import torch
 from analogfe.data.glyphs import make_glyphs
 from analogfe.learn.experiments import emulate_dataset
 from analogfe.learn.fewshot.meta import meta_train
-from analogfe.learn.fewshot.prototypes import RunningPrototypes, embed
+from analogfe.learn.fewshot.enroll import RunningPrototypes, embed
 
 
 def main(argv=None):

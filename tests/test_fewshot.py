@@ -11,7 +11,7 @@ from analogfe.app import cli
 from analogfe.app.fewshot import FEWSHOT_SCHEMA, load_fewshot_config
 from analogfe.data.glyphs import DISTINCT_MAX_CORRELATION, _reference, glyph_pool, make_glyphs
 from analogfe.learn.fewshot.episodes import EpisodeSampler, episode_interval
-from analogfe.learn.fewshot.prototypes import (
+from analogfe.learn.fewshot.enroll import (
     Conv4,
     RunningPrototypes,
     prototype_logits,

@@ -165,6 +165,22 @@ def test_svm_arrays_with_pickled_objects_are_refused(trained, tmp_path, capsys):
     assert "refused as SVM arrays" in _fails(["evaluate", str(path)], capsys)
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_svm_arrays_with_nan_weights_are_refused(trained, tmp_path, capsys, bad):
+    import io
+
+    path, meta = _copy(trained["svm", "lg2.75"], tmp_path)
+    with np.load(trained["svm", "lg2.75"]["weights_path"]) as z:
+        arrays = dict(z)
+    arrays["svm_coef"] = arrays["svm_coef"].copy()
+    arrays["svm_coef"].flat[3] = bad
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    _plant(path, meta, buf.getvalue())
+    assert "SVM arrays hold NaN or infinite values (svm_coef)" in _fails(["evaluate", str(path)],
+                                                                          capsys)
+
+
 @pytest.mark.parametrize("edit, message", [
     (lambda m: m["architecture"].update(name="transformer"), "unknown architecture 'transformer'"),
     (lambda m: m["architecture"]["arguments"].update(depth=50), "takes the arguments"),
@@ -175,6 +191,15 @@ def test_svm_arrays_with_pickled_objects_are_refused(trained, tmp_path, capsys):
     (lambda m: m["frontend"].update(name="lg9"), "unknown frontend 'lg9'"),
     (lambda m: m["sensor"].update(adc_bits=40), "sensor: "),
     (lambda m: m["architecture"]["arguments"].update(width=8), "do not fit the architecture"),
+    # fields checked before anything is built (round 3 of the bad-input corpus)
+    (lambda m: m.update(image_channels=7), "image_channels must be 1, 3 or null, got 7"),
+    (lambda m: m.update(image_shape=[-4, 32]), "of ints in 1..16384, got"),
+    (lambda m: m.update(image_shape=[32, 10 ** 9]), "of ints in 1..16384, got"),
+    (lambda m: m.update(seed=2 ** 70), "seed must be an int in 0..2"),
+    (lambda m: m.update(seed=-1), "seed must be an int in 0..2"),
+    (lambda m: m["frontend"].update(seed=2 ** 64), "frontend seed must be an int in 0..2"),
+    (lambda m: m["architecture"]["arguments"].update(width=10 ** 7), "parameters, more than"),
+    (lambda m: m["architecture"]["arguments"].update(blocks=[1] * 40), "1 to 8 stages"),
 ])
 def test_a_tampered_description_is_one_line(trained, tmp_path, capsys, edit, message):
     path, meta = _copy(trained["resnet10", "lg1.5"], tmp_path)

@@ -1,7 +1,9 @@
 """The ``analogfe`` command: simulate, cost, train, evaluate, predict, compare,
 sweep, budget, fewshot, config.
 
-Every subcommand but ``config`` takes ``--seed`` and ``--quiet``. Bad input (a missing file,
+Every subcommand but ``config`` takes ``--quiet``, and every one that draws at
+random ``--seed`` (an integer from 0 to 2**63 - 1; ``cost`` and ``predict`` draw
+nothing at random and take none). Bad input (a missing file,
 an unknown front end, dataset or config key, a value out of range) prints one
 line on stderr and exits with status 2, without a traceback (set the
 environment variable ``ANALOGFE_DEBUG=1`` to see it).
@@ -94,8 +96,23 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def _common(parser, seed_help="seed of every random draw (default 0)", seed_default=0):
-    parser.add_argument("--seed", type=int, default=seed_default, help=seed_help)
+def _seed(text):
+    """``--seed N`` -> N, an integer in [0, 2**63 - 1]; a usage error otherwise."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not 0 <= seed <= _MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**63 - 1, got {text}")
+    return seed
+
+
+_MAX_SEED = 2 ** 63 - 1
+
+
+def _common(parser, seed_help="seed of every random draw (default 0)", seed_default=0, seed=True):
+    if seed:
+        parser.add_argument("--seed", type=_seed, default=seed_default, help=seed_help)
     parser.add_argument("--quiet", "-q", action="store_true",
                         help="no progress bars or tables (the paths of files written are still printed)")
 
@@ -135,7 +152,7 @@ def build_parser():
     s.add_argument("--max-side", type=int, default=1024, metavar="N",
                    help="subsample larger inputs (raw: whole Bayer quads) to at most N pixels a side")
 
-    c = add("cost", "print the bits, memory and energy table of a cost preset")
+    c = add("cost", "print the bits, memory and energy table of a cost preset", seed=False)
     c.add_argument("--preset", required=True, metavar="NAME",
                    help="cost preset (e.g. conventional, jssc2019-1.5b)")
     c.add_argument("--config", metavar="FILE", help="TOML file overriding the preset's constants")
@@ -168,7 +185,7 @@ def build_parser():
                    help="TOML configuration whose [dataset] section makes the split (default: "
                         "the model's own)")
 
-    r = add("predict", "reload a saved model and classify image files")
+    r = add("predict", "reload a saved model and classify image files", seed=False)
     r.add_argument("model", metavar="MODEL", help="the .model.json written by 'analogfe train'")
     r.add_argument("images", metavar="IMAGE", nargs="+", help="8-bit image files")
     for model_cmd in (e, r):
@@ -217,8 +234,9 @@ def _seed_list(text):
         seeds = [int(t) for t in text.split(",") if t.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
-    if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
-        raise argparse.ArgumentTypeError(f"expected distinct integers >= 0, got {text!r}")
+    if not seeds or any(not 0 <= s <= _MAX_SEED for s in seeds) or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"expected distinct integers from 0 to 2**63 - 1, "
+                                         f"got {text!r}")
     return seeds
 
 

@@ -95,17 +95,25 @@ _signal = _auto_or(_float(1.0, 1e7))
 
 
 def _frontend_options(v, name):
-    from ..frontend.registry import frontend_spec, is_import_path
+    from ..frontend.registry import frontend_spec, is_import_path, make_frontend
 
     v = _table(v, name)
     for fe, kw in v.items():
-        if not is_import_path(fe):  # a standard name or an entry point
-            frontend_spec(fe, f"{name} front end")
         _table(kw, f"{name}.{fe}")
         for key in _RUN_SET:
             if key in kw:
                 raise ValueError(f"{name}.{fe}.{key} is set by the run ({_RUN_SET[key]}); "
                                  "remove it from the options")
+        if is_import_path(fe):  # imported when the run names it: checked by its class then
+            continue
+        spec = frontend_spec(fe, f"{name} front end")  # a standard name or an entry point
+        keys = spec.option_keys()
+        if keys is not None:
+            check_keys(kw, keys, "front-end option", prefix=f"{name}.{fe}.")
+        try:  # every value checked now, not when the front end is first built in a run
+            make_frontend(fe, **kw)
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"{name}.{fe}: {exc}") from None
     return v
 
 
@@ -148,6 +156,9 @@ def _budgets(v, name):
     from ..learn.budget import RESOURCES
 
     v = _table(v, name)
+    if not v:
+        raise ValueError(f"{name} must name at least one budget, e.g. {{ energy_uj = 0.8 }}; "
+                         f"resources: {', '.join(RESOURCES)}")
     check_keys(v, tuple(RESOURCES), "budget resource", prefix=f"{name}.")
     for k, b in v.items():
         check_float(b, f"{name}.{k}", low=0.0, low_open=True)
@@ -371,7 +382,8 @@ def _validate_sensor(section):
 def read_toml(source):
     """The user's tables: ``{}`` for None, a copy of a dict, or a TOML file
     read as UTF-8 (FileNotFoundError if it is missing, ValueError naming the
-    file if it is not UTF-8 text or not valid TOML)."""
+    file if it is not UTF-8 text, not valid TOML, or nested beyond the
+    interpreter's recursion limit)."""
     import tomllib
 
     if source is None:
@@ -385,6 +397,8 @@ def read_toml(source):
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"config file {path} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ValueError(f"config file {path} nests its tables or arrays too deeply") from None
     except UnicodeDecodeError as exc:
         raise ValueError(f"config file {path} is not UTF-8 text (byte {exc.start}); "
                          "save it as UTF-8") from None

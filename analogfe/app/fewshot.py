@@ -309,7 +309,7 @@ def evaluate_fewshot_frontend(gs, split, name, config, *, seed=0, out=None, prog
         incremental,
     )
     from ..learn.fewshot.meta import meta_train
-    from ..learn.fewshot.prototypes import embed
+    from ..learn.fewshot.enroll import embed
 
     tr, mm, ev, inc = config["train"], config["maml"], config["eval"], config["incremental"]
     enc = _encoding(name)

@@ -24,6 +24,7 @@ import inspect
 import io
 import itertools
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -44,10 +45,14 @@ from .tasks import (
     split_from_config,
 )
 
-__all__ = ["grid_points", "valid_grid_keys", "run_point", "run_sweep", "point_label", "dask_client"]
+__all__ = ["MAX_GRID_POINTS", "grid_points", "valid_grid_keys", "run_point", "run_sweep", "point_label", "dask_client"]
 
 POINT_VERSION = 4  # 2: power in mW; 3: link bits and ratios to the baselines; 4: cost model v2
 _NOT_PARAMS = {"self", "seed", "sensor_config", "sensor", "kwargs", "kw"}
+
+
+#: The most points a sweep's grid may have (each one trains a classifier).
+MAX_GRID_POINTS = 4096
 
 
 def valid_grid_keys(base_frontend):
@@ -77,8 +82,8 @@ def grid_points(config):
     Raises
     ------
     ValueError
-        An unknown grid key (the message lists the valid ones), or a value
-        that is not a non-empty list.
+        An unknown grid key (the message lists the valid ones), a value that
+        is not a non-empty list, or more than :data:`MAX_GRID_POINTS` points.
     """
     grid = config["sweep"]["grid"]
     base = config["sweep"]["base_frontend"]
@@ -90,6 +95,11 @@ def grid_points(config):
     for r in grid.get("resolution", []):
         if isinstance(r, bool) or not isinstance(r, (int, float)) or not 0.05 <= r <= 4:
             raise ValueError(f"sweep.grid.resolution values must be in [0.05, 4], got {r!r}")
+    n = math.prod(len(v) for v in grid.values())
+    if n > MAX_GRID_POINTS:
+        sizes = " x ".join(f"{len(v)} {k}" for k, v in grid.items())
+        raise ValueError(f"sweep.grid has {n:,} points ({sizes}), more than {MAX_GRID_POINTS:,}; "
+                         "sweep fewer values (each point trains a classifier)")
     keys = list(grid)
     return [dict(zip(keys, map(_canon, combo))) for combo in itertools.product(*(grid[k] for k in keys))]
 

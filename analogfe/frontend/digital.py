@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from .._validation import check_choice, check_int
 from ..sensor.model import Sensor
+from ._frozen import Frozen
 from .isp import OUTPUTS, process
 
 __all__ = ['DigitalFrontEnd']
 
 
-class DigitalFrontEnd:
+class DigitalFrontEnd(Frozen):
     """The digital baseline: linear readout + minimal ISP -> 8-bit image.
 
     ``fe(electrons)`` = ``process(sensor.readout(electrons), sensor.config,
@@ -30,6 +31,7 @@ class DigitalFrontEnd:
             raise TypeError(f"sensor must be a Sensor, got {type(sensor).__name__}")
         self.sensor = sensor
         self.output = check_choice(output, "output", OUTPUTS)
+        self._freeze()
 
     @property
     def name(self):

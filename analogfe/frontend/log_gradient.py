@@ -36,6 +36,7 @@ from .._validation import (
     finite_peak,
 )
 from ..scene.cfa import CFA_PATTERNS
+from ._frozen import Frozen
 from .codes import PAIRS, GradientCodes
 from .converter import (
     EPS,
@@ -147,7 +148,7 @@ def _bin(x, k, n_threads=1):
     return out
 
 
-class LogGradientFrontEnd:
+class LogGradientFrontEnd(Frozen):
     """The analog log-gradient front end: binning + log-ratio converter.
 
     Electrons are binned k x k per scale (the mean, as the sensor's analog
@@ -260,6 +261,7 @@ class LogGradientFrontEnd:
         self.threshold_mismatch_ln = check_float(threshold_mismatch_ln, "threshold_mismatch_ln",
                                                  low=0.0, high=MAX_CONVERTER_ERROR_LN)
         self._fixed_seeds, self._noise_rng = _seeds(seed)
+        self._freeze()
 
     # ------------------------------------------------------------ naming --
     @property

@@ -2,6 +2,7 @@
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 
 from .._validation import check_array, check_choice, check_float
@@ -45,23 +46,42 @@ class FrontEndSpec:
     cfa : str or None
         The sensor's Bayer pattern when no ``SensorConfig`` is given
         (``None``: monochrome).
+    cls : type, optional
+        The class ``factory`` builds (its constructor's keywords are the
+        options, see :meth:`option_keys`).
+    fixed : tuple of str
+        Constructor arguments that ``factory`` sets itself (not options).
     """
 
     factory: object
     defaults: dict = field(default_factory=dict)
     cfa: str | None = None
+    cls: object = None
+    fixed: tuple = ()
 
     def build(self, sensor_config, seed=0, **kw):
         return self.factory(sensor_config, seed, **{**self.defaults, **kw})
+
+    def option_keys(self):
+        """The option keywords the front end takes, sorted; None when they are
+        not known (no class, or a constructor taking ``**kwargs``)."""
+        if self.cls is None:
+            return None
+        params = inspect.signature(self.cls).parameters.values()
+        if any(p.kind is p.VAR_KEYWORD for p in params):
+            return None
+        return tuple(sorted(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD,
+                                                                  p.KEYWORD_ONLY)
+                            and p.name not in self.fixed))
 
 
 #: The standard front ends: the 8-bit RGB baseline on a Bayer sensor, 8-bit
 #: gray, and the 1.5- and 2.75-bit log-gradient front ends (monochrome).
 FRONTENDS = {
-    "rgb8": FrontEndSpec(_digital, {"output": "rgb"}, "RGGB"),
-    "gray8": FrontEndSpec(_digital, {"output": "gray"}, None),
-    "lg1.5": FrontEndSpec(_log_gradient, {"bits": 2}, None),
-    "lg2.75": FrontEndSpec(_log_gradient, {"bits": 3}, None),
+    "rgb8": FrontEndSpec(_digital, {"output": "rgb"}, "RGGB", DigitalFrontEnd, ("sensor",)),
+    "gray8": FrontEndSpec(_digital, {"output": "gray"}, None, DigitalFrontEnd, ("sensor",)),
+    "lg1.5": FrontEndSpec(_log_gradient, {"bits": 2}, None, LogGradientFrontEnd, ("seed",)),
+    "lg2.75": FrontEndSpec(_log_gradient, {"bits": 3}, None, LogGradientFrontEnd, ("seed",)),
 }
 
 
@@ -158,7 +178,7 @@ def _plugin_spec(path, argname, label=None):
     def factory(sensor_config, seed, **kw):
         return cls(sensor_config=sensor_config, seed=seed, **kw)
 
-    return FrontEndSpec(factory, {}, getattr(cls, "cfa", None))
+    return FrontEndSpec(factory, {}, getattr(cls, "cfa", None), cls, ("sensor_config", "seed"))
 
 
 def make_frontend(name, sensor_config=None, seed=0, **kw):

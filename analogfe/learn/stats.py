@@ -524,7 +524,8 @@ def summarize_seeds(values):
     Raises
     ------
     ValueError
-        Empty or not 1-D, NaN or infinity.
+        Empty or not 1-D, NaN or infinity, or a spread beyond the float range
+        (values near the float limit are summed without overflow).
     TypeError
         Non-numeric values.
 
@@ -535,9 +536,19 @@ def summarize_seeds(values):
     (0.92, 0.02, 3)
     """
     v = check_array(values, "values", ndim=1, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        mean = float(v.mean())
+        std = float(v.std(ddof=1)) if v.size > 1 else 0.0
+    if not (np.isfinite(mean) and np.isfinite(std)):  # the sums overflow near the float limit
+        scale = float(np.abs(v).max())
+        mean = scale * float((v / scale).mean())
+        with np.errstate(over="ignore"):
+            std = scale * float((v / scale).std(ddof=1)) if v.size > 1 else 0.0
+        if not np.isfinite(std):
+            raise ValueError("values: their standard deviation exceeds the float range")
     return {
-        "mean": float(v.mean()),
-        "std": float(v.std(ddof=1)) if v.size > 1 else 0.0,
+        "mean": mean,
+        "std": std,
         "n_seeds": int(v.size),
         "min": float(v.min()),
         "max": float(v.max()),

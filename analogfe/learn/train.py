@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import math
 import os
 import random
 import sys
@@ -105,6 +106,8 @@ def _as_dataset(data, name):
         y = torch.as_tensor(np.asarray(y), dtype=torch.long)
         if len(x) != len(y):
             raise ValueError(f"{name}: {len(x)} inputs but {len(y)} labels")
+        if x.is_floating_point() and not bool(torch.isfinite(x).all()):
+            raise ValueError(f"{name}: the inputs hold NaN or infinite values")
         return TensorDataset(x, y)
     raise TypeError(f"{name} must be a torch Dataset or a pair (inputs, labels)")
 
@@ -338,7 +341,9 @@ def fit(model, train_data, val_data=None, *, encoder=None, epochs=10, batch_size
     ------
     ValueError
         A checkpoint from another configuration (the message names the keys
-        that differ), or ``patience`` without ``val_data``.
+        that differ), ``patience`` without ``val_data``, inputs that hold NaN
+        or infinite values, or a training loss that becomes NaN or infinite
+        (before the step that would spread it into the weights).
     """
     epochs = check_int(epochs, "epochs", low=1)
     batch_size = check_int(batch_size, "batch_size", low=1)
@@ -495,6 +500,9 @@ class _Run:
             self.opt.zero_grad(set_to_none=True)
             out = model(x)
             loss = criterion(out, y)
+            if not math.isfinite(loss.item()):  # before the step spreads it into the weights
+                raise ValueError(f"{desc}: the training loss is {loss.item()} after {seen} samples: "
+                                 "NaN or infinite inputs, or a learning rate too large")
             loss.backward()
             self.opt.step()
             loss_sum += loss.item() * len(y)  # python float: float64 sum

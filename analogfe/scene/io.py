@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._validation import check_int
 from .raw import RAW_SUFFIXES, load_raw
 
 __all__ = ["IMAGE_SUFFIXES", "read_image", "resize_image"]
@@ -49,6 +50,8 @@ def read_image(path, *, raw_bits=12, black_level=0):
         The file cannot be decoded, or a 16-bit file holds values above
         ``2**raw_bits - 1`` (the message names the file).
     """
+    raw_bits = check_int(raw_bits, "raw_bits", low=1, high=16)
+    black_level = check_int(black_level, "black_level", low=0, high=2 ** raw_bits - 2)
     path = Path(os.fspath(path))
     if not path.is_file():
         raise FileNotFoundError(f"image file not found: {path}")

@@ -672,6 +672,8 @@ def load_cost_config(path):
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"config {str(path)!r} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ValueError(f"config {str(path)!r} nests its tables or arrays too deeply") from None
     valid = tuple(k for k in _valid_keys() if k != "cnn")
     check_keys(data, valid, "cost config key")
     return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}

@@ -27,7 +27,7 @@ from ...scene.cfa import cfa_index
 from ...scene.color import REC709_LUMA
 from ...sensor.model import SensorConfig
 from ..isp import OUTPUTS
-from ._checks import check_tensor, ste
+from ._checks import check_tensor, check_values, ste
 
 __all__ = ["process", "TorchISP", "demosaic", "linear_to_srgb"]
 
@@ -79,7 +79,7 @@ def _to_uint8_values(lin):
 
 
 def process(dn, config, *, output="rgb", white_balance=None, ccm=None, white_level_dn=None,
-            digital_gain=1.0):
+            digital_gain=1.0, check=True):
     """Minimal ISP: DN -> 8-bit sRGB (or gray) values, as :func:`analogfe.frontend.process`.
 
     Parameters
@@ -92,6 +92,9 @@ def process(dn, config, *, output="rgb", white_balance=None, ccm=None, white_lev
     output : {"rgb", "gray"}
     white_balance, ccm, white_level_dn, digital_gain
         As :func:`analogfe.frontend.process`.
+    check : bool
+        Check that ``dn`` is finite and >= 0 (default; False skips the
+        reduction inside a loop whose inputs are valid).
 
     Returns
     -------
@@ -106,13 +109,17 @@ def process(dn, config, *, output="rgb", white_balance=None, ccm=None, white_lev
         ``config`` not a SensorConfig, ``dn`` not a tensor.
     ValueError
         A shape other than the config's, an unknown ``output``, a white level
-        not above the black level.
+        not above the black level, white-balance gains that are not positive
+        and finite, a colour matrix that is not finite; with ``check``, NaN,
+        infinite or negative ``dn``.
     """
     check_choice(output, "output", OUTPUTS)
     if not isinstance(config, SensorConfig):
         raise TypeError(f"config must be a SensorConfig, got {type(config).__name__}")
     dn = check_tensor(dn, "dn", ndim=(2, 3), floating=False,
                       shape_hw=(config.height, config.width))
+    if check:
+        check_values(dn, "dn", nonnegative=True)
     digital_gain = check_float(digital_gain, "digital_gain", low=0.0)
     black = float(config.black_level_dn)
     white = (min(2 ** config.adc_bits - 1, black + config.gain_dn_per_e * config.full_well_e)
@@ -129,11 +136,11 @@ def process(dn, config, *, output="rgb", white_balance=None, ccm=None, white_lev
             out = out[:, None].expand(-1, 3, -1, -1)
         return out[0] if dn.ndim == 2 else out
     wb = np.asarray(DEFAULT_WB_GAINS if white_balance is None else white_balance, np.float32)
-    if wb.shape != (3,) or (wb <= 0).any():
-        raise ValueError(f"white_balance must be 3 positive gains, got {wb.tolist()}")
+    if wb.shape != (3,) or not (np.isfinite(wb).all() and (wb > 0).all()):
+        raise ValueError(f"white_balance must be 3 positive finite gains, got {wb.tolist()}")
     ccm = np.linalg.inv(DEFAULT_RGB_TO_CAM) if ccm is None else np.asarray(ccm, np.float64)
-    if ccm.shape != (3, 3):
-        raise ValueError(f"ccm must be (3, 3), got {ccm.shape}")
+    if ccm.shape != (3, 3) or not np.isfinite(ccm).all():
+        raise ValueError(f"ccm must be a finite (3, 3) matrix, got {ccm.tolist()}")
     h, w = x.shape[-2:]
     idx = np.tile(cfa_index(config.cfa), ((h + 1) // 2, (w + 1) // 2))[:h, :w]
     wb_map = torch.as_tensor(wb[idx], device=x.device)

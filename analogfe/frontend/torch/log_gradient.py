@@ -43,7 +43,13 @@ from ..._validation import check_choice, check_float, check_int, check_ints
 from ..codes import PAIRS, GradientCodes
 from ..converter import EPS, LN8, check_ratio_thresholds, formula_thresholds_ln, quantiser_scale
 from ..log_gradient import LogGradientFrontEnd
-from ._checks import as_torch_generator, check_tensor, per_sample
+from ._checks import (
+    as_torch_generator,
+    check_tensor,
+    check_thresholds_ln,
+    check_values,
+    per_sample,
+)
 from .quantise import METHODS, quantise, ratio_codes
 
 __all__ = ["bin_image", "log_gradient", "codes_to_input", "TorchLogGradientFrontEnd"]
@@ -112,7 +118,7 @@ def _columns(a, axis, centred, w):
 def log_gradient(electrons, thresholds_ln=None, *, bits=2, scales=(1, 2, 4), pairs="centred",
                  full_well_e=10000.0, eps=EPS, cfa=False, gain=None, read_noise_e=0.0,
                  offsets=None, mismatch=None, comparator_noise_ln=0.0, method="hard",
-                 temperature=0.05, generator=None):
+                 temperature=0.05, generator=None, check=True):
     """Electrons -> log-gradient codes per scale (binning + log-ratio converter).
 
     Parameters
@@ -150,6 +156,10 @@ def log_gradient(electrons, thresholds_ln=None, *, bits=2, scales=(1, 2, 4), pai
         ``T`` of the soft staircase, nepers.
     generator : None, int or torch.Generator
         Source of the read and comparator noise.
+    check : bool
+        Check that ``electrons`` are finite and >= 0 and ``thresholds_ln``
+        ascending, finite, in (0, ln 8] (default); False skips these checks
+        (one reduction over the batch) inside a loop whose inputs are valid.
 
     Returns
     -------
@@ -163,9 +173,12 @@ def log_gradient(electrons, thresholds_ln=None, *, bits=2, scales=(1, 2, 4), pai
         ``electrons`` not a floating tensor.
     ValueError
         A bad rank, scale, pairs, method or temperature; a scale that bins the
-        image below 3 (centred) or 2 (adjacent) super-pixels.
+        image below 3 (centred) or 2 (adjacent) super-pixels; with ``check``,
+        NaN, infinite or negative electrons or bad thresholds.
     """
     x = check_tensor(electrons, "electrons")
+    if check:
+        check_values(x, "electrons", nonnegative=True)
     scales = check_ints(scales, "scales", low=1, distinct=True)
     centred = check_choice(pairs, "pairs", PAIRS) == "centred"
     check_choice(method, "method", METHODS)
@@ -182,7 +195,9 @@ def log_gradient(electrons, thresholds_ln=None, *, bits=2, scales=(1, 2, 4), pai
         formula_scale = None
         t = thresholds_ln if isinstance(thresholds_ln, torch.Tensor) else torch.as_tensor(
             np.asarray(thresholds_ln, dtype=np.float64))
-        if t.ndim != 1 or t.numel() == 0:
+        if check:
+            check_thresholds_ln(t)
+        elif t.ndim != 1 or t.numel() == 0:
             raise ValueError(f"thresholds_ln must be a non-empty 1-D sequence, got shape {tuple(t.shape)}")
     if gain is not None and (not isinstance(gain, torch.Tensor) or gain.shape != (len(scales),)):
         raise ValueError(f"gain must be a tensor of one value per scale ({len(scales)})")
@@ -301,6 +316,10 @@ class TorchLogGradientFrontEnd(nn.Module):
         front end's thresholds.
     learn_gain : bool
         A per-scale gain on the log ratio becomes an ``nn.Parameter`` (init 1).
+    check : bool
+        Check every batch of electrons (finite, >= 0) as the numpy front end
+        does (default); set :attr:`check` to False inside a training loop
+        whose inputs are known to be valid.
     **kwargs
         Passed to ``LogGradientFrontEnd`` when ``frontend`` is None.
 
@@ -314,7 +333,7 @@ class TorchLogGradientFrontEnd(nn.Module):
     """
 
     def __init__(self, frontend=None, *, method="ste", temperature=0.05, learn_thresholds=False,
-                 learn_gain=False, **kwargs):
+                 learn_gain=False, check=True, **kwargs):
         super().__init__()
         if frontend is None:
             frontend = LogGradientFrontEnd(**kwargs)
@@ -333,6 +352,7 @@ class TorchLogGradientFrontEnd(nn.Module):
         else:
             self.register_buffer("fixed_thresholds_ln", t0)
         self.gain = nn.Parameter(torch.ones(len(frontend.scales))) if learn_gain else None
+        self.check = bool(check)
         self._patterns = {}
 
     # ------------------------------------------------------------ thresholds --
@@ -412,6 +432,8 @@ class TorchLogGradientFrontEnd(nn.Module):
         ``read_noise_e`` (float or (N,) tensor, e-) the front end's."""
         fe = self.frontend
         offsets, mismatch = self._pattern(check_tensor(electrons, "electrons"))
+        if self.check:
+            check_values(electrons, "electrons", nonnegative=True)
         learned = self.learn_thresholds or fe.thresholds is not None
         return log_gradient(electrons, self.thresholds_ln if learned else None, bits=fe.bits,
                             scales=fe.scales, pairs=fe.pairs, full_well_e=fe.full_well_e,
@@ -420,7 +442,7 @@ class TorchLogGradientFrontEnd(nn.Module):
                             offsets=offsets, mismatch=mismatch,
                             comparator_noise_ln=fe.comparator_noise_ln,
                             method=method or self.method, temperature=self.temperature,
-                            generator=generator)
+                            generator=generator, check=False)  # thresholds valid by construction
 
     def codes(self, electrons, generator=None):
         """Hard codes as numpy :class:`~analogfe.frontend.GradientCodes` (stacked

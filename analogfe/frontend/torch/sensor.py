@@ -32,8 +32,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..._validation import check_int
 from ...sensor.model import MAX_ANALOG_GAIN, MAX_EXPOSURE_S, Sensor
-from ._checks import as_torch_generator, check_tensor, per_sample, ste
+from ._checks import as_torch_generator, check_tensor, check_values, per_sample, ste
 
 __all__ = ["expose", "readout", "TorchSensor"]
 
@@ -96,7 +97,7 @@ def expose(scene, prnu_gain, signal_e, *, dark_e=0.0, full_well_e=10000.0, gener
 
 
 def readout(electrons, dsnu_offset_e, *, read_noise_e=2.0, gain_dn_per_e=0.1, black_level_dn=64,
-            max_dn=1023, adc_thresholds_dn=None, gain=1.0, generator=None):
+            max_dn=1023, adc_thresholds_dn=None, gain=1.0, generator=None, check=True):
     """Electrons -> digital numbers: DSNU, read noise, conversion gain, black level, ADC.
 
     Parameters
@@ -120,6 +121,9 @@ def readout(electrons, dsnu_offset_e, *, read_noise_e=2.0, gain_dn_per_e=0.1, bl
         Analog gain in ``[1, MAX_ANALOG_GAIN]`` (multiplies K).
     generator : None, int or torch.Generator
         Source of the read noise.
+    check : bool
+        Check that ``electrons`` are finite and >= 0 (default; False skips the
+        reduction inside a loop whose inputs are valid).
 
     Returns
     -------
@@ -132,9 +136,14 @@ def readout(electrons, dsnu_offset_e, *, read_noise_e=2.0, gain_dn_per_e=0.1, bl
     Raises
     ------
     TypeError, ValueError
-        As :func:`expose`; a ``gain`` outside ``[1, MAX_ANALOG_GAIN]``.
+        As :func:`expose`; a ``gain`` outside ``[1, MAX_ANALOG_GAIN]``, a
+        ``max_dn`` below 1 or above ``2**24 - 1``; with ``check``, NaN,
+        infinite or negative electrons.
     """
     e = check_tensor(electrons, "electrons")
+    max_dn = check_int(max_dn, "max_dn", low=1, high=2 ** 24 - 1)
+    if check:
+        check_values(e, "electrons", nonnegative=True)
     off = _pattern(dsnu_offset_e, e, "dsnu_offset_e")
     rn = per_sample(read_noise_e, e, "read_noise_e")
     g = per_sample(gain, e, "gain", low=1.0)
@@ -209,16 +218,17 @@ class TorchSensor(nn.Module):
         return expose(x, self.prnu_gain, signal_e, dark_e=dark, full_well_e=c.full_well_e,
                       generator=generator)
 
-    def readout(self, electrons, gain=1.0, generator=None, read_noise_e=None):
+    def readout(self, electrons, gain=1.0, generator=None, read_noise_e=None, check=True):
         """:func:`readout` with this sensor's DSNU, read noise, gain, black level
-        and ADC; ``read_noise_e`` (float or (N,) tensor) overrides the config's."""
+        and ADC; ``read_noise_e`` (float or (N,) tensor) overrides the config's;
+        ``check`` as :func:`readout`."""
         e = self._check(electrons, "electrons")
         c = self.config
         return readout(e, self.dsnu_offset_e,
                        read_noise_e=c.read_noise_e if read_noise_e is None else read_noise_e,
                        gain_dn_per_e=c.gain_dn_per_e, black_level_dn=c.black_level_dn,
                        max_dn=c.max_dn, adc_thresholds_dn=self.adc_thresholds_dn, gain=gain,
-                       generator=generator)
+                       generator=generator, check=check)
 
     def forward(self, scene, signal_e=2000.0, exposure_s=0.033, generator=None):
         """Electrons of ``scene`` (:meth:`expose`)."""

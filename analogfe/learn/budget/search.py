@@ -56,6 +56,7 @@ from ..._io import (
     strict_json,
     warn_recompute,
 )
+from ..._threads import MAX_THREADS
 from ..._validation import check_float, check_int
 from ..encodings import InputEncoder
 from ..models import ResNet
@@ -95,7 +96,7 @@ class SearchParams:
     moves : tuple of str
         Which of :data:`MOVES` the loop proposes.
     threads : int
-        torch threads of each fine-tuning task.
+        torch threads of each fine-tuning task (1 to 1024).
     """
 
     initial_reduction: float = 0.025
@@ -115,9 +116,11 @@ class SearchParams:
     def __post_init__(self):
         check_float(self.initial_reduction, "initial_reduction", low=0.0, high=1.0, low_open=True)
         check_float(self.decay, "decay", low=0.0, high=1.0, low_open=True)
-        for k in ("max_steps", "short_term_iters", "batch_size", "channel_step", "min_channels",
-                  "threads"):
+        for k in ("max_steps", "short_term_iters", "batch_size", "channel_step", "min_channels"):
             check_int(getattr(self, k), k, low=1)
+        check_int(self.threads, "threads", low=1, high=MAX_THREADS)
+        check_float(self.lr, "lr", low=0.0, low_open=True)
+        check_float(self.weight_decay, "weight_decay", low=0.0)
         check_int(self.long_term_epochs, "long_term_epochs", low=0)
         check_int(self.low_bits, "low_bits", low=2, high=7)
         bad = [m for m in self.moves if m not in MOVES]

@@ -3,7 +3,7 @@
 A Conv-4 embedding meta-trained on many classes (:mod:`.meta`: prototypical
 networks, first-order MAML), class prototypes kept as running means that a
 new shot updates without any stored image, quantised to a few bits
-(:mod:`.prototypes`), episodic N-way K-shot evaluation with 95 % intervals,
+(:mod:`.enroll`), episodic N-way K-shot evaluation with 95 % intervals,
 the enroll / query brightness table and class-incremental enrollment
 (:mod:`.evaluate`), and what enrollment and recognition cost (:mod:`.cost`).
 
@@ -20,10 +20,10 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["cost", "episodes", "evaluate", "meta", "prototypes"],
+    submodules=["cost", "episodes", "evaluate", "meta", "enroll"],
     submod_attrs={
         "episodes": ["Episode", "EpisodeSampler", "episode_interval"],
-        "prototypes": ["Conv4", "RunningPrototypes", "embed", "prototypes", "prototype_logits",
+        "enroll": ["Conv4", "RunningPrototypes", "embed", "prototypes", "prototype_logits",
                        "quantize", "prototype_memory_bits"],
         "meta": ["MetaTrained", "meta_train"],
         "evaluate": ["evaluate_episodes", "evaluate_maml", "brightness_table", "incremental"],

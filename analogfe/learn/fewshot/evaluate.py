@@ -2,7 +2,7 @@
 enrollment without stored samples.
 
 Everything but :func:`evaluate_maml` works on embeddings computed once per
-drawing (:func:`analogfe.learn.fewshot.prototypes.embed`): the embedding
+drawing (:func:`analogfe.learn.fewshot.enroll.embed`): the embedding
 never changes after meta-training, which is the point of the device.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from ..._validation import check_array, check_choice, check_int
 from .episodes import EpisodeSampler, episode_interval
-from .prototypes import RunningPrototypes, prototype_logits, prototypes
+from .enroll import RunningPrototypes, prototype_logits, prototypes
 
 __all__ = ["CLASSIFIERS", "evaluate_episodes", "evaluate_maml", "brightness_table",
            "incremental"]

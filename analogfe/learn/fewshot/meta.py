@@ -43,7 +43,7 @@ from ..._io import atomic_write_bytes, warn_recompute
 from ..._validation import check_choice, check_float, check_int
 from ..encodings import InputEncoder
 from .episodes import EpisodeSampler, episode_interval
-from .prototypes import Conv4, embed, prototype_logits, prototypes
+from .enroll import Conv4, embed, prototype_logits, prototypes
 
 __all__ = ["METHODS", "MetaTrained", "meta_train", "adapt_predict"]
 
