@@ -76,11 +76,20 @@ def test_unknown_section(capsys, tmp_path):
                                         ("[svm]\nC = -1.0\n", "svm.C"),
                                         ("[resnet]\nenabled = 3\n", "resnet.enabled"),
                                         ("[sensor]\nfull_well_e = -5.0\n", "full_well_e"),
-                                        ("[dataset\n", "TOML")])
+                                        ("[dataset\n", "TOML"),
+                                        # round 3 of the bad-input corpus
+                                        ('[frontends.options."lg1.5"]\ncomparator_noise = 0.1\n',
+                                         "comparator_noise_ln, comparator_offset_ln"),
+                                        ("[budget]\nbudgets = {}\n", "budget.budgets"),
+                                        ("a = " + "[" * 5000 + "]" * 5000 + "\n", "too deeply"),
+                                        ("a = " + "{b = " * 5000 + "1" + "}" * 5000 + "\n",
+                                         "too deeply")])
 def test_value_out_of_range_or_bad_file(capsys, tmp_path, toml, word):
     cfg = tmp_path / "bad.toml"
     cfg.write_text(toml)
     lines = _fails(["compare", "--config", str(cfg), "-o", str(tmp_path)], capsys)
+    assert len(lines) == 1 and word in lines[0]
+    lines = _fails(["config", str(cfg)], capsys)  # what compare refuses, config refuses
     assert len(lines) == 1 and word in lines[0]
 
 
@@ -377,7 +386,11 @@ def test_output_that_is_a_file_is_refused_first(capsys, tmp_path, command, monke
     assert len(lines) == 1 and "is a file" in lines[0]
 
 
-@pytest.mark.parametrize("argv", [["compare", "--bogus"], ["nope"], ["cost"], ["train", "--seed", "x"]])
+@pytest.mark.parametrize("argv", [["compare", "--bogus"], ["nope"], ["cost"], ["train", "--seed", "x"],
+                                  ["cost", "--preset", "conventional", "--seed", "1"],
+                                  ["compare", "--seed", "-1"], ["compare", "--seed", str(2 ** 70)],
+                                  ["compare", "--seeds", f"0,{2 ** 64}"],
+                                  ["predict", "m.model.json", "a.png", "--seed", "0"]])
 def test_argument_errors_are_one_line(capsys, argv):
     lines = _fails(argv, capsys)
     assert len(lines) == 1 and "error" in lines[0]
