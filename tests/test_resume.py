@@ -154,6 +154,20 @@ def _unmeasured(family_csv):
             for r in csv.DictReader(family_csv.splitlines())]
 
 
+def _unmeasured_md(md):
+    """budget.md less what is measured: the section of whole-network timings
+    and the per-layer look-up table's latency column of the family table."""
+    lines, idx = [], None
+    for line in without_section(md, MEASURED).splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and "LUT latency ms" in cells:
+            idx = cells.index("LUT latency ms")
+        if not line.startswith("|"):
+            idx = None
+        lines.append(" | ".join(c for i, c in enumerate(cells) if i != idx))
+    return "\n".join(lines)
+
+
 def test_corrupt_budget_members_and_table_are_recomputed(budget_run, tmp_path, capsys):
     cfg, out, before = _budget_copy(budget_run, tmp_path)
     state = json.loads((out / "state.json").read_text())
@@ -236,13 +250,95 @@ def test_fresh_budget_search_never_reads_the_state(tmp_path):
 
 
 # --------------------------------------------------------------------------- compare
-def test_a_resumed_compare_writes_the_same_report_and_plots(tiny_config, tmp_path, capsys):
-    out = tmp_path / "out"
-    _run(["compare", "--config", str(tiny_config), "-o", str(out), "-q"], capsys)
-    names = sorted(p.name for p in out.glob("*.png")) + ["report.md"]
+@pytest.fixture(scope="module")
+def compare_run(tmp_path_factory):
+    from conftest import TINY_TOML
+
+    d = tmp_path_factory.mktemp("compare")
+    (d / "tiny.toml").write_text(TINY_TOML)
+    assert cli.main(["compare", "--config", str(d / "tiny.toml"), "-o", str(d / "out"), "-q"]) == 0
+    names = sorted(p.name for p in (d / "out").glob("*.png")) + ["report.md"]
     assert "energy_breakdown.png" in names
+    return d / "tiny.toml", d / "out", names
+
+
+def test_a_resumed_compare_writes_the_same_report_and_plots(compare_run, tmp_path, capsys):
+    cfg, done, names = compare_run
+    shutil.copytree(done, tmp_path / "out")
+    out = tmp_path / "out"
     before = _outputs(out, names)
     for n in names:
         (out / n).unlink()
-    _run(["compare", "--config", str(tiny_config), "-o", str(out), "-q"], capsys)
+    _run(["compare", "--config", str(cfg), "-o", str(out), "-q"], capsys)
     assert _outputs(out, names) == before
+
+
+# --------------------------------------------------------------------------- kill -9
+def _kill_midway(argv, marker, timeout=600):
+    """Run ``analogfe argv`` in a subprocess and SIGKILL it once ``marker``
+    exists (a result written part-way); True if it was still running then."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "analogfe.app.cli", *argv],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    t0 = time.monotonic()
+    try:
+        while not marker.exists() and proc.poll() is None:
+            assert time.monotonic() - t0 < timeout, f"{marker} did not appear"
+            time.sleep(0.02)
+        running = proc.poll() is None
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    return running
+
+
+def test_compare_killed_midway_then_rerun_writes_the_report_of_an_uninterrupted_run(
+        compare_run, tmp_path, capsys):
+    cfg, done, names = compare_run
+    out = tmp_path / "out"
+    argv = ["compare", "--config", str(cfg), "-o", str(out), "-q"]
+    assert _kill_midway(argv, out / "results" / "seed0" / "rgb8.json")
+    assert not (out / "report.md").exists()
+    _run(argv, capsys)
+    assert _outputs(out, names) == _outputs(done, names)
+
+
+def test_budget_killed_midway_then_rerun_writes_the_report_of_an_uninterrupted_run(
+        budget_run, tmp_path, capsys):
+    cfg, done = budget_run
+    out = tmp_path / "out"
+    argv = ["budget", str(cfg), "-o", str(out), "--serial", "-q"]
+    assert _kill_midway(argv, out / "members" / "step_001.pt")
+    assert not (out / "budget.md").exists()
+    _run(argv, capsys)
+    before = _outputs(done, BUDGET_PLOTS + ("budget.md",))
+    after = _outputs(out, before)
+    assert _unmeasured_md(after.pop("budget.md").decode()) == \
+        _unmeasured_md(before.pop("budget.md").decode())
+    # the latencies of another run are measured again: all but them agree
+    assert _unmeasured(after.pop("family.csv").decode()) == \
+        _unmeasured(before.pop("family.csv").decode())
+    assert after == before
+
+
+def test_fewshot_killed_midway_then_rerun_writes_the_report_of_an_uninterrupted_run(
+        fewshot_run, tmp_path, capsys):
+    cfg, done = fewshot_run
+    out = tmp_path / "out"
+    argv = ["fewshot", str(cfg), "-o", str(out), "-q"]
+    assert _kill_midway(argv, out / "results" / "rgb8.json")
+    assert not (out / "report.md").exists()
+    _run(argv, capsys)
+    names = FEWSHOT_PLOTS + ("report.md",)
+    before, after = _outputs(done, names), _outputs(out, names)
+    assert without_section(after.pop("report.md").decode(), "Wall times") == \
+        without_section(before.pop("report.md").decode(), "Wall times")
+    assert after == before
