@@ -240,15 +240,18 @@ def test_compare_end_to_end_and_resume(capsys, tiny_config, out_dir):
     res = compare(cfg, out_dir, progress=False)
     assert sorted(res["reused"]) == ["lg1.5", "rgb8"]
     assert (out_dir / "results" / "seed0" / "lg1.5.json").read_text() == stored
-    # Another frame rate keeps the accuracies and recomputes only the costs.
+    # Another frame rate keeps the accuracies and recomputes only the costs;
+    # it is another configuration, so its report replaces this one only when forced.
     cfg["cost"]["fps"] = 10.0
-    res = compare(cfg, out_dir, progress=False)
+    with pytest.raises(ValueError, match="holds the results of another run"):
+        compare(cfg, out_dir, progress=False)
+    res = compare(cfg, out_dir, progress=False, force=True)
     assert sorted(res["reused"]) == ["lg1.5", "rgb8"]
     new = json.loads((out_dir / "results.json").read_text())["rows"]
     assert new[1]["average_power_uw"] == pytest.approx(10 * rows[1]["average_power_uw"])
     assert new[1]["svm_accuracy"] == rows[1]["svm_accuracy"]
     cfg["svm"]["C"] = 0.5
-    res = compare(cfg, out_dir, progress=False)
+    res = compare(cfg, out_dir, progress=False, force=True)
     assert res["reused"] == []
 
 
@@ -589,3 +592,32 @@ def test_wakeup_training_and_test_scenes_show_disjoint_faces(monkeypatch):
     assert not {f.tobytes() for f in train} & {f.tobytes() for f in test}
     assert len(scenes.train.images) == 9 and len(scenes.test.images) == 3
     assert np.asarray(split.y_test).size > 0
+
+
+def test_cost_reads_the_compare_layout_and_labels_scales(capsys, tmp_path):
+    """One layout for cost settings: compare's own configuration file, [cost] and
+    [cost.options], feeds `analogfe cost`; the help lists every preset with its
+    scales, and a single-scale preset says so wherever its result is printed."""
+    from analogfe.system import PRESETS, cost_preset
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[frontends]\nnames = ["rgb8", "lg1.5"]\n[cost]\nfps = 5.0\n'
+                   'baselines = ["survey-adc"]\n[cost.options]\nlink_pj_per_bit = 4.0\n')
+    assert load_config(cfg)["cost"]["options"] == {"link_pj_per_bit": 4.0}  # compare reads it
+    assert cli.main(["cost", "--preset", "jssc2019-1.5b", "--config", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("jssc2019-1.5b (single scale): front end lg1.5")
+    assert "at 5 fps" in out and "baseline survey-adc" in out and "commercial-adc" not in out
+    row = next(line for line in out.splitlines() if line.startswith("jssc2019-1.5b (single scale) "))
+    assert row
+    r = cost_preset("jssc2019-1.5b", fps=5.0, link_pj_per_bit=4.0)
+    assert r.table() in out
+    assert cost_preset("jssc2019-1.5b-ms").name == "jssc2019-1.5b-ms"
+    with pytest.raises(SystemExit):
+        cli.main(["cost", "--help"])
+    text = capsys.readouterr().out
+    for name in PRESETS:
+        assert f"  {name} " in text
+    assert "jssc2019-1.5b      lg1.5  320x240 at 30 fps, single scale (1)" in text
+    assert "jssc2019-1.5b-ms   lg1.5  320x240 at 30 fps, scales 1, 2, 4" in text
+    assert "[cost.options]" in text and "link_pj_per_bit" in text

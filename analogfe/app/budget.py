@@ -34,6 +34,7 @@ import numpy as np
 
 from .._io import atomic_write_json, atomic_write_text, strict_json
 from .config import config_hash, load_config, task_seed
+from .outputs import claim_output
 from .tasks import (
     _adc_of,
     _cost_frontend,
@@ -119,7 +120,8 @@ def _params(config):
         moves=tuple(b["moves"]), threads=r["threads"])
 
 
-def run_budget(config, out_dir, *, seed=0, scheduler=None, serial=False, progress=True):
+def run_budget(config, out_dir, *, seed=0, scheduler=None, serial=False, progress=True,
+               force=False):
     """Run the budget search and write its table, checkpoints, plots and report.
 
     Parameters
@@ -133,6 +135,10 @@ def run_budget(config, out_dir, *, seed=0, scheduler=None, serial=False, progres
     serial : bool
         Run the proposals in this process, without Dask.
     progress : bool
+    force : bool
+        Write into ``out_dir`` even when it holds another run (its report and
+        search state are replaced); without it such a folder is refused
+        (:func:`analogfe.app.outputs.claim_output`).
 
     Returns
     -------
@@ -149,8 +155,9 @@ def run_budget(config, out_dir, *, seed=0, scheduler=None, serial=False, progres
 
     config = config if isinstance(config, dict) and "budget" in config else load_config(config)
     b, c = config["budget"], config["cost"]
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = claim_output(out_dir, "budget", config_hash(config, *(k for k in config if k != "sweep"),
+                                                      extra={"seed": seed}),
+                       describe=f"budgets {', '.join(b['budgets'])}, seed {seed}", force=force)
     names = list(dict.fromkeys(b["frontends"]))
     split = split_from_config(config, seed)
     data = budget_data(config, split, names, seed)

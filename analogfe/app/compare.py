@@ -508,7 +508,7 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
 
 
 def run_compare(config=None, out_dir="analogfe-out", *, seed=0, seeds=None, progress=True,
-                fresh=False):
+                fresh=False, force=False):
     """The main job: every front end against the baseline, and the report.
 
     Parameters
@@ -535,7 +535,12 @@ def run_compare(config=None, out_dir="analogfe-out", *, seed=0, seeds=None, prog
         stored result whose cost settings differ (e.g. another ``cost.fps``)
         keeps its accuracies and gets its costs recomputed. A stored file that
         is not a valid result of this configuration (unreadable, edited,
-        foreign) is recomputed, with one line on stderr.
+        foreign) is recomputed, with one line on stderr. Also takes over an
+        output folder of another run, as ``force``.
+    force : bool
+        Write into ``out_dir`` even when it holds another configuration's or
+        command's run (its report is replaced); without it such a folder is
+        refused (:func:`analogfe.app.outputs.claim_output`).
 
     Returns
     -------
@@ -547,8 +552,11 @@ def run_compare(config=None, out_dir="analogfe-out", *, seed=0, seeds=None, prog
     config = config if isinstance(config, dict) and "frontends" in config and "cost" in config \
         else load_config(config)
     seeds = [seed] if seeds is None else _check_seeds(seeds)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    from .outputs import claim_output
+
+    out = claim_output(out_dir, "compare", config_hash(config, *_RUN_SECTIONS, extra={"seeds": seeds}),
+                       describe=f"dataset {config['dataset']['name']}, seeds "
+                                f"{','.join(map(str, seeds))}", force=force or fresh)
     per_seed, reused, split = {}, [], None
     for s in seeds:
         results, sp, used = _run_seed(config, out, s, progress=progress, fresh=fresh)
@@ -560,6 +568,10 @@ def run_compare(config=None, out_dir="analogfe-out", *, seed=0, seeds=None, prog
                                per_seed=per_seed)
     rep.update(results=per_seed[first], reused=reused, seeds=seeds)
     return rep
+
+
+#: The configuration sections a comparison's results depend on.
+_RUN_SECTIONS = ("dataset", "scene", "sensor", "frontends", "svm", "resnet", "cost")
 
 
 def _check_seeds(seeds):

@@ -12,7 +12,8 @@ __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
     submodules=["baseline", "dataflow", "energy", "model", "network", "params", "result"],
     submod_attrs={
-        "model": ["BACKENDS", "PRESETS", "cost", "cost_preset", "cost_cli", "load_cost_config"],
+        "model": ["BACKENDS", "PRESETS", "COST_SECTION_KEYS", "cost", "cost_preset", "cost_cli",
+                  "load_cost_config", "preset_scales", "presets_help"],
         "params": ["CostParams", "ISP_LOCATIONS"],
         "baseline": ["BASELINES", "DEFAULT_BASELINE", "Baseline", "get_baseline"],
         "result": ["STAGES", "Component", "CostResult", "DutyCycle", "compare_costs",

@@ -91,7 +91,8 @@ from ..system import energy as E
 from .params import MAX_COUNT, CostParams
 from .result import Component, CostResult, compare_costs
 
-__all__ = ["BACKENDS", "PRESETS", "cost", "cost_preset", "cost_cli", "load_cost_config"]
+__all__ = ["BACKENDS", "PRESETS", "COST_SECTION_KEYS", "cost", "cost_preset", "cost_cli",
+           "load_cost_config", "preset_scales", "presets_help"]
 
 COUNT_KEYS = ("pixels", "linear_adc_conversions", "linear_adc_bits", "log_comparisons",
               "binned_pixels", "codes", "bits_off_chip")
@@ -650,31 +651,91 @@ def cost_preset(preset, **overrides):
     scenario = {k: cfg.pop(k) for k in SCENARIO_KEYS if k in cfg}
     scales = scenario.pop("scales", None)
     kw = {"scales": check_ints(scales, "scales")} if scales is not None else None
+    single = kw is not None and tuple(kw["scales"]) == (1,)
     return cost(scenario["frontend"], scenario["height"], scenario["width"], scenario["fps"],
                 scenario.get("backend", "hog-svm"), adc_bits=scenario.get("adc_bits", 10),
-                frontend_kwargs=kw, name=preset, **cfg)
+                frontend_kwargs=kw, name=preset + (" (single scale)" if single else ""), **cfg)
+
+
+def preset_scales(preset):
+    """The readout scales a preset's front end searches, as words: ``"single
+    scale (1)"`` or ``"scales 1, 2, 4"`` (the digital preset: its image pyramid).
+
+    Examples
+    --------
+    >>> preset_scales("jssc2019-1.5b"), preset_scales("jssc2019-1.5b-ms")
+    ('single scale (1)', 'scales 1, 2, 4')
+    """
+    check_choice(preset, "preset", tuple(PRESETS))
+    p = PRESETS[preset]
+    scales = tuple(p.get("scales", p.get("pyramid_scales", (1, 2, 4))))
+    return "single scale (1)" if scales == (1,) else "scales " + ", ".join(map(str, scales))
+
+
+def presets_help():
+    """One line per preset (front end, frame, rate, scales): the list that
+    ``analogfe cost --help`` prints."""
+    return "\n".join(f"  {name:<19}{p['frontend']:<7}{p['width']}x{p['height']} at {p['fps']:g} "
+                     f"fps, {preset_scales(name)}" for name, p in PRESETS.items())
+
+
+#: The keys of a configuration file's ``[cost]`` section (the layout ``compare``
+#: reads too); ``[cost.options]`` holds :class:`CostParams` fields.
+COST_SECTION_KEYS = ("height", "width", "fps", "baselines", "options")
 
 
 def load_cost_config(path):
-    """Read overrides from a TOML file (flat ``key = value`` pairs).
+    """Read the ``[cost]`` section of a TOML configuration as :func:`cost_preset` overrides.
 
-    Valid keys: the scenario keys ``frontend, height, width, fps, backend,
-    adc_bits, scales`` and every :class:`CostParams` field except ``cnn``.
-    Arrays become tuples.
+    The layout is the one every analogfe command reads: ``[cost]`` with
+    ``height``, ``width``, ``fps`` and ``baselines`` (names of
+    :data:`analogfe.system.baseline.BASELINES`), and ``[cost.options]`` with
+    :class:`CostParams` fields (every one but ``cnn``). Other sections of the
+    file (``[dataset]``, ``[frontends]``, ...) belong to other commands and
+    are left alone, so one file serves ``compare`` and ``cost``. Arrays
+    become tuples.
+
+    Returns
+    -------
+    overrides : dict
+        ``height``, ``width``, ``fps`` and the options, flat, as given;
+        ``baselines`` as a tuple when given.
 
     Raises
     ------
     ValueError
-        Unknown key (the message lists the valid keys) or invalid TOML.
+        Invalid TOML, no ``[cost]`` section, or an unknown key (the message
+        lists the valid ones).
     """
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"config {str(path)!r} is not valid TOML: {exc}") from None
-    valid = tuple(k for k in _valid_keys() if k != "cnn")
-    check_keys(data, valid, "cost config key")
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    flat = [k for k, v in data.items() if not isinstance(v, dict)]
+    if flat or "cost" not in data:
+        what = f"key {flat[0]!r} outside any section" if flat else "no [cost] section"
+        raise ValueError(f"config {str(path)!r}: {what}; cost settings go in a [cost] section "
+                         "(height, width, fps, baselines) with the constants in [cost.options], "
+                         "the layout of 'analogfe config --defaults'")
+    section = data["cost"]
+    check_keys(section, COST_SECTION_KEYS, "cost config key", prefix="cost.")
+    options = section.get("options", {})
+    if not isinstance(options, dict):
+        raise ValueError(f"cost.options must be a table of CostParams fields, got {options!r}")
+    check_keys(options, tuple(k for k in CostParams.keys() if k != "cnn"), "cost config key",
+               prefix="cost.options.")
+    out = {k: v for k, v in section.items() if k != "options"}
+    out.update(options)
+    if "baselines" in out:
+        from .baseline import BASELINES
+
+        names = out["baselines"]
+        if not isinstance(names, list) or not names:
+            raise ValueError(f"cost.baselines must be a non-empty list of names, got {names!r}")
+        for n in names:
+            check_choice(n, "cost.baselines", tuple(BASELINES))
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in out.items()}
 
 
 def cost_cli(preset, config=None, fps=None, frontend=None):
@@ -695,6 +756,9 @@ def cost_cli(preset, config=None, fps=None, frontend=None):
     """
     check_choice(preset, "preset", tuple(PRESETS))
     overrides = load_cost_config(config) if config is not None else {}
+    from .baseline import BASELINES
+
+    baselines = overrides.pop("baselines", tuple(BASELINES))
     try:
         if frontend is not None:  # another front end (a name, import path or entry point)
             frontend_spec(frontend, "frontend")
@@ -705,15 +769,13 @@ def cost_cli(preset, config=None, fps=None, frontend=None):
     except TypeError as exc:  # a wrongly typed value in the file: a usage error too
         raise ValueError(str(exc)) from None
     text = result.table()
-    from .baseline import BASELINES
-
     params = {k: v for k, v in overrides.items() if k not in SCENARIO_KEYS}
     # the baselines search the scales the preset's front end searches
     scales = getattr(result, "params", {}).get("pyramid_scales")
     if result.frontend.startswith("lg"):
         scales = {**PRESETS[preset], **overrides}.get("scales", (1, 2, 4))
     params.setdefault("pyramid_scales", tuple(scales))
-    for b in BASELINES.values():
+    for b in (BASELINES[n] for n in baselines):
         # The same frame, rate and constants: only what defines the baseline differs.
         base = b.cost(result.height, result.width, result.fps, result.backend, **params)
         text += (f"\n\nagainst baseline {b.name} ({b.label}: {b.frontend}, {b.adc_bits}-bit raw "
