@@ -1,5 +1,6 @@
 """The analogfe command: help, each subcommand on tiny inputs, bad input -> one line, exit 2."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -621,3 +622,27 @@ def test_cost_reads_the_compare_layout_and_labels_scales(capsys, tmp_path):
     assert "jssc2019-1.5b      lg1.5  320x240 at 30 fps, single scale (1)" in text
     assert "jssc2019-1.5b-ms   lg1.5  320x240 at 30 fps, scales 1, 2, 4" in text
     assert "[cost.options]" in text and "link_pj_per_bit" in text
+
+
+def test_config_reads_every_commands_file(capsys, tmp_path):
+    """`analogfe config FILE` prints fewshot and budget files too, and a bad key names
+    the --defaults that lists the valid ones for that kind of file."""
+    import tomllib
+
+    from analogfe.app.fewshot import load_fewshot_config
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    assert cli.main(["config", str(examples / "fewshot_small.toml")]) == 0
+    text = capsys.readouterr().out
+    assert "[train]" in text and "[incremental]" in text
+    assert load_fewshot_config(tomllib.loads(text)) == load_fewshot_config(examples / "fewshot_small.toml")
+    assert cli.main(["config", str(examples / "budget_small.toml")]) == 0
+    text = capsys.readouterr().out
+    assert load_config(tomllib.loads(text)) == load_config(examples / "budget_small.toml")
+    bad = tmp_path / "f.toml"
+    bad.write_text("[data]\nn_clases = 3\n")
+    line = _fails(["config", str(bad)], capsys)[0]
+    assert "data.n_clases" in line and "analogfe fewshot --defaults" in line
+    bad.write_text("[datset]\nname = 'lfw'\n")
+    line = _fails(["config", str(bad)], capsys)[0]
+    assert "'datset'" in line and "analogfe config --defaults" in line

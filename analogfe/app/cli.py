@@ -61,7 +61,9 @@ trained beside. Prints the test accuracy, its 95 % Wilson interval and n.""",
 
 Each IMAGE (8-bit PNG, JPEG, TIFF, ...) is resized to the model's image size
 and made gray or RGB as its training images were; prints one line per image:
-the file and the predicted class.""",
+the file, the predicted class and its score (SVM: the signed decision value,
+positive for the second class; ResNet: the softmax output of that class,
+which sums to 1 over the classes but is not a calibrated probability).""",
     "fewshot": """example:
   analogfe fewshot examples/fewshot_small.toml -o fewshot-out
   analogfe fewshot -o fewshot-out                  # the default configuration
@@ -77,9 +79,13 @@ finished front ends.""",
     "config": """example:
   analogfe config --defaults > my.toml
   analogfe config my.toml
+  analogfe config examples/fewshot_small.toml
 
 Prints a configuration as TOML: every section and key, each with its meaning;
-the [sensor] fields left at their defaults as comments.""",
+the [sensor] fields left at their defaults as comments. FILE is a
+configuration of compare, sweep, budget, simulate or cost (one layout, the
+one --defaults prints) or of fewshot (its own sections, [data], [train], ...:
+'analogfe fewshot --defaults' prints them).""",
     "compare": """example:
   analogfe compare -o analogfe-out
   analogfe compare --dataset lfw --frontends rgb8,lg1.5     # into analogfe-out-lfw
@@ -458,22 +464,47 @@ def _cmd_predict(args):
     model = load_model(args.model)
     images = []
     for path in args.images:
-        im = read_image(path)
+        im = read_image(path, raw_bits=16)  # a 16-bit file is read, then refused below
         if im.dtype != np.uint8:
-            raise ValueError(f"{path}: predict takes 8-bit sRGB images, not raw or 16-bit files")
+            raise ValueError(f"{path}: predict takes 8-bit images (PNG, JPEG, TIFF); this file "
+                             "holds 16-bit or raw data: save it as an 8-bit sRGB image first")
         images.append(model.prepare(im))
-    labels = model.predict(np.stack(images))
-    for path, label in zip(args.images, labels):
-        print(f"{path}: {model.label_name(label)}")
+    batch = np.stack(images)
+    labels, scores = model.predict(batch), model.scores(batch)
+    svm = model.architecture == "wakeup-svm"
+    est = model.estimator
+    for path, label, score in zip(args.images, labels, scores):
+        if not svm:
+            why = f"softmax {float(np.max(score)):.3f}"
+        elif np.ndim(score) == 0:
+            why = (f"SVM decision value {float(score):+.3f}, positive means "
+                   f"{model.label_name(est.classes_[1])}")
+        else:
+            why = f"SVM decision value {float(np.max(score)):+.3f}, the largest of {len(score)}"
+        print(f"{path}: {model.label_name(label)} ({why})")
     return 0
 
 
 def _cmd_config(args):
-    from .config import config_toml, load_config
+    from .config import SECTIONS, config_toml, load_config, read_toml
+    from .fewshot import FEWSHOT_SCHEMA, fewshot_toml, load_fewshot_config
 
     if args.defaults == (args.file is not None):
         raise ValueError("give either --defaults or a configuration FILE")
-    print(config_toml(load_config(args.file)), end="")
+    if args.file is None:
+        print(config_toml(load_config(None)), end="")
+        return 0
+    # compare, sweep, budget, simulate and cost share one layout; fewshot has its own
+    fewshot_only = set(FEWSHOT_SCHEMA) - set(SECTIONS)
+    is_fewshot = bool(set(read_toml(args.file)) & fewshot_only)
+    try:
+        text = fewshot_toml(load_fewshot_config(args.file)) if is_fewshot \
+            else config_toml(load_config(args.file))
+    except ValueError as exc:
+        kind, see = (("a few-shot configuration", "analogfe fewshot --defaults") if is_fewshot else
+                     ("a compare / sweep / budget configuration", "analogfe config --defaults"))
+        raise ValueError(f"{exc} (read as {kind}; every key with its meaning: {see})") from None
+    print(text, end="")
     return 0
 
 
