@@ -135,3 +135,34 @@ def test_every_figure_is_at_least_1000_px_wide(tmp_path):
         assert Image.open(p).size[0] >= 1000, p
     with pytest.raises(ValueError, match="stretch"):
         report.plot_stages([("a", np.ones((4, 4)), {"stretch": "log"})], tmp_path / "e.png")
+
+
+def test_stage_figure_shows_each_front_end_on_its_own_sensor(tmp_path, monkeypatch):
+    """rgb8 on its Bayer sensor, gray8 and the log-gradient codes on the monochrome
+    one at the crop's full size, as the assumptions table states."""
+    import analogfe.app.report as rep
+    from analogfe.app.compare import _stage_figure
+    from analogfe.app.config import load_config
+    from analogfe.app.tasks import split_from_config
+
+    cfg = load_config({"dataset": {"name": "lfw", "max_images": 24},
+                       "frontends": {"names": ["rgb8", "gray8", "lg1.5"]}})
+    split = split_from_config(cfg, 0)
+    h, w = split.X_test.shape[1:3]
+    seen = {}
+    real = rep.plot_stages
+
+    def keep(panels, path, **kw):
+        seen["panels"] = panels
+        return real(panels, path, **kw)
+
+    monkeypatch.setattr(rep, "plot_stages", keep)
+    assert _stage_figure(split, cfg, tmp_path / "stages.png", 0).is_file()
+    panels = {p[0].split("\n")[0]: p for p in seen["panels"] if p is not None}
+    scenes = [p for p in seen["panels"] if p is not None and p[0].startswith("scene")]
+    assert len(scenes) == 2
+    assert f"RGGB Bayer {h}x{w} sensor of\nrgb8]" in scenes[0][0]
+    assert f"monochrome {h}x{w} sensor of\ngray8, lg1.5]" in scenes[1][0]
+    assert panels["lg1.5 dx, scale 1"][1].shape[1] >= w - 1  # full resolution, not 2x2-binned
+    assert panels["gray8 output"][1].shape == (h, w)
+    assert seen["panels"].index(scenes[1]) % 4 == 0  # each sensor starts a row

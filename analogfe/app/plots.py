@@ -263,6 +263,10 @@ def plot_accuracy_vs(rows, series, path, *, xlabel, ylabel="accuracy", label_key
         The row key that labels each point.
     logx : bool
         Logarithmic cost axis where a panel's costs span more than a factor 3.
+        With more than one panel every panel is logarithmic and spans the
+        same factor, so that equal distances are equal relative differences
+        in every panel (a 3 % spread stays 3 % wide, however far the
+        panels' costs lie apart); the axis label states the factor.
     pareto : bool
         Mark each series' Pareto front (lowest cost for the highest accuracy)
         with a dashed step line and circled points.
@@ -283,9 +287,13 @@ def plot_accuracy_vs(rows, series, path, *, xlabel, ylabel="accuracy", label_key
         fig, axes = plt.subplots(1, len(groups), figsize=(_WIDTH_IN, 5.2), sharey=True, squeeze=False)
         axes = axes[0]
         lows, handles = [], {}
-        for ax, idx in zip(axes, groups):
+        limits = _panel_limits(data, groups, logx)
+        plotted = [d[0] for d in data]  # the x each point is drawn at (dodged)
+        for ax, idx, (scale, lim) in zip(axes, groups, limits):
+            notes = _dodge(data, idx, plotted, scale, lim, labels)
             for j in idx:
-                x, y, lab, lo, hi = data[j]
+                _, y, lab, lo, hi = data[j]
+                x = plotted[j]
                 ok = np.isfinite(x) & np.isfinite(y)
                 color = _PALETTE[j % len(_PALETTE)]
                 h = ax.scatter(x[ok], y[ok], marker=_MARKERS[j % len(_MARKERS)], s=48, color=color,
@@ -304,23 +312,26 @@ def plot_accuracy_vs(rows, series, path, *, xlabel, ylabel="accuracy", label_key
                         ax.scatter(x[front], y[front], s=170, facecolors="none", edgecolors=color,
                                    zorder=4)
                         handles.setdefault(f"Pareto front: {lab}", ln)
-            xs = np.concatenate([data[j][0][np.isfinite(data[j][0])] for j in idx])
-            if logx and xs.size and (xs > 0).all() and xs.max() / xs.min() > 3:
+            if scale == "log":
                 ax.set_xscale("log")
-                if xs.max() / xs.min() < 1000:  # plain numbers at 1, 2, 5 x 10^n
+                if lim[1] / lim[0] < 1000:  # plain numbers at 1, 2, 5 x 10^n
                     from matplotlib.ticker import LogLocator, NullFormatter
 
                     ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
                     ax.xaxis.set_major_formatter(_plain_formatter())
                     ax.xaxis.set_minor_formatter(NullFormatter())
             else:
-                pad = 0.12 * (np.ptp(xs) or abs(xs.mean()) or 1.0)
-                ax.set_xlim(xs.min() - pad, xs.max() + pad)
                 ax.xaxis.set_major_formatter(_plain_formatter())
+            ax.set_xlim(*lim)
             ax.grid(True, alpha=0.3, which="both")
             if len(groups) > 1:
                 ax.set_title(", ".join(data[j][2] for j in idx), fontsize=10)
-            ax.set_xlabel(xlabel)
+            label = xlabel
+            if len(groups) > 1:
+                label += f"\nlog scale, each panel spans x{lim[1] / lim[0]:.3g}"
+            if notes:
+                label += "\n" + "; ".join(notes)
+            ax.set_xlabel(label)
         if chance is not None:
             for ax in axes:
                 h = ax.axhline(chance, color="0.4", linestyle=":", linewidth=1)
@@ -335,12 +346,12 @@ def plot_accuracy_vs(rows, series, path, *, xlabel, ylabel="accuracy", label_key
             ax.set_ylim(ax.get_ylim())
         if len(rows) <= 40:
             for ax, idx in zip(axes, groups):
-                xy = [(data[j][0], data[j][1], j) for j in idx]
+                xy = [(plotted[j], data[j][1], j) for j in idx]
                 xx = np.concatenate([a for a, _, _ in xy])
                 yy = np.concatenate([b for _, b, _ in xy])
                 lab = [labels[i] for _ in xy for i in range(len(rows))]
                 col = [_darker(_PALETTE[j % len(_PALETTE)]) for _, _, j in xy for _ in rows]
-                bars = [(data[j][0], data[j][3], data[j][4]) for j in idx if data[j][3] is not None]
+                bars = [(plotted[j], data[j][3], data[j][4]) for j in idx if data[j][3] is not None]
                 place_labels(ax, xx, yy, lab, colors=col, bars=bars)
         legend_anchor = axes[-1]
         leg = legend_anchor.legend(list(handles.values()), list(handles), loc="upper left",
@@ -351,6 +362,58 @@ def plot_accuracy_vs(rows, series, path, *, xlabel, ylabel="accuracy", label_key
                 [r.get(label_key, i) for i, r in enumerate(rows)]), transform=legend_anchor.transAxes,
                 va="bottom", ha="left", fontsize=8, family="monospace")
         return save_figure(fig, path)
+
+
+def _panel_limits(data, groups, logx):
+    """``(scale, (low, high))`` of each panel's cost axis: one common factor
+    for every panel when there are several (log scale), else log where the
+    costs span more than 3x and linear with a margin otherwise."""
+    spans = []
+    for idx in groups:
+        xs = np.concatenate([data[j][0][np.isfinite(data[j][0])] for j in idx])
+        spans.append(xs if xs.size else np.array([1.0]))
+    if len(groups) > 1 and all((xs > 0).all() for xs in spans):
+        factor = max(max(xs.max() / xs.min() for xs in spans) * 1.3, 2.0)
+        return [("log", (np.sqrt(xs.min() * xs.max()) / np.sqrt(factor),
+                         np.sqrt(xs.min() * xs.max()) * np.sqrt(factor))) for xs in spans]
+    out = []
+    for xs in spans:
+        if logx and (xs > 0).all() and xs.max() / xs.min() > 3:
+            m = (xs.max() / xs.min()) ** 0.06
+            out.append(("log", (xs.min() / m, xs.max() * m)))
+        else:
+            pad = 0.12 * (np.ptp(xs) or abs(xs.mean()) or 1.0)
+            out.append(("linear", (xs.min() - pad, xs.max() + pad)))
+    return out
+
+
+def _dodge(data, idx, plotted, scale, lim, labels):
+    """Spread points that share one cost (e.g. rgb8 and gray8 at the same link
+    bits) sideways, within and across the panel's series, so that no marker
+    or error bar hides another; returns a note per shared cost for the axis
+    label. ``plotted`` (the x of each series) is updated in place."""
+    to_axis = (np.log10 if scale == "log" else (lambda v: np.asarray(v, float)))
+    lo, hi = to_axis(lim[0]), to_axis(lim[1])
+    step = 0.018 * (hi - lo)
+    pts = [(j, i, data[j][0][i]) for j in idx for i in range(len(data[j][0]))
+           if np.isfinite(data[j][0][i]) and np.isfinite(data[j][1][i])]
+    notes, done = [], set()
+    for j, i, x in pts:
+        if (j, i) in done:
+            continue
+        same = [(jj, ii) for jj, ii, xx in pts if abs(xx - x) <= 1e-9 * max(abs(x), 1.0)]
+        done.update(same)
+        if len(same) < 2:
+            continue
+        for rank, (jj, ii) in enumerate(same):
+            shift = (rank - (len(same) - 1) / 2) * step
+            v = to_axis(x) + shift
+            plotted[jj] = plotted[jj].astype(float, copy=True)
+            plotted[jj][ii] = 10.0 ** v if scale == "log" else v
+        names = list(dict.fromkeys(labels[ii] for _, ii in same))
+        if len(names) > 1:
+            notes.append(f"{', '.join(names)} share {_plain_formatter()(x, None)} (dodged sideways)")
+    return notes
 
 
 def _plain_formatter():
@@ -374,7 +437,7 @@ def _darker(color, f=0.75):
 
 # --------------------------------------------------------------------------- brightness
 def plot_brightness(curves, path, *, title="Accuracy vs brightness", ylabel="accuracy",
-                    group_by_first_word=False, n_test=None, chance=None):
+                    group_by_first_word=False, n_test=None, chance=None, lux0=None):
     """Accuracy against brightness scale 2**k, one line per series.
 
     Every curve has its own colour and marker pair; the legend sits outside
@@ -388,74 +451,117 @@ def plot_brightness(curves, path, *, title="Accuracy vs brightness", ylabel="acc
         PNG to write.
     title, ylabel : str
     group_by_first_word : bool
-        One colour per first word of the label (e.g. the front end in
-        ``"lg1.5 SVM"``); labels naming a ResNet are dashed with square markers.
+        One colour and marker per first word of the label (e.g. the front end
+        in ``"lg1.5 SVM"``), and one panel per rest of the label (the model:
+        ``"SVM"``, ``"ResNet-10"``) with a shared accuracy axis, so that
+        curves of one model are compared side by side; within a panel the
+        curves are dodged sideways a little so that equal accuracies stay
+        visible.
     n_test : int, optional
         Test images behind each accuracy: each curve gets its 95 % Wilson
         band (with more than 10 ungrouped curves the title states the
         interval's size instead, and the curves are dodged sideways).
     chance : float, optional
         Chance level: a dotted line, and the y axis runs from below it to 1.
+    lux0 : float, optional
+        Scene illuminance at k = 0: a second axis on top gives each k's
+        illuminance in lux.
 
     Returns
     -------
     path : Path
     """
     plt = _pyplot()
+    from ..learn.stats import wilson_interval
+
+    items = list(curves.items())
+    n = len(items)
+    if group_by_first_word:
+        firsts = list(dict.fromkeys((lab.split() or [lab])[0] for lab, _ in items))
+        kinds = list(dict.fromkeys(" ".join(lab.split()[1:]) for lab, _ in items))
+    else:
+        firsts, kinds = [], [""]
+    many = n > 10 and not group_by_first_word
     lows = []
     with plt.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(_WIDTH_IN, 5.2))
-        from ..learn.stats import wilson_interval
-
-        groups = {}
-        n = len(curves)
-        many = n > 10 and not group_by_first_word
-        for j, (label, (k, acc)) in enumerate(curves.items()):
+        fig, axes = plt.subplots(1, len(kinds), figsize=(max(_WIDTH_IN, 5.2 * len(kinds) + 2), 5.2),
+                                 sharey=True, squeeze=False)
+        axes = axes[0]
+        for j, (label, (k, acc)) in enumerate(items):
+            kk, aa = np.asarray(k, dtype=float), np.asarray(acc, dtype=float)
             if group_by_first_word:
-                key = label.split()[0] if label.split() else label
-                g = groups.setdefault(key, len(groups))
-                dashed = "resnet" in label.lower()
-                color, marker = _PALETTE[g % len(_PALETTE)], _MARKERS[int(dashed)]
-                style = "--" if dashed else "-"
+                words = label.split() or [label]
+                g = firsts.index(words[0])
+                ax = axes[kinds.index(" ".join(words[1:]))]
+                color, marker = _PALETTE[g % len(_PALETTE)], _MARKERS[g % len(_MARKERS)]
+                style = ("-", "--", "-.", ":")[g // len(_PALETTE) % 4]
+                if len(firsts) > 1:  # equal accuracies of two front ends stay visible
+                    kk = kk + 0.16 * (g / (len(firsts) - 1) - 0.5)
+                shown = words[0] if len(kinds) > 1 else label
             else:  # a unique colour and marker per curve, however many there are
+                ax = axes[0]
                 color = _PALETTE[j % len(_PALETTE)]
                 marker = _MARKERS[(j // len(_PALETTE) + j) % len(_MARKERS)]
                 style = ("-", "--", ":", "-.")[(j // len(_PALETTE)) % 4]
-            kk, aa = np.asarray(k, dtype=float), np.asarray(acc, dtype=float)
-            if many:  # dodge the curves sideways so that equal accuracies stay visible
-                kk = kk + 0.3 * (j / (n - 1) - 0.5)
-            ax.plot(kk, aa, marker=marker, color=color, linestyle=style, label=label,
+                if many:  # dodge the curves sideways so that equal accuracies stay visible
+                    kk = kk + 0.3 * (j / (n - 1) - 0.5)
+                shown = label
+            ax.plot(kk, aa, marker=marker, color=color, linestyle=style,
+                    label=shown if ax is axes[0] or not group_by_first_word else None,
                     markersize=6 if n <= 10 else 5, linewidth=1.5 if n <= 10 else 1.1)
             lows.append(np.nanmin(aa))
             if n_test:
                 band = np.array([wilson_interval(int(round(a * n_test)), n_test) for a in aa])
                 lows.append(band[:, 0].min())
                 if not many:
-                    ax.fill_between(kk, band[:, 0], band[:, 1], color=color, alpha=0.10, linewidth=0)
+                    ax.fill_between(kk, band[:, 0], band[:, 1], color=color, alpha=0.08, linewidth=0)
+        for ax, kind in zip(axes, kinds):
+            if chance is not None:
+                ax.axhline(chance, color="0.4", linestyle=":", linewidth=1,
+                           label=f"chance ({chance:.2f})" if ax is axes[0] else None)
+            ax.set_xlabel("brightness scale k (scene linear light x 2^k)" if len(kinds) == 1
+                          else "brightness k (light x 2^k)")
+            if kind and len(kinds) > 1:
+                ax.set_title(kind, fontsize=10.5)
+            ax.grid(True, alpha=0.3)
+            if lux0 is not None:
+                ks = sorted({float(v) for _, (k, _) in items for v in k})
+                top = ax.secondary_xaxis(
+                    "top", functions=(lambda k: lux0 * 2.0 ** np.asarray(k, float),
+                                      lambda lx: np.log2(np.maximum(np.asarray(lx, float), 1e-30)
+                                                         / lux0)))
+                top.set_xticks([lux0 * 2.0 ** k for k in ks],
+                               [f"{lux0 * 2.0 ** k:,.3g}" for k in ks])
+                top.tick_params(labelsize=8)
+                top.set_xlabel("scene illuminance (lux)", fontsize=9)
         if chance is not None:
-            ax.axhline(chance, color="0.4", linestyle=":", linewidth=1, label=f"chance ({chance:.2f})")
-            ax.set_ylim(min([chance] + lows) - 0.04, 1.03)
-        ax.set_xlabel("brightness scale k (scene linear light x 2^k)"
-                      + ("; curves dodged sideways" if many else ""))
-        ax.set_ylabel(ylabel)
+            axes[0].set_ylim(min([chance] + lows) - 0.04, 1.03)
+        axes[0].set_ylabel(ylabel)
         if n_test and many:  # one band per curve would hide the curves: state the interval's size
             lo, hi = wilson_interval(int(round(0.95 * n_test)), n_test)
             title = (f"{title}\n(95 % Wilson interval of an accuracy of 0.95 on {n_test} test "
                      f"images: [{lo:.2f}, {hi:.2f}])")
         elif n_test:
             title = f"{title}\n(bands: 95 % Wilson intervals, {n_test} test images)"
-        ax.set_title(title)
-        ax.grid(True, alpha=0.3)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False,
-                  ncol=1 if n <= 20 else 2, fontsize=9 if n <= 10 else 8)
+        if many or len(firsts) > 1:
+            title += "; curves dodged sideways" if n_test and not many else \
+                "\n(curves dodged sideways)"
+        if len(kinds) > 1:
+            fig.suptitle(title, fontsize=11.5)
+        else:
+            axes[0].set_title(title)
+        axes[-1].legend(*axes[0].get_legend_handles_labels(), loc="upper left",
+                        bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False,
+                        ncol=1 if n <= 20 else 2, fontsize=9 if n <= 10 else 8)
         fig.tight_layout()
         return save_figure(fig, path)
 
 
 # --------------------------------------------------------------------------- energy
-#: Groups of the energy breakdown, in stacking order, each with its colour map.
-ENERGY_GROUPS = {"sensor": "Purples", "converter": "Blues", "link": "Oranges", "memory": "Greens",
-                 "compute": "Reds", "other": "Greys"}
+#: Groups of the energy breakdown, in stacking order, each with its colour (one
+#: stacked segment per group; the components of a group are named in the legend).
+ENERGY_GROUPS = {"sensor": "#807dba", "converter": "#2171b5", "link": "#f16913",
+                 "memory": "#41ab5d", "compute": "#cb181d", "other": "#969696"}
 _GROUP_WORDS = (("converter", ("adc", "converter", "comparator")), ("sensor", ("pixel", "sensor")),
                 ("link", ("link", "i/o", "interface")),
                 ("memory", ("buffer", "memory", "weights", "features", "histograms", "activations",
@@ -486,25 +592,26 @@ def energy_group(component):
     return "other"
 
 
-def _group_colors(comps):
-    plt = _pyplot()
-    out = {}
-    for g, cmap_name in ENERGY_GROUPS.items():
-        members = [c for c in comps if energy_group(c) == g]
-        shades = np.linspace(0.75, 0.4, len(members)) if len(members) > 1 else [0.6]
-        for c, s in zip(members, shades):
-            out[c] = plt.get_cmap(cmap_name)(s)
-    return out
+def _legend_entry(group, members, width=44):
+    """``"memory: ISP line buffer, frame buffer, ..."`` wrapped; a group of one
+    component named like the group (the link) is its name alone."""
+    import textwrap
+
+    if len(members) == 1 and members[0].lower() == group:
+        return group
+    return textwrap.fill(f"{group}: {', '.join(members)}", width, subsequent_indent="  ")
 
 
 def plot_energy_breakdown(breakdowns, path, *, unit="nJ", scale=1e-3,
                           title="Energy per frame by component"):
-    """Stacked bars of each front end's energy per frame, coloured by group, with totals.
+    """Stacked bars of each front end's energy per frame, one segment per group, with totals.
 
     Components are grouped (:func:`energy_group`: sensor, converter, link,
-    memory, compute), each group one colour family, stacked in that order;
-    every bar carries its total. More than six bars, or long names, give
-    horizontal bars so that every name stays readable.
+    memory, compute), each group one colour and one stacked segment, in that
+    order; the legend names the components of each group, and a segment tall
+    enough to hold it carries its value. Every bar carries its total. More
+    than six bars, or long names, give horizontal bars so that every name
+    stays readable.
 
     Parameters
     ----------
@@ -522,39 +629,42 @@ def plot_energy_breakdown(breakdowns, path, *, unit="nJ", scale=1e-3,
     """
     plt = _pyplot()
     names = [str(n) for n in breakdowns]
-    comps = []
+    members = {g: [] for g in ENERGY_GROUPS}
     for b in breakdowns.values():
-        for c in b:
-            if c not in comps:
-                comps.append(c)
-    order = list(ENERGY_GROUPS)
-    comps.sort(key=lambda c: order.index(energy_group(c)))
-    colors = _group_colors(comps)
+        for c, v in b.items():
+            if c not in members[energy_group(c)] and np.nan_to_num(_num(v)) != 0:
+                members[energy_group(c)].append(c)
+    values = {g: np.array([sum(np.nan_to_num(_num(b.get(c, 0.0))) for c in cs) * scale
+                           for b in breakdowns.values()]) for g, cs in members.items()}
     horizontal = len(names) > 6 or max((len(n) for n in names), default=0) > 12
     with plt.rc_context(_RC):
         height = max(4.8, 0.42 * len(names) + 1.6) if horizontal else 5.2
         fig, ax = plt.subplots(figsize=(_WIDTH_IN, height))
         pos = np.arange(len(names))
         bottom = np.zeros(len(names))
-        for c in comps:
-            v = np.nan_to_num(np.array([_num(b.get(c, 0.0)) * scale for b in breakdowns.values()]))
+        total = sum(values.values()) if values else bottom
+        top = float(total.max()) if total.size and total.max() > 0 else 1.0
+        for g, v in values.items():
             if not v.any():
                 continue
-            lab = f"{energy_group(c)}: {c}"
+            kw = dict(label=_legend_entry(g, members[g]), color=ENERGY_GROUPS[g], edgecolor="white",
+                      linewidth=0.8)
             if horizontal:
-                ax.barh(pos, v, left=bottom, label=lab, color=colors[c], edgecolor="white",
-                        linewidth=0.6, height=0.7)
+                ax.barh(pos, v, left=bottom, height=0.7, **kw)
             else:
-                ax.bar(pos, v, bottom=bottom, label=lab, color=colors[c], edgecolor="white",
-                       linewidth=0.6, width=0.65)
+                ax.bar(pos, v, bottom=bottom, width=0.65, **kw)
+            for p, b, val in zip(pos, bottom, v):
+                if val >= 0.07 * top:  # tall enough to hold its value
+                    txt = f"{val:,.3g}" if val < 100 else f"{val:,.0f}"
+                    xy = (b + val / 2, p) if horizontal else (p, b + val / 2)
+                    ax.text(*xy, txt, ha="center", va="center", fontsize=8.5, color="white")
             bottom += v
-        top = bottom.max() if bottom.size and bottom.max() > 0 else 1.0
-        for p, total in zip(pos, bottom):
-            txt = f"{total:,.3g}" if total < 100 else f"{total:,.0f}"
+        for p, tot in zip(pos, bottom):
+            txt = f"{tot:,.3g}" if tot < 100 else f"{tot:,.0f}"
             if horizontal:
-                ax.text(total + 0.01 * top, p, txt, va="center", ha="left", fontsize=9)
+                ax.text(tot + 0.01 * top, p, txt, va="center", ha="left", fontsize=9)
             else:
-                ax.text(p, total + 0.01 * top, txt, ha="center", va="bottom", fontsize=9.5,
+                ax.text(p, tot + 0.01 * top, txt, ha="center", va="bottom", fontsize=9.5,
                         fontweight="bold")
         what = f"energy per frame ({unit})"
         if horizontal:
@@ -569,9 +679,9 @@ def plot_energy_breakdown(breakdowns, path, *, unit="nJ", scale=1e-3,
             ax.set_ylabel(what)
             ax.grid(True, axis="y", alpha=0.3)
         ax.set_axisbelow(True)
-        ax.set_title(f"{title}\n(bar totals in {unit}; colours grouped by stage)")
+        ax.set_title(f"{title}\n(bar totals and segments in {unit}; one segment per stage)")
         ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False,
-                  fontsize=8.5)
+                  fontsize=8.5, labelspacing=0.9)
         fig.tight_layout()
         return save_figure(fig, path)
 
@@ -624,8 +734,9 @@ def plot_stages(panels, path, *, ncols=4, title=None):
 
     Parameters
     ----------
-    panels : list of (title, image, kwargs[, ...])
-        ``image`` (H, W) or (H, W, 3); ``kwargs`` go to ``imshow`` (e.g.
+    panels : list of (title, image, kwargs[, ...]) or None
+        None leaves a cell empty (e.g. to start a group of panels on a new
+        row). ``image`` (H, W) or (H, W, 3); ``kwargs`` go to ``imshow`` (e.g.
         ``cmap``, ``vmin``, ``vmax``) except ``unit`` (the colour bar's label,
         e.g. ``"electrons (e-)"``), ``ticks`` (its tick values) and ``stretch`` (``"gamma"``: a linear
         quantity shown through a power law of exponent 1/2.2 between 0 and
@@ -653,7 +764,10 @@ def plot_stages(panels, path, *, ncols=4, title=None):
                                  squeeze=False, layout="constrained")
         for ax in axes.ravel():
             ax.axis("off")
-        for ax, (name, img, kw, *_) in zip(axes.ravel(), panels):
+        for ax, panel in zip(axes.ravel(), panels):
+            if panel is None:
+                continue
+            name, img, kw, *_ = panel
             img = np.asarray(img)
             kw, unit, note = display_kwargs(img, kw)
             ticks = kw.pop("ticks", None)
