@@ -1,5 +1,6 @@
 """The analogfe command: help, each subcommand on tiny inputs, bad input -> one line, exit 2."""
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -224,7 +225,15 @@ def test_compare_end_to_end_and_resume(capsys, tiny_config, out_dir):
     for png in ("accuracy_vs_bits.png", "accuracy_vs_energy.png", "accuracy_vs_brightness.png",
                 "energy_breakdown.png", "stages.png"):
         assert f"]({png})" in md and (out_dir / png).is_file()
-    assert "<table>" in (out_dir / "report.html").read_text()
+    page = (out_dir / "report.html").read_text()
+    assert "<table>" in page
+    # the HTML reads at 1400 px: no table wider than MAX_HTML_COLUMNS, the main one grouped
+    from analogfe.app.report import MAX_HTML_COLUMNS
+
+    heads = re.findall(r"<thead><tr>(.*?)</tr></thead>", page)
+    assert heads and max(h.count("<th>") for h in heads) <= MAX_HTML_COLUMNS
+    for group in ("Accuracy (95 % intervals)", "Robustness: largest loss", "Cost: link bits"):
+        assert group in page
     # the 1.5-bit threshold swept beside the formula's, each stored
     assert "| 2 (formula) |" in md and "| 1.25 |" in md and "| 1.5 |" in md
     assert (out_dir / "results" / "seed0" / "lg1.5-threshold-1.25.json").is_file()

@@ -551,11 +551,18 @@ def _cmd_budget(args):
     t0 = time.perf_counter()
     res = run_budget(config, _output(args, "budget"), seed=args.seed, scheduler=args.scheduler,
                      serial=args.serial, progress=not args.quiet, force=args.force)
-    _say(args, "", text_table(res["rows"], res["columns"]),
-         f"chosen: step {res['chosen']}; final: step {res['final']}",
+    cols = [c for c in res["columns"] if c[0] in _BUDGET_TERMINAL]  # every column: budget.md
+    _say(args, "", text_table(res["rows"], cols),
+         f"chosen: step {res['chosen']}; final: step {res['final']}; every column of the table: "
+         f"{res['report_md']} and {res['csv']}",
          f"done in {time.perf_counter() - t0:.1f} s")
     _written(f"results: {res['csv']}", f"report: {res['report_md']} and {res['report_html']}")
     return 0
+
+
+#: The columns of ``budget``'s terminal table (its report and CSV have every column).
+_BUDGET_TERMINAL = ("step", "move", "frontend", "test_accuracy", "ci", "energy_uj", "macs",
+                    "weight_bits", "latency_ms")
 
 
 def _cmd_fewshot(args):

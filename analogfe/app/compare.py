@@ -547,8 +547,15 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
         tables.insert(0, _seed_table(per_seed))
         intro += (f" The main table is seed {seeds[0]}'s; the next table gives the mean and "
                   f"standard deviation over seeds {', '.join(map(str, seeds))}.")
+    robust = [c[0] for c in cols if "brightness_loss" in c[0]]
+    accuracy = [c[0] for c in cols if c[0].startswith(("svm_", "resnet_")) and c[0] not in robust]
+    groups = [("Accuracy (95 % intervals)", accuracy),
+              ("Robustness: largest loss over the brightness sweep", robust),
+              ("Cost: link bits, memory, energy and power",
+               [c[0] for c in cols[1:] if c[0] not in accuracy + robust])]
     md, html_ = write_report(out, title="analogfe: front ends against the RGB baseline", intro=intro,
-                             rows=rows, columns=cols, figures=plots, notes=notes, tables=tables)
+                             rows=rows, columns=cols, figures=plots, notes=notes, tables=tables,
+                             column_groups=groups)
     sensors = {name: sensor_used(config, shape, name) for name in results}
     extra = {"seeds": seeds, "per_seed": {str(k): v for k, v in per_seed.items()}} \
         if per_seed and len(seeds) > 1 else {"seeds": seeds}

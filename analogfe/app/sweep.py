@@ -367,7 +367,7 @@ def _sweep_report(rows, config, out, seed):
             title="Accuracy vs energy per frame")),
         ("Accuracy vs brightness", plot_brightness(
             curves, out / "sweep_accuracy_vs_brightness.png", n_test=n_test, chance=chance)),
-        ("Energy per frame by component", plot_energy_breakdown(
+        ("Energy per frame by stage (components named in the legend)", plot_energy_breakdown(
             {f"{r['n']}: {r['point']}": r["breakdown_pj"] for r in rows},
             out / "sweep_energy_breakdown.png", unit="uJ", scale=1e-6)),
     ]
