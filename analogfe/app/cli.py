@@ -405,9 +405,9 @@ def _cmd_simulate(args):
 
 
 def _cmd_cost(args):
-    from ..system import model as system
+    from ..system.command import cost_cli
 
-    text = system.cost_cli(args.preset, args.config, args.fps, frontend=args.frontend)
+    text = cost_cli(args.preset, args.config, args.fps, frontend=args.frontend)
     if text and not args.quiet:
         print(text if text.endswith("\n") else text + "\n", end="")
     return 0
