@@ -247,8 +247,9 @@ def test_compare_end_to_end_and_resume(capsys, tiny_config, out_dir):
     from analogfe.app.config import load_config
 
     cfg = load_config(tiny_config)
+    (out_dir / "run.json").unlink()  # a folder of this run written before folders were claimed
     res = compare(cfg, out_dir, progress=False)
-    assert sorted(res["reused"]) == ["lg1.5", "rgb8"]
+    assert sorted(res["reused"]) == ["lg1.5", "rgb8"] and (out_dir / "run.json").is_file()
     assert (out_dir / "results" / "seed0" / "lg1.5.json").read_text() == stored
     # Another frame rate keeps the accuracies and recomputes only the costs;
     # it is another configuration, so its report replaces this one only when forced.

@@ -43,9 +43,11 @@ def test_default_output_folders_differ_per_setting():
     assert default_output("out") == "analogfe-out"
     names = {default_output("out", dataset="lfw"), default_output("out", dataset="data/voc/"),
              default_output("out", config_file="a/small.toml"), default_output("out", seeds=[0, 1]),
-             default_output("out", seeds=[0]), default_output("fewshot")}
+             default_output("out", seeds=[0]), default_output("fewshot"),
+             default_output("out", frontends=["rgb8", "lg1.5"])}
     assert names == {"analogfe-out-lfw", "analogfe-out-voc", "analogfe-out-small",
-                     "analogfe-out-seeds0-1", "analogfe-out", "analogfe-fewshot"}
+                     "analogfe-out-seeds0-1", "analogfe-out", "analogfe-fewshot",
+                     "analogfe-out-rgb8_lg1.5"}
     assert default_output("out", dataset="my data/x y") == "analogfe-out-x_y"
 
 
@@ -68,7 +70,8 @@ def test_compare_of_another_dataset_never_replaces_the_main_report(tmp_path, tin
     assert cli.main(["compare", "-q"]) == 0
     assert cli.main(["compare", "-q", "--dataset", "lfw", "--frontends", "rgb8,lg1.5"]) == 0
     assert cli.main(["compare", "-q", "--dataset", "wakeup-scenes", "--seeds", "0,1"]) == 0
-    assert [c[0] for c in calls] == ["analogfe-out", "analogfe-out-lfw", "analogfe-out-seeds0-1"]
+    assert [c[0] for c in calls] == ["analogfe-out", "analogfe-out-lfw-rgb8_lg1.5",
+                                     "analogfe-out-seeds0-1"]
     assert calls[1][2] == ["rgb8", "lg1.5"] and calls[2][1] == [0, 1]
     capsys.readouterr()
     with pytest.raises(SystemExit) as e:
@@ -104,3 +107,13 @@ def test_sweep_into_a_compare_folder_is_refused(tmp_path, tiny_config):
     cfg = load_config({"sweep": {"grid": {"bits": [2]}}, "dataset": {"max_images": 20}})
     with pytest.raises(OutputInUse, match="compare"):
         run_sweep(cfg, tmp_path / "o", serial=True, progress=False)
+
+
+def test_a_folder_of_the_same_run_from_before_manifests_is_adopted(tmp_path):
+    out = tmp_path / "old"
+    out.mkdir()
+    (out / "results.json").write_text("{}")
+    with pytest.raises(OutputInUse):
+        claim_output(out, "compare", "aaa", adopt=lambda o: False)
+    claim_output(out, "compare", "aaa", adopt=lambda o: (o / "results.json").is_file())
+    assert json.loads((out / MANIFEST).read_text())["config_hash"] == "aaa"

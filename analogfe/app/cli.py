@@ -94,8 +94,8 @@ one --defaults prints) or of fewshot (its own sections, [data], [train], ...:
 Writes report.md, report.html, results.json and the plots to the output
 folder; a second run with the same configuration reuses finished front ends.
 A folder that holds another configuration's run is refused (--force replaces
-its report): each dataset, --config file and --seeds list has its own default
-folder.""",
+its report): each dataset, --config file, --frontends and --seeds list has its
+own default folder.""",
     "sweep": """example:
   analogfe sweep examples/sweep_small.toml -o sweep-out
   analogfe sweep grid.toml --scheduler tcp://10.0.0.5:8786 -o sweep-out
@@ -219,8 +219,8 @@ def build_parser():
     m.add_argument("--frontends", type=_name_list, default=None, metavar="NAME,NAME,...",
                    help="front ends to compare, e.g. rgb8,lg1.5 (registered names or "
                         "module:Class; default: the config's, else rgb8,gray8,lg1.5,lg2.75)")
-    _output_options(m, "analogfe-out; another dataset, --config FILE or --seeds adds its name, "
-                       "e.g. analogfe-out-lfw")
+    _output_options(m, "analogfe-out; another dataset, --config FILE, --frontends or --seeds "
+                       "adds its name, e.g. analogfe-out-lfw")
     m.add_argument("--wide", action="store_true",
                    help="print every column of the table (default: the main ones, within 120 columns; "
                         "the report always has them all)")
@@ -365,7 +365,8 @@ def _output(args, command):
     dataset = getattr(args, "dataset", None)
     seeds = getattr(args, "seeds", None) or ([args.seed] if args.seed else None)
     return default_output(command, dataset=None if dataset == "wakeup-scenes" else dataset,
-                          config_file=args.config, seeds=seeds)
+                          config_file=args.config, seeds=seeds,
+                          frontends=getattr(args, "frontends", None))
 
 
 def _cmd_simulate(args):

@@ -613,9 +613,18 @@ def run_compare(config=None, out_dir="analogfe-out", *, seed=0, seeds=None, prog
     seeds = [seed] if seeds is None else _check_seeds(seeds)
     from .outputs import claim_output
 
+    def same_run(folder):  # a folder of this run, written before folders were claimed
+        try:
+            old = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+            return old.get("seeds") == seeds and all(
+                json.dumps(old["config"][k], sort_keys=True) == json.dumps(config[k], sort_keys=True)
+                for k in _RUN_SECTIONS)
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+
     out = claim_output(out_dir, "compare", config_hash(config, *_RUN_SECTIONS, extra={"seeds": seeds}),
                        describe=f"dataset {config['dataset']['name']}, seeds "
-                                f"{','.join(map(str, seeds))}", force=force or fresh)
+                                f"{','.join(map(str, seeds))}", force=force or fresh, adopt=same_run)
     per_seed, reused, split = {}, [], None
     for s in seeds:
         results, sp, used = _run_seed(config, out, s, progress=progress, fresh=fresh)

@@ -27,7 +27,7 @@ class OutputInUse(ValueError):
     the command line prints it as one line and exits with status 2)."""
 
 
-def claim_output(out_dir, command, fingerprint, *, describe="", force=False):
+def claim_output(out_dir, command, fingerprint, *, describe="", force=False, adopt=None):
     """Make ``out_dir`` this run's folder, or refuse when another run's results are there.
 
     Parameters
@@ -46,6 +46,10 @@ def claim_output(out_dir, command, fingerprint, *, describe="", force=False):
         Take the folder over whatever it holds (the earlier run's report is
         replaced; its stored per-item results stay and are reused where they
         match).
+    adopt : callable, optional
+        ``adopt(out) -> bool``: for a folder written before run folders were
+        claimed (no manifest), whether it holds this very run (e.g. its
+        ``results.json`` has the same configuration); it is then claimed.
 
     Returns
     -------
@@ -67,6 +71,8 @@ def claim_output(out_dir, command, fingerprint, *, describe="", force=False):
             theirs = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             theirs = None
+        if not isinstance(theirs, dict) and not path.exists() and adopt is not None and adopt(out):
+            theirs = mine
         if not isinstance(theirs, dict):
             raise OutputInUse(f"output folder {out} is not empty and holds no {MANIFEST} of an "
                               f"analogfe run; choose another -o, or pass --force to write into it")
@@ -80,11 +86,11 @@ def claim_output(out_dir, command, fingerprint, *, describe="", force=False):
     return out
 
 
-def default_output(command, dataset=None, config_file=None, seeds=None):
+def default_output(command, dataset=None, config_file=None, seeds=None, frontends=None):
     """The default output folder of a command: ``analogfe-<command>``, plus the
-    dataset's name (when not the default), the configuration file's stem and
-    the seeds (when not just seed 0), so that runs of different settings land
-    in different folders.
+    dataset's name (when not the default), the configuration file's stem, the
+    front ends chosen on the command line and the seeds (when not just seed 0),
+    so that runs of different settings land in different folders.
 
     Parameters
     ----------
@@ -92,6 +98,7 @@ def default_output(command, dataset=None, config_file=None, seeds=None):
         ``out`` for ``compare`` gives ``analogfe-out``, the folder the README names.
     dataset, config_file : str, optional
     seeds : sequence of int, optional
+    frontends : sequence of str, optional
 
     Returns
     -------
@@ -103,6 +110,8 @@ def default_output(command, dataset=None, config_file=None, seeds=None):
     'analogfe-out'
     >>> default_output("out", dataset="lfw", seeds=[0, 1, 2])
     'analogfe-out-lfw-seeds0-1-2'
+    >>> default_output("out", frontends=["rgb8", "lg1.5"])
+    'analogfe-out-rgb8_lg1.5'
     >>> default_output("fewshot", config_file="examples/fewshot_small.toml")
     'analogfe-fewshot-fewshot_small'
     """
@@ -112,6 +121,8 @@ def default_output(command, dataset=None, config_file=None, seeds=None):
         parts.append(Path(str(dataset).rstrip("/\\")).name or "dataset")
     if config_file:
         parts.append(Path(str(config_file)).stem)
+    if frontends:
+        parts.append("_".join(str(f) for f in frontends))
     if seeds and list(seeds) != [0]:
         parts.append("seeds" + "-".join(str(int(s)) for s in seeds))
     return "-".join(slug.sub("_", p) for p in parts)
