@@ -63,7 +63,8 @@ html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
 }
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["analogfe.css"]  # code blocks wrap rather than being cut off on the right
 html_show_sourcelink = False
 
 # The module docstrings list the papers a module builds on under References

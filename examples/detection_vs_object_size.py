@@ -3,9 +3,12 @@
 
 Usage::
 
-    .venv/bin/python examples/detection_vs_object_size.py                 # 32-128 px, under a minute
+    .venv/bin/python examples/detection_vs_object_size.py           # 32-128 px (time: below)
     .venv/bin/python examples/detection_vs_object_size.py --n-train 150 --n-test 200 --n-boot 2000
     .venv/bin/python examples/detection_vs_object_size.py --tiny
+
+The default run took 1 min 18 s on two CPU cores (AMD EPYC) shared with other
+jobs (load average 8); expect less on idle cores.
 
 A sensor designer asks: does 1.5-bit (or 2.75-bit) log-gradient readout cost
 detection accuracy, and does the answer depend on how large the objects are?

@@ -47,8 +47,10 @@ def main(argv=None):
     res = simulate(path, load_config(None), out / "stages", max_side=64 if a.tiny else 1024,
                    progress=not a.tiny)
     print(f"{res['source']}: {res['height']}x{res['width']} raw, CFA {res['cfa']}")
+    print(f"link bits on this frame; saving x: the {res['baseline']} baseline's link bits "
+          "(its raw mosaic) over each front end's")
     print(text_table(res["bits"], [("frontend", "front end"), ("bits_per_frame", "bits/frame"),
-                                   ("compression", "vs rgb8")]))
+                                   ("link_saving", "saving x", ".2f")]))
     print(f"{len(res['files'])} files in {out / 'stages'}")
 
 

@@ -25,7 +25,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", default=str(HERE / "sweep_small.toml"))
     p.add_argument("--scheduler", default=None)
-    p.add_argument("-o", "--output", default="sweep-out")
+    p.add_argument("-o", "--output", default=None,
+                   help="output folder (default sweep-out, with --tiny sweep-out-tiny)")
     p.add_argument("--tiny", action="store_true", help="2 points, 40 images")
     a = p.parse_args(argv)
     overrides = None
@@ -35,7 +36,8 @@ def main(argv=None):
     cfg = load_config(a.config, overrides=overrides)
     if a.tiny:
         cfg["sweep"]["grid"] = {"bits": [2, 3]}
-    res = run_sweep(cfg, a.output, scheduler=a.scheduler, progress=not a.tiny)
+    out = a.output or ("sweep-out-tiny" if a.tiny else "sweep-out")
+    res = run_sweep(cfg, out, scheduler=a.scheduler, progress=not a.tiny)
     print(text_table(res["rows"], res["columns"]))
     print(f"results: {res['csv']}")
 

@@ -173,8 +173,13 @@ def test_budget_command_writes_loadable_members_and_resumes(tiny_run, capsys):
         arch = json.loads((out / "members" / m["checkpoint"].replace(".pt", ".json")).read_text())
         q = load_member(arch, out / "members" / m["long_checkpoint"]).eval()  # weights_only=True
         assert q(torch.zeros(1, q.in_channels, 25, 25)).shape == (1, 2)
-    assert cli.main(["budget", str(cfg), "-o", str(out), "--serial", "--quiet"]) == 0  # resumes
+    capsys.readouterr()
+    assert cli.main(["budget", str(cfg), "-o", str(out), "--serial"]) == 0  # resumes
     assert json.loads((out / "state.json").read_text())["family"] == state["family"]
+    printed = capsys.readouterr().out
+    table = printed.split("chosen: step")[0]
+    assert "test acc." in table and max(map(len, table.splitlines())) <= 140, table
+    assert "every column of the table" in printed and "budget.md" in printed
 
 
 def test_same_seed_same_family_serially_and_on_dask(tiny_run, tmp_path):

@@ -1,5 +1,7 @@
 """The analogfe command: help, each subcommand on tiny inputs, bad input -> one line, exit 2."""
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -232,7 +234,15 @@ def test_compare_end_to_end_and_resume(capsys, tiny_config, out_dir):
     for png in ("accuracy_vs_bits.png", "accuracy_vs_energy.png", "accuracy_vs_brightness.png",
                 "energy_breakdown.png", "stages.png"):
         assert f"]({png})" in md and (out_dir / png).is_file()
-    assert "<table>" in (out_dir / "report.html").read_text()
+    page = (out_dir / "report.html").read_text()
+    assert "<table>" in page
+    # the HTML reads at 1400 px: no table wider than MAX_HTML_COLUMNS, the main one grouped
+    from analogfe.app.report import MAX_HTML_COLUMNS
+
+    heads = re.findall(r"<thead><tr>(.*?)</tr></thead>", page)
+    assert heads and max(h.count("<th>") for h in heads) <= MAX_HTML_COLUMNS
+    for group in ("Accuracy (95 % intervals)", "Robustness: largest loss", "Cost: link bits"):
+        assert group in page
     # the 1.5-bit threshold swept beside the formula's, each stored
     assert "| 2 (formula) |" in md and "| 1.25 |" in md and "| 1.5 |" in md
     assert (out_dir / "results" / "seed0" / "lg1.5-threshold-1.25.json").is_file()
@@ -246,18 +256,22 @@ def test_compare_end_to_end_and_resume(capsys, tiny_config, out_dir):
     from analogfe.app.config import load_config
 
     cfg = load_config(tiny_config)
+    (out_dir / "run.json").unlink()  # a folder of this run written before folders were claimed
     res = compare(cfg, out_dir, progress=False)
-    assert sorted(res["reused"]) == ["lg1.5", "rgb8"]
+    assert sorted(res["reused"]) == ["lg1.5", "rgb8"] and (out_dir / "run.json").is_file()
     assert (out_dir / "results" / "seed0" / "lg1.5.json").read_text() == stored
-    # Another frame rate keeps the accuracies and recomputes only the costs.
+    # Another frame rate keeps the accuracies and recomputes only the costs;
+    # it is another configuration, so its report replaces this one only when forced.
     cfg["cost"]["fps"] = 10.0
-    res = compare(cfg, out_dir, progress=False)
+    with pytest.raises(ValueError, match="holds the results of another run"):
+        compare(cfg, out_dir, progress=False)
+    res = compare(cfg, out_dir, progress=False, force=True)
     assert sorted(res["reused"]) == ["lg1.5", "rgb8"]
     new = json.loads((out_dir / "results.json").read_text())["rows"]
     assert new[1]["average_power_uw"] == pytest.approx(10 * rows[1]["average_power_uw"])
     assert new[1]["svm_accuracy"] == rows[1]["svm_accuracy"]
     cfg["svm"]["C"] = 0.5
-    res = compare(cfg, out_dir, progress=False)
+    res = compare(cfg, out_dir, progress=False, force=True)
     assert res["reused"] == []
 
 
@@ -602,3 +616,56 @@ def test_wakeup_training_and_test_scenes_show_disjoint_faces(monkeypatch):
     assert not {f.tobytes() for f in train} & {f.tobytes() for f in test}
     assert len(scenes.train.images) == 9 and len(scenes.test.images) == 3
     assert np.asarray(split.y_test).size > 0
+
+
+def test_cost_reads_the_compare_layout_and_labels_scales(capsys, tmp_path):
+    """One layout for cost settings: compare's own configuration file, [cost] and
+    [cost.options], feeds `analogfe cost`; the help lists every preset with its
+    scales, and a single-scale preset says so wherever its result is printed."""
+    from analogfe.system import PRESETS, cost_preset
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[frontends]\nnames = ["rgb8", "lg1.5"]\n[cost]\nfps = 5.0\n'
+                   'baselines = ["survey-adc"]\n[cost.options]\nlink_pj_per_bit = 4.0\n')
+    assert load_config(cfg)["cost"]["options"] == {"link_pj_per_bit": 4.0}  # compare reads it
+    assert cli.main(["cost", "--preset", "jssc2019-1.5b", "--config", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("jssc2019-1.5b (single scale): front end lg1.5")
+    assert "at 5 fps" in out and "baseline survey-adc" in out and "commercial-adc" not in out
+    row = next(line for line in out.splitlines() if line.startswith("jssc2019-1.5b (single scale) "))
+    assert row
+    r = cost_preset("jssc2019-1.5b", fps=5.0, link_pj_per_bit=4.0)
+    assert r.table() in out
+    assert cost_preset("jssc2019-1.5b-ms").name == "jssc2019-1.5b-ms"
+    with pytest.raises(SystemExit):
+        cli.main(["cost", "--help"])
+    text = capsys.readouterr().out
+    for name in PRESETS:
+        assert f"  {name} " in text
+    assert "jssc2019-1.5b      lg1.5  320x240 at 30 fps, single scale (1)" in text
+    assert "jssc2019-1.5b-ms   lg1.5  320x240 at 30 fps, scales 1, 2, 4" in text
+    assert "[cost.options]" in text and "link_pj_per_bit" in text
+
+
+def test_config_reads_every_commands_file(capsys, tmp_path):
+    """`analogfe config FILE` prints fewshot and budget files too, and a bad key names
+    the --defaults that lists the valid ones for that kind of file."""
+    import tomllib
+
+    from analogfe.app.fewshot import load_fewshot_config
+
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    assert cli.main(["config", str(examples / "fewshot_small.toml")]) == 0
+    text = capsys.readouterr().out
+    assert "[train]" in text and "[incremental]" in text
+    assert load_fewshot_config(tomllib.loads(text)) == load_fewshot_config(examples / "fewshot_small.toml")
+    assert cli.main(["config", str(examples / "budget_small.toml")]) == 0
+    text = capsys.readouterr().out
+    assert load_config(tomllib.loads(text)) == load_config(examples / "budget_small.toml")
+    bad = tmp_path / "f.toml"
+    bad.write_text("[data]\nn_clases = 3\n")
+    line = _fails(["config", str(bad)], capsys)[0]
+    assert "data.n_clases" in line and "analogfe fewshot --defaults" in line
+    bad.write_text("[datset]\nname = 'lfw'\n")
+    line = _fails(["config", str(bad)], capsys)[0]
+    assert "'datset'" in line and "analogfe config --defaults" in line

@@ -26,6 +26,18 @@ def test_docs_build_without_warnings(tmp_path):
                  "auto_examples/index", "auto_examples/train_wakeup",
                  "generated/analogfe.sensor.Sensor", "generated/analogfe.learn.stats.wilson_interval"):
         assert (html / f"{page}.html").is_file(), page
+    # every constant has its own description, never its type's docstring
+    builtin = ("Built-in immutable sequence", "int([x]) -&gt; integer", "Convert a string or number",
+               "str(object=", "dict() -&gt; new empty")
+    for page in (html / "generated").glob("analogfe.*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not any(b in text for b in builtin), page.name
+        if re.search(r"\.[A-Z][A-Z0-9_]+\.html$", page.name):  # a constant: its description
+            dd = re.search(r"<dd>(.*?)</dd>", text, re.S)
+            assert dd and re.sub(r"<[^>]+>", "", dd.group(1)).strip(), page.name
+    # code blocks wrap instead of being cut off on the right
+    assert "analogfe.css" in (html / "index.html").read_text(encoding="utf-8")
+    assert "pre-wrap" in (html / "_static" / "analogfe.css").read_text(encoding="utf-8")
     config = (html / "configuration.html").read_text(encoding="utf-8")
     for key in ("hard_negative_rounds", "ae_max_gain", "full_well_e", "baselines"):
         assert key in config

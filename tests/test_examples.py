@@ -34,6 +34,10 @@ def test_example_runs_tiny(name, tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     for word in CASES[name]:
         assert word in r.stdout, (word, r.stdout)
+    if name == "simulate_raw.py":  # every front end's saving is a number, not "-"
+        rows = [ln.split() for ln in r.stdout.splitlines() if ln.startswith(("rgb8 ", "lg1.5 "))]
+        assert len(rows) == 2 and all(float(row[-1]) > 0 for row in rows), r.stdout
+        assert float(rows[1][-1]) > float(rows[0][-1])
 
 
 def test_example_configs_are_valid():

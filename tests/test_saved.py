@@ -240,8 +240,25 @@ def test_predict_prints_one_line_per_image(trained, config, tmp_path, capsys):
     for key in (("svm", "lg2.75"), ("resnet10", "rgb8")):
         assert cli.main(["predict", trained[key]["model_path"], *files]) == 0
         lines = capsys.readouterr().out.splitlines()
-        assert [ln.rsplit(": ", 1)[0] for ln in lines] == files
-        assert all(ln.rsplit(": ", 1)[1] in ("face", "non-face") for ln in lines)
+        assert [ln.split(": ", 1)[0] for ln in lines] == files
+        labels = [ln.split(": ", 1)[1].split(" (")[0] for ln in lines]
+        assert all(lab in ("face", "non-face") for lab in labels)
+        # the score beside each label is the model's own
+        model = load_model(trained[key]["model_path"])
+        batch = np.stack([model.prepare(iio.imread(f)) for f in files])
+        scores, pred = model.scores(batch), model.predict(batch)
+        for ln, sc, p in zip(lines, scores, pred):
+            if key[0] == "svm":
+                positive = model.label_name(model.estimator.classes_[1])
+                assert f"(SVM decision value {sc:+.3f}, positive means {positive})" in ln
+                assert (sc > 0) == (model.label_name(p) == positive)
+            else:
+                assert sc.sum() == pytest.approx(1.0) and int(np.argmax(sc)) == int(p)
+                assert f"(softmax {sc.max():.3f})" in ln
+    deep = tmp_path / "deep.png"  # 16-bit: refused without advice about options predict lacks
+    iio.imwrite(deep, np.full((8, 8), 60000, np.uint16))
+    line = _fails(["predict", trained["svm", "lg2.75"]["model_path"], str(deep)], capsys)
+    assert "8-bit" in line and "raw_bits" not in line
 
 
 def test_evaluate_on_images_of_another_size_names_both(trained, capsys, tmp_path):

@@ -470,7 +470,8 @@ def test_costs_finite_at_every_range_limit():
 
 def test_toml_config_and_cli(tmp_path):
     cfg = tmp_path / "c.toml"
-    cfg.write_text('link_pj_per_bit = 4.0\nwindow_cells = [8, 4]\nheight = 120\nwidth = 160\n')
+    cfg.write_text('[dataset]\nname = "lfw"\n[cost]\nheight = 120\nwidth = 160\n'
+                   '[cost.options]\nlink_pj_per_bit = 4.0\nwindow_cells = [8, 4]\n')
     over = S.load_cost_config(cfg)
     assert over == {"link_pj_per_bit": 4.0, "window_cells": (8, 4), "height": 120, "width": 160}
     text = S.cost_cli("jssc2019-1.5b", config=cfg, fps=5)
@@ -480,15 +481,24 @@ def test_toml_config_and_cli(tmp_path):
     assert f"{r.power_mw:.4g} mW at 5 fps" in text
     assert r.table() in text
     bad = tmp_path / "bad.toml"
-    bad.write_text("link_pj = 4.0\n")
+    bad.write_text("[cost.options]\nlink_pj = 4.0\n")
     with pytest.raises(ValueError, match="valid: .*link_pj_per_bit"):
         S.cost_cli("conventional", config=bad)
-    bad.write_text('link_pj_per_bit = "fast"\n')
+    bad.write_text('[cost.options]\nlink_pj_per_bit = "fast"\n')
     with pytest.raises(ValueError, match="link_pj_per_bit"):
         S.cost_cli("conventional", config=bad)
-    bad.write_text("link_pj_per_bit = -1.0\n")
+    bad.write_text("[cost.options]\nlink_pj_per_bit = -1.0\n")
     with pytest.raises(ValueError, match="link_pj_per_bit"):
         S.cost_cli("conventional", config=bad)
+    bad.write_text("link_pj_per_bit = 4.0\n")  # the one layout is [cost] + [cost.options]
+    with pytest.raises(ValueError, match=r"outside any section.*\[cost\] section"):
+        S.load_cost_config(bad)
+    bad.write_text("[dataset]\nname = 'lfw'\n")
+    with pytest.raises(ValueError, match=r"no \[cost\] section"):
+        S.load_cost_config(bad)
+    bad.write_text("[cost]\nbaselines = ['nope']\n")
+    with pytest.raises(ValueError, match="survey-adc"):
+        S.load_cost_config(bad)
     bad.write_text("link_pj_per_bit = \n")
     with pytest.raises(ValueError, match="TOML"):
         S.load_cost_config(bad)

@@ -298,3 +298,31 @@ def test_disk_full_while_saving_a_checkpoint(tmp_path, monkeypatch):
         T.fit(_net(), _toy(), epochs=1, checkpoint_dir=str(ck), **KW)
     assert exc.value.errno == errno.ENOSPC
     assert os.listdir(ck) == []  # nothing half-written
+
+
+def test_resnet_result_does_not_depend_on_the_callers_thread_count():
+    """The comparison trains and tests the ResNet on ``resnet.threads`` torch threads
+    with deterministic algorithms, whatever the process or machine sets: the same
+    accuracies digit for digit with 1 or 2 threads set outside (README,
+    reproducibility)."""
+    import torch
+
+    from analogfe.app.config import load_config
+    from analogfe.app.tasks import evaluate_resnet, split_from_config
+
+    cfg = load_config({"dataset": {"name": "lfw", "max_images": 48},
+                       "resnet": {"epochs": 1, "width": 4}, "scene": {"brightness_exponents": [0, 1]}})
+    split = split_from_config(cfg, 0)
+    before = torch.get_num_threads()
+    out = []
+    try:
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            r = evaluate_resnet(split, "lg1.5", cfg, seed=0)
+            out.append((r["accuracy"], r["brightness_by_exposure"],
+                        [p.detach().clone() for p in r["model"].model.parameters()]))
+            assert torch.get_num_threads() == n  # restored after the run
+    finally:
+        torch.set_num_threads(before)
+    assert out[0][:2] == out[1][:2]
+    assert all(torch.equal(a, b) for a, b in zip(out[0][2], out[1][2]))

@@ -34,6 +34,7 @@ import numpy as np
 
 from .._io import atomic_write_json, atomic_write_text, read_json_object, strict_json, warn_recompute
 from .config import config_hash, load_config, task_seed
+from .outputs import claim_output
 from .tasks import (
     _adc_of,
     _cost_frontend,
@@ -120,7 +121,7 @@ def _params(config):
 
 
 def run_budget(config, out_dir, *, seed=0, scheduler=None, serial=False, progress=True,
-               fresh=False):
+               fresh=False, force=False):
     """Run the budget search and write its table, checkpoints, plots and report.
 
     Parameters
@@ -136,7 +137,11 @@ def run_budget(config, out_dir, *, seed=0, scheduler=None, serial=False, progres
     progress : bool
     fresh : bool
         Start afresh: ignore the state, members and latency table of an
-        earlier run in ``out_dir`` (they are overwritten).
+        earlier run in ``out_dir`` (they are overwritten); implies ``force``.
+    force : bool
+        Write into ``out_dir`` even when it holds another run (its report and
+        search state are replaced); without it such a folder is refused
+        (:func:`analogfe.app.outputs.claim_output`).
 
     Returns
     -------
@@ -153,8 +158,10 @@ def run_budget(config, out_dir, *, seed=0, scheduler=None, serial=False, progres
 
     config = config if isinstance(config, dict) and "budget" in config else load_config(config)
     b, c = config["budget"], config["cost"]
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = claim_output(out_dir, "budget", config_hash(config, *(k for k in config if k != "sweep"),
+                                                      extra={"seed": seed}),
+                       describe=f"budgets {', '.join(b['budgets'])}, seed {seed}",
+                       force=force or fresh)
     names = list(dict.fromkeys(b["frontends"]))
     split = split_from_config(config, seed)
     data = budget_data(config, split, names, seed)
@@ -298,20 +305,28 @@ def _csv(rows):
 def _plot_family(rows, state, path, chosen):
     """Test accuracy (95 % interval) against energy per frame: every member,
     the Pareto front, the energy budget, the initial and the chosen network."""
-    from .plots import _plain_formatter, _pyplot, save_figure
-    from .report import pareto_front
+    from .plots import _plain_formatter, _pyplot, pareto_front, save_figure
 
     plt = _pyplot()
     x = np.array([r["energy_uj"] for r in rows])
     y = np.array([r["test_accuracy"] for r in rows])
     err = np.array([[r["test_accuracy"] - r["ci_low"] for r in rows],
                     [r["ci_high"] - r["test_accuracy"] for r in rows]])
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=(10.0, 4.8))
     for fe in dict.fromkeys(r["frontend"] for r in rows):
         k = [i for i, r in enumerate(rows) if r["frontend"] == fe]
         ax.errorbar(x[k], y[k], yerr=err[:, k], fmt="o", ms=4, capsize=2, label=f"members ({fe})")
     front = pareto_front(x, y)
-    ax.plot(x[front], y[front], "k--", lw=1, label="Pareto front")
+    # the front as steps from each member to the next cheaper-and-better one,
+    # its members ringed (a front of one member is the ring alone)
+    if len(front) > 1:
+        ax.step(x[front], y[front], where="post", color="k", ls="--", lw=1)
+    ax.plot(x[front], y[front], "o", ms=10, mfc="none", mec="k", mew=1, ls="none")
+    from matplotlib.lines import Line2D
+
+    key = Line2D([], [], color="k", lw=1, ls="--" if len(front) > 1 else "none", marker="o", ms=10,
+                 mfc="none", mec="k", label=f"Pareto front ({len(front)} member"
+                                            f"{'s' if len(front) > 1 else ''})")
     for i, r in enumerate(rows):
         ax.annotate(str(r["step"]), (x[i], y[i]), textcoords="offset points", xytext=(4, 3), fontsize=7)
     if "energy_uj" in state["budgets"]:
@@ -324,8 +339,11 @@ def _plot_family(rows, state, path, chosen):
     ax.tick_params(axis="x", which="minor", labelsize=7)
     ax.set_xlabel("energy per frame, whole system (uJ)")
     ax.set_ylabel(f"test accuracy (n = {rows[0]['n_test']})")
-    ax.set_title("Budget search: the family, step by step")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.set_title("Budget search: the family, step by step (labels: step)")
+    handles, _ = ax.get_legend_handles_labels()
+    ax.legend(handles=[key, *handles], fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+              borderaxespad=0.0, frameon=False)
+    fig.tight_layout()
     return save_figure(fig, path)
 
 

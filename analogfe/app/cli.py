@@ -30,7 +30,24 @@ chelsea, ...). Writes stages.npz, one .npz per front end and preview PNGs.""",
     "cost": """example:
   analogfe cost --preset jssc2019-1.5b --fps 30
   analogfe cost --preset conventional --config cost.toml
-  analogfe cost --preset jssc2019-1.5b-ms --frontend mypkg.frontends:MyFrontEnd""",
+  analogfe cost --preset jssc2019-1.5b-ms --frontend mypkg.frontends:MyFrontEnd
+
+presets (front end, frame, rate, scales searched):
+{presets}
+
+The jssc2019 presets without -ms read one scale, as the paper's figures do;
+the -ms ones also read the 1/2 and 1/4 binned scales, as 'compare' costs them.
+
+--config FILE takes the [cost] section of an analogfe configuration, the
+layout 'compare' reads ('analogfe config --defaults' prints it); other
+sections are left alone:
+  [cost]
+  height = 240            # rows of the sensor
+  width = 320             # columns
+  fps = 1.0               # frames per second
+  baselines = ["commercial-adc", "survey-adc"]   # the ratio tables printed
+  [cost.options]          # cost constants (CostParams fields)
+  link_pj_per_bit = 4.0""",
     "train": """example:
   analogfe train --frontend lg1.5 --model svm --dataset lfw -o train-out
   analogfe train --frontend rgb8 --model resnet10 --dataset path/to/voc -o train-out""",
@@ -46,7 +63,9 @@ trained beside. Prints the test accuracy, its 95 % Wilson interval and n.""",
 
 Each IMAGE (8-bit PNG, JPEG, TIFF, ...) is resized to the model's image size
 and made gray or RGB as its training images were; prints one line per image:
-the file and the predicted class.""",
+the file, the predicted class and its score (SVM: the signed decision value,
+positive for the second class; ResNet: the softmax output of that class,
+which sums to 1 over the classes but is not a calibrated probability).""",
     "fewshot": """example:
   analogfe fewshot examples/fewshot_small.toml -o fewshot-out
   analogfe fewshot -o fewshot-out                  # the default configuration
@@ -62,15 +81,23 @@ finished front ends.""",
     "config": """example:
   analogfe config --defaults > my.toml
   analogfe config my.toml
+  analogfe config examples/fewshot_small.toml
 
 Prints a configuration as TOML: every section and key, each with its meaning;
-the [sensor] fields left at their defaults as comments.""",
+the [sensor] fields left at their defaults as comments. FILE is a
+configuration of compare, sweep, budget, simulate or cost (one layout, the
+one --defaults prints) or of fewshot (its own sections, [data], [train], ...:
+'analogfe fewshot --defaults' prints them).""",
     "compare": """example:
   analogfe compare -o analogfe-out
-  analogfe compare --dataset wakeup-scenes --config examples/compare_small.toml -o out
+  analogfe compare --dataset lfw --frontends rgb8,lg1.5     # into analogfe-out-lfw
+  analogfe compare --config examples/compare_small.toml --seeds 0,1,2 -o out
 
 Writes report.md, report.html, results.json and the plots to the output
-folder; a second run with the same configuration reuses finished front ends.""",
+folder; a second run with the same configuration reuses finished front ends.
+A folder that holds another configuration's run is refused (--force replaces
+its report): each dataset, --config file, --frontends and --seeds list has its
+own default folder.""",
     "sweep": """example:
   analogfe sweep examples/sweep_small.toml -o sweep-out
   analogfe sweep grid.toml --scheduler tcp://10.0.0.5:8786 -o sweep-out
@@ -94,6 +121,16 @@ class _Parser(argparse.ArgumentParser):
         print(f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)",
               file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
+
+    def parse_args(self, args=None, namespace=None):
+        """As argparse's, but an unknown option of a subcommand is that
+        subcommand's error, pointing to its own ``--help``."""
+        args, extra = self.parse_known_args(args, namespace)
+        if extra:
+            sub = self._subparsers._group_actions[0].choices.get(getattr(args, "command", None)) \
+                if self._subparsers is not None else None
+            (sub or self).error(f"unrecognized arguments: {' '.join(extra)}")
+        return args
 
 
 def _seed(text):
@@ -137,7 +174,12 @@ def build_parser():
     sub = p.add_subparsers(dest="command", metavar="SUBCOMMAND", required=True)
 
     def add(name, help_, common=True, **kw):
-        sp = sub.add_parser(name, help=help_, description=help_, epilog=_EPILOGS[name],
+        epilog = _EPILOGS[name]
+        if name == "cost":
+            from ..system.model import presets_help
+
+            epilog = epilog.replace("{presets}", presets_help())
+        sp = sub.add_parser(name, help=help_, description=help_, epilog=epilog,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
         if common:
             _common(sp, **kw)
@@ -154,8 +196,10 @@ def build_parser():
 
     c = add("cost", "print the bits, memory and energy table of a cost preset", seed=False)
     c.add_argument("--preset", required=True, metavar="NAME",
-                   help="cost preset (e.g. conventional, jssc2019-1.5b)")
-    c.add_argument("--config", metavar="FILE", help="TOML file overriding the preset's constants")
+                   help="cost preset (listed below)")
+    c.add_argument("--config", metavar="FILE",
+                   help="TOML file whose [cost] section overrides the preset's frame, rate and "
+                        "constants (format below)")
     c.add_argument("--fps", type=float, default=None, metavar="N", help="frame rate (default: the preset's)")
     c.add_argument("--frontend", default=None, metavar="NAME|MODULE:CLASS",
                    help="cost another front end in the preset's scenario: a registered name, "
@@ -198,9 +242,11 @@ def build_parser():
                    help="built-in name or dataset folder (default: the config's, else "
                         "wakeup-scenes; lfw: a quick one)")
     m.add_argument("--config", metavar="FILE", help="TOML configuration")
-    m.add_argument("-o", "--output", metavar="DIR", default="analogfe-out",
-                   help="output folder (default analogfe-out)")
-    m.add_argument("--fresh", action="store_true", help=_FRESH_HELP)
+    m.add_argument("--frontends", type=_name_list, default=None, metavar="NAME,NAME,...",
+                   help="front ends to compare, e.g. rgb8,lg1.5 (registered names or "
+                        "module:Class; default: the config's, else rgb8,gray8,lg1.5,lg2.75)")
+    _output_options(m, "analogfe-out; another dataset, --config FILE, --frontends or --seeds "
+                       "adds its name, e.g. analogfe-out-lfw")
     m.add_argument("--wide", action="store_true",
                    help="print every column of the table (default: the main ones, within 120 columns; "
                         "the report always has them all)")
@@ -209,15 +255,16 @@ def build_parser():
                         "(default: --seed alone)")
 
     w = add("sweep", "grid sweep over front-end parameters on Dask")
-    _dask_run_options(w, "[sweep.grid]", "the grid", "analogfe-sweep")
+    _dask_run_options(w, "[sweep.grid]", "the grid")
+    _output_options(w, "analogfe-sweep-<CONFIG's stem>", fresh=False)
 
     b = add("budget", "the most accurate front end + network within budgets (NetAdapt search)")
-    _dask_run_options(b, "[budget]", "the proposals", "analogfe-budget")
+    _dask_run_options(b, "[budget]", "the proposals")
+    _output_options(b, "analogfe-budget-<CONFIG's stem>", fresh=False)
     f = add("fewshot", "few-shot enrollment without stored samples, on every front end")
     f.add_argument("config", metavar="CONFIG.toml", nargs="?", default=None,
                    help="TOML configuration (default: the built-in defaults)")
-    f.add_argument("-o", "--output", metavar="DIR", default="analogfe-fewshot", help="output folder")
-    f.add_argument("--fresh", action="store_true", help=_FRESH_HELP)
+    _output_options(f, "analogfe-fewshot, or analogfe-fewshot-<CONFIG's stem>")
     f.add_argument("--defaults", action="store_true",
                    help="print the default configuration as TOML and exit")
 
@@ -299,15 +346,54 @@ def terminal_table(rows, columns, *, wide=False, max_width=120):
     return text
 
 
-def _dask_run_options(parser, table, what, output):
-    """CONFIG.toml, --scheduler, --serial and -o of a command that runs its tasks on Dask."""
+def _dask_run_options(parser, table, what):
+    """CONFIG.toml, --scheduler and --serial of a command that runs its tasks on Dask."""
     parser.add_argument("config", metavar="CONFIG.toml", help=f"TOML file with a {table} table")
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
                         help="address of a running Dask scheduler (default: a local cluster)")
     parser.add_argument("--serial", action="store_true",
                         help=f"run {what} in this process, without Dask")
-    parser.add_argument("-o", "--output", metavar="DIR", default=output, help="output folder")
-    parser.add_argument("--fresh", action="store_true", help=_FRESH_HELP)
+    parser.add_argument("--fresh", action="store_true", help=_FRESH_HELP + " (implies --force)")
+
+
+def _output_options(parser, default, fresh=True):
+    """-o, --force (and --fresh) of a command that writes a report into a folder it claims."""
+    parser.add_argument("-o", "--output", metavar="DIR", default=None,
+                        help=f"output folder (default: {default}); a folder that holds another "
+                             "run's results is refused unless --force")
+    if fresh:
+        parser.add_argument("--fresh", action="store_true", help=_FRESH_HELP + " (implies --force)")
+    parser.add_argument("--force", action="store_true",
+                        help="write into an output folder that holds another configuration's "
+                             "run, replacing its report")
+
+
+def _name_list(text):
+    """``--frontends rgb8,lg1.5`` -> ["rgb8", "lg1.5"]; a usage error otherwise."""
+    from ..frontend.registry import frontend_spec
+
+    names = [t.strip() for t in text.split(",")]
+    if not all(names) or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"expected distinct comma-separated names, got {text!r}")
+    for n in names:
+        try:
+            frontend_spec(n, "--frontends")
+        except (ValueError, TypeError, ImportError) as exc:
+            raise argparse.ArgumentTypeError(" ".join(str(exc).split())) from None
+    return names
+
+
+def _output(args, command):
+    """``-o`` or the command's default folder for these settings."""
+    from .outputs import default_output
+
+    if args.output is not None:
+        return args.output
+    dataset = getattr(args, "dataset", None)
+    seeds = getattr(args, "seeds", None) or ([args.seed] if args.seed else None)
+    return default_output(command, dataset=None if dataset == "wakeup-scenes" else dataset,
+                          config_file=args.config, seeds=seeds,
+                          frontends=getattr(args, "frontends", None))
 
 
 def _cmd_simulate(args):
@@ -347,9 +433,9 @@ def _cmd_simulate(args):
 
 
 def _cmd_cost(args):
-    from ..system import model as system
+    from ..system.command import cost_cli
 
-    text = system.cost_cli(args.preset, args.config, args.fps, frontend=args.frontend)
+    text = cost_cli(args.preset, args.config, args.fps, frontend=args.frontend)
     if text and not args.quiet:
         print(text if text.endswith("\n") else text + "\n", end="")
     return 0
@@ -406,22 +492,47 @@ def _cmd_predict(args):
     model = load_model(args.model, allow_import=args.allow_import)
     images = []
     for path in args.images:
-        im = read_image(path)
+        im = read_image(path, raw_bits=16)  # a 16-bit file is read, then refused below
         if im.dtype != np.uint8:
-            raise ValueError(f"{path}: predict takes 8-bit sRGB images, not raw or 16-bit files")
+            raise ValueError(f"{path}: predict takes 8-bit images (PNG, JPEG, TIFF); this file "
+                             "holds 16-bit or raw data: save it as an 8-bit sRGB image first")
         images.append(model.prepare(im))
-    labels = model.predict(np.stack(images))
-    for path, label in zip(args.images, labels):
-        print(f"{path}: {model.label_name(label)}")
+    batch = np.stack(images)
+    labels, scores = model.predict(batch), model.scores(batch)
+    svm = model.architecture == "wakeup-svm"
+    est = model.estimator
+    for path, label, score in zip(args.images, labels, scores):
+        if not svm:
+            why = f"softmax {float(np.max(score)):.3f}"
+        elif np.ndim(score) == 0:
+            why = (f"SVM decision value {float(score):+.3f}, positive means "
+                   f"{model.label_name(est.classes_[1])}")
+        else:
+            why = f"SVM decision value {float(np.max(score)):+.3f}, the largest of {len(score)}"
+        print(f"{path}: {model.label_name(label)} ({why})")
     return 0
 
 
 def _cmd_config(args):
-    from .config import config_toml, load_config
+    from .config import SECTIONS, config_toml, load_config, read_toml
+    from .fewshot import FEWSHOT_SCHEMA, fewshot_toml, load_fewshot_config
 
     if args.defaults == (args.file is not None):
         raise ValueError("give either --defaults or a configuration FILE")
-    print(config_toml(load_config(args.file)), end="")
+    if args.file is None:
+        print(config_toml(load_config(None)), end="")
+        return 0
+    # compare, sweep, budget, simulate and cost share one layout; fewshot has its own
+    fewshot_only = set(FEWSHOT_SCHEMA) - set(SECTIONS)
+    is_fewshot = bool(set(read_toml(args.file)) & fewshot_only)
+    try:
+        text = fewshot_toml(load_fewshot_config(args.file)) if is_fewshot \
+            else config_toml(load_config(args.file))
+    except ValueError as exc:
+        kind, see = (("a few-shot configuration", "analogfe fewshot --defaults") if is_fewshot else
+                     ("a compare / sweep / budget configuration", "analogfe config --defaults"))
+        raise ValueError(f"{exc} (read as {kind}; every key with its meaning: {see})") from None
+    print(text, end="")
     return 0
 
 
@@ -429,11 +540,15 @@ def _cmd_compare(args):
     from .compare import run_compare
     from .config import load_config
 
-    overrides = {"dataset": {"name": args.dataset}} if args.dataset else None
+    overrides = {}
+    if args.dataset:
+        overrides["dataset"] = {"name": args.dataset}
+    if args.frontends:
+        overrides["frontends"] = {"names": args.frontends}
     config = load_config(args.config, overrides=overrides)
     t0 = time.perf_counter()
-    res = run_compare(config, args.output, seed=args.seed, seeds=args.seeds,
-                      progress=not args.quiet, fresh=args.fresh)
+    res = run_compare(config, _output(args, "out"), seed=args.seed, seeds=args.seeds,
+                      progress=not args.quiet, fresh=args.fresh, force=args.force)
     _say(args, "", terminal_table(res["rows"], res["columns"], wide=args.wide))
     _written(f"report: {res['report_md']} and {res['report_html']} (every column, the plots, "
              "the statistics and the assumptions)")
@@ -447,8 +562,9 @@ def _cmd_sweep(args):
     from .sweep import run_sweep
 
     config = load_config(args.config)
-    res = run_sweep(config, args.output, seed=args.seed, scheduler=args.scheduler,
-                    serial=args.serial, progress=not args.quiet, fresh=args.fresh)
+    res = run_sweep(config, _output(args, "sweep"), seed=args.seed, scheduler=args.scheduler,
+                    serial=args.serial, progress=not args.quiet, fresh=args.fresh,
+                    force=args.force)
     _say(args, "", text_table(res["rows"], res["columns"]))
     _written(f"results: {res['csv']}", f"report: {res['report_md']} and {res['report_html']}")
     return 0
@@ -461,13 +577,21 @@ def _cmd_budget(args):
 
     config = load_config(args.config)
     t0 = time.perf_counter()
-    res = run_budget(config, args.output, seed=args.seed, scheduler=args.scheduler,
-                     serial=args.serial, progress=not args.quiet, fresh=args.fresh)
-    _say(args, "", text_table(res["rows"], res["columns"]),
-         f"chosen: step {res['chosen']}; final: step {res['final']}",
+    res = run_budget(config, _output(args, "budget"), seed=args.seed, scheduler=args.scheduler,
+                     serial=args.serial, progress=not args.quiet, fresh=args.fresh,
+                     force=args.force)
+    cols = [c for c in res["columns"] if c[0] in _BUDGET_TERMINAL]  # every column: budget.md
+    _say(args, "", text_table(res["rows"], cols),
+         f"chosen: step {res['chosen']}; final: step {res['final']}; every column of the table: "
+         f"{res['report_md']} and {res['csv']}",
          f"done in {time.perf_counter() - t0:.1f} s")
     _written(f"results: {res['csv']}", f"report: {res['report_md']} and {res['report_html']}")
     return 0
+
+
+#: The columns of ``budget``'s terminal table (its report and CSV have every column).
+_BUDGET_TERMINAL = ("step", "move", "frontend", "test_accuracy", "ci", "energy_uj", "macs",
+                    "weight_bits", "latency_ms")
 
 
 def _cmd_fewshot(args):
@@ -478,8 +602,8 @@ def _cmd_fewshot(args):
         print(fewshot_toml(), end="")
         return 0
     config = load_fewshot_config(args.config)
-    res = run_fewshot(config, args.output, seed=args.seed, progress=not args.quiet,
-                      fresh=args.fresh)
+    res = run_fewshot(config, _output(args, "fewshot"), seed=args.seed, progress=not args.quiet,
+                      fresh=args.fresh, force=args.force)
     _say(args, "", text_table(res["rows"], res["columns"]))
     _written(f"report: {res['report_md']} and {res['report_html']}",
              f"results: {res['results_json']}")

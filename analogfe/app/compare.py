@@ -51,25 +51,40 @@ def _frontend_hash(config, name, seed):
 
 
 def evaluate_frontend(split, name, config, *, seed=0, scenes=None, out_dir=None, progress=False,
-                      resume=True):
+                      resume=True, on_stage=None):
     """Every measurement of one front end (SVM, ResNet, brightness, cost) as a dict.
 
     With ``out_dir`` the ResNet checkpoints under ``out_dir/checkpoints/``;
-    ``resume=False`` starts its training again whatever is stored there."""
+    ``resume=False`` starts its training again whatever is stored there.
+    ``on_stage(label)``, when given, is called as each stage starts and once
+    more with None at the end (labels: :func:`frontend_stages`)."""
+    stages = iter(frontend_stages(config, scenes is not None) + [None])
+    on_stage = on_stage or (lambda label: None)
     t0 = time.perf_counter()
     res = {"frontend": name}
+    on_stage(next(stages))
     svm = evaluate_svm(split, name, config, seed=seed, scenes=scenes, progress=progress)
     res["svm"] = {k: v for k, v in svm.items() if k != "model"}
     if config["resnet"]["enabled"]:
+        on_stage(next(stages))
         ck = None
         if out_dir is not None:
             ck = str(Path(out_dir) / "checkpoints" / f"{name}-{_frontend_hash(config, name, seed)}")
         rn = evaluate_resnet(split, name, config, seed=seed, checkpoint_dir=ck, progress=progress,
                              resume=resume)
         res["resnet"] = {k: v for k, v in rn.items() if k != "model"}
+    on_stage(next(stages))
     res["cost"] = evaluate_cost(name, config, cnn_profile=res.get("resnet", {}).get("frame_profile"))
     res["seconds"] = time.perf_counter() - t0
+    on_stage(next(stages))
     return res
+
+
+def frontend_stages(config, has_scenes):
+    """The stages :func:`evaluate_frontend` runs, as the progress bar names them."""
+    svm = "SVM, brightness sweep" + (", detector" if has_scenes else "")
+    resnet = ["ResNet-10 training, brightness sweep"] if config["resnet"]["enabled"] else []
+    return [svm, *resnet, "cost"]
 
 
 COLUMNS = [
@@ -155,18 +170,55 @@ def result_rows(results, baselines):
 
 
 def _stage_figure(split, config, path, seed):
+    """Every stage on one test image, each front end on the sensor, frame size and
+    exposure it was evaluated on (as the assumptions table states them): one
+    group of rows per sensor, e.g. rgb8 on its Bayer sensor, gray8 and the
+    log-gradient front ends on the monochrome one."""
+    from ..frontend.registry import emulate
     from ..scene.camera import unprocess
+    from ..sensor.exposure import resolve_exposure
+    from ..sensor.model import Sensor
     from .report import plot_stages
-    from .simulate import simulate_stages, stage_panels
+    from .simulate import stage_panels
+    from .tasks import frontend_for, sensor_config_for, signal_for, task_seed
 
     i = int(np.flatnonzero(np.asarray(split.y_test) == np.max(split.y_test))[0])
     img = np.asarray(split.X_test[i])
-    cfa = config["sensor"].get("cfa", "RGGB")
-    scene = unprocess(img, cfa=cfa)
-    st = simulate_stages(scene, config, cfa=cfa, seed=seed)
-    cell = cell_size_for(config, scene.shape)
-    return plot_stages(stage_panels(st, cell_size=cell, max_scales=2), path, ncols=4,
-                       title=f"Every stage on one test image ({split.classes[int(split.y_test[i])]})")
+    shape = img.shape[:2]
+    cell = cell_size_for(config, shape)
+    mode = config["scene"]["exposure"]
+    ae = resolve_exposure(mode)
+    groups = {}  # one sensor per group of front ends
+    for name in dict.fromkeys(config["frontends"]["names"]):
+        groups.setdefault(sensor_config_for(config, shape, name), []).append(name)
+    panels, ncols = [], 4
+    for sc, names in groups.items():
+        sensor = Sensor(sc, seed=task_seed(seed, "stages"))
+        raw = unprocess(img, cfa=sc.cfa)
+        signal = signal_for(config, sc)
+        if ae is None:
+            electrons, gain = sensor.expose(raw, signal_e=signal), 1.0
+        else:
+            electrons, setting = ae.expose(sensor, raw[None], signal_e=signal)
+            electrons, gain = electrons[0], float(np.reshape(setting.gain, -1)[0])
+        outputs = {}
+        for name in names:
+            fe, fe_sc = frontend_for(name, config, sc, task_seed(seed, name, "sensor"))
+            outputs[name] = emulate(img, fe, sensor_config=fe_sc, seed=task_seed(seed, name, "sensor"),
+                                    signal_e=signal, exposure=mode)
+        stages = {"scene": raw, "electrons_e": electrons, "dn": sensor.readout(electrons, gain=gain),
+                  "sensor_config": sc, "outputs": outputs}
+        sensor_name = f"{'monochrome' if sc.cfa is None else sc.cfa + ' Bayer'} {sc.height}x{sc.width}"
+        where = [f"[{sensor_name} sensor of\n{', '.join(names)}]", f"[{sensor_name}]",
+                 f"[{sensor_name}]"]
+        group = [(f"{t}\n{where[k]}" if k < 3 else t, im, kw, *rest)
+                 for k, (t, im, kw, *rest) in enumerate(stage_panels(stages, cell_size=cell,
+                                                                     max_scales=2))]
+        panels += group + [None] * (-len(group) % ncols)  # the next sensor starts a new row
+    what = EXPOSURE_LABELS[mode]
+    return plot_stages(panels, path, ncols=ncols,
+                       title=f"Every stage on one test image ({split.classes[int(split.y_test[i])]}): "
+                             f"each front end on the sensor it was evaluated on, {what}, k = 0")
 
 
 def _brightness_table(curves, lux0=None, mode_label=None):
@@ -203,7 +255,7 @@ def _brightness_curves(results, mode):
 EXPOSURE_LABELS = {"auto": "auto-exposure", "fixed": "fixed exposure"}
 
 
-def _report_plots(results, rows, curves, config, out, *, seed, split, has_rn):
+def _report_plots(results, rows, curves, config, out, *, seed, split, has_rn, lux0=None):
     """The report's figures as (caption, path)."""
     from .report import plot_accuracy_vs, plot_brightness, plot_energy_breakdown
 
@@ -234,11 +286,11 @@ def _report_plots(results, rows, curves, config, out, *, seed, split, has_rn):
             lab = EXPOSURE_LABELS[mode]
             plots.append((f"Accuracy vs brightness, {lab}", plot_brightness(
                 curves[mode], out / f"{stem}.png", group_by_first_word=True, n_test=n_test,
-                chance=chance, title=f"Accuracy vs brightness, {lab}")))
-    plots.append(("Energy per frame by component", plot_energy_breakdown(
+                chance=chance, title=f"Accuracy vs brightness, {lab}", lux0=lux0)))
+    plots.append(("Energy per frame by stage (components named in the legend)", plot_energy_breakdown(
         {n: r["cost"]["hog-svm"]["components_pj"] for n, r in results.items()},
         out / "energy_breakdown.png", unit="uJ", scale=1e-6,
-        title=f"Energy per frame of the wake-up path by component ({c['height']}x{c['width']})")))
+        title=f"Energy per frame of the wake-up path by stage ({c['width']}x{c['height']})")))
     if split is not None:
         plots.append(("Every stage on one example image",
                       _stage_figure(split, config, out / "stages.png", seed)))
@@ -472,16 +524,16 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
     at = next(i for i, c in enumerate(cols) if c[0] == "energy_per_frame_uj") + 1
     cols[at:at] = _ratio_columns(config["cost"]["baselines"])
     curves = {mode: _brightness_curves(results, mode) for mode in EXPOSURE_LABELS}
+    shape = (32, 32) if split is None else tuple(int(s) for s in split.X_test.shape[1:3])
+    lux0 = white_light(config, shape)[1]
     plots = _report_plots(results, rows, curves, config, out, seed=seed, split=split,
-                          has_rn=has_rn)
+                          has_rn=has_rn, lux0=lux0)
     intro, notes = _report_text(results, config, seed=seed, split=split, has_ap=has_ap)
     chance = _chance_note(results)
     if chance:
         notes.insert(0, chance)
     seeds = list(per_seed) if per_seed else [seed]
     assumed = assumptions(config, seeds=seeds, split=split)
-    shape = (32, 32) if split is None else tuple(int(s) for s in split.X_test.shape[1:3])
-    lux0 = white_light(config, shape)[1]
     ap_table = _ap_difference_table(results, seed)
     th_table = _threshold_table(results)
     tables = [_difference_table(results), *([ap_table] if ap_table else []),
@@ -495,8 +547,15 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
         tables.insert(0, _seed_table(per_seed))
         intro += (f" The main table is seed {seeds[0]}'s; the next table gives the mean and "
                   f"standard deviation over seeds {', '.join(map(str, seeds))}.")
+    robust = [c[0] for c in cols if "brightness_loss" in c[0]]
+    accuracy = [c[0] for c in cols if c[0].startswith(("svm_", "resnet_")) and c[0] not in robust]
+    groups = [("Accuracy (95 % intervals)", accuracy),
+              ("Robustness: largest loss over the brightness sweep", robust),
+              ("Cost: link bits, memory, energy and power",
+               [c[0] for c in cols[1:] if c[0] not in accuracy + robust])]
     md, html_ = write_report(out, title="analogfe: front ends against the RGB baseline", intro=intro,
-                             rows=rows, columns=cols, figures=plots, notes=notes, tables=tables)
+                             rows=rows, columns=cols, figures=plots, notes=notes, tables=tables,
+                             column_groups=groups)
     sensors = {name: sensor_used(config, shape, name) for name in results}
     extra = {"seeds": seeds, "per_seed": {str(k): v for k, v in per_seed.items()}} \
         if per_seed and len(seeds) > 1 else {"seeds": seeds}
@@ -508,7 +567,7 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
 
 
 def run_compare(config=None, out_dir="analogfe-out", *, seed=0, seeds=None, progress=True,
-                fresh=False):
+                fresh=False, force=False):
     """The main job: every front end against the baseline, and the report.
 
     Parameters
@@ -535,7 +594,12 @@ def run_compare(config=None, out_dir="analogfe-out", *, seed=0, seeds=None, prog
         stored result whose cost settings differ (e.g. another ``cost.fps``)
         keeps its accuracies and gets its costs recomputed. A stored file that
         is not a valid result of this configuration (unreadable, edited,
-        foreign) is recomputed, with one line on stderr.
+        foreign) is recomputed, with one line on stderr. Also takes over an
+        output folder of another run, as ``force``.
+    force : bool
+        Write into ``out_dir`` even when it holds another configuration's or
+        command's run (its report is replaced); without it such a folder is
+        refused (:func:`analogfe.app.outputs.claim_output`).
 
     Returns
     -------
@@ -547,8 +611,20 @@ def run_compare(config=None, out_dir="analogfe-out", *, seed=0, seeds=None, prog
     config = config if isinstance(config, dict) and "frontends" in config and "cost" in config \
         else load_config(config)
     seeds = [seed] if seeds is None else _check_seeds(seeds)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    from .outputs import claim_output
+
+    def same_run(folder):  # a folder of this run, written before folders were claimed
+        try:
+            old = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+            return old.get("seeds") == seeds and all(
+                json.dumps(old["config"][k], sort_keys=True) == json.dumps(config[k], sort_keys=True)
+                for k in _RUN_SECTIONS)
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+
+    out = claim_output(out_dir, "compare", config_hash(config, *_RUN_SECTIONS, extra={"seeds": seeds}),
+                       describe=f"dataset {config['dataset']['name']}, seeds "
+                                f"{','.join(map(str, seeds))}", force=force or fresh, adopt=same_run)
     per_seed, reused, split = {}, [], None
     for s in seeds:
         results, sp, used = _run_seed(config, out, s, progress=progress, fresh=fresh)
@@ -556,10 +632,16 @@ def run_compare(config=None, out_dir="analogfe-out", *, seed=0, seeds=None, prog
         if s == seeds[0]:
             reused, split = used, sp
     first = seeds[0]
+    if progress:
+        print("writing the report: plots, the stage figure, statistics tables ...", flush=True)
     rep = write_compare_report(per_seed[first], config, out, seed=first, split=split,
                                per_seed=per_seed)
     rep.update(results=per_seed[first], reused=reused, seeds=seeds)
     return rep
+
+
+#: The configuration sections a comparison's results depend on.
+_RUN_SECTIONS = ("dataset", "scene", "sensor", "frontends", "svm", "resnet", "cost")
 
 
 def _check_seeds(seeds):
@@ -579,9 +661,22 @@ def _run_seed(config, out, seed, *, progress, fresh):
     split, scenes = split_from_config(config, seed, with_scenes=True)
     results, reused = {}, []
     names = list(dict.fromkeys(config["frontends"]["names"]))
-    bar = tqdm(names, desc=f"compare (seed {seed})", disable=not progress)
-    for name in bar:
-        bar.set_postfix_str(name)
+    n_stages = len(frontend_stages(config, scenes is not None))
+    # one step per stage of every front end and per swept threshold
+    bar = tqdm(total=len(names) * n_stages + len(_swept_thresholds(config)),
+               desc=f"compare (seed {seed})", disable=not progress, unit="stage")
+
+    def stage(name):
+        started = []
+
+        def on_stage(label):
+            if started:  # the stage before this one is done
+                bar.update(1)
+            started.append(label)
+            bar.set_postfix_str(f"{name}: {label}" if label else "", refresh=True)
+        return on_stage
+
+    for name in names:
         key = _frontend_hash(config, name, seed)
         path = out / "results" / f"seed{seed}" / f"{name}.json"
         stored = None if fresh else read_cached(path, key, required=("frontend", "svm", "cost"))
@@ -589,6 +684,7 @@ def _run_seed(config, out, seed, *, progress, fresh):
         if stored is not None:
             r = stored["result"]
             reused.append(name)
+            bar.update(n_stages)
             if stored.get("cost_hash") != cost_key:  # the cost model alone is cheap to redo
                 r["cost"] = evaluate_cost(name, config,
                                           cnn_profile=r.get("resnet", {}).get("frame_profile"))
@@ -596,12 +692,14 @@ def _run_seed(config, out, seed, *, progress, fresh):
         else:
             # one line per finished front end below, not the inner epochs' bars
             r = evaluate_frontend(split, name, config, seed=seed, scenes=scenes, out_dir=out,
-                                  progress=False, resume=not fresh)
+                                  progress=False, resume=not fresh, on_stage=stage(name))
             write_cached(path, key, r, cost_hash=cost_key, frontend=name)
         results[name] = json.loads(json.dumps(r, default=float))
         if progress:
             bar.write(finished_line(results[name], reused=stored is not None))
-    sweep = _threshold_sweep(config, out, seed, split, scenes, progress=progress, fresh=fresh)
+    sweep = _threshold_sweep(config, out, seed, split, scenes, progress=progress, fresh=fresh,
+                             bar=bar)
+    bar.close()
     if sweep:
         results["lg1.5"]["threshold_sweep"] = sweep
     return results, split, reused
@@ -611,18 +709,24 @@ def _run_seed(config, out, seed, *, progress, fresh):
 SWEPT = "lg1.5"
 
 
-def _threshold_sweep(config, out, seed, split, scenes, *, progress, fresh):
+def _swept_thresholds(config):
+    """The thresholds :func:`_threshold_sweep` evaluates (none when it is off)."""
+    fr = config["frontends"]
+    if SWEPT not in fr["names"] or "thresholds" in fr["options"].get(SWEPT, {}):
+        return []
+    return list(fr["threshold_sweep"])
+
+
+def _threshold_sweep(config, out, seed, split, scenes, *, progress, fresh, bar=None):
     """The 1.5-bit front end's SVM (and detector) at each ratio threshold of
     ``frontends.threshold_sweep``: ``{threshold: svm result}``, each stored
     in ``results/seed<seed>/lg1.5-threshold-<t>.json``. Empty when the run
     has no lg1.5 or no thresholds."""
     import copy
 
-    ts = config["frontends"]["threshold_sweep"]
-    if SWEPT not in config["frontends"]["names"] or not ts:
+    ts = _swept_thresholds(config)  # none when the run's own lg1.5 has explicit thresholds
+    if not ts:
         return {}
-    if "thresholds" in config["frontends"]["options"].get(SWEPT, {}):
-        return {}  # the run's own lg1.5 already has explicit thresholds
     out_sweep = {}
     for t in ts:
         cfg = copy.deepcopy(config)
@@ -630,6 +734,9 @@ def _threshold_sweep(config, out, seed, split, scenes, *, progress, fresh):
         key = _frontend_hash(cfg, SWEPT, seed)
         path = out / "results" / f"seed{seed}" / f"{SWEPT}-threshold-{t:g}.json"
         stored = None if fresh else read_cached(path, key, required=("accuracy",))
+        if bar is not None:
+            bar.set_postfix_str(f"{SWEPT} at threshold {t:g}: SVM" + (", detector" if scenes else ""),
+                                refresh=True)
         if stored is None:
             svm = evaluate_svm(split, SWEPT, cfg, seed=seed, scenes=scenes)
             svm = json.loads(json.dumps({k: v for k, v in svm.items() if k != "model"},
@@ -638,9 +745,14 @@ def _threshold_sweep(config, out, seed, split, scenes, *, progress, fresh):
         else:
             svm = stored["result"]
         out_sweep[f"{t:g}"] = svm
-        if progress:
-            print(f"  {SWEPT} at threshold {t:g}: SVM {svm['accuracy']:.3f}"
-                  + (f", AP {svm['ap']:.3f}" if "ap" in svm else ""), flush=True)
+        line = (f"  {SWEPT} at threshold {t:g}: SVM {svm['accuracy']:.3f}"
+                + (f", AP {svm['ap']:.3f}" if "ap" in svm else ""))
+        if bar is not None:
+            bar.update(1)
+            if progress:
+                bar.write(line)
+        elif progress:
+            print(line, flush=True)
     return out_sweep
 
 

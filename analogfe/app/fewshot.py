@@ -43,6 +43,7 @@ from .config import (
     read_toml,
     task_seed,
 )
+from .outputs import claim_output
 
 __all__ = ["FEWSHOT_SCHEMA", "FEWSHOT_HELP", "default_fewshot_config", "load_fewshot_config",
            "fewshot_toml", "run_fewshot", "evaluate_fewshot_frontend"]
@@ -397,7 +398,8 @@ def evaluate_fewshot_frontend(gs, split, name, config, *, seed=0, out=None, prog
                              brightness=t_bright, incremental=t_inc))
 
 
-def run_fewshot(config=None, out_dir="analogfe-fewshot", *, seed=0, progress=True, fresh=False):
+def run_fewshot(config=None, out_dir="analogfe-fewshot", *, seed=0, progress=True, fresh=False,
+                force=False):
     """Generate the set, evaluate every front end, write the report.
 
     Parameters
@@ -411,7 +413,11 @@ def run_fewshot(config=None, out_dir="analogfe-fewshot", *, seed=0, progress=Tru
         Progress bars and lines.
     fresh : bool
         Start afresh: ignore the stored set, results and checkpoints (they are
-        overwritten).
+        overwritten), and take over the output folder, as ``force``.
+    force : bool
+        Write into ``out_dir`` even when it holds another run (its report is
+        replaced); without it such a folder is refused
+        (:func:`analogfe.app.outputs.claim_output`).
 
     Returns
     -------
@@ -426,8 +432,9 @@ def run_fewshot(config=None, out_dir="analogfe-fewshot", *, seed=0, progress=Tru
 
     config = load_fewshot_config(config) if not (isinstance(config, dict) and "train" in config
                                                  and "incremental" in config) else config
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = claim_output(out_dir, "fewshot", config_hash(config, extra={"seed": seed}),
+                       describe=f"front ends {', '.join(config['frontends']['names'])}, seed {seed}",
+                       force=force or fresh)
     t0 = time.perf_counter()
     gs = _glyph_set(config, out, seed, progress, fresh)
     split = gs.split_classes(config["data"]["split"], seed=seed)

@@ -33,24 +33,31 @@ def episode_rows(results):
                     row[f"n {col}"] = e[key]["n"]
             if len(row) > 2:
                 rows.append(row)
-    cols = [("frontend", "front end"), ("method", "method")] + [(s, f"{s} (%, 95% CI)")
-                                                                for s in settings]
+    cols = [("frontend", "front end"), ("method", "method")] + [
+        (s, f"{s} (%, 95% CI; chance {100 / int(s.split('-')[0]):.0f})") for s in settings]
     return rows, cols
 
 
-def plot_brightness_heatmaps(results, path):
-    """One 9 x 9 heat map per front end: accuracy, enroll k (rows) x query k (columns)."""
+def plot_brightness_heatmaps(results, path, *, chance=None):
+    """One 9 x 9 heat map per front end: accuracy, enroll k (rows) x query k (columns).
+
+    One colour scale for every front end, spanning the data (not 0-100 %), so
+    that the cells' differences show; each cell is labelled with its value,
+    and the colour bar states the range and the chance level."""
     plt = _pyplot()
     names = list(results)
     n = len(names)
+    accs = [100 * np.asarray(results[name]["brightness"]["accuracy"]) for name in names]
+    lo = float(np.floor(min(a.min() for a in accs))) if accs else 0.0
+    hi = float(np.ceil(max(a.max() for a in accs))) if accs else 100.0
+    hi = max(hi, lo + 1.0)
     with plt.rc_context(_RC):
         fig, axes = plt.subplots(1, n, figsize=(max(10.0, 3.6 * n), 4.0), squeeze=False,
                                  layout="constrained")
         im = None
-        for ax, name in zip(axes[0], names):
+        for ax, name, acc in zip(axes[0], names, accs):
             b = results[name]["brightness"]
-            acc = 100 * np.asarray(b["accuracy"])
-            im = ax.imshow(acc, vmin=20, vmax=100, cmap="viridis", origin="lower")
+            im = ax.imshow(acc, vmin=lo, vmax=hi, cmap="viridis", origin="lower")
             ks = b["ks"]
             ax.set_xticks(range(len(ks)), [str(k) for k in ks])
             ax.set_yticks(range(len(ks)), [str(k) for k in ks])
@@ -60,8 +67,10 @@ def plot_brightness_heatmaps(results, path):
             for i in range(len(ks)):
                 for j in range(len(ks)):
                     ax.text(j, i, f"{acc[i, j]:.0f}", ha="center", va="center", fontsize=6.5,
-                            color="white" if acc[i, j] < 60 else "black")
-        fig.colorbar(im, ax=axes[0].tolist(), fraction=0.02, label="accuracy (%)")
+                            color="white" if acc[i, j] < (lo + hi) / 2 else "black")
+        what = f"accuracy (%), scale {lo:.0f}-{hi:.0f}" + (f"; chance {chance:.0f}"
+                                                           if chance is not None else "")
+        fig.colorbar(im, ax=axes[0].tolist(), fraction=0.02, label=what)
         return save_figure(fig, path, tight=False)
 
 
@@ -197,8 +206,10 @@ def write_fewshot_report(gs, split, results, config, out, *, seed=0):
     rows, cols = episode_rows(results)
     figs = []
     if results:
-        figs.append(("Enroll / query brightness: accuracy per front end",
-                     plot_brightness_heatmaps(results, out / "brightness_heatmaps.png")))
+        ways = config["eval"]["brightness_ways"]
+        figs.append((f"Enroll / query brightness: accuracy per front end (chance {100 / ways:.0f} %)",
+                     plot_brightness_heatmaps(results, out / "brightness_heatmaps.png",
+                                              chance=100 / ways)))
         figs.append(("Class-incremental enrollment without stored samples",
                      plot_incremental(results, out / "incremental.png")))
     test = split["test"][:8]
@@ -223,9 +234,13 @@ def write_fewshot_report(gs, split, results, config, out, *, seed=0):
              "Brightness: the linear light of the meta-test drawings is scaled by 2**k before "
              f"the sensor (auto-exposure: {config['scene']['exposure']}); support enrolled at one "
              "k, queries at another, the same episodes in every cell."]
+    n_inc = next((r["incremental"]["classes"][-1] for r in results.values()), None)
     tables = [(f"Enroll / query brightness ({ev['brightness_ways']}-way "
-               f"{ev['brightness_shots']}-shot)",) + _brightness_summary(results),
-              ("Class-incremental enrollment",) + _incremental_rows(results),
+               f"{ev['brightness_shots']}-shot; chance {100 / ev['brightness_ways']:.0f} %)",)
+              + _brightness_summary(results),
+              ("Class-incremental enrollment" + (f" (chance after {n_inc} classes: "
+                                                 f"{100 / n_inc:.2g} %)" if n_inc else ""),)
+              + _incremental_rows(results),
               ("Cost of enrollment and recognition per frame",) + _cost_rows(results),
               ("Wall times (this machine, torch threads = "
                f"{config['train']['threads']})",) + _time_rows(results)]

@@ -17,15 +17,10 @@ from .._io import atomic_write_bytes
 
 __all__ = [
     "FIGURE_DPI",
-    "ENERGY_GROUPS",
     "save_figure",
     "place_labels",
-    "energy_group",
+    "pareto_front",
     "plot_accuracy_vs",
-    "plot_brightness",
-    "plot_energy_breakdown",
-    "plot_stages",
-    "display_kwargs",
 ]
 
 #: Resolution of every saved figure; with figures at least 9 in wide they are
@@ -195,6 +190,38 @@ def place_labels(ax, x, y, labels, *, colors=None, fontsize=9, obstacles=(), bar
 
 
 # --------------------------------------------------------------------------- accuracy
+def pareto_front(cost, score):
+    """Indices of the points no other point beats on both axes.
+
+    A point is on the front when no other point has a cost lower or equal and
+    a score higher or equal, with at least one strictly better.
+
+    Parameters
+    ----------
+    cost : (n,) array_like
+        Lower is better (e.g. energy per frame).
+    score : (n,) array_like
+        Higher is better (e.g. accuracy).
+
+    Returns
+    -------
+    idx : list of int
+        Indices on the front, by increasing cost.
+    """
+    c = np.asarray(cost, dtype=np.float64)
+    s = np.asarray(score, dtype=np.float64)
+    if c.shape != s.shape or c.ndim != 1:
+        raise ValueError(f"cost and score must be 1-D of the same length, got {c.shape} and {s.shape}")
+    front = []
+    for i in range(c.size):
+        if not (np.isfinite(c[i]) and np.isfinite(s[i])):
+            continue
+        dominated = np.any((c <= c[i]) & (s >= s[i]) & ((c < c[i]) | (s > s[i])))
+        if not dominated:
+            front.append(i)
+    return sorted(front, key=lambda i: (c[i], -s[i]))
+
+
 def _series_data(rows, spec):
     xk, yk, lab, *ci = spec
     x = np.array([_num(r.get(xk)) for r in rows])
@@ -263,6 +290,10 @@ def plot_accuracy_vs(rows, series, path, *, xlabel, ylabel="accuracy", label_key
         The row key that labels each point.
     logx : bool
         Logarithmic cost axis where a panel's costs span more than a factor 3.
+        With more than one panel every panel is logarithmic and spans the
+        same factor, so that equal distances are equal relative differences
+        in every panel (a 3 % spread stays 3 % wide, however far the
+        panels' costs lie apart); the axis label states the factor.
     pareto : bool
         Mark each series' Pareto front (lowest cost for the highest accuracy)
         with a dashed step line and circled points.
@@ -283,9 +314,13 @@ def plot_accuracy_vs(rows, series, path, *, xlabel, ylabel="accuracy", label_key
         fig, axes = plt.subplots(1, len(groups), figsize=(_WIDTH_IN, 5.2), sharey=True, squeeze=False)
         axes = axes[0]
         lows, handles = [], {}
-        for ax, idx in zip(axes, groups):
+        limits = _panel_limits(data, groups, logx)
+        plotted = [d[0] for d in data]  # the x each point is drawn at (dodged)
+        for ax, idx, (scale, lim) in zip(axes, groups, limits):
+            notes = _dodge(data, idx, plotted, scale, lim, labels)
             for j in idx:
-                x, y, lab, lo, hi = data[j]
+                _, y, lab, lo, hi = data[j]
+                x = plotted[j]
                 ok = np.isfinite(x) & np.isfinite(y)
                 color = _PALETTE[j % len(_PALETTE)]
                 h = ax.scatter(x[ok], y[ok], marker=_MARKERS[j % len(_MARKERS)], s=48, color=color,
@@ -304,23 +339,26 @@ def plot_accuracy_vs(rows, series, path, *, xlabel, ylabel="accuracy", label_key
                         ax.scatter(x[front], y[front], s=170, facecolors="none", edgecolors=color,
                                    zorder=4)
                         handles.setdefault(f"Pareto front: {lab}", ln)
-            xs = np.concatenate([data[j][0][np.isfinite(data[j][0])] for j in idx])
-            if logx and xs.size and (xs > 0).all() and xs.max() / xs.min() > 3:
+            if scale == "log":
                 ax.set_xscale("log")
-                if xs.max() / xs.min() < 1000:  # plain numbers at 1, 2, 5 x 10^n
+                if lim[1] / lim[0] < 1000:  # plain numbers at 1, 2, 5 x 10^n
                     from matplotlib.ticker import LogLocator, NullFormatter
 
                     ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
                     ax.xaxis.set_major_formatter(_plain_formatter())
                     ax.xaxis.set_minor_formatter(NullFormatter())
             else:
-                pad = 0.12 * (np.ptp(xs) or abs(xs.mean()) or 1.0)
-                ax.set_xlim(xs.min() - pad, xs.max() + pad)
                 ax.xaxis.set_major_formatter(_plain_formatter())
+            ax.set_xlim(*lim)
             ax.grid(True, alpha=0.3, which="both")
             if len(groups) > 1:
                 ax.set_title(", ".join(data[j][2] for j in idx), fontsize=10)
-            ax.set_xlabel(xlabel)
+            label = xlabel
+            if len(groups) > 1:
+                label += f"\nlog scale, each panel spans x{lim[1] / lim[0]:.3g}"
+            if notes:
+                label += "\n" + "; ".join(notes)
+            ax.set_xlabel(label)
         if chance is not None:
             for ax in axes:
                 h = ax.axhline(chance, color="0.4", linestyle=":", linewidth=1)
@@ -335,12 +373,12 @@ def plot_accuracy_vs(rows, series, path, *, xlabel, ylabel="accuracy", label_key
             ax.set_ylim(ax.get_ylim())
         if len(rows) <= 40:
             for ax, idx in zip(axes, groups):
-                xy = [(data[j][0], data[j][1], j) for j in idx]
+                xy = [(plotted[j], data[j][1], j) for j in idx]
                 xx = np.concatenate([a for a, _, _ in xy])
                 yy = np.concatenate([b for _, b, _ in xy])
                 lab = [labels[i] for _ in xy for i in range(len(rows))]
                 col = [_darker(_PALETTE[j % len(_PALETTE)]) for _, _, j in xy for _ in rows]
-                bars = [(data[j][0], data[j][3], data[j][4]) for j in idx if data[j][3] is not None]
+                bars = [(plotted[j], data[j][3], data[j][4]) for j in idx if data[j][3] is not None]
                 place_labels(ax, xx, yy, lab, colors=col, bars=bars)
         legend_anchor = axes[-1]
         leg = legend_anchor.legend(list(handles.values()), list(handles), loc="upper left",
@@ -353,6 +391,58 @@ def plot_accuracy_vs(rows, series, path, *, xlabel, ylabel="accuracy", label_key
         return save_figure(fig, path)
 
 
+def _panel_limits(data, groups, logx):
+    """``(scale, (low, high))`` of each panel's cost axis: one common factor
+    for every panel when there are several (log scale), else log where the
+    costs span more than 3x and linear with a margin otherwise."""
+    spans = []
+    for idx in groups:
+        xs = np.concatenate([data[j][0][np.isfinite(data[j][0])] for j in idx])
+        spans.append(xs if xs.size else np.array([1.0]))
+    if len(groups) > 1 and all((xs > 0).all() for xs in spans):
+        factor = max(max(xs.max() / xs.min() for xs in spans) * 1.3, 2.0)
+        return [("log", (np.sqrt(xs.min() * xs.max()) / np.sqrt(factor),
+                         np.sqrt(xs.min() * xs.max()) * np.sqrt(factor))) for xs in spans]
+    out = []
+    for xs in spans:
+        if logx and (xs > 0).all() and xs.max() / xs.min() > 3:
+            m = (xs.max() / xs.min()) ** 0.06
+            out.append(("log", (xs.min() / m, xs.max() * m)))
+        else:
+            pad = 0.12 * (np.ptp(xs) or abs(xs.mean()) or 1.0)
+            out.append(("linear", (xs.min() - pad, xs.max() + pad)))
+    return out
+
+
+def _dodge(data, idx, plotted, scale, lim, labels):
+    """Spread points that share one cost (e.g. rgb8 and gray8 at the same link
+    bits) sideways, within and across the panel's series, so that no marker
+    or error bar hides another; returns a note per shared cost for the axis
+    label. ``plotted`` (the x of each series) is updated in place."""
+    to_axis = (np.log10 if scale == "log" else (lambda v: np.asarray(v, float)))
+    lo, hi = to_axis(lim[0]), to_axis(lim[1])
+    step = 0.018 * (hi - lo)
+    pts = [(j, i, data[j][0][i]) for j in idx for i in range(len(data[j][0]))
+           if np.isfinite(data[j][0][i]) and np.isfinite(data[j][1][i])]
+    notes, done = [], set()
+    for j, i, x in pts:
+        if (j, i) in done:
+            continue
+        same = [(jj, ii) for jj, ii, xx in pts if abs(xx - x) <= 1e-9 * max(abs(x), 1.0)]
+        done.update(same)
+        if len(same) < 2:
+            continue
+        for rank, (jj, ii) in enumerate(same):
+            shift = (rank - (len(same) - 1) / 2) * step
+            v = to_axis(x) + shift
+            plotted[jj] = plotted[jj].astype(float, copy=True)
+            plotted[jj][ii] = 10.0 ** v if scale == "log" else v
+        names = list(dict.fromkeys(labels[ii] for _, ii in same))
+        if len(names) > 1:
+            notes.append(f"{', '.join(names)} share {_plain_formatter()(x, None)} (dodged sideways)")
+    return notes
+
+
 def _plain_formatter():
     """Tick labels as plain numbers with thousands separators (no offset, no 1e5)."""
     from matplotlib.ticker import FuncFormatter
@@ -361,8 +451,6 @@ def _plain_formatter():
 
 
 def _pareto(x, y, ok):
-    from .report import pareto_front
-
     return pareto_front(np.where(ok, x, np.nan), np.where(ok, y, np.nan))
 
 
@@ -370,302 +458,3 @@ def _darker(color, f=0.75):
     from matplotlib.colors import to_rgb
 
     return tuple(f * c for c in to_rgb(color))
-
-
-# --------------------------------------------------------------------------- brightness
-def plot_brightness(curves, path, *, title="Accuracy vs brightness", ylabel="accuracy",
-                    group_by_first_word=False, n_test=None, chance=None):
-    """Accuracy against brightness scale 2**k, one line per series.
-
-    Every curve has its own colour and marker pair; the legend sits outside
-    the axes.
-
-    Parameters
-    ----------
-    curves : dict
-        ``{label: (exponents, accuracies)}``.
-    path : path
-        PNG to write.
-    title, ylabel : str
-    group_by_first_word : bool
-        One colour per first word of the label (e.g. the front end in
-        ``"lg1.5 SVM"``); labels naming a ResNet are dashed with square markers.
-    n_test : int, optional
-        Test images behind each accuracy: each curve gets its 95 % Wilson
-        band (with more than 10 ungrouped curves the title states the
-        interval's size instead, and the curves are dodged sideways).
-    chance : float, optional
-        Chance level: a dotted line, and the y axis runs from below it to 1.
-
-    Returns
-    -------
-    path : Path
-    """
-    plt = _pyplot()
-    lows = []
-    with plt.rc_context(_RC):
-        fig, ax = plt.subplots(figsize=(_WIDTH_IN, 5.2))
-        from ..learn.stats import wilson_interval
-
-        groups = {}
-        n = len(curves)
-        many = n > 10 and not group_by_first_word
-        for j, (label, (k, acc)) in enumerate(curves.items()):
-            if group_by_first_word:
-                key = label.split()[0] if label.split() else label
-                g = groups.setdefault(key, len(groups))
-                dashed = "resnet" in label.lower()
-                color, marker = _PALETTE[g % len(_PALETTE)], _MARKERS[int(dashed)]
-                style = "--" if dashed else "-"
-            else:  # a unique colour and marker per curve, however many there are
-                color = _PALETTE[j % len(_PALETTE)]
-                marker = _MARKERS[(j // len(_PALETTE) + j) % len(_MARKERS)]
-                style = ("-", "--", ":", "-.")[(j // len(_PALETTE)) % 4]
-            kk, aa = np.asarray(k, dtype=float), np.asarray(acc, dtype=float)
-            if many:  # dodge the curves sideways so that equal accuracies stay visible
-                kk = kk + 0.3 * (j / (n - 1) - 0.5)
-            ax.plot(kk, aa, marker=marker, color=color, linestyle=style, label=label,
-                    markersize=6 if n <= 10 else 5, linewidth=1.5 if n <= 10 else 1.1)
-            lows.append(np.nanmin(aa))
-            if n_test:
-                band = np.array([wilson_interval(int(round(a * n_test)), n_test) for a in aa])
-                lows.append(band[:, 0].min())
-                if not many:
-                    ax.fill_between(kk, band[:, 0], band[:, 1], color=color, alpha=0.10, linewidth=0)
-        if chance is not None:
-            ax.axhline(chance, color="0.4", linestyle=":", linewidth=1, label=f"chance ({chance:.2f})")
-            ax.set_ylim(min([chance] + lows) - 0.04, 1.03)
-        ax.set_xlabel("brightness scale k (scene linear light x 2^k)"
-                      + ("; curves dodged sideways" if many else ""))
-        ax.set_ylabel(ylabel)
-        if n_test and many:  # one band per curve would hide the curves: state the interval's size
-            lo, hi = wilson_interval(int(round(0.95 * n_test)), n_test)
-            title = (f"{title}\n(95 % Wilson interval of an accuracy of 0.95 on {n_test} test "
-                     f"images: [{lo:.2f}, {hi:.2f}])")
-        elif n_test:
-            title = f"{title}\n(bands: 95 % Wilson intervals, {n_test} test images)"
-        ax.set_title(title)
-        ax.grid(True, alpha=0.3)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False,
-                  ncol=1 if n <= 20 else 2, fontsize=9 if n <= 10 else 8)
-        fig.tight_layout()
-        return save_figure(fig, path)
-
-
-# --------------------------------------------------------------------------- energy
-#: Groups of the energy breakdown, in stacking order, each with its colour map.
-ENERGY_GROUPS = {"sensor": "Purples", "converter": "Blues", "link": "Oranges", "memory": "Greens",
-                 "compute": "Reds", "other": "Greys"}
-_GROUP_WORDS = (("converter", ("adc", "converter", "comparator")), ("sensor", ("pixel", "sensor")),
-                ("link", ("link", "i/o", "interface")),
-                ("memory", ("buffer", "memory", "weights", "features", "histograms", "activations",
-                            "sram", "dram", "storage")),
-                ("compute", ("compute", "mac", "isp", "ops", "hog", "cnn", "detector")))
-
-
-def energy_group(component):
-    """The group of :data:`ENERGY_GROUPS` an energy component belongs to, from its name.
-
-    Parameters
-    ----------
-    component : str
-        A name of the breakdown, e.g. ``"linear ADC"`` or ``"HOG line buffer"``.
-
-    Returns
-    -------
-    group : str
-        ``"sensor"``, ``"converter"``, ``"link"``, ``"memory"``, ``"compute"``
-        or ``"other"``.
-    """
-    if not isinstance(component, str):
-        raise TypeError(f"component must be a str, got {type(component).__name__}")
-    name = component.lower()
-    for group, words in _GROUP_WORDS:
-        if any(w in name for w in words):
-            return group
-    return "other"
-
-
-def _group_colors(comps):
-    plt = _pyplot()
-    out = {}
-    for g, cmap_name in ENERGY_GROUPS.items():
-        members = [c for c in comps if energy_group(c) == g]
-        shades = np.linspace(0.75, 0.4, len(members)) if len(members) > 1 else [0.6]
-        for c, s in zip(members, shades):
-            out[c] = plt.get_cmap(cmap_name)(s)
-    return out
-
-
-def plot_energy_breakdown(breakdowns, path, *, unit="nJ", scale=1e-3,
-                          title="Energy per frame by component"):
-    """Stacked bars of each front end's energy per frame, coloured by group, with totals.
-
-    Components are grouped (:func:`energy_group`: sensor, converter, link,
-    memory, compute), each group one colour family, stacked in that order;
-    every bar carries its total. More than six bars, or long names, give
-    horizontal bars so that every name stays readable.
-
-    Parameters
-    ----------
-    breakdowns : dict
-        ``{frontend: {component: energy_pj}}``.
-    path : path
-        PNG to write.
-    unit, scale : str, float
-        Axis unit and the factor from pJ to it (default nJ: 1e-3).
-    title : str
-
-    Returns
-    -------
-    path : Path
-    """
-    plt = _pyplot()
-    names = [str(n) for n in breakdowns]
-    comps = []
-    for b in breakdowns.values():
-        for c in b:
-            if c not in comps:
-                comps.append(c)
-    order = list(ENERGY_GROUPS)
-    comps.sort(key=lambda c: order.index(energy_group(c)))
-    colors = _group_colors(comps)
-    horizontal = len(names) > 6 or max((len(n) for n in names), default=0) > 12
-    with plt.rc_context(_RC):
-        height = max(4.8, 0.42 * len(names) + 1.6) if horizontal else 5.2
-        fig, ax = plt.subplots(figsize=(_WIDTH_IN, height))
-        pos = np.arange(len(names))
-        bottom = np.zeros(len(names))
-        for c in comps:
-            v = np.nan_to_num(np.array([_num(b.get(c, 0.0)) * scale for b in breakdowns.values()]))
-            if not v.any():
-                continue
-            lab = f"{energy_group(c)}: {c}"
-            if horizontal:
-                ax.barh(pos, v, left=bottom, label=lab, color=colors[c], edgecolor="white",
-                        linewidth=0.6, height=0.7)
-            else:
-                ax.bar(pos, v, bottom=bottom, label=lab, color=colors[c], edgecolor="white",
-                       linewidth=0.6, width=0.65)
-            bottom += v
-        top = bottom.max() if bottom.size and bottom.max() > 0 else 1.0
-        for p, total in zip(pos, bottom):
-            txt = f"{total:,.3g}" if total < 100 else f"{total:,.0f}"
-            if horizontal:
-                ax.text(total + 0.01 * top, p, txt, va="center", ha="left", fontsize=9)
-            else:
-                ax.text(p, total + 0.01 * top, txt, ha="center", va="bottom", fontsize=9.5,
-                        fontweight="bold")
-        what = f"energy per frame ({unit})"
-        if horizontal:
-            ax.set_yticks(pos, names)
-            ax.invert_yaxis()
-            ax.set_xlim(0, 1.12 * top)
-            ax.set_xlabel(what)
-            ax.grid(True, axis="x", alpha=0.3)
-        else:
-            ax.set_xticks(pos, names)
-            ax.set_ylim(0, 1.10 * top)
-            ax.set_ylabel(what)
-            ax.grid(True, axis="y", alpha=0.3)
-        ax.set_axisbelow(True)
-        ax.set_title(f"{title}\n(bar totals in {unit}; colours grouped by stage)")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, frameon=False,
-                  fontsize=8.5)
-        fig.tight_layout()
-        return save_figure(fig, path)
-
-
-# --------------------------------------------------------------------------- stages
-def display_kwargs(img, kw):
-    """``(imshow kwargs, colour-bar label or None, stretch note or None)`` of a panel.
-
-    Parameters
-    ----------
-    img : (H, W) or (H, W, 3) ndarray
-    kw : dict or None
-        ``imshow`` keywords plus the panel's own (below).
-
-    Returns
-    -------
-    (kwargs, unit, note) : tuple
-        ``kwargs`` for ``imshow``; a panel's ``ticks`` (colour-bar ticks) are
-        left in it for :func:`plot_stages` to take out.
-
-    Notes
-    -----
-    Panel kwargs may carry, besides ``imshow``'s own, ``unit`` (the colour
-    bar's label) and ``stretch``: ``"gamma"`` shows a linear quantity through
-    a power law of exponent 1/2.2 between 0 and its 99.5th percentile (the
-    colour bar keeps the quantity's own values).
-    """
-    from matplotlib.colors import PowerNorm
-
-    kw = dict(kw or {})
-    unit = kw.pop("unit", None)
-    stretch = kw.pop("stretch", None)
-    note = None
-    if stretch == "gamma" and img.ndim == 2:
-        finite = img[np.isfinite(img)]
-        vmax = float(np.percentile(finite, 99.5)) if finite.size else 1.0
-        vmax = vmax if vmax > 0 else float(kw.get("vmax", 1.0))
-        kw.pop("vmin", None), kw.pop("vmax", None)
-        kw["norm"] = PowerNorm(gamma=1 / 2.2, vmin=0.0, vmax=vmax)
-        note = "gamma 1/2.2, 0 to p99.5"
-    elif stretch is not None:
-        raise ValueError(f"stretch must be 'gamma' or None, got {stretch!r}")
-    if img.ndim == 2:
-        kw.setdefault("cmap", "gray")
-    return kw, unit, note
-
-
-def plot_stages(panels, path, *, ncols=4, title=None):
-    """A grid of images: one panel per stage of the pipeline, each with a colour bar.
-
-    Parameters
-    ----------
-    panels : list of (title, image, kwargs[, ...])
-        ``image`` (H, W) or (H, W, 3); ``kwargs`` go to ``imshow`` (e.g.
-        ``cmap``, ``vmin``, ``vmax``) except ``unit`` (the colour bar's label,
-        e.g. ``"electrons (e-)"``), ``ticks`` (its tick values) and ``stretch`` (``"gamma"``: a linear
-        quantity shown through a power law of exponent 1/2.2 between 0 and
-        its 99.5th percentile, stated under the panel's title); further items
-        are ignored.
-    path : path
-        PNG to write.
-    ncols : int
-        Panels per row.
-    title : str, optional
-
-    Returns
-    -------
-    path : Path
-    """
-    plt = _pyplot()
-    n = len(panels)
-    if n == 0:
-        raise ValueError("panels must hold at least one panel")
-    ncols = max(1, min(ncols, n))
-    nrows = -(-n // ncols)
-    width = max(_WIDTH_IN, 2.9 * ncols)
-    with plt.rc_context(_RC):
-        fig, axes = plt.subplots(nrows, ncols, figsize=(width, 2.75 * nrows + (0.5 if title else 0)),
-                                 squeeze=False, layout="constrained")
-        for ax in axes.ravel():
-            ax.axis("off")
-        for ax, (name, img, kw, *_) in zip(axes.ravel(), panels):
-            img = np.asarray(img)
-            kw, unit, note = display_kwargs(img, kw)
-            ticks = kw.pop("ticks", None)
-            im = ax.imshow(img, interpolation="nearest", **kw)
-            ax.set_title(name if note is None else f"{name}\n(display: {note})", fontsize=9)
-            if img.ndim == 2:
-                cb = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
-                cb.ax.tick_params(labelsize=7.5)
-                if unit:
-                    cb.set_label(unit, fontsize=8)
-                if ticks is not None:
-                    cb.set_ticks(list(ticks))
-        if title:
-            fig.suptitle(title, fontsize=12)
-        return save_figure(fig, path, tight=False)

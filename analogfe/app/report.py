@@ -2,7 +2,8 @@
 
 Every file is written atomically (a temporary file in the same folder, then
 ``os.replace``), so an interrupted run never leaves a half-written report.
-The plots themselves live in :mod:`analogfe.app.plots` and are re-exported here.
+The plots themselves live in :mod:`analogfe.app.plots` and
+:mod:`analogfe.app.figures` and are re-exported here.
 """
 from __future__ import annotations
 
@@ -13,13 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from .._io import atomic_write_text
-from .plots import (
-    plot_accuracy_vs,
-    plot_brightness,
-    plot_energy_breakdown,
-    plot_stages,
-    save_figure,
-)
+from .figures import plot_brightness, plot_energy_breakdown, plot_stages
+from .plots import pareto_front, plot_accuracy_vs, save_figure
 
 __all__ = [
     "save_figure",
@@ -27,6 +23,8 @@ __all__ = [
     "format_value",
     "markdown_table",
     "html_table",
+    "html_tables",
+    "MAX_HTML_COLUMNS",
     "text_table",
     "plot_accuracy_vs",
     "plot_brightness",
@@ -38,38 +36,6 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- tables
-def pareto_front(cost, score):
-    """Indices of the points no other point beats on both axes.
-
-    A point is on the front when no other point has a cost lower or equal and
-    a score higher or equal, with at least one strictly better.
-
-    Parameters
-    ----------
-    cost : (n,) array_like
-        Lower is better (e.g. energy per frame).
-    score : (n,) array_like
-        Higher is better (e.g. accuracy).
-
-    Returns
-    -------
-    idx : list of int
-        Indices on the front, by increasing cost.
-    """
-    c = np.asarray(cost, dtype=np.float64)
-    s = np.asarray(score, dtype=np.float64)
-    if c.shape != s.shape or c.ndim != 1:
-        raise ValueError(f"cost and score must be 1-D of the same length, got {c.shape} and {s.shape}")
-    front = []
-    for i in range(c.size):
-        if not (np.isfinite(c[i]) and np.isfinite(s[i])):
-            continue
-        dominated = np.any((c <= c[i]) & (s >= s[i]) & ((c < c[i]) | (s > s[i])))
-        if not dominated:
-            front.append(i)
-    return sorted(front, key=lambda i: (c[i], -s[i]))
-
-
 def format_value(v, fmt=None):
     """A short human-readable form of a table cell.
 
@@ -139,6 +105,55 @@ def html_table(rows, columns=None):
     return "\n".join(out) + "\n"
 
 
+#: Most columns one HTML table shows: a wider table is split into several, each
+#: repeating the first column, so that every table reads at a 1400-px width.
+MAX_HTML_COLUMNS = 10
+
+
+def html_tables(rows, columns=None, *, groups=None, max_columns=MAX_HTML_COLUMNS):
+    """:func:`html_table`, split into tables of at most ``max_columns`` columns.
+
+    Parameters
+    ----------
+    rows, columns
+        As for :func:`markdown_table`.
+    groups : list of (caption, keys), optional
+        How to split: one table per group (its caption above it) holding the
+        first column and the group's columns; columns of no group follow in
+        a last table. Without groups, a wide table is cut into equal parts.
+    max_columns : int
+        A group wider than this is cut further.
+
+    Returns
+    -------
+    html : str
+    """
+    cols = _columns(rows, columns)
+    if len(cols) <= max_columns and not groups:
+        return html_table(rows, cols)
+    first, rest = cols[0], cols[1:]
+    parts = []
+    for caption, keys in groups or ():
+        part = [c for c in rest if c[0] in keys]
+        if part:
+            parts.append((caption, part))
+    placed = {c[0] for _, part in parts for c in part}
+    left = [c for c in rest if c[0] not in placed]
+    if left:
+        parts.append(("" if not parts else "other columns", left))
+    out = []
+    for caption, part in parts:
+        n = -(-len(part) // (max_columns - 1))
+        size = -(-len(part) // n)
+        for i in range(n):
+            chunk = part[i * size:(i + 1) * size]
+            cap = caption + (f" ({i + 1} of {n})" if n > 1 else "")
+            if cap:
+                out.append(f"<p class='table-group'>{html.escape(cap)}</p>")
+            out.append(html_table(rows, [first, *chunk]))
+    return "".join(out)
+
+
 def text_table(rows, columns=None):
     """A plain-text table with aligned columns (for the terminal)."""
     cols = _columns(rows, columns)
@@ -203,11 +218,12 @@ p{max-width:60em}
 table{border-collapse:collapse;font-size:.9em;margin:1em 0;display:block;overflow-x:auto;max-width:100%}
 th,td{border:1px solid #ccc;padding:.3em .6em}
 td{text-align:right}td:first-child,th:first-child{text-align:left}th{background:#f3f3f3}
-img{max-width:100%;height:auto;border:1px solid #eee;margin:.5em 0}code{background:#f6f6f6;padding:0 .2em}"""
+img{max-width:100%;height:auto;border:1px solid #eee;margin:.5em 0}code{background:#f6f6f6;padding:0 .2em}
+p.table-group{font-weight:600;margin:1.2em 0 -.6em}"""
 
 
 def write_report(out_dir, *, title, intro, rows, columns, figures, notes=(), tables=(),
-                 name="report"):
+                 name="report", column_groups=None):
     """Write ``report.md`` and ``report.html`` (self-contained, images by relative path).
 
     Parameters
@@ -224,6 +240,12 @@ def write_report(out_dir, *, title, intro, rows, columns, figures, notes=(), tab
         Extra paragraphs after the table.
     tables : list of (caption, rows, columns)
         Further tables, after the notes.
+    name : str
+        Stem of the two files.
+    column_groups : list of (caption, keys), optional
+        How the HTML splits the main table (:func:`html_tables`; every HTML
+        table has at most :data:`MAX_HTML_COLUMNS` columns). The Markdown
+        keeps every table whole.
 
     Returns
     -------
@@ -240,11 +262,12 @@ def write_report(out_dir, *, title, intro, rows, columns, figures, notes=(), tab
         md += [f"## {cap}", "", f"![{cap}]({p})", ""]
     h = ["<!DOCTYPE html>", "<html><head><meta charset='utf-8'>",
          f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
-         f"<h1>{html.escape(title)}</h1>", f"<p>{html.escape(intro)}</p>", html_table(rows, columns)]
+         f"<h1>{html.escape(title)}</h1>", f"<p>{html.escape(intro)}</p>",
+         html_tables(rows, columns, groups=column_groups)]
     for n in notes:
         h.append(f"<p>{html.escape(n)}</p>")
     for cap, t_rows, t_cols in tables:
-        h += [f"<h2>{html.escape(cap)}</h2>", html_table(t_rows, t_cols)]
+        h += [f"<h2>{html.escape(cap)}</h2>", html_tables(t_rows, t_cols)]
     for cap, p in rel:
         h += [f"<h2>{html.escape(cap)}</h2>", f"<img src='{html.escape(p)}' alt='{html.escape(cap)}'>"]
     h.append("</body></html>")

@@ -138,7 +138,7 @@ def stage_panels(stages, *, cell_size=8, max_scales=3):
 
     The linear stages (scene, electrons, DN) are shown through a stated
     display stretch (``"stretch": "gamma"``, see
-    :func:`analogfe.app.plots.plot_stages`); every panel names the unit of
+    :func:`analogfe.app.figures.plot_stages`); every panel names the unit of
     its colour bar (``"unit"``).
     """
     sc = stages["sensor_config"]
@@ -174,7 +174,7 @@ def _png_bytes(image, kw):
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    from .plots import display_kwargs
+    from .figures import display_kwargs
 
     buf = io.BytesIO()
     img = np.asarray(image)

@@ -33,6 +33,7 @@ from .._io import atomic_write_text, read_cached, write_cached
 from .._validation import check_keys
 from ..learn.selection import brightness_loss
 from .config import config_hash, load_config, task_seed
+from .outputs import claim_output
 from .tasks import (
     baseline_costs,
     cost_ratios,
@@ -249,7 +250,8 @@ def _run_dask(todo, config, seed, scheduler, progress, on_done):
                 bar.update()
 
 
-def run_sweep(config, out_dir, *, seed=0, scheduler=None, serial=False, progress=True, fresh=False):
+def run_sweep(config, out_dir, *, seed=0, scheduler=None, serial=False, progress=True, fresh=False,
+              force=False):
     """Run a grid sweep and write its CSV, plots and report.
 
     Parameters
@@ -266,7 +268,12 @@ def run_sweep(config, out_dir, *, seed=0, scheduler=None, serial=False, progress
         parallel run must equal).
     progress : bool
     fresh : bool
-        Recompute points that a previous run stored.
+        Recompute points that a previous run stored (and take over the
+        output folder, as ``force``).
+    force : bool
+        Write into ``out_dir`` even when it holds another run (its report is
+        replaced); without it such a folder is refused
+        (:func:`analogfe.app.outputs.claim_output`).
 
     Returns
     -------
@@ -278,7 +285,10 @@ def run_sweep(config, out_dir, *, seed=0, scheduler=None, serial=False, progress
 
     config = config if isinstance(config, dict) and "sweep" in config else load_config(config)
     points = grid_points(config)
-    out = Path(out_dir)
+    out = claim_output(out_dir, "sweep", config_hash(config, *(k for k in config if k != "budget"),
+                                                     extra={"seed": seed}),
+                       describe=f"grid {', '.join(config['sweep']['grid'])}, seed {seed}",
+                       force=force or fresh)
     (out / "points").mkdir(parents=True, exist_ok=True)
     hashes = [_point_hash(config, p, seed) for p in points]
     results, todo = {}, []
@@ -367,7 +377,7 @@ def _sweep_report(rows, config, out, seed):
             title="Accuracy vs energy per frame")),
         ("Accuracy vs brightness", plot_brightness(
             curves, out / "sweep_accuracy_vs_brightness.png", n_test=n_test, chance=chance)),
-        ("Energy per frame by component", plot_energy_breakdown(
+        ("Energy per frame by stage (components named in the legend)", plot_energy_breakdown(
             {f"{r['n']}: {r['point']}": r["breakdown_pj"] for r in rows},
             out / "sweep_energy_breakdown.png", unit="uJ", scale=1e-6)),
     ]

@@ -186,23 +186,53 @@ class SavedModel:
         X = self._check(images)
         if self.architecture == "wakeup-svm":
             return self.estimator.predict(X)
+        return self._resnet_logits(X, device).argmax(1).numpy().astype(np.int64)
+
+    def scores(self, images, *, device=None):
+        """The score behind each prediction.
+
+        Parameters
+        ----------
+        images : (N, H, W) or (N, H, W, 3) array_like
+            uint8 sRGB images of :attr:`image_shape`.
+        device : str, optional
+            Torch device of the ResNet.
+
+        Returns
+        -------
+        scores : ndarray
+            ResNet: ``(N, n_classes)`` softmax outputs (they sum to 1 but are not
+            calibrated probabilities). SVM: the signed distance to the
+            hyperplane, ``(N,)`` for two classes (positive: the second class,
+            ``classes[1]``), else ``(N, n_classes)``.
+        """
+        X = self._check(images)
+        if self.architecture == "wakeup-svm":
+            return np.asarray(self.estimator.decision_function(X))
+        import torch
+
+        return torch.softmax(self._resnet_logits(X, device).double(), 1).numpy()
+
+    def _resnet_logits(self, X, device):
+        """The ResNet's outputs on checked images, in the batches of
+        :func:`analogfe.learn.train.evaluate`."""
         import torch
         from torch.utils.data import DataLoader, TensorDataset
 
         from .encodings import InputEncoder
         from .experiments import emulate_dataset
-        from .train import _predict, pick_device
+        from .train import pick_device
 
         tm = self.estimator
         packed, _ = emulate_dataset(X, tm.frontend, tm.encoding, signal_e=tm.signal_e,
                                     sensor_config=tm.sensor_config, seed=self.metadata["seed"],
                                     exposure=tm.exposure)
-        loader = DataLoader(TensorDataset(packed, torch.zeros(len(packed), dtype=torch.long)),
-                            batch_size=256)  # the batches of analogfe.learn.train.evaluate
+        loader = DataLoader(TensorDataset(packed), batch_size=256)
         device = pick_device(device)
-        tm.model.to(device)
-        enc = InputEncoder(tm.encoding, tm.levels).to(device)
-        return _predict(tm.model, loader, enc, device)[1]
+        tm.model.to(device).eval()
+        enc = InputEncoder(tm.encoding, tm.levels).to(device).eval()
+        with torch.no_grad():
+            return torch.cat([tm.model(enc(x.to(device))).float().cpu() for (x,) in loader])
 
     def evaluate(self, images, labels, *, classes=None, device=None):
         """Accuracy on labelled sRGB images, with its 95 % Wilson interval.

@@ -10,6 +10,7 @@ from .._validation import check_array, check_choice
 __all__ = ['CFA_PATTERNS', 'cfa_index', 'mosaic', 'demosaic']
 
 
+#: The Bayer patterns by name: the colours of the top-left 2 x 2 quad, row by row.
 CFA_PATTERNS = ("RGGB", "BGGR", "GRBG", "GBRG")
 
 

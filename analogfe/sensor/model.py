@@ -60,6 +60,7 @@ from ..scene.cfa import CFA_PATTERNS  # noqa: E402  (one list of Bayer names)
 # one photon carries h c / lambda = 3.579e-19 J, so 1 lx = 4.09e15 photons/(s m^2).
 _PLANCK_J_S = 6.62607015e-34
 _LIGHT_M_PER_S = 299792458.0
+#: Photons per second and square metre in one lux of 555 nm light (about 4.09e15).
 PHOTONS_PER_LUX_S_M2 = (1.0 / 683.0) / (_PLANCK_J_S * _LIGHT_M_PER_S / 555e-9)
 
 #: Longest exposure ``Sensor.expose`` accepts, seconds (one hour: beyond any

@@ -81,17 +81,15 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import tomllib
-
 from .._validation import check_choice, check_float, check_int, check_ints, check_keys
 from ..features.bits import bin_word_bits, reachable_bins
 from ..frontend.registry import frontend_spec, make_frontend
 from ..sensor.model import SensorConfig
 from ..system import energy as E
 from .params import MAX_COUNT, CostParams
-from .result import Component, CostResult, compare_costs
+from .result import Component, CostResult
 
-__all__ = ["BACKENDS", "PRESETS", "cost", "cost_preset", "cost_cli", "load_cost_config"]
+__all__ = ["BACKENDS", "PRESETS", "cost", "cost_preset", "preset_scales", "presets_help"]
 
 COUNT_KEYS = ("pixels", "linear_adc_conversions", "linear_adc_bits", "log_comparisons",
               "binned_pixels", "codes", "bits_off_chip")
@@ -650,76 +648,29 @@ def cost_preset(preset, **overrides):
     scenario = {k: cfg.pop(k) for k in SCENARIO_KEYS if k in cfg}
     scales = scenario.pop("scales", None)
     kw = {"scales": check_ints(scales, "scales")} if scales is not None else None
+    single = kw is not None and tuple(kw["scales"]) == (1,)
     return cost(scenario["frontend"], scenario["height"], scenario["width"], scenario["fps"],
                 scenario.get("backend", "hog-svm"), adc_bits=scenario.get("adc_bits", 10),
-                frontend_kwargs=kw, name=preset, **cfg)
+                frontend_kwargs=kw, name=preset + (" (single scale)" if single else ""), **cfg)
 
 
-def load_cost_config(path):
-    """Read overrides from a TOML file (flat ``key = value`` pairs).
+def preset_scales(preset):
+    """The readout scales a preset's front end searches, as words: ``"single
+    scale (1)"`` or ``"scales 1, 2, 4"`` (the digital preset: its image pyramid).
 
-    Valid keys: the scenario keys ``frontend, height, width, fps, backend,
-    adc_bits, scales`` and every :class:`CostParams` field except ``cnn``.
-    Arrays become tuples.
-
-    Raises
-    ------
-    ValueError
-        Unknown key (the message lists the valid keys) or invalid TOML.
-    """
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"config {str(path)!r} is not valid TOML: {exc}") from None
-    except RecursionError:
-        raise ValueError(f"config {str(path)!r} nests its tables or arrays too deeply") from None
-    valid = tuple(k for k in _valid_keys() if k != "cnn")
-    check_keys(data, valid, "cost config key")
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-
-
-def cost_cli(preset, config=None, fps=None, frontend=None):
-    """The text that ``analogfe cost --preset NAME [--config FILE] [--fps N]``
-    prints: the preset's table, with the file's overrides and the frame rate
-    applied (``frontend``: another front end in the preset's scenario, by
-    name, import path ``package.module:Class`` or entry-point name),
-    followed by its ratios to every baseline of
-    :data:`analogfe.system.baseline.BASELINES`, each costed at the preset's
-    own frame size, frame rate and constants (so every row of a ratio
-    table is at one resolution).
-
-    Raises
-    ------
-    ValueError
-        Unknown preset or config key (the message lists the valid ones), or
-        a value of the wrong type or range (the message names the key).
+    Examples
+    --------
+    >>> preset_scales("jssc2019-1.5b"), preset_scales("jssc2019-1.5b-ms")
+    ('single scale (1)', 'scales 1, 2, 4')
     """
     check_choice(preset, "preset", tuple(PRESETS))
-    overrides = load_cost_config(config) if config is not None else {}
-    try:
-        if frontend is not None:  # another front end (a name, import path or entry point)
-            frontend_spec(frontend, "frontend")
-            overrides["frontend"] = frontend
-        if fps is not None:
-            overrides["fps"] = check_float(fps, "fps", low=0.0, low_open=True)
-        result = cost_preset(preset, **overrides)
-    except TypeError as exc:  # a wrongly typed value in the file: a usage error too
-        raise ValueError(str(exc)) from None
-    text = result.table()
-    from .baseline import BASELINES
+    p = PRESETS[preset]
+    scales = tuple(p.get("scales", p.get("pyramid_scales", (1, 2, 4))))
+    return "single scale (1)" if scales == (1,) else "scales " + ", ".join(map(str, scales))
 
-    params = {k: v for k, v in overrides.items() if k not in SCENARIO_KEYS}
-    # the baselines search the scales the preset's front end searches
-    scales = getattr(result, "params", {}).get("pyramid_scales")
-    if result.frontend.startswith("lg"):
-        scales = {**PRESETS[preset], **overrides}.get("scales", (1, 2, 4))
-    params.setdefault("pyramid_scales", tuple(scales))
-    for b in BASELINES.values():
-        # The same frame, rate and constants: only what defines the baseline differs.
-        base = b.cost(result.height, result.width, result.fps, result.backend, **params)
-        text += (f"\n\nagainst baseline {b.name} ({b.label}: {b.frontend}, {b.adc_bits}-bit raw "
-                 f"over the link, ISP on the {b.isp_location}, ADC FoM {b.adc_fom_fj:g} fJ/step) "
-                 f"at the same {result.width}x{result.height}, {result.fps:g} frame/s\n"
-                 + compare_costs([base, result], baseline=b.name))
-    return text
+
+def presets_help():
+    """One line per preset (front end, frame, rate, scales): the list that
+    ``analogfe cost --help`` prints."""
+    return "\n".join(f"  {name:<19}{p['frontend']:<7}{p['width']}x{p['height']} at {p['fps']:g} "
+                     f"fps, {preset_scales(name)}" for name, p in PRESETS.items())

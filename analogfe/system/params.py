@@ -23,6 +23,8 @@ from ..system import energy as E
 
 __all__ = ["CostParams", "ISP_LOCATIONS", "RANGES"]
 
+#: Where the ISP of an 8-bit front end runs: on the application processor (``"soc"``,
+#: after the link) or on the sensor die (``"sensor"``, before it).
 ISP_LOCATIONS = ("soc", "sensor")
 
 #: Largest energy of one operation, access, bit or conversion step accepted

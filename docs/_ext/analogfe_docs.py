@@ -9,6 +9,9 @@
 * ``.. readme-table:: HEADING`` copies the pipe table under ``## HEADING`` of
   the README into the page, so the table has one source.
 * Every name in a stage's ``__all__`` must appear in ``api.rst``.
+* A constant is described by its ``#:`` comment, also where a stage
+  re-exports it, never by the docstring of its type; one without a comment
+  fails the build.
 * The ``set_*_request`` methods that scikit-learn adds to every estimator are
   left out of the API pages (they are scikit-learn's, documented there).
 """
@@ -318,6 +321,51 @@ def check_api_lists_every_name(app):
                                type="analogfe", subtype="api")
 
 
+def _comment_docs(fullname):
+    """The ``#:`` comment above a module-level name, in the module that defines
+    it: the module named, or (a stage re-exports its submodules' names) one of
+    its submodules."""
+    from sphinx.pycode import ModuleAnalyzer
+
+    modname, _, attr = fullname.rpartition(".")
+    try:
+        mod = importlib.import_module(modname)
+    except ImportError:
+        return None
+    names = [modname]
+    path = Path(getattr(mod, "__file__", "") or "")
+    if path.name == "__init__.py":
+        names += [f"{modname}.{p.stem}" for p in sorted(path.parent.glob("*.py"))
+                  if p.stem != "__init__"]
+    for m in names:
+        try:
+            docs = ModuleAnalyzer.for_module(m).find_attr_docs()
+        except Exception:  # noqa: BLE001 - a module Sphinx cannot analyse holds no comment
+            continue
+        if ("", attr) in docs and "".join(docs[("", attr)]).strip():
+            return list(docs[("", attr)])
+    return None
+
+
+def document_constants(app, what, name, obj, options, lines):
+    """A constant gets its ``#:`` comment, never the docstring of its type
+    ("Built-in immutable sequence.", "int([x]) -> integer") or nothing; a
+    public constant without a ``#:`` comment fails the build."""
+    if what not in ("data", "attribute") or callable(obj) or isinstance(obj, type):
+        return
+    text = "\n".join(lines).strip()
+    builtin = inspect.cleandoc(type(obj).__doc__ or "")
+    if text and text != builtin and not (builtin and builtin.startswith(text)):
+        return
+    comment = _comment_docs(name)
+    if comment is None:
+        if what == "data":
+            logger.warning("%s has no description: add a '#:' comment above its definition",
+                           name, type="analogfe", subtype="constant")
+        return
+    lines[:] = [*comment, ""] if comment[-1].strip() else comment
+
+
 def skip_sklearn_request_methods(app, what, name, obj, skip, options):
     if re.fullmatch(r"set_\w+_request", name):
         return True
@@ -329,4 +377,6 @@ def setup(app):
     app.add_directive("readme-table", ReadmeTable)
     app.connect("builder-inited", check_api_lists_every_name)
     app.connect("autodoc-skip-member", skip_sklearn_request_methods)
+    # before numpydoc (priority 500), which renders the lines it is given
+    app.connect("autodoc-process-docstring", document_constants, priority=400)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
