@@ -65,6 +65,7 @@ from analogfe import scene as isp  # noqa: E402
 from analogfe.sensor import Sensor, SensorConfig  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import busiest_thread_s as _busiest_thread_s  # noqa: E402
 from _timing import race  # noqa: E402
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"
@@ -202,26 +203,6 @@ def vs_numpy(ref, shapes, repeats):
     for name, t1, t2, tn in rows:
         print(f"{name:34s} {t1 * 1e3:9.2f} {t2 * 1e3:9.2f} {tn * 1e3:9.2f} "
               f"{tn / t1:5.1f}x {tn / t2:5.1f}x")
-
-
-def _thread_cpu_s():
-    """CPU seconds of each thread of this process (Linux: /proc), by thread id."""
-    out = {}
-    for tid in os.listdir("/proc/self/task"):
-        with open(f"/proc/self/task/{tid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        out[tid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return out
-
-
-def _busiest_thread_s(fn, calls):
-    """CPU seconds per call of the busiest thread while ``fn`` runs ``calls`` times:
-    the critical path, which load from other processes does not lengthen."""
-    before = _thread_cpu_s()
-    for _ in range(calls):
-        fn()
-    after = _thread_cpu_s()
-    return max(after[t] - before.get(t, 0.0) for t in after) / calls
 
 
 def scaling(cases, repeats):
