@@ -99,6 +99,31 @@ cdef int _ternary_2bit(uint8_t *o, const code_t *p, Py_ssize_t nbytes) noexcept 
     return bad != 0
 
 
+def pack_ternary_2bit(const code_t[::1] codes,  # IN  (n,) codes, expected in [-1, 1]
+                      uint8_t[::1] out):         # OUT (ceil(n / 4),) bytes
+    """One whole stream of ternary codes in 2-bit fields (the ``Packer`` path
+    without its state, for a contiguous input); True if all lie in [-1, 1].
+    Little-endian hosts (the caller checks :data:`LITTLE_ENDIAN`)."""
+    cdef Py_ssize_t n = codes.shape[0], full = n // 4, i
+    cdef int bad = 0
+    cdef unsigned int u
+    cdef uint8_t last = 0
+    if n == 0:
+        return True
+    with nogil:
+        bad = _ternary_2bit(&out[0], &codes[0], full)
+        for i in range(4 * full, n):
+            u = <unsigned int>(codes[i] + 1)
+            bad |= u > 2
+            last |= <uint8_t>((u & 3) << (6 - 2 * (i - 4 * full)))
+        if n > 4 * full:
+            out[full] = last
+    return not bad
+
+
+LITTLE_ENDIAN = bool(_LITTLE_ENDIAN)
+
+
 cdef int _bytes(uint8_t *o, const code_t *p, Py_ssize_t n, int half,
                unsigned int maxu) noexcept nogil:
     """8-bit fields: one byte per code (a loop the compiler vectorises)."""

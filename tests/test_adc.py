@@ -250,9 +250,9 @@ def test_ternary_2bit_words_any_byte_any_alignment():
     p = adc.PACKINGS["2bit"]
     rng = np.random.default_rng(4)
     for v in range(-128, 128):
-        for pos in range(4):
-            codes = rng.integers(-1, 2, 40).astype(np.int8)
-            codes[8 + pos] = v
+        for pos in (8, 9, 10, 11, 40, 42):  # every byte of a word, and the tail
+            codes = rng.integers(-1, 2, 43).astype(np.int8)
+            codes[pos] = v
             if -1 <= v <= 1:
                 np.testing.assert_array_equal(adc.pack_codes(codes, "2bit", 3),
                                               pack_codes_bitwise(codes, "2bit", 3))
