@@ -113,7 +113,8 @@ def main(argv=None):
                     from analogfe._threads import usable_cores
 
                     n = usable_cores()  # the default on idle cores
-                    c1, cn = (busiest_thread_s(lambda nt=nt: f(nt), 3) for nt in (1, n))
+                    calls = max(3, int(1.0 / np.median(t[1])))  # some 100 clock ticks
+                    c1, cn = (busiest_thread_s(lambda nt=nt: f(nt), calls) for nt in (1, n))
                     print(f"{'':<16s} {'':<5s} idle cores, estimated: busiest thread's CPU "
                           f"time 1 thread / {n} threads = {c1 / cn:.2f}x", flush=True)
         print(f"worst time(None) / time(1): {worst:.2f}")
