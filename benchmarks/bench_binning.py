@@ -29,8 +29,9 @@ that conversion for free). ``bin_image`` includes its input validation (the
 NaN / infinity check). A batch is one call on an (N, H, W) stack, for ours and
 for the peers. Each case times ours (at 1 and 2 threads, where ``bin_image``
 takes ``n_threads``) and both peers alternately in one process, several
-repeats; each sample is the mean of enough calls to last a few milliseconds;
-the best sample of each is reported.
+rounds (the order rotating); each sample is the mean of enough calls to last
+a few milliseconds; the best sample of each is printed, and the median of the
+per-round ratios with their 25th-75th percentiles.
 
 Run: ``python benchmarks/bench_binning.py [--repeats 7]``.
 """
@@ -45,7 +46,7 @@ import argparse  # noqa: E402
 import inspect  # noqa: E402
 
 import numpy as np  # noqa: E402
-from _timing import race  # noqa: E402  (benchmarks/_timing.py)
+from _timing import environment, fmt_ratio, paired  # noqa: E402  (benchmarks/_timing.py)
 
 from analogfe.frontend import bin_image  # noqa: E402
 
@@ -89,10 +90,11 @@ def main(argv=None):
     args = ap.parse_args(argv)
     threaded = "n_threads" in inspect.signature(bin_image).parameters
     rng = np.random.default_rng(0)
-    print(f"bin_image vs numpy (float64 accumulation), best of {args.repeats}, "
-          f"{os.cpu_count()} CPUs; ratio = faster peer / ours at 1 thread")
+    environment()
+    print(f"bin_image vs numpy (float64 accumulation), {args.repeats} rounds; ms: best "
+          "sample; ratio = faster peer / ours, median of the rounds [25th-75th percentile]")
     head = (f"{'case':<19} {'ours 1t ms':>10} {'ours 2t ms':>10} {'reshape ms':>10} "
-            f"{'slices ms':>10} {'ratio 1t':>8} {'ratio 2t':>8}")
+            f"{'slices ms':>10} {'ratio 1t':>20} {'ratio 2t':>20}")
     print(head)
     print("-" * len(head))
     for label, shape, k in CASES:
@@ -107,13 +109,13 @@ def main(argv=None):
             fns = [lambda img=img, k=k: bin_image(img, k)]
         fns += [lambda img=img, k=k: peer_reshape(img, k),
                 lambda img=img, k=k: peer_slices(img, k)]
-        t = race(fns, args.repeats)
+        t = list(paired(fns, args.repeats))
         if not threaded:
-            t.insert(1, float("nan"))
-        t1, t2, tr, ts = (v * 1e3 for v in t)
-        peer = min(tr, ts)
+            t.insert(1, np.full(args.repeats, np.nan))
+        peer = t[2] if t[2].min() <= t[3].min() else t[3]
+        t1, t2, tr, ts = (v.min() * 1e3 for v in t)
         print(f"{label:<19} {t1:10.3f} {t2:10.3f} {tr:10.3f} {ts:10.3f} "
-              f"{peer / t1:7.2f}x {peer / t2:7.2f}x")
+              f"{fmt_ratio(peer, t[0]):>20} {fmt_ratio(peer, t[1]):>20}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,10 @@ and 12 MP (4000x3000). :class:`analogfe.frontend.LogGradientFrontEnd`
   ``_logratio.codes_batch`` against the peer's log / difference / clip /
   round (the binning excluded).
 
-The two are timed alternately in one process (best of N each). Codes are
+The two are timed alternately in one process, several rounds (the order
+rotating; each sample the mean of enough calls to last a few milliseconds):
+the best sample of each is printed, and the median of the per-round ratios
+with their 25th-75th percentiles. Codes are
 checked: the peer must give our codes, except that float32 ``np.log`` may
 flip a pair whose float64 log difference lies within 1e-5 of a decision
 threshold (counted and printed as ``f32 flips``; any other difference fails).
@@ -31,7 +34,6 @@ import inspect
 import math
 import os
 import sys
-import time
 from pathlib import Path
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -40,6 +42,8 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import environment, fmt_ratio, paired  # noqa: E402
 from reference_frontend import frontend_reference  # noqa: E402
 
 from analogfe._ext import _logratio  # noqa: E402
@@ -113,19 +117,6 @@ def f32_flips(planes, ours_dx, ours_dy, peer_out, bits):
     return n
 
 
-def alternate(fns, repeat):
-    """Best time of each function, run in turns."""
-    for f in fns:
-        f()
-    best = [math.inf] * len(fns)
-    for _ in range(repeat):
-        for i, f in enumerate(fns):
-            t0 = time.perf_counter()
-            f()
-            best[i] = min(best[i], time.perf_counter() - t0)
-    return best
-
-
 def call(fe, x, n_threads):
     """``fe(x)`` on ``n_threads`` threads (a build without the argument: its default)."""
     if "n_threads" in inspect.signature(fe.__call__).parameters:
@@ -145,13 +136,14 @@ def batch_rows(rng, repeat):
         codes = fe(x)
         dx, dy = codes.dx[0], codes.dy[0]
         for t in (1, 2):
-            one, many, h_one, h_many = alternate([
+            one, many, h_one, h_many = paired([
                 lambda: call(fe, x, t), lambda: [call(fe, f, t) for f in x],
                 lambda: hog(dx, dy, n_threads=t),
                 lambda: [hog(a, b, n_threads=t) for a, b in zip(dx, dy)]], max(3, repeat // 4))
-            print(f"  {label:>4} bit, {t} thread(s): front end {one * 1e3:7.2f} ms vs "
-                  f"{many * 1e3:7.2f} ms {many / one:5.2f}x | hog {h_one * 1e3:7.2f} ms vs "
-                  f"{h_many * 1e3:7.2f} ms {h_many / h_one:5.2f}x")
+            print(f"  {label:>4} bit, {t} thread(s): front end {one.min() * 1e3:7.2f} ms vs "
+                  f"{many.min() * 1e3:7.2f} ms {fmt_ratio(many, one)} | hog "
+                  f"{h_one.min() * 1e3:7.2f} ms vs {h_many.min() * 1e3:7.2f} ms "
+                  f"{fmt_ratio(h_many, h_one)}")
 
 
 def scene(height, width, rng):
@@ -164,12 +156,14 @@ def main(argv=None):
     ap.add_argument("--reference", action="store_true")
     args = ap.parse_args(argv)
     rng = np.random.default_rng(0)
-    print(f"log-gradient front end, scales {SCALES}, best of {args.repeat} "
-          "(12 MP: of max(3, repeat // 5)), random scene, run alternately; numpy on 1 thread, "
-          "analogfe on 1 (and 2) threads")
-    print(f"{'size':>9} {'bits':>5} | {'analogfe':>9} {'numpy':>9} {'speed-up':>8} | "
-          f"{'conv ours':>9} {'conv np':>9} {'speed-up':>8} | {'2 threads':>9} {'speed-up':>8} "
-          f"| f32 flips")
+    environment()
+    print(f"log-gradient front end, scales {SCALES}, {args.repeat} rounds "
+          "(12 MP: max(3, repeat // 5)), random scene, run alternately; numpy on 1 thread, "
+          "analogfe on 1 (and 2) threads; ms: best sample; speed-up: numpy / ours, median "
+          "of the rounds [25th-75th percentile]")
+    print(f"{'size':>9} {'bits':>5} | {'analogfe':>9} {'numpy':>9} {'speed-up':>20} | "
+          f"{'conv ours':>9} {'conv np':>9} {'speed-up':>20} | {'2 threads':>9} "
+          f"{'speed-up':>20} | f32 flips")
     for (h, w) in ((480, 640), (3000, 4000)):
         x = scene(h, w, rng)
         for _ in range(3):  # settle the allocator (glibc's mmap threshold) before timing the peer
@@ -191,20 +185,21 @@ def main(argv=None):
                 for p, (dx, dy) in zip(p3, bufs):
                     _logratio.codes_batch(p, FW, EPS, LN8, s, m, True, dx[None], dy[None])
 
-            t_o, t_p, c_o, c_p, t_2 = alternate(
+            t_o, t_p, c_o, c_p, t_2 = paired(
                 [lambda: call(fe, x, 1), lambda: peer(x, bits), conv_ours,
                  lambda: [peer_codes(p, bits) for p in planes], lambda: call(fe, x, 2)], repeat)
-            print(f"{w}x{h:<4} {label:>5} | {t_o * 1e3:7.2f}ms {t_p * 1e3:7.2f}ms "
-                  f"{t_p / t_o:7.2f}x | {c_o * 1e3:7.2f}ms {c_p * 1e3:7.2f}ms "
-                  f"{c_p / c_o:7.2f}x | {t_2 * 1e3:7.2f}ms {t_p / t_2:7.2f}x | {flips}")
+            print(f"{w}x{h:<4} {label:>5} | {t_o.min() * 1e3:7.2f}ms {t_p.min() * 1e3:7.2f}ms "
+                  f"{fmt_ratio(t_p, t_o):>20} | {c_o.min() * 1e3:7.2f}ms "
+                  f"{c_p.min() * 1e3:7.2f}ms {fmt_ratio(c_p, c_o):>20} | "
+                  f"{t_2.min() * 1e3:7.2f}ms {fmt_ratio(t_p, t_2):>20} | {flips}", flush=True)
     batch_rows(rng, args.repeat)
     if args.reference:
         x = scene(480, 640, rng)
         fe = LogGradientFrontEnd(bits=2, scales=SCALES)
-        t_o, t_r = alternate([lambda: fe(x), lambda: frontend_reference(x, 2, SCALES, FW)],
-                             args.repeat)
-        print(f"VGA 1.5 bit vs tests/ reference: {t_o * 1e3:.2f} ms vs {t_r * 1e3:.2f} ms, "
-              f"{t_r / t_o:.1f}x")
+        t_o, t_r = paired([lambda: fe(x), lambda: frontend_reference(x, 2, SCALES, FW)],
+                          args.repeat)
+        print(f"VGA 1.5 bit vs tests/ reference: {t_o.min() * 1e3:.2f} ms vs "
+              f"{t_r.min() * 1e3:.2f} ms, {fmt_ratio(t_r, t_o)}")
 
 
 if __name__ == "__main__":

@@ -9,8 +9,10 @@ One 640x480 frame (scikit-image's ``camera`` photograph resized), as
   grid) and for ``skimage.feature.hog`` (8x8 cells, 9 orientations).
 
 :func:`analogfe.features.image_hog` is timed against ``skimage.feature.hog``
-with identical parameters (and its output checked equal). Every time is the
-best of several repeats (the least disturbed by other processes).
+with identical parameters (and its output checked equal). The cases are
+timed alternately, round after round (the order rotating); printed: each
+one's best sample, and each ratio as the median of the per-round ratios with
+their 25th-75th percentiles.
 
 Run: ``python benchmarks/bench_hog.py [--repeat N]``.
 """
@@ -22,9 +24,13 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
-import time  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import check_close, environment, fmt_ratio, paired, ratio  # noqa: E402
 
 # targets of the issue: ours at least this many times faster
 TARGETS = {
@@ -32,24 +38,6 @@ TARGETS = {
     "hog (1.5-bit codes) vs skimage.feature.hog": 40.0,
     "image_hog vs skimage.feature.hog": 5.0,
 }
-
-
-def best_times_s(cases, repeat):
-    """Best time per call of each ``name: (fn, calls)``, seconds.
-
-    The cases are timed in turns, round after round, so a burst of load
-    from other processes hits them alike; each keeps its fastest round.
-    """
-    best = {name: np.inf for name in cases}
-    for fn, _ in cases.values():
-        fn()
-    for _ in range(repeat):
-        for name, (fn, number) in cases.items():
-            t0 = time.perf_counter()
-            for _ in range(number):
-                fn()
-            best[name] = min(best[name], (time.perf_counter() - t0) / number)
-    return best
 
 
 def make_frame(height=480, width=640):
@@ -80,6 +68,7 @@ def main(argv=None):
     from analogfe.features import hog, image_hog
 
     cv2.setNumThreads(1)
+    environment(peers=("cv2", "skimage"))
     image, codes = make_frame()
     dx, dy = codes[2]
     levels = {2: 3, 3: 7}
@@ -88,34 +77,35 @@ def main(argv=None):
           f"OpenCV {cv2.__version__}, cv2 threads {cv2.getNumThreads()}")
 
     cv_hog = cv2.HOGDescriptor((image.shape[1], image.shape[0]), (16, 16), (8, 8), (8, 8), 9)
-    t = best_times_s({
-        "hog fhog 1.5-bit": (lambda: hog(dx, dy, levels=3), 10),
-        "hog fhog 2.75-bit": (lambda: hog(*codes[3], levels=7), 10),
-        "hog dalal-triggs 1.5-bit": (lambda: hog(dx, dy, method="dalal-triggs", levels=3), 10),
-        "OpenCV HOGDescriptor.compute": (lambda: cv_hog.compute(image), 5),
-        "skimage.feature.hog (2x2 blocks)": (lambda: sk_hog(image, cells_per_block=(2, 2)), 1),
-        "skimage.feature.hog (defaults)": (lambda: sk_hog(image), 1),
-        "image_hog (defaults)": (lambda: image_hog(image), 3),
-    }, args.repeat)
+    cases = {
+        "hog fhog 1.5-bit": lambda: hog(dx, dy, levels=3),
+        "hog fhog 2.75-bit": lambda: hog(*codes[3], levels=7),
+        "hog dalal-triggs 1.5-bit": lambda: hog(dx, dy, method="dalal-triggs", levels=3),
+        "OpenCV HOGDescriptor.compute": lambda: cv_hog.compute(image),
+        "skimage.feature.hog (2x2 blocks)": lambda: sk_hog(image, cells_per_block=(2, 2)),
+        "skimage.feature.hog (defaults)": lambda: sk_hog(image),
+        "image_hog (defaults)": lambda: image_hog(image),
+    }
+    t = dict(zip(cases, paired(list(cases.values()), args.repeat)))
     for name, s in t.items():
-        print(f"  {name:<36s} {s * 1e3:9.3f} ms")
+        print(f"  {name:<36s} {s.min() * 1e3:9.3f} ms")
 
-    diff = np.abs(image_hog(image) - sk_hog(image)).max()
+    diff = check_close(image_hog(image), sk_hog(image), "image_hog vs skimage", 1e-6)
     print(f"image_hog vs skimage.feature.hog: max |difference| {diff:.2e}")
-    ratios = {
+    pairs = {
         "hog (1.5-bit codes) vs OpenCV HOGDescriptor.compute":
-            t["OpenCV HOGDescriptor.compute"] / t["hog fhog 1.5-bit"],
+            ("OpenCV HOGDescriptor.compute", "hog fhog 1.5-bit"),
         "hog (1.5-bit codes) vs skimage.feature.hog":
-            t["skimage.feature.hog (2x2 blocks)"] / t["hog fhog 1.5-bit"],
+            ("skimage.feature.hog (2x2 blocks)", "hog fhog 1.5-bit"),
         "image_hog vs skimage.feature.hog":
-            t["skimage.feature.hog (defaults)"] / t["image_hog (defaults)"],
+            ("skimage.feature.hog (defaults)", "image_hog (defaults)"),
     }
     ok = True
-    for name, ratio in ratios.items():
-        target = TARGETS[name]
-        ok &= ratio >= target
-        print(f"  {name:<52s} {ratio:7.1f}x  (target >= {target:.0f}x: "
-              f"{'met' if ratio >= target else 'NOT met'})")
+    for name, (peer, ours) in pairs.items():
+        target, med = TARGETS[name], ratio(t[peer], t[ours])[0]
+        ok &= med >= target
+        print(f"  {name:<52s} {fmt_ratio(t[peer], t[ours])}  (target >= {target:.0f}x: "
+              f"{'met' if med >= target else 'NOT met'})")
     return 0 if ok else 1
 
 

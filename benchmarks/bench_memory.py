@@ -149,8 +149,13 @@ def main(argv=None):
     if args.child:
         run_case(args.child)
         return
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from _timing import environment
+
+    environment()
     print(f"12 MP ({W} x {H}); peak = tracemalloc peak above the inputs during one call, "
-          "MiB; each case in its own process")
+          "MiB; each case in its own process (a memory benchmark: no contender is "
+          "timed beside it; 'before' and 'after' are recorded figures)")
     print(f"{'case':8} {'in+out':>8} {'peak':>8} {'ratio':>6} {'time s':>7} "
           f"{'maxrss':>7} | {'before: peak':>12} {'time s':>7} | {'after: peak':>11} "
           f"{'time s':>7}")

@@ -10,13 +10,16 @@ For the built-in LFW data (25 x 25 pixels) and each front end / encoding:
   on the finest grid as :func:`analogfe.learn.encodings.pack` caches them) against the
   float32 tensors the model takes, and each against uint8 RGB.
 
-Each figure is the best of ``--rounds`` rounds over all cases (the machine may
-be shared). Run: ``python benchmarks/bench_models.py [--width 16] [--rounds 3]``.
+Each figure is the best of ``--rounds`` rounds over all cases (the order
+rotating; the machine may be shared); the speed against rgb8 is the median of
+the per-round ratios with their 25th-75th percentiles. Run: ``python benchmarks/bench_models.py [--width 16] [--rounds 3]``.
 """
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -27,6 +30,9 @@ from analogfe.learn import encodings as ENC
 from analogfe.learn import experiments as XP
 from analogfe.learn import models as M
 from analogfe.system import network as NET
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import environment, fmt_ratio  # noqa: E402
 
 CASES = [  # (front end, encoding)
     ("rgb8", "rgb8"),
@@ -93,6 +99,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    environment(peers=("torch",))
     torch.manual_seed(0)
     split = data.load_lfw(seed=0)
     images, y = np.asarray(split.X_train), torch.as_tensor(np.asarray(split.y_train))
@@ -111,12 +118,16 @@ def main(argv=None):
         setups.append((fe_name, enc_name, packed, enc, channels, model))
     # Rounds over all cases, best of the rounds: the figures are then least
     # disturbed by other load on a shared machine.
-    thr = {i: 0.0 for i in range(len(setups))}
-    lat = {i: float("inf") for i in range(len(setups))}
-    for _ in range(args.rounds):
-        for i, (_, _, packed, enc, _, model) in enumerate(setups):
-            thr[i] = max(thr[i], _train_throughput(model, enc, packed, y, steps=args.steps))
-            lat[i] = min(lat[i], _latency_ms(model, enc, packed, args.repeat))
+    thr_r = {i: [] for i in range(len(setups))}
+    lat_r = {i: [] for i in range(len(setups))}
+    for r in range(args.rounds):
+        for j in range(len(setups)):  # the order rotates from round to round
+            i = (r + j) % len(setups)
+            _, _, packed, enc, _, model = setups[i]
+            thr_r[i].append(_train_throughput(model, enc, packed, y, steps=args.steps))
+            lat_r[i].append(_latency_ms(model, enc, packed, args.repeat))
+    thr = {i: max(v) for i, v in thr_r.items()}
+    lat = {i: min(v) for i, v in lat_r.items()}
     head = (f"{'front end':<8} {'encoding':<10} {'C':>3} {'MMAC':>6} {'train/s':>9} "
             f"{'lat ms':>7} {'packed B':>9} {'native B':>9} {'cached B':>9} {'float32 B':>9} "
             f"{'packed/RGB':>10} {'cached/RGB':>10} {'float/cached':>12}")
@@ -132,8 +143,9 @@ def main(argv=None):
         print(f"{fe_name:<8} {enc_name:<10} {channels:>3} {macs / 1e6:6.2f} {thr[i]:9.0f} "
               f"{lat[i]:7.2f} {offchip:9.0f} {native:>9} {cached:>9} {floats:>9} "
               f"{offchip / rgb_bytes:10.2f} {cached / rgb_bytes:10.2f} {floats / cached:12.1f}")
-    print("speed against rgb8: " + ", ".join(
-        f"{s[0]}/{s[1]} train x{thr[i] / base_thr:.2f} latency x{lat[i] / base_lat:.2f}"
+    print("speed against rgb8 (median of the rounds [25th-75th percentile]): " + ", ".join(
+        f"{s[0]}/{s[1]} train x{fmt_ratio(thr_r[i], thr_r[0]).strip()} latency "
+        f"x{fmt_ratio(lat_r[i], lat_r[0]).strip()}"
         for i, s in enumerate(setups) if i))
     print("packed: the bits the front end sends off chip (bits_per_frame / 8); native: "
           "what it returns in memory (int8 codes per scale, or uint8 images); cached: "

@@ -21,13 +21,26 @@ The peer is what a user would write in plain numpy for the same packing
 ``(codes.astype(np.int16) + half).astype(np.uint8)`` and back, is timed too,
 as ``8bit/astype``.)
 
-Ours includes its input validation (the range check of the codes). Each case
-times ours and the peer alternately in one process, several repeats; each
-sample is the mean of enough calls to last a few milliseconds; the best sample
-of each is reported. Peak memory is tracemalloc's peak during one call of ours,
+A second table times the 1.5-bit codes (3 levels, ``2bit``) at QVGA, VGA
+and 12 MP against the strongest numpy **shift-and-or** packings we could
+write, the fastest of three at each size (all give our bytes, checked):
+
+* ``columns``: digits ``u = codes.view(np.uint8) + 1``, four columns of
+  ``u.reshape(-1, 4)`` shifted by 6, 4, 2, 0 and or-ed;
+* ``multiply``: the digits as little-endian 32-bit words, multiplied by
+  ``2**30 + 2**20 + 2**10 + 1`` in place (the four 2-bit digits meet in the
+  top byte), the top byte of each word (``view(np.uint8)[3::4]``) copied out;
+* ``multiply-shift``: the same, then ``>> 24`` and ``astype(np.uint8)``.
+
+Ours includes its input validation (the range check of the codes); the numpy
+peers check nothing. Each case times ours and the peer alternately in one
+process (the order rotating), several rounds; each sample is the mean of
+enough calls to last a few milliseconds. Printed: the best sample of each
+(ms) and the median of the per-round ratios peer / ours with their 25th-75th
+percentiles. Peak memory is tracemalloc's peak during one call of ours,
 against the size of its input plus its output.
 
-Run: ``python benchmarks/bench_packing.py [--repeats 5] [--count 12000000]``.
+Run: ``python benchmarks/bench_packing.py [--repeats 7] [--count 12000000]``.
 """
 from __future__ import annotations
 
@@ -40,7 +53,7 @@ import argparse  # noqa: E402
 import tracemalloc  # noqa: E402
 
 import numpy as np  # noqa: E402
-from _timing import race  # noqa: E402  (benchmarks/_timing.py)
+from _timing import check_equal, environment, fmt_ratio, paired  # noqa: E402
 
 from analogfe.frontend import PACKINGS, pack_codes, unpack_codes  # noqa: E402
 
@@ -114,6 +127,62 @@ def peer_unpack_astype(data, packing, levels, count):
 
 
 
+_MUL = np.uint32(2**30 + 2**20 + 2**10 + 1)
+
+
+def _digits_2bit(codes):
+    """codes in [-1, 1] -> digits + 1 as uint8, padded to a multiple of 4."""
+    u = codes.view(np.uint8) + np.uint8(1)
+    if u.size % 4:
+        u = np.concatenate([u, np.zeros(4 - u.size % 4, np.uint8)])
+    return u
+
+
+def shift_columns(codes):
+    u = _digits_2bit(codes).reshape(-1, 4)
+    out = u[:, 0] << 6
+    out |= u[:, 1] << 4
+    out |= u[:, 2] << 2
+    out |= u[:, 3]
+    return out
+
+
+def shift_multiply(codes):
+    w = _digits_2bit(codes).view("<u4")
+    np.multiply(w, _MUL, out=w)
+    return np.ascontiguousarray(w.view(np.uint8)[3::4])
+
+
+def shift_multiply_shift(codes):
+    w = _digits_2bit(codes).view("<u4")
+    np.multiply(w, _MUL, out=w)
+    return (w >> 24).astype(np.uint8)
+
+
+SHIFT_PEERS = {"columns": shift_columns, "multiply": shift_multiply,
+               "multiply-shift": shift_multiply_shift}
+
+
+def shift_table(repeats):
+    """1.5-bit codes in 2-bit fields vs the numpy shift-and-or peers."""
+    rng = np.random.default_rng(3)
+    print(f"\n1.5-bit codes (2bit) vs numpy shift-and-or (fastest of {', '.join(SHIFT_PEERS)})")
+    head = (f"{'size':<6} {'codes':>9} {'ours ms':>8} {'peer ms':>8} {'peer':>14} "
+            f"{'peer / ours':>20}")
+    print(head)
+    print("-" * len(head))
+    for size, n in (("QVGA", 320 * 240), ("VGA", 640 * 480), ("12MP", 4000 * 3000)):
+        codes = rng.integers(-1, 2, n).astype(np.int8)
+        ours = pack_codes(codes, "2bit", 3)
+        for name, f in SHIFT_PEERS.items():
+            check_equal(f(codes), ours, f"shift peer {name} {size}")
+        t = paired([lambda c=codes: pack_codes(c, "2bit", 3)]
+                   + [lambda c=codes, f=f: f(c) for f in SHIFT_PEERS.values()], repeats)
+        best = 1 + int(np.argmin(t[1:].min(axis=1)))
+        print(f"{size:<6} {n:9d} {t[0].min() * 1e3:8.3f} {t[best].min() * 1e3:8.3f} "
+              f"{list(SHIFT_PEERS)[best - 1]:>14} {fmt_ratio(t[best], t[0]):>20}")
+
+
 def peak_bytes(fn):
     """tracemalloc peak of one call, above what was allocated before it."""
     tracemalloc.start()
@@ -127,16 +196,18 @@ def peak_bytes(fn):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--count", type=int, default=12_000_000, help="codes per call (12 MP)")
     args = ap.parse_args(argv)
+    environment()
     rng = np.random.default_rng(0)
     n = args.count
-    print(f"pack_codes / unpack_codes vs numpy, {n} codes, best of {args.repeats}, "
-          f"{os.cpu_count()} CPUs; ratio = peer / ours; memory = tracemalloc peak of ours "
-          f"/ (input + output)")
-    head = (f"{'packing':<12} {'pack ms':>8} {'peer ms':>8} {'ratio':>7} "
-            f"{'unpack ms':>9} {'peer ms':>8} {'ratio':>7} {'pack mem':>8} {'unpack mem':>10}")
+    print(f"pack_codes / unpack_codes vs numpy, {n} codes, {args.repeats} rounds; "
+          f"ratio = peer / ours, median [25th-75th percentile]; memory = tracemalloc "
+          f"peak of ours / (input + output)")
+    head = (f"{'packing':<12} {'pack ms':>8} {'peer ms':>8} {'pack ratio':>20} "
+            f"{'unpack ms':>9} {'peer ms':>8} {'unpack ratio':>20} {'pack mem':>8} "
+            f"{'unpack mem':>10}")
     print(head)
     print("-" * len(head))
     for packing, levels in CASES:
@@ -150,7 +221,7 @@ def main(argv=None):
         np.testing.assert_array_equal(pp(codes, name, levels), data)
         np.testing.assert_array_equal(unpack_codes(data, name, levels, codes.size), codes)
         np.testing.assert_array_equal(pu(data, name, levels, codes.size), codes)
-        t = race([lambda c=codes, p=name, lv=levels: pack_codes(c, p, lv),
+        t = paired([lambda c=codes, p=name, lv=levels: pack_codes(c, p, lv),
                   lambda c=codes, p=name, lv=levels, f=pp: f(c, p, lv),
                   lambda d=data, p=name, lv=levels, k=codes.size: unpack_codes(d, p, lv, k),
                   lambda d=data, p=name, lv=levels, k=codes.size, f=pu: f(d, p, lv, k)],
@@ -159,9 +230,10 @@ def main(argv=None):
         mem_p = peak_bytes(lambda c=codes, p=name, lv=levels: pack_codes(c, p, lv)) / io
         mem_u = peak_bytes(lambda d=data, p=name, lv=levels, k=codes.size:
                            unpack_codes(d, p, lv, k)) / io
-        tp, tpp, tu, tup = (v * 1e3 for v in t)
-        print(f"{packing:<12} {tp:8.2f} {tpp:8.2f} {tpp / tp:6.2f}x "
-              f"{tu:9.2f} {tup:8.2f} {tup / tu:6.2f}x {mem_p:7.2f}x {mem_u:9.2f}x")
+        tp, tpp, tu, tup = (v.min() * 1e3 for v in t)
+        print(f"{packing:<12} {tp:8.2f} {tpp:8.2f} {fmt_ratio(t[1], t[0]):>20} "
+              f"{tu:9.2f} {tup:8.2f} {fmt_ratio(t[3], t[2]):>20} {mem_p:7.2f}x {mem_u:9.2f}x")
+    shift_table(args.repeats)
 
 
 if __name__ == "__main__":

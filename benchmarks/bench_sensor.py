@@ -1,9 +1,10 @@
 """Speed of the sensor kernels against the peers a user would otherwise pick.
 
 Every comparison times ours and the peer alternately in this one process
-(``_timing.race``: best mean of several samples, so load from elsewhere on
-the machine hits both alike) and prints the ratio peer time / our time (> 1:
-analogfe is faster):
+(``_timing.paired``: rounds of samples, the order rotating, so load from
+elsewhere on the machine hits both alike) and prints the best sample of each
+and the ratio peer time / our time (> 1: analogfe is faster) as the median of
+the per-round ratios with their 25th-75th percentiles:
 
 * ``Sensor.expose`` + ``Sensor.readout`` (fused Cython kernels, one random
   stream per block of 32 rows) vs the numpy model a user would write
@@ -65,7 +66,8 @@ from analogfe import scene as isp  # noqa: E402
 from analogfe.sensor import Sensor, SensorConfig  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import race  # noqa: E402
+from _timing import busiest_thread_s as _busiest_thread_s  # noqa: E402
+from _timing import environment, fmt_ratio, paired  # noqa: E402
 
 TESTS = Path(__file__).resolve().parent.parent / "tests"
 SIGNAL_E, EXPOSURE_S = 2000.0, 0.033
@@ -179,49 +181,29 @@ def vs_numpy(ref, shapes, repeats):
         sensor = Sensor(cfg, seed=0)
         scene = scene_tiled(h, w)
         rng = np.random.default_rng(0)
-        t1, t2, tn = race([_ours(sensor, scene, 1), _ours(sensor, scene, 2),
+        t1, t2, tn = paired([_ours(sensor, scene, 1), _ours(sensor, scene, 2),
                            lambda: ref.capture_numpy(sensor, scene, SIGNAL_E, EXPOSURE_S, rng)],
                           repeats if h * w < 4e6 else max(3, repeats // 3))
         rows.append((f"expose+readout {w}x{h}", t1, t2, tn))
         if h * w < 4e6:  # the two stages on their own at VGA
             e = sensor.expose(scene, SIGNAL_E, EXPOSURE_S)
             dark = cfg.dark_current_e_per_s * EXPOSURE_S
-            rows.append(("  expose", *race(
+            rows.append(("  expose", *paired(
                 [lambda: sensor.expose(scene, SIGNAL_E, EXPOSURE_S, n_threads=1),
                  lambda: sensor.expose(scene, SIGNAL_E, EXPOSURE_S, n_threads=2),
                  lambda: ref.expose_numpy(scene, sensor.prnu_gain, SIGNAL_E, dark,
                                           cfg.full_well_e, rng)], repeats)))
-            rows.append(("  readout", *race(
+            rows.append(("  readout", *paired(
                 [lambda: sensor.readout(e, n_threads=1), lambda: sensor.readout(e, n_threads=2),
                  lambda: ref.readout_numpy(e, sensor.dsnu_offset_e, cfg.read_noise_e,
                                            cfg.gain_dn_per_e, cfg.black_level_dn,
                                            sensor.adc_thresholds_dn, cfg.max_dn, rng)],
                 repeats)))
     print(f"\n{'numpy peer (single thread)':34s} {'1 thr ms':>9s} {'2 thr ms':>9s} "
-          f"{'numpy ms':>9s} {'1 thr':>6s} {'2 thr':>6s}")
+          f"{'numpy ms':>9s} {'1 thr':>20s} {'2 thr':>20s}")
     for name, t1, t2, tn in rows:
-        print(f"{name:34s} {t1 * 1e3:9.2f} {t2 * 1e3:9.2f} {tn * 1e3:9.2f} "
-              f"{tn / t1:5.1f}x {tn / t2:5.1f}x")
-
-
-def _thread_cpu_s():
-    """CPU seconds of each thread of this process (Linux: /proc), by thread id."""
-    out = {}
-    for tid in os.listdir("/proc/self/task"):
-        with open(f"/proc/self/task/{tid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        out[tid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return out
-
-
-def _busiest_thread_s(fn, calls):
-    """CPU seconds per call of the busiest thread while ``fn`` runs ``calls`` times:
-    the critical path, which load from other processes does not lengthen."""
-    before = _thread_cpu_s()
-    for _ in range(calls):
-        fn()
-    after = _thread_cpu_s()
-    return max(after[t] - before.get(t, 0.0) for t in after) / calls
+        print(f"{name:34s} {t1.min() * 1e3:9.2f} {t2.min() * 1e3:9.2f} {tn.min() * 1e3:9.2f} "
+              f"{fmt_ratio(tn, t1):>20s} {fmt_ratio(tn, t2):>20s}")
 
 
 def scaling(cases, repeats):
@@ -236,11 +218,11 @@ def scaling(cases, repeats):
         scene = scene_tiled(h, w)
         if n > 1:
             scene = np.ascontiguousarray(np.broadcast_to(scene, (n, h, w)))
-        t1, t2 = race([_ours(sensor, scene, 1), _ours(sensor, scene, 2)], repeats)
-        line = f"{name:34s} {t1 * 1e3:9.2f} {t2 * 1e3:9.2f} {t1 / t2:8.2f}x"
+        t1, t2 = paired([_ours(sensor, scene, 1), _ours(sensor, scene, 2)], repeats)
+        line = f"{name:34s} {t1.min() * 1e3:9.2f} {t2.min() * 1e3:9.2f} {fmt_ratio(t1, t2)}"
         if cpu:
             # enough calls for some 100 clock ticks of CPU time per count
-            calls = max(3, int(2.0 / t1))
+            calls = max(3, int(2.0 / t1.min()))
             c1, c2 = (_busiest_thread_s(_ours(sensor, scene, k), calls) for k in (1, 2))
             line += f" {c1 * 1e3:24.0f} / {c2 * 1e3:7.0f} {c1 / c2:8.2f}x"
         print(line)
@@ -260,9 +242,9 @@ def batches(n, repeats):
         many = [lambda: [sensor.expose(f, SIGNAL_E, EXPOSURE_S, n_threads=threads) for f in stack],
                 lambda: [sensor.readout(f, n_threads=threads) for f in e]]
         for stage, a, b in zip(("expose", "readout"), one, many):
-            ta, tb = race([a, b], repeats)
-            print(f"{f'  {stage}, {threads} thread(s)':34s} {ta * 1e3:9.2f} {tb * 1e3:9.2f} "
-                  f"{tb / ta:8.2f}x")
+            ta, tb = paired([a, b], repeats)
+            print(f"{f'  {stage}, {threads} thread(s)':34s} {ta.min() * 1e3:9.2f} "
+                  f"{tb.min() * 1e3:9.2f} {fmt_ratio(tb, ta)}")
 
 
 def vs_simulators(ref, with_pyxel, repeats):
@@ -277,12 +259,12 @@ def vs_simulators(ref, with_pyxel, repeats):
         chain = PyxelChain(sensor, EXPOSURE_S)
         peers.append(("Pyxel model chain", lambda: chain.frame(scene, SIGNAL_E)))
     print(f"\n{'simulator peers, 640x480':34s} {'1 thr ms':>9s} {'2 thr ms':>9s} "
-          f"{'peer ms':>9s} {'1 thr':>6s} {'2 thr':>6s}")
+          f"{'peer ms':>9s} {'1 thr':>20s} {'2 thr':>20s}")
     for name, fn in peers:
-        t1, t2, tp = race([_ours(sensor, scene, 1), _ours(sensor, scene, 2), fn],
-                          max(3, repeats // 2))
-        print(f"{name:34s} {t1 * 1e3:9.2f} {t2 * 1e3:9.2f} {tp * 1e3:9.2f} "
-              f"{tp / t1:5.1f}x {tp / t2:5.1f}x")
+        t1, t2, tp = paired([_ours(sensor, scene, 1), _ours(sensor, scene, 2), fn],
+                            max(3, repeats // 2))
+        print(f"{name:34s} {t1.min() * 1e3:9.2f} {t2.min() * 1e3:9.2f} {tp.min() * 1e3:9.2f} "
+              f"{fmt_ratio(tp, t1):>20s} {fmt_ratio(tp, t2):>20s}")
 
 
 def statistics(ref, with_pyxel, n_frames, side=128):
@@ -328,18 +310,18 @@ def cfa(ref_isp, repeats):
              lambda: ref_isp.mosaic_reference(rgb, "RGGB"), repeats),
             ("demosaic (bilinear)", lambda: isp.demosaic(raw, "RGGB"),
              lambda: ref_isp.demosaic_reference(raw, "RGGB"), max(3, repeats // 3))):
-        t, tp = race([ours, peer], rep)
-        print(f"{name:34s} {t * 1e3:9.2f} {tp * 1e3:9.2f} {tp / t:8.1f}x")
+        t, tp = paired([ours, peer], rep)
+        print(f"{name:34s} {t.min() * 1e3:9.2f} {tp.min() * 1e3:9.2f} {fmt_ratio(tp, t)}")
 
 
 def main(repeats=7, quick=False):
     ref_sensor = _load("reference_sensor")
     ref_isp = _load("reference_isp")
     with_pyxel = pyxel_available()
-    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    print(f"best of {repeats} samples, ours and peer alternately; load average {load} "
-          f"on {os.cpu_count()} CPUs (load from other processes blunts the 2-thread rows); "
-          f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}")
+    environment(peers=("emva1288", "pyxel"))
+    print(f"{repeats} rounds, ours and peer alternately; ms: best sample; ratios: peer / ours, "
+          "median of the rounds [25th-75th percentile] (load from other processes blunts "
+          "the 2-thread rows)")
     vs_numpy(ref_sensor, [(480, 640)] + ([] if quick else [(3000, 4000)]), repeats)
     n = 8 if quick else 64
     scaling([("12 MP (3000x4000)", (1, 3000, 4000))] * (not quick)

@@ -10,7 +10,9 @@ Frames per second of ``Sensor.expose`` + ``LogGradientFrontEnd`` (3 scales
   :class:`~analogfe.frontend.torch.TorchLogGradientFrontEnd` (one thread,
   ``method="hard"``, and ``"ste"``, the training path that also builds the
   surrogate's graph), timed alternately with the Cython path in one process
-  (best of N, ``benchmarks/_timing.py``); the codes are checked equal first;
+  (rounds of ``benchmarks/_timing.py``: frames/s of the best sample, the
+  slowdown as the median of the per-round time ratios with their 25th-75th
+  percentiles); the codes are checked equal first;
 * **torch CUDA** when a GPU is present (``--device cuda``, batch 256 VGA by
   default), synchronised around each call.
 
@@ -30,7 +32,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import race  # noqa: E402
+from _timing import environment, fmt_ratio, paired  # noqa: E402
 
 import analogfe as afe  # noqa: E402
 from analogfe.frontend.torch import TorchLogGradientFrontEnd, TorchSensor  # noqa: E402
@@ -71,8 +73,7 @@ def cpu_row(h, w, n, bits, repeat):
     def torch_ste():
         dxs, dys = tfe(ts.expose(x, 5000.0, generator=gen), method="ste")
 
-    t_c, t_h, t_s = race([cython, torch_hard, torch_ste], repeat)
-    return n / t_c, n / t_h, n / t_s
+    return paired([cython, torch_hard, torch_ste], repeat)
 
 
 def gpu_row(h, w, n, bits, repeat):
@@ -106,15 +107,19 @@ def main(argv=None):
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
-    print(f"expose + log-gradient front end, scales {SCALES}, 1 CPU thread, best of {args.repeat}, "
-          f"torch {torch.__version__}")
+    environment(peers=("torch",))
+    print(f"expose + log-gradient front end, scales {SCALES}, 1 CPU thread, {args.repeat} "
+          "rounds; frames/s of the best sample; slowdown: torch time / Cython time, median "
+          "of the rounds [25th-75th percentile]")
     print(f"{'frames':>16} {'bits':>5} | {'Cython':>9} {'torch':>9} {'torch ste':>9} | "
-          f"{'torch/Cython':>12}   (frames/s)")
+          f"{'torch hard / Cython':>20} {'torch ste / Cython':>20}")
     for (w, h, n) in ((320, 240, args.qvga_batch), (640, 480, args.vga_batch)):
         for bits in (2, 3):
-            fc, fh, fs = cpu_row(h, w, n, bits, args.repeat)
+            tc, th, tst = cpu_row(h, w, n, bits, args.repeat)
             label = "1.5" if bits == 2 else "2.75"
-            print(f"{n:>4} x {w}x{h:<4} {label:>5} | {fc:9.1f} {fh:9.1f} {fs:9.1f} | {fh / fc:12.2f}")
+            print(f"{n:>4} x {w}x{h:<4} {label:>5} | {n / tc.min():9.1f} {n / th.min():9.1f} "
+                  f"{n / tst.min():9.1f} | {fmt_ratio(th, tc):>20} {fmt_ratio(tst, tc):>20}",
+                  flush=True)
     if args.device == "cuda":
         if not torch.cuda.is_available():
             print("no CUDA device: GPU rows skipped")

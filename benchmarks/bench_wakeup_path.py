@@ -17,7 +17,10 @@ call with the same cost. The table also gives the part after the exposure
 (electrons -> score against electrons -> DN -> score), where the two paths
 differ. Frames: QVGA (the wake-up camera) and VGA. Threads: 1 (analogfe
 ``n_threads=1``, ``cv2.setNumThreads(1)``) and 2 (both). Timed alternately in
-one process, best of N (``benchmarks/_timing.race``).
+one process, several rounds (``benchmarks/_timing.paired``): the best sample
+of each, and the ratio as the median of the per-round ratios with their
+25th-75th percentiles. Outputs are not compared: the two paths compute
+different features by design (the run says so).
 
 Run: ``python benchmarks/bench_wakeup_path.py [--repeats 15]``.
 """
@@ -32,7 +35,7 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import race  # noqa: E402
+from _timing import environment, fmt_ratio, paired  # noqa: E402
 
 SIGNAL_E = 5000.0
 
@@ -91,19 +94,22 @@ def main(argv=None):
     args = parser.parse_args(argv)
     import cv2
 
+    environment(peers=("cv2",))
+    print("outputs: not compared (different features by design)")
     print(f"wake-up path, 1.5-bit log-gradient + FHOG vs OpenCV demosaic + HOGDescriptor "
-          f"(OpenCV {cv2.__version__}); best of {args.repeats}, run alternately; "
-          f"ratio = OpenCV / analogfe")
-    print(f"{'frame':>9} {'threads':>7} | {'analogfe':>9} {'OpenCV':>9} {'ratio':>6} | "
-          f"{'after exposure: ours':>20} {'OpenCV':>9} {'ratio':>6}")
+          f"(OpenCV {cv2.__version__}); {args.repeats} rounds, run alternately; ms: best "
+          f"sample; ratio = OpenCV / analogfe, median of the rounds [25th-75th percentile]")
+    print(f"{'frame':>9} {'threads':>7} | {'analogfe':>9} {'OpenCV':>9} {'ratio':>20} | "
+          f"{'after exposure: ours':>20} {'OpenCV':>9} {'ratio':>20}")
     for h, w in ((240, 320), (480, 640)):
         for t in (1, 2):
             cv2.setNumThreads(t)
             fns = paths(h, w, t)
-            lg, cv, lg2, cv2_ = race([fns["lg"], fns["cv"], fns["lg after exposure"],
-                                      fns["cv after exposure"]], args.repeats)
-            print(f"{w}x{h:<5} {t:>7} | {lg * 1e3:7.3f}ms {cv * 1e3:7.3f}ms {cv / lg:5.2f}x | "
-                  f"{lg2 * 1e3:18.3f}ms {cv2_ * 1e3:7.3f}ms {cv2_ / lg2:5.2f}x")
+            lg, cv, lg2, cv2_ = paired([fns["lg"], fns["cv"], fns["lg after exposure"],
+                                        fns["cv after exposure"]], args.repeats)
+            print(f"{w}x{h:<5} {t:>7} | {lg.min() * 1e3:7.3f}ms {cv.min() * 1e3:7.3f}ms "
+                  f"{fmt_ratio(cv, lg):>20} | {lg2.min() * 1e3:18.3f}ms "
+                  f"{cv2_.min() * 1e3:7.3f}ms {fmt_ratio(cv2_, lg2):>20}", flush=True)
     return 0
 
 

@@ -16,13 +16,24 @@ input) without joining them first. Each piece is a 2-D array with contiguous
 rows; codes out of ``[-half, half]`` are reported (the caller raises), not
 clipped. Inputs are otherwise trusted: the caller sizes ``out``.
 
+Ternary codes in 2-bit fields (1.5-bit codes, the default packing) take a
+loop of their own: four codes are loaded as one little-endian 32-bit word,
+the digit ``u = q + 1`` is added to every byte at once (without carries
+between bytes), and one multiplication by ``2**30 + 2**20 + 2**10 + 1``
+gathers the four 2-bit digits into bits 24..31 (the shifted copies do not
+overlap, so no carry reaches them); the compiler vectorises the loop. Where
+the stream is not on a byte boundary the bytes are then shifted into it.
+
 Bits go through a 64-bit accumulator holding fewer than 8 pending bits; the
 fixed widths and the two radix packings in use have loops with the width and
 base as constants (the compiler unrolls them and divides by 3 or 7 with a
 multiplication); other widths and bases, and the ends of pieces, take the
 general loop.
 """
+import sys
+
 from libc.stdint cimport uint8_t, uint32_t, uint64_t
+from libc.string cimport memcpy
 
 from _types cimport code_t
 
@@ -70,6 +81,47 @@ cdef inline int _fixed_blocks(State *s, uint8_t *out, const code_t *p, Py_ssize_
         i += k
     done[0] = i
     return bad
+
+
+cdef bint _LITTLE_ENDIAN = sys.byteorder == "little"
+
+
+cdef int _ternary_2bit(uint8_t *o, const code_t *p, Py_ssize_t nbytes) noexcept nogil:
+    """4 * nbytes codes in [-1, 1] -> nbytes bytes of four 2-bit digits
+    (little-endian hosts); returns the out-of-range flag."""
+    cdef Py_ssize_t i
+    cdef uint32_t x, u, bad = 0
+    for i in range(nbytes):
+        memcpy(&x, p + 4 * i, 4)
+        u = ((x & 0x7F7F7F7Fu) + 0x01010101u) ^ (x & 0x80808080u)  # + 1 per byte
+        bad |= (u & 0xFCFCFCFCu) | (u & (u >> 1) & 0x01010101u)     # a digit > 2
+        o[i] = <uint8_t>((u * 0x40100401u) >> 24)
+    return bad != 0
+
+
+def pack_ternary_2bit(const code_t[::1] codes,  # IN  (n,) codes, expected in [-1, 1]
+                      uint8_t[::1] out):         # OUT (ceil(n / 4),) bytes
+    """One whole stream of ternary codes in 2-bit fields (the ``Packer`` path
+    without its state, for a contiguous input); True if all lie in [-1, 1].
+    Little-endian hosts (the caller checks :data:`LITTLE_ENDIAN`)."""
+    cdef Py_ssize_t n = codes.shape[0], full = n // 4, i
+    cdef int bad = 0
+    cdef unsigned int u
+    cdef uint8_t last = 0
+    if n == 0:
+        return True
+    with nogil:
+        bad = _ternary_2bit(&out[0], &codes[0], full)
+        for i in range(4 * full, n):
+            u = <unsigned int>(codes[i] + 1)
+            bad |= u > 2
+            last |= <uint8_t>((u & 3) << (6 - 2 * (i - 4 * full)))
+        if n > 4 * full:
+            out[full] = last
+    return not bad
+
+
+LITTLE_ENDIAN = bool(_LITTLE_ENDIAN)
 
 
 cdef int _bytes(uint8_t *o, const code_t *p, Py_ssize_t n, int half,
@@ -148,8 +200,24 @@ cdef class Packer:
         cdef unsigned int maxu = self.maxu, u, bad = 0
         cdef Py_ssize_t i = 0, done = 0
         cdef uint32_t base = self.base
+        cdef Py_ssize_t j, nbytes
+        cdef int sh
+        cdef uint8_t cur, carry
         if g == 1:
-            if w == 2:
+            if w == 2 and half == 1 and _LITTLE_ENDIAN:
+                nbytes = n // 4
+                bad |= _ternary_2bit(out + s.pos, p, nbytes)
+                if s.nbits:  # shift the new bytes behind the pending bits
+                    sh = s.nbits
+                    carry = <uint8_t>(s.acc & ((1u << sh) - 1))
+                    for j in range(s.pos, s.pos + nbytes):
+                        cur = out[j]
+                        out[j] = <uint8_t>((carry << (8 - sh)) | (cur >> sh))
+                        carry = cur & <uint8_t>((1u << sh) - 1)
+                    s.acc = carry
+                s.pos += nbytes
+                done = 4 * nbytes
+            elif w == 2:
                 bad |= _fixed_blocks(s, out, p, n, half, maxu, 2, 24, &done)
             elif w == 3:
                 bad |= _fixed_blocks(s, out, p, n, half, maxu, 3, 16, &done)

@@ -478,15 +478,16 @@ cdef void _expose_block(const float32_t* scene, const float32_t* prnu, float32_t
 
 def expose(const float32_t[:, :, ::1] scene,   # IN  (N, H, W) relative irradiance >= 0
            const float32_t[:, ::1] prnu_gain,  # IN  (H, W) fixed relative gain >= 0
-           double signal_e,                    # mean e- for a scene value of 1
-           double dark_mean_e,                 # dark current x exposure time, e-
+           const float64_t[::1] signal_e,      # IN  (N,) mean e- for a scene value of 1
+           const float64_t[::1] dark_mean_e,   # IN  (N,) dark current x exposure time, e-
            double full_well_e,
            const uint64_t[::1] seeds,          # IN  (N,) one seed per frame
            float32_t[:, :, ::1] out,           # OUT (N, H, W) electrons
            int n_threads):
     """Per pixel: Poisson(scene * signal_e * prnu_gain + dark_mean_e) (photon
     shot noise and dark shot noise in one draw: a sum of independent Poisson
-    variables is Poisson), clipped to full_well_e. The charge has no offset:
+    variables is Poisson), clipped to full_well_e; ``signal_e`` and
+    ``dark_mean_e`` are per frame. The charge has no offset:
     the DSNU is an offset of the readout chain (``readout``). Every mean must
     be below MAX_MEAN_E. Row block b of frame f (rows ``b * BLOCK_ROWS`` on)
     draws from the stream of ``block_seed(seeds[f], b)``, in row-major order;
@@ -498,6 +499,8 @@ def expose(const float32_t[:, :, ::1] scene,   # IN  (N, H, W) relative irradian
     _check_shapes((h, w), (prnu_gain.shape[0], prnu_gain.shape[1]), "prnu_gain")
     _check_shapes((nf, h, w), (out.shape[0], out.shape[1], out.shape[2]), "out")
     _check_shapes((nf,), (seeds.shape[0],), "seeds")
+    _check_shapes((nf,), (signal_e.shape[0],), "signal_e")
+    _check_shapes((nf,), (dark_mean_e.shape[0],), "dark_mean_e")
     if nf == 0 or h == 0 or w == 0:
         return
     n_threads = <int>min(max(n_threads, 1), nf * nb)
@@ -510,7 +513,7 @@ def expose(const float32_t[:, :, ::1] scene,   # IN  (N, H, W) relative irradian
             y0 = b * _BLOCK_ROWS
             rows = min(<Py_ssize_t>_BLOCK_ROWS, h - y0)
             _expose_block(&scene[f, y0, 0], &prnu_gain[y0, 0], &out[f, y0, 0], rows * w,
-                          signal_e, dark_mean_e, full_well_e, _block_seed(seeds[f], b))
+                          signal_e[f], dark_mean_e[f], full_well_e, _block_seed(seeds[f], b))
 
 
 cdef inline dn_t _quantise(double v, double gain, double black, double top) noexcept nogil:

@@ -240,6 +240,35 @@ def test_pack_out_of_range_in_any_piece(monkeypatch):
                     adc.pack_codes(codes, packing, levels)
 
 
+def test_ternary_2bit_words_any_byte_any_alignment():
+    # the 2-bit ternary loop packs four codes per 32-bit word: every int8
+    # value in every byte of a word is caught when out of range, and valid
+    # words give the bitwise bytes after a piece of 0 to 3 codes (a stream
+    # not on a byte boundary)
+    from analogfe.frontend.packing import pack_parts
+
+    p = adc.PACKINGS["2bit"]
+    rng = np.random.default_rng(4)
+    for v in range(-128, 128):
+        for pos in (8, 9, 10, 11, 40, 42):  # every byte of a word, and the tail
+            codes = rng.integers(-1, 2, 43).astype(np.int8)
+            codes[pos] = v
+            if -1 <= v <= 1:
+                np.testing.assert_array_equal(adc.pack_codes(codes, "2bit", 3),
+                                              pack_codes_bitwise(codes, "2bit", 3))
+            else:
+                with pytest.raises(ValueError, match="lie in"):
+                    adc.pack_codes(codes, "2bit", 3)
+    for lead in range(4):
+        for count in (0, 3, 4, 5, 31, 32, 33, 1000):
+            parts = [rng.integers(-1, 2, (1, lead)).astype(np.int8),
+                     rng.integers(-1, 2, (1, count)).astype(np.int8),
+                     rng.integers(-1, 2, (1, 7)).astype(np.int8)]
+            joined = np.concatenate([q.ravel() for q in parts])
+            np.testing.assert_array_equal(pack_parts(parts, p, 3),
+                                          pack_codes_bitwise(joined, "2bit", 3))
+
+
 def test_unpack_memory():
     # decoded straight into the int8 output: no byte per bit, no 64-bit values
     import tracemalloc

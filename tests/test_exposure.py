@@ -142,6 +142,38 @@ def test_ae_expose_uses_the_random_stream_as_one_expose_call():
     assert np.array_equal(e_ae, e)
 
 
+def test_ae_expose_of_a_stack_is_frame_by_frame_exposure_in_order():
+    # frames at different exposures: one stacked call gives the bits of
+    # exposing each frame by itself at its own setting, in frame order
+    rng = np.random.default_rng(5)
+    stack = np.stack([flat(v) for v in (0.02, 0.9, 3.0, 10.0)])
+    stack += rng.uniform(0.0, 0.05, stack.shape).astype(np.float32)
+    e_ae, s = AutoExposure().expose(Sensor(CFG, seed=3), stack, signal_e=1500.0)
+    assert len(np.unique(s.exposure)) >= 3
+    one = Sensor(CFG, seed=3)
+    want = [one.expose(f, signal_e=float(1500.0 * t), exposure_s=float(ts))
+            for f, t, ts in zip(stack, s.exposure, s.exposure_s)]
+    assert np.array_equal(e_ae, np.stack(want))
+    for nt in (1, 2, 3):
+        e, _ = AutoExposure().expose(Sensor(CFG, seed=3), stack, signal_e=1500.0, n_threads=nt)
+        assert np.array_equal(e, e_ae)
+
+
+def test_expose_takes_one_signal_and_exposure_per_frame():
+    s = Sensor(CFG, seed=0)
+    stack = np.stack([flat(0.5)] * 2)
+    with pytest.raises(ValueError, match="signal_e must be a scalar or one value per frame"):
+        s.expose(stack, signal_e=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="signal_e"):
+        s.expose(stack, signal_e=[1.0, -2.0])
+    with pytest.raises(ValueError, match="exposure_s"):
+        s.expose(stack, exposure_s=[0.01, 1e5])
+    with pytest.raises(ValueError, match="exposure_s"):
+        s.expose(stack, exposure_s=[0.01, math.nan])
+    with pytest.raises(TypeError, match="signal_e"):
+        s.expose(stack, signal_e=["a", "b"])
+
+
 # ------------------------------------------------------------------- errors --
 @pytest.mark.parametrize("kw, match", [
     ({"target": 0.0}, "target"), ({"target": 1.5}, "target"),

@@ -1,6 +1,7 @@
 """The log-gradient and digital front ends (analogfe.frontend)."""
 import math
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -194,14 +195,18 @@ def test_log_gradient_checks_n_threads():
 
 
 def test_default_threads_follow_omp_num_threads(monkeypatch):
-    from analogfe._threads import default_threads, resolve_threads
+    from analogfe import _threads
+    from analogfe._threads import default_threads, resolve_threads, usable_cores
 
+    monkeypatch.setattr(_threads, "_seen", [0, 1e18])  # idle machine
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert usable_cores() == cores
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
     assert default_threads() == 3 and resolve_threads(None) == 3
     monkeypatch.setenv("OMP_NUM_THREADS", "not a number")
-    assert default_threads() == (os.cpu_count() or 1)
+    assert default_threads() == cores
     monkeypatch.delenv("OMP_NUM_THREADS")
-    assert default_threads() == (os.cpu_count() or 1)
+    assert default_threads() == cores
     assert resolve_threads(5) == 5
     # a default count is capped by the work; an explicit one is not
     monkeypatch.setenv("OMP_NUM_THREADS", "8")
@@ -210,6 +215,51 @@ def test_default_threads_follow_omp_num_threads(monkeypatch):
     assert resolve_threads(None, work=640 * 480) == 4
     assert resolve_threads(None, work=4000 * 3000) == 8
     assert resolve_threads(3, work=32 * 32) == 3
+
+
+def _in_a_fresh_process(code, **env):
+    import subprocess
+
+    full = {k: v for k, v in os.environ.items()
+            if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS")}
+    full.update(env)
+    out = subprocess.run([sys.executable, "-c", code], env=full, capture_output=True,
+                         text=True, timeout=120, check=True)
+    return out.stdout.split()
+
+
+_WAIT = ("import os, analogfe, analogfe._threads as t; "
+         "print(os.environ.get('OMP_WAIT_POLICY'), t.SPINNING)")
+
+
+def test_import_asks_openmp_threads_to_sleep_unless_the_user_chose():
+    assert _in_a_fresh_process(_WAIT) == ["PASSIVE", "False"]
+    assert _in_a_fresh_process(_WAIT, OMP_WAIT_POLICY="active") == ["active", "False"]
+    assert _in_a_fresh_process(_WAIT, GOMP_SPINCOUNT="1000") == ["None", "False"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_runtime_loaded_before_us_is_seen_spinning():
+    pytest.importorskip("torch")
+    # torch's CPU build loads GNU OpenMP itself: imported first, its threads spin
+    assert _in_a_fresh_process("import torch; " + _WAIT) == ["None", "True"]
+
+
+def test_the_default_leaves_out_cores_that_other_work_keeps_busy(monkeypatch):
+    from analogfe import _threads
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(_threads, "_CORES", 4)
+    for others, want in ((0, 4), (1, 3), (3, 1), (7, 1)):
+        monkeypatch.setattr(_threads, "_seen", [others, 1e18])  # counted "now"
+        assert _threads.default_threads() == want
+        assert _threads.resolve_threads(None, work=4000 * 3000) == want
+        assert _threads.resolve_threads(4) == 4
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # the user's count stands
+    assert _threads.default_threads() == 3
+    if sys.platform.startswith("linux"):  # a real count: this process runs
+        monkeypatch.setattr(_threads, "_seen", [0, -1.0])
+        assert 0 <= _threads._others_running() < 10000 and _threads._seen[1] > 0
 
 
 def test_binning_checks_n_threads():

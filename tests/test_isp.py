@@ -42,6 +42,23 @@ def test_srgb_to_linear_known_values():
     np.testing.assert_allclose(u8, u16, rtol=1e-6)
 
 
+def test_srgb_to_linear_of_integer_codes_is_the_float_formula():
+    # uint8 / uint16 codes are looked up in a table: the same float32 numbers
+    # as the formula on code / 255 (or / 65535), any shape, empty refused
+    rng = np.random.default_rng(0)
+    for dt, top in ((np.uint8, 255), (np.uint16, 65535)):
+        a = rng.integers(0, top + 1, (3, 7, 5)).astype(dt)
+        a.flat[:2] = (0, top)
+        x = np.clip(a / float(top), 0.0, 1.0)
+        want = np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4).astype(np.float32)
+        got = isp.srgb_to_linear(a)
+        assert got.dtype == np.float32 and got.shape == a.shape
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(isp.srgb_to_linear(a[:, ::2]), want[:, ::2])
+        with pytest.raises(ValueError, match="empty"):
+            isp.srgb_to_linear(np.zeros((0, 3), dt))
+
+
 def test_srgb_round_trip():
     x = np.linspace(0, 1, 1001)
     np.testing.assert_allclose(isp.linear_to_srgb(isp.srgb_to_linear(x)), x, atol=2e-6)

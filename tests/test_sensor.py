@@ -112,10 +112,12 @@ def test_expose_kernel_same_draws_as_reference(n, h, w, seed, signal_e, dark, fu
     scene = g.random((n, h, w), dtype=np.float32)
     prnu = (1 + 0.05 * g.standard_normal((h, w))).astype(np.float32)
     seeds = np.array([seed] + g.integers(0, 2**64, n - 1, dtype=np.uint64).tolist(), np.uint64)
+    # one signal and dark level per frame (an auto-exposed stack)
+    signals, darks = signal_e * g.uniform(0.1, 1.0, n), dark * g.uniform(0.1, 1.0, n)
     out = np.empty((n, h, w), np.float32)
-    _sensor.expose(scene, prnu, signal_e, dark, full_well, seeds, out, n_threads)
+    _sensor.expose(scene, prnu, signals, darks, full_well, seeds, out, n_threads)
     for f in range(n):
-        want = ref.expose_exact(scene[f], prnu, signal_e, dark, full_well, int(seeds[f]))
+        want = ref.expose_exact(scene[f], prnu, signals[f], darks[f], full_well, int(seeds[f]))
         np.testing.assert_array_equal(out[f], want)
 
 
@@ -518,7 +520,7 @@ for name, value in (("config", big), ("prnu_gain", np.ones((2, 2), np.float32)),
 scene = np.ones((2000, 2000), np.float32)
 seeds, gains = np.ones(1, np.uint64), np.full(1, 0.1)
 for call in (lambda: s.expose(scene),
-             lambda: _sensor.expose(scene[None], s.prnu_gain, 1.0, 0.0, 1e4, seeds,
+             lambda: _sensor.expose(scene[None], s.prnu_gain, gains, gains, 1e4, seeds,
                                     np.empty((1, 2000, 2000), np.float32), 2),
              lambda: _sensor.readout(scene[None], s.dsnu_offset_e, 1.0, gains, 64.0,
                                      s.adc_thresholds_dn, 1023, seeds,
@@ -526,8 +528,8 @@ for call in (lambda: s.expose(scene),
              lambda: _sensor.readout(scene[None], np.zeros((2000, 2000), np.float32), 1.0,
                                      gains, 64.0, s.adc_thresholds_dn, 1023, seeds,
                                      np.empty((1, 8, 8), np.uint16), 2),
-             lambda: _sensor.expose(scene[None], np.ones((2000, 2000), np.float32), 1.0, 0.0,
-                                    1e4, np.ones(3, np.uint64),
+             lambda: _sensor.expose(scene[None], np.ones((2000, 2000), np.float32), gains,
+                                    gains, 1e4, np.ones(3, np.uint64),
                                     np.empty((1, 2000, 2000), np.float32), 2),
              lambda: _sensor.readout(scene[None], np.zeros((2000, 2000), np.float32), 1.0,
                                      np.ones(2), 64.0, s.adc_thresholds_dn, 1023, seeds,

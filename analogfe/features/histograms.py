@@ -414,8 +414,8 @@ def hog(dx, dy, *, method="fhog", cell_size=8, orientations=9, levels=None, eps=
     n_threads : int >= 1, optional
         Threads of the histogram kernel of integer codes (the cell rows of
         every frame of a stack are shared among them; a stack is one kernel
-        call); default every core (``OMP_NUM_THREADS`` when set, else
-        ``os.cpu_count()``). The features do not depend on it.
+        call); default every core that other work leaves free
+        (``OMP_NUM_THREADS`` when set). The features do not depend on it.
 
     Returns
     -------

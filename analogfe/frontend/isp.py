@@ -73,7 +73,7 @@ def process(dn, config, *, output="rgb", white_balance=None, ccm=None,
         Multiplies the linear image before the gamma.
     n_threads : int >= 1, optional
         Threads sharing the row blocks (of all frames of a stack); default
-        every core (``OMP_NUM_THREADS`` when set, else ``os.cpu_count()``),
+        every core that other work leaves free (``OMP_NUM_THREADS`` when set),
         one per 65,536 pixels at most. The result is the same for any
         number. In a process forked from another (multiprocessing's
         ``"fork"`` start method) one thread is used whatever is asked: the

@@ -69,7 +69,7 @@ def bin_image(image, k, *, n_threads=None):
         Bin size; rows and columns beyond a multiple of ``k`` are dropped.
     n_threads : int >= 1, optional
         Threads sharing the output rows (of all frames of a stack); default
-        every core (``OMP_NUM_THREADS`` when set, else ``os.cpu_count()``).
+        every core that other work leaves free (``OMP_NUM_THREADS`` when set).
         The result is the same for any number. In a process forked from
         another (multiprocessing's ``"fork"`` start method) one thread is
         used whatever is asked: the OpenMP runtime of GCC would hang there.

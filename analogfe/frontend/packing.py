@@ -120,6 +120,12 @@ def pack_parts(parts, p, levels):
     count = sum(int(c.size) for c in parts)
     n_groups = -(-count // p.codes_per_group)
     out = np.empty(-(-n_groups * p.bits_per_group // 8), dtype=np.uint8)
+    if (p.name == "2bit" and half == 1 and len(parts) == 1 and parts[0].dtype == np.int8
+            and parts[0].flags.c_contiguous and _packing.LITTLE_ENDIAN):
+        # the common case (one frame of 1.5-bit codes): one kernel call
+        if not _packing.pack_ternary_2bit(parts[0].reshape(-1), out):
+            raise ValueError(f"codes must lie in [{-half}, {half}] for {levels} levels")
+        return out
     packer = _packing.Packer(out, p.bits_per_group, p.codes_per_group, p.max_levels, half)
     for c in parts:
         if c.size == 0:

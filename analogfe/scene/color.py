@@ -37,19 +37,36 @@ def srgb_to_linear(image_srgb):
     a = np.asarray(image_srgb) if image_srgb is not None else None
     if a is None:
         raise TypeError("image_srgb must be an array, got None")
-    if a.dtype == np.uint8:
-        x = a.astype(np.float64) / 255.0
-    elif a.dtype == np.uint16:
-        x = a.astype(np.float64) / 65535.0
-    elif a.dtype.kind == "f":
+    if a.dtype in (np.uint8, np.uint16):
+        if a.size == 0:
+            raise ValueError(f"image_srgb must not be empty, got shape {a.shape}")
+        # integer codes: a look-up in the table of every code (the same numbers)
+        return np.take(_integer_table(a.dtype.itemsize), a)
+    if a.dtype.kind == "f":
         x = check_array(a, "image_srgb", dtype=np.float64)
     else:
         raise TypeError(f"image_srgb must be uint8, uint16 or float, got {a.dtype}")
     if x.size == 0:
         raise ValueError(f"image_srgb must not be empty, got shape {x.shape}")
+    return _decode(x)
+
+
+def _decode(x):
+    """float64 sRGB values -> linear float32 (clipped to [0, 1] first)."""
     x = np.clip(x, 0.0, 1.0)
     out = np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
     return np.ascontiguousarray(out, dtype=np.float32)
+
+
+_TABLES = {}
+
+
+def _integer_table(itemsize):
+    """Linear float32 of every uint8 (itemsize 1) or uint16 (2) code."""
+    if itemsize not in _TABLES:
+        top = 255.0 if itemsize == 1 else 65535.0
+        _TABLES[itemsize] = _decode(np.arange(int(top) + 1, dtype=np.float64) / top)
+    return _TABLES[itemsize]
 
 
 def linear_to_srgb(x):

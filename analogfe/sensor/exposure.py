@@ -250,13 +250,13 @@ class AutoExposure:
         return ExposureSetting(exposure=t, gain=g, exposure_s=t * self.nominal_exposure_s,
                                metered_e=metered)
 
-    def expose(self, sensor, scene, signal_e=2000.0):
+    def expose(self, sensor, scene, signal_e=2000.0, *, n_threads=None):
         """Meter, then :meth:`Sensor.expose` each frame at its own exposure.
 
         Frame ``i`` gets ``signal_e * exposure[i]`` photo-electrons for a
-        scene value of 1.0 and ``exposure_s[i]`` of dark current; the frames
-        are exposed in order, so the sensor's random stream is used as by one
-        :meth:`Sensor.expose` call on the stack.
+        scene value of 1.0 and ``exposure_s[i]`` of dark current, all frames
+        in one :meth:`Sensor.expose` call on the stack (the same bits as
+        exposing them one by one, in order).
 
         Parameters
         ----------
@@ -265,6 +265,8 @@ class AutoExposure:
             As :meth:`Sensor.expose`.
         signal_e : float
             Photo-electrons of a scene value of 1.0 at the nominal exposure.
+        n_threads : int >= 1, optional
+            As for :meth:`Sensor.expose`.
 
         Returns
         -------
@@ -277,11 +279,8 @@ class AutoExposure:
             raise TypeError(f"sensor must be a Sensor, got {type(sensor).__name__}")
         setting = self.settings(scene, signal_e, sensor.config)
         frames = np.asarray(scene).reshape((-1,) + np.shape(scene)[-2:])
-        t = setting.exposure.reshape(-1)
-        out = np.empty(frames.shape, dtype=np.float32)
-        for i in range(frames.shape[0]):
-            out[i] = sensor.expose(frames[i], signal_e=float(signal_e * t[i]),
-                                   exposure_s=float(setting.exposure_s.reshape(-1)[i]))
+        out = sensor.expose(frames, signal_e=float(signal_e) * setting.exposure.reshape(-1),
+                            exposure_s=setting.exposure_s.reshape(-1), n_threads=n_threads)
         return out.reshape(np.shape(scene)), setting
 
 

@@ -387,15 +387,17 @@ class Sensor:
         scene : (H, W) or (N, H, W) ndarray, float
             Linear relative irradiance >= 0 (e.g. :func:`analogfe.scene.unprocess`
             output); 1.0 gives ``signal_e`` electrons on average.
-        signal_e : float
+        signal_e : float or (N,) array_like
             Mean photo-electrons of a scene value of 1.0 in this exposure
-            (see :func:`electrons_from_lux`).
-        exposure_s : float
+            (see :func:`electrons_from_lux`), one for all frames or one per
+            frame (e.g. chosen by :class:`analogfe.sensor.AutoExposure`).
+        exposure_s : float or (N,) array_like
             Exposure (integration) time, seconds, in ``[0, MAX_EXPOSURE_S]``
-            (one hour); scales the dark current.
+            (one hour); scales the dark current. One for all frames or one
+            per frame.
         n_threads : int >= 1, optional
             Threads sharing the blocks of rows of all frames; default every
-            core (``OMP_NUM_THREADS`` when set, else ``os.cpu_count()``). The
+            free core (``OMP_NUM_THREADS`` when set). The
             result is the same bits for any number (each block of 32 rows of
             a frame has its own random stream). In a process forked from
             another (multiprocessing's ``"fork"`` start method) one thread is
@@ -413,7 +415,8 @@ class Sensor:
         ValueError
             Shape not (H, W) of the config, empty, NaN/inf or negative scene,
             negative ``signal_e``, ``exposure_s`` outside ``[0, MAX_EXPOSURE_S]``,
-            or a mean above 1e15 electrons per pixel; ``n_threads`` below 1.
+            either not one per frame, or a mean above 1e15 electrons per
+            pixel; ``n_threads`` below 1.
         TypeError
             Non-float scene; a non-integer ``n_threads``.
         """
@@ -421,12 +424,14 @@ class Sensor:
 
         c = self.config
         scene, scene_max = self._check_frames(scene, "scene")
-        signal_e = check_float(signal_e, "signal_e", low=0.0)
+        n = 1 if scene.ndim == 2 else scene.shape[0]
+        signal_e = _per_frame(signal_e, "signal_e", n, 0.0, math.inf)
         # a physical range first, so an absurd exposure is blamed, not signal_e
-        exposure_s = check_float(exposure_s, "exposure_s", low=0.0, high=MAX_EXPOSURE_S)
+        exposure_s = _per_frame(exposure_s, "exposure_s", n, 0.0, MAX_EXPOSURE_S)
         self._check_pattern()
         dark = c.dark_current_e_per_s * exposure_s
-        peak = scene_max * signal_e * self._prnu_max + dark
+        peak = scene_max * (signal_e.max() if n else 0.0) * self._prnu_max + (
+            dark.max() if n else 0.0)
         if peak >= _sensor.MAX_MEAN_E:
             raise ValueError(
                 f"scene * signal_e (+ dark current) reaches {peak:.3g} electrons per pixel; "
@@ -502,19 +507,24 @@ class Sensor:
 MAX_ANALOG_GAIN = 1024.0
 
 
+def _per_frame(value, name, n, low, high):
+    """(n,) float64 values in ``[low, high]`` from a scalar or an (n,) array."""
+    if np.ndim(value) == 0:
+        v = np.full(n, check_float(value, name))
+    else:
+        v = check_array(value, name, ndim=1, kinds="iuf", dtype=np.float64)
+    if v.shape[0] != n:
+        raise ValueError(f"{name} must be a scalar or one value per frame ({n}), "
+                         f"got {v.shape[0]} values")
+    if v.size and not (low <= v.min() and v.max() <= high):
+        raise ValueError(f"{name} must lie in [{low:g}, {high:g}], got "
+                         f"{v.min():g} .. {v.max():g}")
+    return np.ascontiguousarray(v)
+
+
 def _check_gain(gain, n):
     """(n,) float64 gains in ``[1, MAX_ANALOG_GAIN]`` from a scalar or an (n,) array."""
-    if np.ndim(gain) == 0:
-        g = np.full(n, check_float(gain, "gain"))
-    else:
-        g = check_array(gain, "gain", ndim=1, kinds="iuf", dtype=np.float64)
-    if g.shape[0] != n:
-        raise ValueError(f"gain must be a scalar or one value per frame ({n}), "
-                         f"got {g.shape[0]} values")
-    if g.size and (g.min() < 1.0 or g.max() > MAX_ANALOG_GAIN):
-        raise ValueError(f"gain must lie in [1, {MAX_ANALOG_GAIN:g}], got "
-                         f"{g.min():g} .. {g.max():g}")
-    return g
+    return _per_frame(gain, "gain", n, 1.0, MAX_ANALOG_GAIN)
 
 
 def electrons_from_lux(lux, f_number, pixel_pitch_um, quantum_efficiency, exposure_s,
