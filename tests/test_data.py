@@ -555,3 +555,82 @@ def test_voc_refuses_image_ids_outside_the_dataset(voc_root, planted):
     lst.write_text(f"2014_000001\n{planted}\n")
     with pytest.raises(ValueError, match=r"train\.txt.*image id.*not a plain file name"):
         data.load_voc(voc_root, split="train")
+
+
+def _write_images(folder, n, value):
+    folder.mkdir(parents=True, exist_ok=True)
+    for j in range(n):
+        iio.imwrite(folder / f"{j}.png", np.full((12, 12), value + j, np.uint8))
+
+
+def test_grouped_image_folder_keeps_every_group_on_one_side(tmp_path):
+    # root/<class>/<group>/<image>: 5 sources per class, 3 patches each; a
+    # patch's value names its source, so a leak would show as a shared value
+    for k, name in enumerate(("cat", "dog")):
+        for g in range(5):
+            _write_images(tmp_path / name / f"src{g}", 3, 100 * k + 10 * g)
+    s = data.load_image_folder(tmp_path, group_by="folder")
+    assert s.classes == ("cat", "dog") and len(s) == 30
+    assert s.groups[0] == "cat/src0" and len(set(s.groups.tolist())) == 10
+    for seed in range(5):
+        sp = s.split(test_size=0.4, seed=seed)
+        src_train = {int(v) // 10 for v in sp.X_train[:, 0, 0]}
+        src_test = {int(v) // 10 for v in sp.X_test[:, 0, 0]}
+        assert not src_train & src_test
+        # stratified: 2 of each class's 5 groups (3 images each) on the test side
+        assert np.bincount(sp.y_test).tolist() == [6, 6]
+    # the same seed gives the same split; another seed may give another
+    a, b = s.split(0.4, seed=3), s.split(0.4, seed=3)
+    assert np.array_equal(a.X_test, b.X_test)
+    # a flat split of the same images mixes sources (what the grouped split prevents)
+    flat = data.ImageSet(s.images, s.labels, s.classes, s.paths).split(0.4, seed=0)
+    assert {int(v) // 10 for v in flat.X_train[:, 0, 0]} & {int(v) // 10 for v in flat.X_test[:, 0, 0]}
+
+
+def test_grouped_image_folder_bad_input(tmp_path):
+    _write_images(tmp_path / "one" / "cat" / "only", 3, 0)
+    _write_images(tmp_path / "one" / "dog" / "a", 2, 50)
+    _write_images(tmp_path / "one" / "dog" / "b", 2, 60)
+    with pytest.raises(ValueError, match="class 'cat' has 1 group"):
+        data.load_image_folder(tmp_path / "one", group_by="folder").split(0.5)
+    with pytest.raises(ValueError, match="unknown group_by 'source'"):
+        data.load_image_folder(tmp_path / "one", group_by="source")
+    _write_images(tmp_path / "flat" / "cat", 2, 0)
+    with pytest.raises(ValueError, match="holds no images in its group sub-folders"):
+        data.load_image_folder(tmp_path / "flat", group_by="folder")
+
+
+def test_presplit_image_folder(tmp_path):
+    root = tmp_path / "ds"
+    for part, n in (("train", 4), ("val", 2), ("test", 3)):
+        _write_images(root / part / "cat", n, 0)
+        _write_images(root / part / "dog", n, 100)
+    assert data.is_presplit_folder(root) and not data.is_presplit_folder(root / "train")
+    sp = data.load_split(root, test_size=0.5, seed=7)
+    assert sp.classes == ("cat", "dog")
+    assert (len(sp.y_train), len(sp.y_val), len(sp.y_test)) == (8, 4, 6)
+    assert sp.y_test.tolist() == [0, 0, 0, 1, 1, 1] and sp.X_test[3, 0, 0] == 100
+    # load_dataset of the root gives the same split, whatever the seed
+    again = data.load_dataset(root)
+    assert np.array_equal(again.X_test, sp.X_test) and np.array_equal(again.X_val, sp.X_val)
+    # test/ may lack a class; labels still index the training classes
+    (root / "test" / "cat").rename(tmp_path / "away")
+    sp = data.load_presplit_folder(root)
+    assert sp.classes == ("cat", "dog") and set(sp.y_test.tolist()) == {1}
+    # ... but may not hold one that train/ lacks
+    _write_images(root / "test" / "emu", 1, 200)
+    with pytest.raises(ValueError, match=r"class folder\(s\) \['emu'\]"):
+        data.load_presplit_folder(root)
+    with pytest.raises(FileNotFoundError, match="needs .*train"):
+        data.load_presplit_folder(root / "train")
+
+
+def test_a_presplit_validation_side_is_the_validation_set():
+    from analogfe.learn.experiments import _training_split
+
+    X = np.zeros((6, 4, 4), np.uint8)
+    sp = data.Split(X, X[:2], np.array([0, 1] * 3), np.array([0, 1]), ("a", "b"),
+                    X_val=np.ones((2, 4, 4), np.uint8), y_val=np.array([1, 0]))
+    Xa, ya, _, itr, iva = _training_split(sp, 0.2, seed=0)
+    assert itr.tolist() == list(range(6)) and iva.tolist() == [6, 7]
+    assert Xa[6:].min() == 1 and ya[6:].tolist() == [1, 0]

@@ -175,6 +175,9 @@ SCHEMA = {
         "image_size": ([], _size),                   # [] native, or [height, width]
         "window": ("auto", _auto_or(_int(8, 1024))),  # image / crop size ("auto": the dataset's)
         "n_scenes": (800, _int(4, 100_000)),         # wake-up scenes generated (wakeup-scenes)
+        # how a flat image folder is split: "none" (image by image) or "folder"
+        # (root/<class>/<group>/<image>: whole groups on one side)
+        "group_by": ("none", _choice(("none", "folder"))),
     },
     "scene": {
         "signal_e": ("auto", _signal),               # electrons for a scene value of 1.0
@@ -268,6 +271,9 @@ SCHEMA_HELP = {
         "image_size": "resize every image to [height, width] pixels ([]: native size)",
         "window": "image / crop size in pixels (\"auto\": the dataset's own)",
         "n_scenes": "wake-up scenes generated (wakeup-scenes only)",
+        "group_by": "split of a flat image folder: \"none\" (image by image) or \"folder\" "
+                    "(root/<class>/<group>/<image>, each group, e.g. a source photograph or an "
+                    "identity, kept on one side); a folder with train/ and test/ keeps its own split",
     },
     "scene": {
         "signal_e": "electrons for a scene value of 1.0 at k = 0 (\"auto\": the full well)",
