@@ -634,3 +634,32 @@ def test_a_presplit_validation_side_is_the_validation_set():
     Xa, ya, _, itr, iva = _training_split(sp, 0.2, seed=0)
     assert itr.tolist() == list(range(6)) and iva.tolist() == [6, 7]
     assert Xa[6:].min() == 1 and ya[6:].tolist() == [1, 0]
+
+
+def test_texture_task_is_balanced_repeatable_and_its_sides_share_no_source():
+    s = data.load_split("textures", test_size=0.25, seed=3)
+    assert s.classes == data.TEXTURE_CLASSES == ("plain", "grain", "weave")
+    assert s.X_train.shape == (1800, 32, 32) and s.X_test.shape == (600, 32, 32)
+    assert s.X_train.dtype == np.uint8
+    assert np.bincount(s.y_train).tolist() == [600] * 3 and np.bincount(s.y_test).tolist() == [200] * 3
+    again = data.load_textures(seed=3)
+    assert np.array_equal(again.X_test, s.X_test)
+    # the test stream is not a continuation of the training one: a larger
+    # training side leaves the test images as they were
+    bigger = data.load_textures(3000, test_size=0.2, seed=3)
+    assert np.array_equal(bigger.X_test, s.X_test)
+    # no test image occurs on the training side
+    train = {im.tobytes() for im in s.X_train}
+    assert not any(im.tobytes() in train for im in s.X_test)
+    # the fine component is fine and faint: the classes differ in the
+    # high-frequency energy, not in the mean level
+    def hf(x):
+        x = x.astype(float)
+        return np.mean(np.abs(np.diff(x, axis=2)))
+    means = [s.X_train[s.y_train == k].mean() for k in range(3)]
+    assert max(means) - min(means) < 10
+    assert hf(s.X_train[s.y_train == 1]) > 1.5 * hf(s.X_train[s.y_train == 0])
+    with pytest.raises(ValueError, match="n must be"):
+        data.load_textures(3)
+    with pytest.raises(ValueError, match="test_size"):
+        data.load_textures(test_size=0.0)

@@ -265,7 +265,8 @@ SECTIONS = tuple(SCHEMA) + ("sensor",)
 #: One line per key of :data:`SCHEMA`: what it means, with its unit.
 SCHEMA_HELP = {
     "dataset": {
-        "name": "built-in name (wakeup-scenes, lfw) or a dataset folder (VOC / PASCALRAW, image folder)",
+        "name": "built-in name (wakeup-scenes, lfw, textures) or a dataset folder (VOC / PASCALRAW, "
+                "image folder)",
         "test_size": "fraction of the images (wake-up scenes: of the scenes) held out for testing",
         "max_images": "keep a random subset of this many images (0: every image)",
         "image_size": "resize every image to [height, width] pixels ([]: native size)",

@@ -3,6 +3,8 @@ and a torch ``Dataset`` that emulates the sensor and front end with a disk cache
 
 * :func:`load_lfw` -- the LFW face / non-face subset shipped with scikit-image.
 * :func:`make_wakeup_scenes` -- faces on natural backgrounds, 1 to 10,000 lux.
+* :func:`load_textures` -- fine, low-contrast detail on generated surfaces
+  (three classes; train and test from independent streams).
 * :func:`load_voc` -- PASCAL VOC / PASCALRAW layout (XML, splits, raw images).
 * :func:`load_image_folder` -- ``root/<class>/<image>`` (or
   ``root/<class>/<group>/<image>``, split by group);
@@ -35,6 +37,7 @@ from .builtin import (
     scene_signal_e,
 )
 from .crops import crop_box, make_crops, sample_negatives
+from .textures import TEXTURE_CLASSES, load_textures, make_textures
 from .fetch import REMOTE_DATASETS, fetch, held_out_identities, load_lfw_identities
 from .folder import (
     SPLIT_FOLDERS,
@@ -52,7 +55,7 @@ __all__ = [
     "Split", "WakeupScenes", "ImageSet", "VOCDataset", "GlyphSet", "glyph_pool", "make_glyphs",
     "load_lfw", "lfw_faces", "make_wakeup_scenes", "scene_signal_e", "load_voc", "parse_voc_xml",
     "load_image_folder", "load_presplit_folder", "is_presplit_folder", "SPLIT_FOLDERS",
-    "count_images", "REMOTE_DATASETS", "fetch", "load_lfw_identities", "held_out_identities",
+    "count_images", "TEXTURE_CLASSES", "load_textures", "make_textures", "REMOTE_DATASETS", "fetch", "load_lfw_identities", "held_out_identities",
     "read_image", "resize_image", "crop_box", "make_crops", "sample_negatives",
     "DATASETS", "load_dataset", "load_split",
 ]
@@ -67,6 +70,7 @@ def _wakeup_scenes(n=200, **kwargs):
 DATASETS = {
     "lfw": load_lfw,
     "wakeup-scenes": _wakeup_scenes,
+    "textures": load_textures,
 }
 
 
@@ -150,6 +154,8 @@ def load_split(name_or_path, *, test_size=0.25, seed=0, window=None, **kwargs):
     """
     if isinstance(name_or_path, str) and name_or_path == "lfw":
         return load_lfw(seed=seed, test_size=test_size, size=window, **kwargs)
+    if isinstance(name_or_path, str) and name_or_path == "textures":
+        return load_textures(seed=seed, test_size=test_size, size=window or 32, **kwargs)
     is_folder = not (isinstance(name_or_path, str) and name_or_path in DATASETS)
     if is_folder and window is not None and not _is_voc(name_or_path):
         kwargs.setdefault("size", window)

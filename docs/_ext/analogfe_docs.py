@@ -38,7 +38,8 @@ STAGES = ("scene", "sensor", "frontend", "frontend.torch", "features", "data", "
 KEYS = {
     "dataset": {
         "name": ("", "A built-in dataset (``wakeup-scenes``: faces composited onto natural "
-                 "photographs, with boxes; ``lfw``: the LFW face / non-face subset) or the path of a "
+                 "photographs, with boxes; ``lfw``: the LFW face / non-face subset; ``textures``: fine, "
+                 "low-contrast detail on generated surfaces) or the path of a "
                  "folder: a PASCAL VOC / PASCALRAW layout when it holds ``Annotations/``, a "
                  "pre-split image folder when it holds ``train/`` and ``test/`` (and optionally "
                  "``val/``), else one sub-folder of images per class."),
