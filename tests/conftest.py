@@ -39,3 +39,30 @@ def out_dir(tmp_path):
     d = tmp_path / "out"
     d.mkdir()
     return d
+
+
+def _write_lfw_folder(root, layout):
+    """The LFW subset (faces / non-faces) as an image folder of the given layout:
+    "presplit" (train/val/test), or "grouped" (<class>/<group of 10>/<image>)."""
+    import imageio.v3 as iio
+    import numpy as np
+    import skimage.data
+
+    raw = np.rint(skimage.data.lfw_subset() * 255).astype(np.uint8)
+    for label, name in ((1, "face"), (0, "non-face")):
+        images = raw[:100] if label else raw[100:]
+        for i, im in enumerate(images[:60]):
+            if layout == "presplit":
+                part = "train" if i < 36 else ("val" if i < 44 else "test")
+                folder = root / part / name
+            else:
+                folder = root / name / f"g{i // 10}"
+            folder.mkdir(parents=True, exist_ok=True)
+            iio.imwrite(folder / f"{i}.png", im)
+    return root
+
+
+@pytest.fixture
+def lfw_folder():
+    """Writes the LFW subset as an image folder: ``lfw_folder(root, layout)``."""
+    return _write_lfw_folder

@@ -284,3 +284,13 @@ def test_the_chosen_member_is_picked_on_validation_accuracy_not_test():
             dict(step=1, val_long=0.945, test_accuracy=0.90, macs=50),  # test says no, val says yes
             dict(step=2, val_long=0.93, test_accuracy=0.96, macs=20)]   # test says yes, val says no
     assert _chosen(rows, 1.0, "macs") == 1
+
+
+def test_budget_on_a_presplit_image_folder(tmp_path, lfw_folder):
+    root = lfw_folder(tmp_path / "data", "presplit")
+    cfg = tmp_path / "b.toml"
+    cfg.write_text(TINY.replace('name = "lfw"\nmax_images = 100', f'name = "{root}"')
+                   .replace("max_steps = 3", "max_steps = 1"))
+    assert cli.main(["budget", str(cfg), "-o", str(tmp_path / "out"), "--serial", "--quiet"]) == 0
+    state = json.loads((tmp_path / "out" / "state.json").read_text())
+    assert state and (tmp_path / "out" / "family.csv").is_file()

@@ -669,3 +669,25 @@ def test_config_reads_every_commands_file(capsys, tmp_path):
     bad.write_text("[datset]\nname = 'lfw'\n")
     line = _fails(["config", str(bad)], capsys)[0]
     assert "'datset'" in line and "analogfe config --defaults" in line
+
+
+
+@pytest.mark.parametrize("layout", ["presplit", "grouped"])
+def test_compare_on_presplit_and_grouped_image_folders(tmp_path, layout, lfw_folder):
+    from analogfe.app.compare import run_compare
+    from analogfe.app.tasks import split_from_config
+
+    root = lfw_folder(tmp_path / "data", layout)
+    ds = {"name": str(root), "group_by": "folder" if layout == "grouped" else "none"}
+    cfg = load_config({"dataset": ds, "svm": {"C": 0.1}, "frontends": {"names": ["gray8"]},
+                       "resnet": {"epochs": 1, "width": 4},
+                       "scene": {"brightness_exponents": [0]}})
+    split = split_from_config(cfg, seed=0)
+    if layout == "presplit":
+        assert (len(split.y_train), len(split.y_val), len(split.y_test)) == (72, 16, 32)
+    else:  # 6 groups of 10 per class: 2 of them (25 %) on the test side
+        assert len(split.y_test) == 40 and split.X_val is None
+    res = run_compare(cfg, tmp_path / "out", progress=False)
+    assert res["results"]["gray8"]["svm"]["n_test"] == len(split.y_test)
+    assert 0.5 < res["rows"][0]["svm_accuracy"] <= 1
+

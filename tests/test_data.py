@@ -607,3 +607,111 @@ def test_image_folder_does_not_follow_links_out_of_the_folder(tmp_path):
     (tmp_path / "ok" / "fish").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
     with pytest.raises(ValueError, match=r"fish/0\.png: image file .*outside"):
         data.load_image_folder(tmp_path / "ok")
+
+
+def _write_images(folder, n, value):
+    folder.mkdir(parents=True, exist_ok=True)
+    for j in range(n):
+        iio.imwrite(folder / f"{j}.png", np.full((12, 12), value + j, np.uint8))
+
+
+def test_grouped_image_folder_keeps_every_group_on_one_side(tmp_path):
+    # root/<class>/<group>/<image>: 5 sources per class, 3 patches each; a
+    # patch's value names its source, so a leak would show as a shared value
+    for k, name in enumerate(("cat", "dog")):
+        for g in range(5):
+            _write_images(tmp_path / name / f"src{g}", 3, 100 * k + 10 * g)
+    s = data.load_image_folder(tmp_path, group_by="folder")
+    assert s.classes == ("cat", "dog") and len(s) == 30
+    assert s.groups[0] == "cat/src0" and len(set(s.groups.tolist())) == 10
+    for seed in range(5):
+        sp = s.split(test_size=0.4, seed=seed)
+        src_train = {int(v) // 10 for v in sp.X_train[:, 0, 0]}
+        src_test = {int(v) // 10 for v in sp.X_test[:, 0, 0]}
+        assert not src_train & src_test
+        # stratified: 2 of each class's 5 groups (3 images each) on the test side
+        assert np.bincount(sp.y_test).tolist() == [6, 6]
+    # the same seed gives the same split; another seed may give another
+    a, b = s.split(0.4, seed=3), s.split(0.4, seed=3)
+    assert np.array_equal(a.X_test, b.X_test)
+    # a flat split of the same images mixes sources (what the grouped split prevents)
+    flat = data.ImageSet(s.images, s.labels, s.classes, s.paths).split(0.4, seed=0)
+    assert {int(v) // 10 for v in flat.X_train[:, 0, 0]} & {int(v) // 10 for v in flat.X_test[:, 0, 0]}
+
+
+def test_grouped_image_folder_bad_input(tmp_path):
+    _write_images(tmp_path / "one" / "cat" / "only", 3, 0)
+    _write_images(tmp_path / "one" / "dog" / "a", 2, 50)
+    _write_images(tmp_path / "one" / "dog" / "b", 2, 60)
+    with pytest.raises(ValueError, match="class 'cat' has 1 group"):
+        data.load_image_folder(tmp_path / "one", group_by="folder").split(0.5)
+    with pytest.raises(ValueError, match="unknown group_by 'source'"):
+        data.load_image_folder(tmp_path / "one", group_by="source")
+    _write_images(tmp_path / "flat" / "cat", 2, 0)
+    with pytest.raises(ValueError, match="holds no images in its group sub-folders"):
+        data.load_image_folder(tmp_path / "flat", group_by="folder")
+
+
+def test_presplit_image_folder(tmp_path):
+    root = tmp_path / "ds"
+    for part, n in (("train", 4), ("val", 2), ("test", 3)):
+        _write_images(root / part / "cat", n, 0)
+        _write_images(root / part / "dog", n, 100)
+    assert data.is_presplit_folder(root) and not data.is_presplit_folder(root / "train")
+    sp = data.load_split(root, test_size=0.5, seed=7)
+    assert sp.classes == ("cat", "dog")
+    assert (len(sp.y_train), len(sp.y_val), len(sp.y_test)) == (8, 4, 6)
+    assert sp.y_test.tolist() == [0, 0, 0, 1, 1, 1] and sp.X_test[3, 0, 0] == 100
+    # load_dataset of the root gives the same split, whatever the seed
+    again = data.load_dataset(root)
+    assert np.array_equal(again.X_test, sp.X_test) and np.array_equal(again.X_val, sp.X_val)
+    # test/ may lack a class; labels still index the training classes
+    (root / "test" / "cat").rename(tmp_path / "away")
+    sp = data.load_presplit_folder(root)
+    assert sp.classes == ("cat", "dog") and set(sp.y_test.tolist()) == {1}
+    # ... but may not hold one that train/ lacks
+    _write_images(root / "test" / "emu", 1, 200)
+    with pytest.raises(ValueError, match=r"class folder\(s\) \['emu'\]"):
+        data.load_presplit_folder(root)
+    with pytest.raises(FileNotFoundError, match="needs .*train"):
+        data.load_presplit_folder(root / "train")
+
+
+def test_a_presplit_validation_side_is_the_validation_set():
+    from analogfe.learn.experiments import _training_split
+
+    X = np.zeros((6, 4, 4), np.uint8)
+    sp = data.Split(X, X[:2], np.array([0, 1] * 3), np.array([0, 1]), ("a", "b"),
+                    X_val=np.ones((2, 4, 4), np.uint8), y_val=np.array([1, 0]))
+    Xa, ya, _, itr, iva = _training_split(sp, 0.2, seed=0)
+    assert itr.tolist() == list(range(6)) and iva.tolist() == [6, 7]
+    assert Xa[6:].min() == 1 and ya[6:].tolist() == [1, 0]
+
+
+def test_texture_task_is_balanced_repeatable_and_its_sides_share_no_source():
+    s = data.load_split("textures", test_size=0.25, seed=3)
+    assert s.classes == data.TEXTURE_CLASSES == ("plain", "grain", "weave")
+    assert s.X_train.shape == (1800, 32, 32) and s.X_test.shape == (600, 32, 32)
+    assert s.X_train.dtype == np.uint8
+    assert np.bincount(s.y_train).tolist() == [600] * 3 and np.bincount(s.y_test).tolist() == [200] * 3
+    again = data.load_textures(seed=3)
+    assert np.array_equal(again.X_test, s.X_test)
+    # the test stream is not a continuation of the training one: a larger
+    # training side leaves the test images as they were
+    bigger = data.load_textures(3000, test_size=0.2, seed=3)
+    assert np.array_equal(bigger.X_test, s.X_test)
+    # no test image occurs on the training side
+    train = {im.tobytes() for im in s.X_train}
+    assert not any(im.tobytes() in train for im in s.X_test)
+    # the fine component is fine and faint: the classes differ in the
+    # high-frequency energy, not in the mean level
+    def hf(x):
+        x = x.astype(float)
+        return np.mean(np.abs(np.diff(x, axis=2)))
+    means = [s.X_train[s.y_train == k].mean() for k in range(3)]
+    assert max(means) - min(means) < 10
+    assert hf(s.X_train[s.y_train == 1]) > 1.5 * hf(s.X_train[s.y_train == 0])
+    with pytest.raises(ValueError, match="n must be"):
+        data.load_textures(3)
+    with pytest.raises(ValueError, match="test_size"):
+        data.load_textures(test_size=0.0)

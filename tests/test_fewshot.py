@@ -291,3 +291,43 @@ def test_cost_counts_prototype_memory_and_what_fits():
     assert c["recognition_pj_per_frame"] > c["frontend_pj"] + c["embedding_pj"]
     c32 = enrollment_cost(m, (1, 28, 28), "lg1.5", n_classes=100, bits=32)
     assert c32["distance_pj"] > c["distance_pj"]
+
+
+def test_a_folder_of_classes_is_the_meta_test_set(tmp_path, capsys):
+    import imageio.v3 as iio
+
+    from analogfe.app.fewshot import run_fewshot
+
+    # 4 classes of 5 flat-colour images: what the episodes draw must come from them
+    root = tmp_path / "real"
+    for k in range(4):
+        (root / f"c{k}").mkdir(parents=True)
+        for i in range(5):
+            iio.imwrite(root / f"c{k}" / f"{i}.png", np.full((20, 20, 3), 40 * k + i, np.uint8))
+    import tomllib
+
+    cfg = load_fewshot_config(tomllib.loads(TINY))
+    cfg["frontends"]["names"] = ["rgb8"]
+    cfg["maml"]["enabled"] = False
+    cfg["data"]["test_folder"] = str(root)
+    res = run_fewshot(cfg, tmp_path / "out", progress=False)
+    import json
+
+    classes = json.loads(res["results_json"].read_text())["classes"]
+    assert classes["test"] == [f"{root}:c{k}" for k in range(4)]
+    assert not any(str(root) in c for c in classes["train"] + classes["val"])
+    # too few classes or images for the episodes: a message naming the key
+    cfg["eval"]["ways"] = [5]
+    with pytest.raises(ValueError, match="eval.ways=5 exceeds the 4 classes of .*real with 4 images"):
+        run_fewshot(cfg, tmp_path / "out2", progress=False)
+    # a class with too few images for an episode is left out, the run says so
+    cfg["eval"]["ways"], cfg["incremental"]["classes"] = [3], 3
+    for i in range(2, 5):
+        (root / "c3" / f"{i}.png").unlink()
+    res = run_fewshot(cfg, tmp_path / "out4", progress=False)
+    classes = json.loads(res["results_json"].read_text())["classes"]
+    assert classes["test"] == [f"{root}:c{k}" for k in range(3)]
+    assert "3 of 4 classes hold 4 images or more" in capsys.readouterr().out
+    cfg["data"]["test_folder"] = str(tmp_path / "missing")
+    with pytest.raises(ValueError, match="data.test_folder: image folder not found"):
+        run_fewshot(cfg, tmp_path / "out3", progress=False)

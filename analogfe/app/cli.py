@@ -104,6 +104,13 @@ own default folder.""",
 
 The [sweep.grid] table of CONFIG lists values per front-end parameter; every
 combination is one Dask task. Writes sweep.csv, the plots and sweep.md.""",
+    "fetch": """example:
+  analogfe fetch lfw
+  analogfe fetch pascalraw --data-home /data/analogfe
+
+Downloads once into the cache, verifies the SHA-256 (published by the host, or
+recorded at the first download), unpacks, and prints the dataset's folder: use
+it as --dataset (pascalraw) or as a few-shot data.test_folder (lfw).""",
     "budget": """example:
   analogfe budget examples/budget_small.toml -o budget-out
   analogfe budget my.toml --scheduler tcp://10.0.0.5:8786 -o budget-out
@@ -267,6 +274,14 @@ def build_parser():
     _output_options(f, "analogfe-fewshot, or analogfe-fewshot-<CONFIG's stem>")
     f.add_argument("--defaults", action="store_true",
                    help="print the default configuration as TOML and exit")
+
+    d = add("fetch", "download a dataset of the anchors' papers into the cache (needs internet)",
+            common=False)
+    d.add_argument("name", metavar="NAME", help="lfw (faces, one folder per identity) or pascalraw")
+    d.add_argument("--data-home", metavar="DIR", default=None,
+                   help="cache folder (default: $ANALOGFE_DATA, else the user cache)")
+    d.add_argument("--url", default=None, metavar="URL", help="a mirror of the same archive")
+    d.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
     g = add("config", "print a configuration as TOML, every key with its meaning", common=False)
     g.add_argument("file", metavar="FILE", nargs="?", help="a TOML configuration, completed with "
@@ -611,7 +626,17 @@ def _cmd_fewshot(args):
     return 0
 
 
+def _cmd_fetch(args):
+    from ..data.remote import fetch
+
+    folder = fetch(args.name, data_home_path=args.data_home, url=args.url,
+                   progress=not args.quiet)
+    print(folder)
+    return 0
+
+
 _COMMANDS = {
+    "fetch": _cmd_fetch,
     "simulate": _cmd_simulate,
     "cost": _cmd_cost,
     "train": _cmd_train,

@@ -186,6 +186,9 @@ SCHEMA = {
         "image_size": ([], _size),                   # [] native, or [height, width]
         "window": ("auto", _auto_or(_int(8, 1024))),  # image / crop size ("auto": the dataset's)
         "n_scenes": (800, _int(4, 100_000)),         # wake-up scenes generated (wakeup-scenes)
+        # how a flat image folder is split: "none" (image by image) or "folder"
+        # (root/<class>/<group>/<image>: whole groups on one side)
+        "group_by": ("none", _choice(("none", "folder"))),
     },
     "scene": {
         "signal_e": ("auto", _signal),               # electrons for a scene value of 1.0
@@ -273,12 +276,16 @@ SECTIONS = tuple(SCHEMA) + ("sensor",)
 #: One line per key of :data:`SCHEMA`: what it means, with its unit.
 SCHEMA_HELP = {
     "dataset": {
-        "name": "built-in name (wakeup-scenes, lfw) or a dataset folder (VOC / PASCALRAW, image folder)",
+        "name": "built-in name (wakeup-scenes, lfw, textures) or a dataset folder (VOC / PASCALRAW, "
+                "image folder)",
         "test_size": "fraction of the images (wake-up scenes: of the scenes) held out for testing",
         "max_images": "keep a random subset of this many images (0: every image)",
         "image_size": "resize every image to [height, width] pixels ([]: native size)",
         "window": "image / crop size in pixels (\"auto\": the dataset's own)",
         "n_scenes": "wake-up scenes generated (wakeup-scenes only)",
+        "group_by": "split of a flat image folder: \"none\" (image by image) or \"folder\" "
+                    "(root/<class>/<group>/<image>, each group, e.g. a source photograph or an "
+                    "identity, kept on one side); a folder with train/ and test/ keeps its own split",
     },
     "scene": {
         "signal_e": "electrons for a scene value of 1.0 at k = 0 (\"auto\": the full well)",

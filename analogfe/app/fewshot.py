@@ -49,6 +49,12 @@ __all__ = ["FEWSHOT_SCHEMA", "FEWSHOT_HELP", "default_fewshot_config", "load_few
            "fewshot_toml", "run_fewshot", "evaluate_fewshot_frontend"]
 
 
+def _folder_or_empty(v, name):
+    if not isinstance(v, str):
+        raise TypeError(f"{name} must be a folder path or \"\", got {v!r}")
+    return v
+
+
 def _fractions(v, name):
     f = _list_of(_float(0.0, 1.0))(v, name)
     if len(f) != 3 or abs(sum(f) - 1.0) > 1e-6:
@@ -66,6 +72,9 @@ FEWSHOT_SCHEMA = {
         "n_drawings": (20, _int(2, 1000)),
         "size": (28, _int(16, 128)),
         "split": ([0.6, 0.1, 0.3], _fractions),
+        # "" : the generated glyphs' own meta-test classes; else an image folder
+        # (root/<class>/<image>) whose classes are the meta-test set
+        "test_folder": ("", _folder_or_empty),
     },
     "frontends": {"names": (["rgb8", "gray8", "lg1.5", "lg2.75"], _list_of(_frontend_name))},
     "scene": {
@@ -124,7 +133,9 @@ FEWSHOT_SCHEMA = {
 FEWSHOT_HELP = {
     "data": {"n_classes": "character classes generated (glyph pool: about 1,100)",
              "n_drawings": "drawings per class", "size": "image side, pixels",
-             "split": "fractions of the classes for meta-train, meta-val, meta-test"},
+             "split": "fractions of the classes for meta-train, meta-val, meta-test",
+             "test_folder": "an image folder (root/<class>/<image>) whose classes replace the "
+                            "generated meta-test classes (\"\": the generated ones)"},
     "frontends": {"names": "front ends: standard names, import paths or entry points"},
     "scene": {"exposure": "auto-exposure of the emulated camera (auto, fixed)",
               "brightness_exponents": "k of the enroll / query brightness table: light x 2**k"},
@@ -214,6 +225,8 @@ def _check_sizes(cfg):
     if cfg["maml"]["enabled"]:
         need.append(("maml.ways", cfg["maml"]["ways"], "train"))
     for key, ways, side in need:
+        if side == "test" and d["test_folder"]:
+            continue  # checked against the folder when it is read
         if ways > sides[side]:
             raise ValueError(f"{key}={ways} exceeds the {sides[side]} meta-{side} classes of "
                              f"data.n_classes={n} with data.split={d['split']}")
@@ -283,6 +296,44 @@ def _glyph_set(config, out, seed, progress, fresh=False):
     np.savez_compressed(buf, images=gs.images, labels=gs.labels, classes=np.array(gs.classes))
     atomic_write_bytes(path, buf.getvalue())
     return gs
+
+
+def _with_test_folder(config, gs, split):
+    """The glyph set and class split with ``data.test_folder``'s classes as the
+    meta-test classes (appended after the generated ones), when it is set.
+
+    Classes with fewer images than an episode draws (shots + queries) are left
+    out, with a line saying how many; LFW's identity folders, for example,
+    keep the people with 20 images or more at 5 shots and 15 queries."""
+    from ..data.folder import count_images, load_image_folder
+    from ..data.glyphs import GlyphSet
+
+    d, ev = config["data"], config["eval"]
+    if not d["test_folder"]:
+        return gs, split
+    draw = max(max(ev["shots"]), ev["brightness_shots"],
+               config["incremental"]["shots"] + 1 - ev["queries"]) + ev["queries"]
+    try:
+        counts = count_images(d["test_folder"])
+        keep = [c for c, n in counts.items() if n >= draw]
+        need = [("eval.ways", max(ev["ways"])), ("eval.brightness_ways", ev["brightness_ways"]),
+                ("incremental.classes", config["incremental"]["classes"])]
+        for key, ways in need:
+            if ways > len(keep):
+                raise ValueError(f"{key}={ways} exceeds the {len(keep)} classes of "
+                                 f"{d['test_folder']} with {draw} images or more "
+                                 f"(shots + queries; {len(counts)} classes in all)")
+        folder = load_image_folder(d["test_folder"], size=d["size"], mode="rgb", classes=keep)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"data.test_folder: {e}") from None
+    if len(keep) < len(counts):
+        print(f"data.test_folder: {len(keep)} of {len(counts)} classes hold {draw} images or "
+              "more (shots + queries); the others are left out")
+    offset = gs.n_classes
+    gs = GlyphSet(np.concatenate([gs.images, folder.images]),
+                  np.concatenate([gs.labels, folder.labels + offset]),
+                  gs.classes + tuple(f"{d['test_folder']}:{c}" for c in folder.classes), gs.seed)
+    return gs, dict(split, test=np.arange(offset, offset + len(keep), dtype=np.int64))
 
 
 def _without(section, *keys):
@@ -438,6 +489,7 @@ def run_fewshot(config=None, out_dir="analogfe-fewshot", *, seed=0, progress=Tru
     t0 = time.perf_counter()
     gs = _glyph_set(config, out, seed, progress, fresh)
     split = gs.split_classes(config["data"]["split"], seed=seed)
+    gs, split = _with_test_folder(config, gs, split)
     results = {}
     with torch_threads(config["train"]["threads"]):
         for name in tqdm(config["frontends"]["names"], desc="fewshot", disable=not progress):

@@ -135,9 +135,12 @@ def _resized(split, factor):
 
     h, w = split.X_train.shape[1:3]
     size = (max(8, int(round(h * factor))), max(8, int(round(w * factor))))
-    return Split(X_train=np.stack([resize_image(im, size) for im in split.X_train]),
-                 X_test=np.stack([resize_image(im, size) for im in split.X_test]),
-                 y_train=split.y_train, y_test=split.y_test, classes=split.classes)
+    def rs(X):
+        return None if X is None else np.stack([resize_image(im, size) for im in X])
+
+    return Split(X_train=rs(split.X_train), X_test=rs(split.X_test), y_train=split.y_train,
+                 y_test=split.y_test, classes=split.classes, X_val=rs(split.X_val),
+                 y_val=split.y_val)
 
 
 def run_point(point, config, seed=0):

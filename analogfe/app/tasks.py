@@ -73,7 +73,8 @@ def split_from_config(config, seed=0, *, with_scenes=False):
     (``dataset.n_scenes`` in all, ``test_size`` of them for testing) and cut
     into target and background crops, a VOC /
     PASCALRAW folder as object and background crops, an image folder as its
-    images; ``dataset.window`` sets the size of every image (``"auto"``: the
+    images (split at random, by group with ``dataset.group_by = "folder"``,
+    or as given by a pre-split folder's ``train/``, ``val/``, ``test/``); ``dataset.window`` sets the size of every image (``"auto"``: the
     dataset's own). ``max_images`` keeps a random subset; ``image_size``
     resizes to ``[height, width]``.
 
@@ -94,28 +95,37 @@ def split_from_config(config, seed=0, *, with_scenes=False):
     if name == "wakeup-scenes":
         split, scenes = _held_out_scenes(ds["n_scenes"], ts, seed, window or 32)
     else:
-        split = data.load_split(name, test_size=ts, seed=seed, window=window)
-    X_train, y_train = np.asarray(split.X_train), np.asarray(split.y_train)
-    X_test, y_test = np.asarray(split.X_test), np.asarray(split.y_test)
-    n = ds["max_images"]
-    if n and n < len(y_train) + len(y_test):
+        kw = {}
+        if ds["group_by"] != "none" and not data.is_presplit_folder(name):
+            kw["group_by"] = ds["group_by"]
+        split = data.load_split(name, test_size=ts, seed=seed, window=window, **kw)
+    parts = {"train": (split.X_train, split.y_train), "test": (split.X_test, split.y_test)}
+    if split.X_val is not None:
+        parts["val"] = (split.X_val, split.y_val)
+    parts = {k: (np.asarray(X), np.asarray(y)) for k, (X, y) in parts.items()}
+    n, total = ds["max_images"], sum(len(y) for _, y in parts.values())
+    if n and n < total:
         rng = np.random.default_rng(derive_seed(seed, "max_images"))
-        n_test = max(2, int(round(n * len(y_test) / (len(y_train) + len(y_test)))))
-        it = np.sort(rng.permutation(len(y_train))[: n - n_test])
-        iv = np.sort(rng.permutation(len(y_test))[:n_test])
-        X_train, y_train, X_test, y_test = X_train[it], y_train[it], X_test[iv], y_test[iv]
+        keep = {k: max(2, int(round(n * len(y) / total))) for k, (_, y) in parts.items()
+                if k != "train"}
+        keep["train"] = n - sum(keep.values())
+        for k, (X, y) in parts.items():
+            idx = np.sort(rng.permutation(len(y))[: keep[k]])
+            parts[k] = (X[idx], y[idx])
     if ds["image_size"]:
         from ..scene.io import resize_image
 
         size = tuple(ds["image_size"])
-        X_train = np.stack([resize_image(im, size) for im in X_train])
-        X_test = np.stack([resize_image(im, size) for im in X_test])
+        parts = {k: (np.stack([resize_image(im, size) for im in X]), y)
+                 for k, (X, y) in parts.items()}
+    (X_train, y_train), (X_test, y_test) = parts["train"], parts["test"]
     if len(np.unique(y_train)) < 2 or len(y_test) == 0:
         raise ValueError(f"dataset {name!r} gives {len(y_train)} training images of "
                          f"{len(np.unique(y_train))} class(es) and {len(y_test)} test images; "
                          "training needs two classes and a test split")
+    X_val, y_val = parts.get("val", (None, None))
     split = Split(X_train=X_train, X_test=X_test, y_train=y_train, y_test=y_test,
-                  classes=tuple(split.classes))
+                  classes=tuple(split.classes), X_val=X_val, y_val=y_val)
     return (split, scenes) if with_scenes else split
 
 

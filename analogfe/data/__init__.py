@@ -3,10 +3,16 @@ and a torch ``Dataset`` that emulates the sensor and front end with a disk cache
 
 * :func:`load_lfw` -- the LFW face / non-face subset shipped with scikit-image.
 * :func:`make_wakeup_scenes` -- faces on natural backgrounds, 1 to 10,000 lux.
+* :func:`load_textures` -- fine, low-contrast detail on generated surfaces
+  (three classes; train and test from independent streams).
 * :func:`load_voc` -- PASCAL VOC / PASCALRAW layout (XML, splits, raw images).
-* :func:`load_image_folder` -- ``root/<class>/<image>``.
+* :func:`load_image_folder` -- ``root/<class>/<image>`` (or
+  ``root/<class>/<group>/<image>``, split by group);
+  :func:`load_presplit_folder` -- ``root/{train,val,test}/<class>/<image>``.
 * :func:`make_glyphs` -- a many-class few-shot set: characters of many
   scripts drawn on natural textures (:mod:`analogfe.data.glyphs`).
+* :func:`fetch` -- LFW (one folder per identity) and PASCALRAW into a local
+  cache, for users with internet (:mod:`analogfe.data.remote`).
 * :func:`load_dataset` -- any of the above by name or path;
   :func:`load_split` -- any of them as a train / test split of
   classification images.
@@ -31,7 +37,16 @@ from .builtin import (
     scene_signal_e,
 )
 from .crops import crop_box, make_crops, sample_negatives
-from .folder import ImageSet, load_image_folder
+from .textures import TEXTURE_CLASSES, load_textures, make_textures
+from .remote import REMOTE_DATASETS, fetch, held_out_identities, load_lfw_identities
+from .folder import (
+    SPLIT_FOLDERS,
+    ImageSet,
+    count_images,
+    is_presplit_folder,
+    load_image_folder,
+    load_presplit_folder,
+)
 from .glyphs import GlyphSet, glyph_pool, make_glyphs
 from .voc import PASCALRAW_CLASSES, VOC_CLASSES, VOCDataset, load_voc, parse_voc_xml
 
@@ -39,7 +54,9 @@ __all__ = [
     "BACKGROUNDS", "DEFAULT_OPTICS", "LFW_CLASSES", "PASCALRAW_CLASSES", "VOC_CLASSES",
     "Split", "WakeupScenes", "ImageSet", "VOCDataset", "GlyphSet", "glyph_pool", "make_glyphs",
     "load_lfw", "lfw_faces", "make_wakeup_scenes", "scene_signal_e", "load_voc", "parse_voc_xml",
-    "load_image_folder", "read_image", "resize_image", "crop_box", "make_crops", "sample_negatives",
+    "load_image_folder", "load_presplit_folder", "is_presplit_folder", "SPLIT_FOLDERS",
+    "count_images", "TEXTURE_CLASSES", "load_textures", "make_textures", "REMOTE_DATASETS", "fetch", "load_lfw_identities", "held_out_identities",
+    "read_image", "resize_image", "crop_box", "make_crops", "sample_negatives",
     "DATASETS", "load_dataset", "load_split",
 ]
 
@@ -53,6 +70,7 @@ def _wakeup_scenes(n=200, **kwargs):
 DATASETS = {
     "lfw": load_lfw,
     "wakeup-scenes": _wakeup_scenes,
+    "textures": load_textures,
 }
 
 
@@ -66,7 +84,8 @@ def load_dataset(name_or_path, **kwargs):
         (:func:`make_wakeup_scenes`, ``n=200`` unless given), or a folder: a
         PASCAL VOC / PASCALRAW layout when it holds ``Annotations/``
         (:func:`load_voc`), else an image-folder layout
-        (:func:`load_image_folder`).
+        (:func:`load_image_folder`), or a pre-split image folder holding
+        ``train/`` and ``test/`` (:func:`load_presplit_folder`).
     **kwargs
         Passed to the loader.
 
@@ -89,6 +108,8 @@ def load_dataset(name_or_path, **kwargs):
     if path.is_dir():
         if (path / "Annotations").is_dir():
             return load_voc(path, **kwargs)
+        if is_presplit_folder(path):
+            return load_presplit_folder(path, **kwargs)
         return load_image_folder(path, **kwargs)
     valid = ", ".join(repr(k) for k in DATASETS)
     raise ValueError(
@@ -104,7 +125,11 @@ def load_split(name_or_path, *, test_size=0.25, seed=0, window=None, **kwargs):
 
     * ``"lfw"``: :func:`load_lfw` (``window`` resizes, as its ``size``);
     * an image folder: :func:`load_image_folder` then
-      :meth:`ImageSet.split` (``window`` resizes);
+      :meth:`ImageSet.split` (``window`` resizes; ``group_by="folder"``
+      keeps each ``<class>/<group>/`` sub-folder on one side);
+    * a pre-split image folder (``train/``, ``test/``, optional ``val/``):
+      :func:`load_presplit_folder`, its own split (``test_size`` and
+      ``seed`` unused);
     * ``"wakeup-scenes"``: :meth:`WakeupScenes.split`, crops of ``window``
       pixels (default 32), split by scene;
     * a VOC / PASCALRAW folder: :meth:`VOCDataset.split`, crops of ``window``
@@ -129,9 +154,13 @@ def load_split(name_or_path, *, test_size=0.25, seed=0, window=None, **kwargs):
     """
     if isinstance(name_or_path, str) and name_or_path == "lfw":
         return load_lfw(seed=seed, test_size=test_size, size=window, **kwargs)
+    if isinstance(name_or_path, str) and name_or_path == "textures":
+        return load_textures(seed=seed, test_size=test_size, size=window or 32, **kwargs)
     is_folder = not (isinstance(name_or_path, str) and name_or_path in DATASETS)
     if is_folder and window is not None and not _is_voc(name_or_path):
         kwargs.setdefault("size", window)
+    if is_folder and is_presplit_folder(name_or_path):
+        return load_presplit_folder(name_or_path, **kwargs)
     dataset = load_dataset(name_or_path, **kwargs)
     if isinstance(dataset, ImageSet):
         return dataset.split(test_size=test_size, seed=seed)

@@ -65,6 +65,10 @@ class Split:
         Labels, indices into ``classes``.
     classes : tuple of str
         Class names; label 0 is the negative / background class.
+    X_val, y_val : ndarray or None
+        A validation side given with the data (a pre-split folder's
+        ``val/``), which model selection uses instead of holding out part of
+        the training images; None for most datasets.
 
     A Split unpacks like scikit-learn's ``train_test_split``:
     ``X_train, X_test, y_train, y_test = split``.
@@ -75,6 +79,8 @@ class Split:
     y_train: np.ndarray
     y_test: np.ndarray
     classes: tuple
+    X_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
 
     def __iter__(self):
         return iter((self.X_train, self.X_test, self.y_train, self.y_test))

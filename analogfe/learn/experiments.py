@@ -209,7 +209,8 @@ def _load_split(dataset, seed, test_size, window=None, load_kw=None):
 
 def _training_split(split, val_fraction, seed):
     """``(X, y, classes, train indices, validation indices or None)`` of a
-    split's training images: a stratified hold-out of ``val_fraction``."""
+    split's training images: a stratified hold-out of ``val_fraction``, or the
+    split's own validation side (``split.X_val``) appended to them."""
     from sklearn.model_selection import train_test_split
 
     X = np.asarray(split.X_train)
@@ -217,6 +218,11 @@ def _training_split(split, val_fraction, seed):
     classes = list(getattr(split, "classes", sorted(set(y.tolist()))))
     if not val_fraction:
         return X, y, classes, np.arange(len(y)), None
+    if getattr(split, "X_val", None) is not None and len(split.y_val):
+        n = len(y)
+        X = np.concatenate([X, np.asarray(split.X_val)])
+        y = np.concatenate([y, np.asarray(split.y_val).astype(np.int64)])
+        return X, y, classes, np.arange(n), np.arange(n, len(y))
     check_float(val_fraction, "val_fraction", low=0.0, high=0.9)
     idx_tr, idx_va = train_test_split(np.arange(len(y)), test_size=val_fraction,
                                       random_state=seed, stratify=y)
@@ -320,7 +326,8 @@ def compare_encodings(dataset="lfw", frontends=("rgb8", "gray8", "lg1.5", "lg2.7
     if classes is None:
         classes = tuple(str(c) for c in sorted(set(np.asarray(split.y_train).tolist())))
     split = _data.Split(X_train, X_test, np.asarray(split.y_train), np.asarray(split.y_test),
-                        tuple(classes))
+                        tuple(classes), X_val=getattr(split, "X_val", None),
+                        y_val=getattr(split, "y_val", None))
     encodings = dict(encodings or {})
     trained, rows = {}, []
     for fe in frontends:

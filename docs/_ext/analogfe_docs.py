@@ -41,9 +41,11 @@ STAGES = ("scene", "sensor", "frontend", "frontend.torch", "features", "data", "
 KEYS = {
     "dataset": {
         "name": ("", "A built-in dataset (``wakeup-scenes``: faces composited onto natural "
-                 "photographs, with boxes; ``lfw``: the LFW face / non-face subset) or the path of a "
-                 "folder: a PASCAL VOC / PASCALRAW layout when it holds ``Annotations/``, else one "
-                 "sub-folder of images per class."),
+                 "photographs, with boxes; ``lfw``: the LFW face / non-face subset; ``textures``: fine, "
+                 "low-contrast detail on generated surfaces) or the path of a "
+                 "folder: a PASCAL VOC / PASCALRAW layout when it holds ``Annotations/``, a "
+                 "pre-split image folder when it holds ``train/`` and ``test/`` (and optionally "
+                 "``val/``), else one sub-folder of images per class."),
         "test_size": ("fraction", "Share of the images (of the scenes, for a dataset with boxes) "
                       "in the test split."),
         "max_images": ("images", "Use at most this many images; 0: every image."),
@@ -52,6 +54,9 @@ KEYS = {
         "window": ("pixels", "Side of every classification image or crop; ``\"auto\"``: the "
                    "dataset's own (32 for the wake-up scenes, 64 for VOC)."),
         "n_scenes": ("scenes", "Wake-up scenes generated (``wakeup-scenes`` only)."),
+        "group_by": ("", "How a flat image folder is split: ``\"none\"``, image by image "
+                     "(stratified); ``\"folder\"``, ``root/<class>/<group>/<image>`` with every "
+                     "group (a source photograph, an identity) whole on one side."),
     },
     "scene": {
         "signal_e": ("electrons", "Mean photo-electrons of a scene value of 1.0 in one exposure; "
