@@ -5,5 +5,5 @@ import lazy_loader as _lazy
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
     submodules=["cli", "compare", "config", "fewshot", "fewshot_report", "report", "simulate",
-                "sweep", "tasks"],
+                "sweep", "tasks", "validation"],
 )

@@ -17,6 +17,19 @@ from pathlib import Path
 import numpy as np
 
 from .._io import atomic_write_json, read_cached, write_cached
+from ._report_tables import (
+    FORMULA,
+    SWEPT,
+    ap_difference_table,
+    baseline_table,
+    brightness_table,
+    chance_note,
+    difference_table,
+    operating_point_table,
+    seed_table,
+    sensitivity_table,
+    threshold_table,
+)
 from .config import config_hash, load_config
 from .tasks import (
     COST_VERSION,
@@ -79,6 +92,9 @@ COLUMNS = [
     ("svm_balanced", "SVM bal. acc.", ".3f"),
     ("svm_ap", "detector AP", ".3f"),
     ("svm_ap_ci", "AP 95% CI"),
+    ("det_precision", "det. precision at threshold", ".3f"),
+    ("det_recall", "det. recall at threshold", ".3f"),
+    ("det_wakeups", "wake-ups/frame", ".3f"),
     ("resnet_accuracy", "ResNet-10 acc.", ".3f"),
     ("resnet_ci", "ResNet 95% CI"),
     ("svm_brightness_loss", "SVM loss 2^k, AE (pts)", ".1f"),
@@ -134,6 +150,11 @@ def result_rows(results, baselines):
         if "ap_interval" in r["svm"]:
             lo, hi = r["svm"]["ap_interval"]
             row.update(svm_ap_low=lo, svm_ap_high=hi, svm_ap_ci=f"[{lo:.3f}, {hi:.3f}]")
+        if "operating_point" in r["svm"]:
+            op = r["svm"]["operating_point"]["test"]
+            row.update(det_threshold=op["threshold"], det_precision=op["precision"],
+                       det_recall=op["recall"], det_wakeups=op["wakeups_per_frame"],
+                       det_false_wakeups=op["wakeups_per_empty_frame"])
         if "interval" in r["svm"]:
             lo, hi = r["svm"]["interval"]
             row.update(svm_accuracy_low=lo, svm_accuracy_high=hi, svm_ci=f"[{lo:.3f}, {hi:.3f}]",
@@ -167,24 +188,6 @@ def _stage_figure(split, config, path, seed):
     cell = cell_size_for(config, scene.shape)
     return plot_stages(stage_panels(st, cell_size=cell, max_scales=2), path, ncols=4,
                        title=f"Every stage on one test image ({split.classes[int(split.y_test[i])]})")
-
-
-def _brightness_table(curves, lux0=None, mode_label=None):
-    """Accuracy per brightness exponent; ``lux0``: the illuminance of k = 0,
-    which labels each column with its equivalent illuminance."""
-    ks = sorted({k for ks_, _ in curves.values() for k in ks_})
-    rows = []
-    for label, (k, acc) in curves.items():
-        row = {"model": label}
-        row.update({f"k={kk}": a for kk, a in zip(k, acc)})
-        rows.append(row)
-
-    def head(k):
-        return f"k={k}" if lux0 is None else f"k={k} ({lux0 * 2.0 ** k:,.3g} lx)"
-
-    what = f", {mode_label}" if mode_label else ""
-    return (f"Accuracy at each brightness 2^k{what} (equivalent scene illuminance)", rows,
-            [("model", "front end, model")] + [(f"k={k}", head(k)) for k in ks])
 
 
 def _brightness_curves(results, mode):
@@ -284,7 +287,14 @@ def _report_text(results, config, *, seed, split, has_ap):
                      "detector per front end, trained on the windows of the training scenes "
                      f"(C {sv['detector_C']:g}, {sv['hard_negative_rounds']} round(s) of hard-negative "
                      f"mining), on the {n} test scenes, with a 95 % "
-                     "percentile-bootstrap interval over test scenes. The AP gap between front ends "
+                     "percentile-bootstrap interval over test scenes. AP is computed on the whole "
+                     "ranked list (every window after NMS, no score cut), as the VOC and COCO "
+                     "protocols do. The deployed detector fires on a frame when a window scores "
+                     "at least a threshold, chosen per front end on the training scenes (largest "
+                     "F1), never on the test scenes: 'det. precision / recall at threshold' and "
+                     "'wake-ups/frame' (the fraction of test frames it fires on; half the scenes "
+                     "hold no target) are that operating point on the test scenes. The AP gap "
+                     "between front ends "
                      f"depends on the objects' size in HOG cells (here {win} px windows of "
                      f"{cell} px cells); examples/detection_vs_object_size.py measures the gap "
                      "per object size with the released log-HOG features.")
@@ -293,74 +303,6 @@ def _report_text(results, config, *, seed, split, has_ap):
         notes.append(f"ResNet-10: width {config['resnet']['width']}, {r0['resnet']['params']:,} "
                      f"parameters, up to {config['resnet']['epochs']} epochs.")
     return intro, notes
-
-
-def _difference_table(results):
-    """SVM accuracy differences between front ends on the same test images,
-    with Newcombe's paired 95 % interval and the exact McNemar p-value."""
-    from itertools import combinations
-
-    from ..learn.stats import paired_difference_interval
-
-    have = [n for n, r in results.items() if "correct" in r["svm"]]
-    rows = []
-    for a, b in combinations(have, 2):
-        d = paired_difference_interval(np.asarray(results[b]["svm"]["correct"], bool),
-                                       np.asarray(results[a]["svm"]["correct"], bool))
-        rows.append({"pair": f"{b} - {a}", "diff": 100 * d["diff"],
-                     "ci": f"[{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]",
-                     "disc": f"{d['n_a_only']} / {d['n_b_only']}", "p": d["p_value"],
-                     "real": "yes" if d["low"] > 0 or d["high"] < 0 else "no"})
-    return ("SVM accuracy differences on the same test images (points)", rows,
-            [("pair", "front ends"), ("diff", "difference", "+.1f"), ("ci", "95% CI (Newcombe)"),
-             ("disc", "right only in first / second"), ("p", "McNemar p", ".3g"),
-             ("real", "interval excludes 0")])
-
-
-def _ap_difference_table(results, seed):
-    """Detector AP differences between front ends on the same test scenes:
-    paired percentile-bootstrap 95 % intervals (the same scene resamples for
-    every front end)."""
-    from itertools import combinations
-
-    from ..learn.metrics import ap_bootstrap
-    from .config import task_seed
-    from .tasks import AP_BOOTSTRAP
-
-    have = [n for n, r in results.items() if "detections" in r["svm"]]
-    if len(have) < 2:
-        return None
-    d0 = results[have[0]]["svm"]["detections"]
-    gt = [np.asarray(b, float).reshape(-1, 4) for b in d0["gt_boxes"]]
-    systems = [([np.asarray(b, float).reshape(-1, 4) for b in results[n]["svm"]["detections"]["boxes"]],
-                [np.asarray(v, float) for v in results[n]["svm"]["detections"]["scores"]])
-               for n in have]
-    ap, samples = ap_bootstrap(systems, gt, n_boot=AP_BOOTSTRAP, seed=task_seed(seed, "ap-bootstrap"))
-    idx = {n: i for i, n in enumerate(have)}
-    rows = []
-    for a, b in combinations(have, 2):
-        diff = samples[:, idx[b]] - samples[:, idx[a]]
-        lo, hi = np.nanpercentile(diff, [2.5, 97.5])
-        rows.append({"pair": f"{b} - {a}", "diff": ap[idx[b]] - ap[idx[a]],
-                     "ci": f"[{lo:+.3f}, {hi:+.3f}]",
-                     "real": "yes" if lo > 0 or hi < 0 else "no"})
-    n = len(gt)
-    return (f"Detector AP differences on the same {n} test scenes (paired bootstrap, "
-            f"{AP_BOOTSTRAP} resamples)", rows,
-            [("pair", "front ends"), ("diff", "AP difference", "+.3f"), ("ci", "95% CI"),
-             ("real", "interval excludes 0")])
-
-
-def _chance_note(results):
-    r = next((r["svm"] for r in results.values() if "chance" in r["svm"]), None)
-    if r is None:
-        return None
-    return (f"Statistics: {r['n_test']} test images; every accuracy comes with its 95 % Wilson "
-            f"interval. Chance: always answering the majority test class scores "
-            f"{r['chance']['accuracy']:.3f} accuracy ({r['chance']['balanced_accuracy']:.3f} "
-            "balanced accuracy, the mean per-class recall, which an always-the-same answer "
-            "cannot beat). Differences between front ends are paired on the same test images "
-            "(table below); a difference whose interval includes 0 is not shown to be real.")
 
 
 def _rdc(config):
@@ -402,58 +344,6 @@ def _memory_note(config):
             f"per pixel steps from {here:,.0f} to {there:,.0f} pJ.")
 
 
-def _sensitivity_table(config):
-    """The energy ratios at 4, 10, 14 and 20 pJ/bit of link energy."""
-    from ..system.baseline import get_baseline
-    from .tasks import link_sensitivity
-
-    rows = link_sensitivity(config)
-    names = list(dict.fromkeys(config["frontends"]["names"]))
-    cols = [("link_pj_per_bit", "link (pJ/bit)", ".0f"), ("rdc_pj", "comparator (pJ)", ".2f"),
-            ("commercial_fom_fj", "commercial ADC (fJ/step)", ",.0f")]
-    cols += [(f"{n}/{b}", f"{n} / {b}", ".3f") for b in config["cost"]["baselines"] for n in names
-             if n != get_baseline(b).frontend]  # the baseline's own front end is 1 by construction
-    return ("Sensitivity of the energy ratios to the link energy (the comparator energy and the "
-            "commercial ADC FoM recalibrated to their chips at each link energy)", rows, cols)
-
-
-def _baseline_table(baselines):
-    rows = [{"baseline": name, "bits": b["bits_per_frame"],
-             "uj": b["energy_per_frame_pj"] * 1e-6, "kib": b["memory_bits"] / 8192.0,
-             "fom": b["baseline"]["adc_fom_fj"], "source": b["baseline"]["source"],
-             "footing": b["baseline"]["footing"]}
-            for name, b in baselines.items()]
-    return ("Baselines (wake-up path, same frame and rate; the 8-bit front ends are costed on "
-            "the first one's ADC, and on each one's ADC for its ratio)", rows,
-            [("baseline", "baseline"), ("bits", "link bits/frame"), ("uj", "uJ/frame", ",.2f"),
-             ("kib", "memory (KiB)", ",.1f"), ("fom", "ADC FoM (fJ/step)", ",.0f"),
-             ("source", "ADC FoM source"), ("footing", "footing against the log converter")])
-
-
-def _seed_table(per_seed):
-    """Mean +- std over seeds of every accuracy and loss, one row per front end."""
-    from ..learn.stats import summarize_seeds
-
-    seeds = list(per_seed)
-    keys = [("svm", "accuracy", "SVM acc."), ("svm", "max_loss", "SVM loss (pts)"),
-            ("svm", "ap", "detector AP"), ("resnet", "accuracy", "ResNet-10 acc."),
-            ("resnet", "max_loss", "ResNet loss (pts)")]
-    rows, cols = [], [("frontend", "front end")]
-    for model, k, label in keys:
-        if all(k in r.get(model, {}) for res in per_seed.values() for r in res.values()):
-            cols.append((f"{model}_{k}", f"{label} mean +- std"))
-    for name in per_seed[seeds[0]]:
-        row = {"frontend": name}
-        for model, k, _ in keys:
-            if any(c[0] == f"{model}_{k}" for c in cols):
-                v = summarize_seeds([per_seed[s][name][model][k] for s in seeds])
-                digits = 1 if k == "max_loss" else 3
-                row[f"{model}_{k}"] = f"{v['mean']:.{digits}f} +- {v['std']:.{digits}f}"
-        rows.append(row)
-    caption = f"Over {len(seeds)} seeds ({', '.join(map(str, seeds))}): mean +- std (ddof 1)"
-    return caption, rows, cols
-
-
 def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_seed=None):
     """Plots, ``report.md``, ``report.html`` and ``results.json`` of a comparison.
 
@@ -468,31 +358,33 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
     has_rn = any("resnet" in r for r in results.values())
     has_ap = any("ap" in r["svm"] for r in results.values())
     cols = [c for c in COLUMNS if (has_rn or not c[0].startswith(("resnet", "cnn")))
-            and (has_ap or not c[0].startswith("svm_ap"))]
+            and (has_ap or not c[0].startswith(("svm_ap", "det_")))]
     at = next(i for i, c in enumerate(cols) if c[0] == "energy_per_frame_uj") + 1
     cols[at:at] = _ratio_columns(config["cost"]["baselines"])
     curves = {mode: _brightness_curves(results, mode) for mode in EXPOSURE_LABELS}
     plots = _report_plots(results, rows, curves, config, out, seed=seed, split=split,
                           has_rn=has_rn)
     intro, notes = _report_text(results, config, seed=seed, split=split, has_ap=has_ap)
-    chance = _chance_note(results)
+    chance = chance_note(results)
     if chance:
         notes.insert(0, chance)
     seeds = list(per_seed) if per_seed else [seed]
     assumed = assumptions(config, seeds=seeds, split=split)
     shape = (32, 32) if split is None else tuple(int(s) for s in split.X_test.shape[1:3])
     lux0 = white_light(config, shape)[1]
-    ap_table = _ap_difference_table(results, seed)
-    th_table = _threshold_table(results)
-    tables = [_difference_table(results), *([ap_table] if ap_table else []),
+    ap_table = ap_difference_table(results, seed)
+    th_table = threshold_table(results, seed)
+    op_table = operating_point_table(results)
+    tables = [difference_table(results), *([ap_table] if ap_table else []),
+              *([op_table] if op_table else []),
               *([th_table] if th_table else []),
-              *(_brightness_table(curves[m], lux0, EXPOSURE_LABELS[m]) for m in EXPOSURE_LABELS
+              *(brightness_table(curves[m], lux0, EXPOSURE_LABELS[m]) for m in EXPOSURE_LABELS
                 if curves[m]),
-              _baseline_table(baselines), _sensitivity_table(config),
+              baseline_table(baselines), sensitivity_table(config),
               ("Assumptions", assumed, [("quantity", "quantity"), ("value", "value"),
                                         ("source", "source")])]
     if len(seeds) > 1:
-        tables.insert(0, _seed_table(per_seed))
+        tables.insert(0, seed_table(per_seed))
         intro += (f" The main table is seed {seeds[0]}'s; the next table gives the mean and "
                   f"standard deviation over seeds {', '.join(map(str, seeds))}.")
     md, html_ = write_report(out, title="analogfe: front ends against the RGB baseline", intro=intro,
@@ -603,68 +495,65 @@ def _run_seed(config, out, seed, *, progress, fresh):
             bar.write(finished_line(results[name], reused=stored is not None))
     sweep = _threshold_sweep(config, out, seed, split, scenes, progress=progress, fresh=fresh)
     if sweep:
-        results["lg1.5"]["threshold_sweep"] = sweep
+        results[SWEPT]["threshold_sweep"] = sweep["sweep"]
+        results[SWEPT]["threshold_choice"] = {
+            "chosen": sweep["chosen"], "formula_validation": sweep["formula_validation"]}
     return results, split, reused
-
-
-#: The front end whose +-1 threshold ``frontends.threshold_sweep`` varies.
-SWEPT = "lg1.5"
 
 
 def _threshold_sweep(config, out, seed, split, scenes, *, progress, fresh):
     """The 1.5-bit front end's SVM (and detector) at each ratio threshold of
-    ``frontends.threshold_sweep``: ``{threshold: svm result}``, each stored
-    in ``results/seed<seed>/lg1.5-threshold-<t>.json``. Empty when the run
-    has no lg1.5 or no thresholds."""
+    ``frontends.threshold_sweep``, and the validation score of each threshold
+    and of the formula's (:func:`analogfe.app.validation.validation_score`,
+    on the training data only): ``{"sweep": {threshold: svm result with its
+    "validation"}, "formula_validation": {...}, "chosen": label}``, each
+    stored in ``results/seed<seed>/lg1.5-threshold-<t>.json``. Empty when
+    the run has no lg1.5 or no thresholds."""
     import copy
+
+    from .validation import validation_score
 
     ts = config["frontends"]["threshold_sweep"]
     if SWEPT not in config["frontends"]["names"] or not ts:
         return {}
     if "thresholds" in config["frontends"]["options"].get(SWEPT, {}):
         return {}  # the run's own lg1.5 already has explicit thresholds
-    out_sweep = {}
+
+    def stored_or(cfg, stem, compute, **meta):
+        key = _frontend_hash(cfg, SWEPT, seed)
+        path = out / "results" / f"seed{seed}" / f"{SWEPT}-{stem}.json"
+        stored = None if fresh else read_cached(path, key, required=("validation",))
+        if stored is not None:
+            return stored["result"]
+        r = json.loads(json.dumps(compute(), default=float))
+        write_cached(path, key, r, frontend=SWEPT, **meta)
+        return r
+
+    formula = stored_or(config, "threshold-formula", lambda: {
+        "validation": validation_score(split, SWEPT, config, seed=seed, scenes=scenes)})
+    sweep = {}
     for t in ts:
         cfg = copy.deepcopy(config)
         cfg["frontends"]["options"].setdefault(SWEPT, {})["thresholds"] = [float(t)]
-        key = _frontend_hash(cfg, SWEPT, seed)
-        path = out / "results" / f"seed{seed}" / f"{SWEPT}-threshold-{t:g}.json"
-        stored = None if fresh else read_cached(path, key, required=("accuracy",))
-        if stored is None:
+
+        def compute(cfg=cfg):
             svm = evaluate_svm(split, SWEPT, cfg, seed=seed, scenes=scenes)
-            svm = json.loads(json.dumps({k: v for k, v in svm.items() if k != "model"},
-                                        default=float))
-            write_cached(path, key, svm, frontend=SWEPT, threshold=t)
-        else:
-            svm = stored["result"]
-        out_sweep[f"{t:g}"] = svm
+            svm = {k: v for k, v in svm.items() if k != "model"}
+            svm["validation"] = validation_score(split, SWEPT, cfg, seed=seed, scenes=scenes)
+            return svm
+
+        svm = stored_or(cfg, f"threshold-{t:g}", compute, threshold=t)
+        sweep[f"{t:g}"] = svm
         if progress:
             print(f"  {SWEPT} at threshold {t:g}: SVM {svm['accuracy']:.3f}"
-                  + (f", AP {svm['ap']:.3f}" if "ap" in svm else ""), flush=True)
-    return out_sweep
-
-
-def _threshold_table(results):
-    """The 1.5-bit front end at each swept threshold beside the formula's 2:1."""
-    r = results.get(SWEPT)
-    if not r or "threshold_sweep" not in r:
-        return None
-    entries = [("2 (formula)", r["svm"])] + list(r["threshold_sweep"].items())
-    rows = []
-    for t, svm in entries:
-        row = {"t": t, "acc": svm["accuracy"],
-               "ci": "[{:.3f}, {:.3f}]".format(*svm["interval"]) if "interval" in svm else ""}
-        if "ap" in svm:
-            row.update(ap=svm["ap"], ap_ci="[{:.3f}, {:.3f}]".format(*svm["ap_interval"]))
-        rows.append(row)
-    cols = [("t", "ratio threshold"), ("acc", "SVM acc.", ".3f"), ("ci", "95% CI")]
-    if any("ap" in x for x in rows):
-        cols += [("ap", "detector AP", ".3f"), ("ap_ci", "AP 95% CI")]
-    key = "ap" if any("ap" in x for x in rows) else "acc"
-    best = max(rows, key=lambda x: x.get(key, -1.0))
-    return (f"{SWEPT}: the +-1 ratio threshold (same bits; best on the test set by "
-            f"{'AP' if key == 'ap' else 'accuracy'}: {best['t']}, a descriptive choice that "
-            "flatters it)", rows, cols)
+                  + (f", AP {svm['ap']:.3f}" if "ap" in svm else "")
+                  + f", validation {svm['validation']['metric']} {svm['validation']['score']:.3f}",
+                  flush=True)
+    # the largest validation score; a tie keeps the formula's threshold
+    scores = {FORMULA: formula["validation"]["score"],
+              **{t: v["validation"]["score"] for t, v in sweep.items()}}
+    chosen = max(scores, key=lambda t: (np.nan_to_num(scores[t], nan=-1.0), t == FORMULA))
+    return {"sweep": sweep, "formula_validation": formula["validation"], "chosen": chosen}
 
 
 def finished_line(result, *, reused=False):

@@ -12,14 +12,16 @@ from .config import derive_seed, task_seed
 
 __all__ = ["split_from_config", "sensor_config_for", "signal_for", "exposure_for",
            "EXPOSURE_MODES", "frontend_for", "cell_size_for",
-           "torch_threads", "holdout_statistics", "fit_svm_config", "evaluate_svm", "fit_resnet",
+           "torch_threads", "holdout_statistics", "fit_svm_config", "evaluate_svm",
+           "fit_resnet",
            "resnet_sweep", "network_profile", "evaluate_resnet", "evaluate_cost",
            "baseline_costs", "cost_ratios", "deployed_cost_rows"]
 
 
 # --------------------------------------------------------------------------- data
-RESULT_VERSION = 4  # 2: average_power_mw; 3: bits_per_frame is the link bits;
-#                     4: brightness_by_exposure (auto-exposure the default)
+RESULT_VERSION = 5  # 2: average_power_mw; 3: bits_per_frame is the link bits;
+#                     4: brightness_by_exposure (auto-exposure the default);
+#                     5: AP on every window, the detector's operating point
 #: Version of the cost figures of a stored result; a change recomputes the
 #: costs (cheap) and keeps the accuracies. 2: 8-bit front ends on each
 #: baseline's ADC, derived HOG bin words, pyramid of the 8-bit front ends.
@@ -245,11 +247,14 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
         precision (area, IoU 0.5) on the test scenes of a sliding-window
         detector trained on the training scenes' own windows with
         ``svm.hard_negative_rounds`` rounds of hard-negative mining
-        (:func:`analogfe.learn.detector.train_detector`; the classifier's
+        (:func:`analogfe.app.validation.fit_detector`; the classifier's
         front end, sensor, exposure, HOG and window, C = ``svm.detector_C``;
         the crops' C does not carry over to the far more numerous windows),
         its 95 % bootstrap
-        interval ``ap_interval``, ``n_test_scenes``, ``detections`` and
+        interval ``ap_interval``, ``operating_point`` (the score threshold
+        the wake-up detector fires on, chosen on the training scenes, and its
+        precision, recall and wake-ups per frame on the test scenes:
+        :func:`analogfe.app.validation.detector_operating_point`), ``n_test_scenes``, ``detections`` and
         ``detector_windows`` (positive and negative training windows).
     """
     from tqdm.auto import tqdm
@@ -286,21 +291,20 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
            **_sweep_result(config, by),
            "C": float(clf.C), "n_features": int(clf.n_hog_features_), "model": clf, **stats}
     if scenes is not None and len(clf.classes_) == 2:
-        from ..learn.detector import train_detector
         from ..learn.metrics import ap_bootstrap
+        from .validation import detector_operating_point, fit_detector
 
-        det = train_detector(
-            scenes.train.images, scenes.train.boxes, frontend=fe, window=tuple(int(v) for v in shape),
-            cell_size=clf.cell_size, C=config["svm"]["detector_C"], seed=task_seed(seed, name, "sensor"),
-            hard_negative_rounds=config["svm"]["hard_negative_rounds"], method=clf.method,
-            sensor_config=fe_sc, signal_e=clf.signal_e, exposure=clf.exposure)
+        det = fit_detector(scenes.train, fe, fe_sc, config, sc, shape,
+                           seed=task_seed(seed, name, "sensor"))
         test = scenes.test
-        found = det.detect_batch(test.images)
+        # AP on the whole ranked list: every window goes to NMS, none is cut by score
+        found = det.detect_batch(test.images, keep_all=True)
         dets = ([d.boxes for d in found], [d.scores for d in found])
         ap, samples = ap_bootstrap([dets], test.boxes, n_boot=AP_BOOTSTRAP,
                                    seed=task_seed(seed, "ap-bootstrap"))
         lo, hi = np.nanpercentile(samples[:, 0], [2.5, 97.5])
         out.update(ap=float(ap[0]), ap_interval=[float(lo), float(hi)],
+                   operating_point=detector_operating_point(det, scenes.train, test, dets),
                    n_test_scenes=len(test.images),
                    detector_windows={"positive": int(det.n_positives_),
                                      "negative": int(det.n_negatives_)},

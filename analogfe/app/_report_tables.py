@@ -1,0 +1,235 @@
+"""The tables of the compare report beyond the main one: paired differences,
+the 1.5-bit threshold, brightness, baselines, energy ranges, seeds.
+
+Each builder returns ``(caption, rows, columns)`` for
+:func:`analogfe.app.report.write_report`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+#: The front end whose +-1 threshold ``frontends.threshold_sweep`` varies.
+SWEPT = "lg1.5"
+#: The label of the 1.5-bit converter's own ratio threshold in the sweep.
+FORMULA = "2 (formula)"
+
+
+def brightness_table(curves, lux0=None, mode_label=None):
+    """Accuracy per brightness exponent; ``lux0``: the illuminance of k = 0,
+    which labels each column with its equivalent illuminance."""
+    ks = sorted({k for ks_, _ in curves.values() for k in ks_})
+    rows = []
+    for label, (k, acc) in curves.items():
+        row = {"model": label}
+        row.update({f"k={kk}": a for kk, a in zip(k, acc)})
+        rows.append(row)
+
+    def head(k):
+        return f"k={k}" if lux0 is None else f"k={k} ({lux0 * 2.0 ** k:,.3g} lx)"
+
+    what = f", {mode_label}" if mode_label else ""
+    return (f"Accuracy at each brightness 2^k{what} (equivalent scene illuminance)", rows,
+            [("model", "front end, model")] + [(f"k={k}", head(k)) for k in ks])
+
+
+def difference_table(results):
+    """SVM accuracy differences between front ends on the same test images,
+    with Newcombe's paired 95 % interval and the exact McNemar p-value."""
+    from itertools import combinations
+
+    from ..learn.stats import paired_difference_interval
+
+    have = [n for n, r in results.items() if "correct" in r["svm"]]
+    rows = []
+    for a, b in combinations(have, 2):
+        d = paired_difference_interval(np.asarray(results[b]["svm"]["correct"], bool),
+                                       np.asarray(results[a]["svm"]["correct"], bool))
+        rows.append({"pair": f"{b} - {a}", "diff": 100 * d["diff"],
+                     "ci": f"[{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]",
+                     "disc": f"{d['n_a_only']} / {d['n_b_only']}", "p": d["p_value"],
+                     "real": "yes" if d["low"] > 0 or d["high"] < 0 else "no"})
+    return ("SVM accuracy differences on the same test images (points)", rows,
+            [("pair", "front ends"), ("diff", "difference", "+.1f"), ("ci", "95% CI (Newcombe)"),
+             ("disc", "right only in first / second"), ("p", "McNemar p", ".3g"),
+             ("real", "interval excludes 0")])
+
+
+def ap_difference_table(results, seed):
+    """Detector AP differences between front ends on the same test scenes:
+    paired percentile-bootstrap 95 % intervals (the same scene resamples for
+    every front end)."""
+    from itertools import combinations
+
+    from ..learn.metrics import ap_bootstrap
+    from .config import task_seed
+    from .tasks import AP_BOOTSTRAP
+
+    have = [n for n, r in results.items() if "detections" in r["svm"]]
+    if len(have) < 2:
+        return None
+    d0 = results[have[0]]["svm"]["detections"]
+    gt = [np.asarray(b, float).reshape(-1, 4) for b in d0["gt_boxes"]]
+    systems = [([np.asarray(b, float).reshape(-1, 4) for b in results[n]["svm"]["detections"]["boxes"]],
+                [np.asarray(v, float) for v in results[n]["svm"]["detections"]["scores"]])
+               for n in have]
+    ap, samples = ap_bootstrap(systems, gt, n_boot=AP_BOOTSTRAP, seed=task_seed(seed, "ap-bootstrap"))
+    idx = {n: i for i, n in enumerate(have)}
+    rows = []
+    for a, b in combinations(have, 2):
+        diff = samples[:, idx[b]] - samples[:, idx[a]]
+        lo, hi = np.nanpercentile(diff, [2.5, 97.5])
+        rows.append({"pair": f"{b} - {a}", "diff": ap[idx[b]] - ap[idx[a]],
+                     "ci": f"[{lo:+.3f}, {hi:+.3f}]",
+                     "real": "yes" if lo > 0 or hi < 0 else "no"})
+    n = len(gt)
+    return (f"Detector AP differences on the same {n} test scenes (paired bootstrap, "
+            f"{AP_BOOTSTRAP} resamples)", rows,
+            [("pair", "front ends"), ("diff", "AP difference", "+.3f"), ("ci", "95% CI"),
+             ("real", "interval excludes 0")])
+
+
+def chance_note(results):
+    r = next((r["svm"] for r in results.values() if "chance" in r["svm"]), None)
+    if r is None:
+        return None
+    return (f"Statistics: {r['n_test']} test images; every accuracy comes with its 95 % Wilson "
+            f"interval. Chance: always answering the majority test class scores "
+            f"{r['chance']['accuracy']:.3f} accuracy ({r['chance']['balanced_accuracy']:.3f} "
+            "balanced accuracy, the mean per-class recall, which an always-the-same answer "
+            "cannot beat). Differences between front ends are paired on the same test images "
+            "(table below); a difference whose interval includes 0 is not shown to be real.")
+
+
+def sensitivity_table(config):
+    """The energy ratios at 4, 10, 14 and 20 pJ/bit of link energy."""
+    from ..system.baseline import get_baseline
+    from .tasks import link_sensitivity
+
+    rows = link_sensitivity(config)
+    names = list(dict.fromkeys(config["frontends"]["names"]))
+    cols = [("link_pj_per_bit", "link (pJ/bit)", ".0f"), ("rdc_pj", "comparator (pJ)", ".2f"),
+            ("commercial_fom_fj", "commercial ADC (fJ/step)", ",.0f")]
+    cols += [(f"{n}/{b}", f"{n} / {b}", ".3f") for b in config["cost"]["baselines"] for n in names
+             if n != get_baseline(b).frontend]  # the baseline's own front end is 1 by construction
+    return ("Sensitivity of the energy ratios to the link energy (the comparator energy and the "
+            "commercial ADC FoM recalibrated to their chips at each link energy)", rows, cols)
+
+
+def baseline_table(baselines):
+    rows = [{"baseline": name, "bits": b["bits_per_frame"],
+             "uj": b["energy_per_frame_pj"] * 1e-6, "kib": b["memory_bits"] / 8192.0,
+             "fom": b["baseline"]["adc_fom_fj"], "source": b["baseline"]["source"],
+             "footing": b["baseline"]["footing"]}
+            for name, b in baselines.items()]
+    return ("Baselines (wake-up path, same frame and rate; the 8-bit front ends are costed on "
+            "the first one's ADC, and on each one's ADC for its ratio)", rows,
+            [("baseline", "baseline"), ("bits", "link bits/frame"), ("uj", "uJ/frame", ",.2f"),
+             ("kib", "memory (KiB)", ",.1f"), ("fom", "ADC FoM (fJ/step)", ",.0f"),
+             ("source", "ADC FoM source"), ("footing", "footing against the log converter")])
+
+
+def seed_table(per_seed):
+    """Mean +- std over seeds of every accuracy and loss, one row per front end."""
+    from ..learn.stats import summarize_seeds
+
+    seeds = list(per_seed)
+    keys = [("svm", "accuracy", "SVM acc."), ("svm", "max_loss", "SVM loss (pts)"),
+            ("svm", "ap", "detector AP"), ("resnet", "accuracy", "ResNet-10 acc."),
+            ("resnet", "max_loss", "ResNet loss (pts)")]
+    rows, cols = [], [("frontend", "front end")]
+    for model, k, label in keys:
+        if all(k in r.get(model, {}) for res in per_seed.values() for r in res.values()):
+            cols.append((f"{model}_{k}", f"{label} mean +- std"))
+    for name in per_seed[seeds[0]]:
+        row = {"frontend": name}
+        for model, k, _ in keys:
+            if any(c[0] == f"{model}_{k}" for c in cols):
+                v = summarize_seeds([per_seed[s][name][model][k] for s in seeds])
+                digits = 1 if k == "max_loss" else 3
+                row[f"{model}_{k}"] = f"{v['mean']:.{digits}f} +- {v['std']:.{digits}f}"
+        rows.append(row)
+    caption = f"Over {len(seeds)} seeds ({', '.join(map(str, seeds))}): mean +- std (ddof 1)"
+    return caption, rows, cols
+
+
+def _paired_ap_gap(detections, reference, seed):
+    """AP of ``detections`` minus AP of ``reference`` (both ``svm["detections"]``
+    on the same test scenes) and its paired bootstrap 95 % interval."""
+    from ..learn.metrics import ap_bootstrap
+    from .config import task_seed
+    from .tasks import AP_BOOTSTRAP
+
+    gt = [np.asarray(b, float).reshape(-1, 4) for b in reference["gt_boxes"]]
+    systems = [([np.asarray(b, float).reshape(-1, 4) for b in d["boxes"]],
+                [np.asarray(v, float) for v in d["scores"]]) for d in (detections, reference)]
+    ap, samples = ap_bootstrap(systems, gt, n_boot=AP_BOOTSTRAP, seed=task_seed(seed, "ap-bootstrap"))
+    lo, hi = np.nanpercentile(samples[:, 0] - samples[:, 1], [2.5, 97.5])
+    return float(ap[0] - ap[1]), float(lo), float(hi)
+
+
+def threshold_table(results, seed=0, reference="gray8"):
+    """The 1.5-bit front end at each swept ratio threshold beside the formula's
+    2:1, with the validation score each was chosen by and the test figures of
+    each; the validated choice is marked. With detections of front end
+    ``reference`` on the same scenes, each threshold's paired AP gap to it."""
+    r = results.get(SWEPT)
+    if not r or "threshold_sweep" not in r:
+        return None
+    choice = r.get("threshold_choice", {})
+    entries = [(FORMULA, {**r["svm"], "validation": choice.get("formula_validation")})]
+    entries += list(r["threshold_sweep"].items())
+    ref = results.get(reference, {}).get("svm", {}).get("detections")
+    rows = []
+    for t, svm in entries:
+        val = svm.get("validation") or {}
+        row = {"t": t, "chosen": "yes" if t == choice.get("chosen") else "",
+               "val": val.get("score"), "acc": svm["accuracy"],
+               "ci": "[{:.3f}, {:.3f}]".format(*svm["interval"]) if "interval" in svm else ""}
+        if "ap" in svm:
+            row.update(ap=svm["ap"], ap_ci="[{:.3f}, {:.3f}]".format(*svm["ap_interval"]))
+            if ref is not None and "detections" in svm:
+                d, lo, hi = _paired_ap_gap(svm["detections"], ref, seed)
+                row.update(gap=d, gap_ci=f"[{lo:+.3f}, {hi:+.3f}]")
+        rows.append(row)
+    metric = next((e[1]["validation"]["metric"] for e in entries if e[1].get("validation")), None)
+    cols = [("t", "ratio threshold")]
+    if metric:
+        cols += [("val", f"validation {'AP' if metric == 'ap' else 'accuracy'}", ".3f"),
+                 ("chosen", "chosen on validation")]
+    cols += [("acc", "SVM acc. (test)", ".3f"), ("ci", "95% CI")]
+    if any("ap" in x for x in rows):
+        cols += [("ap", "detector AP (test)", ".3f"), ("ap_ci", "AP 95% CI")]
+    if any("gap" in x for x in rows):
+        cols += [("gap", f"AP - {reference} (test)", "+.3f"), ("gap_ci", "paired 95% CI")]
+    how = ("the detector's AP on a held-out quarter of the training scenes" if metric == "ap"
+           else "the SVM's accuracy on a held-out quarter of the training crops")
+    chosen = choice.get("chosen")
+    what = (f"chosen by {how} (the test set is not read to choose): {chosen}" if chosen
+            else "no validation choice")
+    return (f"{SWEPT}: the +-1 ratio threshold (same bits), {what}; the formula's 2 is the "
+            "reference row", rows, cols)
+
+
+def operating_point_table(results):
+    """The wake-up detector's deployment point per front end: the score
+    threshold chosen on the training scenes and what it does on the test scenes."""
+    rows = []
+    for name, r in results.items():
+        op = r["svm"].get("operating_point")
+        if op is None:
+            continue
+        tr, te = op["train"], op["test"]
+        rows.append({"frontend": name, "t": op["threshold"], "p_tr": tr["precision"],
+                     "r_tr": tr["recall"], "p": te["precision"], "r": te["recall"],
+                     "wake": te["wakeups_per_frame"], "false": te["wakeups_per_empty_frame"],
+                     "hit": te["wakeups_per_target_frame"]})
+    if not rows:
+        return None
+    return ("Detector operating point: the window score it fires on, chosen on the training "
+            "scenes (largest F1), and its precision, recall and wake-ups per frame on the test "
+            "scenes", rows,
+            [("frontend", "front end"), ("t", "score threshold", ".3f"),
+             ("p_tr", "precision (train)", ".3f"), ("r_tr", "recall (train)", ".3f"),
+             ("p", "precision (test)", ".3f"), ("r", "recall (test)", ".3f"),
+             ("wake", "wake-ups per frame", ".3f"), ("false", "per empty frame", ".3f"),
+             ("hit", "per frame with a target", ".3f")])
