@@ -101,3 +101,53 @@ def test_validation_score_never_reads_the_test_data():
     assert not set(fit) & set(val) and len(fit) + len(val) == len(scenes.train.labels)
     with pytest.raises(ValueError, match="labels"):
         validation_split([0, 1, 1], 0)
+
+
+def test_fixed_exposure_sweep_uses_models_trained_without_auto_exposure(tiny_config):
+    from analogfe.app.tasks import (
+        evaluate_svm,
+        fit_svm_config,
+        frontend_for,
+        sensor_config_for,
+        signal_for,
+        split_from_config,
+    )
+
+    cfg = load_config(tiny_config)
+    split = split_from_config(cfg, seed=0)
+    r = evaluate_svm(split, "lg1.5", cfg, seed=0)
+    assert r["trained_per_exposure"] and r["model"].exposure != "fixed"
+    assert set(r["brightness_mismatched"]) == {"fixed"}
+    # the fixed sweep is that of a classifier trained without auto-exposure
+    sc = sensor_config_for(cfg, split.X_train.shape[1:3], "lg1.5")
+    from analogfe.app.config import task_seed
+
+    fe, fe_sc = frontend_for("lg1.5", cfg, sc, task_seed(0, "lg1.5", "sensor"))
+    own = fit_svm_config(split, fe, fe_sc, cfg, sc, seed=task_seed(0, "lg1.5", "sensor"),
+                         cv_seed=task_seed(0, "lg1.5", "cv"), mode="fixed")
+    assert own.exposure == "fixed" and own.signal_e == signal_for(cfg, sc, "fixed", split.X_train)
+    assert r["brightness_by_exposure"]["fixed"][0] == own.score(split.X_test, split.y_test)
+    off = load_config(tiny_config, overrides={"scene": {"retrain_per_exposure": False}})
+    r2 = evaluate_svm(split, "lg1.5", off, seed=0)
+    assert "brightness_mismatched" not in r2
+    assert r2["brightness_by_exposure"]["fixed"] == r["brightness_mismatched"]["fixed"]
+
+
+def test_fixed_reference_puts_the_median_image_at_the_ae_target():
+    from analogfe.app.tasks import fixed_reference_signal, signal_for
+    from analogfe.scene.camera import unprocess
+    from analogfe.sensor import SensorConfig
+    from analogfe.sensor.exposure import saturation_e
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (9, 16, 16), dtype=np.uint8)
+    sc = SensorConfig(height=16, width=16)
+    s = fixed_reference_signal(images, sc, 0.18)
+    means = unprocess(images).reshape(9, -1).mean(axis=1)
+    assert np.median(means) * s == pytest.approx(0.18 * saturation_e(sc), rel=1e-9)
+    cfg = load_config({})
+    assert signal_for(cfg, sc, "fixed", images) == pytest.approx(s)
+    assert signal_for(cfg, sc, "auto", images) == sc.full_well_e   # the AE's nominal
+    assert signal_for(load_config({"scene": {"signal_e": 500.0}}), sc, "fixed", images) == 500.0
+    with pytest.raises(ValueError, match="black"):
+        fixed_reference_signal(np.zeros((3, 8, 8), np.uint8), sc, 0.18)

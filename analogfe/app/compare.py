@@ -190,20 +190,44 @@ def _stage_figure(split, config, path, seed):
                        title=f"Every stage on one test image ({split.classes[int(split.y_test[i])]})")
 
 
-def _brightness_curves(results, mode):
+def _brightness_curves(results, mode, *, mismatched=False):
     """``{"<front end> <model>": (ks, accuracies)}`` of every trained model,
-    its test sweep in exposure ``mode`` ("auto" or "fixed")."""
+    its test sweep in exposure ``mode`` ("auto" or "fixed"); with
+    ``mismatched``, also the sweeps in ``mode`` of the models trained in the
+    other mode (labelled with the mode they were trained in)."""
     curves = {}
     for name, r in results.items():
         for model, label in (("svm", "SVM"), ("resnet", "ResNet-10")):
-            if model in r and mode in r[model].get("brightness_by_exposure", {}):
-                b = {int(k): v for k, v in r[model]["brightness_by_exposure"][mode].items()}
-                curves[f"{name} {label}"] = (sorted(b), [b[k] for k in sorted(b)])
+            res = r.get(model, {})
+            sweeps = [(f"{name} {label}", res.get("brightness_by_exposure", {}).get(mode))]
+            if mismatched and mode in res.get("brightness_mismatched", {}):
+                trained = EXPOSURE_LABELS[res["exposure"]]
+                sweeps.append((f"{name} {label}, trained with {trained} (mismatch)",
+                               res["brightness_mismatched"][mode]))
+            for key, sw in sweeps:
+                if sw is not None:
+                    b = {int(k): v for k, v in sw.items()}
+                    curves[key] = (sorted(b), [b[k] for k in sorted(b)])
     return curves
 
 
 #: The two exposure modes of every brightness sweep, as the report names them.
 EXPOSURE_LABELS = {"auto": "auto-exposure", "fixed": "fixed exposure"}
+
+
+def _mode_label(mode, config):
+    """How the brightness table of exposure ``mode`` names its models and its k = 0."""
+    if mode == "auto":
+        return (f"{EXPOSURE_LABELS[mode]} (the scene's light scaled by 2^k, each frame metered "
+                f"to {config['scene']['ae_target']:g} of saturation)")
+    ref = ("k = 0 is the auto-exposure's operating point on the median training image (its "
+           f"mean at {config['scene']['ae_target']:g} of the saturation signal; per front end)"
+           if config["scene"]["signal_e"] == "auto" else
+           f"k = 0 puts white at scene.signal_e = {config['scene']['signal_e']:g} e-")
+    trained = ("models trained without auto-exposure; the rows marked mismatch are the "
+               "auto-exposure models tested without it" if config["scene"]["retrain_per_exposure"]
+               else "the auto-exposure models tested without it (a mismatch)")
+    return f"{EXPOSURE_LABELS[mode]}: {ref}; {trained}"
 
 
 def _report_plots(results, rows, curves, config, out, *, seed, split, has_rn):
@@ -378,8 +402,9 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
     tables = [difference_table(results), *([ap_table] if ap_table else []),
               *([op_table] if op_table else []),
               *([th_table] if th_table else []),
-              *(brightness_table(curves[m], lux0, EXPOSURE_LABELS[m]) for m in EXPOSURE_LABELS
-                if curves[m]),
+              *(brightness_table(_brightness_curves(results, m, mismatched=True),
+                                 lux0 if m == "auto" else None, _mode_label(m, config))
+                for m in EXPOSURE_LABELS if curves[m]),
               baseline_table(baselines), sensitivity_table(config),
               ("Assumptions", assumed, [("quantity", "quantity"), ("value", "value"),
                                         ("source", "source")])]

@@ -184,6 +184,9 @@ SCHEMA = {
         "exposure": ("auto", _choice(("auto", "fixed"))),
         "ae_target": (0.18, _float(0.0, 1.0, low_open=True)),   # 18 % grey (ISO 2720)
         "ae_max_gain": (16.0, _float(1.0, 1024.0)),             # analog gain 1-16x (AR0330)
+        # each exposure mode's brightness sweep by a model trained in that mode (the
+        # scene.exposure model tested in the other mode is a separate robustness row)
+        "retrain_per_exposure": (True, _bool),
     },
     "frontends": {
         "names": (["rgb8", "gray8", "lg1.5", "lg2.75"], _list_of(_frontend_name)),
@@ -270,11 +273,14 @@ SCHEMA_HELP = {
         "n_scenes": "wake-up scenes generated (wakeup-scenes only)",
     },
     "scene": {
-        "signal_e": "electrons for a scene value of 1.0 at k = 0 (\"auto\": the full well)",
+        "signal_e": "electrons for a scene value of 1.0 at k = 0 (\"auto\": the full well with "
+                    "auto-exposure; without, the auto-exposure's point on the median training image)",
         "brightness_exponents": "exponents k of the brightness sweep: light scaled by 2**k",
         "exposure": "auto-exposure of the emulated camera the models train with (auto, fixed)",
         "ae_target": "auto-exposure target, fraction of the saturation signal (18 % grey)",
         "ae_max_gain": "largest analog gain of the auto-exposure, times",
+        "retrain_per_exposure": "sweep each exposure mode with a model trained in it (false: "
+                                "the scene.exposure model in both modes)",
     },
     "frontends": {
         "names": "front ends compared: standard names, import paths 'pkg.module:Class' or "

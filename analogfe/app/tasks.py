@@ -3,6 +3,7 @@ the SVM and ResNet evaluations, the cost of one front end.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import NamedTuple
 
 import numpy as np
@@ -10,7 +11,7 @@ import numpy as np
 from ..learn.selection import brightness_loss
 from .config import derive_seed, task_seed
 
-__all__ = ["split_from_config", "sensor_config_for", "signal_for", "exposure_for",
+__all__ = ["split_from_config", "sensor_config_for", "signal_for", "fixed_reference_signal", "exposure_for",
            "EXPOSURE_MODES", "frontend_for", "cell_size_for",
            "torch_threads", "holdout_statistics", "fit_svm_config", "evaluate_svm",
            "fit_resnet",
@@ -138,13 +139,55 @@ def sensor_config_for(config, shape, frontend=None):
     return SensorConfig.from_dict(d)
 
 
-def signal_for(config, sensor_config):
-    """``scene.signal_e``; ``"auto"`` is the full well (white fills the well at
-    k = 0, see :data:`analogfe.learn.experiments.DEFAULT_SIGNAL_FRACTION`)."""
+def signal_for(config, sensor_config, mode=None, images=None):
+    """``scene.signal_e`` of exposure ``mode`` (default ``scene.exposure``).
+
+    ``"auto"`` with auto-exposure is the full well (white fills the well at
+    the nominal exposure, see :data:`analogfe.learn.experiments.DEFAULT_SIGNAL_FRACTION`;
+    the auto-exposure then sets each frame's exposure). ``"auto"`` with fixed
+    exposure and the training ``images`` given is
+    :func:`fixed_reference_signal`: k = 0 is the auto-exposure's operating
+    point on the median training image, so the sweep's k > 0 over-exposes and
+    k < 0 under-exposes relative to what an auto-exposure would set.
+    """
     from ..learn.experiments import default_signal_e
 
     s = config["scene"]["signal_e"]
-    return default_signal_e(sensor_config) if s == "auto" else float(s)
+    if s != "auto":
+        return float(s)
+    mode = config["scene"]["exposure"] if mode is None else mode
+    if mode == "fixed" and images is not None:
+        return fixed_reference_signal(images, sensor_config, config["scene"]["ae_target"])
+    return default_signal_e(sensor_config)
+
+
+def fixed_reference_signal(images_srgb, sensor_config, target):
+    """Electrons for a raw value of 1.0 that put the median image's mean at
+    ``target`` of the saturation signal: the fixed exposure that matches the
+    auto-exposure (:class:`analogfe.sensor.AutoExposure`, average metering)
+    on the median training image.
+
+    Parameters
+    ----------
+    images_srgb : (N, H, W[, 3]) array_like
+        The training images (sRGB), unprocessed as the emulation does
+        (:func:`analogfe.scene.unprocess` with the sensor's CFA).
+    sensor_config : SensorConfig
+    target : float
+        Fraction of :func:`analogfe.sensor.exposure.saturation_e` (``scene.ae_target``).
+
+    Returns
+    -------
+    signal_e : float
+    """
+    from ..scene.camera import unprocess
+    from ..sensor.exposure import saturation_e
+
+    raw = unprocess(np.asarray(images_srgb), cfa=sensor_config.cfa)
+    m = float(np.median(raw.reshape(len(raw), -1).mean(axis=1)))
+    if not m > 0:
+        raise ValueError("images_srgb: the median image is black; no exposure meters it")
+    return float(target) * saturation_e(sensor_config) / m
 
 
 def exposure_for(config, mode=None):
@@ -164,22 +207,26 @@ def exposure_for(config, mode=None):
     return AutoExposure(target=s["ae_target"], max_gain=s["ae_max_gain"])
 
 
-def _by_exposure(config, sweep):
-    """``{mode: {k: accuracy}}`` for both exposure modes, the configured one first;
-    ``sweep(exposure)`` returns one mode's ``{k: accuracy}``."""
-    mine = config["scene"]["exposure"]
-    modes = (mine,) + tuple(m for m in EXPOSURE_MODES if m != mine)
-    return {m: dict(sorted(sweep(exposure_for(config, m)).items())) for m in modes}
+def _other_mode(config):
+    return next(m for m in EXPOSURE_MODES if m != config["scene"]["exposure"])
 
 
-def _sweep_result(config, by):
+def _sweep_result(config, by, mismatched=None):
     """The brightness entries of a result: the configured mode's ``brightness``
-    and ``max_loss``, and both modes' in ``brightness_by_exposure`` and
-    ``max_loss_by_exposure``."""
+    and ``max_loss``, both modes' in ``brightness_by_exposure`` and
+    ``max_loss_by_exposure`` (each mode's sweep by a model trained in it when
+    ``scene.retrain_per_exposure``), and ``mismatched`` ({mode: {k: accuracy}}
+    of the ``scene.exposure`` model tested in the other mode) with its losses."""
     mine = config["scene"]["exposure"]
-    return {"exposure": mine, "brightness": by[mine], "max_loss": brightness_loss(by[mine])[0],
-            "brightness_by_exposure": by,
-            "max_loss_by_exposure": {m: brightness_loss(a)[0] for m, a in by.items()}}
+    by = {m: dict(sorted(by[m].items())) for m in (mine, _other_mode(config))}
+    out = {"exposure": mine, "brightness": by[mine], "max_loss": brightness_loss(by[mine])[0],
+           "brightness_by_exposure": by,
+           "max_loss_by_exposure": {m: brightness_loss(a)[0] for m, a in by.items()},
+           "trained_per_exposure": bool(config["scene"]["retrain_per_exposure"])}
+    if mismatched:
+        out["brightness_mismatched"] = {m: dict(sorted(a.items())) for m, a in mismatched.items()}
+        out["max_loss_mismatched"] = {m: brightness_loss(a)[0] for m, a in mismatched.items()}
+    return out
 
 
 # --------------------------------------------------------------------------- models
@@ -208,9 +255,11 @@ def cell_size_for(config, shape):
     return int(c)
 
 
-def fit_svm_config(split, fe, fe_sc, config, sc, *, seed, cv_seed):
+def fit_svm_config(split, fe, fe_sc, config, sc, *, seed, cv_seed, mode=None):
     """The wake-up classifier of ``config`` (front end, HOG, SVM sections) fitted
-    on ``split``'s training images; C by :func:`analogfe.learn.selection.fit_svm`."""
+    on ``split``'s training images in exposure ``mode`` (default
+    ``scene.exposure``; its signal from :func:`signal_for`); C by
+    :func:`analogfe.learn.selection.fit_svm`."""
     from ..learn.classifier import WakeUpClassifier
     from ..learn.selection import fit_svm
 
@@ -218,8 +267,8 @@ def fit_svm_config(split, fe, fe_sc, config, sc, *, seed, cv_seed):
     fr = config["frontends"]
     clf = WakeUpClassifier(frontend=fe, sensor_config=fe_sc, seed=seed, scale=fr["scale"],
                            cell_size=cell_size_for(config, shape), method=fr["hog_method"],
-                           signal_e=signal_for(config, sc), max_iter=config["svm"]["max_iter"],
-                           exposure=exposure_for(config))
+                           signal_e=signal_for(config, sc, mode, split.X_train),
+                           max_iter=config["svm"]["max_iter"], exposure=exposure_for(config, mode))
     return fit_svm(clf, split.X_train, split.y_train, config["svm"]["C"],
                    C_grid=config["svm"]["C_grid"], cv_seed=cv_seed)
 
@@ -271,31 +320,39 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
         m = {"accuracy": float(np.mean(pred == np.asarray(split.y_test))), "roc_auc": None,
              "y_pred": pred}
     stats = holdout_statistics(split.y_test, m["y_pred"])
-    mine = clf.exposure
+    mine, other = config["scene"]["exposure"], _other_mode(config)
     ks = sorted(set(config["scene"]["brightness_exponents"]) | {0})
 
-    def sweep(exposure):
+    def sweep(model, mode):
         acc = {}
+        saved = model.get_params()
+        model.set_params(exposure=exposure_for(config, mode),
+                         signal_e=signal_for(config, sc, mode, split.X_train))
         for k in tqdm(ks, desc=f"{name} SVM brightness", disable=not progress, leave=False):
-            if k == 0 and exposure == mine:
+            if k == 0 and model is clf and mode == mine:
                 acc[0] = float(m["accuracy"])  # measured above
                 continue
-            clf.set_params(brightness=2.0 ** k, exposure=exposure)
-            acc[k] = float(clf.score(split.X_test, split.y_test))
+            model.set_params(brightness=2.0 ** k)
+            acc[k] = float(model.score(split.X_test, split.y_test))
+        model.set_params(**{p: saved[p] for p in ("brightness", "exposure", "signal_e")})
         return acc
 
-    by = _by_exposure(config, sweep)
-    clf.set_params(brightness=1.0, exposure=mine)
+    by, mismatched = {mine: sweep(clf, mine)}, None
+    if config["scene"]["retrain_per_exposure"]:
+        own = fit_svm_config(split, fe, fe_sc, config, sc, seed=task_seed(seed, name, "sensor"),
+                             cv_seed=task_seed(seed, name, "cv"), mode=other)
+        by[other], mismatched = sweep(own, other), {other: sweep(clf, other)}
+    else:
+        by[other] = sweep(clf, other)
     auc = None if m["roc_auc"] is None else float(m["roc_auc"])
-    out = {"accuracy": by[config["scene"]["exposure"]][0], "roc_auc": auc,
-           **_sweep_result(config, by),
+    out = {"accuracy": by[mine][0], "roc_auc": auc, **_sweep_result(config, by, mismatched),
            "C": float(clf.C), "n_features": int(clf.n_hog_features_), "model": clf, **stats}
     if scenes is not None and len(clf.classes_) == 2:
         from ..learn.metrics import ap_bootstrap
         from .validation import detector_operating_point, fit_detector
 
         det = fit_detector(scenes.train, fe, fe_sc, config, sc, shape,
-                           seed=task_seed(seed, name, "sensor"))
+                           seed=task_seed(seed, name, "sensor"), signal_e=clf.signal_e)
         test = scenes.test
         # AP on the whole ranked list: every window goes to NMS, none is cut by score
         found = det.detect_batch(test.images, keep_all=True)
@@ -367,13 +424,14 @@ def torch_threads(n):
 
 
 def fit_resnet(split, fe, fe_sc, config, sc, *, seed, test_seed, ks, checkpoint_dir=None,
-               progress=False, resume=True):
+               progress=False, resume=True, mode=None):
     """Train the ResNet of ``config["resnet"]`` on one front end and sweep brightness.
 
     Returns the :class:`~analogfe.learn.experiments.TrainedModel` (trained
-    with the exposure mode ``scene.exposure``) and its test accuracy at every
-    brightness exponent of ``ks`` (``{k: accuracy}``) in that mode.
-    Training and sweep run on ``resnet.threads`` torch threads.
+    in exposure ``mode``, default ``scene.exposure``, at its
+    :func:`signal_for`) and its test accuracy at every brightness exponent
+    of ``ks`` (``{k: accuracy}``) in that mode. Training and sweep run on
+    ``resnet.threads`` torch threads.
     """
     from ..learn.experiments import train_frontend
 
@@ -381,10 +439,10 @@ def fit_resnet(split, fe, fe_sc, config, sc, *, seed, test_seed, ks, checkpoint_
     with torch_threads(r["threads"]):
         tm = train_frontend(
             split, fe, epochs=r["epochs"], width=r["width"], seed=seed,
-            signal_e=signal_for(config, sc), sensor_config=fe_sc, checkpoint_dir=checkpoint_dir,
-            batch_size=r["batch_size"], lr=r["lr"], weight_decay=r["weight_decay"],
-            patience=r["patience"] or None, progress=progress, resume=resume,
-            exposure=exposure_for(config))
+            signal_e=signal_for(config, sc, mode, split.X_train), sensor_config=fe_sc,
+            checkpoint_dir=checkpoint_dir, batch_size=r["batch_size"], lr=r["lr"],
+            weight_decay=r["weight_decay"], patience=r["patience"] or None, progress=progress,
+            resume=resume, exposure=exposure_for(config, mode))
     return tm, resnet_sweep(tm, split, config, ks=ks, seed=test_seed)
 
 
@@ -415,7 +473,10 @@ def evaluate_resnet(split, name, config, *, seed=0, checkpoint_dir=None, progres
 
     Trained with the exposure mode ``scene.exposure``; the brightness sweep
     is evaluated in both modes, as in :func:`evaluate_svm` (``brightness``,
-    ``max_loss``, ``brightness_by_exposure``, ``max_loss_by_exposure``).
+    ``max_loss``, ``brightness_by_exposure``, ``max_loss_by_exposure``; with
+    ``scene.retrain_per_exposure`` a second ResNet trained in the other mode
+    sweeps that mode, and the first one's sweep there is
+    ``brightness_mismatched``).
     """
     sc = sensor_config_for(config, split.X_train.shape[1:3], name)
     fe, fe_sc = frontend_for(name, config, sc, task_seed(seed, name, "resnet"))
@@ -424,12 +485,23 @@ def evaluate_resnet(split, name, config, *, seed=0, checkpoint_dir=None, progres
     tm, acc = fit_resnet(split, fe, fe_sc, config, sc, seed=task_seed(seed, name, "resnet"),
                          test_seed=test_seed, ks=ks,
                          checkpoint_dir=checkpoint_dir, progress=progress, resume=resume)
-    mine = config["scene"]["exposure"]
-    by = _by_exposure(config, lambda exposure: acc if exposure == tm.exposure else resnet_sweep(
-        tm, split, config, ks=ks, seed=test_seed, exposure=exposure))
+    mine, other = config["scene"]["exposure"], _other_mode(config)
+    at_other = dataclasses.replace(tm, signal_e=signal_for(config, sc, other, split.X_train))
+    tested = resnet_sweep(at_other, split, config, ks=ks, seed=test_seed,
+                          exposure=exposure_for(config, other))
+    by, mismatched = {mine: acc}, None
+    if config["scene"]["retrain_per_exposure"]:
+        ck = None if checkpoint_dir is None else f"{checkpoint_dir}-{other}"
+        _, by[other] = fit_resnet(split, fe, fe_sc, config, sc,
+                                  seed=task_seed(seed, name, "resnet"), test_seed=test_seed,
+                                  ks=ks, checkpoint_dir=ck, progress=progress, resume=resume,
+                                  mode=other)
+        mismatched = {other: tested}
+    else:
+        by[other] = tested
     prof = network_profile(tm.model, *split.X_test.shape[1:3])
     frame = network_profile(tm.model, config["cost"]["height"], config["cost"]["width"])
-    return {"accuracy": by[mine][0], **_sweep_result(config, by), "model": tm,
+    return {"accuracy": by[mine][0], **_sweep_result(config, by, mismatched), "model": tm,
             "params": prof["params"], "macs": prof["macs"],
             "encoding": tm.encoding, "epochs_run": int(tm.result.epochs_run),
             "frame_profile": frame}

@@ -18,14 +18,15 @@ __all__ = ["VALIDATION_FRACTION", "fit_detector", "detector_operating_point", "v
 VALIDATION_FRACTION = 0.25
 
 
-def fit_detector(train, fe, fe_sc, config, sc, shape, *, seed):
+def fit_detector(train, fe, fe_sc, config, sc, shape, *, seed, signal_e=None):
     """The sliding-window detector of ``config`` trained on the scenes ``train``.
 
     :func:`analogfe.learn.detector.train_detector` on the front end ``fe``
     (with ``fe_sc``), the HOG settings of ``[frontends]``, the window
     ``shape``, ``svm.detector_C`` and ``svm.hard_negative_rounds``, the
     signal and exposure of ``[scene]`` (``sc``: the sensor config the signal
-    is taken from). Its ``threshold`` is None: every window goes to NMS.
+    is taken from, or ``signal_e``). Its ``threshold`` is None: every window
+    goes to NMS.
     """
     from ..learn.detector import train_detector
     from .tasks import cell_size_for, exposure_for, signal_for
@@ -36,7 +37,8 @@ def fit_detector(train, fe, fe_sc, config, sc, shape, *, seed):
         C=config["svm"]["detector_C"], seed=seed,
         hard_negative_rounds=config["svm"]["hard_negative_rounds"],
         method=config["frontends"]["hog_method"], sensor_config=fe_sc,
-        signal_e=signal_for(config, sc), exposure=exposure_for(config), threshold=None)
+        signal_e=signal_for(config, sc) if signal_e is None else signal_e,
+        exposure=exposure_for(config), threshold=None)
 
 
 def detector_operating_point(det, train, test, test_dets):
@@ -108,7 +110,7 @@ def validation_score(split, name, config, *, seed=0, scenes=None):
     """
     from ..data.builtin import Split, WakeupScenes
     from ..learn.metrics import evaluate_detections
-    from .tasks import fit_svm_config, frontend_for, sensor_config_for
+    from .tasks import fit_svm_config, frontend_for, sensor_config_for, signal_for
 
     shape = tuple(int(v) for v in split.X_train.shape[1:3])
     sc = sensor_config_for(config, shape, name)
@@ -122,7 +124,8 @@ def validation_score(split, name, config, *, seed=0, scenes=None):
                                 tr.labels[idx], tuple(tr.backgrounds[i] for i in idx))
 
         det = fit_detector(part(fit), fe, fe_sc, config, sc, shape,
-                           seed=task_seed(seed, name, "sensor"))
+                           seed=task_seed(seed, name, "sensor"),
+                           signal_e=signal_for(config, sc, None, split.X_train))
         v = part(val)
         found = det.detect_batch(v.images, keep_all=True)
         ap = evaluate_detections([d.boxes for d in found], [d.scores for d in found], v.boxes).ap
