@@ -230,6 +230,11 @@ def test_compare_end_to_end_and_resume(capsys, tiny_config, out_dir):
     rows = json.loads((out_dir / "results.json").read_text())["rows"]
     by = {r["frontend"]: r for r in rows}
     assert by["rgb8"]["link_saving"] == 1.0 and by["lg1.5"]["link_saving"] > 1.5
+    # the ResNets are compared on the same test images, as the SVMs
+    assert "ResNet-10 accuracy differences on the same test images" in md
+    stored = json.loads((out_dir / "results.json").read_text())["results"]
+    for r in stored.values():
+        assert np.mean(r["resnet"]["correct"]) == pytest.approx(r["resnet"]["accuracy"])
     stored = (out_dir / "results" / "seed0" / "lg1.5.json").read_text()
 
     # A second run reuses both front ends; a changed configuration recomputes.

@@ -32,23 +32,27 @@ def brightness_table(curves, lux0=None, mode_label=None):
             [("model", "front end, model")] + [(f"k={k}", head(k)) for k in ks])
 
 
-def difference_table(results):
-    """SVM accuracy differences between front ends on the same test images,
-    with Newcombe's paired 95 % interval and the exact McNemar p-value."""
+def difference_table(results, model="svm"):
+    """Accuracy differences of ``model`` ("svm" or "resnet") between front
+    ends on the same test images, with Newcombe's paired 95 % interval and
+    the exact McNemar p-value; None when fewer than two front ends have it."""
     from itertools import combinations
 
     from ..learn.stats import paired_difference_interval
 
-    have = [n for n, r in results.items() if "correct" in r["svm"]]
+    have = [n for n, r in results.items() if "correct" in r.get(model, {})]
+    if len(have) < 2:
+        return None
     rows = []
     for a, b in combinations(have, 2):
-        d = paired_difference_interval(np.asarray(results[b]["svm"]["correct"], bool),
-                                       np.asarray(results[a]["svm"]["correct"], bool))
+        d = paired_difference_interval(np.asarray(results[b][model]["correct"], bool),
+                                       np.asarray(results[a][model]["correct"], bool))
         rows.append({"pair": f"{b} - {a}", "diff": 100 * d["diff"],
                      "ci": f"[{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]",
                      "disc": f"{d['n_a_only']} / {d['n_b_only']}", "p": d["p_value"],
                      "real": "yes" if d["low"] > 0 or d["high"] < 0 else "no"})
-    return ("SVM accuracy differences on the same test images (points)", rows,
+    label = {"svm": "SVM", "resnet": "ResNet-10"}[model]
+    return (f"{label} accuracy differences on the same test images (points)", rows,
             [("pair", "front ends"), ("diff", "difference", "+.1f"), ("ci", "95% CI (Newcombe)"),
              ("disc", "right only in first / second"), ("p", "McNemar p", ".3g"),
              ("real", "interval excludes 0")])

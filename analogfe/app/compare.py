@@ -399,7 +399,8 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
     ap_table = ap_difference_table(results, seed)
     th_table = threshold_table(results, seed)
     op_table = operating_point_table(results)
-    tables = [difference_table(results), *([ap_table] if ap_table else []),
+    diffs = [t for t in (difference_table(results), difference_table(results, "resnet")) if t]
+    tables = [*diffs, *([ap_table] if ap_table else []),
               *([op_table] if op_table else []),
               *([th_table] if th_table else []),
               *(brightness_table(_brightness_curves(results, m, mismatched=True),

@@ -476,7 +476,8 @@ def evaluate_resnet(split, name, config, *, seed=0, checkpoint_dir=None, progres
     ``max_loss``, ``brightness_by_exposure``, ``max_loss_by_exposure``; with
     ``scene.retrain_per_exposure`` a second ResNet trained in the other mode
     sweeps that mode, and the first one's sweep there is
-    ``brightness_mismatched``).
+    ``brightness_mismatched``), and ``correct``: one 0/1 per test image at
+    k = 0, for paired comparisons as the SVM's.
     """
     sc = sensor_config_for(config, split.X_train.shape[1:3], name)
     fe, fe_sc = frontend_for(name, config, sc, task_seed(seed, name, "resnet"))
@@ -486,6 +487,9 @@ def evaluate_resnet(split, name, config, *, seed=0, checkpoint_dir=None, progres
                          test_seed=test_seed, ks=ks,
                          checkpoint_dir=checkpoint_dir, progress=progress, resume=resume)
     mine, other = config["scene"]["exposure"], _other_mode(config)
+    with torch_threads(config["resnet"]["threads"]):  # per test image, as the sweep's k = 0
+        pred = tm.evaluate(split.X_test, split.y_test, seed=test_seed + 10_000)["y_pred"]
+    correct = [int(v) for v in (np.asarray(pred) == np.asarray(split.y_test))]
     at_other = dataclasses.replace(tm, signal_e=signal_for(config, sc, other, split.X_train))
     tested = resnet_sweep(at_other, split, config, ks=ks, seed=test_seed,
                           exposure=exposure_for(config, other))
@@ -504,7 +508,7 @@ def evaluate_resnet(split, name, config, *, seed=0, checkpoint_dir=None, progres
     return {"accuracy": by[mine][0], **_sweep_result(config, by, mismatched), "model": tm,
             "params": prof["params"], "macs": prof["macs"],
             "encoding": tm.encoding, "epochs_run": int(tm.result.epochs_run),
-            "frame_profile": frame}
+            "frame_profile": frame, "correct": correct}
 
 
 def _summary(r):

@@ -186,7 +186,8 @@ def evaluate(model, data, *, encoder=None, batch_size=256, device=None, classes=
     Returns
     -------
     dict
-        See :func:`confusion_metrics`, plus ``loss`` (mean cross-entropy).
+        See :func:`confusion_metrics`, plus ``loss`` (mean cross-entropy)
+        and ``y_pred`` (the predicted class of each item, in order).
     """
     device = pick_device(device)
     ds = _as_dataset(data, "data")
@@ -197,6 +198,7 @@ def evaluate(model, data, *, encoder=None, batch_size=256, device=None, classes=
     y_true, y_pred, loss = _predict(model, loader, encoder, device, nn.CrossEntropyLoss())
     out = confusion_metrics(y_true, y_pred, classes)
     out["loss"] = loss
+    out["y_pred"] = np.asarray(y_pred)
     return out
 
 
@@ -543,6 +545,7 @@ class _Run:
         data = self.val_ds if self.val_ds is not None else self.train_ds
         metrics = evaluate(self.model, data, encoder=self.encoder, device=self.device,
                            classes=classes)
+        metrics.pop("y_pred")  # the figures are kept, not the predictions
         metrics.update(history=st.history, epochs_run=len(st.history), stopped_early=bool(st.stopped),
                        config={k: v for k, v in self.config.items() if is_jsonable(v)})
         return metrics
