@@ -11,7 +11,8 @@ from analogfe.app.config import load_config
 
 TINY = {"dataset": {"name": "wakeup-scenes", "n_scenes": 40}, "svm": {"C": 0.1},
         "frontends": {"names": ["gray8", "lg1.5"], "threshold_sweep": [1.25]},
-        "scene": {"brightness_exponents": [0]}, "resnet": {"enabled": False}}
+        "scene": {"brightness_exponents": [0]}, "resnet": {"enabled": False},
+        "compare": {"seeds": [0]}}
 
 
 @pytest.fixture(scope="module")

@@ -132,28 +132,120 @@ def baseline_table(baselines):
              ("source", "ADC FoM source"), ("footing", "footing against the log converter")])
 
 
+def _chosen_threshold(r):
+    """``(label, svm result)`` of the 1.5-bit threshold chosen on validation, or None."""
+    choice = r.get("threshold_choice", {}).get("chosen")
+    if choice is None:
+        return None
+    return choice, (r["svm"] if choice == FORMULA else r["threshold_sweep"][choice])
+
+
+def _seed_values(per_seed, name, model, key):
+    """``[(seed, value)]`` of ``results[name][model][key]`` over the seeds that have it;
+    ``model="lg1.5-validated"`` reads the validated threshold's SVM result."""
+    out = []
+    for s, res in per_seed.items():
+        r = res.get(name, {})
+        if model == "validated":
+            ch = _chosen_threshold(r)
+            d = ch[1] if ch else {}
+        else:
+            d = r.get(model, {})
+        if d.get(key) is not None:
+            out.append((s, d[key]))
+    return out
+
+
 def seed_table(per_seed):
-    """Mean +- std over seeds of every accuracy and loss, one row per front end."""
+    """Mean, standard deviation and range over seeds of every accuracy, AP and
+    loss, one row per front end (the ResNet over the seeds it ran on)."""
     from ..learn.stats import summarize_seeds
 
     seeds = list(per_seed)
-    keys = [("svm", "accuracy", "SVM acc."), ("svm", "max_loss", "SVM loss (pts)"),
-            ("svm", "ap", "detector AP"), ("resnet", "accuracy", "ResNet-10 acc."),
-            ("resnet", "max_loss", "ResNet loss (pts)")]
-    rows, cols = [], [("frontend", "front end")]
+    keys = [("svm", "accuracy", "SVM acc."), ("svm", "ap", "detector AP"),
+            ("validated", "ap", "AP, validated threshold"), ("svm", "max_loss", "SVM loss (pts)"),
+            ("resnet", "accuracy", "ResNet-10 acc."), ("resnet", "max_loss", "ResNet loss (pts)")]
+    names = list(per_seed[seeds[0]])
+    cols, rows = [("frontend", "front end")], []
     for model, k, label in keys:
-        if all(k in r.get(model, {}) for res in per_seed.values() for r in res.values()):
-            cols.append((f"{model}_{k}", f"{label} mean +- std"))
-    for name in per_seed[seeds[0]]:
+        if any(_seed_values(per_seed, n, model, k) for n in names):
+            cols.append((f"{model}_{k}", f"{label} mean +- std [min, max] (n)"))
+    for name in names:
         row = {"frontend": name}
         for model, k, _ in keys:
-            if any(c[0] == f"{model}_{k}" for c in cols):
-                v = summarize_seeds([per_seed[s][name][model][k] for s in seeds])
-                digits = 1 if k == "max_loss" else 3
-                row[f"{model}_{k}"] = f"{v['mean']:.{digits}f} +- {v['std']:.{digits}f}"
+            vals = [v for _, v in _seed_values(per_seed, name, model, k)]
+            if vals and any(c[0] == f"{model}_{k}" for c in cols):
+                v = summarize_seeds(vals)
+                d = 1 if k == "max_loss" else 3
+                row[f"{model}_{k}"] = (f"{v['mean']:.{d}f} +- {v['std']:.{d}f} "
+                                       f"[{v['min']:.{d}f}, {v['max']:.{d}f}] ({len(vals)})")
         rows.append(row)
-    caption = f"Over {len(seeds)} seeds ({', '.join(map(str, seeds))}): mean +- std (ddof 1)"
+    caption = (f"Over seeds {', '.join(map(str, seeds))}: mean +- standard deviation (ddof 1), "
+               "range and number of seeds; each seed draws its own scenes, faces and split")
     return caption, rows, cols
+
+
+def per_seed_table(per_seed):
+    """Every seed's main figures with their 95 % intervals, one row per seed
+    and front end: SVM accuracy (Wilson), detector AP (bootstrap), the
+    1.5-bit threshold chosen on validation and its AP, ResNet accuracy."""
+    from ..learn.stats import wilson_interval
+
+    rows = []
+    for s, res in per_seed.items():
+        for name, r in res.items():
+            svm = r["svm"]
+            row = {"seed": s, "frontend": name, "svm": svm["accuracy"],
+                   "svm_ci": "[{:.3f}, {:.3f}]".format(*svm["interval"]) if "interval" in svm else ""}
+            if "ap" in svm:
+                row.update(ap=svm["ap"], ap_ci="[{:.3f}, {:.3f}]".format(*svm["ap_interval"]))
+            ch = _chosen_threshold(r)
+            if ch and "ap" in ch[1]:
+                row.update(t=ch[0], t_ap=ch[1]["ap"],
+                           t_ci="[{:.3f}, {:.3f}]".format(*ch[1]["ap_interval"]))
+            if "resnet" in r and svm.get("n_test"):
+                n = svm["n_test"]
+                lo, hi = wilson_interval(int(round(r["resnet"]["accuracy"] * n)), n)
+                row.update(rn=r["resnet"]["accuracy"], rn_ci=f"[{lo:.3f}, {hi:.3f}]")
+            rows.append(row)
+    cols = [("seed", "seed"), ("frontend", "front end"), ("svm", "SVM acc.", ".3f"),
+            ("svm_ci", "95% CI")]
+    for keys, more in ((("ap",), [("ap", "detector AP", ".3f"), ("ap_ci", "AP 95% CI")]),
+                       (("t",), [("t", "lg1.5 threshold (validated)"),
+                                 ("t_ap", "its AP", ".3f"), ("t_ci", "its AP 95% CI")]),
+                       (("rn",), [("rn", "ResNet-10 acc.", ".3f"), ("rn_ci", "ResNet 95% CI")])):
+        if any(k in r for r in rows for k in keys):
+            cols += more
+    return "Every seed's figures with their own 95 % intervals", rows, cols
+
+
+def seed_gap_table(per_seed, reference="gray8"):
+    """Per seed, the paired detector-AP gap of the 1.5-bit front end to
+    ``reference`` at the formula's threshold and at the threshold chosen on
+    validation: does the conclusion hold on every seed?"""
+    rows = []
+    for s, res in per_seed.items():
+        r, ref = res.get(SWEPT, {}), res.get(reference, {}).get("svm", {}).get("detections")
+        if ref is None or "detections" not in r.get("svm", {}):
+            continue
+        row = {"seed": s}
+        d, lo, hi = _paired_ap_gap(r["svm"]["detections"], ref, s)
+        row.update(f=d, f_ci=f"[{lo:+.3f}, {hi:+.3f}]", f_real="yes" if lo > 0 or hi < 0 else "no")
+        ch = _chosen_threshold(r)
+        if ch and "detections" in ch[1]:
+            d, lo, hi = _paired_ap_gap(ch[1]["detections"], ref, s)
+            row.update(t=ch[0], v=d, v_ci=f"[{lo:+.3f}, {hi:+.3f}]",
+                       v_real="yes" if lo > 0 or hi < 0 else "no")
+        rows.append(row)
+    if not rows:
+        return None
+    cols = [("seed", "seed"), ("f", f"{SWEPT} (formula 2) - {reference} AP", "+.3f"),
+            ("f_ci", "paired 95% CI"), ("f_real", "excludes 0")]
+    if any("t" in r for r in rows):
+        cols += [("t", "validated threshold"), ("v", f"{SWEPT} (validated) - {reference} AP", "+.3f"),
+                 ("v_ci", "paired 95% CI"), ("v_real", "excludes 0")]
+    return (f"The {SWEPT} - {reference} detector AP gap on every seed (paired bootstrap over "
+            "each seed's test scenes)", rows, cols)
 
 
 def _paired_ap_gap(detections, reference, seed):

@@ -167,7 +167,9 @@ def build_parser():
     r.add_argument("model", metavar="MODEL", help="the .model.json written by 'analogfe train'")
     r.add_argument("images", metavar="IMAGE", nargs="+", help="8-bit image files")
 
-    m = add("compare", "compare front ends against the RGB baseline and write a report (the main job)")
+    m = add("compare", "compare front ends against the RGB baseline and write a report (the main job)",
+            seed_help="run this seed alone (default: the config's compare.seeds, 0, 1 and 2)",
+            seed_default=None)
     m.add_argument("--dataset", default=None, metavar="NAME|PATH",
                    help="built-in name or dataset folder (default: the config's, else "
                         "wakeup-scenes; lfw: a quick one)")
@@ -180,7 +182,7 @@ def build_parser():
                         "the report always has them all)")
     m.add_argument("--seeds", type=_seed_list, default=None, metavar="S,S,...",
                    help="run once per seed (e.g. 0,1,2) and report mean +- std over them "
-                        "(default: --seed alone)")
+                        "(default: --seed alone, else the config's compare.seeds)")
 
     w = add("sweep", "grid sweep over front-end parameters on Dask")
     _dask_run_options(w, "[sweep.grid]", "the grid", "analogfe-sweep")

@@ -26,6 +26,8 @@ from ._report_tables import (
     chance_note,
     difference_table,
     operating_point_table,
+    per_seed_table,
+    seed_gap_table,
     seed_table,
     sensitivity_table,
     threshold_table,
@@ -44,6 +46,7 @@ from .tasks import (
 )
 
 __all__ = [
+    "resnet_runs",
     "evaluate_frontend",
     "result_rows",
     "write_compare_report",
@@ -63,6 +66,13 @@ def _frontend_hash(config, name, seed):
     return config_hash(config, "dataset", "scene", "sensor", "svm", "resnet", extra=extra)
 
 
+def resnet_runs(config, seed):
+    """Whether the ResNet trains at ``seed``: ``resnet.enabled`` and ``seed``
+    in ``resnet.seeds`` (or that list empty)."""
+    r = config["resnet"]
+    return bool(r["enabled"]) and (not r["seeds"] or seed in r["seeds"])
+
+
 def evaluate_frontend(split, name, config, *, seed=0, scenes=None, out_dir=None, progress=False,
                       resume=True):
     """Every measurement of one front end (SVM, ResNet, brightness, cost) as a dict.
@@ -73,7 +83,7 @@ def evaluate_frontend(split, name, config, *, seed=0, scenes=None, out_dir=None,
     res = {"frontend": name}
     svm = evaluate_svm(split, name, config, seed=seed, scenes=scenes, progress=progress)
     res["svm"] = {k: v for k, v in svm.items() if k != "model"}
-    if config["resnet"]["enabled"]:
+    if resnet_runs(config, seed):
         ck = None
         if out_dir is not None:
             ck = str(Path(out_dir) / "checkpoints" / f"{name}-{_frontend_hash(config, name, seed)}")
@@ -410,9 +420,14 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
               ("Assumptions", assumed, [("quantity", "quantity"), ("value", "value"),
                                         ("source", "source")])]
     if len(seeds) > 1:
-        tables.insert(0, seed_table(per_seed))
-        intro += (f" The main table is seed {seeds[0]}'s; the next table gives the mean and "
-                  f"standard deviation over seeds {', '.join(map(str, seeds))}.")
+        gaps = seed_gap_table(per_seed)
+        tables[0:0] = [seed_table(per_seed), per_seed_table(per_seed), *([gaps] if gaps else [])]
+        rn = [s for s in seeds if resnet_runs(config, s)]
+        intro += (f" The main table is seed {seeds[0]}'s; the next tables give the mean, "
+                  f"standard deviation and range over seeds {', '.join(map(str, seeds))}, every "
+                  "seed's figures with their own intervals, and the 1.5-bit detector's AP gap on "
+                  "every seed"
+                  + (f" (the ResNet-10 on seed(s) {', '.join(map(str, rn))})." if rn else "."))
     md, html_ = write_report(out, title="analogfe: front ends against the RGB baseline", intro=intro,
                              rows=rows, columns=cols, figures=plots, notes=notes, tables=tables)
     sensors = {name: sensor_used(config, shape, name) for name in results}
@@ -425,7 +440,7 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
             "report_md": md, "report_html": html_}
 
 
-def run_compare(config=None, out_dir="analogfe-out", *, seed=0, seeds=None, progress=True,
+def run_compare(config=None, out_dir="analogfe-out", *, seed=None, seeds=None, progress=True,
                 fresh=False):
     """The main job: every front end against the baseline, and the report.
 
@@ -438,12 +453,15 @@ def run_compare(config=None, out_dir="analogfe-out", *, seed=0, seeds=None, prog
         front end, reused by a later run with the same configuration and seed),
         ``checkpoints/``, the plots, ``report.md``, ``report.html``,
         ``results.json``.
-    seed : int
+    seed : int, optional
+        Run this seed alone.
     seeds : sequence of int, optional
-        Run everything once per seed (split, sensor noise, cross-validation,
-        network initialisation all follow the seed); the report gives the
-        first seed's table with its test-set intervals and the mean +- std
-        of every accuracy over the seeds. Default ``[seed]``.
+        Run everything once per seed (scenes, faces, split, sensor noise,
+        cross-validation, network initialisation all follow the seed); the
+        report gives the first seed's table with its test-set intervals, the
+        main figures of every seed and their mean and spread. Default
+        ``[seed]`` when ``seed`` is given, else ``compare.seeds`` (0, 1, 2).
+        The ResNet trains on the seeds of ``resnet.seeds`` among them.
     progress : bool
         A progress bar and one line per finished front end (its accuracies,
         link bits and energy: :func:`finished_line`).
@@ -464,7 +482,9 @@ def run_compare(config=None, out_dir="analogfe-out", *, seed=0, seeds=None, prog
     """
     config = config if isinstance(config, dict) and "frontends" in config and "cost" in config \
         else load_config(config)
-    seeds = [seed] if seeds is None else _check_seeds(seeds)
+    if seeds is None:
+        seeds = config["compare"]["seeds"] if seed is None else [seed]
+    seeds = _check_seeds(seeds)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     per_seed, reused, split = {}, [], None
@@ -563,7 +583,7 @@ def _threshold_sweep(config, out, seed, split, scenes, *, progress, fresh):
         cfg["frontends"]["options"].setdefault(SWEPT, {})["thresholds"] = [float(t)]
 
         def compute(cfg=cfg):
-            svm = evaluate_svm(split, SWEPT, cfg, seed=seed, scenes=scenes)
+            svm = evaluate_svm(split, SWEPT, cfg, seed=seed, scenes=scenes, brightness=False)
             svm = {k: v for k, v in svm.items() if k != "model"}
             svm["validation"] = validation_score(split, SWEPT, cfg, seed=seed, scenes=scenes)
             return svm

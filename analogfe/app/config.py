@@ -216,6 +216,9 @@ SCHEMA = {
         "width": (16, _int(2, 512)),
         "patience": (0, _int(0, 10000)),             # early stopping; 0: off
         "threads": (1, _int(1, 256)),                # torch threads while training
+        # the run's seeds the ResNet trains on ([] every one): the SVM and detector are
+        # cheap and run on every seed, the ResNet on those that fit the time
+        "seeds": ([0], _list_of(_int(0, 2**31 - 1), min_len=0)),
     },
     "cost": {
         "height": (240, _int(8, 16384)),             # the deployed sensor (QVGA default)
@@ -226,6 +229,11 @@ SCHEMA = {
         # every one gets an energy column
         "baselines": (["commercial-adc", "survey-adc"], _baselines),
         "options": ({}, _cost_options),              # CostParams overrides for system.cost
+    },
+    "compare": {
+        # the main job's seeds (scenes, faces, split, noise, initialisation all follow
+        # the seed); --seed or --seeds replace them
+        "seeds": ([0, 1, 2], _list_of(_int(0, 2**31 - 1))),
     },
     "sweep": {
         "grid": ({}, _table),
@@ -307,6 +315,7 @@ SCHEMA_HELP = {
         "width": "channels of the first stage (doubled at each of the four stages)",
         "patience": "early stopping after this many epochs without progress (0: off)",
         "threads": "torch threads while training",
+        "seeds": "the run's seeds the ResNet-10 trains on ([]: every seed)",
     },
     "cost": {
         "height": "rows of the deployed sensor, pixels",
@@ -314,6 +323,9 @@ SCHEMA_HELP = {
         "fps": "frame rate, frames per second",
         "baselines": "digital pipelines every ratio is taken against; the first is the main one",
         "options": "cost-model constants (CostParams fields), e.g. link_pj_per_bit",
+    },
+    "compare": {
+        "seeds": "seeds of the main job; --seed S runs S alone, --seeds a list",
     },
     "sweep": {
         "grid": "values per front-end parameter; every combination is one task",

@@ -255,11 +255,11 @@ def cell_size_for(config, shape):
     return int(c)
 
 
-def fit_svm_config(split, fe, fe_sc, config, sc, *, seed, cv_seed, mode=None):
+def fit_svm_config(split, fe, fe_sc, config, sc, *, seed, cv_seed, mode=None, C=None):
     """The wake-up classifier of ``config`` (front end, HOG, SVM sections) fitted
     on ``split``'s training images in exposure ``mode`` (default
     ``scene.exposure``; its signal from :func:`signal_for`); C by
-    :func:`analogfe.learn.selection.fit_svm`."""
+    :func:`analogfe.learn.selection.fit_svm` unless given."""
     from ..learn.classifier import WakeUpClassifier
     from ..learn.selection import fit_svm
 
@@ -269,12 +269,15 @@ def fit_svm_config(split, fe, fe_sc, config, sc, *, seed, cv_seed, mode=None):
                            cell_size=cell_size_for(config, shape), method=fr["hog_method"],
                            signal_e=signal_for(config, sc, mode, split.X_train),
                            max_iter=config["svm"]["max_iter"], exposure=exposure_for(config, mode))
-    return fit_svm(clf, split.X_train, split.y_train, config["svm"]["C"],
+    return fit_svm(clf, split.X_train, split.y_train, config["svm"]["C"] if C is None else C,
                    C_grid=config["svm"]["C_grid"], cv_seed=cv_seed)
 
 
-def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
+def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False, brightness=True):
     """Train the wake-up SVM on one front end; accuracy and the brightness sweep.
+
+    ``brightness=False`` leaves the brightness sweeps out (accuracy, its
+    statistics and the detector only).
 
     The classifier is :class:`analogfe.learn.classifier.WakeUpClassifier` (front end,
     HOG, linear SVM). With ``svm.C = "auto"`` C is chosen by 5-fold
@@ -337,16 +340,18 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
         model.set_params(**{p: saved[p] for p in ("brightness", "exposure", "signal_e")})
         return acc
 
-    by, mismatched = {mine: sweep(clf, mine)}, None
-    if config["scene"]["retrain_per_exposure"]:
-        own = fit_svm_config(split, fe, fe_sc, config, sc, seed=task_seed(seed, name, "sensor"),
-                             cv_seed=task_seed(seed, name, "cv"), mode=other)
-        by[other], mismatched = sweep(own, other), {other: sweep(clf, other)}
-    else:
-        by[other] = sweep(clf, other)
     auc = None if m["roc_auc"] is None else float(m["roc_auc"])
-    out = {"accuracy": by[mine][0], "roc_auc": auc, **_sweep_result(config, by, mismatched),
-           "C": float(clf.C), "n_features": int(clf.n_hog_features_), "model": clf, **stats}
+    out = {"accuracy": float(m["accuracy"]), "roc_auc": auc, "C": float(clf.C),
+           "n_features": int(clf.n_hog_features_), "model": clf, **stats}
+    if brightness:
+        by, mismatched = {mine: sweep(clf, mine)}, None
+        if config["scene"]["retrain_per_exposure"]:  # C as chosen for the first mode
+            own = fit_svm_config(split, fe, fe_sc, config, sc, seed=task_seed(seed, name, "sensor"),
+                                 cv_seed=task_seed(seed, name, "cv"), mode=other, C=clf.C)
+            by[other], mismatched = sweep(own, other), {other: sweep(clf, other)}
+        else:
+            by[other] = sweep(clf, other)
+        out.update(_sweep_result(config, by, mismatched))
     if scenes is not None and len(clf.classes_) == 2:
         from ..learn.metrics import ap_bootstrap
         from .validation import detector_operating_point, fit_detector
