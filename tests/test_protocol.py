@@ -152,3 +152,34 @@ def test_fixed_reference_puts_the_median_image_at_the_ae_target():
     assert signal_for(load_config({"scene": {"signal_e": 500.0}}), sc, "fixed", images) == 500.0
     with pytest.raises(ValueError, match="black"):
         fixed_reference_signal(np.zeros((3, 8, 8), np.uint8), sc, 0.18)
+
+
+def test_energy_ratios_carry_the_range_of_their_assumptions():
+    from analogfe.app.energy_ranges import energy_ranges
+    from analogfe.app.tasks import baseline_costs, cost_ratios, evaluate_cost
+
+    cfg = load_config({"frontends": {"names": ["rgb8", "gray8", "lg1.5"]}})
+    rows = {r["ratio"]: r for r in energy_ranges(cfg)}
+    assert "rgb8 / commercial-adc" not in rows   # a baseline's own front end is 1
+    base = baseline_costs(cfg)
+    for name in ("gray8", "lg1.5"):   # the central value is the main table's ratio
+        want = cost_ratios(evaluate_cost(name, cfg), base)
+        for b in ("commercial-adc", "survey-adc"):
+            r = rows[f"{name} / {b}"]
+            assert r["central"] == pytest.approx(want[f"energy_ratio_{b}"], rel=1e-9)
+            assert r["low"] <= r["central"] <= r["high"]
+            assert r["low"] == min([r["central"], *r["values"].values()])
+    lg = rows["lg1.5 / commercial-adc"]["values"]
+    # both chips pinned to their measured energy: the link energy cannot move it ...
+    assert lg["link: 4 pJ/bit"] == pytest.approx(rows["lg1.5 / commercial-adc"]["central"], rel=1e-3)
+    # ... what the measured figures include and how they split does
+    assert lg["jssc_includes_link: no: the link on top"] > rows["lg1.5 / commercial-adc"]["central"]
+    assert lg["adc_share: 70 %"] > lg["adc_share: 85 %"]
+    assert rows["lg1.5 / commercial-adc"]["by"].startswith("jssc_includes_link")
+    # the compressed descriptor is the labelled alternative: the trained one costs more
+    comp = load_config({"frontends": {"names": ["rgb8", "gray8", "lg1.5"]},
+                        "cost": {"options": {"hog_descriptor": "reachable-bins"}}})
+    alt = cost_ratios(evaluate_cost("lg1.5", comp), baseline_costs(comp))
+    assert rows["lg1.5 / commercial-adc"]["compressed"] == pytest.approx(
+        alt["energy_ratio_commercial-adc"], rel=1e-9)
+    assert rows["lg1.5 / commercial-adc"]["compressed"] < rows["lg1.5 / commercial-adc"]["central"]

@@ -25,11 +25,11 @@ from ._report_tables import (
     brightness_table,
     chance_note,
     difference_table,
+    energy_range_table,
     operating_point_table,
     per_seed_table,
     seed_gap_table,
     seed_table,
-    sensitivity_table,
     threshold_table,
 )
 from .config import config_hash, load_config
@@ -308,9 +308,12 @@ def _report_text(results, config, *, seed, split, has_ap):
              ("Calibration: the log-ratio converter's energy per decision "
               f"({_rdc(config):g} pJ) is calibrated so that the JSSC 2019 chip comes out at its "
               "measured 99 pJ/pixel given an assumed 10 pJ pixel read and the link energy; the "
-              "commercial column-ADC FoM likewise to 0.70 nJ/pixel. Both therefore depend on the "
-              "assumed link energy: the sensitivity table recomputes every ratio at 4, 10, 14 "
-              "and 20 pJ/bit.")]
+              "commercial column-ADC FoM likewise to 0.70 nJ/pixel. An assumption both "
+              "calibrations absorb (link energy, pixel read) hardly moves a ratio; how the "
+              "measured figures are split and what they include does: the energy-range table "
+              "gives every ratio with its range and the assumption that moves it most. The HOG "
+              "descriptor is costed as trained: 31 FHOG features per cell, 8 bits each, for "
+              "every front end (cost option hog_descriptor).")]
     if has_ap:
         shape = (32, 32) if split is None else tuple(int(v) for v in split.X_test.shape[1:3])
         win, cell = "x".join(map(str, shape)), cell_size_for(config, shape)
@@ -416,7 +419,7 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
               *(brightness_table(_brightness_curves(results, m, mismatched=True),
                                  lux0 if m == "auto" else None, _mode_label(m, config))
                 for m in EXPOSURE_LABELS if curves[m]),
-              baseline_table(baselines), sensitivity_table(config),
+              baseline_table(baselines), energy_range_table(config),
               ("Assumptions", assumed, [("quantity", "quantity"), ("value", "value"),
                                         ("source", "source")])]
     if len(seeds) > 1:

@@ -16,7 +16,7 @@ __all__ = ["split_from_config", "sensor_config_for", "signal_for", "fixed_refere
            "torch_threads", "holdout_statistics", "fit_svm_config", "evaluate_svm",
            "fit_resnet",
            "resnet_sweep", "network_profile", "evaluate_resnet", "evaluate_cost",
-           "baseline_costs", "cost_ratios", "deployed_cost_rows"]
+           "baseline_costs", "cost_ratios", "deployed_frontend", "deployed_cost_rows"]
 
 
 # --------------------------------------------------------------------------- data
@@ -25,8 +25,9 @@ RESULT_VERSION = 5  # 2: average_power_mw; 3: bits_per_frame is the link bits;
 #                     5: AP on every window, the detector's operating point
 #: Version of the cost figures of a stored result; a change recomputes the
 #: costs (cheap) and keeps the accuracies. 2: 8-bit front ends on each
-#: baseline's ADC, derived HOG bin words, pyramid of the 8-bit front ends.
-COST_VERSION = 2
+#: baseline's ADC, derived HOG bin words, pyramid of the 8-bit front ends;
+#: 3: the detector costed on the 31 FHOG features per cell it is trained on.
+COST_VERSION = 3
 #: The exposure modes every brightness sweep is evaluated in (``scene.exposure``).
 EXPOSURE_MODES = ("auto", "fixed")
 
@@ -561,7 +562,7 @@ def evaluate_cost(name, config, *, cnn_profile=None):
 
     c = config["cost"]
     h, w = c["height"], c["width"]
-    fe = _cost_frontend(name, config)
+    fe = deployed_frontend(name, config)
     out = {"output_bits_per_frame": int(fe.bits_per_frame(h, w))}
     backends = {"hog-svm": {}}
     if cnn_profile is not None:
@@ -579,7 +580,7 @@ def evaluate_cost(name, config, *, cnn_profile=None):
     return out
 
 
-def _cost_frontend(name, config):
+def deployed_frontend(name, config):
     """Front end ``name`` as the cost model sees it: on the deployed sensor of
     ``[cost]`` (its CFA as the emulation gives it), with its ``[frontends.options]``."""
     from ..frontend.registry import make_frontend
@@ -659,57 +660,3 @@ def deployed_cost_rows(config, names=None):
                      "average_power_uw": c["hog-svm"]["average_power_mw"] * 1e3,
                      **cost_ratios(c, baselines)})
     return rows
-
-
-#: Link energies of the sensitivity table, pJ/bit: HBM2-class 4, the
-#: default optimised DRAM I/O 10, GDDR5-class 14, unoptimised DRAM I/O 20
-#: (:data:`analogfe.system.energy.LINK_PJ_PER_BIT` gives the sources).
-LINK_SENSITIVITY_PJ = (4.0, 10.0, 14.0, 20.0)
-
-
-def link_sensitivity(config, links=LINK_SENSITIVITY_PJ):
-    """Every front end's energy ratio to every baseline at other link energies.
-
-    The comparator energy of the log-ratio converter and the commercial
-    column-ADC FoM are calibrated to measured chips *given* the link energy
-    (:func:`analogfe.system.energy.rdc_pj_calibrated`,
-    :func:`~analogfe.system.energy.conventional_adc_fom_calibrated`), so both
-    are recalibrated at each link energy; the survey ADC is not. An option
-    that sets ``rdc_pj_per_comparison`` keeps it fixed.
-
-    Returns
-    -------
-    list of dict
-        One row per link energy: ``link_pj_per_bit``, ``rdc_pj``,
-        ``commercial_fom_fj`` and ``<front end>/<baseline>`` ratios.
-    """
-    import dataclasses
-
-    from ..system import energy as E
-    from ..system import model as system
-    from ..system.baseline import get_baseline
-
-    c = config["cost"]
-    h, w, fps = c["height"], c["width"], c["fps"]
-    opts = dict(c["options"])
-    readout = opts.get("pixel_readout_pj", E.PIXEL_READOUT_PJ)
-    names = list(dict.fromkeys(config["frontends"]["names"]))
-    fes = {n: _cost_frontend(n, config) for n in names}
-    rows = []
-    for link in links:
-        rdc = opts.get("rdc_pj_per_comparison", E.rdc_pj_calibrated(link, readout))
-        fom = E.conventional_adc_fom_calibrated(link, readout)
-        o = {**opts, "link_pj_per_bit": link, "rdc_pj_per_comparison": rdc}
-        row = {"link_pj_per_bit": link, "rdc_pj": rdc, "commercial_fom_fj": fom}
-        for bname in c["baselines"]:
-            b = get_baseline(bname)
-            if bname == "commercial-adc":
-                b = dataclasses.replace(b, adc_fom_fj=fom)
-            base = b.cost(h, w, fps, "hog-svm", **o).energy_pj
-            adc = {"adc_fom_fj": b.adc_fom_fj}  # each 8-bit front end on this baseline's ADC
-            for n, fe in fes.items():
-                e = system.cost(fe, h, w, fps, "hog-svm", **{**o, **adc}).energy_pj
-                row[f"{n}/{bname}"] = e / base
-        rows.append(row)
-    return rows
-
