@@ -114,6 +114,13 @@ def test_simulate_builtin_image(capsys, out_dir):
     by = {r["frontend"]: r["bits_per_frame"] for r in bits}
     # the link carries the 10-bit raw words of the digital front ends (ISP on the SoC)
     assert by["rgb8"] == by["gray8"] == 64 * 64 * 10
+    # a log-gradient front end on the Bayer mosaic bins 2 x 2 quads: a quarter of the
+    # pixels, so its saving is also given against the baseline at its own resolution
+    row = {r["frontend"]: r for r in bits}["lg1.5"]
+    assert row["output_pixels"] == 32 * 32
+    assert row["link_saving_equal_resolution"] == pytest.approx(32 * 32 * 10 / by["lg1.5"])
+    assert row["link_saving"] == pytest.approx(4 * row["link_saving_equal_resolution"])
+    assert "saving, equal resolution x" in out
     assert "on the deployed sensor (320x240 at 1 frame/s" in out
     for name in ("scene.png", "electrons.png", "dn.png", "stages.npz", "lg1_5.npz",
                  "lg1_5_dx_scale2.png", "lg1_5_hog.png", "rgb8_hog.png", "overview.png"):

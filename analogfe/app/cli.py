@@ -301,9 +301,13 @@ def _cmd_simulate(args):
     binned = " (log-gradient front ends bin each 2x2 colour quad)" if res["cfa"] else ""
     _say(args, f"input {res['source']} -> sensor {res['width']}x{res['height']}"
                f" (cfa {res['cfa'] or 'none'})",
-         f"link bits on this image{binned}; saving against {res['baseline']} on the same frame:",
+         f"link bits on this image{binned}; saving against {res['baseline']} on the same "
+         "sensor, and at the front end's own output resolution:",
          text_table(res["bits"], [("frontend", "front end"), ("bits_per_frame", "link bits/frame"),
-                                  ("link_saving", "link saving x", ".2f")]),
+                                  ("output_pixels", "output pixels", ","),
+                                  ("link_saving", "saving, same sensor x", ".2f"),
+                                  ("link_saving_equal_resolution", "saving, equal resolution x",
+                                   ".2f")]),
          "",
          f"on the deployed sensor ({c['width']}x{c['height']} at {c['fps']:g} frame/s, "
          "monochrome log-gradient sensor), as 'analogfe compare' reports them:",
