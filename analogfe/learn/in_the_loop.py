@@ -288,7 +288,6 @@ def train_in_the_loop(split, frontend, *, k_range=(-5.0, 3.0), epochs=30, width=
         fe_out = enc.lg.to_frontend()
         res.metrics["thresholds"] = list(fe_out.thresholds)
     tm = TrainedModel(fe_out, enc.encoding, enc.levels, res.model, enc.signal_e,
-                      sensor_config, res,
-                      label=label, exposure=mode)
+                      sensor_config, res, label=label, exposure=mode, sensor_seed=seed)
     tm.encoder = enc
     return tm
