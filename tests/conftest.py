@@ -22,6 +22,9 @@ width = 8
 
 [scene]
 brightness_exponents = [-2, 0, 1]
+
+[compare]
+seeds = [0]
 """
 
 

@@ -125,6 +125,13 @@ def test_simulate_builtin_image(capsys, out_dir):
     by = {r["frontend"]: r["bits_per_frame"] for r in bits}
     # the link carries the 10-bit raw words of the digital front ends (ISP on the SoC)
     assert by["rgb8"] == by["gray8"] == 64 * 64 * 10
+    # a log-gradient front end on the Bayer mosaic bins 2 x 2 quads: a quarter of the
+    # pixels, so its saving is also given against the baseline at its own resolution
+    row = {r["frontend"]: r for r in bits}["lg1.5"]
+    assert row["output_pixels"] == 32 * 32
+    assert row["link_saving_equal_resolution"] == pytest.approx(32 * 32 * 10 / by["lg1.5"])
+    assert row["link_saving"] == pytest.approx(4 * row["link_saving_equal_resolution"])
+    assert "saving, equal resolution x" in out
     assert "on the deployed sensor (320x240 at 1 frame/s" in out
     for name in ("scene.png", "electrons.png", "dn.png", "stages.npz", "lg1_5.npz",
                  "lg1_5_dx_scale2.png", "lg1_5_hog.png", "rgb8_hog.png", "overview.png"):
@@ -249,6 +256,11 @@ def test_compare_end_to_end_and_resume(capsys, tiny_config, out_dir):
     rows = json.loads((out_dir / "results.json").read_text())["rows"]
     by = {r["frontend"]: r for r in rows}
     assert by["rgb8"]["link_saving"] == 1.0 and by["lg1.5"]["link_saving"] > 1.5
+    # the ResNets are compared on the same test images, as the SVMs
+    assert "ResNet-10 accuracy differences on the same test images" in md
+    stored = json.loads((out_dir / "results.json").read_text())["results"]
+    for r in stored.values():
+        assert np.mean(r["resnet"]["correct"]) == pytest.approx(r["resnet"]["accuracy"])
     stored = (out_dir / "results" / "seed0" / "lg1.5.json").read_text()
 
     # A second run reuses both front ends; a changed configuration recomputes.
@@ -318,7 +330,7 @@ def test_compare_on_an_image_folder_with_three_classes(tmp_path):
     cfg = load_config({"dataset": {"name": str(tmp_path / "data")}, "svm": {"C": 0.1},
                        "frontends": {"names": ["gray8", "lg1.5"]},
                        "resnet": {"epochs": 1, "width": 8}, "scene": {"brightness_exponents": [0]}})
-    res = compare(cfg, tmp_path / "out", progress=False)
+    res = compare(cfg, tmp_path / "out", seed=0, progress=False)
     by = {r["frontend"]: r for r in res["rows"]}
     assert set(by) == {"gray8", "lg1.5"} and 0 <= by["lg1.5"]["svm_accuracy"] <= 1
     assert res["results"]["lg1.5"]["svm"]["roc_auc"] is None
@@ -540,13 +552,19 @@ def test_compare_over_seeds_reports_mean_and_std(tiny_config, tmp_path, capsys):
     out = tmp_path / "o"
     assert cli.main(["compare", "--config", cfg, "-o", str(out), "-q", "--seeds", "0,1"]) == 0
     md = (out / "report.md").read_text()
-    assert "Over 2 seeds (0, 1): mean +- std" in md and "| seeds | 0, 1 |" in md
+    assert "Over seeds 0, 1: mean +- standard deviation" in md and "| seeds | 0, 1 |" in md
     res = json.loads((out / "results.json").read_text())
     accs = [res["per_seed"][s]["lg1.5"]["svm"]["accuracy"] for s in ("0", "1")]
     import numpy as np
 
     row = next(line for line in md.splitlines() if line.startswith("| lg1.5 | ") and "+-" in line)
-    assert f"{np.mean(accs):.3f} +- {np.std(accs, ddof=1):.3f}" in row
+    assert (f"{np.mean(accs):.3f} +- {np.std(accs, ddof=1):.3f} "
+            f"[{min(accs):.3f}, {max(accs):.3f}] (2)") in row
+    # every seed's own figures; the ResNet on resnet.seeds (here seed 0) only
+    assert "Every seed's figures with their own 95 % intervals" in md
+    assert "resnet" in res["per_seed"]["0"]["lg1.5"] and "resnet" not in res["per_seed"]["1"]["lg1.5"]
+    rn = next(line for line in md.splitlines() if line.startswith("| lg1.5 | ") and "(1) |" in line)
+    assert rn.count("(1)") == 2   # ResNet accuracy and loss over its one seed
     assert (out / "results" / "seed1" / "lg1.5.json").is_file()
     capsys.readouterr()
     for bad in ("0,0", "a", "-1"):

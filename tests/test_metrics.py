@@ -10,6 +10,7 @@ from analogfe.learn.metrics import (
     evaluate_detections,
     match_detections,
     nms,
+    operating_point,
     voc_ap,
 )
 
@@ -288,3 +289,112 @@ def test_ap_bootstrap_equals_evaluate_without_ties():
     scores = [rng.permutation(6) + 6.0 * i for i in range(3)]
     ap, _ = ap_bootstrap([(boxes, scores)], gts, n_boot=5)
     assert ap[0] == evaluate_detections(boxes, scores, gts).ap
+
+
+# ---------------------------------------------------------------- independent AP
+def _separated_scenes(rng, n_img=40):
+    """Scenes with up to 3 well-separated objects and noisy detections with
+    distinct scores (so no tie order and no detection near two objects)."""
+    gts, boxes, scores = [], [], []
+    for _ in range(n_img):
+        cells = rng.permutation(4)[: rng.integers(0, 4)]
+        g = np.array([[100.0 * (c % 2) + 10, 100.0 * (c // 2) + 10, 0, 0] for c in cells])
+        g = g.reshape(-1, 4)
+        g[:, 2:] = g[:, :2] + rng.uniform(20, 40, (len(g), 2))
+        d = [gg + rng.normal(0, 4, 4) for gg in g for _ in range(rng.integers(0, 3))]
+        xy = rng.uniform(0, 170, (rng.integers(0, 5), 2))
+        d += list(np.c_[xy, xy + rng.uniform(10, 30, (len(xy), 2))])
+        d = np.array(d).reshape(-1, 4)
+        d[:, 2:] = np.maximum(d[:, 2:], d[:, :2] + 1.0)
+        gts.append(g)
+        boxes.append(d)
+        scores.append(rng.normal(size=len(d)))
+    return boxes, scores, gts
+
+
+def _coco_eval(boxes, scores, gts):
+    """pycocotools' COCOeval at IoU 0.5, one category, every detection kept."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    def xywh(b):
+        return [float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])]
+
+    objects = [(i, b) for i, g in enumerate(gts) for b in g]
+    anns = [{"id": k + 1, "image_id": i + 1, "category_id": 1, "bbox": xywh(b),
+             "area": float((b[2] - b[0]) * (b[3] - b[1])), "iscrowd": 0}
+            for k, (i, b) in enumerate(objects)]
+    gt = COCO()
+    gt.dataset = {"images": [{"id": i + 1} for i in range(len(gts))], "annotations": anns,
+                  "categories": [{"id": 1}]}
+    gt.createIndex()
+    res = [{"image_id": i + 1, "category_id": 1, "bbox": xywh(b), "score": float(s)}
+           for i, (bb, ss) in enumerate(zip(boxes, scores)) for b, s in zip(bb, ss)]
+    E = COCOeval(gt, gt.loadRes(res), "bbox")
+    E.params.iouThrs = np.array([0.5])
+    E.params.areaRng, E.params.areaRngLbl = [[0.0, 1e10]], ["all"]
+    E.params.maxDets = [10_000]
+    E.evaluate()
+    E.accumulate()
+    return E
+
+
+def _devkit_all_point_ap(rec, prec):
+    """The VOC devkit's all-point AP (VOCevaldet.m / py-faster-rcnn voc_ap,
+    use_07_metric=False), as published."""
+    mrec = np.concatenate(([0.0], rec, [1.0]))
+    mpre = np.concatenate(([0.0], prec, [0.0]))
+    for i in range(mpre.size - 1, 0, -1):
+        mpre[i - 1] = max(mpre[i - 1], mpre[i])
+    i = np.where(mrec[1:] != mrec[:-1])[0]
+    return float(np.sum((mrec[i + 1] - mrec[i]) * mpre[i + 1]))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ap_equals_pycocotools_matching_with_the_devkit_formula(seed):
+    # pycocotools decides which detection is a true positive (its own matching
+    # at IoU 0.5); the devkit's all-point formula turns its precision and
+    # recall into AP; analogfe's AP on the same detections must agree to 1e-6.
+    # COCO's own 101-point interpolated precision is compared with the same
+    # interpolation of analogfe's curve.
+    boxes, scores, gts = _separated_scenes(np.random.default_rng(seed))
+    E = _coco_eval(boxes, scores, gts)
+    imgs = [e for e in E.evalImgs if e is not None]
+    dt_scores = np.concatenate([e["dtScores"] for e in imgs])
+    order = np.argsort(-dt_scores, kind="mergesort")
+    tp = np.concatenate([e["dtMatches"][0] > 0 for e in imgs])[order]
+    n_pos = sum(int(np.sum(~np.asarray(e["gtIgnore"], bool))) for e in imgs)
+    assert n_pos == sum(len(g) for g in gts) > 0
+    ctp = np.cumsum(tp)
+    rec, prec = ctp / n_pos, ctp / np.arange(1, len(tp) + 1)
+    ev = evaluate_detections(boxes, scores, gts)
+    assert abs(ev.ap - _devkit_all_point_ap(rec, prec)) < 1e-6
+    np.testing.assert_array_equal(ev.tp, tp)
+    ap, _ = ap_bootstrap([(boxes, scores)], gts, n_boot=2)
+    assert abs(ap[0] - ev.ap) < 1e-6
+    # COCO's 101-point precision (its accumulate) against analogfe's curve
+    env = np.maximum.accumulate(ev.precision[::-1])[::-1]
+    pts = np.linspace(0, 1, 101)
+    idx = np.searchsorted(ev.recall, pts, side="left")
+    mine = np.array([env[i] if i < len(env) else 0.0 for i in idx])
+    np.testing.assert_allclose(E.eval["precision"][0, :, 0, 0, 0], mine, atol=1e-9)
+
+
+def test_operating_point_hand_case_and_chosen_threshold():
+    gts = [np.array([[0.0, 0, 10, 10]]), np.zeros((0, 4)), np.array([[20.0, 20, 30, 30]])]
+    boxes = [np.array([[0.0, 0, 10, 10], [40, 40, 50, 50]]), np.array([[0.0, 0, 5, 5]]),
+             np.array([[20.0, 20, 30, 30]])]
+    scores = [np.array([0.9, 0.1]), np.array([0.5]), np.array([0.3])]
+    op = operating_point(boxes, scores, gts, threshold=0.4)
+    # at >= 0.4: 0.9 (TP) and 0.5 (FP on the empty frame)
+    assert op["precision"] == 0.5 and op["recall"] == 0.5
+    assert op["wakeups_per_frame"] == 2 / 3 and op["wakeups_per_empty_frame"] == 1.0
+    assert op["wakeups_per_target_frame"] == 0.5 and op["detections_per_frame"] == 2 / 3
+    best = operating_point(boxes, scores, gts)
+    # F1 at 0.9: 2/3; at 0.5: 1/2; at 0.3: 2*2/(3+2) = 0.8; at 0.1: 2*2/(4+2)
+    assert best["threshold"] == 0.3 and best["f1"] == pytest.approx(0.8)
+    assert best["recall"] == 1.0 and best["precision"] == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="no detection"):
+        operating_point([np.zeros((0, 4))], [np.zeros(0)], [np.zeros((0, 4))])
+    with pytest.raises(ValueError, match="threshold"):
+        operating_point(boxes, scores, gts, threshold=float("nan"))

@@ -437,3 +437,40 @@ def test_sensor_in_the_loop_auto_exposure_and_per_sample_exposure_time():
     tm = train_in_the_loop(load_lfw(seed=0), "gray8", epochs=1, width=2, k_range=(-3, 1),
                            exposure="auto", progress=False, device="cpu")
     assert isinstance(tm.exposure, AutoExposure)  # evaluated with the same AE
+
+
+def test_learned_thresholds_come_from_the_epoch_of_the_kept_weights():
+    """fit keeps the weights of the best validation epoch; the encoder's
+    learned thresholds must be those of the same epoch, not of the last."""
+    from analogfe.data import load_lfw
+    from analogfe.learn.in_the_loop import SensorInTheLoop, raw_scenes
+    from analogfe.learn.models import ResNet
+    from analogfe.learn.train import fit
+
+    split = load_lfw(seed=0)
+    raw = raw_scenes(split.X_train[:48], "gray8")
+    y = torch.as_tensor(np.asarray(split.y_train[:48]))
+    enc = SensorInTheLoop(LogGradientFrontEnd(bits=2), raw.shape[-2:], k_range=(-3, 1), seed=0,
+                          learn_thresholds=True, temperature=0.2)
+    torch.manual_seed(0)
+    model = ResNet((1, 1, 1, 1), 8, _channels(enc, raw), 2)
+    seen = {}
+
+    def grab(epoch, logs):
+        seen[epoch] = (logs["val_loss"], enc.lg.to_frontend().thresholds)
+
+    fit(model, (raw[:32], y[:32]), (raw[32:], y[32:]), encoder=enc, epochs=4, seed=0,
+        batch_size=8, lr=0.05, progress=False, device="cpu", callbacks=[grab])
+    best = min(seen, key=lambda e: seen[e][0])
+    assert enc.lg.to_frontend().thresholds == seen[best][1]
+    # the case the fix is for (measured with this seed): the last epoch is not the
+    # best one, and its thresholds differ from the best epoch's
+    assert best != max(seen) and seen[best][1] != seen[max(seen)][1]
+
+
+def _channels(enc, raw):
+    with torch.no_grad():
+        enc.eval()
+        c = enc(raw[:1]).shape[1]
+        enc.train()
+    return c

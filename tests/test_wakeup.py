@@ -236,6 +236,12 @@ def test_train_detector_on_emulated_scenes():
     test = make_wakeup_scenes(8, seed=100, p_empty=0.25, **kw)
     ev = det.evaluate(test.images, test.boxes)
     assert ev.ap >= 0.5  # measured 0.81
+    # AP is computed on every window: the deployment threshold does not cut it
+    det.threshold = 1e9
+    assert len(det.detect(test.images[0])) == 0
+    assert det.evaluate(test.images, test.boxes).ap == ev.ap
+    kept = det.detect_batch(test.images, keep_all=True)
+    assert sum(len(d) for d in kept) == len(ev.scores)
     with pytest.raises(ValueError, match="gt_boxes"):
         train_detector(train.images, train.boxes[:-1], window=(24, 24), cell_size=4)
     with pytest.raises(ValueError, match="gt_boxes"):  # 60-px boxes, no 24-px window fits

@@ -4,6 +4,6 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["cli", "compare", "config", "fewshot", "fewshot_report", "outputs", "report",
-                "simulate", "sweep", "tasks"],
+    submodules=["cli", "compare", "config", "energy_ranges", "fewshot", "fewshot_report", "outputs",
+                "report", "simulate", "sweep", "tasks", "validation"],
 )

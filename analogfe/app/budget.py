@@ -37,7 +37,7 @@ from .config import config_hash, load_config, task_seed
 from .outputs import claim_output
 from .tasks import (
     _adc_of,
-    _cost_frontend,
+    deployed_frontend,
     exposure_for,
     frontend_for,
     sensor_config_for,
@@ -60,7 +60,7 @@ def frontend_costs(config, names):
     opts = dict(c["options"])
     out = {}
     for name in names:
-        r = system.cost(_cost_frontend(name, config), c["height"], c["width"], c["fps"], "none",
+        r = system.cost(deployed_frontend(name, config), c["height"], c["width"], c["fps"], "none",
                         name=name, **{**_adc_of(c["baselines"][0], opts), **opts})
         out[name] = {"energy_pj": float(r.energy_pj), "link_bits": float(r.link_bits)}
     return out

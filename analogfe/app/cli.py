@@ -244,7 +244,9 @@ def build_parser():
                        help="import a plug-in front end that the model names by its import path "
                             "'package.module:Class' (only for a model you trust)")
 
-    m = add("compare", "compare front ends against the RGB baseline and write a report (the main job)")
+    m = add("compare", "compare front ends against the RGB baseline and write a report (the main job)",
+            seed_help="run this seed alone (default: the config's compare.seeds, 0, 1 and 2)",
+            seed_default=None)
     m.add_argument("--dataset", default=None, metavar="NAME|PATH",
                    help="built-in name or dataset folder (default: the config's, else "
                         "wakeup-scenes; lfw: a quick one)")
@@ -259,7 +261,7 @@ def build_parser():
                         "the report always has them all)")
     m.add_argument("--seeds", type=_seed_list, default=None, metavar="S,S,...",
                    help="run once per seed (e.g. 0,1,2) and report mean +- std over them "
-                        "(default: --seed alone)")
+                        "(default: --seed alone, else the config's compare.seeds)")
 
     w = add("sweep", "grid sweep over front-end parameters on Dask")
     _dask_run_options(w, "[sweep.grid]", "the grid")
@@ -427,9 +429,13 @@ def _cmd_simulate(args):
     binned = " (log-gradient front ends bin each 2x2 colour quad)" if res["cfa"] else ""
     _say(args, f"input {res['source']} -> sensor {res['width']}x{res['height']}"
                f" (cfa {res['cfa'] or 'none'})",
-         f"link bits on this image{binned}; saving against {res['baseline']} on the same frame:",
+         f"link bits on this image{binned}; saving against {res['baseline']} on the same "
+         "sensor, and at the front end's own output resolution:",
          text_table(res["bits"], [("frontend", "front end"), ("bits_per_frame", "link bits/frame"),
-                                  ("link_saving", "link saving x", ".2f")]),
+                                  ("output_pixels", "output pixels", ","),
+                                  ("link_saving", "saving, same sensor x", ".2f"),
+                                  ("link_saving_equal_resolution", "saving, equal resolution x",
+                                   ".2f")]),
          "",
          f"on the deployed sensor ({c['width']}x{c['height']} at {c['fps']:g} frame/s, "
          "monochrome log-gradient sensor), as 'analogfe compare' reports them:",

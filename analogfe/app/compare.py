@@ -17,6 +17,21 @@ from pathlib import Path
 import numpy as np
 
 from .._io import atomic_write_json, read_cached, write_cached
+from ._report_tables import (
+    FORMULA,
+    SWEPT,
+    ap_difference_table,
+    baseline_table,
+    brightness_table,
+    chance_note,
+    difference_table,
+    energy_range_table,
+    operating_point_table,
+    per_seed_table,
+    seed_gap_table,
+    seed_table,
+    threshold_table,
+)
 from .config import config_hash, load_config
 from .tasks import (
     COST_VERSION,
@@ -31,6 +46,7 @@ from .tasks import (
 )
 
 __all__ = [
+    "resnet_runs",
     "evaluate_frontend",
     "result_rows",
     "write_compare_report",
@@ -50,6 +66,13 @@ def _frontend_hash(config, name, seed):
     return config_hash(config, "dataset", "scene", "sensor", "svm", "resnet", extra=extra)
 
 
+def resnet_runs(config, seed):
+    """Whether the ResNet trains at ``seed``: ``resnet.enabled`` and ``seed``
+    in ``resnet.seeds`` (or that list empty)."""
+    r = config["resnet"]
+    return bool(r["enabled"]) and (not r["seeds"] or seed in r["seeds"])
+
+
 def evaluate_frontend(split, name, config, *, seed=0, scenes=None, out_dir=None, progress=False,
                       resume=True, on_stage=None):
     """Every measurement of one front end (SVM, ResNet, brightness, cost) as a dict.
@@ -58,14 +81,14 @@ def evaluate_frontend(split, name, config, *, seed=0, scenes=None, out_dir=None,
     ``resume=False`` starts its training again whatever is stored there.
     ``on_stage(label)``, when given, is called as each stage starts and once
     more with None at the end (labels: :func:`frontend_stages`)."""
-    stages = iter(frontend_stages(config, scenes is not None) + [None])
+    stages = iter(frontend_stages(config, scenes is not None, seed) + [None])
     on_stage = on_stage or (lambda label: None)
     t0 = time.perf_counter()
     res = {"frontend": name}
     on_stage(next(stages))
     svm = evaluate_svm(split, name, config, seed=seed, scenes=scenes, progress=progress)
     res["svm"] = {k: v for k, v in svm.items() if k != "model"}
-    if config["resnet"]["enabled"]:
+    if resnet_runs(config, seed):
         on_stage(next(stages))
         ck = None
         if out_dir is not None:
@@ -80,10 +103,10 @@ def evaluate_frontend(split, name, config, *, seed=0, scenes=None, out_dir=None,
     return res
 
 
-def frontend_stages(config, has_scenes):
-    """The stages :func:`evaluate_frontend` runs, as the progress bar names them."""
+def frontend_stages(config, has_scenes, seed=0):
+    """The stages :func:`evaluate_frontend` runs at ``seed``, as the progress bar names them."""
     svm = "SVM, brightness sweep" + (", detector" if has_scenes else "")
-    resnet = ["ResNet-10 training, brightness sweep"] if config["resnet"]["enabled"] else []
+    resnet = ["ResNet-10 training, brightness sweep"] if resnet_runs(config, seed) else []
     return [svm, *resnet, "cost"]
 
 
@@ -94,6 +117,9 @@ COLUMNS = [
     ("svm_balanced", "SVM bal. acc.", ".3f"),
     ("svm_ap", "detector AP", ".3f"),
     ("svm_ap_ci", "AP 95% CI"),
+    ("det_precision", "det. precision at threshold", ".3f"),
+    ("det_recall", "det. recall at threshold", ".3f"),
+    ("det_wakeups", "wake-ups/frame", ".3f"),
     ("resnet_accuracy", "ResNet-10 acc.", ".3f"),
     ("resnet_ci", "ResNet 95% CI"),
     ("svm_brightness_loss", "SVM loss 2^k, AE (pts)", ".1f"),
@@ -149,6 +175,11 @@ def result_rows(results, baselines):
         if "ap_interval" in r["svm"]:
             lo, hi = r["svm"]["ap_interval"]
             row.update(svm_ap_low=lo, svm_ap_high=hi, svm_ap_ci=f"[{lo:.3f}, {hi:.3f}]")
+        if "operating_point" in r["svm"]:
+            op = r["svm"]["operating_point"]["test"]
+            row.update(det_threshold=op["threshold"], det_precision=op["precision"],
+                       det_recall=op["recall"], det_wakeups=op["wakeups_per_frame"],
+                       det_false_wakeups=op["wakeups_per_empty_frame"])
         if "interval" in r["svm"]:
             lo, hi = r["svm"]["interval"]
             row.update(svm_accuracy_low=lo, svm_accuracy_high=hi, svm_ci=f"[{lo:.3f}, {hi:.3f}]",
@@ -221,38 +252,44 @@ def _stage_figure(split, config, path, seed):
                              f"each front end on the sensor it was evaluated on, {what}, k = 0")
 
 
-def _brightness_table(curves, lux0=None, mode_label=None):
-    """Accuracy per brightness exponent; ``lux0``: the illuminance of k = 0,
-    which labels each column with its equivalent illuminance."""
-    ks = sorted({k for ks_, _ in curves.values() for k in ks_})
-    rows = []
-    for label, (k, acc) in curves.items():
-        row = {"model": label}
-        row.update({f"k={kk}": a for kk, a in zip(k, acc)})
-        rows.append(row)
-
-    def head(k):
-        return f"k={k}" if lux0 is None else f"k={k} ({lux0 * 2.0 ** k:,.3g} lx)"
-
-    what = f", {mode_label}" if mode_label else ""
-    return (f"Accuracy at each brightness 2^k{what} (equivalent scene illuminance)", rows,
-            [("model", "front end, model")] + [(f"k={k}", head(k)) for k in ks])
-
-
-def _brightness_curves(results, mode):
+def _brightness_curves(results, mode, *, mismatched=False):
     """``{"<front end> <model>": (ks, accuracies)}`` of every trained model,
-    its test sweep in exposure ``mode`` ("auto" or "fixed")."""
+    its test sweep in exposure ``mode`` ("auto" or "fixed"); with
+    ``mismatched``, also the sweeps in ``mode`` of the models trained in the
+    other mode (labelled with the mode they were trained in)."""
     curves = {}
     for name, r in results.items():
         for model, label in (("svm", "SVM"), ("resnet", "ResNet-10")):
-            if model in r and mode in r[model].get("brightness_by_exposure", {}):
-                b = {int(k): v for k, v in r[model]["brightness_by_exposure"][mode].items()}
-                curves[f"{name} {label}"] = (sorted(b), [b[k] for k in sorted(b)])
+            res = r.get(model, {})
+            sweeps = [(f"{name} {label}", res.get("brightness_by_exposure", {}).get(mode))]
+            if mismatched and mode in res.get("brightness_mismatched", {}):
+                trained = EXPOSURE_LABELS[res["exposure"]]
+                sweeps.append((f"{name} {label}, trained with {trained} (mismatch)",
+                               res["brightness_mismatched"][mode]))
+            for key, sw in sweeps:
+                if sw is not None:
+                    b = {int(k): v for k, v in sw.items()}
+                    curves[key] = (sorted(b), [b[k] for k in sorted(b)])
     return curves
 
 
 #: The two exposure modes of every brightness sweep, as the report names them.
 EXPOSURE_LABELS = {"auto": "auto-exposure", "fixed": "fixed exposure"}
+
+
+def _mode_label(mode, config):
+    """How the brightness table of exposure ``mode`` names its models and its k = 0."""
+    if mode == "auto":
+        return (f"{EXPOSURE_LABELS[mode]} (the scene's light scaled by 2^k, each frame metered "
+                f"to {config['scene']['ae_target']:g} of saturation)")
+    ref = ("k = 0 is the auto-exposure's operating point on the median training image (its "
+           f"mean at {config['scene']['ae_target']:g} of the saturation signal; per front end)"
+           if config["scene"]["signal_e"] == "auto" else
+           f"k = 0 puts white at scene.signal_e = {config['scene']['signal_e']:g} e-")
+    trained = ("models trained without auto-exposure; the rows marked mismatch are the "
+               "auto-exposure models tested without it" if config["scene"]["retrain_per_exposure"]
+               else "the auto-exposure models tested without it (a mismatch)")
+    return f"{EXPOSURE_LABELS[mode]}: {ref}; {trained}"
 
 
 def _report_plots(results, rows, curves, config, out, *, seed, split, has_rn, lux0=None):
@@ -323,9 +360,12 @@ def _report_text(results, config, *, seed, split, has_ap):
              ("Calibration: the log-ratio converter's energy per decision "
               f"({_rdc(config):g} pJ) is calibrated so that the JSSC 2019 chip comes out at its "
               "measured 99 pJ/pixel given an assumed 10 pJ pixel read and the link energy; the "
-              "commercial column-ADC FoM likewise to 0.70 nJ/pixel. Both therefore depend on the "
-              "assumed link energy: the sensitivity table recomputes every ratio at 4, 10, 14 "
-              "and 20 pJ/bit.")]
+              "commercial column-ADC FoM likewise to 0.70 nJ/pixel. An assumption both "
+              "calibrations absorb (link energy, pixel read) hardly moves a ratio; how the "
+              "measured figures are split and what they include does: the energy-range table "
+              "gives every ratio with its range and the assumption that moves it most. The HOG "
+              "descriptor is costed as trained: 31 FHOG features per cell, 8 bits each, for "
+              "every front end (cost option hog_descriptor).")]
     if has_ap:
         shape = (32, 32) if split is None else tuple(int(v) for v in split.X_test.shape[1:3])
         win, cell = "x".join(map(str, shape)), cell_size_for(config, shape)
@@ -336,7 +376,14 @@ def _report_text(results, config, *, seed, split, has_ap):
                      "detector per front end, trained on the windows of the training scenes "
                      f"(C {sv['detector_C']:g}, {sv['hard_negative_rounds']} round(s) of hard-negative "
                      f"mining), on the {n} test scenes, with a 95 % "
-                     "percentile-bootstrap interval over test scenes. The AP gap between front ends "
+                     "percentile-bootstrap interval over test scenes. AP is computed on the whole "
+                     "ranked list (every window after NMS, no score cut), as the VOC and COCO "
+                     "protocols do. The deployed detector fires on a frame when a window scores "
+                     "at least a threshold, chosen per front end on the training scenes (largest "
+                     "F1), never on the test scenes: 'det. precision / recall at threshold' and "
+                     "'wake-ups/frame' (the fraction of test frames it fires on; half the scenes "
+                     "hold no target) are that operating point on the test scenes. The AP gap "
+                     "between front ends "
                      f"depends on the objects' size in HOG cells (here {win} px windows of "
                      f"{cell} px cells); examples/detection_vs_object_size.py measures the gap "
                      "per object size with the released log-HOG features.")
@@ -345,74 +392,6 @@ def _report_text(results, config, *, seed, split, has_ap):
         notes.append(f"ResNet-10: width {config['resnet']['width']}, {r0['resnet']['params']:,} "
                      f"parameters, up to {config['resnet']['epochs']} epochs.")
     return intro, notes
-
-
-def _difference_table(results):
-    """SVM accuracy differences between front ends on the same test images,
-    with Newcombe's paired 95 % interval and the exact McNemar p-value."""
-    from itertools import combinations
-
-    from ..learn.stats import paired_difference_interval
-
-    have = [n for n, r in results.items() if "correct" in r["svm"]]
-    rows = []
-    for a, b in combinations(have, 2):
-        d = paired_difference_interval(np.asarray(results[b]["svm"]["correct"], bool),
-                                       np.asarray(results[a]["svm"]["correct"], bool))
-        rows.append({"pair": f"{b} - {a}", "diff": 100 * d["diff"],
-                     "ci": f"[{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]",
-                     "disc": f"{d['n_a_only']} / {d['n_b_only']}", "p": d["p_value"],
-                     "real": "yes" if d["low"] > 0 or d["high"] < 0 else "no"})
-    return ("SVM accuracy differences on the same test images (points)", rows,
-            [("pair", "front ends"), ("diff", "difference", "+.1f"), ("ci", "95% CI (Newcombe)"),
-             ("disc", "right only in first / second"), ("p", "McNemar p", ".3g"),
-             ("real", "interval excludes 0")])
-
-
-def _ap_difference_table(results, seed):
-    """Detector AP differences between front ends on the same test scenes:
-    paired percentile-bootstrap 95 % intervals (the same scene resamples for
-    every front end)."""
-    from itertools import combinations
-
-    from ..learn.metrics import ap_bootstrap
-    from .config import task_seed
-    from .tasks import AP_BOOTSTRAP
-
-    have = [n for n, r in results.items() if "detections" in r["svm"]]
-    if len(have) < 2:
-        return None
-    d0 = results[have[0]]["svm"]["detections"]
-    gt = [np.asarray(b, float).reshape(-1, 4) for b in d0["gt_boxes"]]
-    systems = [([np.asarray(b, float).reshape(-1, 4) for b in results[n]["svm"]["detections"]["boxes"]],
-                [np.asarray(v, float) for v in results[n]["svm"]["detections"]["scores"]])
-               for n in have]
-    ap, samples = ap_bootstrap(systems, gt, n_boot=AP_BOOTSTRAP, seed=task_seed(seed, "ap-bootstrap"))
-    idx = {n: i for i, n in enumerate(have)}
-    rows = []
-    for a, b in combinations(have, 2):
-        diff = samples[:, idx[b]] - samples[:, idx[a]]
-        lo, hi = np.nanpercentile(diff, [2.5, 97.5])
-        rows.append({"pair": f"{b} - {a}", "diff": ap[idx[b]] - ap[idx[a]],
-                     "ci": f"[{lo:+.3f}, {hi:+.3f}]",
-                     "real": "yes" if lo > 0 or hi < 0 else "no"})
-    n = len(gt)
-    return (f"Detector AP differences on the same {n} test scenes (paired bootstrap, "
-            f"{AP_BOOTSTRAP} resamples)", rows,
-            [("pair", "front ends"), ("diff", "AP difference", "+.3f"), ("ci", "95% CI"),
-             ("real", "interval excludes 0")])
-
-
-def _chance_note(results):
-    r = next((r["svm"] for r in results.values() if "chance" in r["svm"]), None)
-    if r is None:
-        return None
-    return (f"Statistics: {r['n_test']} test images; every accuracy comes with its 95 % Wilson "
-            f"interval. Chance: always answering the majority test class scores "
-            f"{r['chance']['accuracy']:.3f} accuracy ({r['chance']['balanced_accuracy']:.3f} "
-            "balanced accuracy, the mean per-class recall, which an always-the-same answer "
-            "cannot beat). Differences between front ends are paired on the same test images "
-            "(table below); a difference whose interval includes 0 is not shown to be real.")
 
 
 def _rdc(config):
@@ -454,58 +433,6 @@ def _memory_note(config):
             f"per pixel steps from {here:,.0f} to {there:,.0f} pJ.")
 
 
-def _sensitivity_table(config):
-    """The energy ratios at 4, 10, 14 and 20 pJ/bit of link energy."""
-    from ..system.baseline import get_baseline
-    from .tasks import link_sensitivity
-
-    rows = link_sensitivity(config)
-    names = list(dict.fromkeys(config["frontends"]["names"]))
-    cols = [("link_pj_per_bit", "link (pJ/bit)", ".0f"), ("rdc_pj", "comparator (pJ)", ".2f"),
-            ("commercial_fom_fj", "commercial ADC (fJ/step)", ",.0f")]
-    cols += [(f"{n}/{b}", f"{n} / {b}", ".3f") for b in config["cost"]["baselines"] for n in names
-             if n != get_baseline(b).frontend]  # the baseline's own front end is 1 by construction
-    return ("Sensitivity of the energy ratios to the link energy (the comparator energy and the "
-            "commercial ADC FoM recalibrated to their chips at each link energy)", rows, cols)
-
-
-def _baseline_table(baselines):
-    rows = [{"baseline": name, "bits": b["bits_per_frame"],
-             "uj": b["energy_per_frame_pj"] * 1e-6, "kib": b["memory_bits"] / 8192.0,
-             "fom": b["baseline"]["adc_fom_fj"], "source": b["baseline"]["source"],
-             "footing": b["baseline"]["footing"]}
-            for name, b in baselines.items()]
-    return ("Baselines (wake-up path, same frame and rate; the 8-bit front ends are costed on "
-            "the first one's ADC, and on each one's ADC for its ratio)", rows,
-            [("baseline", "baseline"), ("bits", "link bits/frame"), ("uj", "uJ/frame", ",.2f"),
-             ("kib", "memory (KiB)", ",.1f"), ("fom", "ADC FoM (fJ/step)", ",.0f"),
-             ("source", "ADC FoM source"), ("footing", "footing against the log converter")])
-
-
-def _seed_table(per_seed):
-    """Mean +- std over seeds of every accuracy and loss, one row per front end."""
-    from ..learn.stats import summarize_seeds
-
-    seeds = list(per_seed)
-    keys = [("svm", "accuracy", "SVM acc."), ("svm", "max_loss", "SVM loss (pts)"),
-            ("svm", "ap", "detector AP"), ("resnet", "accuracy", "ResNet-10 acc."),
-            ("resnet", "max_loss", "ResNet loss (pts)")]
-    rows, cols = [], [("frontend", "front end")]
-    for model, k, label in keys:
-        if all(k in r.get(model, {}) for res in per_seed.values() for r in res.values()):
-            cols.append((f"{model}_{k}", f"{label} mean +- std"))
-    for name in per_seed[seeds[0]]:
-        row = {"frontend": name}
-        for model, k, _ in keys:
-            if any(c[0] == f"{model}_{k}" for c in cols):
-                v = summarize_seeds([per_seed[s][name][model][k] for s in seeds])
-                digits = 1 if k == "max_loss" else 3
-                row[f"{model}_{k}"] = f"{v['mean']:.{digits}f} +- {v['std']:.{digits}f}"
-        rows.append(row)
-    caption = f"Over {len(seeds)} seeds ({', '.join(map(str, seeds))}): mean +- std (ddof 1)"
-    return caption, rows, cols
-
-
 def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_seed=None):
     """Plots, ``report.md``, ``report.html`` and ``results.json`` of a comparison.
 
@@ -520,7 +447,7 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
     has_rn = any("resnet" in r for r in results.values())
     has_ap = any("ap" in r["svm"] for r in results.values())
     cols = [c for c in COLUMNS if (has_rn or not c[0].startswith(("resnet", "cnn")))
-            and (has_ap or not c[0].startswith("svm_ap"))]
+            and (has_ap or not c[0].startswith(("svm_ap", "det_")))]
     at = next(i for i, c in enumerate(cols) if c[0] == "energy_per_frame_uj") + 1
     cols[at:at] = _ratio_columns(config["cost"]["baselines"])
     curves = {mode: _brightness_curves(results, mode) for mode in EXPOSURE_LABELS}
@@ -529,27 +456,37 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
     plots = _report_plots(results, rows, curves, config, out, seed=seed, split=split,
                           has_rn=has_rn, lux0=lux0)
     intro, notes = _report_text(results, config, seed=seed, split=split, has_ap=has_ap)
-    chance = _chance_note(results)
+    chance = chance_note(results)
     if chance:
         notes.insert(0, chance)
     seeds = list(per_seed) if per_seed else [seed]
     assumed = assumptions(config, seeds=seeds, split=split)
-    ap_table = _ap_difference_table(results, seed)
-    th_table = _threshold_table(results)
-    tables = [_difference_table(results), *([ap_table] if ap_table else []),
+    ap_table = ap_difference_table(results, seed)
+    th_table = threshold_table(results, seed)
+    op_table = operating_point_table(results)
+    diffs = [t for t in (difference_table(results), difference_table(results, "resnet")) if t]
+    tables = [*diffs, *([ap_table] if ap_table else []),
+              *([op_table] if op_table else []),
               *([th_table] if th_table else []),
-              *(_brightness_table(curves[m], lux0, EXPOSURE_LABELS[m]) for m in EXPOSURE_LABELS
-                if curves[m]),
-              _baseline_table(baselines), _sensitivity_table(config),
+              *(brightness_table(_brightness_curves(results, m, mismatched=True),
+                                 lux0 if m == "auto" else None, _mode_label(m, config))
+                for m in EXPOSURE_LABELS if curves[m]),
+              baseline_table(baselines), energy_range_table(config),
               ("Assumptions", assumed, [("quantity", "quantity"), ("value", "value"),
                                         ("source", "source")])]
     if len(seeds) > 1:
-        tables.insert(0, _seed_table(per_seed))
-        intro += (f" The main table is seed {seeds[0]}'s; the next table gives the mean and "
-                  f"standard deviation over seeds {', '.join(map(str, seeds))}.")
+        gaps = seed_gap_table(per_seed)
+        tables[0:0] = [seed_table(per_seed), per_seed_table(per_seed), *([gaps] if gaps else [])]
+        rn = [s for s in seeds if resnet_runs(config, s)]
+        intro += (f" The main table is seed {seeds[0]}'s; the next tables give the mean, "
+                  f"standard deviation and range over seeds {', '.join(map(str, seeds))}, every "
+                  "seed's figures with their own intervals, and the 1.5-bit detector's AP gap on "
+                  "every seed"
+                  + (f" (the ResNet-10 on seed(s) {', '.join(map(str, rn))})." if rn else "."))
     robust = [c[0] for c in cols if "brightness_loss" in c[0]]
-    accuracy = [c[0] for c in cols if c[0].startswith(("svm_", "resnet_")) and c[0] not in robust]
-    groups = [("Accuracy (95 % intervals)", accuracy),
+    accuracy = [c[0] for c in cols
+                if c[0].startswith(("svm_", "resnet_", "det_")) and c[0] not in robust]
+    groups = [("Accuracy (95 % intervals) and the detector's operating point", accuracy),
               ("Robustness: largest loss over the brightness sweep", robust),
               ("Cost: link bits, memory, energy and power",
                [c[0] for c in cols[1:] if c[0] not in accuracy + robust])]
@@ -566,7 +503,7 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
             "report_md": md, "report_html": html_}
 
 
-def run_compare(config=None, out_dir="analogfe-out", *, seed=0, seeds=None, progress=True,
+def run_compare(config=None, out_dir="analogfe-out", *, seed=None, seeds=None, progress=True,
                 fresh=False, force=False):
     """The main job: every front end against the baseline, and the report.
 
@@ -579,12 +516,15 @@ def run_compare(config=None, out_dir="analogfe-out", *, seed=0, seeds=None, prog
         front end, reused by a later run with the same configuration and seed),
         ``checkpoints/``, the plots, ``report.md``, ``report.html``,
         ``results.json``.
-    seed : int
+    seed : int, optional
+        Run this seed alone.
     seeds : sequence of int, optional
-        Run everything once per seed (split, sensor noise, cross-validation,
-        network initialisation all follow the seed); the report gives the
-        first seed's table with its test-set intervals and the mean +- std
-        of every accuracy over the seeds. Default ``[seed]``.
+        Run everything once per seed (scenes, faces, split, sensor noise,
+        cross-validation, network initialisation all follow the seed); the
+        report gives the first seed's table with its test-set intervals, the
+        main figures of every seed and their mean and spread. Default
+        ``[seed]`` when ``seed`` is given, else ``compare.seeds`` (0, 1, 2).
+        The ResNet trains on the seeds of ``resnet.seeds`` among them.
     progress : bool
         A progress bar and one line per finished front end (its accuracies,
         link bits and energy: :func:`finished_line`).
@@ -610,7 +550,9 @@ def run_compare(config=None, out_dir="analogfe-out", *, seed=0, seeds=None, prog
     """
     config = config if isinstance(config, dict) and "frontends" in config and "cost" in config \
         else load_config(config)
-    seeds = [seed] if seeds is None else _check_seeds(seeds)
+    if seeds is None:
+        seeds = config["compare"]["seeds"] if seed is None else [seed]
+    seeds = _check_seeds(seeds)
     from .outputs import claim_output
 
     def same_run(folder):  # a folder of this run, written before folders were claimed
@@ -641,7 +583,7 @@ def run_compare(config=None, out_dir="analogfe-out", *, seed=0, seeds=None, prog
 
 
 #: The configuration sections a comparison's results depend on.
-_RUN_SECTIONS = ("dataset", "scene", "sensor", "frontends", "svm", "resnet", "cost")
+_RUN_SECTIONS = ("dataset", "scene", "sensor", "frontends", "svm", "resnet", "cost", "compare")
 
 
 def _check_seeds(seeds):
@@ -661,7 +603,7 @@ def _run_seed(config, out, seed, *, progress, fresh):
     split, scenes = split_from_config(config, seed, with_scenes=True)
     results, reused = {}, []
     names = list(dict.fromkeys(config["frontends"]["names"]))
-    n_stages = len(frontend_stages(config, scenes is not None))
+    n_stages = len(frontend_stages(config, scenes is not None, seed))
     # one step per stage of every front end and per swept threshold
     bar = tqdm(total=len(names) * n_stages + len(_swept_thresholds(config)),
                desc=f"compare (seed {seed})", disable=not progress, unit="stage")
@@ -701,7 +643,9 @@ def _run_seed(config, out, seed, *, progress, fresh):
                              bar=bar)
     bar.close()
     if sweep:
-        results["lg1.5"]["threshold_sweep"] = sweep
+        results[SWEPT]["threshold_sweep"] = sweep["sweep"]
+        results[SWEPT]["threshold_choice"] = {
+            "chosen": sweep["chosen"], "formula_validation": sweep["formula_validation"]}
     return results, split, reused
 
 
@@ -719,64 +663,62 @@ def _swept_thresholds(config):
 
 def _threshold_sweep(config, out, seed, split, scenes, *, progress, fresh, bar=None):
     """The 1.5-bit front end's SVM (and detector) at each ratio threshold of
-    ``frontends.threshold_sweep``: ``{threshold: svm result}``, each stored
-    in ``results/seed<seed>/lg1.5-threshold-<t>.json``. Empty when the run
-    has no lg1.5 or no thresholds."""
+    ``frontends.threshold_sweep``, and the validation score of each threshold
+    and of the formula's (:func:`analogfe.app.validation.validation_score`,
+    on the training data only): ``{"sweep": {threshold: svm result with its
+    "validation"}, "formula_validation": {...}, "chosen": label}``, each
+    stored in ``results/seed<seed>/lg1.5-threshold-<t>.json``. Empty when
+    the run has no lg1.5 or no thresholds."""
     import copy
+
+    from .validation import validation_score
 
     ts = _swept_thresholds(config)  # none when the run's own lg1.5 has explicit thresholds
     if not ts:
         return {}
-    out_sweep = {}
+
+    def stored_or(cfg, stem, compute, **meta):
+        key = _frontend_hash(cfg, SWEPT, seed)
+        path = out / "results" / f"seed{seed}" / f"{SWEPT}-{stem}.json"
+        stored = None if fresh else read_cached(path, key, required=("validation",))
+        if stored is not None:
+            return stored["result"]
+        r = json.loads(json.dumps(compute(), default=float))
+        write_cached(path, key, r, frontend=SWEPT, **meta)
+        return r
+
+    formula = stored_or(config, "threshold-formula", lambda: {
+        "validation": validation_score(split, SWEPT, config, seed=seed, scenes=scenes)})
+    sweep = {}
     for t in ts:
         cfg = copy.deepcopy(config)
         cfg["frontends"]["options"].setdefault(SWEPT, {})["thresholds"] = [float(t)]
-        key = _frontend_hash(cfg, SWEPT, seed)
-        path = out / "results" / f"seed{seed}" / f"{SWEPT}-threshold-{t:g}.json"
-        stored = None if fresh else read_cached(path, key, required=("accuracy",))
+
+        def compute(cfg=cfg):
+            svm = evaluate_svm(split, SWEPT, cfg, seed=seed, scenes=scenes, brightness=False)
+            svm = {k: v for k, v in svm.items() if k != "model"}
+            svm["validation"] = validation_score(split, SWEPT, cfg, seed=seed, scenes=scenes)
+            return svm
+
         if bar is not None:
-            bar.set_postfix_str(f"{SWEPT} at threshold {t:g}: SVM" + (", detector" if scenes else ""),
-                                refresh=True)
-        if stored is None:
-            svm = evaluate_svm(split, SWEPT, cfg, seed=seed, scenes=scenes)
-            svm = json.loads(json.dumps({k: v for k, v in svm.items() if k != "model"},
-                                        default=float))
-            write_cached(path, key, svm, frontend=SWEPT, threshold=t)
-        else:
-            svm = stored["result"]
-        out_sweep[f"{t:g}"] = svm
+            bar.set_postfix_str(f"{SWEPT} at threshold {t:g}: SVM" + (", detector" if scenes else "")
+                                + ", validation", refresh=True)
+        svm = stored_or(cfg, f"threshold-{t:g}", compute, threshold=t)
+        sweep[f"{t:g}"] = svm
         line = (f"  {SWEPT} at threshold {t:g}: SVM {svm['accuracy']:.3f}"
-                + (f", AP {svm['ap']:.3f}" if "ap" in svm else ""))
+                + (f", AP {svm['ap']:.3f}" if "ap" in svm else "")
+                + f", validation {svm['validation']['metric']} {svm['validation']['score']:.3f}")
         if bar is not None:
             bar.update(1)
             if progress:
                 bar.write(line)
         elif progress:
             print(line, flush=True)
-    return out_sweep
-
-
-def _threshold_table(results):
-    """The 1.5-bit front end at each swept threshold beside the formula's 2:1."""
-    r = results.get(SWEPT)
-    if not r or "threshold_sweep" not in r:
-        return None
-    entries = [("2 (formula)", r["svm"])] + list(r["threshold_sweep"].items())
-    rows = []
-    for t, svm in entries:
-        row = {"t": t, "acc": svm["accuracy"],
-               "ci": "[{:.3f}, {:.3f}]".format(*svm["interval"]) if "interval" in svm else ""}
-        if "ap" in svm:
-            row.update(ap=svm["ap"], ap_ci="[{:.3f}, {:.3f}]".format(*svm["ap_interval"]))
-        rows.append(row)
-    cols = [("t", "ratio threshold"), ("acc", "SVM acc.", ".3f"), ("ci", "95% CI")]
-    if any("ap" in x for x in rows):
-        cols += [("ap", "detector AP", ".3f"), ("ap_ci", "AP 95% CI")]
-    key = "ap" if any("ap" in x for x in rows) else "acc"
-    best = max(rows, key=lambda x: x.get(key, -1.0))
-    return (f"{SWEPT}: the +-1 ratio threshold (same bits; best on the test set by "
-            f"{'AP' if key == 'ap' else 'accuracy'}: {best['t']}, a descriptive choice that "
-            "flatters it)", rows, cols)
+    # the largest validation score; a tie keeps the formula's threshold
+    scores = {FORMULA: formula["validation"]["score"],
+              **{t: v["validation"]["score"] for t, v in sweep.items()}}
+    chosen = max(scores, key=lambda t: (np.nan_to_num(scores[t], nan=-1.0), t == FORMULA))
+    return {"sweep": sweep, "formula_validation": formula["validation"], "chosen": chosen}
 
 
 def finished_line(result, *, reused=False):

@@ -198,6 +198,9 @@ SCHEMA = {
         "exposure": ("auto", _choice(("auto", "fixed"))),
         "ae_target": (0.18, _float(0.0, 1.0, low_open=True)),   # 18 % grey (ISO 2720)
         "ae_max_gain": (16.0, _float(1.0, 1024.0)),             # analog gain 1-16x (AR0330)
+        # each exposure mode's brightness sweep by a model trained in that mode (the
+        # scene.exposure model tested in the other mode is a separate robustness row)
+        "retrain_per_exposure": (True, _bool),
     },
     "frontends": {
         "names": (["rgb8", "gray8", "lg1.5", "lg2.75"], _list_of(_frontend_name)),
@@ -227,6 +230,9 @@ SCHEMA = {
         "width": (16, _int(2, 512)),
         "patience": (0, _int(0, 10000)),             # early stopping; 0: off
         "threads": (1, _int(1, 256)),                # torch threads while training
+        # the run's seeds the ResNet trains on ([] every one): the SVM and detector are
+        # cheap and run on every seed, the ResNet on those that fit the time
+        "seeds": ([0], _list_of(_int(0, 2**31 - 1), min_len=0)),
     },
     "cost": {
         "height": (240, _int(8, 16384)),             # the deployed sensor (QVGA default)
@@ -237,6 +243,11 @@ SCHEMA = {
         # every one gets an energy column
         "baselines": (["commercial-adc", "survey-adc"], _baselines),
         "options": ({}, _cost_options),              # CostParams overrides for system.cost
+    },
+    "compare": {
+        # the main job's seeds (scenes, faces, split, noise, initialisation all follow
+        # the seed); --seed or --seeds replace them
+        "seeds": ([0, 1, 2], _list_of(_int(0, 2**31 - 1))),
     },
     "sweep": {
         "grid": ({}, _table),
@@ -288,11 +299,14 @@ SCHEMA_HELP = {
                     "identity, kept on one side); a folder with train/ and test/ keeps its own split",
     },
     "scene": {
-        "signal_e": "electrons for a scene value of 1.0 at k = 0 (\"auto\": the full well)",
+        "signal_e": "electrons for a scene value of 1.0 at k = 0 (\"auto\": the full well with "
+                    "auto-exposure; without, the auto-exposure's point on the median training image)",
         "brightness_exponents": "exponents k of the brightness sweep: light scaled by 2**k",
         "exposure": "auto-exposure of the emulated camera the models train with (auto, fixed)",
         "ae_target": "auto-exposure target, fraction of the saturation signal (18 % grey)",
         "ae_max_gain": "largest analog gain of the auto-exposure, times",
+        "retrain_per_exposure": "sweep each exposure mode with a model trained in it (false: "
+                                "the scene.exposure model in both modes)",
     },
     "frontends": {
         "names": "front ends compared: standard names, import paths 'pkg.module:Class' or "
@@ -319,6 +333,7 @@ SCHEMA_HELP = {
         "width": "channels of the first stage (doubled at each of the four stages)",
         "patience": "early stopping after this many epochs without progress (0: off)",
         "threads": "torch threads while training",
+        "seeds": "the run's seeds the ResNet-10 trains on ([]: every seed)",
     },
     "cost": {
         "height": "rows of the deployed sensor, pixels",
@@ -326,6 +341,9 @@ SCHEMA_HELP = {
         "fps": "frame rate, frames per second",
         "baselines": "digital pipelines every ratio is taken against; the first is the main one",
         "options": "cost-model constants (CostParams fields), e.g. link_pj_per_bit",
+    },
+    "compare": {
+        "seeds": "seeds of the main job; --seed S runs S alone, --seeds a list",
     },
     "sweep": {
         "grid": "values per front-end parameter; every combination is one task",

@@ -81,8 +81,11 @@ def simulate_stages(scene, config, *, cfa=None, seed=0, brightness=1.0, progress
         ``scene``, ``electrons_e``, ``dn``, ``sensor_config``, ``outputs``
         (front end name -> output), ``bits`` (rows ``frontend``,
         ``bits_per_frame``: the link bits of the front end on this image's
-        sensor, ``link_saving``: the first baseline's link bits on the same
-        frame over these).
+        sensor, ``output_pixels``: the pixels of its output (a log-gradient
+        front end on a Bayer mosaic bins each 2 x 2 quad: a quarter),
+        ``link_saving``: the first baseline's link bits on the same sensor
+        over these, ``link_saving_equal_resolution``: the baseline's link
+        bits on a sensor of the front end's output resolution over these).
     """
     from tqdm.auto import tqdm
 
@@ -104,11 +107,24 @@ def simulate_stages(scene, config, *, cfa=None, seed=0, brightness=1.0, progress
         opts = dict(config["frontends"]["options"].get(name, {}))
         fe = make_frontend(name, sensor_config=sc, seed=seed, **opts)
         outputs[name] = fe(electrons)
-        rows.append({"frontend": name, "bits_per_frame": _link_bits(fe, sc)})
+        # a log-gradient front end on a Bayer mosaic bins each 2 x 2 colour quad: its
+        # output has a quarter of the pixels of the baseline's demosaicked image
+        h, w = (sc.height // 2, sc.width // 2) if sc.cfa and is_codes(outputs[name]) \
+            else (sc.height, sc.width)
+        rows.append({"frontend": name, "bits_per_frame": _link_bits(fe, sc),
+                     "output_pixels": h * w, "output_shape": (h, w)})
     base = get_baseline(config["cost"]["baselines"][0])
-    ref = int(round(base.cost(sc.height, sc.width, 1.0, "none").link_bits))
+
+    def ref_bits(h, w):
+        return int(round(base.cost(h, w, 1.0, "none").link_bits))
+
+    ref = ref_bits(sc.height, sc.width)
     for r in rows:
-        r["link_saving"] = ref / r["bits_per_frame"] if r["bits_per_frame"] else float("nan")
+        n = r["bits_per_frame"]
+        r["link_saving"] = ref / n if n else float("nan")
+        # the baseline at the front end's own output resolution
+        r["link_saving_equal_resolution"] = ref_bits(*r.pop("output_shape")) / n if n \
+            else float("nan")
     return {"scene": scene, "electrons_e": electrons, "dn": dn, "sensor_config": sc,
             "outputs": outputs, "bits": rows, "baseline": base.name}
 

@@ -3,6 +3,7 @@ the SVM and ResNet evaluations, the cost of one front end.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import NamedTuple
 
 import numpy as np
@@ -10,20 +11,23 @@ import numpy as np
 from ..learn.selection import brightness_loss
 from .config import derive_seed, task_seed
 
-__all__ = ["split_from_config", "sensor_config_for", "signal_for", "exposure_for",
+__all__ = ["split_from_config", "sensor_config_for", "signal_for", "fixed_reference_signal", "exposure_for",
            "EXPOSURE_MODES", "frontend_for", "cell_size_for",
-           "torch_threads", "holdout_statistics", "fit_svm_config", "evaluate_svm", "fit_resnet",
+           "torch_threads", "holdout_statistics", "fit_svm_config", "evaluate_svm",
+           "fit_resnet",
            "resnet_sweep", "network_profile", "evaluate_resnet", "evaluate_cost",
-           "baseline_costs", "cost_ratios", "deployed_cost_rows"]
+           "baseline_costs", "cost_ratios", "deployed_frontend", "deployed_cost_rows"]
 
 
 # --------------------------------------------------------------------------- data
-RESULT_VERSION = 4  # 2: average_power_mw; 3: bits_per_frame is the link bits;
-#                     4: brightness_by_exposure (auto-exposure the default)
+RESULT_VERSION = 5  # 2: average_power_mw; 3: bits_per_frame is the link bits;
+#                     4: brightness_by_exposure (auto-exposure the default);
+#                     5: AP on every window, the detector's operating point
 #: Version of the cost figures of a stored result; a change recomputes the
 #: costs (cheap) and keeps the accuracies. 2: 8-bit front ends on each
-#: baseline's ADC, derived HOG bin words, pyramid of the 8-bit front ends.
-COST_VERSION = 2
+#: baseline's ADC, derived HOG bin words, pyramid of the 8-bit front ends;
+#: 3: the detector costed on the 31 FHOG features per cell it is trained on.
+COST_VERSION = 3
 #: The exposure modes every brightness sweep is evaluated in (``scene.exposure``).
 EXPOSURE_MODES = ("auto", "fixed")
 
@@ -146,13 +150,55 @@ def sensor_config_for(config, shape, frontend=None):
     return SensorConfig.from_dict(d)
 
 
-def signal_for(config, sensor_config):
-    """``scene.signal_e``; ``"auto"`` is the full well (white fills the well at
-    k = 0, see :data:`analogfe.learn.experiments.DEFAULT_SIGNAL_FRACTION`)."""
+def signal_for(config, sensor_config, mode=None, images=None):
+    """``scene.signal_e`` of exposure ``mode`` (default ``scene.exposure``).
+
+    ``"auto"`` with auto-exposure is the full well (white fills the well at
+    the nominal exposure, see :data:`analogfe.learn.experiments.DEFAULT_SIGNAL_FRACTION`;
+    the auto-exposure then sets each frame's exposure). ``"auto"`` with fixed
+    exposure and the training ``images`` given is
+    :func:`fixed_reference_signal`: k = 0 is the auto-exposure's operating
+    point on the median training image, so the sweep's k > 0 over-exposes and
+    k < 0 under-exposes relative to what an auto-exposure would set.
+    """
     from ..learn.experiments import default_signal_e
 
     s = config["scene"]["signal_e"]
-    return default_signal_e(sensor_config) if s == "auto" else float(s)
+    if s != "auto":
+        return float(s)
+    mode = config["scene"]["exposure"] if mode is None else mode
+    if mode == "fixed" and images is not None:
+        return fixed_reference_signal(images, sensor_config, config["scene"]["ae_target"])
+    return default_signal_e(sensor_config)
+
+
+def fixed_reference_signal(images_srgb, sensor_config, target):
+    """Electrons for a raw value of 1.0 that put the median image's mean at
+    ``target`` of the saturation signal: the fixed exposure that matches the
+    auto-exposure (:class:`analogfe.sensor.AutoExposure`, average metering)
+    on the median training image.
+
+    Parameters
+    ----------
+    images_srgb : (N, H, W[, 3]) array_like
+        The training images (sRGB), unprocessed as the emulation does
+        (:func:`analogfe.scene.unprocess` with the sensor's CFA).
+    sensor_config : SensorConfig
+    target : float
+        Fraction of :func:`analogfe.sensor.exposure.saturation_e` (``scene.ae_target``).
+
+    Returns
+    -------
+    signal_e : float
+    """
+    from ..scene.camera import unprocess
+    from ..sensor.exposure import saturation_e
+
+    raw = unprocess(np.asarray(images_srgb), cfa=sensor_config.cfa)
+    m = float(np.median(raw.reshape(len(raw), -1).mean(axis=1)))
+    if not m > 0:
+        raise ValueError("images_srgb: the median image is black; no exposure meters it")
+    return float(target) * saturation_e(sensor_config) / m
 
 
 def exposure_for(config, mode=None):
@@ -172,22 +218,26 @@ def exposure_for(config, mode=None):
     return AutoExposure(target=s["ae_target"], max_gain=s["ae_max_gain"])
 
 
-def _by_exposure(config, sweep):
-    """``{mode: {k: accuracy}}`` for both exposure modes, the configured one first;
-    ``sweep(exposure)`` returns one mode's ``{k: accuracy}``."""
-    mine = config["scene"]["exposure"]
-    modes = (mine,) + tuple(m for m in EXPOSURE_MODES if m != mine)
-    return {m: dict(sorted(sweep(exposure_for(config, m)).items())) for m in modes}
+def _other_mode(config):
+    return next(m for m in EXPOSURE_MODES if m != config["scene"]["exposure"])
 
 
-def _sweep_result(config, by):
+def _sweep_result(config, by, mismatched=None):
     """The brightness entries of a result: the configured mode's ``brightness``
-    and ``max_loss``, and both modes' in ``brightness_by_exposure`` and
-    ``max_loss_by_exposure``."""
+    and ``max_loss``, both modes' in ``brightness_by_exposure`` and
+    ``max_loss_by_exposure`` (each mode's sweep by a model trained in it when
+    ``scene.retrain_per_exposure``), and ``mismatched`` ({mode: {k: accuracy}}
+    of the ``scene.exposure`` model tested in the other mode) with its losses."""
     mine = config["scene"]["exposure"]
-    return {"exposure": mine, "brightness": by[mine], "max_loss": brightness_loss(by[mine])[0],
-            "brightness_by_exposure": by,
-            "max_loss_by_exposure": {m: brightness_loss(a)[0] for m, a in by.items()}}
+    by = {m: dict(sorted(by[m].items())) for m in (mine, _other_mode(config))}
+    out = {"exposure": mine, "brightness": by[mine], "max_loss": brightness_loss(by[mine])[0],
+           "brightness_by_exposure": by,
+           "max_loss_by_exposure": {m: brightness_loss(a)[0] for m, a in by.items()},
+           "trained_per_exposure": bool(config["scene"]["retrain_per_exposure"])}
+    if mismatched:
+        out["brightness_mismatched"] = {m: dict(sorted(a.items())) for m, a in mismatched.items()}
+        out["max_loss_mismatched"] = {m: brightness_loss(a)[0] for m, a in mismatched.items()}
+    return out
 
 
 # --------------------------------------------------------------------------- models
@@ -216,9 +266,11 @@ def cell_size_for(config, shape):
     return int(c)
 
 
-def fit_svm_config(split, fe, fe_sc, config, sc, *, seed, cv_seed):
+def fit_svm_config(split, fe, fe_sc, config, sc, *, seed, cv_seed, mode=None, C=None):
     """The wake-up classifier of ``config`` (front end, HOG, SVM sections) fitted
-    on ``split``'s training images; C by :func:`analogfe.learn.selection.fit_svm`."""
+    on ``split``'s training images in exposure ``mode`` (default
+    ``scene.exposure``; its signal from :func:`signal_for`); C by
+    :func:`analogfe.learn.selection.fit_svm` unless given."""
     from ..learn.classifier import WakeUpClassifier
     from ..learn.selection import fit_svm
 
@@ -226,14 +278,17 @@ def fit_svm_config(split, fe, fe_sc, config, sc, *, seed, cv_seed):
     fr = config["frontends"]
     clf = WakeUpClassifier(frontend=fe, sensor_config=fe_sc, seed=seed, scale=fr["scale"],
                            cell_size=cell_size_for(config, shape), method=fr["hog_method"],
-                           signal_e=signal_for(config, sc), max_iter=config["svm"]["max_iter"],
-                           exposure=exposure_for(config))
-    return fit_svm(clf, split.X_train, split.y_train, config["svm"]["C"],
+                           signal_e=signal_for(config, sc, mode, split.X_train),
+                           max_iter=config["svm"]["max_iter"], exposure=exposure_for(config, mode))
+    return fit_svm(clf, split.X_train, split.y_train, config["svm"]["C"] if C is None else C,
                    C_grid=config["svm"]["C_grid"], cv_seed=cv_seed)
 
 
-def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
+def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False, brightness=True):
     """Train the wake-up SVM on one front end; accuracy and the brightness sweep.
+
+    ``brightness=False`` leaves the brightness sweeps out (accuracy, its
+    statistics and the detector only).
 
     The classifier is :class:`analogfe.learn.classifier.WakeUpClassifier` (front end,
     HOG, linear SVM). With ``svm.C = "auto"`` C is chosen by 5-fold
@@ -255,11 +310,14 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
         precision (area, IoU 0.5) on the test scenes of a sliding-window
         detector trained on the training scenes' own windows with
         ``svm.hard_negative_rounds`` rounds of hard-negative mining
-        (:func:`analogfe.learn.detector.train_detector`; the classifier's
+        (:func:`analogfe.app.validation.fit_detector`; the classifier's
         front end, sensor, exposure, HOG and window, C = ``svm.detector_C``;
         the crops' C does not carry over to the far more numerous windows),
         its 95 % bootstrap
-        interval ``ap_interval``, ``n_test_scenes``, ``detections`` and
+        interval ``ap_interval``, ``operating_point`` (the score threshold
+        the wake-up detector fires on, chosen on the training scenes, and its
+        precision, recall and wake-ups per frame on the test scenes:
+        :func:`analogfe.app.validation.detector_operating_point`), ``n_test_scenes``, ``detections`` and
         ``detector_windows`` (positive and negative training windows).
     """
     from tqdm.auto import tqdm
@@ -276,41 +334,50 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False):
         m = {"accuracy": float(np.mean(pred == np.asarray(split.y_test))), "roc_auc": None,
              "y_pred": pred}
     stats = holdout_statistics(split.y_test, m["y_pred"])
-    mine = clf.exposure
+    mine, other = config["scene"]["exposure"], _other_mode(config)
     ks = sorted(set(config["scene"]["brightness_exponents"]) | {0})
 
-    def sweep(exposure):
+    def sweep(model, mode):
         acc = {}
+        saved = model.get_params()
+        model.set_params(exposure=exposure_for(config, mode),
+                         signal_e=signal_for(config, sc, mode, split.X_train))
         for k in tqdm(ks, desc=f"{name} SVM brightness", disable=not progress, leave=False):
-            if k == 0 and exposure == mine:
+            if k == 0 and model is clf and mode == mine:
                 acc[0] = float(m["accuracy"])  # measured above
                 continue
-            clf.set_params(brightness=2.0 ** k, exposure=exposure)
-            acc[k] = float(clf.score(split.X_test, split.y_test))
+            model.set_params(brightness=2.0 ** k)
+            acc[k] = float(model.score(split.X_test, split.y_test))
+        model.set_params(**{p: saved[p] for p in ("brightness", "exposure", "signal_e")})
         return acc
 
-    by = _by_exposure(config, sweep)
-    clf.set_params(brightness=1.0, exposure=mine)
     auc = None if m["roc_auc"] is None else float(m["roc_auc"])
-    out = {"accuracy": by[config["scene"]["exposure"]][0], "roc_auc": auc,
-           **_sweep_result(config, by),
-           "C": float(clf.C), "n_features": int(clf.n_hog_features_), "model": clf, **stats}
+    out = {"accuracy": float(m["accuracy"]), "roc_auc": auc, "C": float(clf.C),
+           "n_features": int(clf.n_hog_features_), "model": clf, **stats}
+    if brightness:
+        by, mismatched = {mine: sweep(clf, mine)}, None
+        if config["scene"]["retrain_per_exposure"]:  # C as chosen for the first mode
+            own = fit_svm_config(split, fe, fe_sc, config, sc, seed=task_seed(seed, name, "sensor"),
+                                 cv_seed=task_seed(seed, name, "cv"), mode=other, C=clf.C)
+            by[other], mismatched = sweep(own, other), {other: sweep(clf, other)}
+        else:
+            by[other] = sweep(clf, other)
+        out.update(_sweep_result(config, by, mismatched))
     if scenes is not None and len(clf.classes_) == 2:
-        from ..learn.detector import train_detector
         from ..learn.metrics import ap_bootstrap
+        from .validation import detector_operating_point, fit_detector
 
-        det = train_detector(
-            scenes.train.images, scenes.train.boxes, frontend=fe, window=tuple(int(v) for v in shape),
-            cell_size=clf.cell_size, C=config["svm"]["detector_C"], seed=task_seed(seed, name, "sensor"),
-            hard_negative_rounds=config["svm"]["hard_negative_rounds"], method=clf.method,
-            sensor_config=fe_sc, signal_e=clf.signal_e, exposure=clf.exposure)
+        det = fit_detector(scenes.train, fe, fe_sc, config, sc, shape,
+                           seed=task_seed(seed, name, "sensor"), signal_e=clf.signal_e)
         test = scenes.test
-        found = det.detect_batch(test.images)
+        # AP on the whole ranked list: every window goes to NMS, none is cut by score
+        found = det.detect_batch(test.images, keep_all=True)
         dets = ([d.boxes for d in found], [d.scores for d in found])
         ap, samples = ap_bootstrap([dets], test.boxes, n_boot=AP_BOOTSTRAP,
                                    seed=task_seed(seed, "ap-bootstrap"))
         lo, hi = np.nanpercentile(samples[:, 0], [2.5, 97.5])
         out.update(ap=float(ap[0]), ap_interval=[float(lo), float(hi)],
+                   operating_point=detector_operating_point(det, scenes.train, test, dets),
                    n_test_scenes=len(test.images),
                    detector_windows={"positive": int(det.n_positives_),
                                      "negative": int(det.n_negatives_)},
@@ -373,13 +440,14 @@ def torch_threads(n):
 
 
 def fit_resnet(split, fe, fe_sc, config, sc, *, seed, test_seed, ks, checkpoint_dir=None,
-               progress=False, resume=True):
+               progress=False, resume=True, mode=None):
     """Train the ResNet of ``config["resnet"]`` on one front end and sweep brightness.
 
     Returns the :class:`~analogfe.learn.experiments.TrainedModel` (trained
-    with the exposure mode ``scene.exposure``) and its test accuracy at every
-    brightness exponent of ``ks`` (``{k: accuracy}``) in that mode.
-    Training and sweep run on ``resnet.threads`` torch threads.
+    in exposure ``mode``, default ``scene.exposure``, at its
+    :func:`signal_for`) and its test accuracy at every brightness exponent
+    of ``ks`` (``{k: accuracy}``) in that mode. Training and sweep run on
+    ``resnet.threads`` torch threads.
     """
     from ..learn.experiments import train_frontend
 
@@ -387,10 +455,10 @@ def fit_resnet(split, fe, fe_sc, config, sc, *, seed, test_seed, ks, checkpoint_
     with torch_threads(r["threads"]):
         tm = train_frontend(
             split, fe, epochs=r["epochs"], width=r["width"], seed=seed,
-            signal_e=signal_for(config, sc), sensor_config=fe_sc, checkpoint_dir=checkpoint_dir,
-            batch_size=r["batch_size"], lr=r["lr"], weight_decay=r["weight_decay"],
-            patience=r["patience"] or None, progress=progress, resume=resume,
-            exposure=exposure_for(config))
+            signal_e=signal_for(config, sc, mode, split.X_train), sensor_config=fe_sc,
+            checkpoint_dir=checkpoint_dir, batch_size=r["batch_size"], lr=r["lr"],
+            weight_decay=r["weight_decay"], patience=r["patience"] or None, progress=progress,
+            resume=resume, exposure=exposure_for(config, mode))
     return tm, resnet_sweep(tm, split, config, ks=ks, seed=test_seed)
 
 
@@ -421,7 +489,11 @@ def evaluate_resnet(split, name, config, *, seed=0, checkpoint_dir=None, progres
 
     Trained with the exposure mode ``scene.exposure``; the brightness sweep
     is evaluated in both modes, as in :func:`evaluate_svm` (``brightness``,
-    ``max_loss``, ``brightness_by_exposure``, ``max_loss_by_exposure``).
+    ``max_loss``, ``brightness_by_exposure``, ``max_loss_by_exposure``; with
+    ``scene.retrain_per_exposure`` a second ResNet trained in the other mode
+    sweeps that mode, and the first one's sweep there is
+    ``brightness_mismatched``), and ``correct``: one 0/1 per test image at
+    k = 0, for paired comparisons as the SVM's.
     """
     sc = sensor_config_for(config, split.X_train.shape[1:3], name)
     fe, fe_sc = frontend_for(name, config, sc, task_seed(seed, name, "resnet"))
@@ -430,15 +502,29 @@ def evaluate_resnet(split, name, config, *, seed=0, checkpoint_dir=None, progres
     tm, acc = fit_resnet(split, fe, fe_sc, config, sc, seed=task_seed(seed, name, "resnet"),
                          test_seed=test_seed, ks=ks,
                          checkpoint_dir=checkpoint_dir, progress=progress, resume=resume)
-    mine = config["scene"]["exposure"]
-    by = _by_exposure(config, lambda exposure: acc if exposure == tm.exposure else resnet_sweep(
-        tm, split, config, ks=ks, seed=test_seed, exposure=exposure))
+    mine, other = config["scene"]["exposure"], _other_mode(config)
+    with torch_threads(config["resnet"]["threads"]):  # per test image, as the sweep's k = 0
+        pred = tm.evaluate(split.X_test, split.y_test, seed=test_seed + 10_000)["y_pred"]
+    correct = [int(v) for v in (np.asarray(pred) == np.asarray(split.y_test))]
+    at_other = dataclasses.replace(tm, signal_e=signal_for(config, sc, other, split.X_train))
+    tested = resnet_sweep(at_other, split, config, ks=ks, seed=test_seed,
+                          exposure=exposure_for(config, other))
+    by, mismatched = {mine: acc}, None
+    if config["scene"]["retrain_per_exposure"]:
+        ck = None if checkpoint_dir is None else f"{checkpoint_dir}-{other}"
+        _, by[other] = fit_resnet(split, fe, fe_sc, config, sc,
+                                  seed=task_seed(seed, name, "resnet"), test_seed=test_seed,
+                                  ks=ks, checkpoint_dir=ck, progress=progress, resume=resume,
+                                  mode=other)
+        mismatched = {other: tested}
+    else:
+        by[other] = tested
     prof = network_profile(tm.model, *split.X_test.shape[1:3])
     frame = network_profile(tm.model, config["cost"]["height"], config["cost"]["width"])
-    return {"accuracy": by[mine][0], **_sweep_result(config, by), "model": tm,
+    return {"accuracy": by[mine][0], **_sweep_result(config, by, mismatched), "model": tm,
             "params": prof["params"], "macs": prof["macs"],
             "encoding": tm.encoding, "epochs_run": int(tm.result.epochs_run),
-            "frame_profile": frame}
+            "frame_profile": frame, "correct": correct}
 
 
 def _summary(r):
@@ -486,7 +572,7 @@ def evaluate_cost(name, config, *, cnn_profile=None):
 
     c = config["cost"]
     h, w = c["height"], c["width"]
-    fe = _cost_frontend(name, config)
+    fe = deployed_frontend(name, config)
     out = {"output_bits_per_frame": int(fe.bits_per_frame(h, w))}
     backends = {"hog-svm": {}}
     if cnn_profile is not None:
@@ -504,7 +590,7 @@ def evaluate_cost(name, config, *, cnn_profile=None):
     return out
 
 
-def _cost_frontend(name, config):
+def deployed_frontend(name, config):
     """Front end ``name`` as the cost model sees it: on the deployed sensor of
     ``[cost]`` (its CFA as the emulation gives it), with its ``[frontends.options]``."""
     from ..frontend.registry import make_frontend
@@ -584,57 +670,3 @@ def deployed_cost_rows(config, names=None):
                      "average_power_uw": c["hog-svm"]["average_power_mw"] * 1e3,
                      **cost_ratios(c, baselines)})
     return rows
-
-
-#: Link energies of the sensitivity table, pJ/bit: HBM2-class 4, the
-#: default optimised DRAM I/O 10, GDDR5-class 14, unoptimised DRAM I/O 20
-#: (:data:`analogfe.system.energy.LINK_PJ_PER_BIT` gives the sources).
-LINK_SENSITIVITY_PJ = (4.0, 10.0, 14.0, 20.0)
-
-
-def link_sensitivity(config, links=LINK_SENSITIVITY_PJ):
-    """Every front end's energy ratio to every baseline at other link energies.
-
-    The comparator energy of the log-ratio converter and the commercial
-    column-ADC FoM are calibrated to measured chips *given* the link energy
-    (:func:`analogfe.system.energy.rdc_pj_calibrated`,
-    :func:`~analogfe.system.energy.conventional_adc_fom_calibrated`), so both
-    are recalibrated at each link energy; the survey ADC is not. An option
-    that sets ``rdc_pj_per_comparison`` keeps it fixed.
-
-    Returns
-    -------
-    list of dict
-        One row per link energy: ``link_pj_per_bit``, ``rdc_pj``,
-        ``commercial_fom_fj`` and ``<front end>/<baseline>`` ratios.
-    """
-    import dataclasses
-
-    from ..system import energy as E
-    from ..system import model as system
-    from ..system.baseline import get_baseline
-
-    c = config["cost"]
-    h, w, fps = c["height"], c["width"], c["fps"]
-    opts = dict(c["options"])
-    readout = opts.get("pixel_readout_pj", E.PIXEL_READOUT_PJ)
-    names = list(dict.fromkeys(config["frontends"]["names"]))
-    fes = {n: _cost_frontend(n, config) for n in names}
-    rows = []
-    for link in links:
-        rdc = opts.get("rdc_pj_per_comparison", E.rdc_pj_calibrated(link, readout))
-        fom = E.conventional_adc_fom_calibrated(link, readout)
-        o = {**opts, "link_pj_per_bit": link, "rdc_pj_per_comparison": rdc}
-        row = {"link_pj_per_bit": link, "rdc_pj": rdc, "commercial_fom_fj": fom}
-        for bname in c["baselines"]:
-            b = get_baseline(bname)
-            if bname == "commercial-adc":
-                b = dataclasses.replace(b, adc_fom_fj=fom)
-            base = b.cost(h, w, fps, "hog-svm", **o).energy_pj
-            adc = {"adc_fom_fj": b.adc_fom_fj}  # each 8-bit front end on this baseline's ADC
-            for n, fe in fes.items():
-                e = system.cost(fe, h, w, fps, "hog-svm", **{**o, **adc}).energy_pj
-                row[f"{n}/{bname}"] = e / base
-        rows.append(row)
-    return rows
-

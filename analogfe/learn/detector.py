@@ -105,7 +105,8 @@ class SlidingWindowDetector:
         Keep only the pyramid levels of these scales (pixels of the input per
         level pixel); default all levels into which the window fits.
     threshold : float or None
-        Reported windows score strictly above this; None keeps all (before NMS).
+        Reported windows score strictly above this; None keeps all (before
+        NMS). A deployment setting: :meth:`evaluate` and AP ignore it.
     nms_iou : float
         IoU above which a lower-scoring box is suppressed.
     max_detections : int, optional
@@ -317,8 +318,8 @@ class SlidingWindowDetector:
         image = self._check_image(image)
         return self._scores(self._emulate(image[None]), 0, image.shape[:2])
 
-    def _select(self, boxes, scores):
-        keep = scores > self.threshold
+    def _select(self, boxes, scores, threshold=None):
+        keep = scores > (self.threshold if threshold is None else threshold)
         boxes, scores = boxes[keep], scores[keep]
         idx = nms(boxes, scores, self.nms_iou)[: self.max_detections]
         return Detections(boxes[idx], scores[idx])
@@ -339,22 +340,28 @@ class SlidingWindowDetector:
         """
         return self._select(*self.window_scores(image))
 
-    def detect_batch(self, images):
+    def detect_batch(self, images, *, keep_all=False):
         """:meth:`detect` on a stack ``(N, H, W[, 3])`` (emulated in one call,
-        so frame ``j`` sees the sensor's ``j``-th temporal noise) or a list."""
+        so frame ``j`` sees the sensor's ``j``-th temporal noise) or a list.
+
+        ``keep_all=True`` ignores ``threshold``: every window goes to NMS, the
+        whole ranked list that average precision is computed on."""
+        thr = -np.inf if keep_all else None
         if isinstance(images, np.ndarray):
             stack = check_images(images, "images")
             for j in range(len(stack)):
                 self._check_image(stack[j], f"images[{j}]")
             output = self._emulate(stack)
-            return [self._select(*self._scores(output, j, stack.shape[1:3]))
+            return [self._select(*self._scores(output, j, stack.shape[1:3]), thr)
                     for j in range(len(stack))]
-        return [self.detect(im) for im in images]
+        return [self._select(*self.window_scores(im), thr) for im in images]
 
     def evaluate(self, images, gt_boxes, difficult=None, *, iou_threshold=0.5, rule="area"):
         """PASCAL VOC AP of the detector on images with ground truth
-        (see :func:`analogfe.learn.metrics.evaluate_detections`)."""
-        found = self.detect_batch(images)
+        (see :func:`analogfe.learn.metrics.evaluate_detections`), on every
+        window after NMS whatever ``threshold`` (the whole ranked list, as
+        the VOC and COCO protocols compute AP)."""
+        found = self.detect_batch(images, keep_all=True)
         return evaluate_detections([d.boxes for d in found], [d.scores for d in found],
                                    gt_boxes, difficult, iou_threshold=iou_threshold,
                                    rule=rule)

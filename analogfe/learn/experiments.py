@@ -47,6 +47,7 @@ __all__ = [
     "format_sweep",
     "format_compare",
     "default_signal_e",
+    "fixed_pattern_frontend",
 ]
 
 # Default exposure of the comparison: a raw value of 1.0 (white) gives
@@ -108,7 +109,9 @@ def emulate_dataset(images_srgb, frontend, encoding=None, *, brightness=1.0, sig
         :func:`default_signal_e` if None.
     sensor_config : SensorConfig, optional
     seed : int
-        Noise seed (fixed pattern and temporal).
+        Noise seed: temporal noise, and the fixed pattern of a front end
+        given by name (built once, so every chunk sees the same sensor; an
+        object keeps its own fixed pattern, see :func:`fixed_pattern_frontend`).
     chunk : int
         Images emulated per call (bounds memory).
     exposure : {"auto", "fixed"} or AutoExposure
@@ -131,6 +134,7 @@ def emulate_dataset(images_srgb, frontend, encoding=None, *, brightness=1.0, sig
     check_float(brightness, "brightness", low=0.0, low_open=True)
     resolve_exposure(exposure)
     images = _as_frontend_images(images, frontend, encoding)
+    frontend = fixed_pattern_frontend(frontend, sensor_config, images.shape[1:3], seed)
     parts, levels = [], 3
     for i in range(0, len(images), check_int(chunk, "chunk", low=1)):
         out = emulate(images[i:i + chunk], frontend, sensor_config=sensor_config,
@@ -140,6 +144,40 @@ def emulate_dataset(images_srgb, frontend, encoding=None, *, brightness=1.0, sig
             levels = code_levels(out)
         parts.append(pack(out, encoding))
     return torch.cat(parts), levels
+
+
+def fixed_pattern_frontend(frontend, sensor_config, shape, seed):
+    """The front end ``frontend`` names, built once on a sensor of ``shape``
+    with ``seed``; a front end object is returned as it is.
+
+    :func:`analogfe.frontend.emulate` draws a named front end's fixed pattern
+    (PRNU, DSNU, comparator offsets) from each call's seed but keeps an
+    object's; building the object once makes a name emulate as one sensor
+    over every chunk and call, as the object would.
+
+    Parameters
+    ----------
+    frontend : str or front end object
+    sensor_config : SensorConfig or None
+        Its sensor (None: the front end's default, with its CFA).
+    shape : (int, int)
+        Image height and width.
+    seed : int
+        Seed of the fixed pattern.
+
+    Returns
+    -------
+    front end object
+    """
+    if not isinstance(frontend, str):
+        return frontend
+    from ..frontend.registry import frontend_spec, make_frontend
+    from ..sensor.model import SensorConfig
+
+    cfg = sensor_config if sensor_config is not None else SensorConfig(
+        cfa=frontend_spec(frontend, "frontend").cfa)
+    return make_frontend(frontend, sensor_config=cfg.replace(height=int(shape[0]),
+                                                             width=int(shape[1])), seed=seed)
 
 
 @dataclass
@@ -161,6 +199,10 @@ class TrainedModel:
     exposure : {"auto", "fixed"} or AutoExposure
         The auto-exposure the model was trained with, and evaluated with
         unless :meth:`evaluate` is told otherwise.
+    sensor_seed : int, optional
+        The seed of the fixed pattern a front end given by name was trained
+        with; :meth:`evaluate` tests on that same sensor (new temporal noise
+        from its ``seed``). None: each evaluation's seed.
     """
 
     frontend: object
@@ -172,6 +214,7 @@ class TrainedModel:
     result: FitResult | None = field(default=None, repr=False)
     label: str | None = None
     exposure: object = "auto"
+    sensor_seed: int | None = None
 
     @property
     def name(self):
@@ -184,7 +227,11 @@ class TrainedModel:
         from .train import evaluate
 
         exposure = self.exposure if exposure is None else exposure
-        packed, _ = emulate_dataset(images_srgb, self.frontend, self.encoding,
+        fe = self.frontend
+        if self.sensor_seed is not None:  # the sensor it was trained on
+            shape = np.asarray(images_srgb).shape[1:3]
+            fe = fixed_pattern_frontend(fe, self.sensor_config, shape, self.sensor_seed)
+        packed, _ = emulate_dataset(images_srgb, fe, self.encoding,
                                     brightness=brightness, signal_e=self.signal_e,
                                     exposure=exposure,
                                     sensor_config=self.sensor_config, seed=seed)
@@ -273,7 +320,7 @@ def train_frontend(split, frontend, encoding=None, *, epochs=30, width=16, block
               batch_size=batch_size,
               checkpoint_dir=checkpoint_dir, classes=classes, extra_config=extra, **fit_kw)
     return TrainedModel(frontend, encoding, levels, res.model, signal_e, sensor_config, res,
-                        exposure=exposure)
+                        exposure=exposure, sensor_seed=seed)
 
 
 def compare_encodings(dataset="lfw", frontends=("rgb8", "gray8", "lg1.5", "lg2.75"), *,

@@ -251,7 +251,8 @@ def train_in_the_loop(split, frontend, *, k_range=(-5.0, 3.0), epochs=30, width=
     -------
     TrainedModel
         Its ``frontend`` is the name, or (log-gradient objects and learned
-        thresholds) a numpy ``LogGradientFrontEnd`` with the final thresholds;
+        thresholds) a numpy ``LogGradientFrontEnd`` with the thresholds of
+        the epoch whose weights are kept (the best validation epoch);
         its ``exposure`` is the encoder's (``"fixed"`` or the AutoExposure),
         so :func:`brightness_sweep` evaluates it through the numpy/Cython
         emulation in the same mode. The torch encoder is in
@@ -287,7 +288,6 @@ def train_in_the_loop(split, frontend, *, k_range=(-5.0, 3.0), epochs=30, width=
         fe_out = enc.lg.to_frontend()
         res.metrics["thresholds"] = list(fe_out.thresholds)
     tm = TrainedModel(fe_out, enc.encoding, enc.levels, res.model, enc.signal_e,
-                      sensor_config, res,
-                      label=label, exposure=mode)
+                      sensor_config, res, label=label, exposure=mode, sensor_seed=seed)
     tm.encoder = enc
     return tm

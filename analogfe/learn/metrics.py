@@ -38,6 +38,7 @@ __all__ = [
     "DetectionEvaluation",
     "evaluate_detections",
     "ap_bootstrap",
+    "operating_point",
     "classification_metrics",
 ]
 
@@ -401,6 +402,71 @@ def ap_bootstrap(systems, gt_boxes, *, n_boot=1000, seed=0, iou_threshold=0.5, r
     ap = np.array(aps(np.arange(n)), np.float64)
     samples = np.array([aps(rng.integers(0, n, n)) for _ in range(n_boot)], np.float64)
     return ap, samples.reshape(n_boot, len(per_system))
+
+
+def operating_point(det_boxes, det_scores, gt_boxes, threshold=None, *, iou_threshold=0.5):
+    """A detector's deployment operating point: what it does at one score threshold.
+
+    A wake-up detector fires on a frame when one of its detections scores at
+    least ``threshold``. AP summarises the whole ranked list; this gives the
+    one point a deployed detector runs at.
+
+    Parameters
+    ----------
+    det_boxes, det_scores, gt_boxes
+        As :func:`match_detections` (every detection after NMS, no score cut).
+    threshold : float, optional
+        The score threshold; default: the one of largest F1 (``2 TP / (D +
+        P)``, D detections at or above it, P objects) on these detections,
+        so pass the detections of the data the threshold is *chosen* on
+        (training or validation scenes) and reuse the value on the test set.
+    iou_threshold : float
+        Minimum IoU of a true positive (0.5).
+
+    Returns
+    -------
+    dict
+        ``threshold``; ``precision`` and ``recall`` of the detections scoring
+        at least it (precision 1 when none does); ``f1``;
+        ``wakeups_per_frame``: the fraction of frames with at least one such
+        detection; ``wakeups_per_empty_frame`` (frames without an object:
+        false wake-ups; NaN when every frame has one) and
+        ``wakeups_per_target_frame`` (frames with an object; NaN when none
+        has); ``detections_per_frame``; ``n_frames``.
+
+    Examples
+    --------
+    >>> op = operating_point([[[0, 0, 10, 10], [20, 20, 30, 30]], []], [[0.9, 0.2], []],
+    ...                      [[[0, 0, 10, 10]], []], threshold=0.5)
+    >>> op["precision"], op["recall"], op["wakeups_per_frame"]
+    (1.0, 1.0, 0.5)
+    """
+    scores, tp, n_pos = match_detections(det_boxes, det_scores, gt_boxes,
+                                         iou_threshold=iou_threshold)
+    if threshold is None:
+        if not len(scores):
+            raise ValueError("det_scores holds no detection to choose a threshold on")
+        f1 = 2.0 * np.cumsum(tp) / (np.arange(1, len(tp) + 1) + n_pos)
+        # a threshold keeps every detection of equal score: look at the last of a tie
+        last = np.r_[scores[1:] != scores[:-1], True]
+        k = int(np.flatnonzero(last)[np.argmax(f1[last])])
+        threshold = float(scores[k])
+    t = check_float(threshold, "threshold")
+    fired = scores >= t
+    n_tp, n_det = int(tp[fired].sum()), int(fired.sum())
+    gts = _as_box_list(gt_boxes, "gt_boxes")
+    fires = np.array([bool(len(s)) and float(np.max(s)) >= t
+                      for s in (np.asarray(v, np.float64).reshape(-1) for v in det_scores)])
+    has = np.array([len(g) > 0 for g in gts])
+    prec = n_tp / n_det if n_det else 1.0
+    rec = n_tp / n_pos if n_pos else float("nan")
+    return {"threshold": t, "precision": float(prec), "recall": float(rec),
+            "f1": float(2 * n_tp / (n_det + n_pos)) if n_det + n_pos else float("nan"),
+            "wakeups_per_frame": float(fires.mean()) if len(fires) else float("nan"),
+            "wakeups_per_empty_frame": float(fires[~has].mean()) if (~has).any() else float("nan"),
+            "wakeups_per_target_frame": float(fires[has].mean()) if has.any() else float("nan"),
+            "detections_per_frame": n_det / len(gts) if len(gts) else float("nan"),
+            "n_frames": len(gts)}
 
 
 def classification_metrics(y_true, scores, y_pred=None):

@@ -189,7 +189,8 @@ def evaluate(model, data, *, encoder=None, batch_size=256, device=None, classes=
     Returns
     -------
     dict
-        See :func:`confusion_metrics`, plus ``loss`` (mean cross-entropy).
+        See :func:`confusion_metrics`, plus ``loss`` (mean cross-entropy)
+        and ``y_pred`` (the predicted class of each item, in order).
     """
     device = pick_device(device)
     ds = _as_dataset(data, "data")
@@ -200,6 +201,7 @@ def evaluate(model, data, *, encoder=None, batch_size=256, device=None, classes=
     y_true, y_pred, loss = _predict(model, loader, encoder, device, nn.CrossEntropyLoss())
     out = confusion_metrics(y_true, y_pred, classes)
     out["loss"] = loss
+    out["y_pred"] = np.asarray(y_pred)
     return out
 
 
@@ -397,6 +399,7 @@ class _State:
     best_state: dict | None = None
     bad: int = 0
     stopped: bool = False
+    best_encoder: dict | None = None  # the encoder's trainable parameters at the best epoch
 
 
 @dataclass
@@ -469,7 +472,7 @@ class _Run:
         self.opt.load_state_dict(ck["optimizer"])
         _set_rng_state(ck["rng"], self.generator)
         self.state = _State(ck["epoch"], ck["history"], ck["best"], ck["best_state"],
-                            ck["bad_epochs"])
+                            ck["bad_epochs"], best_encoder=ck.get("best_encoder") or None)
         patience = self.config["patience"]
         self.state.stopped = patience is not None and self.state.bad >= patience
 
@@ -478,7 +481,8 @@ class _Run:
         ck = dict(model=self.model.state_dict(), optimizer=self.opt.state_dict(), epoch=st.epoch,
                   rng=_rng_state(self.generator), config=self.config, history=st.history,
                   best=st.best, best_state=st.best_state, bad_epochs=st.bad,
-                  encoder=self.encoder.state_dict() if self.encoder is not None else {})
+                  encoder=self.encoder.state_dict() if self.encoder is not None else {},
+                  best_encoder=st.best_encoder or {})
         buf = io.BytesIO()  # serialised in memory: a full disk is an OSError of the write
         torch.save(ck, buf)
         atomic_write_bytes(ckpt_path, buf.getvalue())
@@ -522,6 +526,9 @@ class _Run:
         if st.best is None or score < st.best:
             st.best, st.bad = score, 0
             st.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            if self.encoder is not None:  # e.g. learned converter thresholds: the same epoch's
+                st.best_encoder = {k: p.detach().clone()
+                                   for k, p in self.encoder.named_parameters() if p.requires_grad}
         else:
             st.bad += 1
         st.stopped = patience is not None and st.bad >= patience
@@ -548,9 +555,15 @@ class _Run:
         st = self.state
         if st.best_state is not None:
             self.model.load_state_dict(st.best_state)
+        if st.best_encoder:  # the encoder's parameters of the same (best) epoch as the weights
+            params = dict(self.encoder.named_parameters())
+            with torch.no_grad():
+                for k, v in st.best_encoder.items():
+                    params[k].copy_(v)
         data = self.val_ds if self.val_ds is not None else self.train_ds
         metrics = evaluate(self.model, data, encoder=self.encoder, device=self.device,
                            classes=classes)
+        metrics.pop("y_pred")  # the figures are kept, not the predictions
         metrics.update(history=st.history, epochs_run=len(st.history), stopped_early=bool(st.stopped),
                        config={k: v for k, v in self.config.items() if is_jsonable(v)})
         return metrics

@@ -57,9 +57,12 @@ What the presets reproduce (tests/test_system.py checks each):
   and the I/O 14 % (published: 0.70 nJ/pixel, 70-85 % and 10-15 % [2]; the
   column ADC FoM is calibrated to it).
 - Back-end detection energy (HOG + detector) 3.0x lower with 1.5-bit codes
-  than with an 8-bit gray image at QVGA with the derived 8-bit bins (paper:
-  an estimated 3.3x [1, 2]; 3.6x with the 5-bit bins its compression figure
-  implies). Assumed: the same streaming FHOG and 16 x 8-cell linear
+  than with an 8-bit gray image at QVGA with the paper's compressed
+  descriptor (``hog_descriptor="reachable-bins"``) and the derived 8-bit bins
+  (paper: an estimated 3.3x [1, 2]; 3.6x with the 5-bit bins its compression
+  figure implies). With the 31 FHOG features per cell that the wake-up SVM
+  is trained on (the default, ``"fhog"``) the detector's weights and MACs
+  are the same for every front end and the back end is 1.1x lower. Assumed: the same streaming FHOG and 16 x 8-cell linear
   detector on both, memories costed by size from the 45 nm table. The
   savings come from what the codes remove: no pixel rows to buffer,
   narrower histogram accumulators, 4 reachable bins instead of 9 (feature
@@ -307,6 +310,8 @@ class _HogDesign:
     op_bits: int        # word width of the per-pixel operations
     desc_bits: int      # bits of one cell's descriptor
     acc_bits: int       # width of one histogram accumulator
+    features: int       # descriptor values per cell (the detector's weights per cell)
+    feature_bits: int   # bits of one descriptor value (a MAC operand)
 
 
 def _hog_design(fe, p):
@@ -325,13 +330,18 @@ def _hog_design(fe, p):
         # The code pair indexes a levels^2-entry table (bin, L1 magnitude): one
         # lookup and one histogram vote, counted as two adds.
         mults, adds, op_bits = 0, 2, fbits
-    desc_bits = bins * fbits
+    if p.hog_descriptor == "fhog":  # what the SVM trains on: 31 FHOG features per cell
+        features, feature_bits = 3 * p.hog_orientations + 4, p.feature_bits
+    else:                           # the compressed descriptor: one word per reachable bin
+        features, feature_bits = bins, fbits
+    desc_bits = features * feature_bits
     # Histogram accumulator width: a cell's largest possible vote sum. Digital:
     # L2 magnitude of two 9-bit differences (<= 255 * 2 * sqrt 2); log-gradient:
     # L1 magnitude of a code pair (<= 2 * (levels - 1) / 2).
     max_mag = 255 * 2 * math.sqrt(2.0) if digital else float(fe.levels - 1)
     acc_bits = math.ceil(math.log2(p.cell_size ** 2 * max_mag + 1))
-    return _HogDesign(digital, bins, fbits, mults, adds, op_bits, desc_bits, acc_bits)
+    return _HogDesign(digital, bins, fbits, mults, adds, op_bits, desc_bits, acc_bits, features,
+                      feature_bits)
 
 
 @dataclass
@@ -431,11 +441,11 @@ def _hog_svm_scale(acc, h, w, d, fe, p, t):
     windows = ny * nx
     acc.features.access(wy * cx * d.desc_bits,
                         cells * d.desc_bits + windows * wy * wx * d.desc_bits, t)
-    wbits = wy * wx * d.bins * p.weight_bits
+    wbits = wy * wx * d.features * p.weight_bits
     acc.weights.access(wbits, wbits if p.weight_stationary else windows * wbits, t)
-    n_mac = windows * wy * wx * d.bins
+    n_mac = windows * wy * wx * d.features
     acc.macs += n_mac
-    acc.mac_energy += n_mac * t.mac(d.fbits, p.weight_bits)
+    acc.mac_energy += n_mac * t.mac(d.feature_bits, p.weight_bits)
 
 
 def _cnn_profile(p):

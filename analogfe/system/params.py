@@ -21,11 +21,13 @@ from .._validation import (
 )
 from ..system import energy as E
 
-__all__ = ["CostParams", "ISP_LOCATIONS", "RANGES"]
+__all__ = ["CostParams", "HOG_DESCRIPTORS", "ISP_LOCATIONS", "RANGES"]
 
 #: Where the ISP of an 8-bit front end runs: on the application processor (``"soc"``,
 #: after the link) or on the sensor die (``"sensor"``, before it).
 ISP_LOCATIONS = ("soc", "sensor")
+#: What the cost model takes a cell's descriptor to be (:attr:`CostParams.hog_descriptor`).
+HOG_DESCRIPTORS = ("fhog", "reachable-bins")
 
 #: Largest energy of one operation, access, bit or conversion step accepted
 #: (pJ, or fJ for ``adc_fom_fj``): 1 uJ, far above any circuit in the tables
@@ -136,8 +138,19 @@ class CostParams:
         derived, the narrowest word that holds a cell's largest vote sum,
         :func:`analogfe.features.bits.bin_word_bits`: 8 bits at 1.5 b, 9 at
         2.75 b with 8-pixel cells; 5 and 6 reproduce the paper's 25x / 9.5x).
+    hog_descriptor : {"fhog", "reachable-bins"}
+        What each cell's descriptor holds, and so the detector's weights and
+        MACs per cell. ``"fhog"`` (default): the 31 FHOG features the wake-up
+        SVM is trained on (Felzenszwalb et al.: 2 x ``hog_orientations``
+        signed, ``hog_orientations`` unsigned, 4 texture), ``feature_bits``
+        each, for every front end. ``"reachable-bins"``: the compressed
+        descriptor of Young et al. (JSSC 2019), the orientation bins a
+        log-gradient code can reach (4 of 9 at 1.5 bits) of ``hog_bin_bits``
+        each (the 8-bit front ends: ``hog_orientations`` bins of
+        ``feature_bits``); a labelled alternative, not what is trained.
     feature_bits : int
-        Word length of a digital (8-bit image) HOG feature (8).
+        Word length of an FHOG feature, and of a digital (8-bit image) HOG
+        bin (8).
     weight_bits : int
         Word length of the detector's filter weights (8).
     window_cells : tuple of int
@@ -208,6 +221,7 @@ class CostParams:
     cell_size: int = 8
     hog_orientations: int = 9
     hog_bin_bits: int | None = None
+    hog_descriptor: str = "fhog"
     feature_bits: int = 8
     weight_bits: int = 8
     window_cells: tuple = (16, 8)
@@ -280,6 +294,9 @@ def _validated(p):
     if not isinstance(p.isp_location, str):
         raise TypeError(f"isp_location must be a string, got {p.isp_location!r}")
     check_choice(p.isp_location, "isp_location", ISP_LOCATIONS)
+    if not isinstance(p.hog_descriptor, str):
+        raise TypeError(f"hog_descriptor must be a string, got {p.hog_descriptor!r}")
+    check_choice(p.hog_descriptor, "hog_descriptor", HOG_DESCRIPTORS)
     norm = {name: check_bool(getattr(p, name), name)
             for name in ("frame_buffer", "weight_stationary")}
     wc = p.window_cells  # an int (a square window), a tuple or a list (a TOML array)

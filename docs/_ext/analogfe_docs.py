@@ -60,7 +60,10 @@ KEYS = {
     },
     "scene": {
         "signal_e": ("electrons", "Mean photo-electrons of a scene value of 1.0 in one exposure; "
-                     "``\"auto\"``: the full well (white fills the well at k = 0)."),
+                     "``\"auto\"``: with auto-exposure the full well at the nominal exposure "
+                     "(the auto-exposure then sets each frame's); with fixed exposure the "
+                     "auto-exposure's operating point on the median training image (its mean at "
+                     "``ae_target`` of saturation), so k > 0 over- and k < 0 under-exposes."),
         "brightness_exponents": ("", "The brightness sweep: the scene's linear light is scaled "
                                  "by 2**k for each k."),
         "exposure": ("", "``auto``: the emulated camera's auto-exposure "
@@ -70,6 +73,10 @@ KEYS = {
                       "this level (18 % grey, ISO 2720)."),
         "ae_max_gain": ("x", "Largest analog gain the auto-exposure uses after the longest "
                         "exposure (16x, as the AR0330)."),
+        "retrain_per_exposure": ("", "Sweep each exposure mode with a model trained in that mode "
+                                 "(the ``exposure`` model tested in the other mode is reported as "
+                                 "a separate mismatch row); false: the ``exposure`` model in "
+                                 "both."),
     },
     "frontends": {
         "names": ("", "Front ends compared: registered names "
@@ -106,6 +113,12 @@ KEYS = {
         "patience": ("epochs", "Early stopping after this many epochs without improvement; "
                      "0: off."),
         "threads": ("threads", "Torch threads while training."),
+        "seeds": ("", "The run's seeds the ResNet-10 trains on (the SVM and detector run on "
+                  "every seed); ``[]``: every seed."),
+    },
+    "compare": {
+        "seeds": ("", "Seeds of the main job: scenes, faces, split, sensor noise and "
+                  "initialisation follow each; ``--seed`` runs one, ``--seeds`` a list."),
     },
     "cost": {
         "height": ("pixels", "Rows of the deployed sensor that is costed (QVGA by default)."),
