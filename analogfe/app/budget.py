@@ -28,7 +28,6 @@ import csv
 import functools
 import io
 import math
-from pathlib import Path
 
 import numpy as np
 

@@ -649,10 +649,6 @@ def _run_seed(config, out, seed, *, progress, fresh):
     return results, split, reused
 
 
-#: The front end whose +-1 threshold ``frontends.threshold_sweep`` varies.
-SWEPT = "lg1.5"
-
-
 def _swept_thresholds(config):
     """The thresholds :func:`_threshold_sweep` evaluates (none when it is off)."""
     fr = config["frontends"]
