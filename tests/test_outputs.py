@@ -57,21 +57,25 @@ def test_compare_of_another_dataset_never_replaces_the_main_report(tmp_path, tin
     folders; sending the second into the first's folder is refused in one line."""
     monkeypatch.chdir(tmp_path)
     calls = []
-    import analogfe.app.compare as comp
+    import analogfe.app.compare_tasks as ct
 
     def fake(config, out_dir, **kw):  # where each run would write, without running it
-        out = claim_output(out_dir, "compare", config["dataset"]["name"], force=kw["force"])
-        (out / "report.md").write_text(config["dataset"]["name"])
-        calls.append((str(out_dir), kw["seeds"], config["frontends"]["names"]))
+        tasks = kw["tasks"] or ct.compare_tasks_of(config)
+        out = claim_output(out_dir, "compare", "+".join(tasks), force=kw["force"])
+        (out / "report.md").write_text("+".join(tasks))
+        calls.append((str(out_dir), kw["seeds"], config["frontends"]["names"], tasks))
         return {"rows": [], "columns": [("frontend", "front end")], "report_md": "m",
                 "report_html": "h"}
 
-    monkeypatch.setattr(comp, "run_compare", fake)
+    monkeypatch.setattr(ct, "run_compare_tasks", fake)
     assert cli.main(["compare", "-q"]) == 0
     assert cli.main(["compare", "-q", "--dataset", "lfw", "--frontends", "rgb8,lg1.5"]) == 0
     assert cli.main(["compare", "-q", "--dataset", "wakeup-scenes", "--seeds", "0,1"]) == 0
+    assert cli.main(["compare", "-q", "--tasks", "textures,lfw"]) == 0
     assert [c[0] for c in calls] == ["analogfe-out", "analogfe-out-lfw-rgb8_lg1.5",
-                                     "analogfe-out-seeds0-1"]
+                                     "analogfe-out-wakeup-scenes-seeds0-1",
+                                     "analogfe-out-textures_lfw"]
+    assert calls[0][3] == ["wakeup-scenes", "textures"] and calls[3][3] == ["textures", "lfw"]
     assert calls[1][2] == ["rgb8", "lg1.5"] and calls[2][1] == [0, 1]
     capsys.readouterr()
     with pytest.raises(SystemExit) as e:
@@ -79,7 +83,7 @@ def test_compare_of_another_dataset_never_replaces_the_main_report(tmp_path, tin
     err = capsys.readouterr().err
     assert e.value.code == 2 and err.count("\n") == 1
     assert "analogfe-out holds the results of another run" in err and "--force" in err
-    assert (tmp_path / "analogfe-out" / "report.md").read_text() == "wakeup-scenes"
+    assert (tmp_path / "analogfe-out" / "report.md").read_text() == "wakeup-scenes+textures"
     assert cli.main(["compare", "-q", "--dataset", "lfw", "-o", "analogfe-out", "--force"]) == 0
     assert (tmp_path / "analogfe-out" / "report.md").read_text() == "lfw"
 

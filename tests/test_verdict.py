@@ -66,4 +66,4 @@ def test_conclusions_say_on_which_tasks_they_hold():
     assert cheap["holds"] == ["faces", "textures"]
     md = verdict_markdown(pt, names)
     assert "| lg1.5's SVM is below gray8's | textures | faces | - |" in md
-    assert "3 / 0 of 3" in md
+    assert "| textures | SVM | lg1.5 - gray8 |" in md and "3 / 0 of 3" in md

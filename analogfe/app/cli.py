@@ -259,6 +259,14 @@ def build_parser():
     m.add_argument("--wide", action="store_true",
                    help="print every column of the table (default: the main ones, within 120 columns; "
                         "the report always has them all)")
+    m.add_argument("--tasks", type=_task_list, default=None, metavar="TASK,TASK,...",
+                   help="tasks to compare on, each a built-in name or a folder (default: the "
+                        "config's dataset.tasks, wakeup-scenes,textures; --dataset: that one)")
+    m.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                   help="run the task x seed x front end grid on a running Dask scheduler "
+                        "(default: a local cluster of compare.n_workers processes)")
+    m.add_argument("--serial", action="store_true",
+                   help="run the grid in this process, one item after the other")
     m.add_argument("--seeds", type=_seed_list, default=None, metavar="S,S,...",
                    help="run once per seed (e.g. 0,1,2) and report mean +- std over them "
                         "(default: --seed alone, else the config's compare.seeds)")
@@ -385,6 +393,14 @@ def _output_options(parser, default, fresh=True):
                              "run, replacing its report")
 
 
+def _task_list(text):
+    """``--tasks wakeup-scenes,textures`` -> a list of distinct names or folders."""
+    tasks = [t.strip() for t in text.split(",")]
+    if not all(tasks) or len(set(tasks)) != len(tasks):
+        raise argparse.ArgumentTypeError(f"expected distinct comma-separated tasks, got {text!r}")
+    return tasks
+
+
 def _name_list(text):
     """``--frontends rgb8,lg1.5`` -> ["rgb8", "lg1.5"]; a usage error otherwise."""
     from ..frontend.registry import frontend_spec
@@ -407,8 +423,10 @@ def _output(args, command):
     if args.output is not None:
         return args.output
     dataset = getattr(args, "dataset", None)
+    if getattr(args, "tasks", None):
+        dataset = "_".join(args.tasks)
     seeds = getattr(args, "seeds", None) or ([args.seed] if args.seed else None)
-    return default_output(command, dataset=None if dataset == "wakeup-scenes" else dataset,
+    return default_output(command, dataset=dataset,
                           config_file=args.config, seeds=seeds,
                           frontends=getattr(args, "frontends", None))
 
@@ -558,7 +576,7 @@ def _cmd_config(args):
 
 
 def _cmd_compare(args):
-    from .compare import run_compare
+    from .compare_tasks import run_compare_tasks
     from .config import load_config
 
     overrides = {}
@@ -568,9 +586,20 @@ def _cmd_compare(args):
         overrides["frontends"] = {"names": args.frontends}
     config = load_config(args.config, overrides=overrides)
     t0 = time.perf_counter()
-    res = run_compare(config, _output(args, "out"), seed=args.seed, seeds=args.seeds,
-                      progress=not args.quiet, fresh=args.fresh, force=args.force)
-    _say(args, "", terminal_table(res["rows"], res["columns"], wide=args.wide))
+    if args.tasks and args.dataset:
+        raise ValueError("give --tasks or --dataset, not both")
+    tasks = [args.dataset] if args.dataset else args.tasks
+    res = run_compare_tasks(config, _output(args, "out"), tasks=tasks, seed=args.seed,
+                            seeds=args.seeds, scheduler=args.scheduler, serial=args.serial,
+                            progress=not args.quiet, fresh=args.fresh, force=args.force)
+    if "tasks" in res:
+        for task, r in res["tasks"].items():
+            _say(args, "", f"task {task}:", terminal_table(r["rows"], r["columns"], wide=args.wide))
+        _say(args, "", "which conclusions hold on which task:",
+             *(f"  {v['text']}: holds on {', '.join(v['holds']) or 'none'}"
+               + (f"; not on {', '.join(v['fails'])}" if v["fails"] else "") for v in res["verdict"]))
+    else:
+        _say(args, "", terminal_table(res["rows"], res["columns"], wide=args.wide))
     _written(f"report: {res['report_md']} and {res['report_html']} (every column, the plots, "
              "the statistics and the assumptions)")
     _say(args, f"done in {time.perf_counter() - t0:.1f} s")

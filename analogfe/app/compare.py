@@ -504,7 +504,7 @@ def write_compare_report(results, config, out_dir, *, seed=0, split=None, per_se
 
 
 def run_compare(config=None, out_dir="analogfe-out", *, seed=None, seeds=None, progress=True,
-                fresh=False, force=False):
+                fresh=False, force=False, scheduler=None, serial=True):
     """The main job: every front end against the baseline, and the report.
 
     Parameters
@@ -540,19 +540,51 @@ def run_compare(config=None, out_dir="analogfe-out", *, seed=None, seeds=None, p
         Write into ``out_dir`` even when it holds another configuration's or
         command's run (its report is replaced); without it such a folder is
         refused (:func:`analogfe.app.outputs.claim_output`).
+    scheduler : str, optional
+        With ``serial=False``: the address of a running Dask scheduler
+        (default: a local cluster of ``compare.n_workers`` processes).
+    serial : bool
+        Compute every seed and front end in this process, one after the other.
+        Without it the seed x front end grid runs on Dask first
+        (:func:`analogfe.app.compare_tasks.compute_grid`), with the same results.
 
     Returns
     -------
     dict
         ``rows``, ``columns``, ``plots``, ``report_md``, ``report_html``,
         ``results`` (front end -> measurements of the first seed), ``reused``
-        (names reused at the first seed), ``seeds``.
+        (names reused at the first seed), ``seeds``, ``per_seed`` (seed ->
+        front end -> measurements).
     """
     config = config if isinstance(config, dict) and "frontends" in config and "cost" in config \
         else load_config(config)
     if seeds is None:
         seeds = config["compare"]["seeds"] if seed is None else [seed]
     seeds = _check_seeds(seeds)
+    out = claim_compare_output(config, out_dir, seeds, force=force or fresh)
+    if not serial:  # the seed x front end grid on Dask; the loop below then reads it back
+        from .compare_tasks import compute_grid
+
+        compute_grid([(config, out)], seeds, scheduler=scheduler, progress=progress, fresh=fresh)
+        fresh = False
+    per_seed, reused, split = {}, [], None
+    for s in seeds:
+        results, sp, used = _run_seed(config, out, s, progress=progress, fresh=fresh)
+        per_seed[s] = results
+        if s == seeds[0]:
+            reused, split = used, sp
+    first = seeds[0]
+    if progress:
+        print("writing the report: plots, the stage figure, statistics tables ...", flush=True)
+    rep = write_compare_report(per_seed[first], config, out, seed=first, split=split,
+                               per_seed=per_seed)
+    rep.update(results=per_seed[first], reused=reused, seeds=seeds, per_seed=per_seed)
+    return rep
+
+
+def claim_compare_output(config, out_dir, seeds, *, force=False):
+    """The output folder of a comparison, claimed for this configuration and
+    these seeds (:func:`analogfe.app.outputs.claim_output`)."""
     from .outputs import claim_output
 
     def same_run(folder):  # a folder of this run, written before folders were claimed
@@ -566,24 +598,12 @@ def run_compare(config=None, out_dir="analogfe-out", *, seed=None, seeds=None, p
 
     out = claim_output(out_dir, "compare", config_hash(config, *_RUN_SECTIONS, extra={"seeds": seeds}),
                        describe=f"dataset {config['dataset']['name']}, seeds "
-                                f"{','.join(map(str, seeds))}", force=force or fresh, adopt=same_run)
-    per_seed, reused, split = {}, [], None
-    for s in seeds:
-        results, sp, used = _run_seed(config, out, s, progress=progress, fresh=fresh)
-        per_seed[s] = results
-        if s == seeds[0]:
-            reused, split = used, sp
-    first = seeds[0]
-    if progress:
-        print("writing the report: plots, the stage figure, statistics tables ...", flush=True)
-    rep = write_compare_report(per_seed[first], config, out, seed=first, split=split,
-                               per_seed=per_seed)
-    rep.update(results=per_seed[first], reused=reused, seeds=seeds)
-    return rep
+                                f"{','.join(map(str, seeds))}", force=force, adopt=same_run)
+    return out
 
 
 #: The configuration sections a comparison's results depend on.
-_RUN_SECTIONS = ("dataset", "scene", "sensor", "frontends", "svm", "resnet", "cost", "compare")
+_RUN_SECTIONS = ("dataset", "scene", "sensor", "frontends", "svm", "resnet", "cost")
 
 
 def _check_seeds(seeds):
@@ -593,6 +613,31 @@ def _check_seeds(seeds):
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds lists a seed twice: {seeds}")
     return seeds
+
+
+def frontend_result(config, out, seed, name, split, scenes, *, fresh=False, on_stage=None):
+    """One front end's measurements at one seed, and whether they were stored.
+
+    The result stored in ``out/results/seed<seed>/<name>.json`` for this
+    configuration when there is one (its costs recomputed when only the cost
+    settings changed), else computed by :func:`evaluate_frontend` and stored.
+    """
+    key = _frontend_hash(config, name, seed)
+    path = Path(out) / "results" / f"seed{seed}" / f"{name}.json"
+    stored = None if fresh else read_cached(path, key, required=("frontend", "svm", "cost"))
+    cost_key = config_hash(config, "cost", extra={"cost_version": COST_VERSION})
+    if stored is not None:
+        r = stored["result"]
+        if stored.get("cost_hash") != cost_key:  # the cost model alone is cheap to redo
+            r["cost"] = evaluate_cost(name, config,
+                                      cnn_profile=r.get("resnet", {}).get("frame_profile"))
+            write_cached(path, key, r, cost_hash=cost_key, frontend=name)
+    else:
+        # the caller prints one line per finished front end, not the inner epochs' bars
+        r = evaluate_frontend(split, name, config, seed=seed, scenes=scenes, out_dir=out,
+                              progress=False, resume=not fresh, on_stage=on_stage)
+        write_cached(path, key, r, cost_hash=cost_key, frontend=name)
+    return json.loads(json.dumps(r, default=float)), stored is not None
 
 
 def _run_seed(config, out, seed, *, progress, fresh):
@@ -619,26 +664,13 @@ def _run_seed(config, out, seed, *, progress, fresh):
         return on_stage
 
     for name in names:
-        key = _frontend_hash(config, name, seed)
-        path = out / "results" / f"seed{seed}" / f"{name}.json"
-        stored = None if fresh else read_cached(path, key, required=("frontend", "svm", "cost"))
-        cost_key = config_hash(config, "cost", extra={"cost_version": COST_VERSION})
-        if stored is not None:
-            r = stored["result"]
+        results[name], was_stored = frontend_result(config, out, seed, name, split, scenes,
+                                                    fresh=fresh, on_stage=stage(name))
+        if was_stored:
             reused.append(name)
             bar.update(n_stages)
-            if stored.get("cost_hash") != cost_key:  # the cost model alone is cheap to redo
-                r["cost"] = evaluate_cost(name, config,
-                                          cnn_profile=r.get("resnet", {}).get("frame_profile"))
-                write_cached(path, key, r, cost_hash=cost_key, frontend=name)
-        else:
-            # one line per finished front end below, not the inner epochs' bars
-            r = evaluate_frontend(split, name, config, seed=seed, scenes=scenes, out_dir=out,
-                                  progress=False, resume=not fresh, on_stage=stage(name))
-            write_cached(path, key, r, cost_hash=cost_key, frontend=name)
-        results[name] = json.loads(json.dumps(r, default=float))
         if progress:
-            bar.write(finished_line(results[name], reused=stored is not None))
+            bar.write(finished_line(results[name], reused=was_stored))
     sweep = _threshold_sweep(config, out, seed, split, scenes, progress=progress, fresh=fresh,
                              bar=bar)
     bar.close()

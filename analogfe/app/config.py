@@ -181,6 +181,9 @@ SCHEMA = {
         # a registered name or a path; the default is the wake-up task (faces on natural
         # photographs, 800 scenes: about 550 test crops and 200 test scenes with boxes)
         "name": ("wakeup-scenes", _str),
+        # the tasks compare runs while name is left at its default (--tasks, --dataset
+        # or another name run one list or one task)
+        "tasks": (["wakeup-scenes", "textures"], _list_of(_str)),
         "test_size": (0.25, _float(0.05, 0.9)),
         "max_images": (0, _int(0, None)),            # 0: every image
         "image_size": ([], _size),                   # [] native, or [height, width]
@@ -248,6 +251,9 @@ SCHEMA = {
         # the main job's seeds (scenes, faces, split, noise, initialisation all follow
         # the seed); --seed or --seeds replace them
         "seeds": ([0, 1, 2], _list_of(_int(0, 2**31 - 1))),
+        # the task x seed x front end grid runs on a local Dask cluster of this many
+        # worker processes (one thread each); 1: in this process
+        "n_workers": (2, _int(1, 256)),
     },
     "sweep": {
         "grid": ({}, _table),
@@ -293,6 +299,8 @@ SCHEMA_HELP = {
         "max_images": "keep a random subset of this many images (0: every image)",
         "image_size": "resize every image to [height, width] pixels ([]: native size)",
         "window": "image / crop size in pixels (\"auto\": the dataset's own)",
+        "tasks": "the tasks compare runs when name is left at wakeup-scenes (each a built-in "
+                 "name or a folder); a verdict table says which conclusions hold on which",
         "n_scenes": "wake-up scenes generated (wakeup-scenes only)",
         "group_by": "split of a flat image folder: \"none\" (image by image) or \"folder\" "
                     "(root/<class>/<group>/<image>, each group, e.g. a source photograph or an "
@@ -344,6 +352,8 @@ SCHEMA_HELP = {
     },
     "compare": {
         "seeds": "seeds of the main job; --seed S runs S alone, --seeds a list",
+        "n_workers": "worker processes of the local Dask cluster that runs the task x seed x "
+                     "front end grid (1: in this process; --scheduler: a running cluster)",
     },
     "sweep": {
         "grid": "values per front-end parameter; every combination is one task",

@@ -212,18 +212,21 @@ def _csv_text(rows, keys):
 
 
 @contextlib.contextmanager
-def dask_client(config, scheduler=None):
+def dask_client(config, scheduler=None, *, n_workers=None, processes=None):
     """A Dask client for the duration of the block: on a
     :class:`~distributed.LocalCluster` of ``sweep.n_workers`` x
-    ``sweep.threads_per_worker`` (threads unless ``sweep.processes``), or on
-    the running scheduler at ``scheduler`` (ValueError if unreachable)."""
+    ``sweep.threads_per_worker`` (threads unless ``sweep.processes``; the
+    keywords override the worker count and the kind), or on the running
+    scheduler at ``scheduler`` (ValueError if unreachable)."""
     from distributed import Client, LocalCluster
 
     sw = config["sweep"]
     cluster = None
     if scheduler is None:
-        cluster = LocalCluster(n_workers=sw["n_workers"], threads_per_worker=sw["threads_per_worker"],
-                               processes=sw["processes"], dashboard_address=None)
+        cluster = LocalCluster(n_workers=n_workers or sw["n_workers"],
+                               threads_per_worker=sw["threads_per_worker"],
+                               processes=sw["processes"] if processes is None else processes,
+                               dashboard_address=None)
         client = Client(cluster)
     else:
         try:

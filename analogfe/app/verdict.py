@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CONCLUSIONS", "pair_differences", "conclusion_rows", "verdict_markdown"]
+__all__ = ["CONCLUSIONS", "pair_differences", "conclusion_rows", "verdict_tables",
+           "verdict_markdown"]
 
 #: Models whose paired differences the verdict gives: result key -> label.
 MODELS = {"svm": "SVM", "resnet": "ResNet-10"}
@@ -165,26 +166,33 @@ def conclusion_rows(per_task, names, diffs=None):
     return rows
 
 
-def verdict_markdown(per_task, names):
-    """The verdict section of the report (Markdown): the conclusions, then the
-    paired differences per task."""
+def verdict_tables(per_task, names):
+    """The verdict as report tables ``(caption, rows, columns)``: the
+    conclusions, then the paired differences per task."""
     diffs = pair_differences(per_task, names)
-    lines = ["## Which conclusions hold on which task", "",
-             f"Tasks: {', '.join(per_task)}. A conclusion holds on a task when it holds on "
-             "every seed the task ran (seeds per task and model in the table below).", "",
-             "| conclusion | holds on | does not hold on | not tested on |", "|---|---|---|---|"]
-    for r in conclusion_rows(per_task, names, diffs):
-        cell = [", ".join(r[k]) or "-" for k in ("holds", "fails", "untested")]
-        lines.append(f"| {r['text']} | {cell[0]} | {cell[1]} | {cell[2]} |")
-    lines += ["", "## Paired differences per task (accuracy points, same test images)", "",
-              "First seed's difference with its 95 % Newcombe interval and exact McNemar p; "
-              "the mean over the seeds; on how many seeds the interval lies wholly below or "
-              "above 0.", "",
-              "| task | model | front ends | difference [95% CI] | McNemar p | mean over seeds "
-              "| seeds below / above 0 |", "|---|---|---|---:|---:|---:|---:|"]
-    for r in diffs:
-        lines.append(f"| {r['task']} | {MODELS[r['model']]} | {r['pair']} | "
-                     f"{r['difference']:+.1f} [{r['low']:+.1f}, {r['high']:+.1f}] | "
-                     f"{r['p_value']:.3g} | {r['mean_difference']:+.1f} | "
-                     f"{r['below']} / {r['above']} of {len(r['seeds'])} |")
-    return "\n".join(lines) + "\n"
+    concl = [{"text": r["text"], **{k: ", ".join(r[k]) or "-" for k in ("holds", "fails", "untested")}}
+             for r in conclusion_rows(per_task, names, diffs)]
+    pairs = [{"task": r["task"], "model": MODELS[r["model"]], "pair": r["pair"],
+              "diff": f"{r['difference']:+.1f} [{r['low']:+.1f}, {r['high']:+.1f}]",
+              "p": r["p_value"], "mean": r["mean_difference"],
+              "seeds": f"{r['below']} / {r['above']} of {len(r['seeds'])}"} for r in diffs]
+    return [
+        (f"Which conclusions hold on which task (tasks: {', '.join(per_task)}; a conclusion holds "
+         "on a task when it holds on every seed the task ran)", concl,
+         [("text", "conclusion"), ("holds", "holds on"), ("fails", "does not hold on"),
+          ("untested", "not tested on")]),
+        ("Paired differences per task, accuracy points on the same test images: the first "
+         "seed's difference with its 95 % Newcombe interval and exact McNemar p, the mean over "
+         "the seeds, and on how many seeds the interval lies wholly below / above 0", pairs,
+         [("task", "task"), ("model", "model"), ("pair", "front ends"),
+          ("diff", "difference [95% CI]"), ("p", "McNemar p", ".3g"),
+          ("mean", "mean over seeds", "+.1f"), ("seeds", "seeds below / above 0")]),
+    ]
+
+
+def verdict_markdown(per_task, names):
+    """The verdict tables as Markdown (:func:`verdict_tables`)."""
+    from .report import markdown_table
+
+    return "\n".join(f"## {cap}\n\n{markdown_table(rows, cols)}"
+                      for cap, rows, cols in verdict_tables(per_task, names))

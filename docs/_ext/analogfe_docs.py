@@ -54,6 +54,10 @@ KEYS = {
         "window": ("pixels", "Side of every classification image or crop; ``\"auto\"``: the "
                    "dataset's own (32 for the wake-up scenes, 64 for VOC)."),
         "n_scenes": ("scenes", "Wake-up scenes generated (``wakeup-scenes`` only)."),
+        "tasks": ("", "The tasks ``analogfe compare`` runs while ``name`` is left at its default "
+                  "(``--tasks``, ``--dataset`` or another ``name`` give one list or one task): "
+                  "each is compared as ``name`` would be, and the report's verdict table says "
+                  "on which tasks each conclusion holds."),
         "group_by": ("", "How a flat image folder is split: ``\"none\"``, image by image "
                      "(stratified); ``\"folder\"``, ``root/<class>/<group>/<image>`` with every "
                      "group (a source photograph, an identity) whole on one side."),
@@ -119,6 +123,9 @@ KEYS = {
     "compare": {
         "seeds": ("", "Seeds of the main job: scenes, faces, split, sensor noise and "
                   "initialisation follow each; ``--seed`` runs one, ``--seeds`` a list."),
+        "n_workers": ("processes", "Worker processes of the local Dask cluster that runs the "
+                      "task x seed x front end grid, one thread each (1: in this process; "
+                      "``--scheduler`` uses a running cluster); results do not depend on it."),
     },
     "cost": {
         "height": ("pixels", "Rows of the deployed sensor that is costed (QVGA by default)."),
