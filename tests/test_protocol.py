@@ -43,7 +43,7 @@ def test_ap_is_computed_on_every_window(tiny_run):
 
 def test_operating_point_is_chosen_on_training_scenes(tiny_run, monkeypatch):
     from analogfe.app.tasks import split_from_config
-    from analogfe.app.validation import detector_operating_point
+    from analogfe.app.detection import detector_operating_point
     from analogfe.learn.metrics import operating_point
 
     out, res = tiny_run

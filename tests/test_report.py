@@ -141,7 +141,7 @@ def test_stage_figure_shows_each_front_end_on_its_own_sensor(tmp_path, monkeypat
     """rgb8 on its Bayer sensor, gray8 and the log-gradient codes on the monochrome
     one at the crop's full size, as the assumptions table states."""
     import analogfe.app.report as rep
-    from analogfe.app.compare import _stage_figure
+    from analogfe.app.compare_report import _stage_figure
     from analogfe.app.config import load_config
     from analogfe.app.tasks import split_from_config
 

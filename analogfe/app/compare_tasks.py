@@ -8,26 +8,21 @@ decision across tasks: each task's main figures, and the verdict table of
 hold on which task).
 
 Every (task, seed, front end) measurement is independent work, and so is the
-1.5-bit threshold sweep of each (task, seed): :func:`compute_grid` runs them
+1.5-bit threshold sweep of each (task, seed): ``compute_grid`` runs them
 as Dask tasks (a local cluster of ``compare.n_workers`` processes, or a
 running scheduler), each storing its result where the serial run stores it
 (:func:`analogfe.app.compare.frontend_result`), so the reports are then
-written from the stored results and are the same as a serial run's.
+written from the stored results and are the same as a serial run's
+(:func:`analogfe.app.compare.compute_grid`).
 """
 from __future__ import annotations
 
 import copy
-import json
 import re
 import time
 from pathlib import Path
 
-__all__ = ["task_config", "compare_tasks_of", "compute_grid", "run_compare_tasks"]
-
-#: The grid item of a (task, seed) that is not a front end: the 1.5-bit
-#: front end's threshold sweep.
-THRESHOLD_SWEEP = "threshold sweep"
-
+__all__ = ["task_config", "compare_tasks_of", "run_compare_tasks", "write_tasks_report"]
 
 def task_config(config, task):
     """``config`` with ``dataset.name`` set to ``task``."""
@@ -51,94 +46,6 @@ def _slug(task):
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(str(task)).name or str(task)).strip("_") or "task"
 
 
-_SPLITS = {}
-
-
-def _split(config, seed):
-    """The split (and scenes) of ``config`` at ``seed``, kept per process: a
-    worker that computes several front ends of one task and seed builds it once."""
-    from .tasks import split_from_config
-
-    key = (json.dumps(config["dataset"], sort_keys=True), seed)
-    if key not in _SPLITS:
-        _SPLITS.clear()  # one task and seed at a time is enough
-        _SPLITS[key] = split_from_config(config, seed, with_scenes=True)
-    return _SPLITS[key]
-
-
-def grid_point(config, out, seed, item, fresh=False):
-    """Compute and store one grid item: a front end's measurements at ``seed``,
-    or the threshold sweep (:data:`THRESHOLD_SWEEP`); returns its wall seconds."""
-    from .compare import _threshold_sweep, frontend_result
-
-    t0 = time.perf_counter()
-    split, scenes = _split(config, seed)
-    if item == THRESHOLD_SWEEP:
-        _threshold_sweep(config, Path(out), seed, split, scenes, progress=False, fresh=fresh)
-    else:
-        frontend_result(config, Path(out), seed, item, split, scenes, fresh=fresh)
-    return time.perf_counter() - t0
-
-
-def _items(config):
-    from .compare import _swept_thresholds
-
-    names = list(dict.fromkeys(config["frontends"]["names"]))
-    return names + ([THRESHOLD_SWEEP] if _swept_thresholds(config) else [])
-
-
-def compute_grid(runs, seeds, *, scheduler=None, progress=True, fresh=False):
-    """Compute every (run, seed, item) of the grid and store each result.
-
-    Parameters
-    ----------
-    runs : list of (config, out)
-        One comparison per task: its configuration and claimed output folder.
-    seeds : list of int
-    scheduler : str, optional
-        Address of a running Dask scheduler; default a local cluster of the
-        first configuration's ``compare.n_workers`` processes (one thread
-        each). With one worker and no scheduler, the grid runs in this process.
-    progress : bool
-    fresh : bool
-        Recompute what is stored.
-
-    Returns
-    -------
-    list of dict
-        ``task``, ``seed``, ``item``, ``seconds`` of each grid item.
-    """
-    from tqdm.auto import tqdm
-
-    points = [(cfg, str(out), s, item) for cfg, out in runs for s in seeds for item in _items(cfg)]
-    n_workers = runs[0][0]["compare"]["n_workers"]
-    done = []
-    bar = tqdm(total=len(points), desc="compare grid (task x seed x front end)", unit="item",
-               disable=not progress)
-
-    def record(point, seconds):
-        cfg, _, s, item = point
-        done.append({"task": cfg["dataset"]["name"], "seed": s, "item": item, "seconds": seconds})
-        bar.set_postfix_str(f"{cfg['dataset']['name']}, seed {s}, {item}", refresh=False)
-        bar.update(1)
-
-    if scheduler is None and n_workers == 1:
-        for p in points:
-            record(p, grid_point(*p, fresh=fresh))
-    else:
-        from distributed import as_completed
-
-        from .sweep import dask_client
-
-        # the slowest items first (the ResNets and detectors of the first front ends)
-        with dask_client(runs[0][0], scheduler, n_workers=n_workers, processes=True) as client:
-            futures = {client.submit(grid_point, *p, fresh=fresh, pure=False): p for p in points}
-            for fut in as_completed(futures):
-                record(futures[fut], fut.result())
-    bar.close()
-    return done
-
-
 def run_compare_tasks(config, out_dir, *, tasks=None, seeds=None, seed=None, scheduler=None,
                       serial=False, progress=True, fresh=False, force=False):
     """The main job on every task, and the decision across them.
@@ -157,7 +64,7 @@ def run_compare_tasks(config, out_dir, *, tasks=None, seeds=None, seed=None, sch
     seeds, seed
         As :func:`analogfe.app.compare.run_compare`.
     scheduler, serial
-        Where the grid runs (:func:`compute_grid`); ``serial``: in this
+        Where the grid runs (:func:`analogfe.app.compare.compute_grid`); ``serial``: in this
         process, one item after the other.
     progress, fresh, force
         As :func:`analogfe.app.compare.run_compare`.
@@ -169,7 +76,7 @@ def run_compare_tasks(config, out_dir, *, tasks=None, seeds=None, seed=None, sch
         ``tasks`` (task -> that result), ``rows``, ``columns``, ``report_md``,
         ``report_html``, ``verdict`` (the conclusion rows), ``seconds``.
     """
-    from .compare import _check_seeds, claim_compare_output, run_compare
+    from .compare import _check_seeds, claim_compare_output, compute_grid, run_compare
     from .outputs import claim_output
     from .config import config_hash
 

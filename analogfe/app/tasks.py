@@ -16,7 +16,8 @@ __all__ = ["split_from_config", "sensor_config_for", "signal_for", "fixed_refere
            "torch_threads", "holdout_statistics", "fit_svm_config", "evaluate_svm",
            "fit_resnet",
            "resnet_sweep", "network_profile", "evaluate_resnet", "evaluate_cost",
-           "baseline_costs", "cost_ratios", "deployed_frontend", "deployed_cost_rows"]
+           "baseline_costs", "cost_ratios", "deployed_frontend", "deployed_cost_rows",
+           "resnet_runs"]
 
 
 # --------------------------------------------------------------------------- data
@@ -310,14 +311,14 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False, br
         precision (area, IoU 0.5) on the test scenes of a sliding-window
         detector trained on the training scenes' own windows with
         ``svm.hard_negative_rounds`` rounds of hard-negative mining
-        (:func:`analogfe.app.validation.fit_detector`; the classifier's
+        (:func:`analogfe.app.detection.fit_detector`; the classifier's
         front end, sensor, exposure, HOG and window, C = ``svm.detector_C``;
         the crops' C does not carry over to the far more numerous windows),
         its 95 % bootstrap
         interval ``ap_interval``, ``operating_point`` (the score threshold
         the wake-up detector fires on, chosen on the training scenes, and its
         precision, recall and wake-ups per frame on the test scenes:
-        :func:`analogfe.app.validation.detector_operating_point`), ``n_test_scenes``, ``detections`` and
+        :func:`analogfe.app.detection.detector_operating_point`), ``n_test_scenes``, ``detections`` and
         ``detector_windows`` (positive and negative training windows).
     """
     from tqdm.auto import tqdm
@@ -365,10 +366,11 @@ def evaluate_svm(split, name, config, *, seed=0, scenes=None, progress=False, br
         out.update(_sweep_result(config, by, mismatched))
     if scenes is not None and len(clf.classes_) == 2:
         from ..learn.metrics import ap_bootstrap
-        from .validation import detector_operating_point, fit_detector
+        from .detection import detector_operating_point, fit_detector
 
-        det = fit_detector(scenes.train, fe, fe_sc, config, sc, shape,
-                           seed=task_seed(seed, name, "sensor"), signal_e=clf.signal_e)
+        det = fit_detector(scenes.train, fe, fe_sc, config, shape,
+                           seed=task_seed(seed, name, "sensor"), signal_e=clf.signal_e,
+                           cell_size=cell_size_for(config, shape), exposure=exposure_for(config))
         test = scenes.test
         # AP on the whole ranked list: every window goes to NMS, none is cut by score
         found = det.detect_batch(test.images, keep_all=True)
@@ -670,3 +672,10 @@ def deployed_cost_rows(config, names=None):
                      "average_power_uw": c["hog-svm"]["average_power_mw"] * 1e3,
                      **cost_ratios(c, baselines)})
     return rows
+
+
+def resnet_runs(config, seed):
+    """Whether the ResNet trains at ``seed``: ``resnet.enabled`` and ``seed``
+    in ``resnet.seeds`` (or that list empty)."""
+    r = config["resnet"]
+    return bool(r["enabled"]) and (not r["seeds"] or seed in r["seeds"])

@@ -1,5 +1,5 @@
-"""Choices made without the test set: the detector of one front end, its
-deployment threshold, and a validation score for design parameters.
+"""Choices made without the test set: a validation score for design parameters
+(the detector and its deployment threshold: :mod:`analogfe.app.detection`).
 
 A design parameter of a front end (the 1.5-bit converter's ratio threshold,
 say) is chosen by a score on a validation split of the *training* data; the
@@ -10,57 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from .config import task_seed
+from .detection import fit_detector
 
-__all__ = ["VALIDATION_FRACTION", "fit_detector", "detector_operating_point", "validation_split",
-           "validation_score"]
+__all__ = ["VALIDATION_FRACTION", "validation_split", "validation_score"]
 
 #: Fraction of the training scenes (or crops) held out to validate a design choice.
 VALIDATION_FRACTION = 0.25
-
-
-def fit_detector(train, fe, fe_sc, config, sc, shape, *, seed, signal_e=None):
-    """The sliding-window detector of ``config`` trained on the scenes ``train``.
-
-    :func:`analogfe.learn.detector.train_detector` on the front end ``fe``
-    (with ``fe_sc``), the HOG settings of ``[frontends]``, the window
-    ``shape``, ``svm.detector_C`` and ``svm.hard_negative_rounds``, the
-    signal and exposure of ``[scene]`` (``sc``: the sensor config the signal
-    is taken from, or ``signal_e``). Its ``threshold`` is None: every window
-    goes to NMS.
-    """
-    from ..learn.detector import train_detector
-    from .tasks import cell_size_for, exposure_for, signal_for
-
-    shape = tuple(int(v) for v in shape)
-    return train_detector(
-        train.images, train.boxes, frontend=fe, window=shape, cell_size=cell_size_for(config, shape),
-        C=config["svm"]["detector_C"], seed=seed,
-        hard_negative_rounds=config["svm"]["hard_negative_rounds"],
-        method=config["frontends"]["hog_method"], sensor_config=fe_sc,
-        signal_e=signal_for(config, sc) if signal_e is None else signal_e,
-        exposure=exposure_for(config), threshold=None)
-
-
-def detector_operating_point(det, train, test, test_dets):
-    """The wake-up detector's deployment point: the score threshold of largest
-    F1 on the training scenes ``train`` (never the test scenes), and what it
-    does on the test scenes ``test`` (``test_dets``: their ``(boxes,
-    scores)``, every window after NMS) (:func:`analogfe.learn.metrics.operating_point`).
-
-    Returns
-    -------
-    dict
-        ``chosen_on``, ``threshold``, ``train`` (the point on the training
-        scenes) and ``test`` (precision, recall, wake-ups per frame, per
-        empty and per target frame at that threshold).
-    """
-    from ..learn.metrics import operating_point
-
-    found = det.detect_batch(train.images, keep_all=True)
-    tr = operating_point([d.boxes for d in found], [d.scores for d in found], train.boxes)
-    te = operating_point(*test_dets, test.boxes, threshold=tr["threshold"])
-    return {"chosen_on": "training scenes (largest F1)", "threshold": tr["threshold"],
-            "train": tr, "test": te}
 
 
 def validation_split(labels, seed, fraction=VALIDATION_FRACTION):
@@ -110,7 +65,14 @@ def validation_score(split, name, config, *, seed=0, scenes=None):
     """
     from ..data.builtin import Split, WakeupScenes
     from ..learn.metrics import evaluate_detections
-    from .tasks import fit_svm_config, frontend_for, sensor_config_for, signal_for
+    from .tasks import (
+        cell_size_for,
+        exposure_for,
+        fit_svm_config,
+        frontend_for,
+        sensor_config_for,
+        signal_for,
+    )
 
     shape = tuple(int(v) for v in split.X_train.shape[1:3])
     sc = sensor_config_for(config, shape, name)
@@ -123,9 +85,10 @@ def validation_score(split, name, config, *, seed=0, scenes=None):
             return WakeupScenes(tr.images[idx], [tr.boxes[i] for i in idx], tr.lux[idx],
                                 tr.labels[idx], tuple(tr.backgrounds[i] for i in idx))
 
-        det = fit_detector(part(fit), fe, fe_sc, config, sc, shape,
+        det = fit_detector(part(fit), fe, fe_sc, config, shape,
                            seed=task_seed(seed, name, "sensor"),
-                           signal_e=signal_for(config, sc, None, split.X_train))
+                           signal_e=signal_for(config, sc, None, split.X_train),
+                           cell_size=cell_size_for(config, shape), exposure=exposure_for(config))
         v = part(val)
         found = det.detect_batch(v.images, keep_all=True)
         ap = evaluate_detections([d.boxes for d in found], [d.scores for d in found], v.boxes).ap
