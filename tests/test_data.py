@@ -691,14 +691,14 @@ def test_a_presplit_validation_side_is_the_validation_set():
 def test_texture_task_is_balanced_repeatable_and_its_sides_share_no_source():
     s = data.load_split("textures", test_size=0.25, seed=3)
     assert s.classes == data.TEXTURE_CLASSES == ("plain", "grain", "weave")
-    assert s.X_train.shape == (1800, 32, 32) and s.X_test.shape == (600, 32, 32)
+    assert s.X_train.shape == (900, 32, 32) and s.X_test.shape == (300, 32, 32)
     assert s.X_train.dtype == np.uint8
-    assert np.bincount(s.y_train).tolist() == [600] * 3 and np.bincount(s.y_test).tolist() == [200] * 3
+    assert np.bincount(s.y_train).tolist() == [300] * 3 and np.bincount(s.y_test).tolist() == [100] * 3
     again = data.load_textures(seed=3)
     assert np.array_equal(again.X_test, s.X_test)
     # the test stream is not a continuation of the training one: a larger
     # training side leaves the test images as they were
-    bigger = data.load_textures(3000, test_size=0.2, seed=3)
+    bigger = data.load_textures(1500, test_size=0.2, seed=3)
     assert np.array_equal(bigger.X_test, s.X_test)
     # no test image occurs on the training side
     train = {im.tobytes() for im in s.X_train}

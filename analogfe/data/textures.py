@@ -98,7 +98,7 @@ def make_textures(n_per_class, *, size=32, seed=0, stream="train"):
     return images, labels
 
 
-def load_textures(n=2400, *, test_size=0.25, seed=0, size=32):
+def load_textures(n=1200, *, test_size=0.25, seed=0, size=32):
     """The texture task as a train / test :class:`Split`.
 
     Parameters
