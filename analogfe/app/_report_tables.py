@@ -28,7 +28,8 @@ def brightness_table(curves, lux0=None, mode_label=None):
         return f"k={k}" if lux0 is None else f"k={k} ({lux0 * 2.0 ** k:,.3g} lx)"
 
     what = f", {mode_label}" if mode_label else ""
-    return (f"Accuracy at each brightness 2^k{what} (equivalent scene illuminance)", rows,
+    lux = "" if lux0 is None else " (equivalent scene illuminance)"
+    return (f"Accuracy at each brightness 2^k{what}{lux}", rows,
             [("model", "front end, model")] + [(f"k={k}", head(k)) for k in ks])
 
 
