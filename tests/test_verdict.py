@@ -7,7 +7,7 @@ from analogfe.learn.stats import paired_difference_interval
 
 def _res(correct, loss=0.5, bits=100, pj=10.0, resnet=None):
     r = {"svm": {"correct": [int(c) for c in correct], "max_loss_by_exposure": {"auto": loss}},
-         "cost": {"bits_per_frame": bits, "energy_per_frame_pj": pj}}
+         "cost": {"bits_per_frame": bits, "hog-svm": {"energy_per_frame_pj": pj}}}
     if resnet is not None:
         r["resnet"] = {"correct": [int(c) for c in resnet]}
     return r

@@ -127,7 +127,7 @@ def _cheaper(per_task, task, a, b):
     if not ca or not cb:
         return None
     return (ca["bits_per_frame"] < cb["bits_per_frame"]
-            and ca["energy_per_frame_pj"] < cb["energy_per_frame_pj"])
+            and ca["hog-svm"]["energy_per_frame_pj"] < cb["hog-svm"]["energy_per_frame_pj"])
 
 
 #: The conclusions the README draws, each with the test that decides, task by
