@@ -522,7 +522,7 @@ def compute_grid(runs, seeds, *, scheduler=None, progress=True, fresh=False):
 
         from .sweep import dask_client
 
-        # the slowest items first (the ResNets and detectors of the first front ends)
+        # in the order of the points: each task and seed, its front ends, then its sweep
         with dask_client(runs[0][0], scheduler, n_workers=n_workers, processes=True) as client:
             futures = {client.submit(grid_point, *p, fresh=fresh, pure=False): p for p in points}
             for fut in as_completed(futures):
