@@ -295,21 +295,24 @@ def _output_options(parser, default, fresh=True):
                              "run, replacing its report")
 
 
+def _distinct(text, what):
+    """``a,b,c`` -> ["a", "b", "c"]: non-empty and distinct, else a usage error."""
+    items = [t.strip() for t in text.split(",")]
+    if not all(items) or len(set(items)) != len(items):
+        raise argparse.ArgumentTypeError(f"expected distinct comma-separated {what}, got {text!r}")
+    return items
+
+
 def _task_list(text):
     """``--tasks wakeup-scenes,textures`` -> a list of distinct names or folders."""
-    tasks = [t.strip() for t in text.split(",")]
-    if not all(tasks) or len(set(tasks)) != len(tasks):
-        raise argparse.ArgumentTypeError(f"expected distinct comma-separated tasks, got {text!r}")
-    return tasks
+    return _distinct(text, "tasks")
 
 
 def _name_list(text):
     """``--frontends rgb8,lg1.5`` -> ["rgb8", "lg1.5"]; a usage error otherwise."""
     from ..frontend.registry import frontend_spec
 
-    names = [t.strip() for t in text.split(",")]
-    if not all(names) or len(set(names)) != len(names):
-        raise argparse.ArgumentTypeError(f"expected distinct comma-separated names, got {text!r}")
+    names = _distinct(text, "names")
     for n in names:
         try:
             frontend_spec(n, "--frontends")

@@ -18,7 +18,6 @@ written from the stored results and are the same as a serial run's
 from __future__ import annotations
 
 import copy
-import re
 import time
 from pathlib import Path
 
@@ -43,7 +42,9 @@ def compare_tasks_of(config):
 
 
 def _slug(task):
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(str(task)).name or str(task)).strip("_") or "task"
+    from .outputs import folder_name
+
+    return folder_name(Path(str(task)).name or str(task)).strip("_") or "task"
 
 
 def run_compare_tasks(config, out_dir, *, tasks=None, seeds=None, seed=None, scheduler=None,

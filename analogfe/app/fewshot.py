@@ -213,27 +213,36 @@ def load_fewshot_config(source=None):
     return cfg
 
 
+def _test_ways(cfg):
+    """``(key, classes)`` that the meta-test side's episodes need."""
+    return [("eval.ways", max(cfg["eval"]["ways"])),
+            ("eval.brightness_ways", cfg["eval"]["brightness_ways"]),
+            ("incremental.classes", cfg["incremental"]["classes"])]
+
+
+def _test_draws(cfg):
+    """``(key, drawings)`` that one meta-test class must hold for the episodes."""
+    ev = cfg["eval"]
+    return [("eval", max(ev["shots"]) + ev["queries"]),
+            ("eval.brightness_shots", ev["brightness_shots"] + ev["queries"]),
+            ("incremental", cfg["incremental"]["shots"] + 1)]
+
+
 def _check_sizes(cfg):
     d = cfg["data"]
     n = d["n_classes"]
     n_val, n_test = int(round(d["split"][1] * n)), int(round(d["split"][2] * n))
     sides = {"train": n - n_val - n_test, "val": n_val, "test": n_test}
-    need = [("train.ways", cfg["train"]["ways"], "train"),
-            ("eval.ways", max(cfg["eval"]["ways"]), "test"),
-            ("eval.brightness_ways", cfg["eval"]["brightness_ways"], "test"),
-            ("incremental.classes", cfg["incremental"]["classes"], "test")]
+    need = [("train.ways", cfg["train"]["ways"], "train")]
+    if not d["test_folder"]:  # else checked against the folder when it is read
+        need += [(key, ways, "test") for key, ways in _test_ways(cfg)]
     if cfg["maml"]["enabled"]:
         need.append(("maml.ways", cfg["maml"]["ways"], "train"))
     for key, ways, side in need:
-        if side == "test" and d["test_folder"]:
-            continue  # checked against the folder when it is read
         if ways > sides[side]:
             raise ValueError(f"{key}={ways} exceeds the {sides[side]} meta-{side} classes of "
                              f"data.n_classes={n} with data.split={d['split']}")
-    draws = [("train", cfg["train"]["shots"] + cfg["train"]["queries"]),
-             ("eval", max(cfg["eval"]["shots"]) + cfg["eval"]["queries"]),
-             ("eval.brightness_shots", cfg["eval"]["brightness_shots"] + cfg["eval"]["queries"]),
-             ("incremental", cfg["incremental"]["shots"] + 1)]
+    draws = [("train", cfg["train"]["shots"] + cfg["train"]["queries"]), *_test_draws(cfg)]
     if cfg["maml"]["enabled"]:
         draws.append(("maml", cfg["maml"]["shots"] + cfg["maml"]["queries"]))
     for key, k in draws:
@@ -308,17 +317,14 @@ def _with_test_folder(config, gs, split):
     from ..data.folder import count_images, load_image_folder
     from ..data.glyphs import GlyphSet
 
-    d, ev = config["data"], config["eval"]
+    d = config["data"]
     if not d["test_folder"]:
         return gs, split
-    draw = max(max(ev["shots"]), ev["brightness_shots"],
-               config["incremental"]["shots"] + 1 - ev["queries"]) + ev["queries"]
+    draw = max(k for _, k in _test_draws(config))
     try:
         counts = count_images(d["test_folder"])
         keep = [c for c, n in counts.items() if n >= draw]
-        need = [("eval.ways", max(ev["ways"])), ("eval.brightness_ways", ev["brightness_ways"]),
-                ("incremental.classes", config["incremental"]["classes"])]
-        for key, ways in need:
+        for key, ways in _test_ways(config):
             if ways > len(keep):
                 raise ValueError(f"{key}={ways} exceeds the {len(keep)} classes of "
                                  f"{d['test_folder']} with {draw} images or more "

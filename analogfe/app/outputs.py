@@ -86,6 +86,15 @@ def claim_output(out_dir, command, fingerprint, *, describe="", force=False, ado
     return out
 
 
+#: What a folder name may not hold: anything but letters, digits, ``_``, ``.``, ``-``.
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def folder_name(text):
+    """``text`` as a folder name: each run of other characters becomes ``_``."""
+    return _UNSAFE.sub("_", str(text))
+
+
 def default_output(command, dataset=None, config_file=None, seeds=None, frontends=None):
     """The default output folder of a command: ``analogfe-<command>``, plus the
     dataset's name (when not the default), the configuration file's stem, the
@@ -116,7 +125,6 @@ def default_output(command, dataset=None, config_file=None, seeds=None, frontend
     'analogfe-fewshot-fewshot_small'
     """
     parts = [f"analogfe-{command}"]
-    slug = re.compile(r"[^A-Za-z0-9_.-]+")
     if dataset:
         parts.append(Path(str(dataset).rstrip("/\\")).name or "dataset")
     if config_file:
@@ -125,4 +133,4 @@ def default_output(command, dataset=None, config_file=None, seeds=None, frontend
         parts.append("_".join(str(f) for f in frontends))
     if seeds and list(seeds) != [0]:
         parts.append("seeds" + "-".join(str(int(s)) for s in seeds))
-    return "-".join(slug.sub("_", p) for p in parts)
+    return "-".join(folder_name(p) for p in parts)
