@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from analogfe.sensor import (
+    SENSOR_PRESETS,
     EMVAResult,
     Sensor,
     SensorConfig,
@@ -238,3 +239,45 @@ def test_agrees_with_emva1288_reference(ours_and_emva1288):
     if case == "adc":
         assert ref["index_u_ysat"] == i_sat - 1
     assert ours.saturation_capacity_e == pytest.approx(ref["u_e_sat"], rel=0.005)
+
+
+def _recovery(cfg, seed):
+    r = characterize(Sensor(cfg, seed=seed))
+    return {"K": (r.system_gain_dn_per_e, cfg.gain_dn_per_e),
+            "read noise": (r.read_noise_e, cfg.read_noise_e),
+            "DSNU": (r.dsnu_e, cfg.dsnu_e),
+            "PRNU": (r.prnu, cfg.prnu),
+            "dark current": (r.dark_current_e_per_s, cfg.dark_current_e_per_s),
+            "full well": (r.full_well_e, cfg.full_well_e)}, r
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_default_sensor_is_resolved_by_emva1288(seed):
+    # the default operating point: characterize, with its default settings,
+    # recovers every configured quantity within 5 % on the QVGA default frame
+    got, r = _recovery(SensorConfig(), seed)
+    for name, (value, want) in got.items():
+        assert value == pytest.approx(want, rel=0.05), name
+    # the EMVA saturation capacity (peak of the photon transfer curve) sits
+    # just below the full well, and the ADC's top code above it
+    assert 0.85 * 10000.0 < r.saturation_capacity_e < 10000.0
+    assert SensorConfig().saturation_dn < SensorConfig().max_dn
+
+
+def test_quantisation_limited_preset_is_not_resolved():
+    # the earlier default (1 DN = 10 e-): read noise and DSNU below one step,
+    # the ADC's top code below the full well; the same measurement misses them
+    cfg = SENSOR_PRESETS["quantisation-limited"]
+    assert (cfg.gain_dn_per_e, cfg.adc_bits) == (0.1, 10)
+    got, _ = _recovery(cfg, 0)
+    assert got["DSNU"][0] < 0.5 * cfg.dsnu_e
+    assert got["read noise"][0] < 0.5 * cfg.read_noise_e
+    assert cfg.saturation_dn == cfg.max_dn
+
+
+def test_presets_from_dict():
+    assert SensorConfig.from_dict({"preset": "default"}) == SensorConfig()
+    cfg = SensorConfig.from_dict({"preset": "quantisation-limited", "height": 8, "width": 8})
+    assert (cfg.height, cfg.gain_dn_per_e, cfg.adc_bits) == (8, 0.1, 10)
+    with pytest.raises(ValueError, match="preset"):
+        SensorConfig.from_dict({"preset": "imx999"})

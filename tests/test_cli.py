@@ -225,6 +225,15 @@ def test_config_defaults_is_toml_that_reads_back_to_the_defaults(capsys, tmp_pat
                     'resolution = [1.0, 0.5]\n')
     assert cli.main(["config", str(mine)]) == 0  # a file, completed with the defaults
     assert load_config(tomllib.loads(capsys.readouterr().out)) == load_config(mine)
+    preset = tmp_path / "preset.toml"  # a sensor preset, with a field changed
+    preset.write_text('[sensor]\npreset = "quantisation-limited"\nread_noise_e = 3.0\n')
+    assert cli.main(["config", str(preset)]) == 0
+    text = capsys.readouterr().out
+    assert 'preset = "quantisation-limited"' in text and "# adc_bits = 10" in text
+    assert load_config(tomllib.loads(text)) == load_config(preset)
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[sensor]\npreset = "imx0"\n')
+    assert "unknown preset 'imx0'" in _fails(["config", str(bad)], capsys)[0]
     assert "--defaults or a configuration FILE" in _fails(["config"], capsys)[0]
     with pytest.raises(SystemExit) as exc:
         cli.main(["config", "--help"])

@@ -26,9 +26,10 @@ def flat(value, shape=(16, 20)):
 
 # ------------------------------------------------------------------ settings --
 def test_saturation_is_the_adc_top_or_the_full_well():
-    assert saturation_e(CFG) == pytest.approx((1023 - 64) / 0.1)  # ADC clips first
-    low_k = CFG.replace(gain_dn_per_e=0.05)
-    assert saturation_e(low_k) == 10000.0  # full well first
+    legacy = CFG.replace(gain_dn_per_e=0.1, adc_bits=10)
+    assert saturation_e(legacy) == pytest.approx((1023 - 64) / 0.1)  # ADC clips first
+    assert saturation_e(legacy.replace(gain_dn_per_e=0.05)) == 10000.0  # full well first
+    assert saturation_e(CFG) == 10000.0  # the default: the ADC's top is above the full well
 
 
 def test_mid_scene_needs_no_change():

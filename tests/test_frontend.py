@@ -605,7 +605,7 @@ def test_operation_counts():
     d = DigitalFrontEnd(Sensor(SensorConfig(height=8, width=8, cfa="RGGB")), "rgb")
     oc = d.operation_counts(240, 320)
     assert oc == {"pixels": 76800, "binned_pixels": 0, "linear_adc_conversions": 76800,
-                  "linear_adc_bits": 768000, "codes": 230400, "log_comparisons": 0,
+                  "linear_adc_bits": 921600, "codes": 230400, "log_comparisons": 0,
                   "bits_off_chip": 1843200}
     assert DigitalFrontEnd(Sensor(SensorConfig(height=8, width=8)), "gray").bits_per_frame(240, 320) \
         == 614400

@@ -43,7 +43,7 @@ def test_cost_honours_the_bits_a_front_end_reports(plugin):
     assert isinstance(fe, afe.frontend.protocol.FrontEnd)
     assert afe.system.cost(fe, 24, 32, 1.0).link_bits == 24 * 32 * 4
     plain = make_frontend("gray8", sensor_config=afe.SensorConfig(height=24, width=32))
-    assert afe.system.cost(plain, 24, 32, 1.0).link_bits == 24 * 32 * 10  # raw words, ISP on SoC
+    assert afe.system.cost(plain, 24, 32, 1.0).link_bits == 24 * 32 * 12  # raw words, ISP on SoC
 
 
 def test_bad_import_paths_are_one_line_errors(capsys):

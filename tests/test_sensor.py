@@ -34,7 +34,7 @@ def test_config_dict_round_trip_and_replace():
         c.replace(colour="x")
     with pytest.raises(Exception):
         c.height = 3  # frozen
-    assert c.shape == (8, 10) and c.max_dn == 1023
+    assert c.shape == (8, 10) and c.max_dn == 4095
 
 
 @pytest.mark.parametrize("field, value, err", [
@@ -44,7 +44,7 @@ def test_config_dict_round_trip_and_replace():
     ("prnu", 1.5, ValueError), ("dsnu_e", -1.0, ValueError),
     ("gain_dn_per_e", 0.0, ValueError), ("gain_dn_per_e", "1", TypeError),
     ("adc_bits", 17, ValueError), ("adc_bits", True, TypeError),
-    ("black_level_dn", 1023, ValueError), ("black_level_dn", -1, ValueError),
+    ("black_level_dn", 4095, ValueError), ("black_level_dn", -1, ValueError),
     ("cfa", "RGBW", ValueError), ("adc_inl_lsb", -0.5, ValueError),
     ("adc_dnl_lsb", 2.0, ValueError), ("read_noise_e", math.nan, ValueError),
 ])
@@ -157,8 +157,8 @@ def test_sensor_uses_the_kernels_with_its_frame_seeds():
     np.testing.assert_array_equal(e, want)
     dn = s.readout(e)
     seed = int(rng.integers(0, 2**64, dtype=np.uint64))  # the next frame seed
-    want = ref.readout_exact(e, s.dsnu_offset_e, 2.0, 0.1, 64.0, s.adc_thresholds_dn,
-                             1023, seed)
+    want = ref.readout_exact(e, s.dsnu_offset_e, 2.0, cfg.gain_dn_per_e, 64.0,
+                             s.adc_thresholds_dn, cfg.max_dn, seed)
     np.testing.assert_array_equal(dn, want)
 
 
@@ -352,7 +352,8 @@ def test_seeds_fixed_pattern_and_temporal_noise():
 
 # ------------------------------------------------------------------ physics --
 def test_full_well_dark_and_adc_clipping():
-    cfg = SMALL.replace(dsnu_e=0.0, prnu=0.0)
+    # the quantisation-limited preset's ADC (K = 0.1, 10 bits) clips below the full well
+    cfg = SMALL.replace(dsnu_e=0.0, prnu=0.0, gain_dn_per_e=0.1, adc_bits=10)
     s = Sensor(cfg, seed=0)
     e = s.expose(np.full(cfg.shape, 5.0, np.float32), signal_e=1e4)
     np.testing.assert_array_equal(e, cfg.full_well_e)

@@ -285,8 +285,8 @@ def test_modules_equal_functions():
     a = ts.expose(x, 3e3, exposure_s=0.01, generator=4)
     b = expose(x, ts.prnu_gain, 3e3, dark_e=5.0 * 0.01, full_well_e=1e4, generator=4)
     assert torch.equal(a, b)
-    c = readout(a, ts.dsnu_offset_e, read_noise_e=2.0, gain_dn_per_e=0.1, black_level_dn=64,
-                max_dn=1023, generator=3)
+    c = readout(a, ts.dsnu_offset_e, read_noise_e=2.0, gain_dn_per_e=0.4, black_level_dn=64,
+                max_dn=4095, generator=3)
     assert torch.equal(ts.readout(a, generator=3), c)
     fe = LogGradientFrontEnd(bits=3, scales=(1, 2), read_noise_e=2.0, comparator_noise_ln=0.02)
     tfe = TorchLogGradientFrontEnd(fe, method="soft", temperature=0.2)

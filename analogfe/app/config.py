@@ -583,7 +583,7 @@ def config_toml(config=None, *, comments=True):
     """
     import dataclasses
 
-    from ..sensor.model import SensorConfig
+    from ..sensor.model import SENSOR_PRESETS, SensorConfig
 
     config = default_config() if config is None else config
     lines = []
@@ -594,10 +594,16 @@ def config_toml(config=None, *, comments=True):
     lines += ["", "# SensorConfig fields (EMVA 1288 linear camera model); commented: the default",
               "# (cfa: each front end's own sensor, height and width: the images')", "[sensor]"]
     sensor = {k: ("none" if v is None and k == "cfa" else v) for k, v in config["sensor"].items()}
+    base = SENSOR_PRESETS[sensor.get("preset", "default")]
+    if "preset" in sensor:  # the base the other fields change
+        lines.append(f"preset = {_toml_value(sensor['preset'], 'sensor.preset')}")
+    else:
+        lines.append('# preset = "default"  # or "quantisation-limited" (analogfe.sensor.SENSOR_PRESETS)')
     for f in dataclasses.fields(SensorConfig):
         if f.name in sensor:
             lines.append(f"{f.name} = {_toml_value(sensor[f.name], 'sensor.' + f.name)}")
         else:
-            default = "none" if f.default is None else f.default
+            default = getattr(base, f.name)
+            default = "none" if default is None else default
             lines.append(f"# {f.name} = {_toml_value(default, f.name)}")
     return "\n".join(lines) + "\n"

@@ -96,7 +96,7 @@ def simulate_stages(scene, config, *, cfa=None, seed=0, brightness=1.0, progress
     scene = np.ascontiguousarray(scene, dtype=np.float32)
     sc = _sensor_config(config, scene.shape, cfa)
     sensor = Sensor(sc, seed=seed)
-    from .tasks import signal_for
+    from .tasks import costed_sensor, signal_for
 
     electrons = sensor.expose(scene, signal_e=signal_for(config, sc) * float(brightness))
     electrons = np.minimum(electrons, np.float32(sc.full_well_e))
@@ -111,7 +111,8 @@ def simulate_stages(scene, config, *, cfa=None, seed=0, brightness=1.0, progress
         # output has a quarter of the pixels of the baseline's demosaicked image
         h, w = (sc.height // 2, sc.width // 2) if sc.cfa and is_codes(outputs[name]) \
             else (sc.height, sc.width)
-        rows.append({"frontend": name, "bits_per_frame": _link_bits(fe, sc),
+        costed = make_frontend(name, sensor_config=costed_sensor(config, sc), seed=seed, **opts)
+        rows.append({"frontend": name, "bits_per_frame": _link_bits(costed, sc),
                      "output_pixels": h * w, "output_shape": (h, w)})
     base = get_baseline(config["cost"]["baselines"][0])
 

@@ -7,12 +7,13 @@ from .model import (
     MAX_ANALOG_GAIN,
     MAX_EXPOSURE_S,
     PHOTONS_PER_LUX_S_M2,
+    SENSOR_PRESETS,
     Sensor,
     SensorConfig,
     electrons_from_lux,
 )
 
-__all__ = ["SensorConfig", "Sensor", "electrons_from_lux", "PHOTONS_PER_LUX_S_M2",
+__all__ = ["SensorConfig", "SENSOR_PRESETS", "Sensor", "electrons_from_lux", "PHOTONS_PER_LUX_S_M2",
            "MAX_EXPOSURE_S", "MAX_ANALOG_GAIN",
            "AutoExposure", "ExposureSetting", "EXPOSURE_MODES", "saturation_e",
            "characterize", "EMVAResult", "photon_transfer_pair"]
