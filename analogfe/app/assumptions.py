@@ -115,11 +115,11 @@ def assumptions(config, *, seeds, split=None, version=None):
             f"{b.isp_location}, ADC FoM {b.adc_fom_fj:g} fJ/step ({role})", b.source)
     bits = sorted({sensor_config_for(config, shape, n).adc_bits for n in names})
     costed = get_baseline(c["baselines"][0]).adc_bits
-    if "adc_bits" not in config["sensor"] and bits != [costed]:
+    if bits != [costed]:
         add("emulated vs costed ADC", f"the emulated sensors read {', '.join(map(str, bits))}-bit "
             f"codes (resolved by EMVA 1288); the 8-bit front ends are costed with {costed}-bit "
             f"raw words, the first baseline's; the accuracies come from 8-bit ISP output",
-            "analogfe.app.tasks.deployed_frontend; [sensor] adc_bits sets both")
+            "analogfe.app.tasks.deployed_frontend")
     params = CostParams(**dict(c["options"])).to_dict()
     for k, src in E.SOURCES.items():
         set_ = k in c["options"]

@@ -596,11 +596,11 @@ def deployed_frontend(name, config):
     """Front end ``name`` as the cost model sees it: on the deployed sensor of
     ``[cost]`` (its CFA as the emulation gives it), with its ``[frontends.options]``.
 
-    Unless ``[sensor]`` sets ``adc_bits``, the deployed sensor's ADC word is
-    the first baseline's (the commercial sensor's 10 bits): the emulation's
-    finer default ADC (12 bits, chosen so that EMVA 1288 characterisation
-    resolves its read noise) changes the 8-bit ISP output by less than a
-    code, and the 8-bit front ends are costed as the chip they stand for.
+    The deployed sensor's ADC word is the first baseline's (the commercial
+    sensor's 10 bits), as its ADC figure of merit is: the 8-bit front ends
+    are costed as the chip they stand for, whatever ADC the emulation reads
+    (12 bits by default, chosen so that EMVA 1288 characterisation resolves
+    the read noise; the 8-bit ISP output hardly depends on it).
     """
     from ..frontend.registry import make_frontend
 
@@ -611,12 +611,10 @@ def deployed_frontend(name, config):
 
 
 def costed_sensor(config, sensor_config):
-    """``sensor_config`` with the first baseline's ADC word, unless
-    ``[sensor]`` sets ``adc_bits`` (see :func:`deployed_frontend`)."""
+    """``sensor_config`` with the first baseline's ADC word (see
+    :func:`deployed_frontend`)."""
     from ..system.baseline import get_baseline
 
-    if "adc_bits" in config["sensor"]:
-        return sensor_config
     return sensor_config.replace(adc_bits=get_baseline(config["cost"]["baselines"][0]).adc_bits)
 
 
