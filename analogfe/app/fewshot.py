@@ -124,7 +124,7 @@ FEWSHOT_SCHEMA = {
     "cost": {
         "fps": (1.0, _float(0.0, 10000.0, low_open=True)),
         "bits": (8, _int(1, 32)),
-        "count_bits": (8, _int(1, 64)),
+        "count_bits": (8, _int(1, 31)),
         "memory_kib": ([8, 32], _list_of(_int(1, 10**6))),
     },
 }
@@ -167,7 +167,8 @@ FEWSHOT_HELP = {
                     "head_lr": "its step size"},
     "cost": {"fps": "frame rate, frames per second",
              "bits": "bits per prototype dimension of the cost table",
-             "count_bits": "bits of each class's shot counter",
+             "count_bits": "bits of each class's shot counter (up to 2**count_bits - 1 shots; "
+                           "sizes the exact sums: bits + count_bits per dimension)",
              "memory_kib": "memories (KiB) for which the classes that fit are given"},
 }
 

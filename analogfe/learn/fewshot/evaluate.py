@@ -187,9 +187,9 @@ def incremental(embeddings, labels, pool, *, n_classes=100, shots=5, bits=(32, 8
     After each arrival the accuracy over the held-out drawings of every class
     seen so far is measured for
 
-    * ``prototype-<b>bit``: :class:`RunningPrototypes` at ``b`` bits per
-      dimension, updated shot by shot; no sample is stored and the embedding
-      is never retrained;
+    * ``prototype-<b>bit``: :class:`RunningPrototypes` on a ``b``-bit grid,
+      updated shot by shot (exact sums sized for ``shots`` shots, quantised
+      on read); no sample is stored and the embedding is never retrained;
     * ``finetune-head``: a linear head (one row per class) trained by SGD on
       the new class's shots only (no stored sample: it forgets);
     * ``joint (stores samples)``: the upper bound that keeps every shot and
@@ -218,8 +218,11 @@ def incremental(embeddings, labels, pool, *, n_classes=100, shots=5, bits=(32, 8
     dict
         ``classes`` (1 .. n_classes), ``curves`` (method -> mean accuracy
         per step), ``final`` (method -> accuracy after the last class),
-        ``memory_bits`` (method -> bits after the last class; the joint
-        model's stored shots counted at 8 bits per dimension), ``runs``.
+        ``memory_bits`` (method -> bits after the last class: the
+        prototypes' sums and counters,
+        :func:`~analogfe.learn.fewshot.enroll.prototype_memory_bits`; the
+        joint model's stored shots counted at 8 bits per dimension),
+        ``runs``.
     """
     from tqdm.auto import tqdm
 
@@ -234,7 +237,7 @@ def incremental(embeddings, labels, pool, *, n_classes=100, shots=5, bits=(32, 8
                   leave=False):
         rng = np.random.default_rng([seed, r, 5])
         order = rng.choice(pool, n_classes, replace=False)
-        protos = {b: RunningPrototypes(dim, b, scale) for b in bits}
+        protos = {b: RunningPrototypes(dim, b, scale, max_shots=shots) for b in bits}
         W, bias = torch.zeros(0, dim), torch.zeros(0)
         sx, sy, qx, qy = [], [], [], []
         for t, c in enumerate(order):
