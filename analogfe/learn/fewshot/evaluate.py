@@ -1,9 +1,16 @@
-"""Episodic evaluation, the enroll / query brightness table, and class-incremental
-enrollment without stored samples.
+"""Episodic evaluation and its floors, the enroll / query brightness table, and
+class-incremental enrollment without stored samples.
 
 Everything but :func:`evaluate_maml` works on embeddings computed once per
 drawing (:func:`analogfe.learn.fewshot.enroll.embed`): the embedding
 never changes after meta-training, which is the point of the device.
+
+A meta-trained embedding earns its place only above two floors, evaluated on
+the same episodes (:func:`floor_features`): the raw front-end output the
+network would see, flattened, with no network at all, and a Conv-4 of the
+same architecture that was never trained (seed-fixed random weights).
+:func:`compare_to_floor` says whether one accuracy beats another with
+non-overlapping 95 % intervals.
 """
 from __future__ import annotations
 
@@ -13,13 +20,22 @@ import torch.nn.functional as F
 
 from ..._validation import check_array, check_choice, check_int
 from .episodes import EpisodeSampler, episode_interval
-from .enroll import RunningPrototypes, prototype_logits, prototypes
+from .enroll import Conv4, RunningPrototypes, embed, prototype_logits, prototypes
 
-__all__ = ["CLASSIFIERS", "evaluate_episodes", "evaluate_maml", "brightness_table",
-           "incremental"]
+__all__ = ["CLASSIFIERS", "FLOORS", "VERDICTS", "evaluate_episodes", "evaluate_maml",
+           "floor_features", "compare_to_floor", "brightness_table", "incremental"]
 
 #: How an episode's queries are classified from embeddings.
 CLASSIFIERS = ("prototype", "nearest-neighbour")
+
+#: The floors of a meta-trained embedding: result key -> (features of
+#: :func:`floor_features`, classifier of :func:`evaluate_episodes`).
+FLOORS = {"raw-prototype": ("raw", "prototype"),
+          "raw-nearest-neighbour": ("raw", "nearest-neighbour"),
+          "untrained": ("untrained", "prototype")}
+
+#: What :func:`compare_to_floor` may answer.
+VERDICTS = ("beats", "not distinguishable", "below")
 
 
 def _check_embeddings(emb, labels, name="embeddings"):
@@ -82,6 +98,77 @@ def evaluate_episodes(embeddings, labels, pool, *, ways=5, shots=1, queries=15, 
     return _summary(acc)
 
 
+@torch.no_grad()
+def floor_features(model, encoder, packed, *, seed=0, batch_size=256):
+    """The floors' features of a packed set: raw input and an untrained Conv-4.
+
+    Parameters
+    ----------
+    model : Conv4
+        The meta-trained embedding (only its architecture is used).
+    encoder : callable
+        Packed tensor -> model input, as the meta-trained model is fed.
+    packed : (N, C0, H, W) torch.Tensor
+    seed : int
+        Seed of the untrained Conv-4's random initialisation (PyTorch's
+        default one; the global random state is left as it was).
+    batch_size : int
+
+    Returns
+    -------
+    dict
+        ``raw``: ``(N, C * H * W)`` float32, the network's input flattened
+        (the codes or pixels as the network sees them, no network);
+        ``untrained``: ``(N, D)`` float32, the embedding of a Conv-4 with
+        ``model``'s channels and width that was never trained (evaluation
+        mode: batch norm at its initial statistics, as :func:`embed` runs).
+    """
+    if not isinstance(model, Conv4):
+        raise TypeError(f"model must be a Conv4, got {type(model).__name__}")
+    seed = check_int(seed, "seed", low=0)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    raw = [encoder(packed[i:i + batch_size]).flatten(1).float()
+           for i in range(0, len(packed), batch_size)]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        untrained = Conv4(model.in_channels, model.width)
+    return dict(raw=torch.cat(raw).numpy().astype(np.float32) if raw else
+                np.zeros((0, 0), np.float32),
+                untrained=embed(untrained, encoder, packed, batch_size))
+
+
+def compare_to_floor(trained, floor):
+    """Whether an accuracy beats a floor, from their 95 % intervals.
+
+    Parameters
+    ----------
+    trained, floor : dict
+        :func:`evaluate_episodes` results (``low`` and ``high``).
+
+    Returns
+    -------
+    str
+        ``"beats"`` when ``trained``'s lower bound exceeds ``floor``'s upper
+        bound, ``"below"`` when its upper bound is under the floor's lower
+        bound, else ``"not distinguishable"`` (:data:`VERDICTS`).
+
+    Examples
+    --------
+    >>> compare_to_floor(dict(low=0.6, high=0.7), dict(low=0.5, high=0.58))
+    'beats'
+    >>> compare_to_floor(dict(low=0.6, high=0.7), dict(low=0.65, high=0.75))
+    'not distinguishable'
+    """
+    for name, r in (("trained", trained), ("floor", floor)):
+        if not isinstance(r, dict) or "low" not in r or "high" not in r:
+            raise TypeError(f"{name} must be an evaluate_episodes result (low, high), got {r!r}")
+    if trained["low"] > floor["high"]:
+        return "beats"
+    if trained["high"] < floor["low"]:
+        return "below"
+    return "not distinguishable"
+
+
 def evaluate_maml(trained, packed, labels, pool, *, ways=5, shots=1, queries=15, episodes=100,
                   seed=0, steps=10, lr=None, progress=False):
     """N-way K-shot accuracy of first-order MAML: adapt on each support set.
@@ -124,14 +211,14 @@ def evaluate_maml(trained, packed, labels, pool, *, ways=5, shots=1, queries=15,
 
 
 def brightness_table(embeddings_by_k, labels, pool, *, ways=5, shots=5, queries=15, episodes=100,
-                     seed=0):
+                     seed=0, classifier="prototype"):
     """Accuracy with the support enrolled at one brightness and queried at another.
 
     Parameters
     ----------
     embeddings_by_k : dict of int -> (N, D) ndarray
         Embeddings of the drawings with the linear light scaled by ``2**k``.
-    labels, pool, ways, shots, queries, episodes, seed
+    labels, pool, ways, shots, queries, episodes, seed, classifier
         As :func:`evaluate_episodes`; every cell uses the same episodes.
 
     Returns
@@ -149,7 +236,7 @@ def brightness_table(embeddings_by_k, labels, pool, *, ways=5, shots=5, queries=
         for b, kq in enumerate(ks):
             r = evaluate_episodes(embeddings_by_k[ke], labels, pool, ways=ways, shots=shots,
                                   queries=queries, episodes=episodes, seed=seed,
-                                  query_embeddings=embeddings_by_k[kq])
+                                  classifier=classifier, query_embeddings=embeddings_by_k[kq])
             acc[a, b], half[a, b] = r["mean"], r["half"]
     return dict(ks=ks, accuracy=acc.tolist(), half=half.tolist(), episodes=episodes)
 
