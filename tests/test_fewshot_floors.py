@@ -117,6 +117,14 @@ def test_tiny_run_reports_the_floors_and_chance_beside_the_meta_trained_embeddin
             assert b["floors"][f]["ks"] == b["ks"] == [-1, 0, 1]
             assert np.shape(b["floors"][f]["accuracy"]) == (3, 3)
     assert "| rgb8 | floor: untrained Conv-4, prototypes |" in md.split("Enroll / query")[1]
+    # and class-incremental enrollment: float32 prototypes of the floors' features
+    for r in stored.values():
+        inc = r["incremental"]
+        assert set(inc["floors"]) == {"raw-prototype", "untrained"}
+        for fl in inc["floors"].values():
+            assert len(fl["curve"]) == 4 and fl["final"] == fl["curve"][-1]
+        assert "finetune-head" in inc["curves"]
+    assert "| lg1.5 | floor: raw input, prototypes (32 bit) |" in md
 
 
 def _fake(mean_trained, mean_floor, half=0.01):
@@ -142,3 +150,19 @@ def test_report_lines_say_whether_and_by_how_much_the_floors_are_beaten():
     assert floor_rows(old)[0] == [] and floor_lines(old) == []
     rows, cols = episode_rows(old)
     assert rows[-1] == {"frontend": "any", "method": "chance (100 / ways)", "5-way 1-shot": "20.0"}
+
+
+def test_incremental_floor_enrolls_the_same_classes_and_shots():
+    from analogfe.learn.fewshot.evaluate import incremental
+
+    rng = np.random.default_rng(2)
+    labels = np.repeat(np.arange(8), 5)
+    feats = (rng.normal(size=(8, 12))[labels] + rng.normal(size=(40, 12))).astype(np.float32)
+    pool = np.arange(3, 8)
+    kw = dict(n_classes=4, shots=2, bits=(32,), runs=2, seed=4)
+    full = incremental(feats, labels, pool, head_steps=2, **kw)
+    rows = np.flatnonzero(np.isin(labels, pool))
+    protos_only = incremental(feats[rows], labels[rows], pool, heads=False, **kw)
+    assert set(protos_only["curves"]) == {"prototype-32bit"}
+    assert protos_only["curves"]["prototype-32bit"] == full["curves"]["prototype-32bit"]
+    assert protos_only["memory_bits"] == {"prototype-32bit": full["memory_bits"]["prototype-32bit"]}

@@ -459,6 +459,16 @@ def evaluate_fewshot_frontend(gs, split, name, config, *, seed=0, out=None, prog
                        bits=inc["bits"], scale=pn.scale, runs=inc["runs"],
                        seed=task_seed(seed, "incremental"), head_steps=inc["head_steps"],
                        head_lr=inc["head_lr"], progress=progress)
+    # the floors enroll the same classes and shots (same seed, same positions in the
+    # meta-test rows) as float32 prototypes of their features
+    incr["floors"] = {}
+    for f in ("raw-prototype", "untrained"):
+        fi = incremental(floors[FLOORS[f][0]], gs.labels[test_idx], test, n_classes=inc["classes"],
+                         shots=inc["shots"], bits=(32,), runs=inc["runs"],
+                         seed=task_seed(seed, "incremental"), heads=False)
+        incr["floors"][f] = dict(curve=fi["curves"]["prototype-32bit"],
+                                 final=fi["final"]["prototype-32bit"],
+                                 memory_bits=fi["memory_bits"]["prototype-32bit"])
     t_inc = time.perf_counter() - t4
     size = config["data"]["size"]
     shape = (pn.model.in_channels, size, size)

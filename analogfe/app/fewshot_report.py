@@ -146,7 +146,8 @@ def plot_brightness_heatmaps(results, path, *, chance=None):
 
 
 def plot_incremental(results, path):
-    """Accuracy over every class seen so far vs classes enrolled, per front end."""
+    """Accuracy over every class seen so far vs classes enrolled, per front end
+    (the floors dotted, grey)."""
     plt = _pyplot()
     names = list(results)
     with plt.rc_context(_RC):
@@ -157,6 +158,9 @@ def plot_incremental(results, path):
             for i, (m, curve) in enumerate(inc["curves"].items()):
                 ax.plot(inc["classes"], 100 * np.asarray(curve), color=_PALETTE[i % len(_PALETTE)],
                         label=m, lw=1.4, ls="--" if "joint" in m else "-")
+            for j, (f, fl) in enumerate(inc.get("floors", {}).items()):
+                ax.plot(inc["classes"], 100 * np.asarray(fl["curve"]), color=("0.45", "0.7")[j % 2],
+                        label=dict(_METHODS)[f], lw=1.2, ls=":")
             ax.set_title(name)
             ax.set_xlabel("classes enrolled")
             ax.set_ylim(0, 100)
@@ -231,8 +235,12 @@ def _incremental_rows(results):
             rows.append(dict(frontend=name, method=m, accuracy=100 * acc,
                              early=100 * inc["curves"][m][early - 1],
                              memory_kib=inc["memory_bits"][m] / 8192.0))
-    cols = [("frontend", "front end"), ("method", "method"),
-            ("early", f"after {min(10, n)} classes (%)", ".1f"),
+        for f, fl in inc.get("floors", {}).items():
+            rows.append(dict(frontend=name, method=f"{dict(_METHODS)[f]} (32 bit)",
+                             accuracy=100 * fl["final"], early=100 * fl["curve"][early - 1],
+                             memory_kib=fl["memory_bits"] / 8192.0))
+    early = [("early", f"after {min(10, n)} classes (%)", ".1f")] if n > 10 else []
+    cols = [("frontend", "front end"), ("method", "method"), *early,
             ("accuracy", f"after {n} classes (%)", ".1f"),
             ("memory_kib", f"memory for {n} classes (KiB)", ".2f")]
     return rows, cols

@@ -268,7 +268,7 @@ def _joint_head(x, y, n_classes):
 
 
 def incremental(embeddings, labels, pool, *, n_classes=100, shots=5, bits=(32, 8, 4), scale=1.0,
-                runs=3, seed=0, head_steps=20, head_lr=0.1, progress=False):
+                runs=3, seed=0, head_steps=20, head_lr=0.1, heads=True, progress=False):
     """Class-incremental enrollment: classes arrive one at a time, ``shots`` each.
 
     After each arrival the accuracy over the held-out drawings of every class
@@ -298,6 +298,9 @@ def incremental(embeddings, labels, pool, *, n_classes=100, shots=5, bits=(32, 8
     seed : int
     head_steps, head_lr : int, float
         The fine-tuned head's SGD.
+    heads : bool
+        Also the fine-tuned and joint heads (False: the prototypes only, e.g.
+        for a floor's features).
     progress : bool
 
     Returns
@@ -318,7 +321,8 @@ def incremental(embeddings, labels, pool, *, n_classes=100, shots=5, bits=(32, 8
     n_classes = check_int(n_classes, "n_classes", low=1, high=len(pool))
     shots = check_int(shots, "shots", low=1)
     dim = emb.shape[1]
-    names = [f"prototype-{b}bit" for b in bits] + ["finetune-head", "joint (stores samples)"]
+    names = [f"prototype-{b}bit" for b in bits] + (["finetune-head", "joint (stores samples)"]
+                                                   if heads else [])
     curves = {m: np.zeros((runs, n_classes)) for m in names}
     for r in tqdm(range(check_int(runs, "runs", low=1)), desc="incremental", disable=not progress,
                   leave=False):
@@ -339,20 +343,23 @@ def incremental(embeddings, labels, pool, *, n_classes=100, shots=5, bits=(32, 8
             sy.append(np.full(shots, t))
             qx.append(emb[idx[shots:]])
             qy.append(np.full(len(idx) - shots, t))
+            Q, Y = np.concatenate(qx), np.concatenate(qy)
+            for b in bits:
+                curves[f"prototype-{b}bit"][r, t] = float((protos[b].predict(Q) == Y).mean())
+            if not heads:
+                continue
             W = torch.cat([W, torch.zeros(1, dim)])
             bias = torch.cat([bias, torch.zeros(1)])
             W, bias = _finetune_head(W, bias, torch.from_numpy(shot_x), torch.full((shots,), t),
                                      head_steps, head_lr)
-            Q, Y = np.concatenate(qx), np.concatenate(qy)
-            for b in bits:
-                curves[f"prototype-{b}bit"][r, t] = float((protos[b].predict(Q) == Y).mean())
             head_pred = (torch.from_numpy(Q) @ W.T + bias).argmax(1).numpy()
             curves["finetune-head"][r, t] = float((head_pred == Y).mean())
             joint = _joint_head(np.concatenate(sx), np.concatenate(sy), t + 1)
             curves["joint (stores samples)"][r, t] = float((joint(Q) == Y).mean())
     mem = {f"prototype-{b}bit": protos[b].memory_bits for b in bits}
-    mem["finetune-head"] = (n_classes * (dim + 1)) * 32
-    mem["joint (stores samples)"] = n_classes * shots * dim * 8
+    if heads:
+        mem["finetune-head"] = (n_classes * (dim + 1)) * 32
+        mem["joint (stores samples)"] = n_classes * shots * dim * 8
     mean = {m: v.mean(axis=0).tolist() for m, v in curves.items()}
     return dict(classes=list(range(1, n_classes + 1)), curves=mean,
                 final={m: v[-1] for m, v in mean.items()}, memory_bits=mem, runs=runs,
