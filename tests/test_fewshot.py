@@ -313,7 +313,9 @@ def test_tiny_fewshot_runs_end_to_end_through_the_cli(tmp_path, capsys):
     torch.load(out / "checkpoints" / "rgb8" / "protonet" / "metatrain.pt", weights_only=True)
     capsys.readouterr()
     assert cli.main(["fewshot", str(cfg), "-o", str(out)]) == 0
-    assert "lg1.5" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "lg1.5" in printed and "chance (100 / ways)" in printed
+    assert "lg1.5: the meta-trained embedding beats both floors" in printed
 
 
 def test_bad_config_key_is_one_line_through_the_cli(tmp_path, capsys):

@@ -157,7 +157,7 @@ FEWSHOT_HELP = {
              "test_episodes": "test episodes per setting (MAML adapts in each: costly)"},
     "eval": {"ways": "N of the N-way test episodes", "shots": "K of the K-shot test episodes",
              "queries": "query drawings per class and episode",
-             "episodes": "test episodes per setting (prototypes, nearest neighbour)",
+             "episodes": "test episodes per setting (prototypes, nearest neighbour, the floors)",
              "brightness_ways": "ways of the enroll / query brightness table",
              "brightness_shots": "shots of the enroll / query brightness table",
              "brightness_episodes": "episodes per cell of the brightness table"},
@@ -512,8 +512,10 @@ def run_fewshot(config=None, out_dir="analogfe-fewshot", *, seed=0, progress=Tru
     Returns
     -------
     dict
-        ``results`` (front end -> dict), ``rows`` (the episode table),
-        ``report_md``, ``report_html``, ``results_json``, ``seconds``.
+        ``results`` (front end -> dict), ``rows`` and ``columns`` (the
+        episode table), ``floor_lines`` (per front end: does the meta-trained
+        embedding beat its floors), ``report_md``, ``report_html``,
+        ``results_json``, ``seconds``.
     """
     from tqdm.auto import tqdm
 
@@ -548,5 +550,5 @@ def run_fewshot(config=None, out_dir="analogfe-fewshot", *, seed=0, progress=Tru
     json_path = atomic_write_json(out / "results.json", summary)
     rep = write_fewshot_report(gs, split, results, config, out, seed=seed)
     return dict(results=results, rows=rep["rows"], columns=rep["columns"],
-                report_md=rep["md"], report_html=rep["html"], results_json=json_path,
-                seconds=seconds)
+                floor_lines=rep["floor_lines"], report_md=rep["md"], report_html=rep["html"],
+                results_json=json_path, seconds=seconds)

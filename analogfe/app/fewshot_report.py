@@ -338,4 +338,4 @@ def write_fewshot_report(gs, split, results, config, out, *, seed=0):
                f"{config['train']['threads']})",) + _time_rows(results)]
     md, html = write_report(out, title="Few-shot enrollment without stored samples", intro=intro,
                             rows=rows, columns=cols, figures=figs, notes=notes, tables=tables)
-    return dict(md=md, html=html, rows=rows, columns=cols)
+    return dict(md=md, html=html, rows=rows, columns=cols, floor_lines=floor_lines(results))
