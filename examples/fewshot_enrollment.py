@@ -10,8 +10,9 @@ Usage::
 A Conv-4 embedding is meta-trained (prototypical networks) on generated
 character classes as the front end sees them; then new classes, never seen in
 training, are enrolled on the "device" one shot at a time: each class keeps
-only a running-mean prototype at 8 bits per dimension (no image is stored),
-and every query is matched to the nearest prototype. The script prints the
+only an exact sum of its shots quantised to 8 bits per dimension and a count
+(no image is stored; the prototype is quantised again when read), and every
+query is matched to the nearest prototype. The script prints the
 accuracy over all enrolled classes as they arrive and the prototype memory.
 """
 import argparse
@@ -43,7 +44,7 @@ def main(argv=None):
                     levels=levels, episodes=episodes, ways=5 if a.tiny else 20, width=width,
                     val_every=max(1, episodes // 4), seed=a.seed)
     emb = embed(tm.model, tm.encoder, packed)
-    device = RunningPrototypes(emb.shape[1], bits=a.bits, scale=tm.scale)
+    device = RunningPrototypes(emb.shape[1], bits=a.bits, scale=tm.scale, max_shots=a.shots)
     rng = np.random.default_rng(a.seed)
     queries, qlabels = [], []
     print(f"{a.frontend}: {len(split['train'])} meta-train classes, enrolling "

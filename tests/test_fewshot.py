@@ -14,6 +14,8 @@ from analogfe.learn.fewshot.episodes import EpisodeSampler, episode_interval
 from analogfe.learn.fewshot.enroll import (
     Conv4,
     RunningPrototypes,
+    accumulator_bits,
+    counter_bits,
     prototype_logits,
     prototype_memory_bits,
     prototypes,
@@ -168,7 +170,7 @@ def test_a_new_shot_updates_the_prototype_without_any_stored_sample():
     for k, x in enumerate(shots, 1):
         rp.update(0, x)
         # the device kept one mean and one count per class, nothing else
-        assert set(vars(rp)) == {"dim", "bits", "scale", "means", "counts"}
+        assert set(vars(rp)) == {"dim", "bits", "scale", "max_shots", "sums", "counts"}
         assert rp.means.shape == (1, 5) and rp.counts.tolist() == [k]
         np.testing.assert_allclose(rp.means[0], shots[:k].mean(0), atol=1e-5)
     rp.update(1, shots[0])  # a new class
@@ -179,20 +181,85 @@ def test_a_new_shot_updates_the_prototype_without_any_stored_sample():
         rp.update(0, shots[0][:3])
 
 
-def test_quantised_prototype_memory_is_classes_times_dim_times_bits():
-    assert prototype_memory_bits(100, 32, 4) == 100 * 32 * 4
+def test_prototype_memory_counts_the_sums_and_the_counter():
+    # 4-bit grid, up to 255 shots: 4 + 8 = 12-bit sums and an 8-bit counter per class
+    assert accumulator_bits(4, 255) == 12 and counter_bits(255) == 8
+    assert accumulator_bits(8, 1) == 8 and accumulator_bits(8, 50) == 14
+    assert accumulator_bits(8, 64) == 14 and accumulator_bits(8, 65) == 15
+    assert accumulator_bits(32, 50) == 64 and counter_bits(1) == 1 and counter_bits(50) == 6
+    assert prototype_memory_bits(100, 32, 4) == 100 * (32 * 12 + 8)
+    assert prototype_memory_bits(100, 32, 4, max_shots=16) == 100 * (32 * 8 + 5)
     for bits in (32, 8, 4):
-        rp = RunningPrototypes(16, bits=bits, scale=2.0)
+        rp = RunningPrototypes(16, bits=bits, scale=2.0, max_shots=20)
         for c in range(7):
             rp.update(c, np.full(16, 0.3 * c, np.float32))
-        assert rp.memory_bits == 7 * 16 * bits
-        if bits < 32:  # stored values sit on the quantiser's grid
+        assert rp.memory_bits == 7 * (16 * accumulator_bits(bits, 20) + counter_bits(20))
+        if bits < 32:  # the prototypes as read sit on the quantiser's grid
             step = 2.0 / (2 ** bits - 1)
             np.testing.assert_allclose(rp.means / step, np.rint(rp.means / step), atol=1e-4)
+            assert rp.sums.max() < 2 ** rp.accumulator_bits
     q = quantize(np.array([0.0, 0.49, 0.51, 5.0]), 1, 1.0)
     assert q.tolist() == [0.0, 0.0, 1.0, 1.0]
     with pytest.raises(ValueError, match="bits"):
         quantize(np.zeros(2), 20, 1.0)
+    with pytest.raises(ValueError, match="bits"):
+        accumulator_bits(20, 5)
+    with pytest.raises(ValueError, match="max_shots"):
+        RunningPrototypes(4, bits=8, max_shots=0)
+
+
+def _requantised_running_mean(shots, bits, scale):
+    """The former scheme, as a reference that fails the bound: ``m += (x - m) / n``
+    re-quantised after every shot."""
+    m = np.zeros(shots.shape[1])
+    for n, x in enumerate(shots, 1):
+        m = quantize(m + (x - m) / n, bits, scale).astype(np.float64)
+    return m
+
+
+@pytest.mark.parametrize("bits", [4, 8])
+@pytest.mark.parametrize("n_shots", [1, 5, 50])
+def test_prototype_read_is_the_quantised_batch_mean_within_half_a_step(bits, n_shots):
+    rng = np.random.default_rng([bits, n_shots])
+    scale = 3.0
+    step = scale / (2 ** bits - 1)
+    # embeddings as ReLU outputs: non-negative, some beyond the full scale
+    shots = np.maximum(rng.normal(1.2, 1.0, (n_shots, 96)), 0).astype(np.float32)
+    rp = RunningPrototypes(96, bits=bits, scale=scale, max_shots=50)
+    for x in shots:
+        rp.update(0, x)
+    # independent reference: plain numpy, the batch mean of the quantised shots
+    q = np.clip(np.round(shots.astype(np.float64) / step), 0, 2 ** bits - 1)
+    batch = q.mean(axis=0) * step
+    err = np.abs(rp.means[0].astype(np.float64) - batch)
+    assert err.max() <= step / 2 * (1 + 1e-5)
+    # exactly the batch mean rounded to the grid (halves up)
+    np.testing.assert_array_equal(np.rint(rp.means[0] / step), np.floor(q.mean(axis=0) + 0.5))
+    np.testing.assert_array_equal(rp.sums[0], q.sum(axis=0))
+    if n_shots == 50 and bits == 8:  # the case where re-quantising drifted by several steps
+        drift = np.abs(_requantised_running_mean(shots, bits, scale) - batch).max() / step
+        assert drift > 2.0 and err.max() / step <= 0.5 + 1e-5
+
+
+def test_float32_prototype_is_the_batch_mean():
+    rng = np.random.default_rng(3)
+    shots = rng.normal(0.5, 1.0, (50, 40)).astype(np.float32)
+    rp = RunningPrototypes(40, bits=32, max_shots=50)
+    for x in shots:
+        rp.update(0, x)
+    ref = shots.astype(np.float64).mean(axis=0).astype(np.float32)
+    assert np.all(np.abs(rp.means[0] - ref) <= np.spacing(np.abs(ref)))
+
+
+def test_a_shot_beyond_max_shots_is_refused():
+    rp = RunningPrototypes(3, bits=4, scale=1.0, max_shots=3)
+    for _ in range(3):
+        rp.update(0, np.ones(3, np.float32))  # the largest code, three times: 45 < 2**6
+    assert rp.sums[0].tolist() == [45, 45, 45] and rp.accumulator_bits == 6
+    with pytest.raises(ValueError, match="max_shots=3 .*6-bit sums would overflow"):
+        rp.update(0, np.ones(3, np.float32))
+    assert rp.counts.tolist() == [3]
+    rp.update(1, np.ones(3, np.float32))  # another class still enrolls
 
 
 def test_conv4_checks_its_input_shape():
@@ -240,12 +307,15 @@ def test_tiny_fewshot_runs_end_to_end_through_the_cli(tmp_path, capsys):
     res = json.loads((out / "results.json").read_text())["results"]
     inc = res["lg1.5"]["incremental"]
     assert len(inc["curves"]["prototype-4bit"]) == 4
-    assert inc["memory_bits"]["prototype-4bit"] == 4 * res["lg1.5"]["embedding_dim"] * 4
+    # 4 classes of exact sums sized for 2 shots (4 + 1 bits) and a 2-bit counter
+    assert inc["memory_bits"]["prototype-4bit"] == 4 * (res["lg1.5"]["embedding_dim"] * 5 + 2)
     # the checkpoint loads with weights_only, and a second run reuses every result
     torch.load(out / "checkpoints" / "rgb8" / "protonet" / "metatrain.pt", weights_only=True)
     capsys.readouterr()
     assert cli.main(["fewshot", str(cfg), "-o", str(out)]) == 0
-    assert "lg1.5" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "lg1.5" in printed and "chance (100 / ways)" in printed
+    assert "lg1.5: the meta-trained embedding beats both floors" in printed
 
 
 def test_bad_config_key_is_one_line_through_the_cli(tmp_path, capsys):
@@ -285,9 +355,10 @@ def test_cost_counts_prototype_memory_and_what_fits():
     m = Conv4(1, 8)
     c = enrollment_cost(m, (1, 28, 28), "lg1.5", n_classes=100, bits=4, count_bits=8,
                         memory_kib=(8,))
-    assert c["dim"] == 8 and c["bits_per_class"] == 8 * 4 + 8
-    assert c["memory_kib"] == pytest.approx(100 * 40 / 8192)
-    assert c["classes_in_kib"] == {8: 8 * 8192 // 40}
+    # 8 sums of 4 + 8 bits (up to 255 shots) and the 8-bit counter
+    assert c["dim"] == 8 and c["accumulator_bits"] == 12 and c["bits_per_class"] == 8 * 12 + 8
+    assert c["memory_kib"] == pytest.approx(100 * 104 / 8192)
+    assert c["classes_in_kib"] == {8: 8 * 8192 // 104}
     assert c["recognition_pj_per_frame"] > c["frontend_pj"] + c["embedding_pj"]
     c32 = enrollment_cost(m, (1, 28, 28), "lg1.5", n_classes=100, bits=32)
     assert c32["distance_pj"] > c["distance_pj"]

@@ -559,7 +559,7 @@ def _cmd_fewshot(args):
     config = load_fewshot_config(args.config)
     res = run_fewshot(config, _output(args, "fewshot"), seed=args.seed, progress=not args.quiet,
                       fresh=args.fresh, force=args.force)
-    _say(args, "", text_table(res["rows"], res["columns"]))
+    _say(args, "", text_table(res["rows"], res["columns"]), "", *res["floor_lines"])
     _written(f"report: {res['report_md']} and {res['report_html']}",
              f"results: {res['results_json']}")
     _say(args, f"done in {res['seconds']:.1f} s")

@@ -5,7 +5,9 @@
 generates the glyph set (:func:`analogfe.data.glyphs.make_glyphs`), splits it
 by class, and for each front end emulates the sensor and front end, meta-trains
 the Conv-4 embedding (prototypical networks, and first-order MAML for the
-comparison), evaluates N-way K-shot episodes on the meta-test classes, the
+comparison), evaluates N-way K-shot episodes on the meta-test classes beside
+the floors on the same episodes (nearest prototype and nearest neighbour on
+the raw front-end output, an untrained Conv-4) and the chance level, the
 enroll / query brightness table, class-incremental enrollment and the cost;
 :mod:`analogfe.app.fewshot_report` writes the report.
 
@@ -124,7 +126,7 @@ FEWSHOT_SCHEMA = {
     "cost": {
         "fps": (1.0, _float(0.0, 10000.0, low_open=True)),
         "bits": (8, _int(1, 32)),
-        "count_bits": (8, _int(1, 64)),
+        "count_bits": (8, _int(1, 31)),
         "memory_kib": ([8, 32], _list_of(_int(1, 10**6))),
     },
 }
@@ -155,7 +157,7 @@ FEWSHOT_HELP = {
              "test_episodes": "test episodes per setting (MAML adapts in each: costly)"},
     "eval": {"ways": "N of the N-way test episodes", "shots": "K of the K-shot test episodes",
              "queries": "query drawings per class and episode",
-             "episodes": "test episodes per setting (prototypes, nearest neighbour)",
+             "episodes": "test episodes per setting (prototypes, nearest neighbour, the floors)",
              "brightness_ways": "ways of the enroll / query brightness table",
              "brightness_shots": "shots of the enroll / query brightness table",
              "brightness_episodes": "episodes per cell of the brightness table"},
@@ -167,7 +169,8 @@ FEWSHOT_HELP = {
                     "head_lr": "its step size"},
     "cost": {"fps": "frame rate, frames per second",
              "bits": "bits per prototype dimension of the cost table",
-             "count_bits": "bits of each class's shot counter",
+             "count_bits": "bits of each class's shot counter (up to 2**count_bits - 1 shots; "
+                           "sizes the exact sums: bits + count_bits per dimension)",
              "memory_kib": "memories (KiB) for which the classes that fit are given"},
 }
 
@@ -342,6 +345,11 @@ def _with_test_folder(config, gs, split):
     return gs, dict(split, test=np.arange(offset, offset + len(keep), dtype=np.int64))
 
 
+#: What a stored front end's results hold; results of another version are recomputed
+#: (2: the floors, chance and verdicts, and exact prototype sums).
+_RESULTS_VERSION = 2
+
+
 def _without(section, *keys):
     return {k: v for k, v in section.items() if k not in keys}
 
@@ -361,9 +369,12 @@ def evaluate_fewshot_frontend(gs, split, name, config, *, seed=0, out=None, prog
     from ..learn.experiments import emulate_dataset
     from ..learn.fewshot.cost import enrollment_cost
     from ..learn.fewshot.evaluate import (
+        FLOORS,
         brightness_table,
+        compare_to_floor,
         evaluate_episodes,
         evaluate_maml,
+        floor_features,
         incremental,
     )
     from ..learn.fewshot.meta import meta_train
@@ -390,15 +401,23 @@ def evaluate_fewshot_frontend(gs, split, name, config, *, seed=0, out=None, prog
     t1 = time.perf_counter()
     emb = embed(pn.model, pn.encoder, packed)
     test = split["test"]
+    test_idx = np.flatnonzero(np.isin(gs.labels, test))
+    # the floors on the meta-test drawings only: a sampler draws the same items
+    # from them as from the whole set (the same classes, positions and seed)
+    floors = floor_features(pn.model, pn.encoder, packed[test_idx],
+                            seed=task_seed(seed, "untrained", name))
     table = []
     for ways in ev["ways"]:
         for shots in ev["shots"]:
-            kw = dict(ways=ways, shots=shots, queries=ev["queries"],
+            kw = dict(ways=ways, shots=shots, queries=ev["queries"], episodes=ev["episodes"],
                       seed=task_seed(seed, "episodes", ways, shots))
-            row = dict(ways=ways, shots=shots)
+            row = dict(ways=ways, shots=shots, chance=1.0 / ways)
             for clf in ("prototype", "nearest-neighbour"):
-                row[clf] = evaluate_episodes(emb, gs.labels, test, episodes=ev["episodes"],
-                                             classifier=clf, **kw)
+                row[clf] = evaluate_episodes(emb, gs.labels, test, classifier=clf, **kw)
+            for floor, (features, clf) in FLOORS.items():
+                row[floor] = evaluate_episodes(floors[features], gs.labels[test_idx], test,
+                                               classifier=clf, **kw)
+            row["verdict"] = {f: compare_to_floor(row["prototype"], row[f]) for f in FLOORS}
             table.append(row)
     t_eval = time.perf_counter() - t1
     maml = None
@@ -421,21 +440,35 @@ def evaluate_fewshot_frontend(gs, split, name, config, *, seed=0, out=None, prog
                 seed=task_seed(seed, "episodes", row["ways"], row["shots"]), progress=progress)
         maml = dict(train_s=fm.seconds, eval_s=time.perf_counter() - t2, history=fm.history)
     t3 = time.perf_counter()
-    test_idx = np.flatnonzero(np.isin(gs.labels, test))
-    by_k = {}
+    by_k, floors_by_k = {}, {}
     for k in config["scene"]["brightness_exponents"]:
         pk, _ = emulate_dataset(gs.images[test_idx], name, enc, brightness=2.0 ** k, seed=noise,
                                 exposure=exposure)
         by_k[k] = embed(pn.model, pn.encoder, pk)
-    bright = brightness_table(by_k, gs.labels[test_idx], test, ways=ev["brightness_ways"],
-                              shots=ev["brightness_shots"], queries=ev["queries"],
-                              episodes=ev["brightness_episodes"], seed=task_seed(seed, "bright"))
+        floors_by_k[k] = floor_features(pn.model, pn.encoder, pk,
+                                        seed=task_seed(seed, "untrained", name))
+    bkw = dict(ways=ev["brightness_ways"], shots=ev["brightness_shots"], queries=ev["queries"],
+               episodes=ev["brightness_episodes"], seed=task_seed(seed, "bright"))
+    bright = brightness_table(by_k, gs.labels[test_idx], test, **bkw)
+    bright["floors"] = {f: brightness_table({k: v[features] for k, v in floors_by_k.items()},
+                                            gs.labels[test_idx], test, classifier=clf, **bkw)
+                        for f, (features, clf) in FLOORS.items()}
     t_bright = time.perf_counter() - t3
     t4 = time.perf_counter()
     incr = incremental(emb, gs.labels, test, n_classes=inc["classes"], shots=inc["shots"],
                        bits=inc["bits"], scale=pn.scale, runs=inc["runs"],
                        seed=task_seed(seed, "incremental"), head_steps=inc["head_steps"],
                        head_lr=inc["head_lr"], progress=progress)
+    # the floors enroll the same classes and shots (same seed, same positions in the
+    # meta-test rows) as float32 prototypes of their features
+    incr["floors"] = {}
+    for f in ("raw-prototype", "untrained"):
+        fi = incremental(floors[FLOORS[f][0]], gs.labels[test_idx], test, n_classes=inc["classes"],
+                         shots=inc["shots"], bits=(32,), runs=inc["runs"],
+                         seed=task_seed(seed, "incremental"), heads=False)
+        incr["floors"][f] = dict(curve=fi["curves"]["prototype-32bit"],
+                                 final=fi["final"]["prototype-32bit"],
+                                 memory_bits=fi["memory_bits"]["prototype-32bit"])
     t_inc = time.perf_counter() - t4
     size = config["data"]["size"]
     shape = (pn.model.in_channels, size, size)
@@ -479,8 +512,10 @@ def run_fewshot(config=None, out_dir="analogfe-fewshot", *, seed=0, progress=Tru
     Returns
     -------
     dict
-        ``results`` (front end -> dict), ``rows`` (the episode table),
-        ``report_md``, ``report_html``, ``results_json``, ``seconds``.
+        ``results`` (front end -> dict), ``rows`` and ``columns`` (the
+        episode table), ``floor_lines`` (per front end: does the meta-trained
+        embedding beat its floors), ``report_md``, ``report_html``,
+        ``results_json``, ``seconds``.
     """
     from tqdm.auto import tqdm
 
@@ -500,7 +535,7 @@ def run_fewshot(config=None, out_dir="analogfe-fewshot", *, seed=0, progress=Tru
     with torch_threads(config["train"]["threads"]):
         for name in tqdm(config["frontends"]["names"], desc="fewshot", disable=not progress):
             path = out / "results" / f"{name}.json"
-            key = config_hash(config, extra=[seed, name])
+            key = config_hash(config, extra=[seed, name, _RESULTS_VERSION])
             stored = None if fresh else read_cached(path, key)
             if stored is not None:
                 results[name] = stored["result"]
@@ -515,5 +550,5 @@ def run_fewshot(config=None, out_dir="analogfe-fewshot", *, seed=0, progress=Tru
     json_path = atomic_write_json(out / "results.json", summary)
     rep = write_fewshot_report(gs, split, results, config, out, seed=seed)
     return dict(results=results, rows=rep["rows"], columns=rep["columns"],
-                report_md=rep["md"], report_html=rep["html"], results_json=json_path,
-                seconds=seconds)
+                floor_lines=rep["floor_lines"], report_md=rep["md"], report_html=rep["html"],
+                results_json=json_path, seconds=seconds)

@@ -7,35 +7,106 @@ import numpy as np
 from .plots import _PALETTE, _RC, _pyplot, save_figure
 from .report import write_report
 
-__all__ = ["episode_rows", "plot_brightness_heatmaps", "plot_incremental", "plot_glyph_views",
-           "write_fewshot_report"]
+__all__ = ["episode_rows", "floor_rows", "floor_lines", "plot_brightness_heatmaps",
+           "plot_incremental", "plot_glyph_views", "write_fewshot_report"]
 
 _METHODS = (("prototype", "prototypes"), ("nearest-neighbour", "nearest neighbour"),
-            ("fo-maml", "first-order MAML"))
+            ("fo-maml", "first-order MAML"),
+            ("raw-prototype", "floor: raw input, prototypes"),
+            ("raw-nearest-neighbour", "floor: raw input, nearest neighbour"),
+            ("untrained", "floor: untrained Conv-4, prototypes"))
+
+#: The floors by result key: how the report names them.
+_FLOOR_NAMES = {"raw-prototype": "raw prototypes", "raw-nearest-neighbour": "raw nearest neighbour",
+                "untrained": "untrained Conv-4"}
 
 
 def _cell(r):
     return f"{100 * r['mean']:.1f} ± {100 * r['half']:.1f}"
 
 
+def _setting(e):
+    return f"{e['ways']}-way {e['shots']}-shot"
+
+
 def episode_rows(results):
-    """One row per front end and method: ``"acc ± half"`` (%) per N-way K-shot."""
-    rows, settings = [], []
+    """One row per front end and method: ``"acc ± half"`` (%) per N-way K-shot,
+    the floors beside the meta-trained embedding, and a last row with the
+    chance level."""
+    rows, settings, ways = [], [], {}
     for name, res in results.items():
         for key, label in _METHODS:
             row = {"frontend": name, "method": label}
             for e in res["episodes"]:
-                col = f"{e['ways']}-way {e['shots']}-shot"
+                col = _setting(e)
                 if col not in settings:
                     settings.append(col)
+                    ways[col] = e["ways"]
                 if key in e:
                     row[col] = _cell(e[key])
                     row[f"n {col}"] = e[key]["n"]
             if len(row) > 2:
                 rows.append(row)
+    if settings:
+        rows.append({"frontend": "any", "method": "chance (100 / ways)",
+                     **{s: f"{100 / ways[s]:.1f}" for s in settings}})
     cols = [("frontend", "front end"), ("method", "method")] + [
-        (s, f"{s} (%, 95% CI; chance {100 / int(s.split('-')[0]):.0f})") for s in settings]
+        (s, f"{s} (%, 95% CI; chance {100 / ways[s]:.0f})") for s in settings]
     return rows, cols
+
+
+def _short(e, floor):
+    """The verdict on one floor, with the gap in points when it is not beaten."""
+    v = e["verdict"][floor]
+    gap = 100 * (e["prototype"]["mean"] - e[floor]["mean"])
+    return v if v == "beats" else f"{v} ({gap:+.1f} points)"
+
+
+def floor_rows(results):
+    """Per front end and N-way K-shot: the meta-trained prototypes, each floor and
+    chance side by side (%), and the verdict on each floor (interval-aware:
+    :func:`analogfe.learn.fewshot.evaluate.compare_to_floor`)."""
+    rows = []
+    for name, res in results.items():
+        for e in res["episodes"]:
+            if "verdict" not in e:
+                continue
+            beaten = [f for f in _FLOOR_NAMES if e["verdict"][f] == "beats"]
+            rows.append(dict(frontend=name, setting=_setting(e), trained=_cell(e["prototype"]),
+                             **{f: _cell(e[f]) for f in _FLOOR_NAMES},
+                             chance=f"{100 * e['chance']:.1f}",
+                             verdict="beats every floor" if len(beaten) == len(_FLOOR_NAMES)
+                             else "; ".join(f"{_FLOOR_NAMES[f]}: {_short(e, f)}"
+                                            for f in _FLOOR_NAMES if f not in beaten)))
+    cols = [("frontend", "front end"), ("setting", "episodes"),
+            ("trained", "meta-trained prototypes (%)")] + [
+        (f, f"floor: {n} (%)") for f, n in _FLOOR_NAMES.items()] + [
+        ("chance", "chance (%)"), ("verdict", "meta-trained vs floors")]
+    return rows, cols
+
+
+def floor_lines(results):
+    """One line per front end: in which settings the meta-trained embedding beats
+    both floors (raw input, by either classifier, and the untrained Conv-4)."""
+    lines = []
+    for name, res in results.items():
+        eps = [e for e in res["episodes"] if "verdict" in e]
+        if not eps:
+            continue
+        good = [_setting(e) for e in eps if all(v == "beats" for v in e["verdict"].values())]
+        if len(good) == len(eps):
+            lines.append(f"{name}: the meta-trained embedding beats both floors (raw input and "
+                         f"untrained Conv-4) in every setting ({len(eps)}).")
+            continue
+        worst = {f: min(100 * (e["prototype"]["mean"] - e[f]["mean"]) for e in eps)
+                 for f in _FLOOR_NAMES}
+        short = ", ".join(f"{_FLOOR_NAMES[f]} by up to {-g:.1f} points" for f, g in worst.items()
+                          if g < 0)
+        lines.append(f"{name}: the meta-trained embedding beats both floors in {len(good)} of "
+                     f"{len(eps)} settings" + (f" ({', '.join(good)})" if good else "")
+                     + (f"; its mean trails {short}" if short else "; elsewhere the intervals overlap")
+                     + ".")
+    return lines
 
 
 def plot_brightness_heatmaps(results, path, *, chance=None):
@@ -75,7 +146,8 @@ def plot_brightness_heatmaps(results, path, *, chance=None):
 
 
 def plot_incremental(results, path):
-    """Accuracy over every class seen so far vs classes enrolled, per front end."""
+    """Accuracy over every class seen so far vs classes enrolled, per front end
+    (the floors dotted, grey)."""
     plt = _pyplot()
     names = list(results)
     with plt.rc_context(_RC):
@@ -86,6 +158,9 @@ def plot_incremental(results, path):
             for i, (m, curve) in enumerate(inc["curves"].items()):
                 ax.plot(inc["classes"], 100 * np.asarray(curve), color=_PALETTE[i % len(_PALETTE)],
                         label=m, lw=1.4, ls="--" if "joint" in m else "-")
+            for j, (f, fl) in enumerate(inc.get("floors", {}).items()):
+                ax.plot(inc["classes"], 100 * np.asarray(fl["curve"]), color=("0.45", "0.7")[j % 2],
+                        label=dict(_METHODS)[f], lw=1.2, ls=":")
             ax.set_title(name)
             ax.set_xlabel("classes enrolled")
             ax.set_ylim(0, 100)
@@ -128,18 +203,22 @@ def plot_glyph_views(images, names, path, *, seed=0):
 
 def _brightness_summary(results):
     rows, cells = [], 0
+    labels = dict(_METHODS)
     for name, res in results.items():
-        b = res["brightness"]
-        cells = len(b["ks"]) ** 2
-        acc = 100 * np.asarray(b["accuracy"])
-        ks = b["ks"]
-        k0 = ks.index(0) if 0 in ks else len(ks) // 2
-        worst = np.unravel_index(np.argmin(acc), acc.shape)
-        rows.append(dict(frontend=name, k0=acc[k0, k0], diagonal=float(np.mean(np.diag(acc))),
-                         mean=float(acc.mean()), worst=float(acc.min()),
-                         worst_cell=f"enroll {ks[worst[0]]}, query {ks[worst[1]]}",
-                         episodes=b["episodes"]))
-    cols = [("frontend", "front end"), ("k0", "k=0 both (%)", ".1f"),
+        tables = [("prototypes", res["brightness"])] + [
+            (labels[f], b) for f, b in res["brightness"].get("floors", {}).items()]
+        for method, b in tables:
+            cells = len(b["ks"]) ** 2
+            acc = 100 * np.asarray(b["accuracy"])
+            ks = b["ks"]
+            k0 = ks.index(0) if 0 in ks else len(ks) // 2
+            worst = np.unravel_index(np.argmin(acc), acc.shape)
+            rows.append(dict(frontend=name, method=method, k0=acc[k0, k0],
+                             diagonal=float(np.mean(np.diag(acc))), mean=float(acc.mean()),
+                             worst=float(acc.min()),
+                             worst_cell=f"enroll {ks[worst[0]]}, query {ks[worst[1]]}",
+                             episodes=b["episodes"]))
+    cols = [("frontend", "front end"), ("method", "method"), ("k0", "k=0 both (%)", ".1f"),
             ("diagonal", "same k, mean (%)", ".1f"), ("mean", f"all {cells} cells, mean (%)", ".1f"),
             ("worst", "worst cell (%)", ".1f"), ("worst_cell", "worst cell"),
             ("episodes", "episodes per cell")]
@@ -156,8 +235,12 @@ def _incremental_rows(results):
             rows.append(dict(frontend=name, method=m, accuracy=100 * acc,
                              early=100 * inc["curves"][m][early - 1],
                              memory_kib=inc["memory_bits"][m] / 8192.0))
-    cols = [("frontend", "front end"), ("method", "method"),
-            ("early", f"after {min(10, n)} classes (%)", ".1f"),
+        for f, fl in inc.get("floors", {}).items():
+            rows.append(dict(frontend=name, method=f"{dict(_METHODS)[f]} (32 bit)",
+                             accuracy=100 * fl["final"], early=100 * fl["curve"][early - 1],
+                             memory_kib=fl["memory_bits"] / 8192.0))
+    early = [("early", f"after {min(10, n)} classes (%)", ".1f")] if n > 10 else []
+    cols = [("frontend", "front end"), ("method", "method"), *early,
             ("accuracy", f"after {n} classes (%)", ".1f"),
             ("memory_kib", f"memory for {n} classes (KiB)", ".2f")]
     return rows, cols
@@ -227,7 +310,14 @@ def write_fewshot_report(gs, split, results, config, out, *, seed=0):
              "interval (1.96 s / sqrt(n)). First-order MAML: "
              + (f"{config['maml']['test_episodes']} episodes per setting." if config["maml"]["enabled"]
                 else "off."))
-    notes = ["For scale: prototypical networks reach 98.8 % (5-way 1-shot) and 99.7 % (5-way "
+    notes = [*floor_lines(results),
+             "Floors, on the same episodes as the meta-trained embedding: the raw front-end "
+             "output as the network sees it, flattened, classified by nearest prototype and by "
+             "nearest neighbour (no network), and a Conv-4 of the same architecture never trained "
+             "(seed-fixed random weights). \"beats\": the meta-trained interval's lower bound "
+             "exceeds the floor's upper bound; \"below\": the reverse; else \"not "
+             "distinguishable\" (the gap in the means is given).",
+             "For scale: prototypical networks reach 98.8 % (5-way 1-shot) and 99.7 % (5-way "
              "5-shot) on Omniglot (Snell et al. 2017); this set is not Omniglot (textured "
              "backgrounds, ink colour, illumination, elastic warps, sensor noise), so the rgb8 "
              "row is the reference for the other front ends.",
@@ -235,7 +325,9 @@ def write_fewshot_report(gs, split, results, config, out, *, seed=0):
              f"the sensor (auto-exposure: {config['scene']['exposure']}); support enrolled at one "
              "k, queries at another, the same episodes in every cell."]
     n_inc = next((r["incremental"]["classes"][-1] for r in results.values()), None)
-    tables = [(f"Enroll / query brightness ({ev['brightness_ways']}-way "
+    tables = [("Meta-trained embedding against its floors (same episodes; 95 % intervals)",)
+              + floor_rows(results),
+              (f"Enroll / query brightness ({ev['brightness_ways']}-way "
                f"{ev['brightness_shots']}-shot; chance {100 / ev['brightness_ways']:.0f} %)",)
               + _brightness_summary(results),
               ("Class-incremental enrollment" + (f" (chance after {n_inc} classes: "
@@ -246,4 +338,4 @@ def write_fewshot_report(gs, split, results, config, out, *, seed=0):
                f"{config['train']['threads']})",) + _time_rows(results)]
     md, html = write_report(out, title="Few-shot enrollment without stored samples", intro=intro,
                             rows=rows, columns=cols, figures=figs, notes=notes, tables=tables)
-    return dict(md=md, html=html, rows=rows, columns=cols)
+    return dict(md=md, html=html, rows=rows, columns=cols, floor_lines=floor_lines(results))

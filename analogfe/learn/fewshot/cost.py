@@ -6,10 +6,14 @@ MACs at 8 x 8 bits, every weight read once and every activation written and
 read once, from memories sized to hold them, as Eyeriss-style accounting
 does) and one squared distance to every stored prototype (a subtraction and
 a multiply-accumulate per dimension, plus reading the prototype memory).
-Enrolling one shot runs the same front end and embedding, then updates one
-prototype (subtract, multiply by ``1/n``, add per dimension; one prototype
-read and written). The memory per class is ``dim * bits`` plus a
-``count_bits`` shot counter. Constants and their sources:
+Enrolling one shot runs the same front end and embedding, then adds the
+shot to its class's exact sum (a quantising multiply and one add of the
+sum's width per dimension; the sum read and written). The memory per class is
+what :class:`~analogfe.learn.fewshot.enroll.RunningPrototypes` keeps:
+``dim`` sums of ``bits + count_bits`` bits (up to ``2**count_bits - 1``
+shots; float64 at 32 bits) and a ``count_bits`` shot counter; a prototype is
+read from its sum by one multiply per dimension (by ``1 / count``, at the
+sum's width) before each distance. Constants and their sources:
 :mod:`analogfe.system.energy`.
 """
 from __future__ import annotations
@@ -18,6 +22,7 @@ from ..._validation import check_int
 from ...system import energy as E
 from ...system.model import cost as system_cost
 from ...system.network import model_profile
+from .enroll import accumulator_bits, prototype_memory_bits
 
 __all__ = ["enrollment_cost"]
 
@@ -40,7 +45,9 @@ def enrollment_cost(model, input_shape, frontend, *, n_classes=100, bits=8, fps=
         Bits per prototype dimension (32: float32).
     fps : float
     count_bits : int
-        Bits of each class's shot counter.
+        Bits of each class's shot counter: up to ``2**count_bits - 1`` shots
+        per class, which sizes the sums
+        (:func:`~analogfe.learn.fewshot.enroll.accumulator_bits`).
     memory_kib : sequence of int
         Memories for which the number of classes that fit is reported.
     **cost_overrides
@@ -52,7 +59,8 @@ def enrollment_cost(model, input_shape, frontend, *, n_classes=100, bits=8, fps=
         ``frontend_pj``, ``embedding_macs``, ``embedding_pj``,
         ``distance_pj`` (all classes), ``recognition_pj_per_frame``,
         ``enrollment_pj_per_shot``, ``dim``, ``bits``,
-        ``bits_per_class`` (prototype + counter), ``memory_kib`` (for
+        ``accumulator_bits`` (one sum), ``bits_per_class`` (sums +
+        counter), ``memory_kib`` (for
         ``n_classes``), ``classes_in_kib`` (KiB -> classes that fit).
     """
     n_classes = check_int(n_classes, "n_classes", low=1)
@@ -64,16 +72,22 @@ def enrollment_cost(model, input_shape, frontend, *, n_classes=100, bits=8, fps=
     emb_pj = (prof["macs"] * E.mac_pj(8, 8)
               + prof["weight_bits"] * E.memory_pj_per_bit(prof["weight_bits"])
               + 2 * prof["activation_values"] * 8 * E.memory_pj_per_bit(prof["activation_bits"]))
-    op = max(8, bits)  # arithmetic width on the stored values
-    mem_bits = n_classes * dim * bits
+    count_bits = check_int(count_bits, "count_bits", low=1, high=31)
+    max_shots = 2 ** count_bits - 1
+    acc = accumulator_bits(bits, max_shots)
+    op = max(8, bits)  # arithmetic width on the prototypes as read
+    per_class = prototype_memory_bits(1, dim, bits, max_shots)
+    mem_bits = n_classes * per_class
     per_bit = E.memory_pj_per_bit(mem_bits)
-    distance_pj = n_classes * dim * (E.add_pj(op) + E.mac_pj(op, op)) + mem_bits * per_bit
-    update_pj = dim * (2 * E.add_pj(op) + E.mult_pj(op, op)) + 2 * dim * bits * per_bit
-    per_class = dim * bits + check_int(count_bits, "count_bits", low=1)
+    read_pj = E.mult_pj(acc, count_bits)  # sum x (1 / count), one dimension
+    distance_pj = (n_classes * dim * (read_pj + E.add_pj(op) + E.mac_pj(op, op))
+                   + mem_bits * per_bit)
+    update_pj = dim * (E.mult_pj(op, op) + E.add_pj(acc)) + 2 * dim * acc * per_bit
     return dict(frontend_pj=fe_pj, embedding_macs=int(prof["macs"]), embedding_pj=float(emb_pj),
                 distance_pj=float(distance_pj),
                 recognition_pj_per_frame=float(fe_pj + emb_pj + distance_pj),
                 enrollment_pj_per_shot=float(fe_pj + emb_pj + update_pj),
-                dim=int(dim), bits=bits, n_classes=n_classes, bits_per_class=int(per_class),
+                dim=int(dim), bits=bits, n_classes=n_classes, accumulator_bits=int(acc),
+                bits_per_class=int(per_class),
                 memory_kib=n_classes * per_class / 8192.0,
                 classes_in_kib={int(k): int(k * 8192 // per_class) for k in memory_kib})

@@ -1,9 +1,16 @@
-"""Episodic evaluation, the enroll / query brightness table, and class-incremental
-enrollment without stored samples.
+"""Episodic evaluation and its floors, the enroll / query brightness table, and
+class-incremental enrollment without stored samples.
 
 Everything but :func:`evaluate_maml` works on embeddings computed once per
 drawing (:func:`analogfe.learn.fewshot.enroll.embed`): the embedding
 never changes after meta-training, which is the point of the device.
+
+A meta-trained embedding earns its place only above two floors, evaluated on
+the same episodes (:func:`floor_features`): the raw front-end output the
+network would see, flattened, with no network at all, and a Conv-4 of the
+same architecture that was never trained (seed-fixed random weights).
+:func:`compare_to_floor` says whether one accuracy beats another with
+non-overlapping 95 % intervals.
 """
 from __future__ import annotations
 
@@ -13,13 +20,22 @@ import torch.nn.functional as F
 
 from ..._validation import check_array, check_choice, check_int
 from .episodes import EpisodeSampler, episode_interval
-from .enroll import RunningPrototypes, prototype_logits, prototypes
+from .enroll import Conv4, RunningPrototypes, embed, prototype_logits, prototypes
 
-__all__ = ["CLASSIFIERS", "evaluate_episodes", "evaluate_maml", "brightness_table",
-           "incremental"]
+__all__ = ["CLASSIFIERS", "FLOORS", "VERDICTS", "evaluate_episodes", "evaluate_maml",
+           "floor_features", "compare_to_floor", "brightness_table", "incremental"]
 
 #: How an episode's queries are classified from embeddings.
 CLASSIFIERS = ("prototype", "nearest-neighbour")
+
+#: The floors of a meta-trained embedding: result key -> (features of
+#: :func:`floor_features`, classifier of :func:`evaluate_episodes`).
+FLOORS = {"raw-prototype": ("raw", "prototype"),
+          "raw-nearest-neighbour": ("raw", "nearest-neighbour"),
+          "untrained": ("untrained", "prototype")}
+
+#: What :func:`compare_to_floor` may answer.
+VERDICTS = ("beats", "not distinguishable", "below")
 
 
 def _check_embeddings(emb, labels, name="embeddings"):
@@ -82,6 +98,77 @@ def evaluate_episodes(embeddings, labels, pool, *, ways=5, shots=1, queries=15, 
     return _summary(acc)
 
 
+@torch.no_grad()
+def floor_features(model, encoder, packed, *, seed=0, batch_size=256):
+    """The floors' features of a packed set: raw input and an untrained Conv-4.
+
+    Parameters
+    ----------
+    model : Conv4
+        The meta-trained embedding (only its architecture is used).
+    encoder : callable
+        Packed tensor -> model input, as the meta-trained model is fed.
+    packed : (N, C0, H, W) torch.Tensor
+    seed : int
+        Seed of the untrained Conv-4's random initialisation (PyTorch's
+        default one; the global random state is left as it was).
+    batch_size : int
+
+    Returns
+    -------
+    dict
+        ``raw``: ``(N, C * H * W)`` float32, the network's input flattened
+        (the codes or pixels as the network sees them, no network);
+        ``untrained``: ``(N, D)`` float32, the embedding of a Conv-4 with
+        ``model``'s channels and width that was never trained (evaluation
+        mode: batch norm at its initial statistics, as :func:`embed` runs).
+    """
+    if not isinstance(model, Conv4):
+        raise TypeError(f"model must be a Conv4, got {type(model).__name__}")
+    seed = check_int(seed, "seed", low=0)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    raw = [encoder(packed[i:i + batch_size]).flatten(1).float()
+           for i in range(0, len(packed), batch_size)]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        untrained = Conv4(model.in_channels, model.width)
+    return dict(raw=torch.cat(raw).numpy().astype(np.float32) if raw else
+                np.zeros((0, 0), np.float32),
+                untrained=embed(untrained, encoder, packed, batch_size))
+
+
+def compare_to_floor(trained, floor):
+    """Whether an accuracy beats a floor, from their 95 % intervals.
+
+    Parameters
+    ----------
+    trained, floor : dict
+        :func:`evaluate_episodes` results (``low`` and ``high``).
+
+    Returns
+    -------
+    str
+        ``"beats"`` when ``trained``'s lower bound exceeds ``floor``'s upper
+        bound, ``"below"`` when its upper bound is under the floor's lower
+        bound, else ``"not distinguishable"`` (:data:`VERDICTS`).
+
+    Examples
+    --------
+    >>> compare_to_floor(dict(low=0.6, high=0.7), dict(low=0.5, high=0.58))
+    'beats'
+    >>> compare_to_floor(dict(low=0.6, high=0.7), dict(low=0.65, high=0.75))
+    'not distinguishable'
+    """
+    for name, r in (("trained", trained), ("floor", floor)):
+        if not isinstance(r, dict) or "low" not in r or "high" not in r:
+            raise TypeError(f"{name} must be an evaluate_episodes result (low, high), got {r!r}")
+    if trained["low"] > floor["high"]:
+        return "beats"
+    if trained["high"] < floor["low"]:
+        return "below"
+    return "not distinguishable"
+
+
 def evaluate_maml(trained, packed, labels, pool, *, ways=5, shots=1, queries=15, episodes=100,
                   seed=0, steps=10, lr=None, progress=False):
     """N-way K-shot accuracy of first-order MAML: adapt on each support set.
@@ -124,14 +211,14 @@ def evaluate_maml(trained, packed, labels, pool, *, ways=5, shots=1, queries=15,
 
 
 def brightness_table(embeddings_by_k, labels, pool, *, ways=5, shots=5, queries=15, episodes=100,
-                     seed=0):
+                     seed=0, classifier="prototype"):
     """Accuracy with the support enrolled at one brightness and queried at another.
 
     Parameters
     ----------
     embeddings_by_k : dict of int -> (N, D) ndarray
         Embeddings of the drawings with the linear light scaled by ``2**k``.
-    labels, pool, ways, shots, queries, episodes, seed
+    labels, pool, ways, shots, queries, episodes, seed, classifier
         As :func:`evaluate_episodes`; every cell uses the same episodes.
 
     Returns
@@ -149,7 +236,7 @@ def brightness_table(embeddings_by_k, labels, pool, *, ways=5, shots=5, queries=
         for b, kq in enumerate(ks):
             r = evaluate_episodes(embeddings_by_k[ke], labels, pool, ways=ways, shots=shots,
                                   queries=queries, episodes=episodes, seed=seed,
-                                  query_embeddings=embeddings_by_k[kq])
+                                  classifier=classifier, query_embeddings=embeddings_by_k[kq])
             acc[a, b], half[a, b] = r["mean"], r["half"]
     return dict(ks=ks, accuracy=acc.tolist(), half=half.tolist(), episodes=episodes)
 
@@ -181,15 +268,15 @@ def _joint_head(x, y, n_classes):
 
 
 def incremental(embeddings, labels, pool, *, n_classes=100, shots=5, bits=(32, 8, 4), scale=1.0,
-                runs=3, seed=0, head_steps=20, head_lr=0.1, progress=False):
+                runs=3, seed=0, head_steps=20, head_lr=0.1, heads=True, progress=False):
     """Class-incremental enrollment: classes arrive one at a time, ``shots`` each.
 
     After each arrival the accuracy over the held-out drawings of every class
     seen so far is measured for
 
-    * ``prototype-<b>bit``: :class:`RunningPrototypes` at ``b`` bits per
-      dimension, updated shot by shot; no sample is stored and the embedding
-      is never retrained;
+    * ``prototype-<b>bit``: :class:`RunningPrototypes` on a ``b``-bit grid,
+      updated shot by shot (exact sums sized for ``shots`` shots, quantised
+      on read); no sample is stored and the embedding is never retrained;
     * ``finetune-head``: a linear head (one row per class) trained by SGD on
       the new class's shots only (no stored sample: it forgets);
     * ``joint (stores samples)``: the upper bound that keeps every shot and
@@ -211,6 +298,9 @@ def incremental(embeddings, labels, pool, *, n_classes=100, shots=5, bits=(32, 8
     seed : int
     head_steps, head_lr : int, float
         The fine-tuned head's SGD.
+    heads : bool
+        Also the fine-tuned and joint heads (False: the prototypes only, e.g.
+        for a floor's features).
     progress : bool
 
     Returns
@@ -218,8 +308,11 @@ def incremental(embeddings, labels, pool, *, n_classes=100, shots=5, bits=(32, 8
     dict
         ``classes`` (1 .. n_classes), ``curves`` (method -> mean accuracy
         per step), ``final`` (method -> accuracy after the last class),
-        ``memory_bits`` (method -> bits after the last class; the joint
-        model's stored shots counted at 8 bits per dimension), ``runs``.
+        ``memory_bits`` (method -> bits after the last class: the
+        prototypes' sums and counters,
+        :func:`~analogfe.learn.fewshot.enroll.prototype_memory_bits`; the
+        joint model's stored shots counted at 8 bits per dimension),
+        ``runs``.
     """
     from tqdm.auto import tqdm
 
@@ -228,13 +321,14 @@ def incremental(embeddings, labels, pool, *, n_classes=100, shots=5, bits=(32, 8
     n_classes = check_int(n_classes, "n_classes", low=1, high=len(pool))
     shots = check_int(shots, "shots", low=1)
     dim = emb.shape[1]
-    names = [f"prototype-{b}bit" for b in bits] + ["finetune-head", "joint (stores samples)"]
+    names = [f"prototype-{b}bit" for b in bits] + (["finetune-head", "joint (stores samples)"]
+                                                   if heads else [])
     curves = {m: np.zeros((runs, n_classes)) for m in names}
     for r in tqdm(range(check_int(runs, "runs", low=1)), desc="incremental", disable=not progress,
                   leave=False):
         rng = np.random.default_rng([seed, r, 5])
         order = rng.choice(pool, n_classes, replace=False)
-        protos = {b: RunningPrototypes(dim, b, scale) for b in bits}
+        protos = {b: RunningPrototypes(dim, b, scale, max_shots=shots) for b in bits}
         W, bias = torch.zeros(0, dim), torch.zeros(0)
         sx, sy, qx, qy = [], [], [], []
         for t, c in enumerate(order):
@@ -249,20 +343,23 @@ def incremental(embeddings, labels, pool, *, n_classes=100, shots=5, bits=(32, 8
             sy.append(np.full(shots, t))
             qx.append(emb[idx[shots:]])
             qy.append(np.full(len(idx) - shots, t))
+            Q, Y = np.concatenate(qx), np.concatenate(qy)
+            for b in bits:
+                curves[f"prototype-{b}bit"][r, t] = float((protos[b].predict(Q) == Y).mean())
+            if not heads:
+                continue
             W = torch.cat([W, torch.zeros(1, dim)])
             bias = torch.cat([bias, torch.zeros(1)])
             W, bias = _finetune_head(W, bias, torch.from_numpy(shot_x), torch.full((shots,), t),
                                      head_steps, head_lr)
-            Q, Y = np.concatenate(qx), np.concatenate(qy)
-            for b in bits:
-                curves[f"prototype-{b}bit"][r, t] = float((protos[b].predict(Q) == Y).mean())
             head_pred = (torch.from_numpy(Q) @ W.T + bias).argmax(1).numpy()
             curves["finetune-head"][r, t] = float((head_pred == Y).mean())
             joint = _joint_head(np.concatenate(sx), np.concatenate(sy), t + 1)
             curves["joint (stores samples)"][r, t] = float((joint(Q) == Y).mean())
     mem = {f"prototype-{b}bit": protos[b].memory_bits for b in bits}
-    mem["finetune-head"] = (n_classes * (dim + 1)) * 32
-    mem["joint (stores samples)"] = n_classes * shots * dim * 8
+    if heads:
+        mem["finetune-head"] = (n_classes * (dim + 1)) * 32
+        mem["joint (stores samples)"] = n_classes * shots * dim * 8
     mean = {m: v.mean(axis=0).tolist() for m, v in curves.items()}
     return dict(classes=list(range(1, n_classes + 1)), curves=mean,
                 final={m: v[-1] for m, v in mean.items()}, memory_bits=mem, runs=runs,
