@@ -359,6 +359,21 @@ def test_cpu_kernel_thresholds_only_and_fallbacks():
         assert all(torch.equal(p, q) for p, q in zip(a[0] + a[1], b[0] + b[1]))
 
 
+def test_cpu_kernel_refuses_a_second_derivative_the_tensor_ops_give():
+    e = torch.from_numpy(_random_frames(np.random.default_rng(9), (1, 16, 20)))
+    for cpu_kernel in (True, False):
+        x = e.clone().requires_grad_()
+        dxs, dys = log_gradient(x, scales=(1,), method="ste", temperature=0.3,
+                                cpu_kernel=cpu_kernel)
+        (g,) = torch.autograd.grad((dxs[0] ** 2).sum(), x, create_graph=True)
+        if cpu_kernel:
+            with pytest.raises(RuntimeError, match="differentiate twice"):
+                g.sum().backward()
+        else:
+            g.sum().backward()
+            assert x.grad is not None
+
+
 @pytest.mark.parametrize("bad,match", [(float("nan"), "finite"), (float("inf"), "finite"),
                                        (-float("inf"), "finite"), (-1.0, "non-negative")])
 def test_bad_electrons_are_refused_on_both_paths(bad, match):

@@ -46,6 +46,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.autograd.function import once_differentiable
 
 from ..._threads import resolve_threads
 from ..._validation import check_choice, check_float, check_int, check_ints
@@ -175,8 +176,8 @@ def log_gradient(electrons, thresholds_ln=None, *, bits=2, scales=(1, 2, 4), pai
         ``"ste"``, compute the codes with the Cython kernels of
         :class:`~analogfe.frontend.LogGradientFrontEnd` (default): the same
         codes and, for ``"ste"``, the same gradients (the staircase is built
-        in the backward pass), many times faster. False: tensor ops
-        throughout.
+        in the backward pass), many times faster; its gradient cannot be
+        differentiated again. False: tensor ops throughout.
 
     Returns
     -------
@@ -267,7 +268,9 @@ class _KernelSTE(torch.autograd.Function):
     """``method="ste"`` of an ideal converter on a CPU: the hard codes of the
     Cython kernels forward (as floats), the gradient of the soft staircase of
     :func:`_tensor_codes` backward (recomputed there, so the forward builds
-    no graph); the same values and gradients as the tensor path."""
+    no graph); the same values and gradients as the tensor path. Its backward
+    is not itself differentiable (a second derivative raises an error; the
+    tensor ops, ``cpu_kernel=False``, give one)."""
 
     @staticmethod
     def forward(ctx, x, t, conf):
@@ -277,6 +280,7 @@ class _KernelSTE(torch.autograd.Function):
         return tuple(c.to(x.dtype) for c in dxs + dys)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, *grads):
         x, t = ctx.saved_tensors
         need = ctx.needs_input_grad[:2]
