@@ -32,6 +32,9 @@ decides each run of pairs (a row's dx, or its dy) in float32 on
 vectorises it, with a band of 4e-6 around each threshold ratio (its own error
 is below 3e-7). A run holding any ratio inside that band is redone on the
 float64 path above, so the codes are still the formula's bit for bit.
+Given ``thresholds_ln``, it decides the thresholds quantiser of an ideal
+converter (one threshold set, no perturbation) alike, on the ratios
+``exp(t_n)``, its float64 fallback being the thresholds quantiser itself.
 
 Pairs: centred (``dx[y, x] = L[y, x+1] - L[y, x-1]``, zero code in the first
 and last column; ``dy`` likewise along rows) or adjacent
@@ -88,7 +91,7 @@ cdef inline void _fill_row(const float32_t[:, ::1] x, Py_ssize_t y, double full_
 
 cdef inline code_t _q_ratio(double hi, double lo, double clip, double s,
                             const float64_t *r_up, const float64_t *r_down,
-                            Py_ssize_t m) noexcept nogil:
+                            Py_ssize_t m, const float64_t *t_ln) noexcept nogil:
     """The formula quantiser decided on the ratio ``hi / lo`` of two ``u`` values.
 
     Level n starts where ``round(d * s)`` reaches n, at the ratio
@@ -97,7 +100,13 @@ cdef inline code_t _q_ratio(double hi, double lo, double clip, double s,
     multiplications alone (the float64 log formula is off by ~1e-15 at most,
     far inside the band); a ratio inside it falls back to the log formula
     itself. The result is therefore exactly ``round(clip(log(hi) - log(lo)) * s)``
-    while calling ``log`` only near a decision threshold."""
+    while calling ``log`` only near a decision threshold.
+
+    With ``t_ln`` (not NULL) the thresholds quantiser on ``t_ln`` instead:
+    ``R_n = exp(t_n)``, and the fallback is :func:`_q_thresholds` (no
+    perturbation) on the same float64 log difference; exact likewise, for
+    thresholds up to ``clip`` (a larger one is never reached by the clipped
+    difference, but is by a ratio)."""
     cdef int q = 0, amb = 0
     cdef Py_ssize_t i
     cdef double a, b
@@ -108,6 +117,8 @@ cdef inline code_t _q_ratio(double hi, double lo, double clip, double s,
         q += (hi > a) - (lo > b)
         amb |= ((hi >= lo * r_down[i]) & (hi <= a)) | ((lo >= hi * r_down[i]) & (lo <= b))
     if amb:
+        if t_ln != NULL:
+            return _q_thresholds(log(hi) - log(lo), clip, 0.0, t_ln, t_ln, m)
         return _q_formula(log(hi) - log(lo), clip, s)
     return <code_t>q
 
@@ -122,7 +133,8 @@ cdef void _plane(const float32_t[:, ::1] x,         # IN  (H, W) electrons
                  code_t[:, ::1] dx,                 # OUT (H, W)
                  code_t[:, ::1] dy,                 # OUT (H, W)
                  double *buf,                       # scratch, 3 * W doubles
-                 Py_ssize_t y0, Py_ssize_t y1) noexcept nogil:  # rows y0 .. y1 - 1
+                 Py_ssize_t y0, Py_ssize_t y1,      # rows y0 .. y1 - 1
+                 const float64_t *t_ln) noexcept nogil:  # formula on ratios: NULL, or thresholds
     cdef Py_ssize_t h = x.shape[0], w = x.shape[1]
     cdef Py_ssize_t m = thr.shape[2], mr = r_up.shape[0]
     cdef Py_ssize_t y, i, first, last, off_lo, off_hi
@@ -156,7 +168,7 @@ cdef void _plane(const float32_t[:, ::1] x,         # IN  (H, W) electrons
         if formula:
             for i in range(first, last):
                 ox[i] = _q_ratio(cur[i + off_hi], cur[i + off_lo], clip, s,
-                                 &r_up[0], &r_down[0], mr)
+                                 &r_up[0], &r_down[0], mr, t_ln)
         else:
             for i in range(first, last):
                 ox[i] = _q_thresholds(cur[i + off_hi] - cur[i + off_lo], clip, pert[0, y, i],
@@ -173,7 +185,7 @@ cdef void _plane(const float32_t[:, ::1] x,         # IN  (H, W) electrons
                 oy[i] = 0
         elif formula:
             for i in range(w):
-                oy[i] = _q_ratio(nxt[i], lo[i], clip, s, &r_up[0], &r_down[0], mr)
+                oy[i] = _q_ratio(nxt[i], lo[i], clip, s, &r_up[0], &r_down[0], mr, t_ln)
         else:
             for i in range(w):
                 oy[i] = _q_thresholds(nxt[i] - lo[i], clip, pert[1, y, i],
@@ -189,6 +201,13 @@ def _ratio_bands(double s, Py_ssize_t m):
     """``R_n (1 +- 1e-9)`` with ``R_n = exp((n - 0.5) / s)``, n = 1..m."""
     import numpy as np
     r = np.exp((np.arange(1, m + 1) - 0.5) / s)
+    return r * (1.0 + 1e-9), r * (1.0 - 1e-9)
+
+
+def _ratio_bands_of(t_ln):
+    """``R_n (1 +- 1e-9)`` with ``R_n = exp(t_n)``."""
+    import numpy as np
+    r = np.exp(np.asarray(t_ln, dtype=np.float64))
     return r * (1.0 + 1e-9), r * (1.0 - 1e-9)
 
 
@@ -260,33 +279,33 @@ cdef inline int _pairs_m3(const float32_t *hi, const float32_t *lo, Py_ssize_t n
 cdef inline void _pairs_exact(const float32_t *hi, const float32_t *lo, Py_ssize_t n,
                               double full_well_e, double eps, double clip, double s,
                               const float64_t *r_up, const float64_t *r_down, Py_ssize_t m,
-                              code_t *out) noexcept nogil:
+                              const float64_t *t_ln, code_t *out) noexcept nogil:
     """The float64 path of :func:`_plane` on one run of pairs."""
     cdef Py_ssize_t i
     for i in range(n):
         out[i] = _q_ratio(<double>hi[i] / full_well_e + eps, <double>lo[i] / full_well_e + eps,
-                          clip, s, r_up, r_down, m)
+                          clip, s, r_up, r_down, m, t_ln)
 
 
 cdef inline void _run(const float32_t *hi, const float32_t *lo, Py_ssize_t n,
                       float32_t c, const float32_t *ru, float32_t kb,
                       double full_well_e, double eps, double clip, double s,
                       const float64_t *r_up, const float64_t *r_down, Py_ssize_t m,
-                      code_t *out) noexcept nogil:
+                      const float64_t *t_ln, code_t *out) noexcept nogil:
     cdef int amb
     if m == 1:
         amb = _pairs_m1(hi, lo, n, c, ru[0], kb, out)
     else:
         amb = _pairs_m3(hi, lo, n, c, ru, kb, out)
     if amb:
-        _pairs_exact(hi, lo, n, full_well_e, eps, clip, s, r_up, r_down, m, out)
+        _pairs_exact(hi, lo, n, full_well_e, eps, clip, s, r_up, r_down, m, t_ln, out)
 
 
 cdef void _row_fast(const float32_t *x, Py_ssize_t h, Py_ssize_t w, Py_ssize_t y,
                     double full_well_e, double eps, double clip, double s, bint centred,
                     float32_t c, const float32_t *ru, float32_t kb,
                     const float64_t *r_up, const float64_t *r_down, Py_ssize_t m,
-                    code_t *ox, code_t *oy) noexcept nogil:
+                    const float64_t *t_ln, code_t *ox, code_t *oy) noexcept nogil:
     """Row ``y`` of one (h, w) plane ``x``: the formula quantiser (m = 1 or 3)
     decided on float32 ratios, into the rows ``ox`` (dx) and ``oy`` (dy).
 
@@ -313,10 +332,10 @@ cdef void _row_fast(const float32_t *x, Py_ssize_t h, Py_ssize_t w, Py_ssize_t y
     # dx: hi = x[y, i + 1], lo = x[y, i - 1] (centred) or x[y, i] (adjacent)
     if n > 0:
         _run(row + first + 1, row + first - (1 if centred else 0), n, c, ru, kb,
-             full_well_e, eps, clip, s, r_up, r_down, m, ox + first)
+             full_well_e, eps, clip, s, r_up, r_down, m, t_ln, ox + first)
     if (y >= 1 if centred else True) and y + 1 < h:
         _run(row + w, row - w if centred else row, w, c, ru, kb,
-             full_well_e, eps, clip, s, r_up, r_down, m, oy)
+             full_well_e, eps, clip, s, r_up, r_down, m, t_ln, oy)
     else:
         for i in range(w):
             oy[i] = 0
@@ -324,14 +343,22 @@ cdef void _row_fast(const float32_t *x, Py_ssize_t h, Py_ssize_t w, Py_ssize_t y
 
 def codes_batch(const float32_t[:, :, ::1] x, double full_well_e, double eps, double clip,
                 double s, Py_ssize_t m, bint centred, code_t[:, :, ::1] dx,
-                code_t[:, :, ::1] dy, int n_threads=1):
+                code_t[:, :, ::1] dy, int n_threads=1, thresholds_ln=None):
     """Formula quantiser on a stack: ``x`` (N, H, W) -> ``dx``, ``dy`` (N, H, W).
 
     With 1 or 3 levels per side (1.5 and 2.75 bit) the rows of all planes
     are shared among ``n_threads`` OpenMP threads (static schedule); every
     row is computed alike whatever thread takes it, so the codes do not
     depend on ``n_threads``. Other quantisers run on one thread.
+
+    ``thresholds_ln`` (an (m,) float64 array, ascending, each in (0, clip]):
+    the thresholds quantiser of an ideal converter on these thresholds
+    instead (``s`` unused), decided on ratios alike: the codes of
+    :func:`codes_thresholds_batch` with every threshold of every column
+    ``thresholds_ln`` and no perturbation.
     """
+    cdef const float64_t[::1] t_view
+    cdef const float64_t *t_ln = NULL
     cdef const float64_t[:, :, ::1] pert
     cdef const float64_t[:, :, ::1] thr
     cdef const float64_t[::1] r_up
@@ -345,21 +372,29 @@ def codes_batch(const float32_t[:, :, ::1] x, double full_well_e, double eps, do
     cdef double *buf
     if x.shape[0] == 0 or h == 0 or w == 0:
         return
+    if thresholds_ln is not None:
+        t_view = thresholds_ln
+        m = t_view.shape[0]
+        t_ln = &t_view[0]
     if (m == 1 or m == 3) and FAST_C_MIN <= c <= FAST_C_MAX:
         # no numpy on this path: a call on a small plane costs microseconds
         for n in range(m):
-            ru[n] = <float32_t>(exp((n + 0.5) / s) * (1.0 + FAST_BAND))
-            fu[n] = exp((n + 0.5) / s) * (1.0 + 1e-9)
-            fd[n] = exp((n + 0.5) / s) * (1.0 - 1e-9)
+            fu[n] = exp(t_ln[n]) if t_ln != NULL else exp((n + 0.5) / s)
+            ru[n] = <float32_t>(fu[n] * (1.0 + FAST_BAND))
+            fd[n] = fu[n] * (1.0 - 1e-9)
+            fu[n] = fu[n] * (1.0 + 1e-9)
         with nogil:
             for r in prange(x.shape[0] * h, schedule="static", num_threads=n_threads):
                 n = r // h
                 y = r - n * h
                 _row_fast(&x[n, 0, 0], h, w, y, full_well_e, eps, clip, s, centred,
-                          <float32_t>c, ru, kb, fu, fd, m, &dx[n, y, 0], &dy[n, y, 0])
+                          <float32_t>c, ru, kb, fu, fd, m, t_ln, &dx[n, y, 0], &dy[n, y, 0])
         return
     pert, thr, _ = _dummy()
-    r_up, r_down = _ratio_bands(s, m)
+    if t_ln != NULL:
+        r_up, r_down = _ratio_bands_of(thresholds_ln)
+    else:
+        r_up, r_down = _ratio_bands(s, m)
     buf = <double *>malloc(3 * x.shape[2] * sizeof(double))
     if buf == NULL:
         raise MemoryError()
@@ -367,7 +402,7 @@ def codes_batch(const float32_t[:, :, ::1] x, double full_well_e, double eps, do
         with nogil:
             for n in range(x.shape[0]):
                 _plane(x[n], full_well_e, eps, clip, s, centred, True, r_up, r_down, pert, thr,
-                       dx[n], dy[n], buf, 0, h)
+                       dx[n], dy[n], buf, 0, h, t_ln)
     finally:
         free(buf)
 
@@ -410,7 +445,7 @@ def codes_thresholds_batch(const float32_t[:, :, ::1] x, double full_well_e, dou
                 b = r - n * nb
                 _plane(x[n], full_well_e, eps, clip, 0.0, centred, False, none_r, none_r,
                        pert[n], thr, dx[n], dy[n], buf + threadid() * 3 * w,
-                       b * BLOCK_ROWS, min(h, (b + 1) * BLOCK_ROWS))
+                       b * BLOCK_ROWS, min(h, (b + 1) * BLOCK_ROWS), NULL)
     finally:
         free(buf)
 
@@ -433,7 +468,7 @@ def pair_codes(const float64_t[::1] a, const float64_t[::1] b, double eps, doubl
     with nogil:
         for i in range(a.shape[0]):
             if formula:
-                out[i] = _q_ratio(a[i] + eps, b[i] + eps, clip, s, &r_up[0], &r_down[0], m)
+                out[i] = _q_ratio(a[i] + eps, b[i] + eps, clip, s, &r_up[0], &r_down[0], m, NULL)
             else:
                 d = log(b[i] + eps)
                 d = log(a[i] + eps) - d

@@ -411,6 +411,44 @@ def test_float32_ratio_path_is_exact_near_thresholds(bits, fw, eps):
         np.testing.assert_array_equal(got(dx, dy), want)
 
 
+@pytest.mark.parametrize("m", [1, 2, 3, 5])
+@pytest.mark.parametrize("centred", [True, False])
+def test_ratio_path_of_explicit_thresholds_is_exact(m, centred):
+    # codes_batch with thresholds_ln (the ideal converter of learned or given
+    # thresholds, decided on ratios) against the float64 log formula and the
+    # thresholds kernel, with pairs within +-1e-5 of every threshold ratio
+    from analogfe._ext import _logratio
+    rng = np.random.default_rng(m + 10 * centred)
+    t = np.sort(rng.uniform(0.05, adc.LN8, m))
+    if m > 1:
+        t[-1] = adc.LN8  # the clip itself is a threshold
+    fw, eps, n = FW, 1e-4, 3000
+    c = eps * fw
+    lo = (rng.random(n) ** 3 * 2 * fw).astype(np.float32)
+    rel = rng.choice([0.0, 1e-9, 1e-7, 1e-6, 3e-6, 5e-6, 1e-5, 0.3], n) * rng.uniform(-1, 1, n)
+    hi = np.maximum(((lo + c) * np.exp(rng.choice(t, n)) * (1 + rel) - c).astype(np.float32), 0)
+    flip = rng.random(n) < 0.5
+    a, b = np.where(flip, lo, hi), np.where(flip, hi, lo)
+    d = np.clip(libm_log(a.astype(np.float64) / fw + eps)
+                - libm_log(b.astype(np.float64) / fw + eps), -adc.LN8, adc.LN8)
+    want = np.where(d >= 0, (d[:, None] >= t).sum(1), -(-d[:, None] >= t).sum(1))
+    rows = (np.stack([b, a, a], axis=1) if centred else np.stack([a, b], axis=1)[:, ::-1])[None]
+    col = 1 if centred else 0
+    for x, got in ((np.ascontiguousarray(rows), lambda dx, dy: dx[0, :, col]),
+                   (np.ascontiguousarray(rows.transpose(0, 2, 1)), lambda dx, dy: dy[0, col])):
+        for n_threads in (1, 2):
+            dx, dy = np.empty(x.shape, np.int8), np.empty(x.shape, np.int8)
+            _logratio.codes_batch(x, fw, eps, adc.LN8, 0.0, m, centred, dx, dy, n_threads,
+                                  thresholds_ln=t)
+            np.testing.assert_array_equal(got(dx, dy), want)
+            ref = [np.empty(x.shape, np.int8) for _ in range(2)]
+            _logratio.codes_thresholds_batch(
+                x, fw, eps, adc.LN8, centred, np.zeros((1, 2) + x.shape[1:]),
+                np.ascontiguousarray(np.broadcast_to(t, (4, x.shape[2], m))), *ref)
+            np.testing.assert_array_equal(dx, ref[0])
+            np.testing.assert_array_equal(dy, ref[1])
+
+
 def test_stack_equals_frames():
     e = np.stack([_scene(seed=s) for s in range(3)])
     fe = LogGradientFrontEnd(bits=3)

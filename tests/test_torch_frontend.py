@@ -277,6 +277,115 @@ def test_learned_thresholds_go_back_to_numpy_and_cost():
     assert c.link_bits == fe.bits_per_frame(240, 320) == formula.link_bits  # same bits
 
 
+# ------------------------------------------- CPU forward through the kernels --
+def _kernel_used(out):
+    """True when a "ste" output came from the Cython forward (its autograd node)."""
+    return out.grad_fn is not None and "KernelSTE" in type(out.grad_fn).__name__
+
+
+@pytest.mark.parametrize("method", ["hard", "ste"])
+@pytest.mark.parametrize("shape,kw", [
+    ((3, 40, 52), dict(bits=2)),
+    ((3, 40, 52), dict(bits=3)),
+    ((2, 37, 61), dict(bits=2)),                     # odd sizes: rows, columns dropped
+    ((2, 37, 61), dict(bits=3, pairs="adjacent")),
+    ((45, 33), dict(bits=3)),                         # one (H, W) frame
+    ((2, 2, 24, 31), dict(bits=2)),                   # (N, C, H, W)
+    ((2, 36, 50), dict(bits=3, cfa="RGGB")),
+    ((2, 31, 43), dict(thresholds=(1.2, 2.0, 8.0))),
+])
+def test_cpu_kernel_codes_equal_tensor_ops_and_cython(method, shape, kw):
+    rng = np.random.default_rng(sum(shape))
+    e = _random_frames(rng, shape)
+    scales = (1, 2) if "cfa" in kw else (1, 2, 4)
+    fe = LogGradientFrontEnd(scales=scales, **kw)
+    x = torch.from_numpy(e)
+    fast = TorchLogGradientFrontEnd(fe, method=method, learn_thresholds=method == "ste")
+    slow = TorchLogGradientFrontEnd(fe, method=method, learn_thresholds=method == "ste",
+                                    cpu_kernel=False)
+    a, b = fast(x), slow(x)
+    assert all(p.dtype == q.dtype and p.shape == q.shape and torch.equal(p, q)
+               for p, q in zip(a[0] + a[1], b[0] + b[1]))
+    assert all(_kernel_used(p) for p in a[0] + a[1]) == (method == "ste")
+    ref = fe(e.reshape((-1,) + e.shape[-2:]))
+    for p, r in zip(a[0] + a[1], ref.dx + ref.dy):
+        assert np.array_equal(p.to(torch.int8).reshape(r.shape).numpy(), r)
+
+
+@pytest.mark.parametrize("kw", [dict(bits=2), dict(bits=3), dict(bits=3, cfa="GRBG"),
+                                dict(thresholds=(1.3, 2.5), pairs="adjacent")])
+@pytest.mark.parametrize("learn", [True, False])
+def test_cpu_kernel_gradients_equal_tensor_ops(kw, learn):
+    """The Cython forward's backward gives the tensor path's gradients, bit for bit,
+    for the electrons and for learned thresholds."""
+    e = torch.from_numpy(_random_frames(np.random.default_rng(7), (1, 26, 35)))
+    fe = LogGradientFrontEnd(scales=(1, 2), **kw)
+    grads = []
+    for cpu_kernel in (True, False):
+        tfe = TorchLogGradientFrontEnd(fe, learn_thresholds=learn, temperature=0.1,
+                                       cpu_kernel=cpu_kernel)
+        x = e.clone().requires_grad_()
+        dxs, dys = tfe(x)
+        assert all(_kernel_used(p) == cpu_kernel for p in dxs + dys)
+        w = torch.Generator().manual_seed(1)
+        sum((p * torch.randn(p.shape, generator=w)).sum() for p in dxs + dys).backward()
+        grads.append([x.grad] + ([tfe.threshold_steps.grad] if learn else []))
+    for g_fast, g_slow in zip(*grads):
+        assert torch.equal(g_fast, g_slow) and g_fast.abs().sum() > 0
+
+
+def test_cpu_kernel_thresholds_only_and_fallbacks():
+    e = torch.from_numpy(_random_frames(np.random.default_rng(8), (1, 20, 28)))
+    fe = LogGradientFrontEnd(bits=3, scales=(1, 2))
+    # electrons without gradient: the thresholds' gradient alone
+    tfe = TorchLogGradientFrontEnd(fe, learn_thresholds=True, temperature=0.2)
+    dxs, dys = tfe(e)
+    sum(p.sum() for p in dxs + dys).backward()
+    g = tfe.threshold_steps.grad.clone()
+    slow = TorchLogGradientFrontEnd(fe, learn_thresholds=True, temperature=0.2, cpu_kernel=False)
+    dxs, dys = slow(e)
+    sum(p.sum() for p in dxs + dys).backward()
+    assert torch.equal(g, slow.threshold_steps.grad)
+    # a gain, float64 electrons, the soft staircase: tensor ops, as before
+    gain = TorchLogGradientFrontEnd(fe, learn_gain=True)
+    assert not any(_kernel_used(p) for p in sum(gain(e), []))
+    assert not any(_kernel_used(p) for p in sum(tfe(e.double()), []))
+    assert not any(_kernel_used(p) for p in sum(tfe(e, method="soft"), []))
+    # read noise is drawn before the converter: the same noise on both paths
+    for method in ("hard", "ste"):
+        a = log_gradient(e, bits=2, read_noise_e=50.0, generator=3, method=method)
+        b = log_gradient(e, bits=2, read_noise_e=50.0, generator=3, method=method,
+                         cpu_kernel=False)
+        assert all(torch.equal(p, q) for p, q in zip(a[0] + a[1], b[0] + b[1]))
+
+
+def test_cpu_kernel_refuses_a_second_derivative_the_tensor_ops_give():
+    e = torch.from_numpy(_random_frames(np.random.default_rng(9), (1, 16, 20)))
+    for cpu_kernel in (True, False):
+        x = e.clone().requires_grad_()
+        dxs, dys = log_gradient(x, scales=(1,), method="ste", temperature=0.3,
+                                cpu_kernel=cpu_kernel)
+        (g,) = torch.autograd.grad((dxs[0] ** 2).sum(), x, create_graph=True)
+        if cpu_kernel:
+            with pytest.raises(RuntimeError, match="differentiate twice"):
+                g.sum().backward()
+        else:
+            g.sum().backward()
+            assert x.grad is not None
+
+
+@pytest.mark.parametrize("bad,match", [(float("nan"), "finite"), (float("inf"), "finite"),
+                                       (-float("inf"), "finite"), (-1.0, "non-negative")])
+def test_bad_electrons_are_refused_on_both_paths(bad, match):
+    e = torch.full((2, 12, 12), 100.0)
+    e[1, 5, 7] = bad
+    for cpu_kernel in (True, False):
+        with pytest.raises(ValueError, match=match):
+            log_gradient(e, method="ste", cpu_kernel=cpu_kernel)
+        with pytest.raises(ValueError, match=match):
+            TorchLogGradientFrontEnd(bits=2, cpu_kernel=cpu_kernel)(e)
+
+
 # ------------------------------------------------------ module == function --
 def test_modules_equal_functions():
     s = afe.Sensor(afe.SensorConfig(height=16, width=20), seed=1)

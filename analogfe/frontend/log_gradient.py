@@ -148,6 +148,80 @@ def _bin(x, k, n_threads=1):
     return out
 
 
+def _scale_planes(x, scales, cfa, n_threads=1):
+    """The binned planes of a trusted stack, one per scale.
+
+    Parameters
+    ----------
+    x : (N, H, W) ndarray, float32, C-contiguous
+        Electrons, valid (not checked here).
+    scales : sequence of int
+        Bin factors; each must leave a plane of at least one super-pixel.
+    cfa : bool
+        Bin each 2x2 quad first (the base of a Bayer stack).
+    n_threads : int >= 1
+
+    Returns
+    -------
+    planes : list of (N, H_s, W_s) ndarray, float32
+        In the order of ``scales``.
+    base_width : int
+        Width of the base (quads on a Bayer stack), which the fixed pattern
+        of the converters is drawn for.
+    clean : bool
+        False when the one pass that bins k = 2 and 4 together (used without
+        ``cfa``) met a NaN, infinite or negative value.
+    """
+    planes, clean = {}, True
+    if not cfa and 2 in scales and 4 in scales:
+        planes[2], planes[4] = _empty_plane(x, 2), _empty_plane(x, 4)
+        clean = not _binning.bin_mean_2_4(x, planes[2], planes[4],
+                                          min(n_threads, x.shape[0] * (x.shape[1] // 4 + 1)))
+    base = _bin(x, 2, n_threads) if cfa else x
+    for k in scales:
+        if k not in planes:
+            planes[k] = _bin(base, k, n_threads)
+    return [planes[k] for k in scales], base.shape[2], clean
+
+
+def _ideal_codes(plane, t_ln, formula_scale, *, full_well_e, eps, centred, n_threads=1):
+    """Codes of an ideal converter (no offset, noise or mismatch) on a trusted plane.
+
+    Parameters
+    ----------
+    plane : (N, H, W) ndarray, float32, C-contiguous
+        Binned electrons.
+    t_ln : (m,) ndarray, float64, C-contiguous
+        Ascending decision thresholds, nepers.
+    formula_scale : float or None
+        ``s`` of the formula quantiser (its thresholds are ``t_ln``); None
+        for the threshold quantiser on ``t_ln``.
+    full_well_e, eps : float
+    centred : bool
+    n_threads : int >= 1
+
+    Returns
+    -------
+    dx, dy : (N, H, W) ndarray, int8
+    """
+    dx = np.empty(plane.shape, dtype=np.int8)
+    dy = np.empty(plane.shape, dtype=np.int8)
+    if formula_scale is not None:
+        _logratio.codes_batch(plane, full_well_e, eps, LN8, formula_scale, t_ln.size, centred,
+                              dx, dy, n_threads)
+    elif t_ln.max() <= LN8:
+        # decided on ratios as the formula (a threshold above the clip is
+        # never reached by a clipped difference, but would be by a ratio)
+        _logratio.codes_batch(plane, full_well_e, eps, LN8, 0.0, t_ln.size, centred, dx, dy,
+                              n_threads, thresholds_ln=t_ln)
+    else:
+        n, h, w = plane.shape
+        thr = np.ascontiguousarray(np.broadcast_to(t_ln, (4, w, t_ln.size)))
+        _logratio.codes_thresholds_batch(plane, full_well_e, eps, LN8, centred,
+                                         np.zeros((n, 2, h, w)), thr, dx, dy, n_threads)
+    return dx, dy
+
+
 class LogGradientFrontEnd(Frozen):
     """The analog log-gradient front end: binning + log-ratio converter.
 
@@ -425,25 +499,20 @@ class LogGradientFrontEnd(Frozen):
             seeds = self._noise_rng.integers(0, 2**64, size=x.shape[0], dtype=np.uint64)
             _sensor.pixel_noise(x, float(self.read_noise_e), seeds, noisy, n_threads)
             x = noisy
-        planes = {}
-        if fused:
-            planes[2], planes[4] = _empty_plane(x, 2), _empty_plane(x, 4)
-            if _binning.bin_mean_2_4(x, planes[2], planes[4],
-                                     min(n_threads, x.shape[0] * (x.shape[1] // 4 + 1))):
-                _check_electrons(electrons)  # raises, naming the cause
-        base = _bin(x, 2, n_threads) if self.cfa else x
+        planes, w_base, clean = _scale_planes(x, self.scales, self.cfa is not None, n_threads)
+        if not clean:
+            _check_electrons(electrons)  # raises, naming the cause
         centred = self.pairs == "centred"
-        s = quantiser_scale(self.bits) if self.thresholds is None else 0.0
+        s = quantiser_scale(self.bits) if self.thresholds is None else None
         dxs, dys = [], []
-        for k, (hs, ws) in zip(self.scales, shapes):
-            plane = planes[k] if k in planes else _bin(base, k, n_threads)
-            dx = np.empty(plane.shape, dtype=np.int8)
-            dy = np.empty(plane.shape, dtype=np.int8)
-            if self.ideal and self.thresholds is None:
-                _logratio.codes_batch(plane, self.full_well_e, self.eps, LN8, s,
-                                      self._t_ln.size, centred, dx, dy, n_threads)
+        for k, (hs, ws), plane in zip(self.scales, shapes, planes):
+            if self.ideal:
+                dx, dy = _ideal_codes(plane, self._t_ln, s, full_well_e=self.full_well_e,
+                                     eps=self.eps, centred=centred, n_threads=n_threads)
             else:
-                thr, off = self._converter(k, base.shape[2], ws)
+                dx = np.empty(plane.shape, dtype=np.int8)
+                dy = np.empty(plane.shape, dtype=np.int8)
+                thr, off = self._converter(k, w_base, ws)
                 pert = np.empty((plane.shape[0], 2, hs, ws))
                 pert[:] = off[None, :, None, :]
                 if self.comparator_noise_ln:

@@ -7,8 +7,8 @@ Kornia style: each op is a function plus a thin ``nn.Module`` that calls it.
   from a ``torch.Generator``).
 * :mod:`.log_gradient`: :func:`bin_image`, :func:`log_gradient`,
   :func:`codes_to_input`, :class:`TorchLogGradientFrontEnd` (codes equal the
-  Cython front end's with every non-ideality off; learnable thresholds and
-  per-scale gains).
+  Cython front end's with every non-ideality off, and on a CPU computed by
+  its kernels; learnable thresholds and per-scale gains).
 * :mod:`.quantise`: the exact ratio quantiser, the soft staircase, STE.
 * :mod:`.isp`: :func:`process`, :class:`TorchISP` (the minimal ISP).
 

@@ -48,10 +48,19 @@ def check_values(x, name, *, nonnegative=False):
         A NaN or infinite value, or with ``nonnegative`` a negative one.
     """
     xd = x.detach()
-    if xd.is_floating_point() and not bool(torch.isfinite(xd).all()):
+    if not xd.numel():
+        return x
+    if not xd.is_floating_point():
+        if nonnegative and bool((xd < 0).any()):
+            raise ValueError(f"{name} must be non-negative, minimum is {float(xd.min()):g}")
+        return x
+    # one pass, no mask: an extreme is NaN when any value is, infinite when
+    # any value is
+    low, high = torch.aminmax(xd)
+    if not bool(torch.isfinite(low) & torch.isfinite(high)):
         raise ValueError(f"{name} must be finite, got NaN or infinite values")
-    if nonnegative and xd.numel() and bool((xd < 0).any()):
-        raise ValueError(f"{name} must be non-negative, minimum is {float(xd.min()):g}")
+    if nonnegative and bool(low < 0):
+        raise ValueError(f"{name} must be non-negative, minimum is {float(low):g}")
     return x
 
 

@@ -19,6 +19,14 @@ thresholds a gradient, which a plain identity STE would not. ``method="soft"``
 gives the staircase itself (anneal ``temperature`` towards 0; ``gradcheck``
 runs on it) and ``"hard"`` int8 codes without gradient.
 
+On the CPU (float32 electrons, an ideal converter, ``"hard"`` or ``"ste"``)
+the codes come from the Cython kernels of the numpy front end, one call per
+scale on the whole batch, and ``"ste"`` builds the staircase in the backward
+pass only (a ``torch.autograd.Function``): the same codes and gradients as
+the tensor ops, at about the cost of the numpy front end
+(``benchmarks/bench_torch_frontend.py``).
+``cpu_kernel=False`` keeps the tensor ops, which a GPU always runs.
+
 References
 ----------
 .. [1] Y. Bengio, N. Leonard, A. Courville, arXiv:1308.3432, 2013.
@@ -38,11 +46,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.autograd.function import once_differentiable
 
+from ..._threads import resolve_threads
 from ..._validation import check_choice, check_float, check_int, check_ints
 from ..codes import PAIRS, GradientCodes
 from ..converter import EPS, LN8, check_ratio_thresholds, formula_thresholds_ln, quantiser_scale
-from ..log_gradient import LogGradientFrontEnd
+from ..log_gradient import LogGradientFrontEnd, _ideal_codes, _scale_planes
 from ._checks import (
     as_torch_generator,
     check_tensor,
@@ -118,7 +128,7 @@ def _columns(a, axis, centred, w):
 def log_gradient(electrons, thresholds_ln=None, *, bits=2, scales=(1, 2, 4), pairs="centred",
                  full_well_e=10000.0, eps=EPS, cfa=False, gain=None, read_noise_e=0.0,
                  offsets=None, mismatch=None, comparator_noise_ln=0.0, method="hard",
-                 temperature=0.05, generator=None, check=True):
+                 temperature=0.05, generator=None, check=True, cpu_kernel=True):
     """Electrons -> log-gradient codes per scale (binning + log-ratio converter).
 
     Parameters
@@ -160,6 +170,14 @@ def log_gradient(electrons, thresholds_ln=None, *, bits=2, scales=(1, 2, 4), pai
         Check that ``electrons`` are finite and >= 0 and ``thresholds_ln``
         ascending, finite, in (0, ln 8] (default); False skips these checks
         (one reduction over the batch) inside a loop whose inputs are valid.
+    cpu_kernel : bool
+        For float32 electrons on the CPU, an ideal converter (no offsets,
+        mismatch, comparator noise or gain) and ``method`` ``"hard"`` or
+        ``"ste"``, compute the codes with the Cython kernels of
+        :class:`~analogfe.frontend.LogGradientFrontEnd` (default): the same
+        codes and, for ``"ste"``, the same gradients (the staircase is built
+        in the backward pass), many times faster; its gradient cannot be
+        differentiated again. False: tensor ops throughout.
 
     Returns
     -------
@@ -202,27 +220,99 @@ def log_gradient(electrons, thresholds_ln=None, *, bits=2, scales=(1, 2, 4), pai
     if gain is not None and (not isinstance(gain, torch.Tensor) or gain.shape != (len(scales),)):
         raise ValueError(f"gain must be a tensor of one value per scale ({len(scales)})")
     need = 3 if centred else 2
+    hb, wb = (x.shape[-2] // 2, x.shape[-1] // 2) if cfa else tuple(x.shape[-2:])
+    for k in scales:
+        if wb // k < need or hb // k < need:
+            raise ValueError(f"scales: scale {k} bins the {(hb, wb)} image below "
+                             f"{need} super-pixels per axis")
     gen = as_torch_generator(generator, x.device)
     if isinstance(read_noise_e, torch.Tensor) or read_noise_e:
         z = torch.randn(x.shape, generator=gen, device=x.device, dtype=x.dtype)
         x = torch.clamp(x + read_noise_e * z, min=0.0)
-    base = bin_image(x, 2) if cfa else x
     exact = offsets is None and mismatch is None and not comparator_noise_ln and gain is None
-    t_np = t.detach().cpu().numpy().astype(np.float64)
+    conf = dict(t_np=t.detach().cpu().numpy().astype(np.float64), formula_scale=formula_scale,
+                scales=scales, cfa=cfa, centred=centred, full_well_e=full_well_e, eps=eps,
+                temperature=temperature)
+    if (cpu_kernel and exact and method != "soft" and x.device.type == "cpu"
+            and x.dtype == torch.float32 and x.numel() and conf["t_np"].max() <= LN8):
+        # the forward of the Cython front end (the same codes, much faster
+        # than the tensor ops on a CPU); for "ste" the staircase's gradient
+        # is computed in the backward pass only
+        if method == "hard":
+            return _kernel_codes(x, conf)
+        out = _KernelSTE.apply(x, t, conf)
+        return list(out[:len(scales)]), list(out[len(scales):])
+    return _tensor_codes(x, t, conf, method=method, exact=exact, gain=gain, offsets=offsets,
+                         mismatch=mismatch, comparator_noise_ln=comparator_noise_ln, gen=gen)
+
+
+def _kernel_codes(x, conf):
+    """Hard codes of an ideal converter from the Cython kernels: a float32 CPU
+    tensor ``(..., H, W)`` -> lists ``dxs, dys`` of int8 tensors ``(..., H_s, W_s)``
+    (one call on the whole stack per scale; equal to :func:`_tensor_codes`)."""
+    lead = tuple(x.shape[:-2])
+    a = x.detach().reshape((-1,) + tuple(x.shape[-2:])).contiguous().numpy()
+    n_threads = min(torch.get_num_threads(), resolve_threads(None, work=a.size))
+    planes, _, _ = _scale_planes(a, conf["scales"], conf["cfa"], n_threads)
+    dxs, dys = [], []
+    for plane in planes:
+        dx, dy = _ideal_codes(plane, conf["t_np"], conf["formula_scale"],
+                              full_well_e=conf["full_well_e"], eps=conf["eps"],
+                              centred=conf["centred"], n_threads=n_threads)
+        dxs.append(torch.from_numpy(dx).reshape(lead + dx.shape[1:]))
+        dys.append(torch.from_numpy(dy).reshape(lead + dy.shape[1:]))
+    return dxs, dys
+
+
+class _KernelSTE(torch.autograd.Function):
+    """``method="ste"`` of an ideal converter on a CPU: the hard codes of the
+    Cython kernels forward (as floats), the gradient of the soft staircase of
+    :func:`_tensor_codes` backward (recomputed there, so the forward builds
+    no graph); the same values and gradients as the tensor path. Its backward
+    is not itself differentiable (a second derivative raises an error; the
+    tensor ops, ``cpu_kernel=False``, give one)."""
+
+    @staticmethod
+    def forward(ctx, x, t, conf):
+        ctx.conf = conf
+        ctx.save_for_backward(x, t)
+        dxs, dys = _kernel_codes(x, conf)
+        return tuple(c.to(x.dtype) for c in dxs + dys)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, *grads):
+        x, t = ctx.saved_tensors
+        need = ctx.needs_input_grad[:2]
+        with torch.enable_grad():
+            xs = x.detach().requires_grad_(need[0])
+            ts = t.detach().requires_grad_(need[1])
+            dxs, dys = _tensor_codes(xs, ts, ctx.conf, method="soft", exact=False)
+            wanted = [v for v, n in zip((xs, ts), need) if n]
+            got = iter(torch.autograd.grad(dxs + dys, wanted, grads, allow_unused=True))
+        return tuple(next(got) if n else None for n in need) + (None,)
+
+
+def _tensor_codes(x, t, conf, *, method, exact, gain=None, offsets=None, mismatch=None,
+                  comparator_noise_ln=0.0, gen=None):
+    """Codes per scale from tensor ops (any device), read noise already added:
+    binning, log ratio, quantiser of ``method``; with ``exact`` the hard codes
+    come from :func:`~.quantise.ratio_codes`."""
+    scales, centred, dev = conf["scales"], conf["centred"], x.device
+    base = bin_image(x, 2) if conf["cfa"] else x
+    full_well_e, eps = conf["full_well_e"], conf["eps"]
     dxs, dys = [], []
     for si, k in enumerate(scales):
-        if base.shape[-1] // k < need or base.shape[-2] // k < need:
-            raise ValueError(f"scales: scale {k} bins the {tuple(base.shape[-2:])} image below "
-                             f"{need} super-pixels per axis")
         plane = bin_image(base, k)
-        hs, ws = plane.shape[-2:]
+        ws = plane.shape[-1]
         views = _pairs(plane, centred)
         out = []
         for axis, (hi, lo) in (("x", views[:2]), ("y", views[2:])):
             hard = None
             if exact:
-                hard = ratio_codes(hi.detach(), lo.detach(), t_np, full_well_e=full_well_e,
-                                   eps=eps, formula_scale=formula_scale)
+                hard = ratio_codes(hi.detach(), lo.detach(), conf["t_np"],
+                                   full_well_e=full_well_e, eps=eps,
+                                   formula_scale=conf["formula_scale"])
                 if method == "hard":
                     out.append(_place(hard, axis, centred))
                     continue
@@ -231,20 +321,20 @@ def log_gradient(electrons, thresholds_ln=None, *, bits=2, scales=(1, 2, 4), pai
             if gain is not None:
                 d = d * gain[si].to(dt)
             d = torch.clamp(d, -LN8, LN8)
-            tp = tn = t.to(device=x.device, dtype=dt)
+            tp = tn = t.to(device=dev, dtype=dt)
             j = 0 if axis == "x" else 1
             if offsets is not None:
-                off = _columns(offsets[si][j].to(x.device, dt)[:, None], axis, centred, ws)[:, 0]
+                off = _columns(offsets[si][j].to(dev, dt)[:, None], axis, centred, ws)[:, 0]
                 d = d + off
             if comparator_noise_ln:
                 d = d + comparator_noise_ln * torch.randn(d.shape, generator=gen, device=d.device,
                                                           dtype=dt)
             if mismatch is not None:
-                mis = mismatch[si].to(x.device, dt)
+                mis = mismatch[si].to(dev, dt)
                 tp = tp + _columns(mis[2 * j], axis, centred, ws)
                 tn = tn + _columns(mis[2 * j + 1], axis, centred, ws)
-            q = quantise(d, tp, method=method, temperature=temperature, thresholds_neg_ln=tn,
-                         hard=hard)
+            q = quantise(d, tp, method=method, temperature=conf["temperature"],
+                         thresholds_neg_ln=tn, hard=hard)
             out.append(_place(q, axis, centred))
         dxs.append(out[0])
         dys.append(out[1])
@@ -320,6 +410,10 @@ class TorchLogGradientFrontEnd(nn.Module):
         Check every batch of electrons (finite, >= 0) as the numpy front end
         does (default); set :attr:`check` to False inside a training loop
         whose inputs are known to be valid.
+    cpu_kernel : bool
+        On the CPU, the codes of an ideal converter come from the Cython
+        kernels (see :func:`log_gradient`; default); set :attr:`cpu_kernel`
+        to False for tensor ops throughout.
     **kwargs
         Passed to ``LogGradientFrontEnd`` when ``frontend`` is None.
 
@@ -333,7 +427,7 @@ class TorchLogGradientFrontEnd(nn.Module):
     """
 
     def __init__(self, frontend=None, *, method="ste", temperature=0.05, learn_thresholds=False,
-                 learn_gain=False, check=True, **kwargs):
+                 learn_gain=False, check=True, cpu_kernel=True, **kwargs):
         super().__init__()
         if frontend is None:
             frontend = LogGradientFrontEnd(**kwargs)
@@ -353,6 +447,7 @@ class TorchLogGradientFrontEnd(nn.Module):
             self.register_buffer("fixed_thresholds_ln", t0)
         self.gain = nn.Parameter(torch.ones(len(frontend.scales))) if learn_gain else None
         self.check = bool(check)
+        self.cpu_kernel = bool(cpu_kernel)
         self._patterns = {}
 
     # ------------------------------------------------------------ thresholds --
@@ -442,7 +537,8 @@ class TorchLogGradientFrontEnd(nn.Module):
                             offsets=offsets, mismatch=mismatch,
                             comparator_noise_ln=fe.comparator_noise_ln,
                             method=method or self.method, temperature=self.temperature,
-                            generator=generator, check=False)  # thresholds valid by construction
+                            generator=generator, check=False,  # thresholds valid by construction
+                            cpu_kernel=self.cpu_kernel)
 
     def codes(self, electrons, generator=None):
         """Hard codes as numpy :class:`~analogfe.frontend.GradientCodes` (stacked
