@@ -113,7 +113,7 @@ def assumptions(config, *, seeds, split=None, version=None):
             else "second energy ratio"
         add(f"baseline {name}", f"{b.frontend}, {b.adc_bits}-bit raw over the link, ISP on the "
             f"{b.isp_location}, ADC FoM {b.adc_fom_fj:g} fJ/step ({role})", b.source)
-    bits = sorted({sensor_config_for(config, shape, n).adc_bits for n in names})
+    bits = sorted({dict(key)["adc_bits"] for key in sensors})  # the sensors listed above
     costed = get_baseline(c["baselines"][0]).adc_bits
     if bits != [costed]:
         add("emulated vs costed ADC", f"the emulated sensors read {', '.join(map(str, bits))}-bit "
