@@ -91,6 +91,38 @@ def test_nms_matches_reference_and_opencv(seed):
     assert sorted(keep.tolist()) == sorted(ref.tolist())
 
 
+def _nms_numpy(boxes, scores, thr):
+    # The vectorised numpy loop the kernel replaced: box_iou of the kept box
+    # against every box still alive.
+    order = np.argsort(-np.asarray(scores, float), kind="stable")
+    keep, alive = [], np.ones(len(order), dtype=bool)
+    for i in range(len(order)):
+        if not alive[i]:
+            continue
+        keep.append(int(order[i]))
+        rest = np.nonzero(alive[i + 1:])[0] + i + 1
+        if rest.size:
+            alive[rest[box_iou(boxes[order[i]][None], boxes[order[rest]])[0] > thr]] = False
+    return keep
+
+
+@pytest.mark.parametrize("thr", [0.0, 0.2, 1 / 3, 0.3, 0.6, 1.0])
+@pytest.mark.parametrize("seed", range(3))
+def test_nms_kernel_matches_numpy_on_sliding_windows(seed, thr):
+    # A detector's input: windows on a grid at two sizes (so IoUs fall exactly
+    # on thresholds such as 1/3 and 0.6), quantised scores (many ties), and a
+    # few empty and sub-pixel boxes.
+    rng = np.random.default_rng(seed)
+    g = np.arange(0, 40, 4.0)
+    x, y = np.meshgrid(g, g)
+    small = np.stack([x.ravel(), y.ravel(), x.ravel() + 8, y.ravel() + 8], 1)
+    large = small[::3] * 1.5 + np.array([0, 0, 4, 4])
+    odd = np.array([[5, 5, 5, 5], [5, 5, 5, 5], [3.25, 1.5, 3.75, 2.0]])
+    boxes = np.concatenate([small, large, odd])
+    scores = np.round(rng.normal(size=len(boxes)), 1)
+    assert nms(boxes, scores, thr).tolist() == _nms_numpy(boxes, scores, thr)
+
+
 def test_nms_bad_input():
     with pytest.raises(ValueError, match="scores"):
         nms([[0, 0, 1, 1]], [0.1, 0.2])

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._ext import _boxes
 from .._validation import check_array, check_choice, check_float, check_int
 from ..data.boxes import _check_boxes, box_iou
 
@@ -73,18 +74,8 @@ def nms(boxes, scores, iou_threshold=0.3):
     if s.shape[0] != b.shape[0]:
         raise ValueError(f"scores has {s.shape[0]} entries but boxes has {b.shape[0]}")
     thr = check_float(iou_threshold, "iou_threshold", low=0.0, high=1.0)
-    order = np.argsort(-s, kind="stable")
-    keep = []
-    alive = np.ones(len(order), dtype=bool)
-    for i in range(len(order)):
-        if not alive[i]:
-            continue
-        keep.append(order[i])
-        rest = np.nonzero(alive[i + 1:])[0] + i + 1
-        if rest.size:
-            iou = box_iou(b[order[i]][None], b[order[rest]])[0]
-            alive[rest[iou > thr]] = False
-    return np.asarray(keep, dtype=np.intp)
+    order = np.argsort(-s, kind="stable").astype(np.intp, copy=False)
+    return _boxes.greedy_nms(np.ascontiguousarray(b, dtype=np.float64), order, thr)
 
 
 def _ap_11point(recall, precision):
