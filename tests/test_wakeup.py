@@ -299,3 +299,29 @@ def test_exposure_mode_of_the_classifier_and_detector():
                                               exposure="fixed"))
     assert SlidingWindowDetector(fixed).exposure == "fixed"
     assert SlidingWindowDetector(fixed, exposure="auto").exposure == "auto"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_linear_svm_reaches_the_optimum_on_crop_shaped_data(seed):
+    # About 1.3 samples per feature, as the wake-up crops' HOG: the solver
+    # _fit_linear picks must reach the optimum of the squared-hinge objective
+    # (scikit-learn's dual="auto" takes the primal here, which stops 3e-4 above it).
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import LinearSVC
+
+    from analogfe.learn.classifier import _fit_linear
+
+    rng = np.random.default_rng(seed)
+    F = rng.standard_normal((390, 300)) ** 2 * (rng.random((390, 300)) < 0.3)
+    score = F @ rng.standard_normal(300) + 0.5 * rng.standard_normal(390)
+    y = (score > np.median(score)).astype(int)
+    Z = StandardScaler().fit_transform(F)
+
+    def objective(coef, b):
+        margin = np.maximum(0.0, 1.0 - np.where(y == 1, 1.0, -1.0) * (Z @ coef + b))
+        return 0.5 * (coef @ coef + b * b) + (margin ** 2).sum()
+
+    ref = LinearSVC(C=1.0, dual=True, tol=1e-10, max_iter=10 ** 6).fit(Z, y)
+    svm, *_ = _fit_linear(F, y, C=1.0, standardize=True, class_weight=None, max_iter=20000)
+    best = objective(ref.coef_.ravel(), ref.intercept_[0])
+    assert objective(svm.coef_.ravel(), svm.intercept_[0]) <= best * (1 + 1e-5)

@@ -68,12 +68,34 @@ def _check_frontend_name(frontend):
     return frontend
 
 
+#: The dual solver is used up to this many samples per feature, the primal above.
+_DUAL_SAMPLES_PER_FEATURE = 4
+
+
+def _use_dual(n_samples, n_features):
+    """Whether liblinear solves the dual (coordinate descent) or the primal
+    (trust-region Newton) problem of the L2-regularised squared hinge loss.
+
+    Both have the same optimum; what differs is how fast each reaches it
+    within liblinear's tolerance. scikit-learn's ``dual="auto"`` takes the
+    primal as soon as there are more samples than features. On the wake-up
+    crops (about 1.2-1.5 samples per HOG feature, nearly separable) the
+    primal stops at C >= 0.1 with an objective up to 38 % above the optimum
+    after 1-2 s, where the dual reaches the optimum (to 1e-6) in 0.1 s. On
+    the detector's windows (12-18 samples per feature) the primal is the
+    faster of the two and reaches the optimum. Up to
+    ``_DUAL_SAMPLES_PER_FEATURE`` samples per feature: the dual.
+    """
+    return n_samples <= _DUAL_SAMPLES_PER_FEATURE * n_features
+
+
 def _fit_linear(F, y, *, C, standardize, class_weight, max_iter):
     """LinearSVC on (optionally standardised) features; weights folded back
     onto the raw features: ``decision = F @ coef.T + intercept``."""
     scaler = StandardScaler().fit(F) if standardize else None
     Z = scaler.transform(F) if scaler is not None else F
-    svm = LinearSVC(C=C, class_weight=class_weight, max_iter=max_iter, random_state=0).fit(Z, y)
+    svm = LinearSVC(C=C, class_weight=class_weight, max_iter=max_iter, random_state=0,
+                    dual=_use_dual(*Z.shape)).fit(Z, y)
     coef = svm.coef_.astype(np.float64)
     intercept = svm.intercept_.astype(np.float64)
     if scaler is not None:
