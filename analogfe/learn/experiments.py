@@ -311,6 +311,10 @@ def train_frontend(split, frontend, encoding=None, *, epochs=30, width=16, block
     torch.manual_seed(seed)
     model = ResNet(blocks, width, packed.shape[1] if encoding != "lg-onehot"
                            else packed.shape[1] * levels, len(classes))
+    # channels-last weights: oneDNN's convolutions of these small images then run
+    # in the NHWC layout, about 1.3x faster to train on a CPU (same network; the
+    # float sums are ordered differently, so the weights differ in the last bits)
+    model = model.to(memory_format=torch.channels_last)
     enc = InputEncoder(encoding, levels)
     yt = torch.as_tensor(y)
     val = (packed[idx_va], yt[idx_va]) if idx_va is not None else None
