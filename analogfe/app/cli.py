@@ -606,8 +606,11 @@ def main(argv=None):
     argv : list of str, optional
         Arguments without the program name (default: ``sys.argv[1:]``).
     """
+    from ._malloc import keep_freed_memory
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    keep_freed_memory()  # the run's loops reuse freed buffers (analogfe.app._malloc)
     try:
         out = getattr(args, "output", None)
         if out is not None and os.path.exists(out) and not os.path.isdir(out):

@@ -217,7 +217,9 @@ def dask_client(config, scheduler=None, *, n_workers=None, processes=None):
     :class:`~distributed.LocalCluster` of ``sweep.n_workers`` x
     ``sweep.threads_per_worker`` (threads unless ``sweep.processes``; the
     keywords override the worker count and the kind), or on the running
-    scheduler at ``scheduler`` (ValueError if unreachable)."""
+    scheduler at ``scheduler`` (ValueError if unreachable). Worker processes
+    of the local cluster keep their freed memory for reuse
+    (:func:`analogfe.app._malloc.keep_freed_memory`)."""
     from distributed import Client, LocalCluster
 
     sw = config["sweep"]
@@ -228,6 +230,10 @@ def dask_client(config, scheduler=None, *, n_workers=None, processes=None):
                                processes=sw["processes"] if processes is None else processes,
                                dashboard_address=None)
         client = Client(cluster)
+        if sw["processes"] if processes is None else processes:
+            from ._malloc import keep_freed_memory
+
+            client.run(keep_freed_memory)  # the workers this job started (see analogfe.app._malloc)
     else:
         try:
             client = Client(scheduler, timeout="5s")
