@@ -13,8 +13,10 @@ few MiB, and so faulted about 4,800 times per step (measured: 475,000 minor
 faults and 0.83 s of system time in 100 steps, against 4.1 s of user time).
 With both thresholds set (the mmap threshold at its 32 MiB maximum, the trim
 threshold at 256 MiB) the same 100 steps fault 14,000 times and spend 0.03 s
-in the system. On two shared cores the faults cost more: the main job spent
-40 % of its CPU time in the system before this setting.
+in the system. On two shared cores the faults cost more: the single-task
+main job (``analogfe compare --tasks wakeup-scenes --seeds 0``) spent 557 of
+its 1,379 CPU seconds in the system before this setting, and 26 of 549 s
+with it (and the other speed-ups of the same release).
 
 The price is memory: up to :data:`TRIM_THRESHOLD` bytes of freed heap per
 process stay mapped instead of going back to the system. The setting is
