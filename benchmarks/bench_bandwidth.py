@@ -30,7 +30,7 @@ load average. The copy has no output to compare with the kernel's (the
 kernels are checked against their references in ``tests/`` and the peer
 benchmarks); the copy itself is checked.
 
-Run: ``python benchmarks/bench_bandwidth.py [--repeats 7] [--no-12mp]``.
+Run: ``python benchmarks/bench_bandwidth.py [--repeats 7] [--no-12mp] [--only lg]``.
 """
 import argparse
 import os
@@ -87,6 +87,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--no-12mp", action="store_true")
+    ap.add_argument("--only", default="",
+                    help="time only the kernels whose name starts with this (e.g. 'lg')")
     args = ap.parse_args(argv)
     environment()
     print(f"one thread, one frame per call, {args.repeats} rounds; ms of the best sample; "
@@ -97,6 +99,8 @@ def main(argv=None):
         if args.no_12mp and size == "12 MP":
             continue
         for name, fn, nbytes in kernels(h, w):
+            if not name.startswith(args.only):
+                continue
             t = paired([fn, copier(nbytes)], args.repeats)
             print(f"{name:>10} {size:>6} | {nbytes / 1e6:7.2f} {t[0].min() * 1e3:10.3f} "
                   f"{t[1].min() * 1e3:9.3f} | {fmt_ratio(t[0], t[1]):>19} "
