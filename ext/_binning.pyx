@@ -24,7 +24,7 @@ non-finite input.
 from cython.parallel cimport prange
 
 from _types cimport float32_t
-from _binrows cimport _bad, _nonfinite, _row_any, _row_k2, _row_k4
+from _binrows cimport _bad, _nonfinite, _row_k, _row_k2, _row_k4
 
 
 cdef int _bin_row(const float32_t *frame, Py_ssize_t h, Py_ssize_t w, Py_ssize_t k,
@@ -37,12 +37,7 @@ cdef int _bin_row(const float32_t *frame, Py_ssize_t h, Py_ssize_t w, Py_ssize_t
     cdef const float32_t *top = frame + oy * k * w
     cdef Py_ssize_t i, ho = h // k, rest = w - wo * k
     cdef int bad
-    if k == 2:
-        _row_k2(top, top + w, o, wo)
-    elif k == 4:
-        _row_k4(top, top + w, top + 2 * w, top + 3 * w, o, wo)
-    else:
-        _row_any(top, w, k, o, wo)
+    _row_k(top, w, k, o, wo)
     bad = _nonfinite(o, wo)
     if rest:
         for i in range(k):

@@ -79,3 +79,16 @@ cdef inline int _bad(const float32_t *p, Py_ssize_t n) noexcept nogil:
     for i in range(n):
         bad |= ((p[i] - p[i]) != zero) | (p[i] < zero)
     return bad
+
+
+cdef inline void _row_k(const float32_t *top, Py_ssize_t stride, Py_ssize_t k,
+                        float32_t *o, Py_ssize_t wo) noexcept nogil:
+    """One binned row of ``wo`` blocks from its ``k`` source rows (the first
+    at ``top``, the next ``stride`` values on): the loop of k = 2 or 4, else
+    the general one."""
+    if k == 2:
+        _row_k2(top, top + stride, o, wo)
+    elif k == 4:
+        _row_k4(top, top + stride, top + 2 * stride, top + 3 * stride, o, wo)
+    else:
+        _row_any(top, stride, k, o, wo)
