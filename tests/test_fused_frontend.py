@@ -169,3 +169,18 @@ def test_kernel_rejects_what_it_does_not_take():
         _pyramid.codes_pyramid(x, [], False, FW, 1e-4, LN8, s, 1, True, [], [])
     assert _pyramid.step_of((1, 2, 4)) == 4 and _pyramid.step_of((2, 3)) == 6
     assert math.lcm(4, 6) == _pyramid.step_of((4, 6))
+
+
+def test_outputs_are_separate_contiguous_arrays():
+    # the fused pass allocates every output at once: each is still its own
+    # C-contiguous (N, H_s, W_s) int8 array, writing one leaves the others
+    e = _near_thresholds(np.random.default_rng(3), (2, 33, 41), {"bits": 3})
+    fe = LogGradientFrontEnd(bits=3, scales=(1, 2, 4))
+    out = fe(e)
+    want = [a.copy() for a in out.dx + out.dy]
+    for a in out.dx + out.dy:
+        assert a.dtype == np.int8 and a.flags.c_contiguous and a.flags.writeable
+    out.dx[0][:] = 100
+    for a, b in zip(out.dx[1:] + out.dy, want[1:]):
+        np.testing.assert_array_equal(a, b)
+    assert [a.shape for a in out.dx] == [(2, 33, 41), (2, 16, 20), (2, 8, 10)]
