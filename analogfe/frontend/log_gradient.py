@@ -252,12 +252,13 @@ def _pyramid_codes(x, scales, cfa, t_ln, formula_scale, *, full_well_e, eps, cen
     # one allocation for every output: after the first call of a size, glibc
     # keeps it in its heap instead of returning it to the system and faulting
     # fresh pages in on the next call (a quarter of the time at 12 MP)
-    shapes = [(n, hb // k, wb // k) for k in scales]
-    sizes = [math.prod(shape) for shape in shapes]
-    buf = np.empty(2 * sum(sizes), dtype=np.int8)
-    bounds = np.cumsum([0] + sizes + sizes).tolist()
-    views = [buf[a:b].reshape(shape)
-             for a, b, shape in zip(bounds[:-1], bounds[1:], shapes + shapes)]
+    shapes = [(n, hb // k, wb // k) for k in scales] * 2
+    buf = np.empty(sum(a * b * c for a, b, c in shapes), dtype=np.int8)
+    views, start = [], 0
+    for shape in shapes:
+        size = shape[0] * shape[1] * shape[2]
+        views.append(buf[start:start + size].reshape(shape))
+        start += size
     dxs, dys = views[:len(scales)], views[len(scales):]
     bad = _pyramid.codes_pyramid(x, list(scales), cfa, full_well_e, eps, LN8,
                                  0.0 if formula_scale is None else formula_scale, t_ln.size,
