@@ -6,9 +6,14 @@ and 12 MP (4000x3000). :class:`analogfe.frontend.LogGradientFrontEnd`
 
 * the **numpy peer**, the fastest plain numpy a user would write for the
   released formula: binning by strided slice sums in float64 (scale 4 from
-  the float64 sums of scale 2), ``np.log`` on float32, centred differences by
-  slicing, ``np.clip``, the scale, ``np.rint`` (ties to even, where the released
-  formula rounds them away from zero: such a tie is a pair on a threshold);
+  the float64 sums of scale 2), ``np.log`` on float32 (once per pixel),
+  centred differences by slicing, then the faster of two quantisers, timed
+  in every round (the peer's sample is the faster one's): ``np.clip``, the
+  scale and ``np.rint`` (ties to even, where the released formula rounds
+  them away from zero: such a tie is a pair on a threshold), or counting the
+  thresholds each difference passes (``np.greater_equal`` into a boolean
+  buffer added to the int8 codes; faster at 1.5 bit). Decisions on pixel
+  ratios instead of logs (as ours) were slower in numpy at both depths;
 * the **converter only**: both sides given the same binned planes, ours
   ``_logratio.codes_batch`` against the peer's log / difference / clip /
   round (the binning excluded).
@@ -21,13 +26,18 @@ checked: the peer must give our codes, except that float32 ``np.log`` may
 flip a pair whose float64 log difference lies within 1e-5 of a decision
 threshold (counted and printed as ``f32 flips``; any other difference fails).
 
+``--passes`` prints where the time goes, pass by pass, at each size: ours
+unfused (the binning of k = 2 and 4 in one pass, the converter on each
+scale's plane) against the fused pass, and numpy's binning and converter
+per scale.
+
 ``--reference`` also times ``tests/reference_frontend.frontend_reference``
 (float64, one block element at a time) at VGA, as this benchmark used to.
 
 The ``2 threads`` column is the front end on two threads against the same
 single-thread numpy (numpy has no threads for these operations).
 
-Run: ``python benchmarks/bench_frontend.py [--repeat 20] [--reference]``.
+Run: ``python benchmarks/bench_frontend.py [--repeat 20] [--no-12mp] [--passes] [--reference]``.
 """
 import argparse
 import inspect
@@ -43,12 +53,12 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import environment, fmt_ratio, paired  # noqa: E402
+from _timing import environment, fmt_ratio, load, paired  # noqa: E402
 from reference_frontend import frontend_reference  # noqa: E402
 
-from analogfe._ext import _logratio  # noqa: E402
+from analogfe._ext import _binning, _logratio  # noqa: E402
 from analogfe.frontend import LogGradientFrontEnd, bin_image  # noqa: E402
-from analogfe.frontend.converter import quantiser_scale  # noqa: E402
+from analogfe.frontend.converter import formula_thresholds_ln, quantiser_scale  # noqa: E402
 
 LN8 = math.log(8.0)
 SCALES = (1, 2, 4)
@@ -74,29 +84,56 @@ def peer_binned(x):
     return [x, (s2 * 0.25).astype(np.float32), (s4 * (1.0 / 16.0)).astype(np.float32)]
 
 
-def peer_codes(plane, bits):
-    """dx, dy (int8, zero at the border) of one binned plane: float32 numpy,
-    in place where numpy allows."""
-    s = np.float32(quantiser_scale(bits))
+def _log_plane(plane):
+    """``ln(plane / FW + EPS)`` in float32, in place where numpy allows."""
     L = plane * np.float32(1.0 / FW)
     L += np.float32(EPS)
-    np.log(L, out=L)
-    h, w = plane.shape
+    return np.log(L, out=L)
+
+
+def _pairs(L):
+    """(hi, lo, interior) of dx and dy: centred differences by slicing."""
+    return ((L[:, 2:], L[:, :-2], (slice(None), slice(1, -1))),
+            (L[2:], L[:-2], (slice(1, -1), slice(None))))
+
+
+def peer_codes(plane, bits):
+    """dx, dy (int8, zero at the border) of one binned plane: float32 numpy,
+    clip, scale and round."""
+    s = np.float32(quantiser_scale(bits))
+    L = _log_plane(plane)
     out = []
-    for hi, lo, sl in ((L[:, 2:], L[:, :-2], (slice(None), slice(1, -1))),
-                       (L[2:], L[:-2], (slice(1, -1), slice(None)))):
+    for hi, lo, sl in _pairs(L):
         d = np.subtract(hi, lo)
         np.clip(d, -LN8, LN8, out=d)
         d *= s
         np.rint(d, out=d)  # ties to even: a tie is a pair on a threshold (see f32_flips)
-        c = np.zeros((h, w), np.int8)
+        c = np.zeros(plane.shape, np.int8)
         c[sl] = d
         out.append(c)
     return out
 
 
-def peer(x, bits):
-    return [peer_codes(p, bits) for p in peer_binned(x)]
+def peer_codes_count(plane, bits):
+    """As :func:`peer_codes`, the level counted as the number of thresholds
+    the difference passes on either side (no clip, no rounding)."""
+    t = formula_thresholds_ln(bits).astype(np.float32)
+    L = _log_plane(plane)
+    out = []
+    for hi, lo, sl in _pairs(L):
+        d = np.subtract(hi, lo)
+        c = np.zeros(plane.shape, np.int8)
+        v = c[sl]
+        passed = np.empty(d.shape, bool)
+        for tn in t:
+            v += np.greater_equal(d, tn, out=passed).view(np.int8)
+            v -= np.less_equal(d, -tn, out=passed).view(np.int8)
+        out.append(c)
+    return out
+
+
+def peer(x, bits, codes=peer_codes):
+    return [codes(p, bits) for p in peer_binned(x)]
 
 
 # ---------------------------------------------------------------- checks --
@@ -150,21 +187,62 @@ def scene(height, width, rng):
     return (rng.random((height, width)) ** 2.2 * FW).astype(np.float32)
 
 
+def passes(x, bits, repeat):
+    """Where the time goes at one size: ours unfused (the binning of k = 2 and
+    4 in one pass, the converter on each scale's plane) and fused, against
+    numpy's binning and converter per scale (the faster chain); ms of the
+    best sample, the passes timed alternately."""
+    fe = LogGradientFrontEnd(bits=bits, scales=SCALES, full_well_e=FW)
+    x3 = x[None]
+    o2 = np.empty((1, x.shape[0] // 2, x.shape[1] // 2), np.float32)
+    o4 = np.empty((1, x.shape[0] // 4, x.shape[1] // 4), np.float32)
+    planes = [x3, o2, o4]
+    _binning.bin_mean_2_4(x3, o2, o4, 1)
+    np_planes = peer_binned(x)
+    m, s = fe._t_ln.size, quantiser_scale(bits)
+    bufs = [(np.empty(p.shape, np.int8), np.empty(p.shape, np.int8)) for p in planes]
+    conv = [lambda p=p, b=b: _logratio.codes_batch(p, FW, EPS, LN8, s, m, True, *b, 1)
+            for p, b in zip(planes, bufs)]
+    codes = min((peer_codes, peer_codes_count),
+                key=lambda f: min(paired([lambda: [f(p, bits) for p in np_planes]], 3)[0]))
+    np_conv = [lambda p=p: codes(p, bits) for p in np_planes]
+    t = paired([lambda: call(fe, x, 1), lambda: _binning.bin_mean_2_4(x3, o2, o4, 1), *conv,
+                lambda: peer_binned(x), *np_conv], repeat)
+    best = [f"{v.min() * 1e3:.3f}" for v in t]
+    unfused = t[1].min() + sum(v.min() for v in t[2:5])
+    print(f"  {x.shape[1]}x{x.shape[0]} {bits - 0.5 if bits == 2 else 2.75} bit: ours fused "
+          f"{best[0]} ms; unfused {unfused * 1e3:.3f} ms = binning 2+4 {best[1]} + converter "
+          f"k=1 {best[2]}, k=2 {best[3]}, k=4 {best[4]} | numpy ({codes.__name__}) binning "
+          f"{best[5]} + converter k=1 {best[6]}, k=2 {best[7]}, k=4 {best[8]} ms", flush=True)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--no-12mp", action="store_true")
+    ap.add_argument("--passes", action="store_true")
     ap.add_argument("--reference", action="store_true")
     args = ap.parse_args(argv)
     rng = np.random.default_rng(0)
     environment()
+    sizes = ((480, 640),) if args.no_12mp else ((480, 640), (3000, 4000))
+    if args.passes:
+        print(f"where the time goes, one thread, {args.repeat} rounds (12 MP: "
+              f"max(3, repeat // 5)); ms of the best sample; load {load():.2f}")
+        for (h, w) in sizes:
+            x = scene(h, w, rng)
+            for bits in (2, 3):
+                passes(x, bits, args.repeat if h * w < 1e6 else max(3, args.repeat // 5))
+        return
     print(f"log-gradient front end, scales {SCALES}, {args.repeat} rounds "
-          "(12 MP: max(3, repeat // 5)), random scene, run alternately; numpy on 1 thread, "
-          "analogfe on 1 (and 2) threads; ms: best sample; speed-up: numpy / ours, median "
-          "of the rounds [25th-75th percentile]")
-    print(f"{'size':>9} {'bits':>5} | {'analogfe':>9} {'numpy':>9} {'speed-up':>20} | "
-          f"{'conv ours':>9} {'conv np':>9} {'speed-up':>20} | {'2 threads':>9} "
-          f"{'speed-up':>20} | f32 flips")
-    for (h, w) in ((480, 640), (3000, 4000)):
+          "(12 MP: max(3, repeat // 5)), random scene, run alternately; numpy on 1 thread "
+          "(per round the faster of its two quantisers: 'rint' or 'count', named by the "
+          "rounds it won), analogfe on 1 (and 2) threads; ms: best sample; speed-up: numpy / "
+          "ours, median of the rounds [25th-75th percentile]; best: ratio of the best samples")
+    print(f"{'size':>9} {'bits':>5} | {'analogfe':>9} {'numpy':>9} {'speed-up':>20} {'best':>6} "
+          f"| {'conv ours':>9} {'conv np':>9} {'speed-up':>20} | {'2 threads':>9} "
+          f"{'speed-up':>20} | f32 flips | numpy chain | load")
+    for (h, w) in sizes:
         x = scene(h, w, rng)
         for _ in range(3):  # settle the allocator (glibc's mmap threshold) before timing the peer
             peer(x, 2)
@@ -175,7 +253,8 @@ def main(argv=None):
         for bits, label in ((2, "1.5"), (3, "2.75")):
             fe = LogGradientFrontEnd(bits=bits, scales=SCALES, full_well_e=FW)
             ours = fe(x)
-            flips = f32_flips(planes, ours.dx, ours.dy, peer(x, bits), bits)
+            flips = [f32_flips(planes, ours.dx, ours.dy, peer(x, bits, c), bits)
+                     for c in (peer_codes, peer_codes_count)]
             m = fe._t_ln.size
             s = quantiser_scale(bits)
             bufs = [(np.empty(p.shape, np.int8), np.empty(p.shape, np.int8)) for p in planes]
@@ -185,13 +264,20 @@ def main(argv=None):
                 for p, (dx, dy) in zip(p3, bufs):
                     _logratio.codes_batch(p, FW, EPS, LN8, s, m, True, dx[None], dy[None])
 
-            t_o, t_p, c_o, c_p, t_2 = paired(
-                [lambda: call(fe, x, 1), lambda: peer(x, bits), conv_ours,
-                 lambda: [peer_codes(p, bits) for p in planes], lambda: call(fe, x, 2)], repeat)
-            print(f"{w}x{h:<4} {label:>5} | {t_o.min() * 1e3:7.2f}ms {t_p.min() * 1e3:7.2f}ms "
-                  f"{fmt_ratio(t_p, t_o):>20} | {c_o.min() * 1e3:7.2f}ms "
-                  f"{c_p.min() * 1e3:7.2f}ms {fmt_ratio(c_p, c_o):>20} | "
-                  f"{t_2.min() * 1e3:7.2f}ms {fmt_ratio(t_p, t_2):>20} | {flips}", flush=True)
+            t_o, t_pr, t_pc, c_o, c_pr, c_pc, t_2 = paired(
+                [lambda: call(fe, x, 1), lambda: peer(x, bits),
+                 lambda: peer(x, bits, peer_codes_count), conv_ours,
+                 lambda: [peer_codes(p, bits) for p in planes],
+                 lambda: [peer_codes_count(p, bits) for p in planes],
+                 lambda: call(fe, x, 2)], repeat)
+            t_p, c_p = np.minimum(t_pr, t_pc), np.minimum(c_pr, c_pc)
+            won = int((t_pr <= t_pc).sum())
+            chain = f"rint {won}, count {repeat - won}"
+            print(f"{w}x{h:<4} {label:>5} | {t_o.min() * 1e3:7.3f}ms {t_p.min() * 1e3:7.3f}ms "
+                  f"{fmt_ratio(t_p, t_o):>20} {t_p.min() / t_o.min():5.2f}x | "
+                  f"{c_o.min() * 1e3:7.3f}ms {c_p.min() * 1e3:7.3f}ms {fmt_ratio(c_p, c_o):>20} | "
+                  f"{t_2.min() * 1e3:7.3f}ms {fmt_ratio(t_p, t_2):>20} | {flips[0]}/{flips[1]} | "
+                  f"{chain} | {load():.2f}", flush=True)
     batch_rows(rng, args.repeat)
     if args.reference:
         x = scene(480, 640, rng)
