@@ -72,12 +72,14 @@ cdef inline void _row_any(const float32_t *top, Py_ssize_t w, Py_ssize_t k,
 
 
 cdef inline int _bad(const float32_t *p, Py_ssize_t n) noexcept nogil:
-    """1 if any of p[0:n] is NaN, infinite or negative (x - x is 0 for finite x)."""
+    """1 if any of p[0:n] is NaN, infinite or negative: a value is good when
+    it is at least 0 (false for NaN and below 0; -0.0 passes) and at most
+    the largest finite float32 (false for +infinity)."""
     cdef Py_ssize_t i
     cdef int bad = 0
-    cdef float32_t zero = 0.0
+    cdef float32_t zero = 0.0, top = 3.4028234663852886e38  # FLT_MAX
     for i in range(n):
-        bad |= ((p[i] - p[i]) != zero) | (p[i] < zero)
+        bad |= (not (p[i] >= zero)) | (p[i] > top)
     return bad
 
 

@@ -184,3 +184,11 @@ def test_outputs_are_separate_contiguous_arrays():
     for a, b in zip(out.dx[1:] + out.dy, want[1:]):
         np.testing.assert_array_equal(a, b)
     assert [a.shape for a in out.dx] == [(2, 33, 41), (2, 16, 20), (2, 8, 10)]
+
+
+@pytest.mark.parametrize("cfa", [None, "RGGB"])
+def test_negative_zero_and_the_largest_float32_are_accepted(cfa):
+    e = np.full((27, 31), -0.0, np.float32)
+    e[3, 4] = np.finfo(np.float32).max
+    fe = LogGradientFrontEnd(bits=2, scales=(1, 2), cfa=cfa)
+    _assert_same(fe(e), _unfused(fe, e))
