@@ -27,11 +27,13 @@ band both decide alike: the codes equal the formula bit for bit, as the
 converter of the sensor compares ratios, not logs.
 
 ``codes_batch`` with 1 or 3 thresholds per side (1.5 and 2.75 bit) first
-decides each run of pairs (a row's dx, or its dy) in float32 on
-``x + eps * full_well_e`` (the same ratio), branch-free so that the compiler
-vectorises it, with a band of 4e-6 around each threshold ratio (its own error
-is below 3e-7). A run holding any ratio inside that band is redone on the
-float64 path above, so the codes are still the formula's bit for bit.
+decides each run of pairs (a row's dx, or its dy, in chunks of 256 pairs) in
+float32 on ``x + eps * full_well_e`` (the same ratio), branch-free so that
+the compiler vectorises it, with a band of 4e-6 around each threshold ratio
+(its own error is below 3e-7). A chunk holding any ratio inside that band is
+redone on the float64 path above, so the codes are still the formula's bit
+for bit. These row decisions live in ``ext/_ratiorows.pxd``, shared with the
+fused binning and conversion of ``ext/_pyramid.pyx``.
 Given ``thresholds_ln``, it decides the thresholds quantiser of an ideal
 converter (one threshold set, no perturbation) alike, on the ratios
 ``exp(t_n)``, its float64 fallback being the thresholds quantiser itself.

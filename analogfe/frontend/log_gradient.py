@@ -284,7 +284,11 @@ class LogGradientFrontEnd(Frozen):
     from zero). The kernel decides on pixel ratios, as the sensor's
     ratio-to-digital converter does (in float32, redone in float64 near a
     threshold), and evaluates the log only within 1e-9 of a decision
-    threshold (see ``ext/_logratio.pyx``).
+    threshold (see ``ext/_logratio.pyx``). With an ideal converter of 1 or
+    3 levels per side (1.5 and 2.75 bit, or such thresholds) it bins and
+    converts every scale in one pass over the frame, a few rows at a time,
+    so a large frame is read from memory once (``ext/_pyramid.pyx``); the
+    codes are those of binning each scale first, bit for bit.
 
     **Colour.** On a Bayer sensor (``cfa`` set) each 2x2 quad (R, G, G, B) is
     first binned to one value: colour is discarded and the quad is the unit
