@@ -30,7 +30,14 @@ load average. The copy has no output to compare with the kernel's (the
 kernels are checked against their references in ``tests/`` and the peer
 benchmarks); the copy itself is checked.
 
-Run: ``python benchmarks/bench_bandwidth.py [--repeats 7] [--no-12mp]``.
+``--per-pixel`` instead times the log-gradient front end at VGA and at
+12 MP alternately (one frame per call, one thread) and prints the per-pixel
+time at 12 MP over that at VGA: median of the rounds [25th-75th
+percentile], and the ratio of the best samples. A front end that read the
+12 MP frame once at the speed it reads a cached VGA frame would show 1.0x.
+
+Run: ``python benchmarks/bench_bandwidth.py [--repeats 7] [--no-12mp] [--only lg]
+[--per-pixel]``.
 """
 import argparse
 import os
@@ -83,12 +90,40 @@ def copier(nbytes):
     return lambda: np.copyto(dst, src)
 
 
+def per_pixel(repeats):
+    """12 MP over VGA, per pixel, of the log-gradient front end (1.5 and 2.75 bit)."""
+    frames = {}
+    for size, (h, w) in SIZES.items():
+        sensor = afe.Sensor(afe.SensorConfig(height=h, width=w, cfa="RGGB"), seed=0)
+        scene = np.random.default_rng(0).random((h, w), dtype=np.float32)
+        frames[size] = sensor.expose(scene, signal_e=5000.0, n_threads=1)
+    px = {size: f.size for size, f in frames.items()}
+    print(f"per-pixel time, 12 MP / VGA, one thread, {repeats} rounds (alternated)")
+    print(f"{'kernel':>10} | {'VGA ns/px':>9} {'12 MP ns/px':>11} | {'12 MP / VGA':>19} "
+          f"{'best':>6} | load")
+    for bits, label in ((2, "1.5"), (3, "2.75")):
+        fe = LogGradientFrontEnd(bits=bits, scales=(1, 2, 4))
+        t = paired([lambda: fe(frames["VGA"], n_threads=1),
+                    lambda: fe(frames["12 MP"], n_threads=1)], repeats)
+        vga, big = t[0] / px["VGA"], t[1] / px["12 MP"]
+        print(f"{'lg ' + label:>10} | {vga.min() * 1e9:9.3f} {big.min() * 1e9:11.3f} | "
+              f"{fmt_ratio(big, vga):>19} {big.min() / vga.min():5.2f}x | {load():.2f}",
+              flush=True)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--no-12mp", action="store_true")
+    ap.add_argument("--only", default="",
+                    help="time only the kernels whose name starts with this (e.g. 'lg')")
+    ap.add_argument("--per-pixel", action="store_true",
+                    help="the front end's per-pixel time at 12 MP over VGA (alternated)")
     args = ap.parse_args(argv)
     environment()
+    if args.per_pixel:
+        per_pixel(args.repeats)
+        return
     print(f"one thread, one frame per call, {args.repeats} rounds; ms of the best sample; "
           "kernel / copy of its minimum bytes: median of the rounds [25th-75th percentile]")
     print(f"{'kernel':>10} {'size':>6} | {'min MB':>7} {'kernel ms':>10} {'copy ms':>9} | "
@@ -97,6 +132,8 @@ def main(argv=None):
         if args.no_12mp and size == "12 MP":
             continue
         for name, fn, nbytes in kernels(h, w):
+            if not name.startswith(args.only):
+                continue
             t = paired([fn, copier(nbytes)], args.repeats)
             print(f"{name:>10} {size:>6} | {nbytes / 1e6:7.2f} {t[0].min() * 1e3:10.3f} "
                   f"{t[1].min() * 1e3:9.3f} | {fmt_ratio(t[0], t[1]):>19} "

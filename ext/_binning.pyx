@@ -24,69 +24,7 @@ non-finite input.
 from cython.parallel cimport prange
 
 from _types cimport float32_t
-
-
-cdef inline int _nonfinite(const float32_t *p, Py_ssize_t n) noexcept nogil:
-    """1 if any of p[0:n] is NaN or +-infinity (x - x is 0 for finite x, else NaN)."""
-    cdef Py_ssize_t i
-    cdef int bad = 0
-    cdef float32_t zero = 0.0  # compared in float32 (a double 0.0 would convert every value)
-    for i in range(n):
-        bad |= (p[i] - p[i]) != zero
-    return bad
-
-
-cdef inline void _row_k2(const float32_t *r0, const float32_t *r1,
-                         float32_t *o, Py_ssize_t wo) noexcept nogil:
-    cdef Py_ssize_t x
-    cdef double a
-    for x in range(wo):
-        a = 0.0 + <double>r0[2 * x]
-        a = a + <double>r0[2 * x + 1]
-        a = a + <double>r1[2 * x]
-        a = a + <double>r1[2 * x + 1]
-        o[x] = <float32_t>(a / 4.0)
-
-
-cdef inline void _row_k4(const float32_t *r0, const float32_t *r1,
-                         const float32_t *r2, const float32_t *r3,
-                         float32_t *o, Py_ssize_t wo) noexcept nogil:
-    cdef Py_ssize_t x
-    cdef double a
-    for x in range(wo):
-        a = 0.0 + <double>r0[4 * x]
-        a = a + <double>r0[4 * x + 1]
-        a = a + <double>r0[4 * x + 2]
-        a = a + <double>r0[4 * x + 3]
-        a = a + <double>r1[4 * x]
-        a = a + <double>r1[4 * x + 1]
-        a = a + <double>r1[4 * x + 2]
-        a = a + <double>r1[4 * x + 3]
-        a = a + <double>r2[4 * x]
-        a = a + <double>r2[4 * x + 1]
-        a = a + <double>r2[4 * x + 2]
-        a = a + <double>r2[4 * x + 3]
-        a = a + <double>r3[4 * x]
-        a = a + <double>r3[4 * x + 1]
-        a = a + <double>r3[4 * x + 2]
-        a = a + <double>r3[4 * x + 3]
-        o[x] = <float32_t>(a / 16.0)
-
-
-cdef inline void _row_any(const float32_t *top, Py_ssize_t w, Py_ssize_t k,
-                          float32_t *o, Py_ssize_t wo) noexcept nogil:
-    """General k: ``top`` is the first of the k input rows, ``w`` the row stride."""
-    cdef Py_ssize_t x, i, j
-    cdef double a
-    cdef double n_pix = <double>(k * k)
-    cdef const float32_t *p
-    for x in range(wo):
-        a = 0.0
-        for i in range(k):
-            p = top + i * w + x * k
-            for j in range(k):
-                a = a + <double>p[j]
-        o[x] = <float32_t>(a / n_pix)
+from _binrows cimport _bad, _nonfinite, _row_k, _row_k2, _row_k4
 
 
 cdef int _bin_row(const float32_t *frame, Py_ssize_t h, Py_ssize_t w, Py_ssize_t k,
@@ -99,12 +37,7 @@ cdef int _bin_row(const float32_t *frame, Py_ssize_t h, Py_ssize_t w, Py_ssize_t
     cdef const float32_t *top = frame + oy * k * w
     cdef Py_ssize_t i, ho = h // k, rest = w - wo * k
     cdef int bad
-    if k == 2:
-        _row_k2(top, top + w, o, wo)
-    elif k == 4:
-        _row_k4(top, top + w, top + 2 * w, top + 3 * w, o, wo)
-    else:
-        _row_any(top, w, k, o, wo)
+    _row_k(top, w, k, o, wo)
     bad = _nonfinite(o, wo)
     if rest:
         for i in range(k):
@@ -148,16 +81,6 @@ def bin_mean(const float32_t[:, :, ::1] images, Py_ssize_t k, float32_t[:, :, ::
             oy = r - n * ho
             bad |= _bin_row(src + n * h * w, h, w, k, oy, dst + r * wo, wo)
     return bad != 0
-
-
-cdef inline int _bad(const float32_t *p, Py_ssize_t n) noexcept nogil:
-    """1 if any of p[0:n] is NaN, infinite or negative (x - x is 0 for finite x)."""
-    cdef Py_ssize_t i
-    cdef int bad = 0
-    cdef float32_t zero = 0.0
-    for i in range(n):
-        bad |= ((p[i] - p[i]) != zero) | (p[i] < zero)
-    return bad
 
 
 cdef int _pyramid_unit(const float32_t *frame, Py_ssize_t h, Py_ssize_t w, Py_ssize_t b,

@@ -27,11 +27,13 @@ band both decide alike: the codes equal the formula bit for bit, as the
 converter of the sensor compares ratios, not logs.
 
 ``codes_batch`` with 1 or 3 thresholds per side (1.5 and 2.75 bit) first
-decides each run of pairs (a row's dx, or its dy) in float32 on
-``x + eps * full_well_e`` (the same ratio), branch-free so that the compiler
-vectorises it, with a band of 4e-6 around each threshold ratio (its own error
-is below 3e-7). A run holding any ratio inside that band is redone on the
-float64 path above, so the codes are still the formula's bit for bit.
+decides each run of pairs (a row's dx, or its dy, in chunks of 256 pairs) in
+float32 on ``x + eps * full_well_e`` (the same ratio), branch-free so that
+the compiler vectorises it, with a band of 4e-6 around each threshold ratio
+(its own error is below 3e-7). A chunk holding any ratio inside that band is
+redone on the float64 path above, so the codes are still the formula's bit
+for bit. These row decisions live in ``ext/_ratiorows.pxd``, shared with the
+fused binning and conversion of ``ext/_pyramid.pyx``.
 Given ``thresholds_ln``, it decides the thresholds quantiser of an ideal
 converter (one threshold set, no perturbation) alike, on the ratios
 ``exp(t_n)``, its float64 fallback being the thresholds quantiser itself.
@@ -40,40 +42,12 @@ Pairs: centred (``dx[y, x] = L[y, x+1] - L[y, x-1]``, zero code in the first
 and last column; ``dy`` likewise along rows) or adjacent
 (``dx[y, x] = L[y, x+1] - L[y, x]``, zero code in the last column).
 """
-from libc.math cimport exp, log, round
+from libc.math cimport log
 from libc.stdlib cimport malloc, free
 from cython.parallel cimport prange, threadid
 
 from _types cimport code_t, float32_t, float64_t
-
-
-cdef inline double _clip(double d, double c) noexcept nogil:
-    if d > c:
-        return c
-    if d < -c:
-        return -c
-    return d
-
-
-cdef inline code_t _q_formula(double d, double c, double s) noexcept nogil:
-    return <code_t>round(_clip(d, c) * s)
-
-
-cdef inline code_t _q_thresholds(double d, double c, double p,
-                                 const float64_t *t_pos, const float64_t *t_neg,
-                                 Py_ssize_t m) noexcept nogil:
-    cdef Py_ssize_t i
-    cdef int q = 0
-    d = _clip(d, c) + p
-    if d >= 0.0:
-        for i in range(m):
-            if d >= t_pos[i]:
-                q += 1
-    else:
-        for i in range(m):
-            if -d >= t_neg[i]:
-                q -= 1
-    return <code_t>q
+from _ratiorows cimport FastConv, _conv_row, _fast_setup, _q_formula, _q_ratio, _q_thresholds
 
 
 cdef inline void _fill_row(const float32_t[:, ::1] x, Py_ssize_t y, double full_well_e,
@@ -87,40 +61,6 @@ cdef inline void _fill_row(const float32_t[:, ::1] x, Py_ssize_t y, double full_
     else:
         for i in range(x.shape[1]):
             dst[i] = <double>src[i] / full_well_e + eps
-
-
-cdef inline code_t _q_ratio(double hi, double lo, double clip, double s,
-                            const float64_t *r_up, const float64_t *r_down,
-                            Py_ssize_t m, const float64_t *t_ln) noexcept nogil:
-    """The formula quantiser decided on the ratio ``hi / lo`` of two ``u`` values.
-
-    Level n starts where ``round(d * s)`` reaches n, at the ratio
-    ``R_n = exp((n - 0.5) / s)``. ``r_up = R_n (1 + 1e-9)`` and
-    ``r_down = R_n (1 - 1e-9)``: a ratio outside that band is decided by
-    multiplications alone (the float64 log formula is off by ~1e-15 at most,
-    far inside the band); a ratio inside it falls back to the log formula
-    itself. The result is therefore exactly ``round(clip(log(hi) - log(lo)) * s)``
-    while calling ``log`` only near a decision threshold.
-
-    With ``t_ln`` (not NULL) the thresholds quantiser on ``t_ln`` instead:
-    ``R_n = exp(t_n)``, and the fallback is :func:`_q_thresholds` (no
-    perturbation) on the same float64 log difference; exact likewise, for
-    thresholds up to ``clip`` (a larger one is never reached by the clipped
-    difference, but is by a ratio)."""
-    cdef int q = 0, amb = 0
-    cdef Py_ssize_t i
-    cdef double a, b
-    for i in range(m):
-        # branch-free: counts of thresholds clearly passed, on either side
-        a = lo * r_up[i]
-        b = hi * r_up[i]
-        q += (hi > a) - (lo > b)
-        amb |= ((hi >= lo * r_down[i]) & (hi <= a)) | ((lo >= hi * r_down[i]) & (lo <= b))
-    if amb:
-        if t_ln != NULL:
-            return _q_thresholds(log(hi) - log(lo), clip, 0.0, t_ln, t_ln, m)
-        return _q_formula(log(hi) - log(lo), clip, s)
-    return <code_t>q
 
 
 cdef void _plane(const float32_t[:, ::1] x,         # IN  (H, W) electrons
@@ -211,136 +151,6 @@ def _ratio_bands_of(t_ln):
     return r * (1.0 + 1e-9), r * (1.0 - 1e-9)
 
 
-#: Relative half-width of the band around a ratio threshold within which the
-#: float32 fast path (:func:`_pairs_m1`, :func:`_pairs_m3`) does not decide.
-#: Its own error is below 3e-7 (see :func:`_row_fast`), so outside the band
-#: its decision is that of the exact float64 path.
-DEF FAST_BAND = 4e-6
-#: The fast path runs only for ``eps * full_well_e`` in [FAST_C_MIN, FAST_C_MAX]
-#: (every ``u`` and product then a normal float32); otherwise the float64 path.
-DEF FAST_C_MIN = 1e-30
-DEF FAST_C_MAX = 1e30
-
-
-cdef inline int _pairs_m1(const float32_t *hi, const float32_t *lo, Py_ssize_t n,
-                          float32_t c, float32_t ru0, float32_t kb,
-                          code_t *out) noexcept nogil:
-    """One threshold per side: ``out[i]`` from ``u_hi = hi[i] + c`` over
-    ``u_lo = lo[i] + c``; returns nonzero if a ratio lies within the band of a
-    threshold (``out`` is then not trusted for the whole run).
-
-    The code is the sign of ``u_hi - u_lo`` times the count of thresholds
-    that ``max(u) / min(u)`` clearly passes (``> R (1 + band)``); a ratio is
-    ambiguous where it passes ``R (1 - band)`` but not ``R (1 + band)``,
-    tested as ``max(u) * kb >= min(u) * R (1 + band)`` with
-    ``kb = (1 + band) / (1 - band)``: one product more per pair, whatever
-    the number of thresholds."""
-    cdef Py_ssize_t i
-    cdef float32_t a, b, mx, mn
-    cdef int amb = 0, up, dn, neg
-    for i in range(n):
-        a = hi[i] + c
-        b = lo[i] + c
-        mx = a if a > b else b
-        mn = b if a > b else a
-        neg = b > a
-        up = mx > mn * ru0
-        dn = mx * kb >= mn * ru0
-        out[i] = <code_t>((up ^ -neg) + neg)
-        amb |= dn - up
-    return amb
-
-
-cdef inline int _pairs_m3(const float32_t *hi, const float32_t *lo, Py_ssize_t n,
-                          float32_t c, const float32_t *ru, float32_t kb,
-                          code_t *out) noexcept nogil:
-    """As :func:`_pairs_m1` with three thresholds per side."""
-    cdef Py_ssize_t i
-    cdef float32_t a, b, mx, mn, mxk, p0, p1, p2
-    cdef float32_t ru0 = ru[0], ru1 = ru[1], ru2 = ru[2]
-    cdef int amb = 0, up, dn, neg
-    for i in range(n):
-        a = hi[i] + c
-        b = lo[i] + c
-        mx = a if a > b else b
-        mn = b if a > b else a
-        neg = b > a
-        p0 = mn * ru0
-        p1 = mn * ru1
-        p2 = mn * ru2
-        mxk = mx * kb
-        up = (mx > p0) + (mx > p1) + (mx > p2)
-        dn = (mxk >= p0) + (mxk >= p1) + (mxk >= p2)
-        out[i] = <code_t>((up ^ -neg) + neg)
-        amb |= dn - up
-    return amb
-
-
-cdef inline void _pairs_exact(const float32_t *hi, const float32_t *lo, Py_ssize_t n,
-                              double full_well_e, double eps, double clip, double s,
-                              const float64_t *r_up, const float64_t *r_down, Py_ssize_t m,
-                              const float64_t *t_ln, code_t *out) noexcept nogil:
-    """The float64 path of :func:`_plane` on one run of pairs."""
-    cdef Py_ssize_t i
-    for i in range(n):
-        out[i] = _q_ratio(<double>hi[i] / full_well_e + eps, <double>lo[i] / full_well_e + eps,
-                          clip, s, r_up, r_down, m, t_ln)
-
-
-cdef inline void _run(const float32_t *hi, const float32_t *lo, Py_ssize_t n,
-                      float32_t c, const float32_t *ru, float32_t kb,
-                      double full_well_e, double eps, double clip, double s,
-                      const float64_t *r_up, const float64_t *r_down, Py_ssize_t m,
-                      const float64_t *t_ln, code_t *out) noexcept nogil:
-    cdef int amb
-    if m == 1:
-        amb = _pairs_m1(hi, lo, n, c, ru[0], kb, out)
-    else:
-        amb = _pairs_m3(hi, lo, n, c, ru, kb, out)
-    if amb:
-        _pairs_exact(hi, lo, n, full_well_e, eps, clip, s, r_up, r_down, m, t_ln, out)
-
-
-cdef void _row_fast(const float32_t *x, Py_ssize_t h, Py_ssize_t w, Py_ssize_t y,
-                    double full_well_e, double eps, double clip, double s, bint centred,
-                    float32_t c, const float32_t *ru, float32_t kb,
-                    const float64_t *r_up, const float64_t *r_down, Py_ssize_t m,
-                    const float64_t *t_ln, code_t *ox, code_t *oy) noexcept nogil:
-    """Row ``y`` of one (h, w) plane ``x``: the formula quantiser (m = 1 or 3)
-    decided on float32 ratios, into the rows ``ox`` (dx) and ``oy`` (dy).
-
-    ``u_a / u_b`` with ``u = x / full_well_e + eps`` equals
-    ``(x_a + c) / (x_b + c)`` with ``c = eps * full_well_e``. In float32,
-    ``x + c`` (x is exact) is off by at most 2**-24 relative, ``c`` itself
-    by 2**-24, the threshold ``ru``/``rd`` by 2**-24 and the product by
-    2**-24: the comparison ``a > b * ru`` is off from the exact ratio
-    comparison by < 3e-7 relative, far inside FAST_BAND (4e-6). A ratio
-    within the band of a threshold marks its run (the row's dx, or its dy),
-    which is then redone on the float64 path of :func:`_plane`, itself exact
-    to the formula. So the codes are those of :func:`_plane` bit for bit.
-    A row depends only on its own and its neighbour rows of ``x``: rows can
-    be computed in any order, by any thread.
-    """
-    cdef Py_ssize_t i, first, n
-    cdef const float32_t *row = x + y * w
-    if centred:
-        first, n = 1, w - 2
-    else:
-        first, n = 0, w - 1
-    for i in range(w):
-        ox[i] = 0
-    # dx: hi = x[y, i + 1], lo = x[y, i - 1] (centred) or x[y, i] (adjacent)
-    if n > 0:
-        _run(row + first + 1, row + first - (1 if centred else 0), n, c, ru, kb,
-             full_well_e, eps, clip, s, r_up, r_down, m, t_ln, ox + first)
-    if (y >= 1 if centred else True) and y + 1 < h:
-        _run(row + w, row - w if centred else row, w, c, ru, kb,
-             full_well_e, eps, clip, s, r_up, r_down, m, t_ln, oy)
-    else:
-        for i in range(w):
-            oy[i] = 0
-
-
 def codes_batch(const float32_t[:, :, ::1] x, double full_well_e, double eps, double clip,
                 double s, Py_ssize_t m, bint centred, code_t[:, :, ::1] dx,
                 code_t[:, :, ::1] dy, int n_threads=1, thresholds_ln=None):
@@ -364,11 +174,7 @@ def codes_batch(const float32_t[:, :, ::1] x, double full_well_e, double eps, do
     cdef const float64_t[::1] r_up
     cdef const float64_t[::1] r_down
     cdef Py_ssize_t n, r, y, h = x.shape[1], w = x.shape[2]
-    cdef float32_t ru[3]
-    cdef float64_t fu[3]
-    cdef float64_t fd[3]
-    cdef float32_t kb = <float32_t>((1.0 + FAST_BAND) / (1.0 - FAST_BAND))
-    cdef double c = eps * full_well_e
+    cdef FastConv cv
     cdef double *buf
     if x.shape[0] == 0 or h == 0 or w == 0:
         return
@@ -376,19 +182,14 @@ def codes_batch(const float32_t[:, :, ::1] x, double full_well_e, double eps, do
         t_view = thresholds_ln
         m = t_view.shape[0]
         t_ln = &t_view[0]
-    if (m == 1 or m == 3) and FAST_C_MIN <= c <= FAST_C_MAX:
+    if _fast_setup(&cv, full_well_e, eps, clip, s, m, t_ln, centred):
         # no numpy on this path: a call on a small plane costs microseconds
-        for n in range(m):
-            fu[n] = exp(t_ln[n]) if t_ln != NULL else exp((n + 0.5) / s)
-            ru[n] = <float32_t>(fu[n] * (1.0 + FAST_BAND))
-            fd[n] = fu[n] * (1.0 - 1e-9)
-            fu[n] = fu[n] * (1.0 + 1e-9)
         with nogil:
             for r in prange(x.shape[0] * h, schedule="static", num_threads=n_threads):
                 n = r // h
                 y = r - n * h
-                _row_fast(&x[n, 0, 0], h, w, y, full_well_e, eps, clip, s, centred,
-                          <float32_t>c, ru, kb, fu, fd, m, t_ln, &dx[n, y, 0], &dy[n, y, 0])
+                _conv_row(&cv, &x[n, y - 1, 0] if y >= 1 else NULL, &x[n, y, 0],
+                          &x[n, y + 1, 0] if y + 1 < h else NULL, w, &dx[n, y, 0], &dy[n, y, 0])
         return
     pert, thr, _ = _dummy()
     if t_ln != NULL:
