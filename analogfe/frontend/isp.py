@@ -13,7 +13,7 @@ import numpy as np
 
 from .._ext import _isp
 from .._threads import resolve_threads
-from .._validation import check_array, check_choice, check_float
+from .._validation import check_array, check_choice, check_float, check_out
 from ..scene.camera import DEFAULT_RGB_TO_CAM, DEFAULT_WB_GAINS
 from ..scene.cfa import cfa_index
 from ..scene.color import REC709_LUMA, linear_to_srgb
@@ -156,7 +156,7 @@ def process(dn, config, *, output="rgb", white_balance=None, ccm=None,
     if out is None:
         out = np.empty(shape, dtype=np.uint8)
     else:
-        _check_out(out, shape, dn)
+        check_out(out, shape, dn, "dn")
     raw = _kernel_input(frames)
     base, thr = _gamma_table()
     black32, span32 = np.float32(black), np.float32(white - black)
@@ -171,19 +171,6 @@ def process(dn, config, *, output="rgb", white_balance=None, ccm=None,
                            float(digital_gain), REC709_LUMA, base, thr, out3, output == "gray",
                            _BLOCK_ROWS, min(n_threads, tasks))
     return out
-
-
-def _check_out(out, shape, dn):
-    """ValueError / TypeError unless ``out`` can take the image of ``shape``."""
-    if not isinstance(out, np.ndarray) or out.dtype != np.uint8:
-        raise TypeError(f"out must be a uint8 ndarray, got "
-                        f"{getattr(out, 'dtype', type(out).__name__)}")
-    if out.shape != shape:
-        raise ValueError(f"out must have shape {shape}, got {out.shape}")
-    if not out.flags.c_contiguous or not out.flags.writeable:
-        raise ValueError("out must be C-contiguous and writeable")
-    if np.may_share_memory(out, dn):
-        raise ValueError("out must not share memory with dn")
 
 
 @functools.lru_cache(maxsize=None)
