@@ -39,8 +39,9 @@ and the bytes: ``np.add(..., out=)``, ``np.multiply(..., out=)``,
 ``np.copyto``), so that neither side pays for fresh pages. At 12 MP the
 allocating row depends on the C library's allocator: after a peer's large
 temporaries are freed, a new 3 MB output may come back as fresh pages
-whose faults cost more than the packing (about 1.8 ms a call instead of
-0.5 ms on this machine), which the ``out`` row leaves out.
+whose faults cost more than the packing (in one traced run on the
+benchmarks' machine, 1.8 ms a call instead of 0.5 ms whenever ours followed
+``multiply-shift``), which the ``out`` row leaves out.
 
 Ours includes its input validation (the range check of the codes); the numpy
 peers check nothing. Each case times ours and the peer alternately in one
@@ -205,7 +206,7 @@ def shift_table(repeats):
     rng = np.random.default_rng(3)
     print(f"\n1.5-bit codes (2bit) vs numpy shift-and-or (fastest of {', '.join(SHIFT_PEERS)})")
     head = (f"{'size':<10} {'codes':>9} {'ours ms':>8} {'peer ms':>8} {'peer':>14} "
-            f"{'peer / ours':>20}")
+            f"{'peer / ours':>20} {'best':>7}")
     print(head)
     print("-" * len(head))
     for size, n in (("QVGA", 320 * 240), ("VGA", 640 * 480), ("12MP", 4000 * 3000)):
@@ -228,8 +229,9 @@ def shift_table(repeats):
 
 def _shift_row(size, n, t, peers):
     best = 1 + int(np.argmin(t[1:].min(axis=1)))
-    print(f"{size:<10} {n:9d} {t[0].min() * 1e3:8.3f} {t[best].min() * 1e3:8.3f} "
-          f"{list(peers)[best - 1]:>14} {fmt_ratio(t[best], t[0]):>20}", flush=True)
+    print(f"{size:<10} {n:9d} {t[0].min() * 1e3:8.4f} {t[best].min() * 1e3:8.4f} "
+          f"{list(peers)[best - 1]:>14} {fmt_ratio(t[best], t[0]):>20} "
+          f"{t[best].min() / t[0].min():6.2f}x", flush=True)
 
 
 def peak_bytes(fn):
