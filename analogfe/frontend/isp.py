@@ -33,6 +33,10 @@ _BLOCK_ROWS = 32
 #: 3.0e-4 of linear light (the steepest part of the curve, near black), more
 #: than one cell (1 / 4096 = 2.4e-4): a cell holds at most one switching point.
 GAMMA_CELLS = 1 << 12
+#: The kernel's float32 fast path (AVX2 builds), whose codes are checked and,
+#: where its error bound leaves them open, recomputed exactly; False sends
+#: every pixel through the exact path (the tests compare the two).
+_FAST = True
 
 
 def process(dn, config, *, output="rgb", white_balance=None, ccm=None,
@@ -51,7 +55,11 @@ def process(dn, config, *, output="rgb", white_balance=None, ccm=None,
     and rounding through a table of the exact switching points of
     ``floor(255 * linear_to_srgb(v) + 0.5)``. The result equals the
     step-by-step numpy computation (``tests/reference_isp.py``) but for an
-    ulp of the colour matrix's sums: at most 1 DN, and almost never.
+    ulp of the colour matrix's sums: at most 1 DN, and almost never. Where
+    the build has AVX2 the kernel first computes 8 pixels at a time in
+    float32 with the sRGB curve as a polynomial, and recomputes exactly
+    every code that its error bound does not settle: the same bytes (the
+    bound is derived in ``ext/_isp.pyx``).
 
     Parameters
     ----------
@@ -169,7 +177,7 @@ def process(dn, config, *, output="rgb", white_balance=None, ccm=None,
         tasks = n * -(-h // _BLOCK_ROWS)
         _isp.process_bayer(raw, cfa, wb, black32, span32, np.ascontiguousarray(ccm, np.float64),
                            float(digital_gain), REC709_LUMA, base, thr, out3, output == "gray",
-                           _BLOCK_ROWS, min(n_threads, tasks))
+                           _BLOCK_ROWS, min(n_threads, tasks), _FAST)
     return out
 
 
