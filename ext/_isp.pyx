@@ -46,17 +46,20 @@ others are recomputed by the exact path, so the bytes are the exact path's:
   luminance adds 10 u (weights, products and sums in float32, and numpy's
   float32 storage). A gain that makes ``eps`` reach 1e-4 takes the exact
   path for the whole row;
-* the float32 curve strays from ``1.055 v**(1/2.4) - 0.055`` (and
-  ``12.92 v`` below the knee) by at most 3.7e-7 over every float32 ``v`` in
-  [0.0031308, 1] (checked exhaustively against float64); the bound uses
-  1.5e-6;
-* the code is ``floor(255 s + 0.5)``; it is kept where that number lies
-  farther from an integer than ``255 (1.5e-6 + slope * eps)`` plus 4 x 766
-  u (the float32 rounding of ``255 s + 0.5`` here and in the numpy ISP),
-  with ``slope`` the curve's steepest slope over the value's octave plus
-  5%, and where ``v`` lies farther than ``eps`` from the knee (the two
-  branches). On the benchmark's VGA scene 0.5% of the pixels have a code
-  recomputed for rgb, 0.2% for gray (5e-3 and 2.6e-3 on random 12-bit
+* the code is ``floor(d)``, ``d = 255 srgb(v) + 0.5``; computed here in
+  float32 (the constants folded: ``269.025 v**(5/12) - 13.525``, and
+  ``3294.6 v + 0.5`` below the knee) it strays from the float64 value by
+  at most 8.0e-5 over every float32 ``v`` in [0, 1] (checked exhaustively),
+  and numpy's float32 rounding of its own ``d`` by at most 766 u = 4.6e-5;
+  the bound takes ``255 * 1.5e-6 + 4 * 766 u`` = 5.6e-4 for both;
+* a code is kept where ``d`` lies farther from an integer than that plus
+  ``255 * slope * eps``, with ``slope`` the curve's steepest slope over the
+  octave of ``v`` plus 5% (which also covers ``eps`` around ``v``, eps <
+  1e-4). Near the knee ``v`` and the exact value may lie on either side:
+  the two branches differ there by 2.9e-8 plus 0.22 times the distance
+  to the knee, within the slack of the octave's slope (13.34 against
+  12.92). On the benchmark's VGA scene 0.5% of the pixels have a code
+  recomputed for rgb, 0.2% for gray (5e-3 and 2.5e-3 on random 12-bit
   mosaics; the share grows with the gain: 3.6% for gray at gain 4).
 
 Work is shared in row blocks of ``block_rows`` rows of every frame of the
@@ -167,15 +170,15 @@ cdef extern from *:
     #include <string.h>
     #define AFE_U (1.0 / 16777216.0)  /* 2**-24: half an ulp of 1 in float32 */
     /* a bound on the error of the float32 curve below (degree-6 polynomial,
-       the table of 2**(5 e / 12), constants and roundings): 3.7e-7 at most
-       over every float32 in [0.0031308, 1], 4x */
+       the table of 2**(5 e / 12), constants and roundings), per unit of
+       srgb: 3.1e-7 at most over every float32 in [0, 1], about 5x */
     #define AFE_CURVE_ERR 1.5e-6
     static inline __m256 afe_isp_clip8(__m256 v) {
         return _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(1.0f));
     }
     /* 8 linear values v (float32, [0, 1]) -> 8-bit codes (int32), and the
        lanes whose code the bound does not settle (all bits set) in *unsure */
-    static inline __m256i afe_isp_codes8(__m256 v, __m256 lim0, __m256 lim1, __m256 eps,
+    static inline __m256i afe_isp_codes8(__m256 v, __m256 limlo, __m256 limhi,
                                          __m256 *unsure) {
         /* srgb = 1.055 v**(1/2.4) - 0.055, v = 2**e * m, m in [1, 2):
            v**(5/12) = 2**(5 e / 12) * m**(5/12), e in [-9, 0] where used
@@ -185,17 +188,9 @@ cdef extern from *:
             0.31498026247371826f, 0.42044820762685725f, 0.5612310241546865f);
         const __m256 p2hi = _mm256_setr_ps(0.7491535384383408f, 1.0f, 1.0f, 1.0f,
                                            1.0f, 1.0f, 1.0f, 1.0f);
-        /* the slope of srgb over each octave (at its low end, or the knee),
-           5% to spare: it bounds the slope within eps of any v of the octave,
-           and of the linear part (12.92) below the knee */
-        const __m256 sllo = _mm256_setr_ps(13.338231290301822f, 11.722956768785155f,
-            7.824134951843397f, 5.221983579062654f, 3.485255899577153f,
-            2.3261292383684093f, 1.5525050066621704f, 1.0361727783455899f);
-        const __m256 slhi = _mm256_setr_ps(0.6915623601708932f, 0.46156249999999993f,
-                                           0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f);
         __m256i bits = _mm256_castps_si256(v);
         __m256i e = _mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(127 - 9));
-        e = _mm256_min_epi32(_mm256_max_epi32(e, _mm256_setzero_si256()), _mm256_set1_epi32(9));
+        e = _mm256_max_epi32(e, _mm256_setzero_si256());  /* v <= 1: e <= 9 */
         __m256 hi = _mm256_castsi256_ps(_mm256_cmpgt_epi32(e, _mm256_set1_epi32(7)));
         __m256 t = _mm256_sub_ps(_mm256_castsi256_ps(_mm256_or_si256(
             _mm256_and_si256(bits, _mm256_set1_epi32(0x007FFFFF)),
@@ -209,24 +204,19 @@ cdef extern from *:
         q = _mm256_add_ps(_mm256_mul_ps(q, t), _mm256_set1_ps(1.1840535402297974f));
         __m256 p = _mm256_mul_ps(q, _mm256_blendv_ps(_mm256_permutevar8x32_ps(p2lo, e),
                                                      _mm256_permutevar8x32_ps(p2hi, e), hi));
-        __m256 slope = _mm256_blendv_ps(_mm256_permutevar8x32_ps(sllo, e),
-                                        _mm256_permutevar8x32_ps(slhi, e), hi);
-        const __m256 knee = _mm256_set1_ps(0.0031308f);
-        __m256 s = _mm256_blendv_ps(
-            _mm256_sub_ps(_mm256_mul_ps(p, _mm256_set1_ps(1.055f)), _mm256_set1_ps(0.055f)),
-            _mm256_mul_ps(v, _mm256_set1_ps(12.92f)), _mm256_cmp_ps(v, knee, _CMP_LE_OQ));
-        __m256 d = _mm256_add_ps(_mm256_mul_ps(s, _mm256_set1_ps(255.0f)), _mm256_set1_ps(0.5f));
+        /* d = 255 srgb + 0.5 (the code is floor(d)), the constants folded */
+        __m256 d = _mm256_blendv_ps(
+            _mm256_sub_ps(_mm256_mul_ps(p, _mm256_set1_ps(269.025f)), _mm256_set1_ps(13.525f)),
+            _mm256_add_ps(_mm256_mul_ps(v, _mm256_set1_ps(3294.6f)), _mm256_set1_ps(0.5f)),
+            _mm256_cmp_ps(v, _mm256_set1_ps(0.0031308f), _CMP_LE_OQ));
         __m256 fl = _mm256_floor_ps(d);
-        /* settled where d - floor(d) lies farther than the bound from 0 and 1:
-           |d - floor(d) - 0.5| < lim0 - lim1 * slope, and v farther than eps
-           from the knee (the two branches of the curve) */
-        const __m256 sign = _mm256_set1_ps(-0.0f);
-        __m256 off = _mm256_andnot_ps(sign, _mm256_sub_ps(_mm256_sub_ps(d, fl),
-                                                          _mm256_set1_ps(0.5f)));
-        __m256 bad = _mm256_or_ps(
-            _mm256_cmp_ps(off, _mm256_sub_ps(lim0, _mm256_mul_ps(lim1, slope)), _CMP_GE_OQ),
-            _mm256_cmp_ps(_mm256_andnot_ps(sign, _mm256_sub_ps(v, knee)), eps, _CMP_LE_OQ));
-        *unsure = _mm256_or_ps(*unsure, bad);
+        /* settled where d - floor(d) lies farther than the bound of the
+           octave (limlo, limhi: afe_isp_row) from 0 and 1 */
+        __m256 off = _mm256_andnot_ps(_mm256_set1_ps(-0.0f),
+                                      _mm256_sub_ps(_mm256_sub_ps(d, fl), _mm256_set1_ps(0.5f)));
+        *unsure = _mm256_or_ps(*unsure, _mm256_cmp_ps(
+            off, _mm256_blendv_ps(_mm256_permutevar8x32_ps(limlo, e),
+                                  _mm256_permutevar8x32_ps(limhi, e), hi), _CMP_GE_OQ));
         return _mm256_cvttps_epi32(fl);
     }
     #endif
@@ -248,12 +238,20 @@ cdef extern from *:
         double eps_v = 2.0 * (gain * (9.0 * rows + 1.0) + 2.0) * AFE_U;
         double eps_d = gray ? eps_v + 10.0 * AFE_U : eps_v;
         if (fast && eps_d < 1e-4) {
-            /* the bound in code units: 255 (curve error + slope * eps) plus the
-               rounding of 255 srgb + 0.5 here and in the numpy ISP (766 half
-               ulps each, 4x) */
-            const __m256 eps = _mm256_set1_ps((float)eps_d),
-                lim0 = _mm256_set1_ps((float)(0.5 - 255.0 * AFE_CURVE_ERR - 4 * 766 * AFE_U)),
-                lim1 = _mm256_set1_ps((float)(255.0 * eps_d));
+            /* the bound per octave of v (e + 9, clamped at 0), in code units:
+               255 (curve error + slope * eps) plus numpy's rounding of its own
+               255 srgb + 0.5 (766 half ulps, 4x); slope: the curve's, at the
+               octave's low end or the knee, plus 5%. A code is settled where
+               |d - floor(d) - 0.5| stays below 0.5 minus that bound. */
+            static const double slope[10] = {
+                13.338231290301822, 11.722956768785155, 7.824134951843397, 5.221983579062654,
+                3.485255899577153, 2.3261292383684093, 1.5525050066621704, 1.0361727783455899,
+                0.6915623601708932, 0.46156249999999993};
+            float lim[16];
+            for (k = 0; k < 16; k++)
+                lim[k] = (float)(0.5 - 255.0 * (AFE_CURVE_ERR + slope[k < 10 ? k : 9] * eps_d)
+                                 - 4 * 766 * AFE_U);
+            const __m256 limlo = _mm256_loadu_ps(lim), limhi = _mm256_loadu_ps(lim + 8);
             const __m256 m0 = _mm256_set1_ps((float)m[0]), m1 = _mm256_set1_ps((float)m[1]),
                 m2 = _mm256_set1_ps((float)m[2]), m3 = _mm256_set1_ps((float)m[3]),
                 m4 = _mm256_set1_ps((float)m[4]), m5 = _mm256_set1_ps((float)m[5]),
@@ -261,7 +259,9 @@ cdef extern from *:
                 m8 = _mm256_set1_ps((float)m[8]), vg = _mm256_set1_ps((float)gain),
                 l0 = _mm256_set1_ps((float)luma[0]), l1 = _mm256_set1_ps((float)luma[1]),
                 l2 = _mm256_set1_ps((float)luma[2]), half = _mm256_set1_ps(0.5f),
+                one = _mm256_set1_ps(1.0f),
                 quarter = _mm256_set1_ps(0.25f);
+            const int unit_gain = gain == 1.0;
             const __m256 green = _mm256_castsi256_ps(
                 gx ? _mm256_setr_epi32(0, -1, 0, -1, 0, -1, 0, -1)
                    : _mm256_setr_epi32(-1, 0, -1, 0, -1, 0, -1, 0));
@@ -294,24 +294,31 @@ cdef extern from *:
                 __m256 v2 = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(r, m6),
                                                         _mm256_mul_ps(g, m7)),
                                           _mm256_mul_ps(b, m8));
-                v0 = afe_isp_clip8(_mm256_mul_ps(afe_isp_clip8(v0), vg));
-                v1 = afe_isp_clip8(_mm256_mul_ps(afe_isp_clip8(v1), vg));
-                v2 = afe_isp_clip8(_mm256_mul_ps(afe_isp_clip8(v2), vg));
+                /* clip, gain, clip; a gain >= 0 keeps the value >= 0, and a
+                   gain of 1 changes nothing */
+                v0 = afe_isp_clip8(v0);
+                v1 = afe_isp_clip8(v1);
+                v2 = afe_isp_clip8(v2);
+                if (!unit_gain) {
+                    v0 = _mm256_min_ps(_mm256_mul_ps(v0, vg), one);
+                    v1 = _mm256_min_ps(_mm256_mul_ps(v1, vg), one);
+                    v2 = _mm256_min_ps(_mm256_mul_ps(v2, vg), one);
+                }
                 __m256 unsure = _mm256_setzero_ps();
                 int bad;
                 if (gray) {
                     __m256 y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(v0, l0),
                                                            _mm256_mul_ps(v1, l1)),
                                              _mm256_mul_ps(v2, l2));
-                    __m256i cy = afe_isp_codes8(_mm256_min_ps(y, _mm256_set1_ps(1.0f)), lim0,
-                                                lim1, eps, &unsure);
+                    __m256i cy = afe_isp_codes8(_mm256_min_ps(y, one), limlo,
+                                                limhi, &unsure);
                     __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(cy),
                                                 _mm256_extracti128_si256(cy, 1));
                     _mm_storel_epi64((__m128i *)(o + x), _mm_packus_epi16(w, w));
                 } else {
-                    __m256i c0 = afe_isp_codes8(v0, lim0, lim1, eps, &unsure);
-                    __m256i c1 = afe_isp_codes8(v1, lim0, lim1, eps, &unsure);
-                    __m256i c2 = afe_isp_codes8(v2, lim0, lim1, eps, &unsure);
+                    __m256i c0 = afe_isp_codes8(v0, limlo, limhi, &unsure);
+                    __m256i c1 = afe_isp_codes8(v1, limlo, limhi, &unsure);
+                    __m256i c2 = afe_isp_codes8(v2, limlo, limhi, &unsure);
                     __m256i px = _mm256_or_si256(c0, _mm256_or_si256(
                         _mm256_slli_epi32(c1, 8), _mm256_slli_epi32(c2, 16)));
                     __m128i lo = _mm_shuffle_epi8(_mm256_castsi256_si128(px), pack3);
