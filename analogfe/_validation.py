@@ -19,6 +19,7 @@ __all__ = [
     "check_float",
     "check_pair",
     "check_choice",
+    "check_out",
     "as_generator",
 ]
 
@@ -264,6 +265,22 @@ def check_choice(value, name, choices):
         valid = ", ".join(repr(c) for c in choices)
         raise ValueError(f"unknown {name} {value!r}; valid: {valid}")
     return value
+
+
+def check_out(out, shape, source, source_name):
+    """An output buffer a caller passed (``out=``): a uint8 ndarray of
+    ``shape``, C-contiguous, writeable, sharing no memory with the input
+    ``source`` (named ``source_name``); TypeError / ValueError naming ``out``."""
+    if not isinstance(out, np.ndarray) or out.dtype != np.uint8:
+        raise TypeError(f"out must be a uint8 ndarray, got "
+                        f"{getattr(out, 'dtype', type(out).__name__)}")
+    if out.shape != shape:
+        raise ValueError(f"out must have shape {shape}, got {out.shape}")
+    if not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError("out must be C-contiguous and writeable")
+    if np.may_share_memory(out, source):
+        raise ValueError(f"out must not share memory with {source_name}")
+    return out
 
 
 def as_generator(seed):

@@ -269,6 +269,83 @@ def test_ternary_2bit_words_any_byte_any_alignment():
                                           pack_codes_bitwise(joined, "2bit", 3))
 
 
+def test_ternary_2bit_vector_blocks_every_position():
+    # the vector loop packs 128 codes per step: an out-of-range code is caught
+    # in every position of a block and of the scalar rest after it; valid
+    # codes give the bitwise bytes for lengths around the block size, any
+    # shape, and after 0 to 3 leading codes (a stream not on a byte boundary)
+    from analogfe.frontend.packing import pack_parts
+
+    rng = np.random.default_rng(9)
+    base = rng.integers(-1, 2, 300).astype(np.int8)
+    for pos in range(300):
+        for v in (2, -2, 3, 127, -128, 64):
+            codes = base.copy()
+            codes[pos] = v
+            with pytest.raises(ValueError, match=r"lie in \[-1, 1\]"):
+                adc.pack_codes(codes, "2bit", 3)
+    p = adc.PACKINGS["2bit"]
+    for count in (127, 128, 129, 255, 256, 257, 511, 512, 513, 1000, 4099, 70001):
+        codes = rng.integers(-1, 2, count).astype(np.int8)
+        want = pack_codes_bitwise(codes, "2bit", 3)
+        np.testing.assert_array_equal(adc.pack_codes(codes, "2bit", 3), want)
+        for lead in range(4):
+            parts = [rng.integers(-1, 2, (1, lead)).astype(np.int8), codes.reshape(1, -1)]
+            np.testing.assert_array_equal(
+                pack_parts(parts, p, 3),
+                pack_codes_bitwise(np.concatenate([q.ravel() for q in parts]), "2bit", 3))
+    frame = rng.integers(-1, 2, (3, 61, 67)).astype(np.int8)
+    want = pack_codes_bitwise(frame.ravel(), "2bit", 3)
+    np.testing.assert_array_equal(adc.pack_codes(frame, "2bit", 3), want)
+    np.testing.assert_array_equal(adc.pack_codes(np.asfortranarray(frame[0]), "2bit", 3),
+                                  pack_codes_bitwise(frame[0].ravel(), "2bit", 3))
+    np.testing.assert_array_equal(adc.pack_codes(frame[:, ::2], "2bit", 3),
+                                  pack_codes_bitwise(frame[:, ::2].ravel(), "2bit", 3))
+    assert adc.pack_codes(np.zeros(0, np.int8), "2bit", 3).shape == (0,)
+    assert adc.pack_codes(np.int8(1) * np.ones((), np.int8), "2bit", 3).tolist() == [0b10000000]
+
+
+@pytest.mark.parametrize("packing, levels", [("2bit", 3), ("3bit", 7), ("base3-5in8", 3)])
+def test_pack_into_out(packing, levels):
+    # out= gives the bytes of a new array, written in place and returned, on
+    # the 1.5-bit path and the general one (non-int8 and strided codes too)
+    rng = np.random.default_rng(11)
+    half = (levels - 1) // 2
+    for codes in (rng.integers(-half, half + 1, 1001).astype(np.int8),
+                  rng.integers(-half, half + 1, (40, 30)).astype(np.int8)[:, ::3],
+                  rng.integers(-half, half + 1, 77).astype(np.int32)):
+        want = adc.pack_codes(codes, packing, levels)
+        buf = np.full(want.shape, 0xA5, np.uint8)
+        assert adc.pack_codes(codes, packing, levels, out=buf) is buf
+        np.testing.assert_array_equal(buf, want)
+
+
+def test_pack_bad_out():
+    codes = np.zeros(10, np.int8)
+    for packing, levels in (("2bit", 3), ("3bit", 7)):
+        n = -(-adc.packed_bits(10, packing, levels) // 8)
+        with pytest.raises(TypeError, match="out must be a uint8"):
+            adc.pack_codes(codes, packing, levels, out=np.zeros(n, np.int8))
+        with pytest.raises(TypeError, match="out must be a uint8"):
+            adc.pack_codes(codes, packing, levels, out=[0] * n)
+        with pytest.raises(ValueError, match=rf"out must have shape \({n},\)"):
+            adc.pack_codes(codes, packing, levels, out=np.zeros(n + 1, np.uint8))
+        with pytest.raises(ValueError, match="out must have shape"):
+            adc.pack_codes(codes, packing, levels, out=np.zeros((1, n), np.uint8))
+        with pytest.raises(ValueError, match="C-contiguous"):
+            adc.pack_codes(codes, packing, levels, out=np.zeros(2 * n, np.uint8)[::2])
+        ro = np.zeros(n, np.uint8)
+        ro.flags.writeable = False
+        with pytest.raises(ValueError, match="writeable"):
+            adc.pack_codes(codes, packing, levels, out=ro)
+        mem = np.zeros(16, np.uint8)
+        with pytest.raises(ValueError, match="share memory with codes"):
+            adc.pack_codes(mem[:10].view(np.int8), packing, levels, out=mem[8:8 + n])
+        with pytest.raises(ValueError, match="lie in"):
+            adc.pack_codes(np.full(10, 5, np.int8), packing if levels == 3 else "2bit", 3,
+                           out=np.zeros(3, np.uint8))
+
+
 def test_unpack_memory():
     # decoded straight into the int8 output: no byte per bit, no 64-bit values
     import tracemalloc

@@ -392,6 +392,74 @@ def test_process_threads_bit_identical_and_batch_is_one_call():
                 np.stack([_isp_process(f, cfg, output=output, n_threads=2) for f in dn]), one)
 
 
+@pytest.mark.parametrize("output", ["rgb", "gray"])
+def test_process_fast_path_same_bytes_as_exact_path(monkeypatch, output):
+    # the kernel's float32 fast path (AVX2 builds) keeps a code only where its
+    # error bound settles it and recomputes the rest exactly: the bytes of the
+    # exact path everywhere, on mosaics of every 16-bit DN (shuffled, so that
+    # linear values are dense in [0, 1] and many lie next to a step of the
+    # 8-bit curve), every CFA, odd sizes (the scalar tail of a row), digital
+    # gains up to the largest the fast path takes, and random colour matrices
+    from analogfe.frontend import isp as isp_module
+
+    rng = np.random.default_rng(12)
+    dn = rng.permutation(65536).astype(np.uint16).reshape(256, 256)
+    for cfa, (h, w) in zip(isp.CFA_PATTERNS, [(256, 256), (255, 253), (131, 256), (64, 9)]):
+        cfg = SensorConfig(height=h, width=w, cfa=cfa, adc_bits=16, black_level_dn=0,
+                           gain_dn_per_e=10.0)
+        for kw in ({}, {"digital_gain": 0.37}, {"digital_gain": 7.3},
+                   {"digital_gain": 20.0, "ccm": np.eye(3)},
+                   {"white_balance": rng.uniform(0.3, 3.0, 3),
+                    "ccm": np.eye(3) + 0.3 * rng.standard_normal((3, 3))}):
+            got = _isp_process(dn[:h, :w], cfg, output=output, **kw)
+            monkeypatch.setattr(isp_module, "_FAST", False)
+            want = _isp_process(dn[:h, :w], cfg, output=output, **kw)
+            monkeypatch.setattr(isp_module, "_FAST", True)
+            np.testing.assert_array_equal(got, want, err_msg=f"{cfa} {(h, w)} {kw}")
+
+
+def test_process_into_out_equals_a_new_array():
+    # out= (a stack, every output, Bayer and monochrome, odd sizes): the same
+    # bytes as a new array, written in place and returned; stale contents of
+    # a reused buffer are overwritten everywhere
+    rng = np.random.default_rng(8)
+    for cfa in (None, "RGGB", "GBRG"):
+        cfg = SensorConfig(height=33, width=19, cfa=cfa, adc_bits=12)
+        for shape in (cfg.shape, (3,) + cfg.shape):
+            dn = rng.integers(0, 4096, size=shape, dtype=np.uint16)
+            for output in ("rgb", "gray"):
+                want = _isp_process(dn, cfg, output=output)
+                buf = np.full(want.shape, 77, np.uint8)
+                for n_threads in (1, 2):
+                    got = _isp_process(dn, cfg, output=output, out=buf, n_threads=n_threads)
+                    assert got is buf
+                    np.testing.assert_array_equal(buf, want)
+                    buf[...] = 255 - want
+
+
+def test_process_bad_out():
+    cfg = SensorConfig(height=4, width=6, cfa="RGGB")
+    dn = np.zeros((4, 6), np.uint16)
+    with pytest.raises(TypeError, match="out must be a uint8"):
+        _isp_process(dn, cfg, out=np.zeros((4, 6, 3), np.uint16))
+    with pytest.raises(TypeError, match="out must be a uint8"):
+        _isp_process(dn, cfg, out=[[0] * 6] * 4)
+    with pytest.raises(ValueError, match=r"out must have shape \(4, 6, 3\)"):
+        _isp_process(dn, cfg, out=np.zeros((4, 6), np.uint8))
+    with pytest.raises(ValueError, match=r"out must have shape \(4, 6\)"):
+        _isp_process(dn, cfg, output="gray", out=np.zeros((4, 6, 3), np.uint8))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        _isp_process(dn, cfg, out=np.zeros((4, 6, 6), np.uint8)[..., ::2])
+    ro = np.zeros((4, 6, 3), np.uint8)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="writeable"):
+        _isp_process(dn, cfg, out=ro)
+    raw = np.zeros(4 * 6 * 2, np.uint8)
+    with pytest.raises(ValueError, match="share memory with dn"):
+        _isp_process(raw.view(np.uint16).reshape(4, 6), cfg, output="gray",
+                     out=raw[:24].reshape(4, 6))
+
+
 def _process_in_child(args):
     dn, cfg = args
     return _isp_process(dn, cfg, n_threads=2)

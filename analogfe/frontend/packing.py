@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._ext import _packing
-from .._validation import check_array, check_choice, check_int
+from .._validation import check_array, check_choice, check_int, check_out
 
 __all__ = ['Packing', 'PACKINGS', 'default_packing', 'packed_bits', 'pack_codes', 'unpack_codes']
 
@@ -79,7 +79,7 @@ def packed_bits(count, packing, levels):
     return get_packing(packing, levels).bits(count)
 
 
-def pack_codes(codes, packing, levels):
+def pack_codes(codes, packing, levels, *, out=None):
     """Pack int8 codes into a byte stream.
 
     Parameters
@@ -90,17 +90,46 @@ def pack_codes(codes, packing, levels):
         A name in :data:`PACKINGS`.
     levels : int
         Number of levels of the code (odd).
+    out : (ceil(packed_bits / 8),) uint8 ndarray, optional
+        Where to write the bytes (C-contiguous, writeable, not sharing memory
+        with ``codes``): a caller packing frame after frame reuses one buffer
+        instead of a new array per call (fresh pages cost more than packing
+        them at 12 MP).
 
     Returns
     -------
     data : (ceil(packed_bits / 8),) uint8
+        ``out`` itself when given.
+
+    Raises
+    ------
+    ValueError
+        A code out of range; ``levels`` even or out of [3, 255]; an unknown
+        ``packing`` or one that cannot hold ``levels``; ``out`` of another
+        shape, not C-contiguous, read-only or sharing memory with ``codes``.
+    TypeError
+        ``codes`` not of an integer dtype; ``out`` not a uint8 ndarray.
     """
+    if (codes.__class__ is np.ndarray and codes.dtype is _INT8 and levels.__class__ is int
+            and levels == 3 and packing.__class__ is str and packing == "2bit"):
+        # the common case (a frame of 1.5-bit codes), checked in a few attribute
+        # reads: the kernel range-checks the codes and checks out (None: the
+        # general path below applies)
+        data = _packing.pack_ternary(codes, out)
+        if data is not None:
+            return data
     levels = check_int(levels, "levels", low=3, high=255)
     if levels % 2 == 0:
         raise ValueError(f"levels must be odd (symmetric codes), got {levels}")
     p = get_packing(packing, levels)
     c = check_array(codes, "codes", kinds="i", allow_empty=True)
-    return pack_parts([c], p, levels)
+    if out is not None:
+        check_out(out, (-(-p.bits(c.size) // 8),), codes, "codes")
+    return pack_parts([c], p, levels, out=out)
+
+
+
+_INT8 = np.dtype(np.int8)
 
 
 #: Codes per piece fed to the packing kernel from a 1-D input (and per
@@ -108,24 +137,25 @@ def pack_codes(codes, packing, levels):
 _PACK_CHUNK_CODES = 1 << 20
 
 
-def pack_parts(parts, p, levels):
+def pack_parts(parts, p, levels, out=None):
     """Pack the codes of ``parts`` (integer arrays, each in C order, one after
-    the other) as one stream of :class:`Packing` ``p``, without joining them.
+    the other) as one stream of :class:`Packing` ``p``, without joining them,
+    into ``out`` (checked by the caller) or a new array.
 
     int8 parts whose rows are contiguous (e.g. a column slice of a C-ordered
     plane) go to the kernel as they are; others are converted in chunks.
     Raises ValueError if a code lies outside ``[-(levels-1)//2, (levels-1)//2]``.
     """
     half = (levels - 1) // 2
+    if p.name == "2bit" and half == 1 and len(parts) == 1 and parts[0].dtype == np.int8:
+        # one frame of 1.5-bit codes: one kernel call where it is contiguous
+        data = _packing.pack_ternary(np.asarray(parts[0]), out)
+        if data is not None:
+            return data
     count = sum(int(c.size) for c in parts)
     n_groups = -(-count // p.codes_per_group)
-    out = np.empty(-(-n_groups * p.bits_per_group // 8), dtype=np.uint8)
-    if (p.name == "2bit" and half == 1 and len(parts) == 1 and parts[0].dtype == np.int8
-            and parts[0].flags.c_contiguous and _packing.LITTLE_ENDIAN):
-        # the common case (one frame of 1.5-bit codes): one kernel call
-        if not _packing.pack_ternary_2bit(parts[0].reshape(-1), out):
-            raise ValueError(f"codes must lie in [{-half}, {half}] for {levels} levels")
-        return out
+    if out is None:
+        out = np.empty(-(-n_groups * p.bits_per_group // 8), dtype=np.uint8)
     packer = _packing.Packer(out, p.bits_per_group, p.codes_per_group, p.max_levels, half)
     for c in parts:
         if c.size == 0:
