@@ -314,6 +314,39 @@ def test_ap_bootstrap_point_estimate_and_paired_samples():
         ap_bootstrap([(a[0][:3], a[1][:3])], gts)
 
 
+def _ap_bootstrap_expanded(systems, gts, n_boot, seed):
+    # Each resample as a list of scenes, a scene drawn twice pooled twice, and
+    # AP recomputed from scratch (the form the weighted kernel replaced).
+    from analogfe.learn.metrics import _ap_of, match_detections
+
+    n = len(gts)
+    matched = [[match_detections([b], [s], [g]) for b, s, g in zip(*sysm, gts)]
+               for sysm in systems]
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n_boot):
+        idx = rng.integers(0, n, n)
+        out.append([_ap_of(np.concatenate([m[i][0] for i in idx]),
+                           np.concatenate([m[i][1] for i in idx]),
+                           sum(m[i][2] for i in idx), "area") for m in matched])
+    return np.array(out)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_ap_bootstrap_weights_equal_pooled_copies(seed):
+    # Distinct scores across scenes (no tie whose order the two forms break
+    # differently): every resample's AP as with each drawn copy pooled.
+    rng = np.random.default_rng(seed)
+    boxes, scores, gts = _separated_scenes(rng, n_img=30)
+    other = [s + rng.normal(0, 0.5, len(s)) for s in scores]
+    systems = [(boxes, scores), (boxes, other)]
+    ap, samples = ap_bootstrap(systems, gts, n_boot=300, seed=seed)
+    ref = _ap_bootstrap_expanded(systems, gts, 300, seed)
+    np.testing.assert_allclose(samples, ref, rtol=0, atol=1e-12)
+    for (b, s), v in zip(systems, ap):
+        assert v == evaluate_detections(b, s, gts).ap
+
+
 def test_ap_bootstrap_equals_evaluate_without_ties():
     rng = np.random.default_rng(3)
     gts = [np.array([[10.0, 10, 30, 30]]), np.zeros((0, 4)), np.array([[50.0, 50, 70, 70]])]

@@ -332,6 +332,36 @@ def _ap_of(scores, tp, n_pos, rule):
     return AP_RULES[rule](ctp / n_pos, precision)
 
 
+def _pool(matched):
+    """Per-scene matches ``[(scores, tp, n_pos), ...]`` pooled and ranked once:
+    ``(scores, tp, scene, n_pos)``, the first three by descending score (ties
+    in scene order, then in each scene's order), ``n_pos`` per scene."""
+    scores = np.concatenate([m[0] for m in matched]) if matched else np.zeros(0)
+    tp = np.concatenate([m[1] for m in matched]) if matched else np.zeros(0, bool)
+    scene = np.repeat(np.arange(len(matched)), [len(m[0]) for m in matched])
+    order = np.argsort(-scores, kind="stable")
+    npos = np.array([m[2] for m in matched], np.float64)
+    return scores[order], tp[order], scene[order], npos
+
+
+def _weighted_ap(tp, weight, n_pos, rule):
+    """AP of ranked detections each counted ``weight`` times (a scene drawn
+    ``weight`` times by a bootstrap sample), ``n_pos`` positives; NaN if none.
+
+    The copies of one detection are adjacent in the ranked list and all true
+    or all false positives; counting them as one point of the curve with its
+    weight gives the AP of the list with every copy in it (the envelope of
+    the precision is the same at the last copy as at the first), up to the
+    rounding of the area's sum.
+    """
+    if n_pos == 0:
+        return float("nan")
+    drawn = weight > 0
+    w, t = weight[drawn], tp[drawn]
+    ctp = np.cumsum(w * t)
+    return AP_RULES[rule](ctp / n_pos, ctp / np.cumsum(w))
+
+
 def ap_bootstrap(systems, gt_boxes, *, n_boot=1000, seed=0, iou_threshold=0.5, rule="area"):
     """AP of several detectors on the same scenes, and on the same scene resamples.
 
@@ -380,19 +410,14 @@ def ap_bootstrap(systems, gt_boxes, *, n_boot=1000, seed=0, iou_threshold=0.5, r
         per_system.append([match_detections([b], [s], [g], iou_threshold=iou_threshold)
                            for b, s, g in zip(det_boxes, det_scores, gt_boxes)])
     rng = np.random.default_rng(seed)
-
-    def aps(idx):
-        out = []
-        for matched in per_system:
-            pick = [matched[i] for i in idx]
-            out.append(_ap_of(np.concatenate([m[0] for m in pick]),
-                              np.concatenate([m[1] for m in pick]),
-                              sum(m[2] for m in pick), rule))
-        return out
-
-    ap = np.array(aps(np.arange(n)), np.float64)
-    samples = np.array([aps(rng.integers(0, n, n)) for _ in range(n_boot)], np.float64)
-    return ap, samples.reshape(n_boot, len(per_system))
+    pooled = [_pool(matched) for matched in per_system]
+    ap = np.array([_ap_of(sc, tp, npos.sum(), rule) for sc, tp, _, npos in pooled], np.float64)
+    samples = np.empty((n_boot, len(per_system)), np.float64)
+    for r in range(n_boot):
+        copies = np.bincount(rng.integers(0, n, n), minlength=n).astype(np.float64)
+        for j, (_, tp, scene, npos) in enumerate(pooled):
+            samples[r, j] = _weighted_ap(tp, copies[scene], copies @ npos, rule)
+    return ap, samples
 
 
 def operating_point(det_boxes, det_scores, gt_boxes, threshold=None, *, iou_threshold=0.5):
