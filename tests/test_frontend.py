@@ -217,6 +217,28 @@ def test_default_threads_follow_omp_num_threads(monkeypatch):
     assert resolve_threads(3, work=32 * 32) == 3
 
 
+def test_binning_default_threads_count_its_cheaper_pixels(monkeypatch):
+    # binning is cheap per pixel: a VGA frame bins on one thread by default,
+    # a 12 MP frame on several; an explicit count is used as asked
+    from analogfe import _threads
+    from analogfe.frontend import log_gradient
+
+    monkeypatch.setattr(_threads, "_seen", [0, 1e18])  # idle machine
+    monkeypatch.setenv("OMP_NUM_THREADS", "8")
+    used = []
+    real = log_gradient._binning.bin_mean
+
+    def spy(x, k, out, n):
+        used.append(n)
+        return real(x, k, out, n)
+
+    monkeypatch.setattr(log_gradient._binning, "bin_mean", spy)
+    bin_image(np.ones((480, 640), np.float32), 2)
+    bin_image(np.ones((3000, 4000), np.float32), 2)
+    bin_image(np.ones((480, 640), np.float32), 2, n_threads=3)
+    assert used == [1, 8, 3]
+
+
 def _in_a_fresh_process(code, **env):
     import subprocess
 

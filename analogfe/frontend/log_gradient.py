@@ -58,6 +58,15 @@ MAX_READ_NOISE_E = 1e6
 MAX_CONVERTER_ERROR_LN = 10.0
 
 
+#: Binning costs 0.2-0.3 ns a pixel on one thread (VGA, 12 MP), a fifth or
+#: less of the front end's or the ISP's cost, for which
+#: :data:`analogfe._threads.MIN_PIXELS_PER_THREAD` was set: its default
+#: thread count counts a pixel as an eighth. A VGA frame then bins on one
+#: thread; on two idle cores two threads took 1.75x one thread's 0.06 ms
+#: there, the wake-up of the second outweighing its share of the work.
+_BINNING_WORK_PER_PIXEL = 8
+
+
 def bin_image(image, k, *, n_threads=None):
     """k x k charge binning: the mean of each k x k block (the analog row buffers).
 
@@ -97,7 +106,7 @@ def bin_image(image, k, *, n_threads=None):
         k = check_int(k, "k", low=1)
         if x.shape[-1] < k or x.shape[-2] < k:
             raise ValueError(f"k={k} is larger than the image {x.shape[-2:]}")
-        n_threads = resolve_threads(n_threads, work=x.size)
+        n_threads = resolve_threads(n_threads, work=x.size // _BINNING_WORK_PER_PIXEL)
     except (TypeError, ValueError):
         _check_finite(x, image)
         raise
