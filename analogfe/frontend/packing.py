@@ -128,8 +128,7 @@ def pack_codes(codes, packing, levels, *, out=None):
     return pack_parts([c], p, levels, out=out)
 
 
-
-_INT8 = np.dtype(np.int8)
+_INT8 = np.dtype(np.int8)  # the fast path of pack_codes compares dtypes by identity
 
 
 #: Codes per piece fed to the packing kernel from a 1-D input (and per
