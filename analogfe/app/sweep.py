@@ -225,12 +225,12 @@ def dask_client(config, scheduler=None, *, n_workers=None, processes=None):
     sw = config["sweep"]
     cluster = None
     if scheduler is None:
+        processes = sw["processes"] if processes is None else processes
         cluster = LocalCluster(n_workers=n_workers or sw["n_workers"],
                                threads_per_worker=sw["threads_per_worker"],
-                               processes=sw["processes"] if processes is None else processes,
-                               dashboard_address=None)
+                               processes=processes, dashboard_address=None)
         client = Client(cluster)
-        if sw["processes"] if processes is None else processes:
+        if processes:
             from ._malloc import keep_freed_memory
 
             client.run(keep_freed_memory)  # the workers this job started (see analogfe.app._malloc)
